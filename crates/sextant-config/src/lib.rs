@@ -1,0 +1,299 @@
+//! Sextant's configuration: the built-in defaults (`indexer-config/default.toml`, compiled in), merged with a
+//! repository's own `.sextant.toml`, then validated.
+//!
+//! Merging is key by key for tables and whole-value for everything else, so an override only has to name what it
+//! changes. Unknown keys and bad values are errors that name the file and the key.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// The defaults shipped with Sextant.
+pub const DEFAULT_CONFIG_TOML: &str = include_str!("../../../indexer-config/default.toml");
+
+/// The file name a repository uses to override the defaults.
+pub const REPO_CONFIG_FILE: &str = ".sextant.toml";
+
+/// Everything that can go wrong while loading configuration.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML or does not match the schema (unknown key, wrong type).
+    #[error("{origin}: {message}")]
+    Parse {
+        /// Where the text came from (a path, or "built-in defaults").
+        origin: String,
+        /// What the parser said.
+        message: String,
+    },
+    /// A value is out of range or otherwise unusable.
+    #[error("{origin}: invalid value for `{key}`: {message}")]
+    Invalid {
+        /// Where the text came from.
+        origin: String,
+        /// The dotted key.
+        key: String,
+        /// Why it is invalid.
+        message: String,
+    },
+}
+
+/// The whole configuration.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// What gets indexed.
+    pub index: IndexSettings,
+    /// How files are cut into chunks.
+    pub chunk: ChunkSettings,
+    /// Languages by Sextant's language id (`rust`, `python`, …).
+    pub languages: BTreeMap<String, LanguageSettings>,
+}
+
+/// What gets indexed.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct IndexSettings {
+    /// Files larger than this are skipped.
+    pub max_file_bytes: u64,
+    /// Files with a longer line are treated as minified/generated and skipped.
+    pub max_line_bytes: usize,
+    /// Follow symbolic links while walking.
+    pub follow_symlinks: bool,
+    /// Index hidden files and directories.
+    pub include_hidden: bool,
+    /// Extra ignore patterns in gitignore syntax.
+    pub exclude: Vec<String>,
+}
+
+/// How files are cut into chunks.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ChunkSettings {
+    /// Upper bound for one chunk, in estimated tokens.
+    pub max_tokens: usize,
+    /// Units smaller than this are merged with small neighbours.
+    pub min_tokens: usize,
+}
+
+/// One language's settings.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct LanguageSettings {
+    /// File globs (by file name, or by relative path when the glob contains `/`).
+    pub globs: Vec<String>,
+}
+
+impl Config {
+    /// The built-in defaults.
+    pub fn defaults() -> Result<Config, ConfigError> {
+        Self::from_value(
+            parse_toml(DEFAULT_CONFIG_TOML, "built-in defaults")?,
+            "built-in defaults",
+        )
+    }
+
+    /// The defaults merged with `<repo_root>/.sextant.toml` when that file exists.
+    pub fn for_repository(repo_root: &Path) -> Result<Config, ConfigError> {
+        let path = repo_root.join(REPO_CONFIG_FILE);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Self::defaults_with_override(&text, &path.display().to_string()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Self::defaults(),
+            Err(source) => Err(ConfigError::Read { path, source }),
+        }
+    }
+
+    /// The defaults merged with an override given as TOML text; `origin` names it in errors.
+    pub fn defaults_with_override(
+        override_toml: &str,
+        origin: &str,
+    ) -> Result<Config, ConfigError> {
+        let mut base = parse_toml(DEFAULT_CONFIG_TOML, "built-in defaults")?;
+        let overlay = parse_toml(override_toml, origin)?;
+        merge(&mut base, overlay);
+        Self::from_value(base, origin)
+    }
+
+    fn from_value(value: toml::Table, origin: &str) -> Result<Config, ConfigError> {
+        let config: Config =
+            toml::Value::Table(value)
+                .try_into()
+                .map_err(|e: toml::de::Error| ConfigError::Parse {
+                    origin: origin.to_string(),
+                    message: e.message().to_string(),
+                })?;
+        config.validate(origin)?;
+        Ok(config)
+    }
+
+    fn validate(&self, origin: &str) -> Result<(), ConfigError> {
+        let invalid = |key: &str, message: String| ConfigError::Invalid {
+            origin: origin.to_string(),
+            key: key.to_string(),
+            message,
+        };
+        if self.index.max_file_bytes == 0 {
+            return Err(invalid(
+                "index.max_file_bytes",
+                "must be greater than 0".into(),
+            ));
+        }
+        if self.index.max_line_bytes == 0 {
+            return Err(invalid(
+                "index.max_line_bytes",
+                "must be greater than 0".into(),
+            ));
+        }
+        if self.chunk.max_tokens < 16 {
+            return Err(invalid(
+                "chunk.max_tokens",
+                format!("{} is below the minimum of 16", self.chunk.max_tokens),
+            ));
+        }
+        if self.chunk.min_tokens >= self.chunk.max_tokens {
+            return Err(invalid(
+                "chunk.min_tokens",
+                format!(
+                    "{} must be smaller than chunk.max_tokens ({})",
+                    self.chunk.min_tokens, self.chunk.max_tokens
+                ),
+            ));
+        }
+        for pattern in &self.index.exclude {
+            globset::Glob::new(pattern.trim_end_matches('/'))
+                .map_err(|e| invalid("index.exclude", format!("bad pattern {pattern:?}: {e}")))?;
+        }
+        for (name, lang) in &self.languages {
+            for glob in &lang.globs {
+                globset::Glob::new(glob).map_err(|e| {
+                    invalid(
+                        &format!("languages.{name}.globs"),
+                        format!("bad glob {glob:?}: {e}"),
+                    )
+                })?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn parse_toml(text: &str, origin: &str) -> Result<toml::Table, ConfigError> {
+    text.parse::<toml::Table>().map_err(|e| ConfigError::Parse {
+        origin: origin.to_string(),
+        message: e.to_string().trim().to_string(),
+    })
+}
+
+/// Tables merge key by key; any other value in `overlay` replaces the base value.
+fn merge(base: &mut toml::Table, overlay: toml::Table) {
+    for (key, value) in overlay {
+        match (base.get_mut(&key), value) {
+            (Some(toml::Value::Table(base_table)), toml::Value::Table(overlay_table)) => {
+                merge(base_table, overlay_table)
+            }
+            (_, value) => {
+                base.insert(key, value);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_parse_and_name_every_language() {
+        let config = Config::defaults().unwrap();
+        assert_eq!(config.chunk.max_tokens, 400);
+        for lang in [
+            "rust",
+            "python",
+            "javascript",
+            "typescript",
+            "tsx",
+            "go",
+            "java",
+            "c",
+            "cpp",
+            "csharp",
+            "ruby",
+            "php",
+            "bash",
+        ] {
+            assert!(config.languages.contains_key(lang), "missing {lang}");
+        }
+    }
+
+    #[test]
+    fn override_merges_tables_and_replaces_lists() {
+        let config = Config::defaults_with_override(
+            "[index]\nmax_file_bytes = 10\nexclude = [\"gen/\"]\n[languages.rust]\nglobs = [\"*.rs\", \"*.rs.in\"]\n",
+            "test",
+        )
+        .unwrap();
+        assert_eq!(config.index.max_file_bytes, 10);
+        assert_eq!(config.index.exclude, vec!["gen/".to_string()]);
+        assert_eq!(
+            config.index.max_line_bytes, 5_000,
+            "untouched keys keep their default"
+        );
+        assert_eq!(config.languages["rust"].globs.len(), 2);
+        assert!(
+            config.languages.contains_key("python"),
+            "other languages stay"
+        );
+    }
+
+    #[test]
+    fn unknown_key_is_an_error_naming_it() {
+        let err =
+            Config::defaults_with_override("[index]\nmax_file_size = 3\n", "repo/.sextant.toml")
+                .unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains("repo/.sextant.toml") && text.contains("max_file_size"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn bad_values_are_errors() {
+        let err = Config::defaults_with_override("[chunk]\nmin_tokens = 500\n", "x").unwrap_err();
+        assert!(err.to_string().contains("chunk.min_tokens"), "{err}");
+        let err =
+            Config::defaults_with_override("[index]\nmax_file_bytes = \"big\"\n", "x").unwrap_err();
+        assert!(matches!(err, ConfigError::Parse { .. }), "{err}");
+        let err = Config::defaults_with_override("[languages.rust]\nglobs = [\"a[\"]\n", "x")
+            .unwrap_err();
+        assert!(err.to_string().contains("languages.rust.globs"), "{err}");
+        let err = Config::defaults_with_override("not toml =", "x").unwrap_err();
+        assert!(matches!(err, ConfigError::Parse { .. }));
+    }
+
+    #[test]
+    fn repository_file_is_read_when_present() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(
+            Config::for_repository(dir.path()).unwrap(),
+            Config::defaults().unwrap()
+        );
+        std::fs::write(
+            dir.path().join(REPO_CONFIG_FILE),
+            "[chunk]\nmax_tokens = 100\n",
+        )
+        .unwrap();
+        assert_eq!(
+            Config::for_repository(dir.path()).unwrap().chunk.max_tokens,
+            100
+        );
+    }
+}

@@ -1,0 +1,351 @@
+//! The symbol graph: files, modules (directories) and symbols as nodes; `contains`, `defines`, `imports`, `calls`
+//! and `references` as edges (petgraph). References are resolved to definitions without a compiler: by scope
+//! (same file), by imports, by directory, by qualifier (`Foo::bar`, `obj.bar()` where `obj` names a type), and
+//! by uniqueness; a name that stays ambiguous links to each remaining candidate with a split, lower weight.
+//! Centrality is a weighted PageRank over calls, references and imports.
+
+mod resolve;
+
+use std::collections::HashMap;
+
+use petgraph::graph::{DiGraph, NodeIndex};
+use petgraph::visit::EdgeRef;
+use petgraph::Direction;
+use serde::{Deserialize, Serialize};
+use sextant_syntax::FileFacts;
+
+/// A file handed to the graph builder.
+pub struct GraphInput<'a> {
+    /// Repository-relative path with `/` separators.
+    pub path: &'a str,
+    /// What was extracted from it.
+    pub facts: &'a FileFacts,
+}
+
+/// A symbol: the file's position in the input and the symbol's index in that file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct SymbolId {
+    /// Index of the file in the builder's input.
+    pub file: u32,
+    /// Index of the symbol in the file's facts.
+    pub symbol: u32,
+}
+
+/// A node of the graph.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Node {
+    /// A file, by input index.
+    File(u32),
+    /// A directory, by index into [`SymbolGraph::modules`].
+    Module(u32),
+    /// A symbol.
+    Symbol(SymbolId),
+}
+
+/// The relation an edge stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum EdgeKind {
+    /// Module → submodule, module → file, symbol → nested symbol.
+    Contains,
+    /// File → each symbol it defines.
+    Defines,
+    /// File → file it imports.
+    Imports,
+    /// Caller (symbol, or file for top-level code) → callee symbol.
+    Calls,
+    /// User (symbol or file) → symbol whose name it mentions (types, identifiers).
+    References,
+}
+
+impl EdgeKind {
+    /// Lower-case name for output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EdgeKind::Contains => "contains",
+            EdgeKind::Defines => "defines",
+            EdgeKind::Imports => "imports",
+            EdgeKind::Calls => "calls",
+            EdgeKind::References => "references",
+        }
+    }
+}
+
+/// One edge. `weight` is 1 for a certain link and `1/n` when a name stayed ambiguous between `n` candidates.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Edge {
+    /// Source.
+    pub from: Node,
+    /// Target.
+    pub to: Node,
+    /// Relation.
+    pub kind: EdgeKind,
+    /// Confidence of the link.
+    pub weight: f32,
+}
+
+/// The stored form of the graph: plain data, serialisable, from which [`SymbolGraph`] is rebuilt.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GraphData {
+    /// Directory paths, `""` for the repository root.
+    pub modules: Vec<String>,
+    /// Offset of each file's first symbol in the flattened symbol list (one extra entry at the end).
+    pub symbol_offsets: Vec<u32>,
+    /// All edges.
+    pub edges: Vec<Edge>,
+    /// Centrality per symbol (flattened by `symbol_offsets`), scaled so the average node scores 1.
+    pub symbol_rank: Vec<f32>,
+    /// Centrality per file: the file's own score plus its symbols'.
+    pub file_rank: Vec<f32>,
+}
+
+/// The graph ready for queries.
+pub struct SymbolGraph {
+    data: GraphData,
+    graph: DiGraph<Node, (EdgeKind, f32)>,
+    file_count: usize,
+}
+
+impl SymbolGraph {
+    /// Builds the graph: resolves references and imports, then ranks.
+    pub fn build(files: &[GraphInput<'_>]) -> SymbolGraph {
+        let mut data = resolve::resolve(files);
+        let graph = Self::petgraph(&data, files.len());
+        let node_rank = pagerank(&graph, None, 0.85, 50);
+        let scale = node_rank.len() as f32;
+        let module_count = data.modules.len();
+        let first_symbol = files.len() + module_count;
+        data.symbol_rank = node_rank[first_symbol..]
+            .iter()
+            .map(|r| r * scale)
+            .collect();
+        data.file_rank = (0..files.len())
+            .map(|f| {
+                let (start, end) = (
+                    data.symbol_offsets[f] as usize,
+                    data.symbol_offsets[f + 1] as usize,
+                );
+                (node_rank[f]
+                    + node_rank[first_symbol + start..first_symbol + end]
+                        .iter()
+                        .sum::<f32>())
+                    * scale
+            })
+            .collect();
+        SymbolGraph {
+            data,
+            graph,
+            file_count: files.len(),
+        }
+    }
+
+    /// Rebuilds the queryable graph from stored data; `file_count` is the number of files it was built from.
+    pub fn from_data(data: GraphData) -> SymbolGraph {
+        let file_count = data.symbol_offsets.len().saturating_sub(1);
+        let graph = Self::petgraph(&data, file_count);
+        SymbolGraph {
+            data,
+            graph,
+            file_count,
+        }
+    }
+
+    fn petgraph(data: &GraphData, file_count: usize) -> DiGraph<Node, (EdgeKind, f32)> {
+        let symbol_total = data.symbol_offsets.last().copied().unwrap_or(0) as usize;
+        let mut graph = DiGraph::with_capacity(
+            file_count + data.modules.len() + symbol_total,
+            data.edges.len(),
+        );
+        for f in 0..file_count {
+            graph.add_node(Node::File(f as u32));
+        }
+        for m in 0..data.modules.len() {
+            graph.add_node(Node::Module(m as u32));
+        }
+        for f in 0..file_count {
+            for s in 0..(data.symbol_offsets[f + 1] - data.symbol_offsets[f]) {
+                graph.add_node(Node::Symbol(SymbolId {
+                    file: f as u32,
+                    symbol: s,
+                }));
+            }
+        }
+        let index = |node: Node| node_index(data, file_count, node);
+        for edge in &data.edges {
+            if let (Some(a), Some(b)) = (index(edge.from), index(edge.to)) {
+                graph.add_edge(a, b, (edge.kind, edge.weight));
+            }
+        }
+        graph
+    }
+
+    /// The stored form.
+    pub fn data(&self) -> &GraphData {
+        &self.data
+    }
+
+    /// Consumes the graph, returning the stored form.
+    pub fn into_data(self) -> GraphData {
+        self.data
+    }
+
+    /// Centrality of a symbol (1 is average).
+    pub fn symbol_rank(&self, id: SymbolId) -> f32 {
+        self.flat(id)
+            .and_then(|i| self.data.symbol_rank.get(i))
+            .copied()
+            .unwrap_or(0.0)
+    }
+
+    /// Centrality of a file.
+    pub fn file_rank(&self, file: u32) -> f32 {
+        self.data
+            .file_rank
+            .get(file as usize)
+            .copied()
+            .unwrap_or(0.0)
+    }
+
+    fn flat(&self, id: SymbolId) -> Option<usize> {
+        let start = *self.data.symbol_offsets.get(id.file as usize)? as usize;
+        let end = *self.data.symbol_offsets.get(id.file as usize + 1)? as usize;
+        let flat = start + id.symbol as usize;
+        (flat < end).then_some(flat)
+    }
+
+    /// Nodes with an edge of `kind` into `node`, with the edge weight.
+    pub fn incoming(&self, node: Node, kind: EdgeKind) -> Vec<(Node, f32)> {
+        self.neighbours(node, kind, Direction::Incoming)
+    }
+
+    /// Nodes that `node` has an edge of `kind` to, with the edge weight.
+    pub fn outgoing(&self, node: Node, kind: EdgeKind) -> Vec<(Node, f32)> {
+        self.neighbours(node, kind, Direction::Outgoing)
+    }
+
+    fn neighbours(&self, node: Node, kind: EdgeKind, direction: Direction) -> Vec<(Node, f32)> {
+        let Some(index) = node_index(&self.data, self.file_count, node) else {
+            return Vec::new();
+        };
+        let mut out: Vec<(Node, f32)> = self
+            .graph
+            .edges_directed(index, direction)
+            .filter(|e| e.weight().0 == kind)
+            .map(|e| {
+                let other = if direction == Direction::Incoming {
+                    e.source()
+                } else {
+                    e.target()
+                };
+                (self.graph[other], e.weight().1)
+            })
+            .collect();
+        out.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        out
+    }
+
+    /// PageRank personalised on `seeds` (node, weight): what matters around the seeds, for context building.
+    pub fn personalized_rank(&self, seeds: &[(Node, f32)]) -> HashMap<Node, f32> {
+        let mut personalization = vec![0.0f32; self.graph.node_count()];
+        for (node, weight) in seeds {
+            if let Some(i) = node_index(&self.data, self.file_count, *node) {
+                personalization[i.index()] += weight.max(0.0);
+            }
+        }
+        let ranks = pagerank(&self.graph, Some(&personalization), 0.85, 30);
+        ranks
+            .into_iter()
+            .enumerate()
+            .filter(|(_, r)| *r > 0.0)
+            .map(|(i, r)| (self.graph[NodeIndex::new(i)], r))
+            .collect()
+    }
+
+    /// Number of edges of each kind.
+    pub fn edge_counts(&self) -> HashMap<EdgeKind, usize> {
+        let mut counts = HashMap::new();
+        for edge in &self.data.edges {
+            *counts.entry(edge.kind).or_insert(0) += 1;
+        }
+        counts
+    }
+}
+
+fn node_index(data: &GraphData, file_count: usize, node: Node) -> Option<NodeIndex> {
+    let modules = data.modules.len();
+    let index = match node {
+        Node::File(f) => (f as usize) < file_count,
+        Node::Module(m) => (m as usize) < modules,
+        Node::Symbol(s) => {
+            let start = *data.symbol_offsets.get(s.file as usize)?;
+            let end = *data.symbol_offsets.get(s.file as usize + 1)?;
+            start + s.symbol < end
+        }
+    };
+    if !index {
+        return None;
+    }
+    Some(NodeIndex::new(match node {
+        Node::File(f) => f as usize,
+        Node::Module(m) => file_count + m as usize,
+        Node::Symbol(s) => {
+            file_count + modules + (data.symbol_offsets[s.file as usize] + s.symbol) as usize
+        }
+    }))
+}
+
+/// Weighted PageRank over the use edges (calls, references, imports); dangling mass and the teleport go to the
+/// personalisation vector (uniform when absent). Returns a probability per node.
+fn pagerank(
+    graph: &DiGraph<Node, (EdgeKind, f32)>,
+    personalization: Option<&[f32]>,
+    damping: f32,
+    iterations: usize,
+) -> Vec<f32> {
+    let n = graph.node_count();
+    if n == 0 {
+        return Vec::new();
+    }
+    let teleport: Vec<f32> = match personalization {
+        Some(p) if p.iter().sum::<f32>() > 0.0 => {
+            let total: f32 = p.iter().sum();
+            p.iter().map(|x| x / total).collect()
+        }
+        _ => vec![1.0 / n as f32; n],
+    };
+    let is_use = |k: EdgeKind| {
+        matches!(
+            k,
+            EdgeKind::Calls | EdgeKind::References | EdgeKind::Imports
+        )
+    };
+    let mut out_weight = vec![0.0f32; n];
+    for e in graph.edge_references() {
+        if is_use(e.weight().0) {
+            out_weight[e.source().index()] += e.weight().1;
+        }
+    }
+    let mut rank = teleport.clone();
+    let mut next = vec![0.0f32; n];
+    for _ in 0..iterations {
+        let dangling: f32 = (0..n)
+            .filter(|&i| out_weight[i] == 0.0)
+            .map(|i| rank[i])
+            .sum();
+        for (i, value) in next.iter_mut().enumerate() {
+            *value = (1.0 - damping + damping * dangling) * teleport[i];
+        }
+        for e in graph.edge_references() {
+            let (kind, weight) = *e.weight();
+            if is_use(kind) {
+                let s = e.source().index();
+                next[e.target().index()] += damping * rank[s] * weight / out_weight[s];
+            }
+        }
+        let delta: f32 = rank.iter().zip(&next).map(|(a, b)| (a - b).abs()).sum();
+        std::mem::swap(&mut rank, &mut next);
+        if delta < 1e-7 {
+            break;
+        }
+    }
+    rank
+}

@@ -1,0 +1,453 @@
+//! The lexical index: one tantivy document per chunk, analysed with a code-aware tokenizer, ranked with BM25
+//! over the chunk text, its symbol names (boosted) and its path (boosted).
+//!
+//! Writers delete and re-add whole files, so an index update touches only the files that changed. Each commit
+//! carries a payload (the indexer's generation number) so the caller can tell which state it holds.
+
+mod tokenizer;
+
+pub use tokenizer::{for_each_term, CodeTokenizer};
+
+use std::path::Path;
+
+use tantivy::collector::TopDocs;
+use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
+use tantivy::schema::{
+    Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, INDEXED, STORED,
+    STRING,
+};
+use tantivy::tokenizer::TextAnalyzer;
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
+
+/// Name under which the code tokenizer is registered.
+pub const CODE_TOKENIZER: &str = "sextant_code";
+
+/// Boost of a match in the chunk's symbol names over a match in its text.
+const SYMBOL_BOOST: f32 = 3.0;
+/// Boost of a match in the chunk's path over a match in its text.
+const PATH_BOOST: f32 = 2.0;
+/// Most distinct terms taken from one query (the rest are ignored).
+const MAX_QUERY_TERMS: usize = 64;
+
+/// Errors of the lexical index.
+#[derive(Debug, thiserror::Error)]
+pub enum LexicalError {
+    /// tantivy failed (I/O, corruption, lock held by another writer).
+    #[error("lexical index: {0}")]
+    Tantivy(#[from] tantivy::TantivyError),
+    /// The directory holds an index with another schema (an older Sextant).
+    #[error("lexical index at {0} has an incompatible schema; run `sextant reindex`")]
+    Schema(String),
+}
+
+type Result<T> = std::result::Result<T, LexicalError>;
+
+#[derive(Clone, Copy)]
+struct Fields {
+    path: Field,
+    path_exact: Field,
+    dirs: Field,
+    language: Field,
+    symbols: Field,
+    body: Field,
+    start_line: Field,
+    end_line: Field,
+    tokens: Field,
+}
+
+fn schema() -> (Schema, Fields) {
+    let mut builder = Schema::builder();
+    let code = |stored: bool, record: IndexRecordOption| {
+        let options = TextOptions::default().set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer(CODE_TOKENIZER)
+                .set_index_option(record),
+        );
+        if stored {
+            options.set_stored()
+        } else {
+            options
+        }
+    };
+    let fields = Fields {
+        path: builder.add_text_field("path", code(true, IndexRecordOption::WithFreqs)),
+        path_exact: builder.add_text_field("path_exact", STRING),
+        dirs: builder.add_text_field("dirs", STRING),
+        language: builder.add_text_field("language", STRING | STORED),
+        symbols: builder.add_text_field("symbols", code(true, IndexRecordOption::WithFreqs)),
+        body: builder.add_text_field("body", code(true, IndexRecordOption::WithFreqs)),
+        start_line: builder.add_u64_field("start_line", STORED),
+        end_line: builder.add_u64_field("end_line", STORED | INDEXED),
+        tokens: builder.add_u64_field("tokens", STORED),
+    };
+    (builder.build(), fields)
+}
+
+/// A chunk to index.
+pub struct ChunkDocument<'a> {
+    /// Repository-relative path.
+    pub path: &'a str,
+    /// Language id.
+    pub language: &'a str,
+    /// Enclosing symbol path and the symbols defined in the chunk, space separated.
+    pub symbols: &'a str,
+    /// The chunk's text.
+    pub text: &'a str,
+    /// First line (1-based).
+    pub start_line: u32,
+    /// Last line (1-based, inclusive).
+    pub end_line: u32,
+    /// Estimated tokens.
+    pub tokens: u32,
+}
+
+/// Restrictions on a search.
+#[derive(Debug, Clone, Default)]
+pub struct SearchFilter {
+    /// Only these languages (ids); empty means all.
+    pub languages: Vec<String>,
+    /// Only paths equal to or under one of these (repository-relative, no trailing slash); empty means all.
+    pub paths: Vec<String>,
+}
+
+/// A ranked chunk.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LexicalHit {
+    /// BM25 score (with field boosts).
+    pub score: f32,
+    /// Repository-relative path.
+    pub path: String,
+    /// Language id.
+    pub language: String,
+    /// Enclosing symbol path and defined symbols.
+    pub symbols: String,
+    /// The chunk's text.
+    pub text: String,
+    /// First line (1-based).
+    pub start_line: u32,
+    /// Last line (1-based, inclusive).
+    pub end_line: u32,
+    /// Estimated tokens.
+    pub tokens: u32,
+}
+
+/// The on-disk lexical index.
+pub struct LexicalIndex {
+    index: Index,
+    reader: IndexReader,
+    fields: Fields,
+}
+
+impl LexicalIndex {
+    /// Opens the index in `dir`, creating an empty one if the directory holds none.
+    pub fn open_or_create(dir: &Path) -> Result<LexicalIndex> {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            tantivy::TantivyError::from(tantivy::directory::error::OpenDirectoryError::IoError {
+                io_error: e.into(),
+                directory_path: dir.to_path_buf(),
+            })
+        })?;
+        let (schema, fields) = schema();
+        let mmap =
+            tantivy::directory::MmapDirectory::open(dir).map_err(tantivy::TantivyError::from)?;
+        let index = Index::open_or_create(mmap, schema).map_err(|e| match e {
+            tantivy::TantivyError::SchemaError(_) => {
+                LexicalError::Schema(dir.display().to_string())
+            }
+            other => LexicalError::Tantivy(other),
+        })?;
+        index
+            .tokenizers()
+            .register(CODE_TOKENIZER, TextAnalyzer::from(CodeTokenizer::default()));
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
+        Ok(LexicalIndex {
+            index,
+            reader,
+            fields,
+        })
+    }
+
+    /// The payload of the last commit (the indexer's generation), if any.
+    pub fn committed_payload(&self) -> Result<Option<String>> {
+        Ok(self.index.load_metas()?.payload)
+    }
+
+    /// Starts a writer. Only one may exist per index (others get a lock error).
+    pub fn writer(&self) -> Result<LexicalWriter> {
+        let writer = self.index.writer_with_num_threads(2, 96 * 1024 * 1024)?;
+        Ok(LexicalWriter {
+            writer,
+            fields: self.fields,
+        })
+    }
+
+    /// Sees the latest commit.
+    pub fn reload(&self) -> Result<()> {
+        self.reader.reload()?;
+        Ok(())
+    }
+
+    /// Number of indexed chunks.
+    pub fn num_chunks(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    /// BM25 search. Terms come from the same analyzer as the documents; any term may match (OR), and chunks
+    /// matching more and rarer terms, in symbol names or paths, rank higher.
+    pub fn search(
+        &self,
+        query: &str,
+        filter: &SearchFilter,
+        limit: usize,
+    ) -> Result<Vec<LexicalHit>> {
+        let mut terms: Vec<String> = Vec::new();
+        for_each_term(query, |t, _, _| {
+            if !terms.contains(&t) && terms.len() < MAX_QUERY_TERMS {
+                terms.push(t);
+            }
+        });
+        if terms.is_empty() || limit == 0 {
+            return Ok(Vec::new());
+        }
+        let f = self.fields;
+        let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for term in &terms {
+            for (field, boost) in [
+                (f.body, 1.0),
+                (f.symbols, SYMBOL_BOOST),
+                (f.path, PATH_BOOST),
+            ] {
+                let query = TermQuery::new(
+                    Term::from_field_text(field, term),
+                    IndexRecordOption::WithFreqs,
+                );
+                should.push((
+                    Occur::Should,
+                    Box::new(BoostQuery::new(Box::new(query), boost)),
+                ));
+            }
+        }
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> =
+            vec![(Occur::Must, Box::new(BooleanQuery::new(should)))];
+        let any_of = |field: Field, values: &[String]| -> Box<dyn Query> {
+            Box::new(BooleanQuery::new(
+                values
+                    .iter()
+                    .map(|v| {
+                        let q: Box<dyn Query> = Box::new(TermQuery::new(
+                            Term::from_field_text(field, v),
+                            IndexRecordOption::Basic,
+                        ));
+                        (Occur::Should, q)
+                    })
+                    .collect(),
+            ))
+        };
+        if !filter.languages.is_empty() {
+            clauses.push((Occur::Must, any_of(f.language, &filter.languages)));
+        }
+        if !filter.paths.is_empty() {
+            let prefixes: Vec<String> = filter
+                .paths
+                .iter()
+                .map(|p| p.trim_matches('/').to_string())
+                .collect();
+            let by_dir = any_of(f.dirs, &prefixes);
+            let by_file = any_of(f.path_exact, &prefixes);
+            clauses.push((
+                Occur::Must,
+                Box::new(BooleanQuery::new(vec![
+                    (Occur::Should, by_dir),
+                    (Occur::Should, by_file),
+                ])),
+            ));
+        }
+        let query = BooleanQuery::new(clauses);
+        let searcher = self.reader.searcher();
+        let top = searcher.search(&query, &TopDocs::with_limit(limit))?;
+        let mut hits = Vec::with_capacity(top.len());
+        for (score, address) in top {
+            let doc: TantivyDocument = searcher.doc(address)?;
+            let text = |field: Field| {
+                doc.get_first(field)
+                    .and_then(|v| v.as_str())
+                    .unwrap_or("")
+                    .to_string()
+            };
+            let number =
+                |field: Field| doc.get_first(field).and_then(|v| v.as_u64()).unwrap_or(0) as u32;
+            hits.push(LexicalHit {
+                score,
+                path: text(f.path),
+                language: text(f.language),
+                symbols: text(f.symbols),
+                text: text(f.body),
+                start_line: number(f.start_line),
+                end_line: number(f.end_line),
+                tokens: number(f.tokens),
+            });
+        }
+        // Equal scores: order by place so results are deterministic.
+        hits.sort_by(|a, b| {
+            b.score
+                .total_cmp(&a.score)
+                .then_with(|| a.path.cmp(&b.path))
+                .then(a.start_line.cmp(&b.start_line))
+        });
+        Ok(hits)
+    }
+}
+
+/// Adds and removes chunks; nothing is visible until [`LexicalWriter::commit`].
+pub struct LexicalWriter {
+    writer: IndexWriter,
+    fields: Fields,
+}
+
+impl LexicalWriter {
+    /// Removes every chunk of `path`.
+    pub fn delete_path(&mut self, path: &str) {
+        self.writer
+            .delete_term(Term::from_field_text(self.fields.path_exact, path));
+    }
+
+    /// Removes everything.
+    pub fn delete_all(&mut self) -> Result<()> {
+        self.writer.delete_all_documents()?;
+        Ok(())
+    }
+
+    /// Adds one chunk.
+    pub fn add_chunk(&mut self, chunk: &ChunkDocument<'_>) -> Result<()> {
+        let f = self.fields;
+        let mut doc = TantivyDocument::default();
+        doc.add_text(f.path, chunk.path);
+        doc.add_text(f.path_exact, chunk.path);
+        let mut dir = chunk.path;
+        while let Some((parent, _)) = dir.rsplit_once('/') {
+            doc.add_text(f.dirs, parent);
+            dir = parent;
+        }
+        doc.add_text(f.language, chunk.language);
+        doc.add_text(f.symbols, chunk.symbols);
+        doc.add_text(f.body, chunk.text);
+        doc.add_u64(f.start_line, chunk.start_line as u64);
+        doc.add_u64(f.end_line, chunk.end_line as u64);
+        doc.add_u64(f.tokens, chunk.tokens as u64);
+        self.writer.add_document(doc)?;
+        Ok(())
+    }
+
+    /// Atomically publishes all changes with `payload` attached; a crash before this leaves the last commit.
+    pub fn commit(mut self, payload: &str) -> Result<()> {
+        let mut prepared = self.writer.prepare_commit()?;
+        prepared.set_payload(payload);
+        prepared.commit()?;
+        self.writer.wait_merging_threads()?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn add(writer: &mut LexicalWriter, path: &str, symbols: &str, text: &str) {
+        writer
+            .add_chunk(&ChunkDocument {
+                path,
+                language: "rust",
+                symbols,
+                text,
+                start_line: 1,
+                end_line: 3,
+                tokens: 10,
+            })
+            .unwrap();
+    }
+
+    #[test]
+    fn ranks_symbol_matches_first_and_filters_paths() {
+        let dir = tempfile::tempdir().unwrap();
+        let index = LexicalIndex::open_or_create(dir.path()).unwrap();
+        let mut writer = index.writer().unwrap();
+        add(
+            &mut writer,
+            "src/config.rs",
+            "load_config",
+            "fn load_config() { read the file }",
+        );
+        add(
+            &mut writer,
+            "src/main.rs",
+            "main",
+            "fn main() { let config = load_config(); }",
+        );
+        add(
+            &mut writer,
+            "docs/notes.rs",
+            "notes",
+            "nothing relevant here",
+        );
+        writer.commit("1").unwrap();
+        index.reload().unwrap();
+        assert_eq!(index.committed_payload().unwrap().as_deref(), Some("1"));
+        assert_eq!(index.num_chunks(), 3);
+
+        let hits = index
+            .search("loadConfig", &SearchFilter::default(), 10)
+            .unwrap();
+        let paths: Vec<&str> = hits.iter().map(|h| h.path.as_str()).collect();
+        assert_eq!(paths, ["src/config.rs", "src/main.rs"]);
+        assert!(hits[0].score > hits[1].score);
+
+        let filter = SearchFilter {
+            paths: vec!["src/main.rs".into()],
+            ..Default::default()
+        };
+        assert_eq!(index.search("config", &filter, 10).unwrap().len(), 1);
+        let filter = SearchFilter {
+            paths: vec!["docs".into()],
+            ..Default::default()
+        };
+        assert_eq!(index.search("config", &filter, 10).unwrap().len(), 0);
+        let filter = SearchFilter {
+            languages: vec!["python".into()],
+            ..Default::default()
+        };
+        assert!(index.search("config", &filter, 10).unwrap().is_empty());
+        assert!(index
+            .search("  ::: ", &SearchFilter::default(), 10)
+            .unwrap()
+            .is_empty());
+    }
+
+    #[test]
+    fn delete_path_removes_its_chunks_and_uncommitted_changes_stay_invisible() {
+        let dir = tempfile::tempdir().unwrap();
+        let index = LexicalIndex::open_or_create(dir.path()).unwrap();
+        let mut writer = index.writer().unwrap();
+        add(&mut writer, "a.rs", "alpha", "alpha beta");
+        add(&mut writer, "b.rs", "beta", "beta gamma");
+        writer.commit("1").unwrap();
+        let mut writer = index.writer().unwrap();
+        writer.delete_path("a.rs");
+        drop(writer); // never committed
+        index.reload().unwrap();
+        assert_eq!(index.num_chunks(), 2);
+        let mut writer = index.writer().unwrap();
+        writer.delete_path("a.rs");
+        writer.commit("2").unwrap();
+        index.reload().unwrap();
+        let hits = index.search("beta", &SearchFilter::default(), 10).unwrap();
+        assert_eq!(hits.len(), 1);
+        assert_eq!(hits[0].path, "b.rs");
+        drop(index);
+        let reopened = LexicalIndex::open_or_create(dir.path()).unwrap();
+        assert_eq!(reopened.committed_payload().unwrap().as_deref(), Some("2"));
+        assert_eq!(reopened.num_chunks(), 1);
+    }
+}

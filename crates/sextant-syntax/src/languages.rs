@@ -1,0 +1,482 @@
+//! The supported languages and, for each, the table that tells the generic extractor which syntax nodes are
+//! definitions, calls, imports and identifiers. Tables instead of per-language code keep every language on the
+//! same, tested path; the few real differences are flags on [`LanguageSpec`].
+
+use serde::{Deserialize, Serialize};
+
+use crate::SymbolKind;
+
+/// A language Sextant can parse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Language {
+    /// Rust.
+    Rust,
+    /// Python.
+    Python,
+    /// JavaScript (and JSX).
+    JavaScript,
+    /// TypeScript.
+    TypeScript,
+    /// TypeScript with JSX.
+    Tsx,
+    /// Go.
+    Go,
+    /// Java.
+    Java,
+    /// C.
+    C,
+    /// C++.
+    Cpp,
+    /// C#.
+    CSharp,
+    /// Ruby.
+    Ruby,
+    /// PHP.
+    Php,
+    /// Bash and POSIX shell.
+    Bash,
+}
+
+impl Language {
+    /// Every supported language.
+    pub const ALL: [Language; 13] = [
+        Language::Rust,
+        Language::Python,
+        Language::JavaScript,
+        Language::TypeScript,
+        Language::Tsx,
+        Language::Go,
+        Language::Java,
+        Language::C,
+        Language::Cpp,
+        Language::CSharp,
+        Language::Ruby,
+        Language::Php,
+        Language::Bash,
+    ];
+
+    /// The id used in configuration and output (`rust`, `csharp`, …).
+    pub fn name(self) -> &'static str {
+        match self {
+            Language::Rust => "rust",
+            Language::Python => "python",
+            Language::JavaScript => "javascript",
+            Language::TypeScript => "typescript",
+            Language::Tsx => "tsx",
+            Language::Go => "go",
+            Language::Java => "java",
+            Language::C => "c",
+            Language::Cpp => "cpp",
+            Language::CSharp => "csharp",
+            Language::Ruby => "ruby",
+            Language::Php => "php",
+            Language::Bash => "bash",
+        }
+    }
+
+    /// The language with this id, if supported.
+    pub fn from_name(name: &str) -> Option<Language> {
+        Language::ALL.into_iter().find(|l| l.name() == name)
+    }
+
+    /// The tree-sitter grammar.
+    pub fn grammar(self) -> tree_sitter::Language {
+        match self {
+            Language::Rust => tree_sitter_rust::LANGUAGE.into(),
+            Language::Python => tree_sitter_python::LANGUAGE.into(),
+            Language::JavaScript => tree_sitter_javascript::LANGUAGE.into(),
+            Language::TypeScript => tree_sitter_typescript::LANGUAGE_TYPESCRIPT.into(),
+            Language::Tsx => tree_sitter_typescript::LANGUAGE_TSX.into(),
+            Language::Go => tree_sitter_go::LANGUAGE.into(),
+            Language::Java => tree_sitter_java::LANGUAGE.into(),
+            Language::C => tree_sitter_c::LANGUAGE.into(),
+            Language::Cpp => tree_sitter_cpp::LANGUAGE.into(),
+            Language::CSharp => tree_sitter_c_sharp::LANGUAGE.into(),
+            Language::Ruby => tree_sitter_ruby::LANGUAGE.into(),
+            Language::Php => tree_sitter_php::LANGUAGE_PHP.into(),
+            Language::Bash => tree_sitter_bash::LANGUAGE.into(),
+        }
+    }
+
+    /// The extraction table.
+    pub(crate) fn spec(self) -> &'static LanguageSpec {
+        match self {
+            Language::Rust => &RUST,
+            Language::Python => &PYTHON,
+            Language::JavaScript => &JAVASCRIPT,
+            Language::TypeScript | Language::Tsx => &TYPESCRIPT,
+            Language::Go => &GO,
+            Language::Java => &JAVA,
+            Language::C => &C,
+            Language::Cpp => &CPP,
+            Language::CSharp => &CSHARP,
+            Language::Ruby => &RUBY,
+            Language::Php => &PHP,
+            Language::Bash => &BASH,
+        }
+    }
+}
+
+impl std::fmt::Display for Language {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// How one language's syntax maps onto symbols and references.
+pub(crate) struct LanguageSpec {
+    /// Node kinds that define a symbol, with the kind they define.
+    pub defs: &'static [(&'static str, SymbolKind)],
+    /// Node kinds that open a named scope without defining a symbol (Rust `impl`), with the field naming it.
+    pub scopes: &'static [(&'static str, &'static str)],
+    /// Call-like node kinds with the field holding the callee.
+    pub calls: &'static [(&'static str, &'static str)],
+    /// Node kinds that import something.
+    pub imports: &'static [&'static str],
+    /// Leaf kinds that are identifiers worth recording as references.
+    pub identifiers: &'static [&'static str],
+    /// Leaf kinds among `identifiers` that name types.
+    pub type_identifiers: &'static [&'static str],
+    /// Comment node kinds (for doc comments).
+    pub comments: &'static [&'static str],
+    /// Nodes that wrap a definition (decorators, `export`, templates): docs and spans start at the wrapper.
+    pub wrappers: &'static [&'static str],
+    /// Nodes that may sit between a doc comment and its definition (attributes, annotations).
+    pub attributes: &'static [&'static str],
+    /// Separator in qualified names.
+    pub separator: &'static str,
+    /// Names of calls that are really imports (`require`, `source`).
+    pub import_calls: &'static [&'static str],
+    /// Variable declarators whose value decides whether they define a function (JS/TS `const f = () => …`).
+    pub function_values: &'static [&'static str],
+}
+
+const NO: &[&str] = &[];
+
+static RUST: LanguageSpec = LanguageSpec {
+    defs: &[
+        ("function_item", SymbolKind::Function),
+        ("function_signature_item", SymbolKind::Function),
+        ("struct_item", SymbolKind::Struct),
+        ("union_item", SymbolKind::Struct),
+        ("enum_item", SymbolKind::Enum),
+        ("trait_item", SymbolKind::Trait),
+        ("mod_item", SymbolKind::Module),
+        ("const_item", SymbolKind::Constant),
+        ("static_item", SymbolKind::Constant),
+        ("type_item", SymbolKind::TypeAlias),
+        ("macro_definition", SymbolKind::Macro),
+    ],
+    scopes: &[("impl_item", "type")],
+    calls: &[
+        ("call_expression", "function"),
+        ("macro_invocation", "macro"),
+    ],
+    imports: &["use_declaration", "extern_crate_declaration"],
+    identifiers: &["identifier", "type_identifier", "field_identifier"],
+    type_identifiers: &["type_identifier"],
+    comments: &["line_comment", "block_comment"],
+    wrappers: NO,
+    attributes: &["attribute_item", "inner_attribute_item"],
+    separator: "::",
+    import_calls: NO,
+    function_values: NO,
+};
+
+static PYTHON: LanguageSpec = LanguageSpec {
+    defs: &[
+        ("function_definition", SymbolKind::Function),
+        ("class_definition", SymbolKind::Class),
+    ],
+    scopes: &[],
+    calls: &[("call", "function")],
+    imports: &[
+        "import_statement",
+        "import_from_statement",
+        "future_import_statement",
+    ],
+    identifiers: &["identifier"],
+    type_identifiers: NO,
+    comments: &["comment"],
+    wrappers: &["decorated_definition"],
+    attributes: &["decorator"],
+    separator: ".",
+    import_calls: NO,
+    function_values: NO,
+};
+
+static JAVASCRIPT: LanguageSpec = LanguageSpec {
+    defs: &[
+        ("function_declaration", SymbolKind::Function),
+        ("generator_function_declaration", SymbolKind::Function),
+        ("class_declaration", SymbolKind::Class),
+        ("method_definition", SymbolKind::Method),
+        ("variable_declarator", SymbolKind::Constant),
+    ],
+    scopes: &[],
+    calls: &[
+        ("call_expression", "function"),
+        ("new_expression", "constructor"),
+    ],
+    imports: &["import_statement"],
+    identifiers: &[
+        "identifier",
+        "property_identifier",
+        "shorthand_property_identifier",
+    ],
+    type_identifiers: NO,
+    comments: &["comment"],
+    wrappers: &["export_statement"],
+    attributes: &["decorator"],
+    separator: ".",
+    import_calls: &["require"],
+    function_values: &[
+        "arrow_function",
+        "function_expression",
+        "function",
+        "generator_function",
+    ],
+};
+
+static TYPESCRIPT: LanguageSpec = LanguageSpec {
+    defs: &[
+        ("function_declaration", SymbolKind::Function),
+        ("generator_function_declaration", SymbolKind::Function),
+        ("function_signature", SymbolKind::Function),
+        ("class_declaration", SymbolKind::Class),
+        ("abstract_class_declaration", SymbolKind::Class),
+        ("method_definition", SymbolKind::Method),
+        ("method_signature", SymbolKind::Method),
+        ("abstract_method_signature", SymbolKind::Method),
+        ("interface_declaration", SymbolKind::Interface),
+        ("type_alias_declaration", SymbolKind::TypeAlias),
+        ("enum_declaration", SymbolKind::Enum),
+        ("internal_module", SymbolKind::Module),
+        ("module", SymbolKind::Module),
+        ("variable_declarator", SymbolKind::Constant),
+    ],
+    scopes: &[],
+    calls: &[
+        ("call_expression", "function"),
+        ("new_expression", "constructor"),
+    ],
+    imports: &["import_statement"],
+    identifiers: &[
+        "identifier",
+        "property_identifier",
+        "shorthand_property_identifier",
+        "type_identifier",
+    ],
+    type_identifiers: &["type_identifier"],
+    comments: &["comment"],
+    wrappers: &["export_statement", "ambient_declaration"],
+    attributes: &["decorator"],
+    separator: ".",
+    import_calls: &["require"],
+    function_values: &[
+        "arrow_function",
+        "function_expression",
+        "function",
+        "generator_function",
+    ],
+};
+
+static GO: LanguageSpec = LanguageSpec {
+    defs: &[
+        ("function_declaration", SymbolKind::Function),
+        ("method_declaration", SymbolKind::Method),
+        ("type_spec", SymbolKind::TypeAlias),
+        ("type_alias", SymbolKind::TypeAlias),
+        ("const_spec", SymbolKind::Constant),
+    ],
+    scopes: &[],
+    calls: &[("call_expression", "function")],
+    imports: &["import_spec"],
+    identifiers: &["identifier", "type_identifier", "field_identifier"],
+    type_identifiers: &["type_identifier"],
+    comments: &["comment"],
+    wrappers: NO,
+    attributes: NO,
+    separator: ".",
+    import_calls: NO,
+    function_values: NO,
+};
+
+static JAVA: LanguageSpec = LanguageSpec {
+    defs: &[
+        ("class_declaration", SymbolKind::Class),
+        ("record_declaration", SymbolKind::Class),
+        ("interface_declaration", SymbolKind::Interface),
+        ("annotation_type_declaration", SymbolKind::Interface),
+        ("enum_declaration", SymbolKind::Enum),
+        ("method_declaration", SymbolKind::Method),
+        ("constructor_declaration", SymbolKind::Method),
+    ],
+    scopes: &[],
+    calls: &[
+        ("method_invocation", "name"),
+        ("object_creation_expression", "type"),
+    ],
+    imports: &["import_declaration"],
+    identifiers: &["identifier", "type_identifier"],
+    type_identifiers: &["type_identifier"],
+    comments: &["block_comment", "line_comment"],
+    wrappers: NO,
+    attributes: &["marker_annotation", "annotation"],
+    separator: ".",
+    import_calls: NO,
+    function_values: NO,
+};
+
+static C: LanguageSpec = LanguageSpec {
+    defs: &[
+        ("function_definition", SymbolKind::Function),
+        ("struct_specifier", SymbolKind::Struct),
+        ("union_specifier", SymbolKind::Struct),
+        ("enum_specifier", SymbolKind::Enum),
+        ("type_definition", SymbolKind::TypeAlias),
+        ("preproc_def", SymbolKind::Constant),
+        ("preproc_function_def", SymbolKind::Macro),
+    ],
+    scopes: &[],
+    calls: &[("call_expression", "function")],
+    imports: &["preproc_include"],
+    identifiers: &["identifier", "type_identifier", "field_identifier"],
+    type_identifiers: &["type_identifier"],
+    comments: &["comment"],
+    wrappers: NO,
+    attributes: NO,
+    separator: "::",
+    import_calls: NO,
+    function_values: NO,
+};
+
+static CPP: LanguageSpec = LanguageSpec {
+    defs: &[
+        ("function_definition", SymbolKind::Function),
+        ("class_specifier", SymbolKind::Class),
+        ("struct_specifier", SymbolKind::Struct),
+        ("union_specifier", SymbolKind::Struct),
+        ("enum_specifier", SymbolKind::Enum),
+        ("namespace_definition", SymbolKind::Module),
+        ("type_definition", SymbolKind::TypeAlias),
+        ("alias_declaration", SymbolKind::TypeAlias),
+        ("preproc_def", SymbolKind::Constant),
+        ("preproc_function_def", SymbolKind::Macro),
+    ],
+    scopes: &[],
+    calls: &[("call_expression", "function"), ("new_expression", "type")],
+    imports: &["preproc_include", "using_declaration"],
+    identifiers: &[
+        "identifier",
+        "type_identifier",
+        "field_identifier",
+        "namespace_identifier",
+    ],
+    type_identifiers: &["type_identifier"],
+    comments: &["comment"],
+    wrappers: &["template_declaration"],
+    attributes: NO,
+    separator: "::",
+    import_calls: NO,
+    function_values: NO,
+};
+
+static CSHARP: LanguageSpec = LanguageSpec {
+    defs: &[
+        ("class_declaration", SymbolKind::Class),
+        ("record_declaration", SymbolKind::Class),
+        ("struct_declaration", SymbolKind::Struct),
+        ("interface_declaration", SymbolKind::Interface),
+        ("enum_declaration", SymbolKind::Enum),
+        ("method_declaration", SymbolKind::Method),
+        ("constructor_declaration", SymbolKind::Method),
+        ("namespace_declaration", SymbolKind::Module),
+        ("file_scoped_namespace_declaration", SymbolKind::Module),
+        ("delegate_declaration", SymbolKind::TypeAlias),
+    ],
+    scopes: &[],
+    calls: &[
+        ("invocation_expression", "function"),
+        ("object_creation_expression", "type"),
+    ],
+    imports: &["using_directive"],
+    identifiers: &["identifier"],
+    type_identifiers: NO,
+    comments: &["comment"],
+    wrappers: NO,
+    attributes: &["attribute_list"],
+    separator: ".",
+    import_calls: NO,
+    function_values: NO,
+};
+
+static RUBY: LanguageSpec = LanguageSpec {
+    defs: &[
+        ("method", SymbolKind::Function),
+        ("singleton_method", SymbolKind::Function),
+        ("class", SymbolKind::Class),
+        ("module", SymbolKind::Module),
+    ],
+    scopes: &[],
+    calls: &[("call", "method")],
+    imports: NO,
+    identifiers: &["identifier", "constant"],
+    type_identifiers: &["constant"],
+    comments: &["comment"],
+    wrappers: NO,
+    attributes: NO,
+    separator: "::",
+    import_calls: &["require", "require_relative", "load"],
+    function_values: NO,
+};
+
+static PHP: LanguageSpec = LanguageSpec {
+    defs: &[
+        ("function_definition", SymbolKind::Function),
+        ("class_declaration", SymbolKind::Class),
+        ("interface_declaration", SymbolKind::Interface),
+        ("trait_declaration", SymbolKind::Trait),
+        ("enum_declaration", SymbolKind::Enum),
+        ("method_declaration", SymbolKind::Method),
+        ("namespace_definition", SymbolKind::Module),
+    ],
+    scopes: &[],
+    calls: &[
+        ("function_call_expression", "function"),
+        ("member_call_expression", "name"),
+        ("nullsafe_member_call_expression", "name"),
+        ("scoped_call_expression", "name"),
+        ("object_creation_expression", ""),
+    ],
+    imports: &[
+        "namespace_use_declaration",
+        "require_expression",
+        "require_once_expression",
+        "include_expression",
+        "include_once_expression",
+    ],
+    identifiers: &["name"],
+    type_identifiers: NO,
+    comments: &["comment"],
+    wrappers: NO,
+    attributes: &["attribute_list"],
+    separator: "\\",
+    import_calls: NO,
+    function_values: NO,
+};
+
+static BASH: LanguageSpec = LanguageSpec {
+    defs: &[("function_definition", SymbolKind::Function)],
+    scopes: &[],
+    calls: &[("command", "name")],
+    imports: NO,
+    identifiers: NO,
+    type_identifiers: NO,
+    comments: &["comment"],
+    wrappers: NO,
+    attributes: NO,
+    separator: ".",
+    import_calls: &["source", "."],
+    function_values: NO,
+};
