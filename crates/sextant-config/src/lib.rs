@@ -95,10 +95,7 @@ pub struct LanguageSettings {
 impl Config {
     /// The built-in defaults.
     pub fn defaults() -> Result<Config, ConfigError> {
-        Self::from_value(
-            parse_toml(DEFAULT_CONFIG_TOML, "built-in defaults")?,
-            "built-in defaults",
-        )
+        Self::from_value(parse_toml(DEFAULT_CONFIG_TOML, "built-in defaults")?, "built-in defaults")
     }
 
     /// The defaults merged with `<repo_root>/.sextant.toml` when that file exists.
@@ -112,10 +109,7 @@ impl Config {
     }
 
     /// The defaults merged with an override given as TOML text; `origin` names it in errors.
-    pub fn defaults_with_override(
-        override_toml: &str,
-        origin: &str,
-    ) -> Result<Config, ConfigError> {
+    pub fn defaults_with_override(override_toml: &str, origin: &str) -> Result<Config, ConfigError> {
         let mut base = parse_toml(DEFAULT_CONFIG_TOML, "built-in defaults")?;
         let overlay = parse_toml(override_toml, origin)?;
         merge(&mut base, overlay);
@@ -123,13 +117,10 @@ impl Config {
     }
 
     fn from_value(value: toml::Table, origin: &str) -> Result<Config, ConfigError> {
-        let config: Config =
-            toml::Value::Table(value)
-                .try_into()
-                .map_err(|e: toml::de::Error| ConfigError::Parse {
-                    origin: origin.to_string(),
-                    message: e.message().to_string(),
-                })?;
+        let config: Config = toml::Value::Table(value).try_into().map_err(|e: toml::de::Error| ConfigError::Parse {
+            origin: origin.to_string(),
+            message: e.message().to_string(),
+        })?;
         config.validate(origin)?;
         Ok(config)
     }
@@ -141,30 +132,18 @@ impl Config {
             message,
         };
         if self.index.max_file_bytes == 0 {
-            return Err(invalid(
-                "index.max_file_bytes",
-                "must be greater than 0".into(),
-            ));
+            return Err(invalid("index.max_file_bytes", "must be greater than 0".into()));
         }
         if self.index.max_line_bytes == 0 {
-            return Err(invalid(
-                "index.max_line_bytes",
-                "must be greater than 0".into(),
-            ));
+            return Err(invalid("index.max_line_bytes", "must be greater than 0".into()));
         }
         if self.chunk.max_tokens < 16 {
-            return Err(invalid(
-                "chunk.max_tokens",
-                format!("{} is below the minimum of 16", self.chunk.max_tokens),
-            ));
+            return Err(invalid("chunk.max_tokens", format!("{} is below the minimum of 16", self.chunk.max_tokens)));
         }
         if self.chunk.min_tokens >= self.chunk.max_tokens {
             return Err(invalid(
                 "chunk.min_tokens",
-                format!(
-                    "{} must be smaller than chunk.max_tokens ({})",
-                    self.chunk.min_tokens, self.chunk.max_tokens
-                ),
+                format!("{} must be smaller than chunk.max_tokens ({})", self.chunk.min_tokens, self.chunk.max_tokens),
             ));
         }
         for pattern in &self.index.exclude {
@@ -173,12 +152,8 @@ impl Config {
         }
         for (name, lang) in &self.languages {
             for glob in &lang.globs {
-                globset::Glob::new(glob).map_err(|e| {
-                    invalid(
-                        &format!("languages.{name}.globs"),
-                        format!("bad glob {glob:?}: {e}"),
-                    )
-                })?;
+                globset::Glob::new(glob)
+                    .map_err(|e| invalid(&format!("languages.{name}.globs"), format!("bad glob {glob:?}: {e}")))?;
             }
         }
         Ok(())
@@ -186,10 +161,8 @@ impl Config {
 }
 
 fn parse_toml(text: &str, origin: &str) -> Result<toml::Table, ConfigError> {
-    text.parse::<toml::Table>().map_err(|e| ConfigError::Parse {
-        origin: origin.to_string(),
-        message: e.to_string().trim().to_string(),
-    })
+    text.parse::<toml::Table>()
+        .map_err(|e| ConfigError::Parse { origin: origin.to_string(), message: e.to_string().trim().to_string() })
 }
 
 /// Tables merge key by key; any other value in `overlay` replaces the base value.
@@ -242,38 +215,25 @@ mod tests {
         .unwrap();
         assert_eq!(config.index.max_file_bytes, 10);
         assert_eq!(config.index.exclude, vec!["gen/".to_string()]);
-        assert_eq!(
-            config.index.max_line_bytes, 5_000,
-            "untouched keys keep their default"
-        );
+        assert_eq!(config.index.max_line_bytes, 5_000, "untouched keys keep their default");
         assert_eq!(config.languages["rust"].globs.len(), 2);
-        assert!(
-            config.languages.contains_key("python"),
-            "other languages stay"
-        );
+        assert!(config.languages.contains_key("python"), "other languages stay");
     }
 
     #[test]
     fn unknown_key_is_an_error_naming_it() {
-        let err =
-            Config::defaults_with_override("[index]\nmax_file_size = 3\n", "repo/.sextant.toml")
-                .unwrap_err();
+        let err = Config::defaults_with_override("[index]\nmax_file_size = 3\n", "repo/.sextant.toml").unwrap_err();
         let text = err.to_string();
-        assert!(
-            text.contains("repo/.sextant.toml") && text.contains("max_file_size"),
-            "{text}"
-        );
+        assert!(text.contains("repo/.sextant.toml") && text.contains("max_file_size"), "{text}");
     }
 
     #[test]
     fn bad_values_are_errors() {
         let err = Config::defaults_with_override("[chunk]\nmin_tokens = 500\n", "x").unwrap_err();
         assert!(err.to_string().contains("chunk.min_tokens"), "{err}");
-        let err =
-            Config::defaults_with_override("[index]\nmax_file_bytes = \"big\"\n", "x").unwrap_err();
+        let err = Config::defaults_with_override("[index]\nmax_file_bytes = \"big\"\n", "x").unwrap_err();
         assert!(matches!(err, ConfigError::Parse { .. }), "{err}");
-        let err = Config::defaults_with_override("[languages.rust]\nglobs = [\"a[\"]\n", "x")
-            .unwrap_err();
+        let err = Config::defaults_with_override("[languages.rust]\nglobs = [\"a[\"]\n", "x").unwrap_err();
         assert!(err.to_string().contains("languages.rust.globs"), "{err}");
         let err = Config::defaults_with_override("not toml =", "x").unwrap_err();
         assert!(matches!(err, ConfigError::Parse { .. }));
@@ -282,18 +242,8 @@ mod tests {
     #[test]
     fn repository_file_is_read_when_present() {
         let dir = tempfile::tempdir().unwrap();
-        assert_eq!(
-            Config::for_repository(dir.path()).unwrap(),
-            Config::defaults().unwrap()
-        );
-        std::fs::write(
-            dir.path().join(REPO_CONFIG_FILE),
-            "[chunk]\nmax_tokens = 100\n",
-        )
-        .unwrap();
-        assert_eq!(
-            Config::for_repository(dir.path()).unwrap().chunk.max_tokens,
-            100
-        );
+        assert_eq!(Config::for_repository(dir.path()).unwrap(), Config::defaults().unwrap());
+        std::fs::write(dir.path().join(REPO_CONFIG_FILE), "[chunk]\nmax_tokens = 100\n").unwrap();
+        assert_eq!(Config::for_repository(dir.path()).unwrap().chunk.max_tokens, 100);
     }
 }

@@ -114,47 +114,26 @@ impl SymbolGraph {
         let scale = node_rank.len() as f32;
         let module_count = data.modules.len();
         let first_symbol = files.len() + module_count;
-        data.symbol_rank = node_rank[first_symbol..]
-            .iter()
-            .map(|r| r * scale)
-            .collect();
+        data.symbol_rank = node_rank[first_symbol..].iter().map(|r| r * scale).collect();
         data.file_rank = (0..files.len())
             .map(|f| {
-                let (start, end) = (
-                    data.symbol_offsets[f] as usize,
-                    data.symbol_offsets[f + 1] as usize,
-                );
-                (node_rank[f]
-                    + node_rank[first_symbol + start..first_symbol + end]
-                        .iter()
-                        .sum::<f32>())
-                    * scale
+                let (start, end) = (data.symbol_offsets[f] as usize, data.symbol_offsets[f + 1] as usize);
+                (node_rank[f] + node_rank[first_symbol + start..first_symbol + end].iter().sum::<f32>()) * scale
             })
             .collect();
-        SymbolGraph {
-            data,
-            graph,
-            file_count: files.len(),
-        }
+        SymbolGraph { data, graph, file_count: files.len() }
     }
 
     /// Rebuilds the queryable graph from stored data; `file_count` is the number of files it was built from.
     pub fn from_data(data: GraphData) -> SymbolGraph {
         let file_count = data.symbol_offsets.len().saturating_sub(1);
         let graph = Self::petgraph(&data, file_count);
-        SymbolGraph {
-            data,
-            graph,
-            file_count,
-        }
+        SymbolGraph { data, graph, file_count }
     }
 
     fn petgraph(data: &GraphData, file_count: usize) -> DiGraph<Node, (EdgeKind, f32)> {
         let symbol_total = data.symbol_offsets.last().copied().unwrap_or(0) as usize;
-        let mut graph = DiGraph::with_capacity(
-            file_count + data.modules.len() + symbol_total,
-            data.edges.len(),
-        );
+        let mut graph = DiGraph::with_capacity(file_count + data.modules.len() + symbol_total, data.edges.len());
         for f in 0..file_count {
             graph.add_node(Node::File(f as u32));
         }
@@ -163,10 +142,7 @@ impl SymbolGraph {
         }
         for f in 0..file_count {
             for s in 0..(data.symbol_offsets[f + 1] - data.symbol_offsets[f]) {
-                graph.add_node(Node::Symbol(SymbolId {
-                    file: f as u32,
-                    symbol: s,
-                }));
+                graph.add_node(Node::Symbol(SymbolId { file: f as u32, symbol: s }));
             }
         }
         let index = |node: Node| node_index(data, file_count, node);
@@ -190,19 +166,12 @@ impl SymbolGraph {
 
     /// Centrality of a symbol (1 is average).
     pub fn symbol_rank(&self, id: SymbolId) -> f32 {
-        self.flat(id)
-            .and_then(|i| self.data.symbol_rank.get(i))
-            .copied()
-            .unwrap_or(0.0)
+        self.flat(id).and_then(|i| self.data.symbol_rank.get(i)).copied().unwrap_or(0.0)
     }
 
     /// Centrality of a file.
     pub fn file_rank(&self, file: u32) -> f32 {
-        self.data
-            .file_rank
-            .get(file as usize)
-            .copied()
-            .unwrap_or(0.0)
+        self.data.file_rank.get(file as usize).copied().unwrap_or(0.0)
     }
 
     fn flat(&self, id: SymbolId) -> Option<usize> {
@@ -231,11 +200,7 @@ impl SymbolGraph {
             .edges_directed(index, direction)
             .filter(|e| e.weight().0 == kind)
             .map(|e| {
-                let other = if direction == Direction::Incoming {
-                    e.source()
-                } else {
-                    e.target()
-                };
+                let other = if direction == Direction::Incoming { e.source() } else { e.target() };
                 (self.graph[other], e.weight().1)
             })
             .collect();
@@ -287,9 +252,7 @@ fn node_index(data: &GraphData, file_count: usize, node: Node) -> Option<NodeInd
     Some(NodeIndex::new(match node {
         Node::File(f) => f as usize,
         Node::Module(m) => file_count + m as usize,
-        Node::Symbol(s) => {
-            file_count + modules + (data.symbol_offsets[s.file as usize] + s.symbol) as usize
-        }
+        Node::Symbol(s) => file_count + modules + (data.symbol_offsets[s.file as usize] + s.symbol) as usize,
     }))
 }
 
@@ -312,12 +275,7 @@ fn pagerank(
         }
         _ => vec![1.0 / n as f32; n],
     };
-    let is_use = |k: EdgeKind| {
-        matches!(
-            k,
-            EdgeKind::Calls | EdgeKind::References | EdgeKind::Imports
-        )
-    };
+    let is_use = |k: EdgeKind| matches!(k, EdgeKind::Calls | EdgeKind::References | EdgeKind::Imports);
     let mut out_weight = vec![0.0f32; n];
     for e in graph.edge_references() {
         if is_use(e.weight().0) {
@@ -327,10 +285,7 @@ fn pagerank(
     let mut rank = teleport.clone();
     let mut next = vec![0.0f32; n];
     for _ in 0..iterations {
-        let dangling: f32 = (0..n)
-            .filter(|&i| out_weight[i] == 0.0)
-            .map(|i| rank[i])
-            .sum();
+        let dangling: f32 = (0..n).filter(|&i| out_weight[i] == 0.0).map(|i| rank[i]).sum();
         for (i, value) in next.iter_mut().enumerate() {
             *value = (1.0 - damping + damping * dangling) * teleport[i];
         }

@@ -11,8 +11,8 @@ const MAX_CANDIDATES: usize = 8;
 
 /// Extensions tried when an import names a file without one.
 const SOURCE_EXTENSIONS: &[&str] = &[
-    "", ".ts", ".tsx", ".js", ".jsx", ".mjs", ".py", ".rs", ".go", ".rb", ".php", ".h", ".hpp",
-    ".c", ".cc", ".cpp", ".java", ".cs", ".sh",
+    "", ".ts", ".tsx", ".js", ".jsx", ".mjs", ".py", ".rs", ".go", ".rb", ".php", ".h", ".hpp", ".c", ".cc", ".cpp",
+    ".java", ".cs", ".sh",
 ];
 /// File stems that stand for their directory (`pkg/__init__.py`, `lib/index.ts`, `src/mod.rs`).
 const DIRECTORY_FILES: &[&str] = &["__init__", "index", "mod", "lib", "main"];
@@ -38,12 +38,7 @@ pub(crate) fn resolve(files: &[GraphInput<'_>]) -> GraphData {
             for target in paths.resolve_import(file.path, &import.path) {
                 if target as usize != f {
                     imported_files[f].insert(target);
-                    edges.add(
-                        Node::File(f as u32),
-                        Node::File(target),
-                        EdgeKind::Imports,
-                        1.0,
-                    );
+                    edges.add(Node::File(f as u32), Node::File(target), EdgeKind::Imports, 1.0);
                 }
             }
             imported_names[f].extend(import.names.iter().map(String::as_str));
@@ -53,13 +48,7 @@ pub(crate) fn resolve(files: &[GraphInput<'_>]) -> GraphData {
     let mut definitions: HashMap<&str, Vec<SymbolId>> = HashMap::new();
     for (f, file) in files.iter().enumerate() {
         for (s, symbol) in file.facts.symbols.iter().enumerate() {
-            definitions
-                .entry(symbol.name.as_str())
-                .or_default()
-                .push(SymbolId {
-                    file: f as u32,
-                    symbol: s as u32,
-                });
+            definitions.entry(symbol.name.as_str()).or_default().push(SymbolId { file: f as u32, symbol: s as u32 });
         }
     }
 
@@ -91,25 +80,17 @@ pub(crate) fn resolve(files: &[GraphInput<'_>]) -> GraphData {
                     score += 1;
                 }
                 if let Some(q) = &reference.qualifier {
-                    let parent_name = symbol
-                        .parent
-                        .map(|p| target_file.facts.symbols[p as usize].name.as_str());
-                    let qualified_by = symbol
-                        .qualified_name
-                        .rsplit_once(['.', ':', '\\'])
-                        .map(|(head, _)| head);
+                    let parent_name = symbol.parent.map(|p| target_file.facts.symbols[p as usize].name.as_str());
+                    let qualified_by = symbol.qualified_name.rsplit_once(['.', ':', '\\']).map(|(head, _)| head);
                     if parent_name == Some(q.as_str())
-                        || qualified_by
-                            .is_some_and(|h| h.rsplit([':', '.', '\\']).next() == Some(q.as_str()))
+                        || qualified_by.is_some_and(|h| h.rsplit([':', '.', '\\']).next() == Some(q.as_str()))
                         || file_stem(target_file.path) == q
                     {
                         score += 3;
                     }
                 }
                 // A call should land on something callable (or a type, for constructors).
-                if reference.kind == RefKind::Call
-                    && !(symbol.kind.is_callable() || symbol.kind.is_type_like())
-                {
+                if reference.kind == RefKind::Call && !(symbol.kind.is_callable() || symbol.kind.is_type_like()) {
                     score -= 5;
                 }
                 if reference.kind == RefKind::Type
@@ -119,30 +100,19 @@ pub(crate) fn resolve(files: &[GraphInput<'_>]) -> GraphData {
                 }
                 score
             };
-            let scored: Vec<(SymbolId, i32)> = candidates
-                .iter()
-                .filter(|c| Node::Symbol(**c) != source)
-                .map(|c| (*c, score(c)))
-                .collect();
+            let scored: Vec<(SymbolId, i32)> =
+                candidates.iter().filter(|c| Node::Symbol(**c) != source).map(|c| (*c, score(c))).collect();
             let Some(best) = scored.iter().map(|(_, s)| *s).max() else {
                 continue;
             };
             if best < 0 {
                 continue;
             }
-            let top: Vec<SymbolId> = scored
-                .iter()
-                .filter(|(_, s)| *s == best)
-                .map(|(c, _)| *c)
-                .collect();
+            let top: Vec<SymbolId> = scored.iter().filter(|(_, s)| *s == best).map(|(c, _)| *c).collect();
             if top.len() > MAX_CANDIDATES {
                 continue;
             }
-            let kind = if reference.kind == RefKind::Call {
-                EdgeKind::Calls
-            } else {
-                EdgeKind::References
-            };
+            let kind = if reference.kind == RefKind::Call { EdgeKind::Calls } else { EdgeKind::References };
             let weight = 1.0 / top.len() as f32;
             for target in top {
                 edges.add(source, Node::Symbol(target), kind, weight);
@@ -175,21 +145,10 @@ fn containment(files: &[GraphInput<'_>], data: &mut GraphData, edges: &mut EdgeS
             dir = parent_dir(&dir).to_string();
         }
         for (s, symbol) in file.facts.symbols.iter().enumerate() {
-            let id = Node::Symbol(SymbolId {
-                file: f as u32,
-                symbol: s as u32,
-            });
+            let id = Node::Symbol(SymbolId { file: f as u32, symbol: s as u32 });
             edges.add(Node::File(f as u32), id, EdgeKind::Defines, 1.0);
             if let Some(p) = symbol.parent {
-                edges.add(
-                    Node::Symbol(SymbolId {
-                        file: f as u32,
-                        symbol: p,
-                    }),
-                    id,
-                    EdgeKind::Contains,
-                    1.0,
-                );
+                edges.add(Node::Symbol(SymbolId { file: f as u32, symbol: p }), id, EdgeKind::Contains, 1.0);
             }
         }
     }
@@ -212,12 +171,7 @@ impl EdgeSet {
             }
             None => {
                 self.index.insert((from, to, kind), self.edges.len());
-                self.edges.push(Edge {
-                    from,
-                    to,
-                    kind,
-                    weight,
-                });
+                self.edges.push(Edge { from, to, kind, weight });
                 true
             }
         }
@@ -239,23 +193,13 @@ struct PathIndex<'a> {
 
 impl<'a> PathIndex<'a> {
     fn new(files: &'a [GraphInput<'a>]) -> PathIndex<'a> {
-        let mut index = PathIndex {
-            exact: HashMap::new(),
-            by_module: HashMap::new(),
-            by_last_segment: HashMap::new(),
-        };
+        let mut index = PathIndex { exact: HashMap::new(), by_module: HashMap::new(), by_last_segment: HashMap::new() };
         for (f, file) in files.iter().enumerate() {
             index.exact.insert(file.path, f as u32);
-            let without_ext = file
-                .path
-                .rsplit_once('.')
-                .filter(|(head, _)| !head.ends_with('/'))
-                .map_or(file.path, |(h, _)| h);
+            let without_ext =
+                file.path.rsplit_once('.').filter(|(head, _)| !head.ends_with('/')).map_or(file.path, |(h, _)| h);
             let mut module = without_ext.to_string();
-            if let Some((dir, stem)) = module
-                .rsplit_once('/')
-                .map(|(d, s)| (d.to_string(), s.to_string()))
-            {
+            if let Some((dir, stem)) = module.rsplit_once('/').map(|(d, s)| (d.to_string(), s.to_string())) {
                 if DIRECTORY_FILES.contains(&stem.as_str()) {
                     index.by_module.entry(dir).or_default().push(f as u32);
                 }
@@ -263,18 +207,10 @@ impl<'a> PathIndex<'a> {
             // `src/` and `lib/` roots rarely appear in import paths.
             for root in ["src/", "lib/"] {
                 if let Some(rest) = module.strip_prefix(root) {
-                    index
-                        .by_module
-                        .entry(rest.to_string())
-                        .or_default()
-                        .push(f as u32);
+                    index.by_module.entry(rest.to_string()).or_default().push(f as u32);
                 }
             }
-            index
-                .by_module
-                .entry(std::mem::take(&mut module))
-                .or_default()
-                .push(f as u32);
+            index.by_module.entry(std::mem::take(&mut module)).or_default().push(f as u32);
         }
         let modules: Vec<String> = index.by_module.keys().cloned().collect();
         for module in modules {
@@ -312,9 +248,7 @@ impl<'a> PathIndex<'a> {
         // of segments against module paths, dropping trailing segments that may name items rather than modules.
         let segments: Vec<&str> = import
             .split(['.', '/', ':', '\\', ' ', '{', '}', ','])
-            .filter(|s| {
-                !s.is_empty() && !matches!(*s, "crate" | "self" | "super" | "*" | "@" | "as" | "..")
-            })
+            .filter(|s| !s.is_empty() && !matches!(*s, "crate" | "self" | "super" | "*" | "@" | "as" | ".."))
             .collect();
         for drop in 0..segments.len().min(3) {
             let kept = &segments[..segments.len() - drop];
@@ -322,20 +256,14 @@ impl<'a> PathIndex<'a> {
             let Some(modules) = self.by_last_segment.get(*last) else {
                 continue;
             };
-            let mut best: Vec<(usize, &String)> = modules
-                .iter()
-                .map(|m| (matching_suffix(m, kept), m))
-                .filter(|(n, _)| *n > 0)
-                .collect();
+            let mut best: Vec<(usize, &String)> =
+                modules.iter().map(|m| (matching_suffix(m, kept), m)).filter(|(n, _)| *n > 0).collect();
             let Some(top) = best.iter().map(|(n, _)| *n).max() else {
                 continue;
             };
             best.retain(|(n, _)| *n == top);
             if best.len() <= MAX_CANDIDATES {
-                let mut out: Vec<u32> = best
-                    .iter()
-                    .flat_map(|(_, m)| self.by_module[*m].iter().copied())
-                    .collect();
+                let mut out: Vec<u32> = best.iter().flat_map(|(_, m)| self.by_module[*m].iter().copied()).collect();
                 out.sort_unstable();
                 out.dedup();
                 return out;
@@ -347,11 +275,7 @@ impl<'a> PathIndex<'a> {
 
 /// How many trailing segments of `module` (a `/` path) equal the trailing `segments`.
 fn matching_suffix(module: &str, segments: &[&str]) -> usize {
-    module
-        .rsplit('/')
-        .zip(segments.iter().rev())
-        .take_while(|(a, b)| a.eq_ignore_ascii_case(b))
-        .count()
+    module.rsplit('/').zip(segments.iter().rev()).take_while(|(a, b)| a.eq_ignore_ascii_case(b)).count()
 }
 
 fn normalize(path: &str) -> String {

@@ -13,8 +13,7 @@ use std::path::Path;
 use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
 use tantivy::schema::{
-    Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, INDEXED, STORED,
-    STRING,
+    Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, INDEXED, STORED, STRING,
 };
 use tantivy::tokenizer::TextAnalyzer;
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
@@ -58,11 +57,8 @@ struct Fields {
 fn schema() -> (Schema, Fields) {
     let mut builder = Schema::builder();
     let code = |stored: bool, record: IndexRecordOption| {
-        let options = TextOptions::default().set_indexing_options(
-            TextFieldIndexing::default()
-                .set_tokenizer(CODE_TOKENIZER)
-                .set_index_option(record),
-        );
+        let options = TextOptions::default()
+            .set_indexing_options(TextFieldIndexing::default().set_tokenizer(CODE_TOKENIZER).set_index_option(record));
         if stored {
             options.set_stored()
         } else {
@@ -148,26 +144,14 @@ impl LexicalIndex {
             })
         })?;
         let (schema, fields) = schema();
-        let mmap =
-            tantivy::directory::MmapDirectory::open(dir).map_err(tantivy::TantivyError::from)?;
+        let mmap = tantivy::directory::MmapDirectory::open(dir).map_err(tantivy::TantivyError::from)?;
         let index = Index::open_or_create(mmap, schema).map_err(|e| match e {
-            tantivy::TantivyError::SchemaError(_) => {
-                LexicalError::Schema(dir.display().to_string())
-            }
+            tantivy::TantivyError::SchemaError(_) => LexicalError::Schema(dir.display().to_string()),
             other => LexicalError::Tantivy(other),
         })?;
-        index
-            .tokenizers()
-            .register(CODE_TOKENIZER, TextAnalyzer::from(CodeTokenizer::default()));
-        let reader = index
-            .reader_builder()
-            .reload_policy(ReloadPolicy::Manual)
-            .try_into()?;
-        Ok(LexicalIndex {
-            index,
-            reader,
-            fields,
-        })
+        index.tokenizers().register(CODE_TOKENIZER, TextAnalyzer::from(CodeTokenizer::default()));
+        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+        Ok(LexicalIndex { index, reader, fields })
     }
 
     /// The payload of the last commit (the indexer's generation), if any.
@@ -178,10 +162,7 @@ impl LexicalIndex {
     /// Starts a writer. Only one may exist per index (others get a lock error).
     pub fn writer(&self) -> Result<LexicalWriter> {
         let writer = self.index.writer_with_num_threads(2, 96 * 1024 * 1024)?;
-        Ok(LexicalWriter {
-            writer,
-            fields: self.fields,
-        })
+        Ok(LexicalWriter { writer, fields: self.fields })
     }
 
     /// Sees the latest commit.
@@ -197,12 +178,7 @@ impl LexicalIndex {
 
     /// BM25 search. Terms come from the same analyzer as the documents; any term may match (OR), and chunks
     /// matching more and rarer terms, in symbol names or paths, rank higher.
-    pub fn search(
-        &self,
-        query: &str,
-        filter: &SearchFilter,
-        limit: usize,
-    ) -> Result<Vec<LexicalHit>> {
+    pub fn search(&self, query: &str, filter: &SearchFilter, limit: usize) -> Result<Vec<LexicalHit>> {
         let mut terms: Vec<String> = Vec::new();
         for_each_term(query, |t, _, _| {
             if !terms.contains(&t) && terms.len() < MAX_QUERY_TERMS {
@@ -215,32 +191,19 @@ impl LexicalIndex {
         let f = self.fields;
         let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for term in &terms {
-            for (field, boost) in [
-                (f.body, 1.0),
-                (f.symbols, SYMBOL_BOOST),
-                (f.path, PATH_BOOST),
-            ] {
-                let query = TermQuery::new(
-                    Term::from_field_text(field, term),
-                    IndexRecordOption::WithFreqs,
-                );
-                should.push((
-                    Occur::Should,
-                    Box::new(BoostQuery::new(Box::new(query), boost)),
-                ));
+            for (field, boost) in [(f.body, 1.0), (f.symbols, SYMBOL_BOOST), (f.path, PATH_BOOST)] {
+                let query = TermQuery::new(Term::from_field_text(field, term), IndexRecordOption::WithFreqs);
+                should.push((Occur::Should, Box::new(BoostQuery::new(Box::new(query), boost))));
             }
         }
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> =
-            vec![(Occur::Must, Box::new(BooleanQuery::new(should)))];
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, Box::new(BooleanQuery::new(should)))];
         let any_of = |field: Field, values: &[String]| -> Box<dyn Query> {
             Box::new(BooleanQuery::new(
                 values
                     .iter()
                     .map(|v| {
-                        let q: Box<dyn Query> = Box::new(TermQuery::new(
-                            Term::from_field_text(field, v),
-                            IndexRecordOption::Basic,
-                        ));
+                        let q: Box<dyn Query> =
+                            Box::new(TermQuery::new(Term::from_field_text(field, v), IndexRecordOption::Basic));
                         (Occur::Should, q)
                     })
                     .collect(),
@@ -250,19 +213,12 @@ impl LexicalIndex {
             clauses.push((Occur::Must, any_of(f.language, &filter.languages)));
         }
         if !filter.paths.is_empty() {
-            let prefixes: Vec<String> = filter
-                .paths
-                .iter()
-                .map(|p| p.trim_matches('/').to_string())
-                .collect();
+            let prefixes: Vec<String> = filter.paths.iter().map(|p| p.trim_matches('/').to_string()).collect();
             let by_dir = any_of(f.dirs, &prefixes);
             let by_file = any_of(f.path_exact, &prefixes);
             clauses.push((
                 Occur::Must,
-                Box::new(BooleanQuery::new(vec![
-                    (Occur::Should, by_dir),
-                    (Occur::Should, by_file),
-                ])),
+                Box::new(BooleanQuery::new(vec![(Occur::Should, by_dir), (Occur::Should, by_file)])),
             ));
         }
         let query = BooleanQuery::new(clauses);
@@ -271,14 +227,8 @@ impl LexicalIndex {
         let mut hits = Vec::with_capacity(top.len());
         for (score, address) in top {
             let doc: TantivyDocument = searcher.doc(address)?;
-            let text = |field: Field| {
-                doc.get_first(field)
-                    .and_then(|v| v.as_str())
-                    .unwrap_or("")
-                    .to_string()
-            };
-            let number =
-                |field: Field| doc.get_first(field).and_then(|v| v.as_u64()).unwrap_or(0) as u32;
+            let text = |field: Field| doc.get_first(field).and_then(|v| v.as_str()).unwrap_or("").to_string();
+            let number = |field: Field| doc.get_first(field).and_then(|v| v.as_u64()).unwrap_or(0) as u32;
             hits.push(LexicalHit {
                 score,
                 path: text(f.path),
@@ -292,10 +242,7 @@ impl LexicalIndex {
         }
         // Equal scores: order by place so results are deterministic.
         hits.sort_by(|a, b| {
-            b.score
-                .total_cmp(&a.score)
-                .then_with(|| a.path.cmp(&b.path))
-                .then(a.start_line.cmp(&b.start_line))
+            b.score.total_cmp(&a.score).then_with(|| a.path.cmp(&b.path)).then(a.start_line.cmp(&b.start_line))
         });
         Ok(hits)
     }
@@ -310,8 +257,7 @@ pub struct LexicalWriter {
 impl LexicalWriter {
     /// Removes every chunk of `path`.
     pub fn delete_path(&mut self, path: &str) {
-        self.writer
-            .delete_term(Term::from_field_text(self.fields.path_exact, path));
+        self.writer.delete_term(Term::from_field_text(self.fields.path_exact, path));
     }
 
     /// Removes everything.
@@ -357,15 +303,7 @@ mod tests {
 
     fn add(writer: &mut LexicalWriter, path: &str, symbols: &str, text: &str) {
         writer
-            .add_chunk(&ChunkDocument {
-                path,
-                language: "rust",
-                symbols,
-                text,
-                start_line: 1,
-                end_line: 3,
-                tokens: 10,
-            })
+            .add_chunk(&ChunkDocument { path, language: "rust", symbols, text, start_line: 1, end_line: 3, tokens: 10 })
             .unwrap();
     }
 
@@ -374,55 +312,26 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let index = LexicalIndex::open_or_create(dir.path()).unwrap();
         let mut writer = index.writer().unwrap();
-        add(
-            &mut writer,
-            "src/config.rs",
-            "load_config",
-            "fn load_config() { read the file }",
-        );
-        add(
-            &mut writer,
-            "src/main.rs",
-            "main",
-            "fn main() { let config = load_config(); }",
-        );
-        add(
-            &mut writer,
-            "docs/notes.rs",
-            "notes",
-            "nothing relevant here",
-        );
+        add(&mut writer, "src/config.rs", "load_config", "fn load_config() { read the file }");
+        add(&mut writer, "src/main.rs", "main", "fn main() { let config = load_config(); }");
+        add(&mut writer, "docs/notes.rs", "notes", "nothing relevant here");
         writer.commit("1").unwrap();
         index.reload().unwrap();
         assert_eq!(index.committed_payload().unwrap().as_deref(), Some("1"));
         assert_eq!(index.num_chunks(), 3);
 
-        let hits = index
-            .search("loadConfig", &SearchFilter::default(), 10)
-            .unwrap();
+        let hits = index.search("loadConfig", &SearchFilter::default(), 10).unwrap();
         let paths: Vec<&str> = hits.iter().map(|h| h.path.as_str()).collect();
         assert_eq!(paths, ["src/config.rs", "src/main.rs"]);
         assert!(hits[0].score > hits[1].score);
 
-        let filter = SearchFilter {
-            paths: vec!["src/main.rs".into()],
-            ..Default::default()
-        };
+        let filter = SearchFilter { paths: vec!["src/main.rs".into()], ..Default::default() };
         assert_eq!(index.search("config", &filter, 10).unwrap().len(), 1);
-        let filter = SearchFilter {
-            paths: vec!["docs".into()],
-            ..Default::default()
-        };
+        let filter = SearchFilter { paths: vec!["docs".into()], ..Default::default() };
         assert_eq!(index.search("config", &filter, 10).unwrap().len(), 0);
-        let filter = SearchFilter {
-            languages: vec!["python".into()],
-            ..Default::default()
-        };
+        let filter = SearchFilter { languages: vec!["python".into()], ..Default::default() };
         assert!(index.search("config", &filter, 10).unwrap().is_empty());
-        assert!(index
-            .search("  ::: ", &SearchFilter::default(), 10)
-            .unwrap()
-            .is_empty());
+        assert!(index.search("  ::: ", &SearchFilter::default(), 10).unwrap().is_empty());
     }
 
     #[test]

@@ -25,19 +25,10 @@ impl Tokenizer for CodeTokenizer {
         self.tokens.clear();
         let mut position = 0;
         for_each_term(text, |term, from, to| {
-            self.tokens.push(Token {
-                offset_from: from,
-                offset_to: to,
-                position,
-                text: term,
-                position_length: 1,
-            });
+            self.tokens.push(Token { offset_from: from, offset_to: to, position, text: term, position_length: 1 });
             position += 1;
         });
-        CodeTokenStream {
-            tokens: &mut self.tokens,
-            next: 0,
-        }
+        CodeTokenStream { tokens: &mut self.tokens, next: 0 }
     }
 }
 
@@ -128,10 +119,7 @@ mod tests {
     #[test]
     fn splits_identifiers_and_keeps_them_whole() {
         assert_eq!(terms("parseConfig"), ["parseconfig", "parse", "config"]);
-        assert_eq!(
-            terms("read_file_v2"),
-            ["read_file_v2", "read", "file", "v2"]
-        );
+        assert_eq!(terms("read_file_v2"), ["read_file_v2", "read", "file", "v2"]);
         assert_eq!(terms("HTTPServer"), ["httpserver", "http", "server"]);
         assert_eq!(terms("src/lib.rs"), ["src", "lib", "rs"]);
         assert_eq!(terms("x"), ["x"]);

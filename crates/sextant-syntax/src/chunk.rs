@@ -17,6 +17,9 @@ struct Segment {
     end_row: usize,
     /// A definition (or the piece of one) that deserves its own chunk when big enough.
     unit: bool,
+    /// Pieces of one split node share a group; merging never crosses groups, so a big function's statements
+    /// do not fuse with its small neighbours.
+    group: u32,
 }
 
 struct Lines {
@@ -39,10 +42,7 @@ impl Lines {
             let tokens = estimate_tokens(&source[pair[0]..pair[1]]);
             token_prefix.push(token_prefix.last().copied().unwrap_or(0) + tokens);
         }
-        Lines {
-            starts,
-            token_prefix,
-        }
+        Lines { starts, token_prefix }
     }
 
     fn count(&self) -> usize {
@@ -66,15 +66,11 @@ pub(crate) fn chunk_file(
     if lines.count() == 0 {
         return Vec::new();
     }
-    let chunker = Chunker {
-        language,
-        lines: &lines,
-        limits,
-    };
+    let chunker = Chunker { language, lines: &lines, limits, next_group: std::cell::Cell::new(1) };
     let mut segments = Vec::new();
-    chunker.segments_of_children(root, 0, &mut segments);
+    chunker.segments_of_children(root, 0, 0, &mut segments);
     if segments.is_empty() {
-        chunker.split_lines(0, lines.count() - 1, false, &mut segments);
+        chunker.split_lines(0, lines.count() - 1, false, 0, &mut segments);
     }
     let merged = chunker.merge(segments);
     merged
@@ -88,12 +84,7 @@ pub(crate) fn chunk_file(
                 end_line: s.end_row as u32 + 1,
             };
             let (symbol_path, names) = chunk_symbols(symbols, &span);
-            Chunk {
-                span,
-                symbol_path,
-                symbols: names,
-                tokens: lines.tokens(s.start_row, s.end_row) as u32,
-            }
+            Chunk { span, symbol_path, symbols: names, tokens: lines.tokens(s.start_row, s.end_row) as u32 }
         })
         .collect()
 }
@@ -108,25 +99,18 @@ fn chunk_symbols(symbols: &[Symbol], span: &Span) -> (String, Vec<String>) {
             if enclosing.is_none_or(|e| e.span.start_byte <= s.start_byte) {
                 enclosing = Some(symbol);
             }
-        } else if s.start_line >= span.start_line
-            && s.start_line <= span.end_line
-            && inside.len() < 16
-        {
+        } else if s.start_line >= span.start_line && s.start_line <= span.end_line && inside.len() < 16 {
             inside.push(symbol.qualified_name.clone());
         }
     }
-    (
-        enclosing
-            .map(|s| s.qualified_name.clone())
-            .unwrap_or_default(),
-        inside,
-    )
+    (enclosing.map(|s| s.qualified_name.clone()).unwrap_or_default(), inside)
 }
 
 struct Chunker<'a> {
     language: Language,
     lines: &'a Lines,
     limits: ChunkLimits,
+    next_group: std::cell::Cell<u32>,
 }
 
 impl Chunker<'_> {
@@ -137,23 +121,17 @@ impl Chunker<'_> {
     fn is_unit(&self, node: Node) -> bool {
         let spec = self.language.spec();
         let kind = node.kind();
-        if spec.defs.iter().any(|(k, _)| *k == kind) || spec.scopes.iter().any(|(k, _)| *k == kind)
-        {
+        if spec.defs.iter().any(|(k, _)| *k == kind) || spec.scopes.iter().any(|(k, _)| *k == kind) {
             return true;
         }
         // Wrappers (export, decorators, templates) and declarations holding a function count as their content.
         if spec.wrappers.contains(&kind)
             || matches!(
                 kind,
-                "lexical_declaration"
-                    | "variable_declaration"
-                    | "type_declaration"
-                    | "expression_statement"
+                "lexical_declaration" | "variable_declaration" | "type_declaration" | "expression_statement"
             )
         {
-            return (0..node.named_child_count())
-                .filter_map(|i| node.named_child(i))
-                .any(|c| self.is_unit(c));
+            return (0..node.named_child_count()).filter_map(|i| node.named_child(i)).any(|c| self.is_unit(c));
         }
         false
     }
@@ -162,15 +140,12 @@ impl Chunker<'_> {
         let start = node.start_position().row;
         let end_position = node.end_position();
         // A node ending at column 0 ends on the previous line.
-        let end = if end_position.column == 0 && end_position.row > start {
-            end_position.row - 1
-        } else {
-            end_position.row
-        };
+        let end =
+            if end_position.column == 0 && end_position.row > start { end_position.row - 1 } else { end_position.row };
         (start, end)
     }
 
-    fn segments_of_children(&self, container: Node, depth: usize, out: &mut Vec<Segment>) {
+    fn segments_of_children(&self, container: Node, depth: usize, group: u32, out: &mut Vec<Segment>) {
         let mut pending_comment: Option<(usize, usize)> = None;
         let mut cursor = container.walk();
         for child in container.named_children(&mut cursor) {
@@ -179,11 +154,7 @@ impl Chunker<'_> {
                 pending_comment = Some(match pending_comment {
                     Some((s, e)) if start_row <= e + 1 => (s, end_row),
                     Some(previous) => {
-                        out.push(Segment {
-                            start_row: previous.0,
-                            end_row: previous.1,
-                            unit: false,
-                        });
+                        out.push(Segment { start_row: previous.0, end_row: previous.1, unit: false, group });
                         (start_row, end_row)
                     }
                     None => (start_row, end_row),
@@ -197,29 +168,17 @@ impl Chunker<'_> {
                 if unit && e + 1 >= start_row {
                     header_start = s;
                 } else {
-                    out.push(Segment {
-                        start_row: s,
-                        end_row: e,
-                        unit: false,
-                    });
+                    out.push(Segment { start_row: s, end_row: e, unit: false, group });
                 }
             }
             if self.lines.tokens(header_start, end_row) <= self.limits.max_tokens {
-                out.push(Segment {
-                    start_row: header_start,
-                    end_row,
-                    unit,
-                });
+                out.push(Segment { start_row: header_start, end_row, unit, group });
                 continue;
             }
             self.split_node(child, header_start, end_row, unit, depth, out);
         }
         if let Some((s, e)) = pending_comment {
-            out.push(Segment {
-                start_row: s,
-                end_row: e,
-                unit: false,
-            });
+            out.push(Segment { start_row: s, end_row: e, unit: false, group });
         }
     }
 
@@ -234,14 +193,16 @@ impl Chunker<'_> {
         out: &mut Vec<Segment>,
     ) {
         let body = if depth < 8 { find_body(node) } else { None };
+        let group = self.next_group.get();
+        self.next_group.set(group + 1);
         let Some(body) = body else {
-            self.split_lines(start_row, end_row, unit, out);
+            self.split_lines(start_row, end_row, unit, group, out);
             return;
         };
         let first = out.len();
-        self.segments_of_children(body, depth + 1, out);
+        self.segments_of_children(body, depth + 1, group, out);
         if out.len() == first {
-            self.split_lines(start_row, end_row, unit, out);
+            self.split_lines(start_row, end_row, unit, group, out);
             return;
         }
         let last = out.len() - 1;
@@ -254,33 +215,20 @@ impl Chunker<'_> {
             let header_end = Self::rows(body).0.max(start_row);
             out[first].start_row = header_end;
             let mut header = Vec::new();
-            self.split_lines(
-                start_row,
-                header_end.saturating_sub(1).max(start_row),
-                unit,
-                &mut header,
-            );
+            self.split_lines(start_row, header_end.saturating_sub(1).max(start_row), unit, group, &mut header);
             out.splice(first..first, header);
         }
     }
 
-    fn split_lines(&self, start_row: usize, end_row: usize, unit: bool, out: &mut Vec<Segment>) {
+    fn split_lines(&self, start_row: usize, end_row: usize, unit: bool, group: u32, out: &mut Vec<Segment>) {
         let mut piece_start = start_row;
         for row in start_row..=end_row {
             if row > piece_start && self.lines.tokens(piece_start, row) > self.limits.max_tokens {
-                out.push(Segment {
-                    start_row: piece_start,
-                    end_row: row - 1,
-                    unit,
-                });
+                out.push(Segment { start_row: piece_start, end_row: row - 1, unit, group });
                 piece_start = row;
             }
         }
-        out.push(Segment {
-            start_row: piece_start,
-            end_row,
-            unit,
-        });
+        out.push(Segment { start_row: piece_start, end_row, unit, group });
     }
 
     /// Orders segments, folds overlaps, and merges small neighbours up to the limit.
@@ -296,9 +244,7 @@ impl Chunker<'_> {
                 _ => disjoint.push(segment),
             }
         }
-        let small = |s: &Segment| {
-            !s.unit || self.lines.tokens(s.start_row, s.end_row) < self.limits.min_tokens
-        };
+        let small = |s: &Segment| !s.unit || self.lines.tokens(s.start_row, s.end_row) < self.limits.min_tokens;
         let mut merged: Vec<Segment> = Vec::with_capacity(disjoint.len());
         let mut last_small = false;
         for segment in disjoint {
@@ -306,6 +252,7 @@ impl Chunker<'_> {
             if let Some(last) = merged.last_mut() {
                 if last_small
                     && segment_small
+                    && last.group == segment.group
                     && self.lines.tokens(last.start_row, segment.end_row) <= self.limits.max_tokens
                 {
                     last.end_row = segment.end_row;
@@ -329,10 +276,7 @@ fn find_body(node: Node) -> Option<Node> {
                 return Some(body);
             }
             // Bodies like Rust's `declaration_list` or a block wrapped once more.
-            if let Some(inner) = body
-                .named_child(0)
-                .filter(|_| body.named_child_count() == 1)
-            {
+            if let Some(inner) = body.named_child(0).filter(|_| body.named_child_count() == 1) {
                 if inner.named_child_count() >= 2 {
                     return Some(inner);
                 }
@@ -344,10 +288,7 @@ fn find_body(node: Node) -> Option<Node> {
             .filter_map(|i| candidate.named_child(i))
             .find(|c| c.child_by_field_name("body").is_some() || c.named_child_count() >= 2);
         match wrapped {
-            Some(w)
-                if w.id() != candidate.id()
-                    && w.byte_range().len() * 2 > candidate.byte_range().len() =>
-            {
+            Some(w) if w.id() != candidate.id() && w.byte_range().len() * 2 > candidate.byte_range().len() => {
                 candidate = w
             }
             _ => break,

@@ -29,12 +29,8 @@ struct Role {
 
 /// Per-language role tables, built once from the grammar's kind names.
 fn roles(language: Language) -> &'static [Role] {
-    static TABLES: [OnceLock<Vec<Role>>; Language::ALL.len()] =
-        [const { OnceLock::new() }; Language::ALL.len()];
-    let index = Language::ALL
-        .iter()
-        .position(|l| *l == language)
-        .unwrap_or(0);
+    static TABLES: [OnceLock<Vec<Role>>; Language::ALL.len()] = [const { OnceLock::new() }; Language::ALL.len()];
+    let index = Language::ALL.iter().position(|l| *l == language).unwrap_or(0);
     TABLES[index].get_or_init(|| {
         let grammar = language.grammar();
         let spec = language.spec();
@@ -48,19 +44,12 @@ fn roles(language: Language) -> &'static [Role] {
                     return role;
                 };
                 role.def = spec.defs.iter().find(|(k, _)| *k == kind).map(|(_, s)| *s);
-                role.scope_field = spec
-                    .scopes
-                    .iter()
-                    .find(|(k, _)| *k == kind)
-                    .map(|(_, f)| *f);
+                role.scope_field = spec.scopes.iter().find(|(k, _)| *k == kind).map(|(_, f)| *f);
                 role.call_field = spec.calls.iter().find(|(k, _)| *k == kind).map(|(_, f)| *f);
                 role.import = spec.imports.contains(&kind);
                 if spec.identifiers.contains(&kind) {
-                    role.identifier = Some(if spec.type_identifiers.contains(&kind) {
-                        RefKind::Type
-                    } else {
-                        RefKind::Identifier
-                    });
+                    role.identifier =
+                        Some(if spec.type_identifiers.contains(&kind) { RefKind::Type } else { RefKind::Identifier });
                 }
                 role
             })
@@ -97,21 +86,14 @@ pub(crate) fn extract(language: Language, source: &str, root: Node) -> Extracted
         scopes: Vec::new(),
         consumed: HashSet::new(),
         seen_refs: HashSet::new(),
-        out: Extracted {
-            symbols: Vec::new(),
-            references: Vec::new(),
-            imports: Vec::new(),
-        },
+        out: Extracted { symbols: Vec::new(), references: Vec::new(), imports: Vec::new() },
     };
     let mut cursor = root.walk();
     let mut depth = 0usize;
     loop {
         let node = cursor.node();
         if node.is_named() {
-            let role = table
-                .get(node.kind_id() as usize)
-                .copied()
-                .unwrap_or_default();
+            let role = table.get(node.kind_id() as usize).copied().unwrap_or_default();
             walker.visit(node, depth, role);
         }
         if cursor.goto_first_child() {
@@ -132,9 +114,7 @@ pub(crate) fn extract(language: Language, source: &str, root: Node) -> Extracted
 
 impl<'a> Walker<'a> {
     fn text(&self, node: Node) -> &'a str {
-        self.source
-            .get(node.start_byte()..node.end_byte())
-            .unwrap_or("")
+        self.source.get(node.start_byte()..node.end_byte()).unwrap_or("")
     }
 
     fn enclosing_symbol(&self) -> Option<u32> {
@@ -150,12 +130,7 @@ impl<'a> Walker<'a> {
         } else if let Some(field) = role.scope_field {
             if let Some(name_node) = node.child_by_field_name(field) {
                 let name = strip_generics(self.text(name_node)).to_string();
-                self.scopes.push(Scope {
-                    depth,
-                    symbol: None,
-                    name,
-                    kind: Some(SymbolKind::Struct),
-                });
+                self.scopes.push(Scope { depth, symbol: None, name, kind: Some(SymbolKind::Struct) });
             }
         } else if self.language == Language::Python && node.kind() == "assignment" {
             self.python_constant(node, depth);
@@ -178,17 +153,8 @@ impl<'a> Walker<'a> {
 
     fn reference(&mut self, name: String, kind: RefKind, qualifier: Option<String>, row: usize) {
         let enclosing = self.enclosing_symbol();
-        if self
-            .seen_refs
-            .insert((name.clone(), kind, qualifier.clone(), enclosing))
-        {
-            self.out.references.push(Reference {
-                name,
-                kind,
-                qualifier,
-                line: row as u32 + 1,
-                enclosing,
-            });
+        if self.seen_refs.insert((name.clone(), kind, qualifier.clone(), enclosing)) {
+            self.out.references.push(Reference { name, kind, qualifier, line: row as u32 + 1, enclosing });
         }
     }
 
@@ -204,9 +170,7 @@ impl<'a> Walker<'a> {
         }
         let parent = self.enclosing_symbol();
         let parent_kind = self.scopes.last().and_then(|s| s.kind);
-        if kind == SymbolKind::Function
-            && (parent_kind.is_some_and(|k| k.is_type_like()) || qualifier.is_some())
-        {
+        if kind == SymbolKind::Function && (parent_kind.is_some_and(|k| k.is_type_like()) || qualifier.is_some()) {
             kind = SymbolKind::Method;
         }
         let mut path: Vec<&str> = self.scopes.iter().map(|s| s.name.as_str()).collect();
@@ -221,21 +185,8 @@ impl<'a> Walker<'a> {
         let signature = self.signature(node, kind);
         let doc = self.doc_comment(node, outer);
         let index = self.out.symbols.len() as u32;
-        self.out.symbols.push(Symbol {
-            name: name.clone(),
-            qualified_name,
-            kind,
-            signature,
-            doc,
-            span,
-            parent,
-        });
-        self.scopes.push(Scope {
-            depth,
-            symbol: Some(index),
-            name,
-            kind: Some(kind),
-        });
+        self.out.symbols.push(Symbol { name: name.clone(), qualified_name, kind, signature, doc, span, parent });
+        self.scopes.push(Scope { depth, symbol: Some(index), name, kind: Some(kind) });
     }
 
     /// Finds the name of a definition node; may refine `kind` (Go type specs, JS declarators).
@@ -258,11 +209,7 @@ impl<'a> Walker<'a> {
             ) => {
                 node.child_by_field_name("body")?;
                 let name_node = node.child_by_field_name("name")?;
-                Some((
-                    Some(name_node),
-                    strip_generics(self.text(name_node)).to_string(),
-                    None,
-                ))
+                Some((Some(name_node), strip_generics(self.text(name_node)).to_string(), None))
             }
             (Language::Go, "type_spec") => {
                 let name_node = node.child_by_field_name("name")?;
@@ -281,10 +228,7 @@ impl<'a> Walker<'a> {
                     .map(|t| self.text(t).to_string());
                 Some((Some(name_node), self.text(name_node).to_string(), receiver))
             }
-            (
-                Language::JavaScript | Language::TypeScript | Language::Tsx,
-                "variable_declarator",
-            ) => {
+            (Language::JavaScript | Language::TypeScript | Language::Tsx, "variable_declarator") => {
                 let name_node = node.child_by_field_name("name")?;
                 if name_node.kind() != "identifier" {
                     return None;
@@ -296,9 +240,8 @@ impl<'a> Walker<'a> {
                     // Only module-level `const` bindings are worth calling constants.
                     let declaration = node.parent()?;
                     let is_const = declaration.child(0).is_some_and(|k| k.kind() == "const");
-                    let at_top = declaration
-                        .parent()
-                        .is_some_and(|p| matches!(p.kind(), "program" | "export_statement"));
+                    let at_top =
+                        declaration.parent().is_some_and(|p| matches!(p.kind(), "program" | "export_statement"));
                     if !(is_const && at_top) {
                         return None;
                     }
@@ -310,9 +253,7 @@ impl<'a> Walker<'a> {
                 let name_node = node.child_by_field_name("name")?;
                 let name = match name_node.kind() {
                     // `class Foo::Bar` (Ruby), `namespace a::b` (C++): keep the written path.
-                    "scope_resolution" | "nested_namespace_specifier" | "qualified_name" => {
-                        self.text(name_node)
-                    }
+                    "scope_resolution" | "nested_namespace_specifier" | "qualified_name" => self.text(name_node),
                     _ => strip_generics(self.text(name_node)),
                 };
                 Some((Some(name_node), name.to_string(), None))
@@ -360,8 +301,7 @@ impl<'a> Walker<'a> {
         while let Some(parent) = outer.parent() {
             let kind = parent.kind();
             let wraps = self.spec.wrappers.contains(&kind)
-                || (matches!(kind, "lexical_declaration" | "variable_declaration")
-                    && parent.named_child_count() == 1)
+                || (matches!(kind, "lexical_declaration" | "variable_declaration") && parent.named_child_count() == 1)
                 || (self.language == Language::Go
                     && matches!(kind, "type_declaration" | "const_declaration")
                     && parent.named_child_count() == 1);
@@ -381,10 +321,7 @@ impl<'a> Walker<'a> {
             }
             _ => first_line(text),
         };
-        let header = header
-            .trim_end()
-            .trim_end_matches(['{', ':', '='])
-            .trim_end();
+        let header = header.trim_end().trim_end_matches(['{', ':', '=']).trim_end();
         collapse_whitespace(header, 240)
     }
 
@@ -441,9 +378,7 @@ impl<'a> Walker<'a> {
 
     fn call(&mut self, node: Node, field: &str) {
         let callee = if field.is_empty() {
-            (0..node.named_child_count())
-                .filter_map(|i| node.named_child(i))
-                .find(|c| c.kind() != "arguments")
+            (0..node.named_child_count()).filter_map(|i| node.named_child(i)).find(|c| c.kind() != "arguments")
         } else {
             node.child_by_field_name(field)
         };
@@ -463,10 +398,7 @@ impl<'a> Walker<'a> {
             .or_else(|| self.source.get(callee.start_byte()..name_node.start_byte()))
             .and_then(last_segment);
         if self.spec.import_calls.contains(&name) {
-            if let Some(arg) = node
-                .child_by_field_name("arguments")
-                .or_else(|| node.child_by_field_name("argument"))
-            {
+            if let Some(arg) = node.child_by_field_name("arguments").or_else(|| node.child_by_field_name("argument")) {
                 let path = strip_quotes(self.text(arg).trim_matches(['(', ')']).trim());
                 if !path.is_empty() {
                     self.out.imports.push(Import {
@@ -477,18 +409,12 @@ impl<'a> Walker<'a> {
                 }
             }
         }
-        self.reference(
-            name.to_string(),
-            RefKind::Call,
-            qualifier,
-            node.start_position().row,
-        );
+        self.reference(name.to_string(), RefKind::Call, qualifier, node.start_position().row);
     }
 
     fn import(&mut self, node: Node) {
-        let path_node = ["module_name", "source", "path", "argument", "name"]
-            .iter()
-            .find_map(|f| node.child_by_field_name(f));
+        let path_node =
+            ["module_name", "source", "path", "argument", "name"].iter().find_map(|f| node.child_by_field_name(f));
         let raw = match path_node {
             Some(p) => self.text(p),
             None => self.text(node),
@@ -538,20 +464,15 @@ fn span_of(node: Node) -> Span {
 }
 
 /// Follows C/C++ declarators down to the declared name; returns it and the qualifier of `Foo::bar`.
-fn innermost_declarator<'t>(
-    mut node: Node<'t>,
-    source: &str,
-) -> Option<(Node<'t>, Option<String>)> {
+fn innermost_declarator<'t>(mut node: Node<'t>, source: &str) -> Option<(Node<'t>, Option<String>)> {
     for _ in 0..16 {
         match node.kind() {
-            "identifier" | "field_identifier" | "type_identifier" | "destructor_name"
-            | "operator_name" | "primitive_type" => {
+            "identifier" | "field_identifier" | "type_identifier" | "destructor_name" | "operator_name"
+            | "primitive_type" => {
                 return Some((node, None));
             }
             "qualified_identifier" => {
-                let scope = node
-                    .child_by_field_name("scope")
-                    .and_then(|s| source.get(s.start_byte()..s.end_byte()));
+                let scope = node.child_by_field_name("scope").and_then(|s| source.get(s.start_byte()..s.end_byte()));
                 let name = node.child_by_field_name("name")?;
                 let (leaf, inner_scope) = innermost_declarator(name, source)?;
                 let qualifier = match (scope, inner_scope) {
@@ -562,9 +483,7 @@ fn innermost_declarator<'t>(
                 return Some((leaf, qualifier));
             }
             _ => {
-                node = node
-                    .child_by_field_name("declarator")
-                    .or_else(|| node.named_child(0))?;
+                node = node.child_by_field_name("declarator").or_else(|| node.named_child(0))?;
             }
         }
     }
@@ -577,20 +496,10 @@ fn terminal_name(mut node: Node) -> Option<Node> {
         if node.named_child_count() == 0 {
             return Some(node);
         }
-        let next = [
-            "name",
-            "field",
-            "property",
-            "attribute",
-            "method",
-            "macro",
-            "function",
-            "constructor",
-            "type",
-        ]
-        .iter()
-        .find_map(|f| node.child_by_field_name(f))
-        .or_else(|| node.named_child(node.named_child_count().saturating_sub(1)))?;
+        let next = ["name", "field", "property", "attribute", "method", "macro", "function", "constructor", "type"]
+            .iter()
+            .find_map(|f| node.child_by_field_name(f))
+            .or_else(|| node.named_child(node.named_child_count().saturating_sub(1)))?;
         node = next;
     }
     None
@@ -644,22 +553,15 @@ fn find_leaf_id(node: Node, text: &str, source: &str) -> Option<usize> {
 }
 
 fn last_segment(text: &str) -> Option<String> {
-    let trimmed = text
-        .trim()
-        .trim_end_matches(['.', ':', '-', '>', '?', '\\'])
-        .trim_end();
+    let trimmed = text.trim().trim_end_matches(['.', ':', '-', '>', '?', '\\']).trim_end();
     let segment = trimmed
         .rsplit(['.', ':', '>', '\\', ' ', '(', '\n'])
         .find(|s| !s.is_empty())
         .unwrap_or("")
         .trim_end_matches(')');
     let segment = strip_generics(segment);
-    (!segment.is_empty()
-        && segment.len() <= 64
-        && segment
-            .chars()
-            .all(|c| c.is_alphanumeric() || c == '_' || c == '$'))
-    .then(|| segment.to_string())
+    (!segment.is_empty() && segment.len() <= 64 && segment.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '$'))
+        .then(|| segment.to_string())
 }
 
 fn strip_generics(text: &str) -> &str {
@@ -667,28 +569,18 @@ fn strip_generics(text: &str) -> &str {
 }
 
 fn strip_quotes(text: &str) -> String {
-    text.trim()
-        .trim_matches(['"', '\'', '`', '<', '>'])
-        .to_string()
+    text.trim().trim_matches(['"', '\'', '`', '<', '>']).to_string()
 }
 
 fn is_worth_recording(name: &str) -> bool {
     name.len() >= 2
-        && !matches!(
-            name,
-            "self" | "this" | "super" | "cls" | "Self" | "nil" | "null" | "None" | "true" | "false"
-        )
-        && name
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_alphabetic() || c == '_' || c == '$')
+        && !matches!(name, "self" | "this" | "super" | "cls" | "Self" | "nil" | "null" | "None" | "true" | "false")
+        && name.chars().next().is_some_and(|c| c.is_alphabetic() || c == '_' || c == '$')
 }
 
 fn is_constant_case(name: &str) -> bool {
     name.chars().any(|c| c.is_ascii_uppercase())
-        && name
-            .chars()
-            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+        && name.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
 }
 
 fn first_line(text: &str) -> &str {
@@ -717,10 +609,7 @@ fn clean_comment(text: &str) -> String {
         .lines()
         .map(|line| {
             let t = line.trim();
-            let t = t
-                .strip_prefix("/**")
-                .or_else(|| t.strip_prefix("/*"))
-                .unwrap_or(t);
+            let t = t.strip_prefix("/**").or_else(|| t.strip_prefix("/*")).unwrap_or(t);
             let t = t.strip_suffix("*/").unwrap_or(t);
             let t = t
                 .strip_prefix("///")
@@ -730,11 +619,9 @@ fn clean_comment(text: &str) -> String {
                 .or_else(|| t.strip_prefix('#'))
                 .unwrap_or(t);
             let t = t.trim_start();
-            let t = t
-                .strip_prefix("* ")
-                .or_else(|| if t == "*" { Some("") } else { None })
-                .unwrap_or(t);
-            t.trim_end().to_string()
+            let t = t.strip_prefix("* ").or_else(|| if t == "*" { Some("") } else { None }).unwrap_or(t);
+            // C# XML doc tags carry no meaning for a reader.
+            t.replace("<summary>", "").replace("</summary>", "").trim_end().to_string()
         })
         .collect();
     lines.join("\n").trim().to_string()

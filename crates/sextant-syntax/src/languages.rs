@@ -168,10 +168,7 @@ static RUST: LanguageSpec = LanguageSpec {
         ("macro_definition", SymbolKind::Macro),
     ],
     scopes: &[("impl_item", "type")],
-    calls: &[
-        ("call_expression", "function"),
-        ("macro_invocation", "macro"),
-    ],
+    calls: &[("call_expression", "function"), ("macro_invocation", "macro")],
     imports: &["use_declaration", "extern_crate_declaration"],
     identifiers: &["identifier", "type_identifier", "field_identifier"],
     type_identifiers: &["type_identifier"],
@@ -184,17 +181,10 @@ static RUST: LanguageSpec = LanguageSpec {
 };
 
 static PYTHON: LanguageSpec = LanguageSpec {
-    defs: &[
-        ("function_definition", SymbolKind::Function),
-        ("class_definition", SymbolKind::Class),
-    ],
+    defs: &[("function_definition", SymbolKind::Function), ("class_definition", SymbolKind::Class)],
     scopes: &[],
     calls: &[("call", "function")],
-    imports: &[
-        "import_statement",
-        "import_from_statement",
-        "future_import_statement",
-    ],
+    imports: &["import_statement", "import_from_statement", "future_import_statement"],
     identifiers: &["identifier"],
     type_identifiers: NO,
     comments: &["comment"],
@@ -214,28 +204,16 @@ static JAVASCRIPT: LanguageSpec = LanguageSpec {
         ("variable_declarator", SymbolKind::Constant),
     ],
     scopes: &[],
-    calls: &[
-        ("call_expression", "function"),
-        ("new_expression", "constructor"),
-    ],
+    calls: &[("call_expression", "function"), ("new_expression", "constructor")],
     imports: &["import_statement"],
-    identifiers: &[
-        "identifier",
-        "property_identifier",
-        "shorthand_property_identifier",
-    ],
+    identifiers: &["identifier", "property_identifier", "shorthand_property_identifier"],
     type_identifiers: NO,
     comments: &["comment"],
     wrappers: &["export_statement"],
     attributes: &["decorator"],
     separator: ".",
     import_calls: &["require"],
-    function_values: &[
-        "arrow_function",
-        "function_expression",
-        "function",
-        "generator_function",
-    ],
+    function_values: &["arrow_function", "function_expression", "function", "generator_function"],
 };
 
 static TYPESCRIPT: LanguageSpec = LanguageSpec {
@@ -256,29 +234,16 @@ static TYPESCRIPT: LanguageSpec = LanguageSpec {
         ("variable_declarator", SymbolKind::Constant),
     ],
     scopes: &[],
-    calls: &[
-        ("call_expression", "function"),
-        ("new_expression", "constructor"),
-    ],
+    calls: &[("call_expression", "function"), ("new_expression", "constructor")],
     imports: &["import_statement"],
-    identifiers: &[
-        "identifier",
-        "property_identifier",
-        "shorthand_property_identifier",
-        "type_identifier",
-    ],
+    identifiers: &["identifier", "property_identifier", "shorthand_property_identifier", "type_identifier"],
     type_identifiers: &["type_identifier"],
     comments: &["comment"],
     wrappers: &["export_statement", "ambient_declaration"],
     attributes: &["decorator"],
     separator: ".",
     import_calls: &["require"],
-    function_values: &[
-        "arrow_function",
-        "function_expression",
-        "function",
-        "generator_function",
-    ],
+    function_values: &["arrow_function", "function_expression", "function", "generator_function"],
 };
 
 static GO: LanguageSpec = LanguageSpec {
@@ -313,10 +278,7 @@ static JAVA: LanguageSpec = LanguageSpec {
         ("constructor_declaration", SymbolKind::Method),
     ],
     scopes: &[],
-    calls: &[
-        ("method_invocation", "name"),
-        ("object_creation_expression", "type"),
-    ],
+    calls: &[("method_invocation", "name"), ("object_creation_expression", "type")],
     imports: &["import_declaration"],
     identifiers: &["identifier", "type_identifier"],
     type_identifiers: &["type_identifier"],
@@ -367,12 +329,7 @@ static CPP: LanguageSpec = LanguageSpec {
     scopes: &[],
     calls: &[("call_expression", "function"), ("new_expression", "type")],
     imports: &["preproc_include", "using_declaration"],
-    identifiers: &[
-        "identifier",
-        "type_identifier",
-        "field_identifier",
-        "namespace_identifier",
-    ],
+    identifiers: &["identifier", "type_identifier", "field_identifier", "namespace_identifier"],
     type_identifiers: &["type_identifier"],
     comments: &["comment"],
     wrappers: &["template_declaration"],
@@ -396,10 +353,7 @@ static CSHARP: LanguageSpec = LanguageSpec {
         ("delegate_declaration", SymbolKind::TypeAlias),
     ],
     scopes: &[],
-    calls: &[
-        ("invocation_expression", "function"),
-        ("object_creation_expression", "type"),
-    ],
+    calls: &[("invocation_expression", "function"), ("object_creation_expression", "type")],
     imports: &["using_directive"],
     identifiers: &["identifier"],
     type_identifiers: NO,

@@ -63,20 +63,13 @@ impl SymbolKind {
     pub fn is_type_like(self) -> bool {
         matches!(
             self,
-            SymbolKind::Class
-                | SymbolKind::Struct
-                | SymbolKind::Enum
-                | SymbolKind::Trait
-                | SymbolKind::Interface
+            SymbolKind::Class | SymbolKind::Struct | SymbolKind::Enum | SymbolKind::Trait | SymbolKind::Interface
         )
     }
 
     /// Whether this kind is callable.
     pub fn is_callable(self) -> bool {
-        matches!(
-            self,
-            SymbolKind::Function | SymbolKind::Method | SymbolKind::Macro
-        )
+        matches!(self, SymbolKind::Function | SymbolKind::Method | SymbolKind::Macro)
     }
 }
 
@@ -204,10 +197,7 @@ pub struct ChunkLimits {
 
 impl Default for ChunkLimits {
     fn default() -> Self {
-        ChunkLimits {
-            max_tokens: 400,
-            min_tokens: 40,
-        }
+        ChunkLimits { max_tokens: 400, min_tokens: 40 }
     }
 }
 
@@ -231,32 +221,17 @@ pub enum SyntaxError {
 }
 
 /// Parses `source` as `language` and extracts its facts.
-pub fn analyze(
-    language: Language,
-    source: &str,
-    limits: ChunkLimits,
-) -> Result<FileFacts, SyntaxError> {
+pub fn analyze(language: Language, source: &str, limits: ChunkLimits) -> Result<FileFacts, SyntaxError> {
     if source.len() >= u32::MAX as usize {
         return Err(SyntaxError::TooLarge(source.len()));
     }
     let mut parser = tree_sitter::Parser::new();
-    parser
-        .set_language(&language.grammar())
-        .map_err(|e| SyntaxError::Grammar {
-            language,
-            message: e.to_string(),
-        })?;
-    let tree = parser
-        .parse(source, None)
-        .ok_or(SyntaxError::NoTree(language))?;
+    parser.set_language(&language.grammar()).map_err(|e| SyntaxError::Grammar { language, message: e.to_string() })?;
+    let tree = parser.parse(source, None).ok_or(SyntaxError::NoTree(language))?;
     let root = tree.root_node();
     let extracted = extract::extract(language, source, root);
     let chunks = chunk::chunk_file(language, source, root, &extracted.symbols, limits);
-    let lines = if source.is_empty() {
-        0
-    } else {
-        source.lines().count() as u32
-    };
+    let lines = if source.is_empty() { 0 } else { source.lines().count() as u32 };
     Ok(FileFacts {
         language,
         symbols: extracted.symbols,
