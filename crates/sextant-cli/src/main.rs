@@ -1,1 +1,366 @@
-fn main() {}
+//! `sextant`: index a repository and query it from the command line.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use sextant_config::Config;
+use sextant_index::{index_repository, Index, IndexOptions, IndexSummary, Progress, SearchOptions};
+
+#[derive(Parser)]
+#[command(name = "sextant", version, about = "Code intelligence and retrieval for AI coding agents")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Clone)]
+struct Target {
+    /// Repository root (default: the current directory, or the nearest indexed parent).
+    #[arg(long, global = true)]
+    repo: Option<PathBuf>,
+    /// Index directory (default: a directory under the user's cache named after the repository).
+    #[arg(long, global = true, env = "SEXTANT_INDEX_DIR")]
+    index_dir: Option<PathBuf>,
+    /// Print JSON instead of text.
+    #[arg(long, global = true)]
+    json: bool,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Index a repository, or bring its index up to date (only changed files are parsed).
+    Index {
+        /// Repository root (default: the current directory).
+        path: Option<PathBuf>,
+        /// Ignore the previous index and parse everything.
+        #[arg(long)]
+        force: bool,
+        /// No progress bar.
+        #[arg(long, short)]
+        quiet: bool,
+        #[command(flatten)]
+        target: Target,
+    },
+    /// Rebuild a repository's index from scratch.
+    Reindex {
+        /// Repository root (default: the current directory).
+        path: Option<PathBuf>,
+        /// No progress bar.
+        #[arg(long, short)]
+        quiet: bool,
+        #[command(flatten)]
+        target: Target,
+    },
+    /// What is indexed: when, at which commit, how much.
+    Status {
+        #[command(flatten)]
+        target: Target,
+    },
+    /// Ranked code chunks for a query.
+    Search {
+        /// Query text (identifiers, words, paths).
+        query: String,
+        /// Most results.
+        #[arg(long, short = 'n', default_value_t = 10)]
+        limit: usize,
+        /// Only this language (repeatable): rust, python, …
+        #[arg(long = "lang")]
+        languages: Vec<String>,
+        /// Only files under this repository-relative path (repeatable).
+        #[arg(long = "path")]
+        paths: Vec<String>,
+        #[command(flatten)]
+        target: Target,
+    },
+    /// Definitions of a symbol (`parse`, `Parser::parse`, `Parser.parse`).
+    Symbol {
+        /// Symbol name.
+        name: String,
+        #[command(flatten)]
+        target: Target,
+    },
+    /// Mentions of a name, with what each resolved to.
+    Refs {
+        /// Symbol name.
+        name: String,
+        #[command(flatten)]
+        target: Target,
+    },
+    /// Who calls a symbol.
+    Callers {
+        /// Symbol name.
+        name: String,
+        #[command(flatten)]
+        target: Target,
+    },
+    /// What a symbol calls.
+    Callees {
+        /// Symbol name.
+        name: String,
+        #[command(flatten)]
+        target: Target,
+    },
+}
+
+fn main() {
+    let cli = Cli::parse();
+    if let Err(error) = run(cli) {
+        eprintln!("error: {error:#}");
+        std::process::exit(1);
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Index { path, force, quiet, target } => index(path, force, quiet, &target),
+        Command::Reindex { path, quiet, target } => index(path, true, quiet, &target),
+        Command::Status { target } => status(&target),
+        Command::Search { query, limit, languages, paths, target } => {
+            search(&target, &query, SearchOptions { limit, languages, paths })
+        }
+        Command::Symbol { name, target } => symbol(&target, &name),
+        Command::Refs { name, target } => refs(&target, &name),
+        Command::Callers { name, target } => relations(&target, &name, true),
+        Command::Callees { name, target } => relations(&target, &name, false),
+    }
+}
+
+/// `<cache>/sextant/<dir name>-<hash of the canonical path>`.
+fn default_index_dir(root: &Path) -> Result<PathBuf> {
+    let cache = dirs::cache_dir().context("no cache directory on this system; pass --index-dir")?;
+    let name = root.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "root".into());
+    let hash =
+        root.to_string_lossy().bytes().fold(0xcbf29ce484222325u64, |h, b| (h ^ b as u64).wrapping_mul(0x100000001b3));
+    Ok(cache.join("sextant").join(format!("{name}-{hash:016x}")))
+}
+
+fn canonical(path: &Path) -> Result<PathBuf> {
+    path.canonicalize().with_context(|| format!("cannot open {}", path.display()))
+}
+
+/// The index to query: `--index-dir`, else the default directory of `--repo`/cwd or of its nearest indexed parent.
+fn open_index(target: &Target) -> Result<Index> {
+    if let Some(dir) = &target.index_dir {
+        return Index::open(dir).with_context(|| format!("opening index {}", dir.display()));
+    }
+    let start = canonical(target.repo.as_deref().unwrap_or(Path::new(".")))?;
+    for root in start.ancestors() {
+        let dir = default_index_dir(root)?;
+        if dir.join("snapshot").exists() {
+            return Index::open(&dir).with_context(|| format!("opening index {}", dir.display()));
+        }
+    }
+    bail!("{} is not indexed; run `sextant index {}` first", start.display(), start.display())
+}
+
+struct Bar(ProgressBar);
+
+impl Progress for Bar {
+    fn phase(&self, name: &str, total: Option<u64>) {
+        self.0.set_message(name.to_string());
+        self.0.set_position(0);
+        match total {
+            Some(total) => {
+                self.0.set_length(total);
+                self.0.set_style(
+                    ProgressStyle::with_template("{msg:>6} [{bar:30}] {pos}/{len} files ({per_sec}, eta {eta})")
+                        .unwrap_or_else(|_| ProgressStyle::default_bar())
+                        .progress_chars("=> "),
+                );
+            }
+            None => self.0.set_style(
+                ProgressStyle::with_template("{spinner} {msg}").unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            ),
+        }
+    }
+
+    fn file_done(&self) {
+        self.0.inc(1);
+    }
+}
+
+fn index(path: Option<PathBuf>, force: bool, quiet: bool, target: &Target) -> Result<()> {
+    let root = canonical(path.as_deref().or(target.repo.as_deref()).unwrap_or(Path::new(".")))?;
+    let config = Config::for_repository(&root).context("loading configuration")?;
+    let index_dir = match &target.index_dir {
+        Some(dir) => dir.clone(),
+        None => default_index_dir(&root)?,
+    };
+    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+    if quiet || target.json {
+        bar.set_draw_target(ProgressDrawTarget::hidden());
+    }
+    bar.enable_steady_tick(Duration::from_millis(120));
+    let progress = Bar(bar);
+    let options = IndexOptions { root: &root, index_dir: &index_dir, config: &config, force };
+    let summary = index_repository(&options, &progress).with_context(|| format!("indexing {}", root.display()))?;
+    progress.0.finish_and_clear();
+    if target.json {
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+    } else {
+        print_summary(&summary, true);
+    }
+    Ok(())
+}
+
+fn human_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+fn print_summary(s: &IndexSummary, after_indexing: bool) {
+    if after_indexing {
+        let state = if s.unchanged { "up to date" } else { "indexed" };
+        println!(
+            "{} {} in {:.2}s (generation {})",
+            state,
+            s.root.display(),
+            s.elapsed_ms as f64 / 1000.0,
+            s.generation
+        );
+        println!(
+            "  files: {} (parsed {}, reused {}, removed {})",
+            s.files, s.files_parsed, s.files_reused, s.files_removed
+        );
+    } else {
+        println!("repository: {}", s.root.display());
+        println!("index:      {} (generation {})", s.index_dir.display(), s.generation);
+        println!("files:      {}", s.files);
+    }
+    if let Some(git) = &s.git {
+        println!("  git: {} {}", git.branch.as_deref().unwrap_or("(detached)"), &git.head[..git.head.len().min(12)]);
+    }
+    let languages: Vec<String> =
+        s.languages.iter().map(|(name, c)| format!("{name} {} files/{} lines", c.files, c.lines)).collect();
+    println!("  languages: {}", if languages.is_empty() { "none".to_string() } else { languages.join(", ") });
+    println!("  symbols {}, references {}, chunks {}, lines {}", s.symbols, s.references, s.chunks, s.lines);
+    let edges: Vec<String> = s.edges.iter().map(|(k, v)| format!("{k} {v}")).collect();
+    println!("  graph edges: {}", edges.join(", "));
+    if s.files_with_syntax_errors > 0 || s.files_decoded_lossily > 0 {
+        println!(
+            "  parsed partially (syntax errors): {}, decoded lossily (not UTF-8): {}",
+            s.files_with_syntax_errors, s.files_decoded_lossily
+        );
+    }
+    let skipped_total: u64 = s.skipped.values().sum();
+    if skipped_total > 0 {
+        let reasons: Vec<String> = s.skipped.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        println!("  skipped {}: {}", skipped_total, reasons.join(", "));
+        for example in s.skipped_examples.iter().take(10) {
+            println!("    {}: {}", example.path, example.reason);
+        }
+    }
+    let ratio = if s.source_bytes > 0 { s.index_bytes as f64 / s.source_bytes as f64 } else { 0.0 };
+    println!("  index size {} ({ratio:.2}x the {} of source)", human_bytes(s.index_bytes), human_bytes(s.source_bytes));
+}
+
+fn status(target: &Target) -> Result<()> {
+    let index = open_index(target)?;
+    let summary = index.status();
+    if target.json {
+        let mut value = serde_json::to_value(&summary)?;
+        value["indexed_at"] = index.indexed_at().into();
+        println!("{}", serde_json::to_string_pretty(&value)?);
+    } else {
+        print_summary(&summary, false);
+        println!("  indexed at {} (unix seconds)", index.indexed_at());
+    }
+    Ok(())
+}
+
+fn search(target: &Target, query: &str, options: SearchOptions) -> Result<()> {
+    let index = open_index(target)?;
+    let hits = index.search(query, &options)?;
+    if target.json {
+        println!("{}", serde_json::to_string_pretty(&hits)?);
+        return Ok(());
+    }
+    if hits.is_empty() {
+        println!("no results for {query:?}");
+    }
+    for hit in hits {
+        let symbol = if hit.symbol.is_empty() { String::new() } else { format!("  {}", hit.symbol) };
+        println!("{}:{}-{}{}  score {:.2}", hit.path, hit.start_line, hit.end_line, symbol, hit.score);
+        for line in hit.snippet.lines() {
+            println!("    {line}");
+        }
+    }
+    Ok(())
+}
+
+fn symbol(target: &Target, name: &str) -> Result<()> {
+    let index = open_index(target)?;
+    let symbols = index.find_symbols(name);
+    if target.json {
+        println!("{}", serde_json::to_string_pretty(&symbols)?);
+        return Ok(());
+    }
+    if symbols.is_empty() {
+        println!("no definition of {name:?}");
+    }
+    for s in symbols {
+        println!("{}:{}-{}  {} {}  (rank {:.2})", s.path, s.start_line, s.end_line, s.kind, s.qualified_name, s.rank);
+        println!("    {}", s.signature);
+        if let Some(doc) = s.doc.as_deref().and_then(|d| d.lines().next()) {
+            println!("    // {doc}");
+        }
+    }
+    Ok(())
+}
+
+fn refs(target: &Target, name: &str) -> Result<()> {
+    let index = open_index(target)?;
+    let references = index.references(name);
+    if target.json {
+        println!("{}", serde_json::to_string_pretty(&references)?);
+        return Ok(());
+    }
+    if references.is_empty() {
+        println!("no references to {name:?}");
+    }
+    for r in references {
+        let within = r.at.symbol.as_deref().unwrap_or("<top level>");
+        let resolved = if r.resolved_to.is_empty() {
+            "unresolved".to_string()
+        } else {
+            format!("-> {}", r.resolved_to.join(", "))
+        };
+        println!("{}:{}  {} in {}  {}", r.at.path, r.at.line, r.kind, within, resolved);
+    }
+    Ok(())
+}
+
+fn relations(target: &Target, name: &str, callers: bool) -> Result<()> {
+    let index = open_index(target)?;
+    let relations = if callers { index.callers(name) } else { index.callees(name) };
+    if target.json {
+        println!("{}", serde_json::to_string_pretty(&relations)?);
+        return Ok(());
+    }
+    if relations.is_empty() {
+        println!("no {} of {name:?}", if callers { "callers" } else { "callees" });
+    }
+    for r in relations {
+        let other = r.other.symbol.as_deref().unwrap_or("<top level>");
+        let certainty = if r.weight < 1.0 { format!("  (ambiguous, weight {:.2})", r.weight) } else { String::new() };
+        if callers {
+            println!("{}:{}  {} calls {}{}", r.other.path, r.other.line, other, r.subject.qualified_name, certainty);
+        } else {
+            println!("{} calls {}  ({}:{}){}", r.subject.qualified_name, other, r.other.path, r.other.line, certainty);
+        }
+    }
+    Ok(())
+}

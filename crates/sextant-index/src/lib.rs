@@ -1,1 +1,100 @@
-//! placeholder
+//! Builds, stores and queries the index of one repository.
+//!
+//! [`index_repository`] walks the tree (honouring `.gitignore`/`.ignore` and the configured excludes), decides
+//! per file whether anything changed (size and mtime, then a content hash), parses changed files in parallel
+//! with `sextant-syntax`, writes their chunks to the tantivy index, links everything with `sextant-graph`, and
+//! commits atomically (see [`store`]). [`Index`] opens a committed index for search and symbol navigation.
+
+mod build;
+mod query;
+pub mod store;
+mod walk;
+
+use std::path::{Path, PathBuf};
+
+pub use build::{index_repository, IndexOptions, IndexSummary, LanguageCount, NoProgress, Progress};
+pub use query::{Index, Location, ReferenceInfo, Relation, SearchHit, SearchOptions, SymbolInfo};
+pub use store::{GitState, SkipReason, SkippedFile};
+
+/// Subdirectory of the index directory holding the tantivy index.
+pub const LEXICAL_DIR: &str = "lexical";
+
+/// Everything that can go wrong while indexing or querying.
+#[derive(Debug, thiserror::Error)]
+pub enum IndexError {
+    /// A file-system operation failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The path involved.
+        path: PathBuf,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// The repository root is not a directory.
+    #[error("{0} is not a directory")]
+    NotADirectory(PathBuf),
+    /// No index exists at the given place.
+    #[error("no index at {0}; run `sextant index` first")]
+    NotIndexed(PathBuf),
+    /// The stored snapshot cannot be decoded.
+    #[error("index file {path} is corrupt ({message}); run `sextant reindex`")]
+    Corrupt {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// The index was written by another version of Sextant.
+    #[error("index format {found} is not the current format {expected}; run `sextant reindex`")]
+    OldFormat {
+        /// Found version.
+        found: u32,
+        /// Expected version.
+        expected: u32,
+    },
+    /// The snapshot and the lexical index disagree and cannot be reconciled.
+    #[error("index at {dir} is inconsistent (snapshot generation {snapshot:?}, lexical generation {lexical:?}); run `sextant reindex`")]
+    Inconsistent {
+        /// The index directory.
+        dir: PathBuf,
+        /// Snapshot generation.
+        snapshot: Option<u64>,
+        /// Lexical generation.
+        lexical: Option<u64>,
+    },
+    /// The configuration names a language Sextant does not support.
+    #[error("unknown language `{0}` in configuration (supported: rust, python, javascript, typescript, tsx, go, java, c, cpp, csharp, ruby, php, bash)")]
+    UnknownLanguage(String),
+    /// The configuration is unusable.
+    #[error("configuration: {0}")]
+    Config(String),
+    /// The lexical index failed.
+    #[error(transparent)]
+    Lexical(#[from] sextant_lexical::LexicalError),
+}
+
+/// Total size of the files under `dir`.
+pub fn dir_size(dir: &Path) -> u64 {
+    let mut total = 0;
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else { continue };
+        for entry in entries.flatten() {
+            match entry.file_type() {
+                Ok(t) if t.is_dir() => stack.push(entry.path()),
+                Ok(t) if t.is_file() => total += entry.metadata().map_or(0, |m| m.len()),
+                _ => {}
+            }
+        }
+    }
+    total
+}
+
+/// The git HEAD of the repository containing `root`, if it is one.
+pub fn git_state(root: &Path) -> Option<GitState> {
+    let repo = git2::Repository::discover(root).ok()?;
+    let head = repo.head().ok()?;
+    let commit = head.peel_to_commit().ok()?;
+    let branch = if head.is_branch() { head.shorthand().map(str::to_string) } else { None };
+    Some(GitState { head: commit.id().to_string(), branch })
+}

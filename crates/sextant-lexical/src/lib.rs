@@ -248,7 +248,8 @@ impl LexicalIndex {
     }
 }
 
-/// Adds and removes chunks; nothing is visible until [`LexicalWriter::commit`].
+/// Adds and removes chunks; nothing is visible until [`LexicalWriter::commit`]. Adding and deleting take `&self`
+/// so indexing threads can feed one writer; operations on one path must come from one thread, in order.
 pub struct LexicalWriter {
     writer: IndexWriter,
     fields: Fields,
@@ -256,7 +257,7 @@ pub struct LexicalWriter {
 
 impl LexicalWriter {
     /// Removes every chunk of `path`.
-    pub fn delete_path(&mut self, path: &str) {
+    pub fn delete_path(&self, path: &str) {
         self.writer.delete_term(Term::from_field_text(self.fields.path_exact, path));
     }
 
@@ -267,7 +268,7 @@ impl LexicalWriter {
     }
 
     /// Adds one chunk.
-    pub fn add_chunk(&mut self, chunk: &ChunkDocument<'_>) -> Result<()> {
+    pub fn add_chunk(&self, chunk: &ChunkDocument<'_>) -> Result<()> {
         let f = self.fields;
         let mut doc = TantivyDocument::default();
         doc.add_text(f.path, chunk.path);
@@ -301,7 +302,7 @@ impl LexicalWriter {
 mod tests {
     use super::*;
 
-    fn add(writer: &mut LexicalWriter, path: &str, symbols: &str, text: &str) {
+    fn add(writer: &LexicalWriter, path: &str, symbols: &str, text: &str) {
         writer
             .add_chunk(&ChunkDocument { path, language: "rust", symbols, text, start_line: 1, end_line: 3, tokens: 10 })
             .unwrap();
@@ -311,10 +312,10 @@ mod tests {
     fn ranks_symbol_matches_first_and_filters_paths() {
         let dir = tempfile::tempdir().unwrap();
         let index = LexicalIndex::open_or_create(dir.path()).unwrap();
-        let mut writer = index.writer().unwrap();
-        add(&mut writer, "src/config.rs", "load_config", "fn load_config() { read the file }");
-        add(&mut writer, "src/main.rs", "main", "fn main() { let config = load_config(); }");
-        add(&mut writer, "docs/notes.rs", "notes", "nothing relevant here");
+        let writer = index.writer().unwrap();
+        add(&writer, "src/config.rs", "load_config", "fn load_config() { read the file }");
+        add(&writer, "src/main.rs", "main", "fn main() { let config = load_config(); }");
+        add(&writer, "docs/notes.rs", "notes", "nothing relevant here");
         writer.commit("1").unwrap();
         index.reload().unwrap();
         assert_eq!(index.committed_payload().unwrap().as_deref(), Some("1"));
@@ -338,16 +339,16 @@ mod tests {
     fn delete_path_removes_its_chunks_and_uncommitted_changes_stay_invisible() {
         let dir = tempfile::tempdir().unwrap();
         let index = LexicalIndex::open_or_create(dir.path()).unwrap();
-        let mut writer = index.writer().unwrap();
-        add(&mut writer, "a.rs", "alpha", "alpha beta");
-        add(&mut writer, "b.rs", "beta", "beta gamma");
+        let writer = index.writer().unwrap();
+        add(&writer, "a.rs", "alpha", "alpha beta");
+        add(&writer, "b.rs", "beta", "beta gamma");
         writer.commit("1").unwrap();
-        let mut writer = index.writer().unwrap();
+        let writer = index.writer().unwrap();
         writer.delete_path("a.rs");
         drop(writer); // never committed
         index.reload().unwrap();
         assert_eq!(index.num_chunks(), 2);
-        let mut writer = index.writer().unwrap();
+        let writer = index.writer().unwrap();
         writer.delete_path("a.rs");
         writer.commit("2").unwrap();
         index.reload().unwrap();

@@ -1,0 +1,428 @@
+//! Building and updating an index: walk, decide what changed, parse in parallel, link, commit.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use rayon::prelude::*;
+use serde::Serialize;
+use sextant_config::Config;
+use sextant_graph::{GraphInput, SymbolGraph};
+use sextant_lexical::{ChunkDocument, LexicalIndex, LexicalWriter};
+use sextant_syntax::{analyze, ChunkLimits, FileFacts};
+
+use crate::store::{self, FileRecord, GitState, SkipReason, SkippedFile, Snapshot};
+use crate::walk::{self, Candidate, LanguageMatcher};
+use crate::{dir_size, git_state, IndexError, LEXICAL_DIR};
+
+/// Bytes inspected for NUL when deciding whether a file is binary (what git does too).
+const BINARY_SNIFF_BYTES: usize = 8000;
+/// Files modified this close to the previous run's start are re-hashed even if size and mtime match,
+/// because an edit within the same timestamp tick would otherwise go unseen.
+const RACY_WINDOW_NS: u64 = 2_000_000_000;
+
+/// Receives progress while indexing. All methods have empty defaults.
+pub trait Progress: Sync {
+    /// A phase begins (`walk`, `parse`, `link`, `commit`); `total` is the number of steps when known.
+    fn phase(&self, _name: &str, _total: Option<u64>) {}
+    /// One file of the `parse` phase is done.
+    fn file_done(&self) {}
+}
+
+/// Progress sink that ignores everything.
+pub struct NoProgress;
+impl Progress for NoProgress {}
+
+/// How to index.
+pub struct IndexOptions<'a> {
+    /// Repository root.
+    pub root: &'a Path,
+    /// Where the index lives.
+    pub index_dir: &'a Path,
+    /// Effective configuration (usually [`Config::for_repository`]).
+    pub config: &'a Config,
+    /// Ignore the previous index and parse everything again.
+    pub force: bool,
+}
+
+/// Files and lines per language.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct LanguageCount {
+    /// Files.
+    pub files: u64,
+    /// Lines.
+    pub lines: u64,
+}
+
+/// What an indexing run did.
+#[derive(Debug, Clone, Serialize)]
+pub struct IndexSummary {
+    /// Canonical repository root.
+    pub root: PathBuf,
+    /// Index directory.
+    pub index_dir: PathBuf,
+    /// Generation committed (unchanged when nothing changed).
+    pub generation: u64,
+    /// Whether the tree was identical to the last index (nothing written).
+    pub unchanged: bool,
+    /// Indexed files.
+    pub files: u64,
+    /// Files parsed in this run.
+    pub files_parsed: u64,
+    /// Files whose facts were reused (unchanged, or same content at another path).
+    pub files_reused: u64,
+    /// Files removed from the index.
+    pub files_removed: u64,
+    /// Files parsed with syntax errors (facts may be partial).
+    pub files_with_syntax_errors: u64,
+    /// Files that were not UTF-8 and were decoded lossily.
+    pub files_decoded_lossily: u64,
+    /// Per-language counts.
+    pub languages: BTreeMap<String, LanguageCount>,
+    /// Total lines indexed.
+    pub lines: u64,
+    /// Total bytes of indexed source.
+    pub source_bytes: u64,
+    /// Definitions.
+    pub symbols: u64,
+    /// References (deduplicated per symbol).
+    pub references: u64,
+    /// Chunks.
+    pub chunks: u64,
+    /// Graph edges by kind.
+    pub edges: BTreeMap<String, u64>,
+    /// Skipped files by reason label.
+    pub skipped: BTreeMap<String, u64>,
+    /// The skipped files themselves (at most 50).
+    pub skipped_examples: Vec<SkippedFile>,
+    /// Size of the index directory.
+    pub index_bytes: u64,
+    /// Wall time.
+    pub elapsed_ms: u64,
+    /// git HEAD.
+    pub git: Option<GitState>,
+}
+
+enum Outcome {
+    /// Unchanged: the previous record stands.
+    Kept(FileRecord),
+    /// New or changed: its chunks were written to the lexical index.
+    Written {
+        record: FileRecord,
+        parsed: bool,
+    },
+    Skipped(SkippedFile),
+}
+
+fn now_ns() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64)
+}
+
+fn config_hash(config: &Config) -> u64 {
+    xxhash_rust::xxh3::xxh3_64(format!("{config:?}").as_bytes())
+}
+
+/// Indexes (or updates the index of) a repository.
+pub fn index_repository(options: &IndexOptions<'_>, progress: &dyn Progress) -> Result<IndexSummary, IndexError> {
+    let started = Instant::now();
+    let started_at_ns = now_ns();
+    let root =
+        options.root.canonicalize().map_err(|source| IndexError::Io { path: options.root.to_path_buf(), source })?;
+    if !root.is_dir() {
+        return Err(IndexError::NotADirectory(root));
+    }
+    let index_dir = options.index_dir.to_path_buf();
+    std::fs::create_dir_all(&index_dir).map_err(|source| IndexError::Io { path: index_dir.clone(), source })?;
+    let index_dir = index_dir.canonicalize().map_err(|source| IndexError::Io { path: index_dir.clone(), source })?;
+    let config = options.config;
+    let limits = ChunkLimits { max_tokens: config.chunk.max_tokens, min_tokens: config.chunk.min_tokens };
+    let matcher = LanguageMatcher::new(config)?;
+    let config_hash = config_hash(config);
+
+    let lexical = LexicalIndex::open_or_create(&index_dir.join(LEXICAL_DIR))?;
+    let lexical_generation = lexical.committed_payload()?.and_then(|p| p.parse::<u64>().ok());
+    let previous = match store::load_consistent(&index_dir, lexical_generation) {
+        Ok(Some(snapshot))
+            if !options.force && snapshot.config_hash == config_hash && snapshot.root == root.to_string_lossy() =>
+        {
+            Some(snapshot)
+        }
+        // Absent, forced, reconfigured, another format, or torn beyond repair: rebuild from scratch.
+        Ok(_) | Err(IndexError::OldFormat { .. } | IndexError::Inconsistent { .. } | IndexError::Corrupt { .. }) => {
+            None
+        }
+        Err(other) => return Err(other),
+    };
+    let generation = previous.as_ref().map_or(0, |p| p.generation).max(lexical_generation.unwrap_or(0)) + 1;
+
+    progress.phase("walk", None);
+    let walked = walk::walk(&root, config, &index_dir, &matcher)?;
+    let git = git_state(&root);
+
+    let previous_by_path: HashMap<&str, &FileRecord> =
+        previous.iter().flat_map(|p| p.files.iter()).map(|r| (r.path.as_str(), r)).collect();
+    let previous_by_hash: HashMap<u128, &FileRecord> =
+        previous.iter().flat_map(|p| p.files.iter()).map(|r| (r.hash, r)).collect();
+    let trust_mtime_before = previous.as_ref().map_or(0, |p| p.started_at_ns.saturating_sub(RACY_WINDOW_NS));
+
+    // Phase A: what is unchanged? (stat first, content hash when the stat differs)
+    progress.phase("check", Some(walked.candidates.len() as u64));
+    let checked: Vec<Result<FileRecord, &Candidate>> = walked
+        .candidates
+        .par_iter()
+        .map(|candidate| {
+            let Some(old) = previous_by_path.get(candidate.rel.as_str()) else { return Err(candidate) };
+            if old.size == candidate.size
+                && old.mtime_ns == candidate.mtime_ns
+                && candidate.mtime_ns < trust_mtime_before
+            {
+                return Ok((*old).clone());
+            }
+            match std::fs::read(&candidate.abs) {
+                Ok(bytes) if xxhash_rust::xxh3::xxh3_128(&bytes) == old.hash => {
+                    let mut record = (*old).clone();
+                    record.mtime_ns = candidate.mtime_ns;
+                    record.size = candidate.size;
+                    Ok(record)
+                }
+                _ => Err(candidate),
+            }
+        })
+        .collect();
+    let to_process: Vec<&Candidate> = checked.iter().filter_map(|c| c.as_ref().err().copied()).collect();
+    let present: HashSet<&str> = walked.candidates.iter().map(|c| c.rel.as_str()).collect();
+    let mut removed: Vec<String> =
+        previous_by_path.keys().filter(|p| !present.contains(**p)).map(|p| p.to_string()).collect();
+    removed.sort();
+
+    // Phase B: parse what changed, writing its chunks as we go.
+    let mut writer: Option<LexicalWriter> = None;
+    let mut outcomes: Vec<Outcome> = Vec::with_capacity(walked.candidates.len());
+    let full_rebuild = previous.is_none();
+    if !to_process.is_empty() || !removed.is_empty() || full_rebuild {
+        let mut w = lexical.writer()?;
+        if full_rebuild {
+            w.delete_all()?;
+        }
+        for path in &removed {
+            w.delete_path(path);
+        }
+        progress.phase("parse", Some(to_process.len() as u64));
+        let processed: Vec<Outcome> = to_process
+            .par_iter()
+            .map(|candidate| {
+                let outcome = process(candidate, config, limits, &previous_by_path, &previous_by_hash, &w);
+                progress.file_done();
+                outcome
+            })
+            .collect();
+        let mut processed = processed.into_iter();
+        for entry in checked {
+            match entry {
+                Ok(record) => outcomes.push(Outcome::Kept(record)),
+                Err(_) => outcomes.extend(processed.next()),
+            }
+        }
+        writer = Some(w);
+    } else {
+        outcomes.extend(checked.into_iter().filter_map(Result::ok).map(Outcome::Kept));
+    }
+
+    let mut records = Vec::with_capacity(outcomes.len());
+    let mut skipped = walked.skipped;
+    let (mut parsed, mut reused) = (0u64, 0u64);
+    for outcome in outcomes {
+        match outcome {
+            Outcome::Kept(record) => {
+                reused += 1;
+                records.push(record);
+            }
+            Outcome::Written { record, parsed: was_parsed } => {
+                if was_parsed {
+                    parsed += 1;
+                } else {
+                    reused += 1;
+                }
+                records.push(record);
+            }
+            Outcome::Skipped(s) => {
+                // A file that became unindexable must leave the lexical index too.
+                if let Some(w) = &writer {
+                    w.delete_path(&s.path);
+                }
+                skipped.push(s);
+            }
+        }
+    }
+    skipped.sort_by(|a, b| a.path.cmp(&b.path));
+
+    drop(previous_by_path);
+    drop(previous_by_hash);
+    let unchanged = writer.is_none();
+    let mut snapshot = match (unchanged, previous) {
+        (true, Some(mut previous)) => {
+            // Nothing to re-link or re-index; refresh what the stat shortcut needs and the git state.
+            previous.files = records;
+            previous.skipped = skipped;
+            previous.git = git.clone();
+            previous.started_at_ns = started_at_ns;
+            store::replace(&index_dir, &previous)?;
+            previous
+        }
+        (_, _) => {
+            progress.phase("link", None);
+            let inputs: Vec<GraphInput<'_>> =
+                records.iter().map(|r| GraphInput { path: &r.path, facts: &r.facts }).collect();
+            let graph = SymbolGraph::build(&inputs).into_data();
+            let snapshot = Snapshot {
+                format_version: store::FORMAT_VERSION,
+                generation,
+                root: root.to_string_lossy().into_owned(),
+                indexed_at: started_at_ns / 1_000_000_000,
+                started_at_ns,
+                config_hash,
+                git: git.clone(),
+                files: records,
+                skipped,
+                graph,
+            };
+            progress.phase("commit", None);
+            store::prepare(&index_dir, &snapshot)?;
+            if let Some(w) = writer {
+                w.commit(&generation.to_string())?;
+            }
+            store::publish(&index_dir)?;
+            snapshot
+        }
+    };
+    snapshot.files.shrink_to_fit();
+
+    let mut summary = summarize(&snapshot, &root, &index_dir, unchanged);
+    summary.files_parsed = parsed;
+    summary.files_reused = reused;
+    summary.files_removed = removed.len() as u64;
+    summary.elapsed_ms = started.elapsed().as_millis() as u64;
+    Ok(summary)
+}
+
+fn process(
+    candidate: &Candidate,
+    config: &Config,
+    limits: ChunkLimits,
+    previous_by_path: &HashMap<&str, &FileRecord>,
+    previous_by_hash: &HashMap<u128, &FileRecord>,
+    writer: &LexicalWriter,
+) -> Outcome {
+    let skip = |reason: SkipReason| Outcome::Skipped(SkippedFile { path: candidate.rel.clone(), reason });
+    if candidate.size > config.index.max_file_bytes {
+        return skip(SkipReason::TooLarge { bytes: candidate.size });
+    }
+    let bytes = match std::fs::read(&candidate.abs) {
+        Ok(bytes) => bytes,
+        Err(e) => return skip(SkipReason::Unreadable { error: e.to_string() }),
+    };
+    // The file may have grown between the walk and the read.
+    if bytes.len() as u64 > config.index.max_file_bytes {
+        return skip(SkipReason::TooLarge { bytes: bytes.len() as u64 });
+    }
+    if bytes[..bytes.len().min(BINARY_SNIFF_BYTES)].contains(&0) {
+        return skip(SkipReason::Binary);
+    }
+    let hash = xxhash_rust::xxh3::xxh3_128(&bytes);
+    let (text, lossy) = match String::from_utf8(bytes) {
+        Ok(text) => (text, false),
+        Err(e) => (String::from_utf8_lossy(e.as_bytes()).into_owned(), true),
+    };
+    let longest_line = text.split('\n').map(str::len).max().unwrap_or(0);
+    if longest_line > config.index.max_line_bytes {
+        return skip(SkipReason::Minified { longest_line });
+    }
+    let (facts, parsed): (FileFacts, bool) = match previous_by_hash.get(&hash) {
+        // Same content seen at another path (a rename, a copy, another branch): reuse its facts.
+        Some(old) if old.facts.language == candidate.language => (old.facts.clone(), false),
+        _ => match analyze(candidate.language, &text, limits) {
+            Ok(facts) => (facts, true),
+            Err(e) => return skip(SkipReason::ParseFailed { error: e.to_string() }),
+        },
+    };
+    if previous_by_path.contains_key(candidate.rel.as_str()) {
+        writer.delete_path(&candidate.rel);
+    }
+    let language = candidate.language.name();
+    for chunk in &facts.chunks {
+        let body = text.get(chunk.span.start_byte as usize..chunk.span.end_byte as usize).unwrap_or("");
+        let mut symbols = chunk.symbol_path.clone();
+        for s in &chunk.symbols {
+            symbols.push(' ');
+            symbols.push_str(s);
+        }
+        let document = ChunkDocument {
+            path: &candidate.rel,
+            language,
+            symbols: &symbols,
+            text: body,
+            start_line: chunk.span.start_line,
+            end_line: chunk.span.end_line,
+            tokens: chunk.tokens,
+        };
+        if let Err(e) = writer.add_chunk(&document) {
+            return skip(SkipReason::ParseFailed { error: format!("cannot index chunk: {e}") });
+        }
+    }
+    let record = FileRecord {
+        path: candidate.rel.clone(),
+        hash,
+        size: candidate.size,
+        mtime_ns: candidate.mtime_ns,
+        lossy,
+        facts,
+    };
+    Outcome::Written { record, parsed }
+}
+
+pub(crate) fn summarize(snapshot: &Snapshot, root: &Path, index_dir: &Path, unchanged: bool) -> IndexSummary {
+    let mut summary = IndexSummary {
+        root: root.to_path_buf(),
+        index_dir: index_dir.to_path_buf(),
+        generation: snapshot.generation,
+        unchanged,
+        files: snapshot.files.len() as u64,
+        files_parsed: 0,
+        files_reused: 0,
+        files_removed: 0,
+        files_with_syntax_errors: 0,
+        files_decoded_lossily: 0,
+        languages: BTreeMap::new(),
+        lines: 0,
+        source_bytes: 0,
+        symbols: 0,
+        references: 0,
+        chunks: 0,
+        edges: BTreeMap::new(),
+        skipped: BTreeMap::new(),
+        skipped_examples: snapshot.skipped.iter().take(50).cloned().collect(),
+        index_bytes: dir_size(index_dir),
+        elapsed_ms: 0,
+        git: snapshot.git.clone(),
+    };
+    for record in &snapshot.files {
+        let facts = &record.facts;
+        let entry = summary.languages.entry(facts.language.name().to_string()).or_default();
+        entry.files += 1;
+        entry.lines += facts.lines as u64;
+        summary.lines += facts.lines as u64;
+        summary.source_bytes += record.size;
+        summary.symbols += facts.symbols.len() as u64;
+        summary.references += facts.references.len() as u64;
+        summary.chunks += facts.chunks.len() as u64;
+        summary.files_with_syntax_errors += facts.has_errors as u64;
+        summary.files_decoded_lossily += record.lossy as u64;
+    }
+    for edge in &snapshot.graph.edges {
+        *summary.edges.entry(edge.kind.as_str().to_string()).or_default() += 1;
+    }
+    for s in &snapshot.skipped {
+        *summary.skipped.entry(s.reason.label().to_string()).or_default() += 1;
+    }
+    summary
+}

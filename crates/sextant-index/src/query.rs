@@ -1,0 +1,398 @@
+//! Reading a committed index: search, definitions, references, callers and callees.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use sextant_graph::{EdgeKind, Node, SymbolGraph, SymbolId};
+use sextant_lexical::{for_each_term, LexicalIndex, SearchFilter};
+use sextant_syntax::{RefKind, Symbol};
+
+use crate::build::{summarize, IndexSummary};
+use crate::store::{self, FileRecord, Snapshot};
+use crate::{IndexError, LEXICAL_DIR};
+
+/// Lines of context in a search snippet.
+const SNIPPET_LINES: usize = 3;
+/// Longest snippet line kept.
+const SNIPPET_LINE_CHARS: usize = 160;
+
+/// A committed index, opened for queries.
+pub struct Index {
+    dir: PathBuf,
+    snapshot: Snapshot,
+    graph: SymbolGraph,
+    lexical: LexicalIndex,
+}
+
+/// Search parameters.
+#[derive(Debug, Clone)]
+pub struct SearchOptions {
+    /// Most hits returned.
+    pub limit: usize,
+    /// Only these languages (ids); empty for all.
+    pub languages: Vec<String>,
+    /// Only files under these repository-relative paths; empty for all.
+    pub paths: Vec<String>,
+}
+
+impl Default for SearchOptions {
+    fn default() -> Self {
+        SearchOptions { limit: 10, languages: Vec::new(), paths: Vec::new() }
+    }
+}
+
+/// A ranked chunk.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct SearchHit {
+    /// Repository-relative path.
+    pub path: String,
+    /// First line (1-based).
+    pub start_line: u32,
+    /// Last line (inclusive).
+    pub end_line: u32,
+    /// Language id.
+    pub language: String,
+    /// The enclosing symbol, or the first symbol defined in the chunk.
+    pub symbol: String,
+    /// BM25 score.
+    pub score: f32,
+    /// The best-matching lines.
+    pub snippet: String,
+    /// Estimated tokens of the whole chunk.
+    pub tokens: u32,
+}
+
+/// A definition.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct SymbolInfo {
+    /// Repository-relative path.
+    pub path: String,
+    /// Simple name.
+    pub name: String,
+    /// Qualified name within its file.
+    pub qualified_name: String,
+    /// Kind (`function`, `class`, …).
+    pub kind: String,
+    /// Declaration header.
+    pub signature: String,
+    /// Doc comment.
+    pub doc: Option<String>,
+    /// First line.
+    pub start_line: u32,
+    /// Last line.
+    pub end_line: u32,
+    /// Centrality (1 is average).
+    pub rank: f32,
+}
+
+/// A place in the code: a symbol, or top-level code of a file.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Location {
+    /// Repository-relative path.
+    pub path: String,
+    /// Line of the call or mention.
+    pub line: u32,
+    /// Qualified name of the enclosing symbol, `None` for file-level code.
+    pub symbol: Option<String>,
+    /// Kind of the enclosing symbol.
+    pub kind: Option<String>,
+}
+
+/// One edge of a callers/callees answer.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Relation {
+    /// The symbol asked about.
+    pub subject: SymbolInfo,
+    /// The caller (for callers) or callee definition (for callees).
+    pub other: Location,
+    /// 1 for a certain link, less when the name was ambiguous.
+    pub weight: f32,
+}
+
+/// A mention of a name.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ReferenceInfo {
+    /// Where.
+    pub at: Location,
+    /// `call`, `type` or `identifier`.
+    pub kind: String,
+    /// `foo` in `foo.bar()`.
+    pub qualifier: Option<String>,
+    /// Definitions it was resolved to (qualified names with paths).
+    pub resolved_to: Vec<String>,
+}
+
+impl Index {
+    /// Opens the index in `dir`.
+    pub fn open(dir: &Path) -> Result<Index, IndexError> {
+        if !store::snapshot_path(dir).exists() {
+            return Err(IndexError::NotIndexed(dir.to_path_buf()));
+        }
+        let lexical = LexicalIndex::open_or_create(&dir.join(LEXICAL_DIR))?;
+        let generation = lexical.committed_payload()?.and_then(|p| p.parse::<u64>().ok());
+        let mut snapshot =
+            store::load_consistent(dir, generation)?.ok_or_else(|| IndexError::NotIndexed(dir.to_path_buf()))?;
+        let graph = SymbolGraph::from_data(std::mem::take(&mut snapshot.graph));
+        Ok(Index { dir: dir.to_path_buf(), snapshot, graph, lexical })
+    }
+
+    /// The repository root this index was built from.
+    pub fn root(&self) -> &str {
+        &self.snapshot.root
+    }
+
+    /// Counts and state of the index.
+    pub fn status(&self) -> IndexSummary {
+        let mut snapshot_view = Snapshot { graph: self.graph.data().clone(), ..self.snapshot.clone() };
+        snapshot_view.files.shrink_to_fit();
+        let mut summary = summarize(&snapshot_view, Path::new(&self.snapshot.root), &self.dir, true);
+        summary.elapsed_ms = 0;
+        summary
+    }
+
+    /// Unix seconds of the last commit.
+    pub fn indexed_at(&self) -> u64 {
+        self.snapshot.indexed_at
+    }
+
+    /// The indexed files.
+    pub fn files(&self) -> &[FileRecord] {
+        &self.snapshot.files
+    }
+
+    /// The symbol graph.
+    pub fn graph(&self) -> &SymbolGraph {
+        &self.graph
+    }
+
+    /// Ranked chunks for a free-text query.
+    pub fn search(&self, query: &str, options: &SearchOptions) -> Result<Vec<SearchHit>, IndexError> {
+        let filter = SearchFilter { languages: options.languages.clone(), paths: options.paths.clone() };
+        let hits = self.lexical.search(query, &filter, options.limit)?;
+        let mut terms = HashSet::new();
+        for_each_term(query, |t, _, _| {
+            terms.insert(t);
+        });
+        Ok(hits
+            .into_iter()
+            .map(|hit| {
+                let symbol = hit.symbols.split_whitespace().next().unwrap_or("").to_string();
+                let (offset, snippet) = snippet(&hit.text, &terms);
+                let _ = offset;
+                SearchHit {
+                    path: hit.path,
+                    start_line: hit.start_line,
+                    end_line: hit.end_line,
+                    language: hit.language,
+                    symbol,
+                    score: hit.score,
+                    snippet,
+                    tokens: hit.tokens,
+                }
+            })
+            .collect())
+    }
+
+    fn symbol(&self, id: SymbolId) -> Option<(&FileRecord, &Symbol)> {
+        let file = self.snapshot.files.get(id.file as usize)?;
+        Some((file, file.facts.symbols.get(id.symbol as usize)?))
+    }
+
+    fn symbol_info(&self, id: SymbolId) -> Option<SymbolInfo> {
+        let (file, s) = self.symbol(id)?;
+        Some(SymbolInfo {
+            path: file.path.clone(),
+            name: s.name.clone(),
+            qualified_name: s.qualified_name.clone(),
+            kind: s.kind.as_str().to_string(),
+            signature: s.signature.clone(),
+            doc: s.doc.clone(),
+            start_line: s.span.start_line,
+            end_line: s.span.end_line,
+            rank: self.graph.symbol_rank(id),
+        })
+    }
+
+    /// Symbols whose name, qualified name, or qualified-name suffix is `name` (`parse`, `Parser::parse`,
+    /// `Parser.parse`), most central first.
+    pub fn find_symbol_ids(&self, name: &str) -> Vec<SymbolId> {
+        let wanted = normalize_path(name);
+        let simple = wanted.rsplit('.').next().unwrap_or(&wanted).to_string();
+        let qualified = wanted.contains('.');
+        let mut ids = Vec::new();
+        for (f, file) in self.snapshot.files.iter().enumerate() {
+            for (s, symbol) in file.facts.symbols.iter().enumerate() {
+                if symbol.name != simple {
+                    continue;
+                }
+                let full = normalize_path(&symbol.qualified_name);
+                if !qualified || full == wanted || full.ends_with(&format!(".{wanted}")) {
+                    ids.push(SymbolId { file: f as u32, symbol: s as u32 });
+                }
+            }
+        }
+        ids.sort_by(|a, b| self.graph.symbol_rank(*b).total_cmp(&self.graph.symbol_rank(*a)).then_with(|| a.cmp(b)));
+        ids
+    }
+
+    /// Definitions matching `name` (see [`Index::find_symbol_ids`]).
+    pub fn find_symbols(&self, name: &str) -> Vec<SymbolInfo> {
+        self.find_symbol_ids(name).into_iter().filter_map(|id| self.symbol_info(id)).collect()
+    }
+
+    fn location(&self, node: Node, name: &str, kind: RefKind) -> Option<Location> {
+        let (file_index, enclosing) = match node {
+            Node::Symbol(id) => (id.file, Some(id.symbol)),
+            Node::File(f) => (f, None),
+            Node::Module(_) => return None,
+        };
+        let file = self.snapshot.files.get(file_index as usize)?;
+        let line = file
+            .facts
+            .references
+            .iter()
+            .find(|r| r.name == name && r.kind == kind && r.enclosing == enclosing)
+            .map(|r| r.line)
+            .or_else(|| enclosing.and_then(|e| file.facts.symbols.get(e as usize)).map(|s| s.span.start_line))
+            .unwrap_or(1);
+        let symbol = enclosing.and_then(|e| file.facts.symbols.get(e as usize));
+        Some(Location {
+            path: file.path.clone(),
+            line,
+            symbol: symbol.map(|s| s.qualified_name.clone()),
+            kind: symbol.map(|s| s.kind.as_str().to_string()),
+        })
+    }
+
+    /// Who calls the symbols named `name`.
+    pub fn callers(&self, name: &str) -> Vec<Relation> {
+        let mut out = Vec::new();
+        for id in self.find_symbol_ids(name) {
+            let Some(subject) = self.symbol_info(id) else { continue };
+            for (caller, weight) in self.graph.incoming(Node::Symbol(id), EdgeKind::Calls) {
+                if let Some(other) = self.location(caller, &subject.name, RefKind::Call) {
+                    out.push(Relation { subject: subject.clone(), other, weight });
+                }
+            }
+        }
+        sort_relations(&mut out);
+        out
+    }
+
+    /// What the symbols named `name` call.
+    pub fn callees(&self, name: &str) -> Vec<Relation> {
+        let mut out = Vec::new();
+        for id in self.find_symbol_ids(name) {
+            let Some(subject) = self.symbol_info(id) else { continue };
+            for (callee, weight) in self.graph.outgoing(Node::Symbol(id), EdgeKind::Calls) {
+                let Node::Symbol(callee_id) = callee else { continue };
+                let Some(info) = self.symbol_info(callee_id) else { continue };
+                out.push(Relation {
+                    subject: subject.clone(),
+                    other: Location {
+                        path: info.path,
+                        line: info.start_line,
+                        symbol: Some(info.qualified_name),
+                        kind: Some(info.kind),
+                    },
+                    weight,
+                });
+            }
+        }
+        sort_relations(&mut out);
+        out
+    }
+
+    /// Every mention of `name` (calls, type uses, identifiers), with what each resolved to. A qualified name
+    /// (`Parser::parse`) keeps only mentions that resolved to a matching definition.
+    pub fn references(&self, name: &str) -> Vec<ReferenceInfo> {
+        let normalized = normalize_path(name);
+        let simple = normalized.rsplit('.').next().unwrap_or(&normalized).to_string();
+        let targets: HashSet<SymbolId> = self.find_symbol_ids(name).into_iter().collect();
+        let mut out = Vec::new();
+        for (f, file) in self.snapshot.files.iter().enumerate() {
+            for reference in file.facts.references.iter().filter(|r| r.name == simple) {
+                let source = match reference.enclosing {
+                    Some(s) => Node::Symbol(SymbolId { file: f as u32, symbol: s }),
+                    None => Node::File(f as u32),
+                };
+                let edge_kind = if reference.kind == RefKind::Call { EdgeKind::Calls } else { EdgeKind::References };
+                let resolved: Vec<SymbolId> = self
+                    .graph
+                    .outgoing(source, edge_kind)
+                    .into_iter()
+                    .filter_map(|(n, _)| match n {
+                        Node::Symbol(id) if self.symbol(id).is_some_and(|(_, s)| s.name == simple) => Some(id),
+                        _ => None,
+                    })
+                    .collect();
+                if normalized.contains('.') && !resolved.iter().any(|id| targets.contains(id)) {
+                    continue;
+                }
+                let symbol = reference.enclosing.and_then(|e| file.facts.symbols.get(e as usize));
+                out.push(ReferenceInfo {
+                    at: Location {
+                        path: file.path.clone(),
+                        line: reference.line,
+                        symbol: symbol.map(|s| s.qualified_name.clone()),
+                        kind: symbol.map(|s| s.kind.as_str().to_string()),
+                    },
+                    kind: reference.kind.as_str().to_string(),
+                    qualifier: reference.qualifier.clone(),
+                    resolved_to: resolved
+                        .iter()
+                        .filter_map(|id| {
+                            self.symbol(*id).map(|(file, s)| format!("{}:{}", file.path, s.qualified_name))
+                        })
+                        .collect(),
+                });
+            }
+        }
+        out
+    }
+}
+
+fn sort_relations(relations: &mut [Relation]) {
+    relations.sort_by(|a, b| {
+        b.weight
+            .total_cmp(&a.weight)
+            .then_with(|| a.other.path.cmp(&b.other.path))
+            .then(a.other.line.cmp(&b.other.line))
+    });
+}
+
+/// `a::b`, `a\b` and `a.b` compare equal.
+fn normalize_path(name: &str) -> String {
+    name.trim().replace("::", ".").replace('\\', ".")
+}
+
+/// The run of lines with the most query terms; returns its offset in lines and the text.
+fn snippet(text: &str, terms: &HashSet<String>) -> (usize, String) {
+    let lines: Vec<&str> = text.lines().collect();
+    if lines.is_empty() {
+        return (0, String::new());
+    }
+    let line_score = |line: &str| {
+        let mut score = 0;
+        for_each_term(line, |t, _, _| score += terms.contains(&t) as usize);
+        score
+    };
+    let scores: Vec<usize> = lines.iter().map(|l| line_score(l)).collect();
+    let window = SNIPPET_LINES.min(lines.len());
+    let best = (0..=lines.len() - window)
+        .max_by_key(|&i| (scores[i..i + window].iter().sum::<usize>(), usize::MAX - i))
+        .unwrap_or(0);
+    let text = lines[best..best + window]
+        .iter()
+        .map(|l| {
+            let l = l.trim_end();
+            match l.char_indices().nth(SNIPPET_LINE_CHARS) {
+                Some((cut, _)) => format!("{}…", &l[..cut]),
+                None => l.to_string(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    (best, text)
+}

@@ -1,0 +1,248 @@
+//! The committed state of an index: one snapshot file (per-file facts, the graph, skips, git state) next to the
+//! tantivy directory, kept consistent by a two-step commit.
+//!
+//! A commit writes `snapshot.next` (fsynced), commits tantivy with the new generation as payload, then renames
+//! `snapshot.next` over `snapshot`. A crash before the tantivy commit leaves the old state; a crash after it is
+//! rolled forward on the next open (the complete `snapshot.next` and tantivy agree on the generation).
+
+use std::fs::File;
+use std::io::{BufReader, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sextant_graph::GraphData;
+use sextant_syntax::FileFacts;
+
+use crate::IndexError;
+
+/// Bumped whenever the stored layout changes; older snapshots are rebuilt.
+pub const FORMAT_VERSION: u32 = 1;
+
+const SNAPSHOT: &str = "snapshot";
+const SNAPSHOT_NEXT: &str = "snapshot.next";
+const MAGIC: &[u8; 8] = b"SEXTANT\0";
+
+/// The git state of the indexed tree.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GitState {
+    /// HEAD commit id (hex).
+    pub head: String,
+    /// Branch name, if HEAD is on a branch.
+    pub branch: Option<String>,
+}
+
+/// Why a file was not indexed.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum SkipReason {
+    /// Contains NUL bytes.
+    Binary,
+    /// Larger than `index.max_file_bytes`.
+    TooLarge {
+        /// Its size.
+        bytes: u64,
+    },
+    /// Has a line longer than `index.max_line_bytes` (minified or generated).
+    Minified {
+        /// Its longest line.
+        longest_line: usize,
+    },
+    /// Could not be read.
+    Unreadable {
+        /// The I/O error.
+        error: String,
+    },
+    /// The path is not valid UTF-8.
+    NonUtf8Path,
+    /// A symbolic link loop.
+    SymlinkLoop,
+    /// Not a regular file (a FIFO, socket or device).
+    NotRegularFile,
+    /// The walker reported an error (permissions on a directory, …).
+    WalkError {
+        /// What it said.
+        error: String,
+    },
+    /// The parser failed outright.
+    ParseFailed {
+        /// Why.
+        error: String,
+    },
+}
+
+impl SkipReason {
+    /// A short stable label for summaries (`binary`, `too-large`, …).
+    pub fn label(&self) -> &'static str {
+        match self {
+            SkipReason::Binary => "binary",
+            SkipReason::TooLarge { .. } => "too-large",
+            SkipReason::Minified { .. } => "minified",
+            SkipReason::Unreadable { .. } => "unreadable",
+            SkipReason::NonUtf8Path => "non-utf8-path",
+            SkipReason::SymlinkLoop => "symlink-loop",
+            SkipReason::NotRegularFile => "not-a-regular-file",
+            SkipReason::WalkError { .. } => "walk-error",
+            SkipReason::ParseFailed { .. } => "parse-failed",
+        }
+    }
+}
+
+impl std::fmt::Display for SkipReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SkipReason::Binary => write!(f, "binary file"),
+            SkipReason::TooLarge { bytes } => write!(f, "over the size limit ({bytes} bytes)"),
+            SkipReason::Minified { longest_line } => {
+                write!(f, "minified or generated (a line of {longest_line} bytes)")
+            }
+            SkipReason::Unreadable { error } => write!(f, "unreadable: {error}"),
+            SkipReason::NonUtf8Path => write!(f, "path is not valid UTF-8"),
+            SkipReason::SymlinkLoop => write!(f, "symbolic link loop"),
+            SkipReason::NotRegularFile => write!(f, "not a regular file"),
+            SkipReason::WalkError { error } => write!(f, "{error}"),
+            SkipReason::ParseFailed { error } => write!(f, "parse failed: {error}"),
+        }
+    }
+}
+
+/// A skipped path and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SkippedFile {
+    /// Repository-relative path (lossy for non-UTF-8 names).
+    pub path: String,
+    /// Why.
+    pub reason: SkipReason,
+}
+
+/// One indexed file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FileRecord {
+    /// Repository-relative path with `/` separators.
+    pub path: String,
+    /// xxh3-128 of the content.
+    pub hash: u128,
+    /// Size in bytes.
+    pub size: u64,
+    /// Modification time (ns since the epoch), for the stat shortcut.
+    pub mtime_ns: u64,
+    /// Whether the content was not valid UTF-8 and was decoded lossily.
+    pub lossy: bool,
+    /// What was extracted.
+    pub facts: FileFacts,
+}
+
+/// Everything committed about one repository.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Snapshot {
+    /// [`FORMAT_VERSION`] at write time.
+    pub format_version: u32,
+    /// Increases with each commit; equals the tantivy commit payload.
+    pub generation: u64,
+    /// Canonical repository root.
+    pub root: String,
+    /// Unix seconds of the commit.
+    pub indexed_at: u64,
+    /// When the run that produced this snapshot started (ns since the epoch), for the racy-mtime check.
+    pub started_at_ns: u64,
+    /// Hash of the effective configuration; a change forces re-parsing.
+    pub config_hash: u64,
+    /// git HEAD at index time.
+    pub git: Option<GitState>,
+    /// Indexed files, sorted by path.
+    pub files: Vec<FileRecord>,
+    /// Skipped files, sorted by path.
+    pub skipped: Vec<SkippedFile>,
+    /// The symbol graph over `files` (same order).
+    pub graph: GraphData,
+}
+
+pub(crate) fn snapshot_path(dir: &Path) -> PathBuf {
+    dir.join(SNAPSHOT)
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> IndexError + '_ {
+    move |source| IndexError::Io { path: path.to_path_buf(), source }
+}
+
+/// Reads a snapshot file; `Ok(None)` when absent.
+pub(crate) fn read_snapshot_file(path: &Path) -> Result<Option<Snapshot>, IndexError> {
+    let file = match File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(io(path)(e)),
+    };
+    let mut bytes = Vec::new();
+    BufReader::new(file).read_to_end(&mut bytes).map_err(io(path))?;
+    let corrupt = |why: &str| IndexError::Corrupt { path: path.to_path_buf(), message: why.to_string() };
+    let body = bytes.strip_prefix(MAGIC.as_slice()).ok_or_else(|| corrupt("not a Sextant snapshot"))?;
+    if body.len() < 12 {
+        return Err(corrupt("truncated"));
+    }
+    let version = u32::from_le_bytes([body[0], body[1], body[2], body[3]]);
+    if version != FORMAT_VERSION {
+        return Err(IndexError::OldFormat { found: version, expected: FORMAT_VERSION });
+    }
+    let checksum = u64::from_le_bytes(body[4..12].try_into().map_err(|_| corrupt("truncated"))?);
+    let payload = &body[12..];
+    if xxhash_rust::xxh3::xxh3_64(payload) != checksum {
+        return Err(corrupt("checksum mismatch (incomplete write?)"));
+    }
+    postcard::from_bytes(payload).map(Some).map_err(|e| corrupt(&e.to_string()))
+}
+
+fn write_snapshot_file(path: &Path, snapshot: &Snapshot) -> Result<(), IndexError> {
+    let payload = postcard::to_allocvec(snapshot)
+        .map_err(|e| IndexError::Corrupt { path: path.to_path_buf(), message: format!("cannot encode: {e}") })?;
+    let file = File::create(path).map_err(io(path))?;
+    let mut writer = BufWriter::new(file);
+    writer.write_all(MAGIC).map_err(io(path))?;
+    writer.write_all(&FORMAT_VERSION.to_le_bytes()).map_err(io(path))?;
+    writer.write_all(&xxhash_rust::xxh3::xxh3_64(&payload).to_le_bytes()).map_err(io(path))?;
+    writer.write_all(&payload).map_err(io(path))?;
+    let file = writer.into_inner().map_err(|e| io(path)(e.into_error()))?;
+    file.sync_all().map_err(io(path))?;
+    Ok(())
+}
+
+/// Step one of a commit: the complete next snapshot, durable but not yet current.
+pub(crate) fn prepare(dir: &Path, snapshot: &Snapshot) -> Result<(), IndexError> {
+    write_snapshot_file(&dir.join(SNAPSHOT_NEXT), snapshot)
+}
+
+/// Step three of a commit: make the prepared snapshot current.
+pub(crate) fn publish(dir: &Path) -> Result<(), IndexError> {
+    let next = dir.join(SNAPSHOT_NEXT);
+    std::fs::rename(&next, dir.join(SNAPSHOT)).map_err(io(&next))?;
+    if let Ok(d) = File::open(dir) {
+        // Persist the rename itself; not every platform can fsync a directory, and that is fine.
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+/// Replaces the current snapshot directly (for changes that do not touch the lexical index).
+pub(crate) fn replace(dir: &Path, snapshot: &Snapshot) -> Result<(), IndexError> {
+    prepare(dir, snapshot)?;
+    publish(dir)
+}
+
+/// Loads the committed snapshot, finishing an interrupted commit when tantivy already holds its generation.
+pub(crate) fn load_consistent(dir: &Path, lexical_generation: Option<u64>) -> Result<Option<Snapshot>, IndexError> {
+    let current = read_snapshot_file(&dir.join(SNAPSHOT))?;
+    let current_generation = current.as_ref().map(|s| s.generation);
+    if lexical_generation != current_generation {
+        // tantivy is ahead: the crash came between steps two and three. Roll forward if the prepared snapshot
+        // matches; anything else means the two disagree and only a rebuild can help.
+        if let Ok(Some(next)) = read_snapshot_file(&dir.join(SNAPSHOT_NEXT)) {
+            if Some(next.generation) == lexical_generation {
+                publish(dir)?;
+                return Ok(Some(next));
+            }
+        }
+        return Err(IndexError::Inconsistent {
+            dir: dir.to_path_buf(),
+            snapshot: current_generation,
+            lexical: lexical_generation,
+        });
+    }
+    Ok(current)
+}
