@@ -180,6 +180,11 @@ impl<'a> Walker<'a> {
         path.push(&name);
         let qualified_name = path.join(self.spec.separator);
 
+        // `mod parse;` declares a module that lives in another file: it is also an import of that file.
+        if self.language == Language::Rust && node.kind() == "mod_item" && node.child_by_field_name("body").is_none() {
+            let line = node.start_position().row as u32 + 1;
+            self.out.imports.push(Import { path: name.clone(), names: vec![name.clone()], line });
+        }
         let outer = self.outer_node(node);
         let span = span_of(outer);
         let signature = self.signature(node, kind);

@@ -1,0 +1,314 @@
+//! End-to-end tests of indexing and querying on small repositories written to temp dirs.
+
+use std::path::Path;
+
+use sextant_config::Config;
+use sextant_graph::{EdgeKind, Node};
+use sextant_index::{index_repository, Index, IndexOptions, IndexSummary, NoProgress, SearchOptions};
+
+fn write(root: &Path, rel: &str, text: impl AsRef<[u8]>) {
+    let path = root.join(rel);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
+fn run(root: &Path, index_dir: &Path) -> IndexSummary {
+    run_with(root, index_dir, &Config::for_repository(root).unwrap(), false)
+}
+
+fn run_with(root: &Path, index_dir: &Path, config: &Config, force: bool) -> IndexSummary {
+    index_repository(&IndexOptions { root, index_dir, config, force }, &NoProgress).unwrap()
+}
+
+/// A small Python + Rust repository with cross-file calls.
+fn fixture_repo(root: &Path) {
+    write(
+        root,
+        "app/storage.py",
+        "\"\"\"Persistence for orders.\"\"\"\n\nclass OrderStore:\n    \"\"\"Keeps orders on disk.\"\"\"\n\n    def save_order(self, order):\n        return write_json(order)\n\n\ndef write_json(payload):\n    \"\"\"Serialise and write.\"\"\"\n    return str(payload)\n",
+    );
+    write(
+        root,
+        "app/service.py",
+        "from app.storage import OrderStore\n\n\ndef place_order(order):\n    store = OrderStore()\n    store.save_order(order)\n    return compute_invoice_total(order)\n\n\ndef compute_invoice_total(order):\n    return sum(line.price for line in order.lines)\n",
+    );
+    write(
+        root,
+        "tools/src/main.rs",
+        "mod parse;\n\n/// Entry point.\nfn main() {\n    let cfg = parse::parse_config(\"x\");\n    println!(\"{:?}\", cfg);\n}\n",
+    );
+    write(
+        root,
+        "tools/src/parse.rs",
+        "/// Parses the configuration file.\npub fn parse_config(text: &str) -> Option<String> {\n    Some(text.to_string())\n}\n",
+    );
+    write(root, "README.md", "# not source\n");
+}
+
+fn symbol_names(index: &Index) -> Vec<String> {
+    let mut names: Vec<String> =
+        index.files().iter().flat_map(|f| f.facts.symbols.iter().map(|s| s.qualified_name.clone())).collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn indexes_symbols_graph_and_search() {
+    let repo = tempfile::tempdir().unwrap();
+    let index_dir = tempfile::tempdir().unwrap();
+    fixture_repo(repo.path());
+    let summary = run(repo.path(), index_dir.path());
+    assert_eq!(summary.files, 4, "README.md is not source");
+    assert_eq!(summary.files_parsed, 4);
+    assert_eq!(summary.languages["python"].files, 2);
+    assert_eq!(summary.languages["rust"].files, 2);
+
+    let index = Index::open(index_dir.path()).unwrap();
+    assert_eq!(
+        symbol_names(&index),
+        [
+            "OrderStore",
+            "OrderStore.save_order",
+            "compute_invoice_total",
+            "main",
+            "parse",
+            "parse_config",
+            "place_order",
+            "write_json"
+        ]
+    );
+
+    // Cross-file resolution through imports and qualifiers.
+    let callers: Vec<String> =
+        index.callers("write_json").iter().map(|r| r.other.symbol.clone().unwrap_or_default()).collect();
+    assert_eq!(callers, ["OrderStore.save_order"]);
+    let callees: Vec<(String, f32)> =
+        index.callees("place_order").iter().map(|r| (r.other.symbol.clone().unwrap(), r.weight)).collect();
+    assert!(callees.contains(&("OrderStore".to_string(), 1.0)), "{callees:?}");
+    assert!(callees.contains(&("OrderStore.save_order".to_string(), 1.0)), "{callees:?}");
+    assert!(callees.contains(&("compute_invoice_total".to_string(), 1.0)), "{callees:?}");
+    let main_callees: Vec<String> =
+        index.callees("main").iter().map(|r| format!("{}:{}", r.other.path, r.other.symbol.clone().unwrap())).collect();
+    assert_eq!(main_callees, ["tools/src/parse.rs:parse_config"]);
+
+    // File-level import edge: service.py imports storage.py.
+    let files = index.files();
+    let service = files.iter().position(|f| f.path == "app/service.py").unwrap() as u32;
+    let storage = files.iter().position(|f| f.path == "app/storage.py").unwrap() as u32;
+    let imports = index.graph().outgoing(Node::File(service), EdgeKind::Imports);
+    assert_eq!(imports, vec![(Node::File(storage), 1.0)]);
+    let main_rs = files.iter().position(|f| f.path == "tools/src/main.rs").unwrap() as u32;
+    let parse_rs = files.iter().position(|f| f.path == "tools/src/parse.rs").unwrap() as u32;
+    assert_eq!(index.graph().outgoing(Node::File(main_rs), EdgeKind::Imports), vec![(Node::File(parse_rs), 1.0)]);
+
+    // Centrality: the callee everyone reaches ranks above the entry point nobody calls.
+    let rank = |name: &str| index.find_symbols(name)[0].rank;
+    assert!(rank("write_json") > rank("place_order"), "{} vs {}", rank("write_json"), rank("place_order"));
+
+    // Search: symbol-name matches rank first; split identifiers match their parts.
+    let hits = index.search("invoice total", &SearchOptions::default()).unwrap();
+    assert_eq!(hits[0].path, "app/service.py");
+    assert!(hits[0].snippet.contains("compute_invoice_total"), "{}", hits[0].snippet);
+    let hits = index.search("parseConfig", &SearchOptions::default()).unwrap();
+    assert_eq!(hits[0].path, "tools/src/parse.rs");
+    assert_eq!((hits[0].start_line, hits[0].end_line), (1, 4));
+    let rust_only = SearchOptions { languages: vec!["rust".into()], ..Default::default() };
+    assert!(index.search("order", &rust_only).unwrap().is_empty());
+    let under_app = SearchOptions { paths: vec!["app".into()], ..Default::default() };
+    assert!(index.search("parse config", &under_app).unwrap().iter().all(|h| h.path.starts_with("app/")));
+
+    // Definitions and references.
+    let defs = index.find_symbols("OrderStore.save_order");
+    assert_eq!(defs.len(), 1);
+    assert_eq!((defs[0].path.as_str(), defs[0].start_line, defs[0].kind.as_str()), ("app/storage.py", 6, "method"));
+    let refs = index.references("OrderStore");
+    let places: Vec<(String, u32, String)> =
+        refs.iter().map(|r| (r.at.path.clone(), r.at.line, r.kind.clone())).collect();
+    assert!(places.contains(&("app/service.py".into(), 5, "call".into())), "{places:?}");
+    assert!(refs.iter().all(|r| r.resolved_to.iter().all(|t| t == "app/storage.py:OrderStore")));
+}
+
+#[test]
+fn unchanged_rerun_parses_nothing_and_edits_touch_only_their_files() {
+    let repo = tempfile::tempdir().unwrap();
+    let index_dir = tempfile::tempdir().unwrap();
+    fixture_repo(repo.path());
+    let first = run(repo.path(), index_dir.path());
+    assert_eq!(first.generation, 1);
+
+    let second = run(repo.path(), index_dir.path());
+    assert!(second.unchanged);
+    assert_eq!((second.files_parsed, second.files_reused, second.generation), (0, 4, 1));
+
+    // Edit one file, add one, delete one, rename one.
+    write(
+        repo.path(),
+        "app/service.py",
+        "def place_order(order):\n    return ship_express(order)\n\n\ndef ship_express(order):\n    return order\n",
+    );
+    write(repo.path(), "app/new_module.py", "def brand_new_helper():\n    return 42\n");
+    std::fs::remove_file(repo.path().join("tools/src/main.rs")).unwrap();
+    std::fs::rename(repo.path().join("tools/src/parse.rs"), repo.path().join("tools/src/config_parser.rs")).unwrap();
+    let third = run(repo.path(), index_dir.path());
+    assert!(!third.unchanged);
+    assert_eq!(third.generation, 2);
+    assert_eq!(third.files_parsed, 2, "the edited and the added file; the renamed one reuses its facts");
+    assert_eq!(third.files_reused, 2, "storage.py untouched, config_parser.rs renamed");
+    assert_eq!(third.files_removed, 2, "main.rs deleted and parse.rs renamed away");
+
+    let index = Index::open(index_dir.path()).unwrap();
+    let paths: Vec<&str> = index.files().iter().map(|f| f.path.as_str()).collect();
+    assert_eq!(paths, ["app/new_module.py", "app/service.py", "app/storage.py", "tools/src/config_parser.rs"]);
+    assert!(index.find_symbols("compute_invoice_total").is_empty(), "removed function is gone");
+    assert_eq!(index.find_symbols("ship_express").len(), 1);
+    assert!(index.search("compute invoice", &SearchOptions::default()).unwrap().is_empty(), "stale chunks are gone");
+    assert_eq!(index.search("brand_new_helper", &SearchOptions::default()).unwrap()[0].path, "app/new_module.py");
+    let hits = index.search("parse_config", &SearchOptions::default()).unwrap();
+    assert_eq!(hits.len(), 1);
+    assert_eq!(hits[0].path, "tools/src/config_parser.rs");
+    assert!(index.callers("write_json").iter().any(|r| r.other.symbol.as_deref() == Some("OrderStore.save_order")));
+}
+
+#[test]
+fn same_size_edit_with_touched_mtime_is_seen() {
+    let repo = tempfile::tempdir().unwrap();
+    let index_dir = tempfile::tempdir().unwrap();
+    write(repo.path(), "a.py", "def alpha():\n    pass\n");
+    run(repo.path(), index_dir.path());
+    // Same length, written right away: the racy-mtime guard must force a content check.
+    write(repo.path(), "a.py", "def gamma():\n    pass\n");
+    let summary = run(repo.path(), index_dir.path());
+    assert_eq!(summary.files_parsed, 1);
+    let index = Index::open(index_dir.path()).unwrap();
+    assert_eq!(symbol_names(&index), ["gamma"]);
+}
+
+#[test]
+fn bad_input_is_skipped_with_reasons() {
+    let repo = tempfile::tempdir().unwrap();
+    let index_dir = tempfile::tempdir().unwrap();
+    let root = repo.path();
+    write(root, "good.py", "def fine():\n    return 1\n");
+    write(root, "binary.py", b"\x00\x01\x02def x(): pass\n");
+    write(root, "huge.py", format!("x = 1\n{}", "# padding\n".repeat(200_000)));
+    write(root, "min.js", format!("var a={};\n", "1,".repeat(10_000)));
+    write(root, "latin1.py", b"def caf\xe9():\n    return '\xe9t\xe9'\n");
+    write(root, "broken.rs", "fn ok() {}\nfn broken( { let = ;\nstruct S {\n");
+    write(root, "odd name ü [1].py", "def odd_chars():\n    pass\n");
+    write(root, "ignored/skip.py", "def should_not_appear():\n    pass\n");
+    write(root, ".gitignore", "ignored/\n");
+    std::os::unix::fs::symlink(root.join("loop"), root.join("loop/inner")).ok();
+    std::fs::create_dir_all(root.join("loop")).unwrap();
+    std::os::unix::fs::symlink("..", root.join("loop/back")).unwrap();
+    std::os::unix::fs::symlink("does-not-exist.py", root.join("dangling.py")).unwrap();
+    let mut config = Config::for_repository(root).unwrap();
+    config.index.follow_symlinks = true;
+    config.index.max_file_bytes = 1_000_000;
+    let summary = run_with(root, index_dir.path(), &config, false);
+
+    let reason = |path: &str| summary.skipped_examples.iter().find(|s| s.path == path).map(|s| s.reason.label());
+    assert_eq!(reason("binary.py"), Some("binary"));
+    assert_eq!(reason("huge.py"), Some("too-large"));
+    assert_eq!(reason("min.js"), Some("minified"));
+    assert_eq!(reason("dangling.py"), Some("unreadable"));
+    assert!(summary.skipped.get("symlink-loop").copied().unwrap_or(0) >= 1, "{:?}", summary.skipped);
+    assert_eq!(summary.files_decoded_lossily, 1);
+    assert!(summary.files_with_syntax_errors >= 1);
+
+    let index = Index::open(index_dir.path()).unwrap();
+    let broken = index.files().iter().find(|f| f.path == "broken.rs").unwrap();
+    assert!(broken.facts.has_errors, "broken syntax is parsed partially and flagged");
+    let names = symbol_names(&index);
+    // The Latin-1 name decodes to `caf\u{fffd}`, which Python does not accept as an identifier: parsed partially.
+    for expected in ["fine", "odd_chars", "ok", "caf"] {
+        assert!(names.iter().any(|n| n == expected), "{expected} missing from {names:?}");
+    }
+    assert!(!names.iter().any(|n| n == "should_not_appear"), ".gitignore is honoured");
+    assert_eq!(index.search("odd_chars", &SearchOptions::default()).unwrap()[0].path, "odd name ü [1].py");
+}
+
+#[test]
+fn a_crash_before_commit_leaves_the_previous_index_readable() {
+    let repo = tempfile::tempdir().unwrap();
+    let index_dir = tempfile::tempdir().unwrap();
+    fixture_repo(repo.path());
+    run(repo.path(), index_dir.path());
+    // Simulate a crash after the next snapshot was prepared but before anything else: a stray, garbled
+    // `snapshot.next` with no lexical commit.
+    std::fs::write(index_dir.path().join("snapshot.next"), b"half-written").unwrap();
+    let index = Index::open(index_dir.path()).unwrap();
+    assert_eq!(index.files().len(), 4);
+    assert!(!index.search("write_json", &SearchOptions::default()).unwrap().is_empty());
+    // The next run recovers and commits normally.
+    write(repo.path(), "app/extra.py", "def extra():\n    pass\n");
+    let summary = run(repo.path(), index_dir.path());
+    assert_eq!((summary.generation, summary.files), (2, 5));
+}
+
+#[test]
+fn a_crash_between_lexical_commit_and_publish_rolls_forward() {
+    let repo = tempfile::tempdir().unwrap();
+    let index_dir = tempfile::tempdir().unwrap();
+    fixture_repo(repo.path());
+    run(repo.path(), index_dir.path());
+    write(repo.path(), "app/extra.py", "def extra_function():\n    pass\n");
+    run(repo.path(), index_dir.path());
+    // Rewind the published snapshot to generation 1 while tantivy holds generation 2 and `snapshot.next` is
+    // the complete generation-2 snapshot: exactly the state a crash between the two renames leaves.
+    let current = std::fs::read(index_dir.path().join("snapshot")).unwrap();
+    std::fs::write(index_dir.path().join("snapshot.next"), &current).unwrap();
+    let older_repo = tempfile::tempdir().unwrap();
+    let older_dir = tempfile::tempdir().unwrap();
+    fixture_repo(older_repo.path());
+    run(older_repo.path(), older_dir.path());
+    std::fs::copy(older_dir.path().join("snapshot"), index_dir.path().join("snapshot")).unwrap();
+    let index = Index::open(index_dir.path()).unwrap();
+    assert_eq!(index.status().generation, 2);
+    assert_eq!(index.find_symbols("extra_function").len(), 1);
+    assert!(!index_dir.path().join("snapshot.next").exists(), "rolled forward");
+}
+
+#[test]
+fn config_override_and_errors() {
+    let repo = tempfile::tempdir().unwrap();
+    let index_dir = tempfile::tempdir().unwrap();
+    write(repo.path(), "gen/generated.py", "def generated():\n    pass\n");
+    write(repo.path(), "src/real.py", "def real():\n    pass\n");
+    write(repo.path(), ".sextant.toml", "[index]\nexclude = [\"gen/\"]\n");
+    run(repo.path(), index_dir.path());
+    let index = Index::open(index_dir.path()).unwrap();
+    assert_eq!(symbol_names(&index), ["real"]);
+
+    let mut config = Config::defaults().unwrap();
+    config.languages.insert("cobol".into(), sextant_config::LanguageSettings { globs: vec!["*.cbl".into()] });
+    let err = index_repository(
+        &IndexOptions { root: repo.path(), index_dir: index_dir.path(), config: &config, force: false },
+        &NoProgress,
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("unknown language `cobol`"), "{err}");
+    let missing = Index::open(&index_dir.path().join("nowhere")).err().expect("no index there");
+    assert!(missing.to_string().contains("sextant index"), "{missing}");
+}
+
+#[test]
+fn branch_switch_reuses_unchanged_files_via_git_state() {
+    let repo = tempfile::tempdir().unwrap();
+    let index_dir = tempfile::tempdir().unwrap();
+    fixture_repo(repo.path());
+    let git = git2::Repository::init(repo.path()).unwrap();
+    let mut index = git.index().unwrap();
+    index.add_all(["*"], git2::IndexAddOption::DEFAULT, None).unwrap();
+    let tree = git.find_tree(index.write_tree().unwrap()).unwrap();
+    let sig = git2::Signature::now("t", "t@example.com").unwrap();
+    let commit = git.commit(Some("HEAD"), &sig, &sig, "init", &tree, &[]).unwrap();
+    let summary = run(repo.path(), index_dir.path());
+    let state = summary.git.unwrap();
+    assert_eq!(state.head, commit.to_string());
+    // Same tree, new commit on a new branch: nothing to parse, but the recorded state follows HEAD.
+    let parent = git.find_commit(commit).unwrap();
+    let second = git.commit(Some("HEAD"), &sig, &sig, "empty", &tree, &[&parent]).unwrap();
+    let summary = run(repo.path(), index_dir.path());
+    assert_eq!(summary.files_parsed, 0);
+    assert_eq!(summary.git.unwrap().head, second.to_string());
+}
