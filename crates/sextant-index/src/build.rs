@@ -103,6 +103,13 @@ pub struct IndexSummary {
     pub git: Option<GitState>,
 }
 
+/// Phase A's verdict on a file.
+enum Check<'a> {
+    Kept(FileRecord),
+    StillSkipped(SkippedFile),
+    Process(&'a Candidate),
+}
+
 enum Outcome {
     /// Unchanged: the previous record stands.
     Kept(FileRecord),
@@ -166,30 +173,41 @@ pub fn index_repository(options: &IndexOptions<'_>, progress: &dyn Progress) -> 
     let trust_mtime_before = previous.as_ref().map_or(0, |p| p.started_at_ns.saturating_sub(RACY_WINDOW_NS));
 
     // Phase A: what is unchanged? (stat first, content hash when the stat differs)
+    let previously_skipped: HashMap<&str, &SkippedFile> =
+        previous.iter().flat_map(|p| p.skipped.iter()).map(|s| (s.path.as_str(), s)).collect();
     progress.phase("check", Some(walked.candidates.len() as u64));
-    let checked: Vec<Result<FileRecord, &Candidate>> = walked
+    let checked: Vec<Check<'_>> = walked
         .candidates
         .par_iter()
         .map(|candidate| {
-            let Some(old) = previous_by_path.get(candidate.rel.as_str()) else { return Err(candidate) };
-            if old.size == candidate.size
-                && old.mtime_ns == candidate.mtime_ns
-                && candidate.mtime_ns < trust_mtime_before
-            {
-                return Ok((*old).clone());
+            let stat_trusted = candidate.mtime_ns < trust_mtime_before;
+            if let Some(skipped) = previously_skipped.get(candidate.rel.as_str()) {
+                if stat_trusted && skipped.stat == (candidate.size, candidate.mtime_ns) {
+                    return Check::StillSkipped((*skipped).clone());
+                }
+            }
+            let Some(old) = previous_by_path.get(candidate.rel.as_str()) else { return Check::Process(candidate) };
+            if stat_trusted && old.size == candidate.size && old.mtime_ns == candidate.mtime_ns {
+                return Check::Kept((*old).clone());
             }
             match std::fs::read(&candidate.abs) {
                 Ok(bytes) if xxhash_rust::xxh3::xxh3_128(&bytes) == old.hash => {
                     let mut record = (*old).clone();
                     record.mtime_ns = candidate.mtime_ns;
                     record.size = candidate.size;
-                    Ok(record)
+                    Check::Kept(record)
                 }
-                _ => Err(candidate),
+                _ => Check::Process(candidate),
             }
         })
         .collect();
-    let to_process: Vec<&Candidate> = checked.iter().filter_map(|c| c.as_ref().err().copied()).collect();
+    drop(previously_skipped);
+    let skip_signature = |skipped: &[SkippedFile]| -> Vec<(String, SkipReason)> {
+        skipped.iter().map(|s| (s.path.clone(), s.reason.clone())).collect()
+    };
+    let previous_skips = previous.as_ref().map(|p| skip_signature(&p.skipped));
+    let to_process: Vec<&Candidate> =
+        checked.iter().filter_map(|c| if let Check::Process(c) = c { Some(*c) } else { None }).collect();
     let present: HashSet<&str> = walked.candidates.iter().map(|c| c.rel.as_str()).collect();
     let mut removed: Vec<String> =
         previous_by_path.keys().filter(|p| !present.contains(**p)).map(|p| p.to_string()).collect();
@@ -219,18 +237,25 @@ pub fn index_repository(options: &IndexOptions<'_>, progress: &dyn Progress) -> 
         let mut processed = processed.into_iter();
         for entry in checked {
             match entry {
-                Ok(record) => outcomes.push(Outcome::Kept(record)),
-                Err(_) => outcomes.extend(processed.next()),
+                Check::Kept(record) => outcomes.push(Outcome::Kept(record)),
+                Check::StillSkipped(skipped) => outcomes.push(Outcome::Skipped(skipped)),
+                Check::Process(_) => outcomes.extend(processed.next()),
             }
         }
         writer = Some(w);
     } else {
-        outcomes.extend(checked.into_iter().filter_map(Result::ok).map(Outcome::Kept));
+        for entry in checked {
+            match entry {
+                Check::Kept(record) => outcomes.push(Outcome::Kept(record)),
+                Check::StillSkipped(skipped) => outcomes.push(Outcome::Skipped(skipped)),
+                Check::Process(_) => unreachable!("nothing to process in this branch"),
+            }
+        }
     }
 
     let mut records = Vec::with_capacity(outcomes.len());
     let mut skipped = walked.skipped;
-    let (mut parsed, mut reused) = (0u64, 0u64);
+    let (mut parsed, mut reused, mut written) = (0u64, 0u64, 0u64);
     for outcome in outcomes {
         match outcome {
             Outcome::Kept(record) => {
@@ -238,6 +263,7 @@ pub fn index_repository(options: &IndexOptions<'_>, progress: &dyn Progress) -> 
                 records.push(record);
             }
             Outcome::Written { record, parsed: was_parsed } => {
+                written += 1;
                 if was_parsed {
                     parsed += 1;
                 } else {
@@ -258,6 +284,13 @@ pub fn index_repository(options: &IndexOptions<'_>, progress: &dyn Progress) -> 
 
     drop(previous_by_path);
     drop(previous_by_hash);
+    // A file re-read only because its timestamp was too recent to trust may turn out skipped for the same
+    // reason as before: that is no change, and the writer's uncommitted work is dropped.
+    let changed =
+        full_rebuild || written > 0 || !removed.is_empty() || previous_skips != Some(skip_signature(&skipped));
+    if !changed {
+        writer = None;
+    }
     let unchanged = writer.is_none();
     let mut snapshot = match (unchanged, previous) {
         (true, Some(mut previous)) => {
@@ -313,7 +346,13 @@ fn process(
     previous_by_hash: &HashMap<u128, &FileRecord>,
     writer: &LexicalWriter,
 ) -> Outcome {
-    let skip = |reason: SkipReason| Outcome::Skipped(SkippedFile { path: candidate.rel.clone(), reason });
+    let skip = |reason: SkipReason| {
+        Outcome::Skipped(SkippedFile {
+            path: candidate.rel.clone(),
+            reason,
+            stat: (candidate.size, candidate.mtime_ns),
+        })
+    };
     if candidate.size > config.index.max_file_bytes {
         return skip(SkipReason::TooLarge { bytes: candidate.size });
     }

@@ -111,6 +111,9 @@ pub struct SkippedFile {
     pub path: String,
     /// Why.
     pub reason: SkipReason,
+    /// Size and modification time when skipped (0 when unknown), so an unchanged skipped file is not re-read.
+    #[serde(default)]
+    pub stat: (u64, u64),
 }
 
 /// One indexed file.

@@ -107,7 +107,7 @@ pub(crate) fn walk(
             Err(error) => {
                 let (path, reason) = describe_walk_error(&error);
                 let rel = path.as_deref().map(|p| relative_lossy(root, p)).unwrap_or_else(|| "<unknown>".to_string());
-                output.skipped.push(SkippedFile { path: rel, reason });
+                output.skipped.push(SkippedFile { path: rel, reason, stat: (0, 0) });
                 continue;
             }
         };
@@ -118,9 +118,11 @@ pub(crate) fn walk(
         let rel_path = entry.path().strip_prefix(root).unwrap_or(entry.path());
         let Some(language) = matcher.language_of(rel_path) else { continue };
         let Some(rel) = rel_path.to_str() else {
-            output
-                .skipped
-                .push(SkippedFile { path: rel_path.to_string_lossy().into_owned(), reason: SkipReason::NonUtf8Path });
+            output.skipped.push(SkippedFile {
+                path: rel_path.to_string_lossy().into_owned(),
+                reason: SkipReason::NonUtf8Path,
+                stat: (0, 0),
+            });
             continue;
         };
         let rel = rel.replace('\\', "/");
@@ -129,13 +131,17 @@ pub(crate) fn walk(
             continue;
         }
         if !file_type.is_file() {
-            output.skipped.push(SkippedFile { path: rel, reason: SkipReason::NotRegularFile });
+            output.skipped.push(SkippedFile { path: rel, reason: SkipReason::NotRegularFile, stat: (0, 0) });
             continue;
         }
         let metadata = match entry.metadata() {
             Ok(m) => m,
             Err(e) => {
-                output.skipped.push(SkippedFile { path: rel, reason: SkipReason::Unreadable { error: e.to_string() } });
+                output.skipped.push(SkippedFile {
+                    path: rel,
+                    reason: SkipReason::Unreadable { error: e.to_string() },
+                    stat: (0, 0),
+                });
                 continue;
             }
         };

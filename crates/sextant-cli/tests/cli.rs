@@ -1,0 +1,78 @@
+//! Runs the `sextant` binary on a fixture repository and checks what it prints.
+
+use std::path::Path;
+use std::process::Command;
+
+fn sextant(index_dir: &Path, args: &[&str]) -> (bool, String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_sextant"))
+        .args(args)
+        .arg("--index-dir")
+        .arg(index_dir)
+        .output()
+        .expect("runs");
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+fn json(index_dir: &Path, args: &[&str]) -> serde_json::Value {
+    let mut with_json = args.to_vec();
+    with_json.push("--json");
+    let (ok, stdout, stderr) = sextant(index_dir, &with_json);
+    assert!(ok, "sextant {args:?} failed: {stderr}");
+    serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("bad JSON from {args:?}: {e}\n{stdout}"))
+}
+
+#[test]
+fn index_then_query_from_the_command_line() {
+    let repo = tempfile::tempdir().unwrap();
+    let index_dir = tempfile::tempdir().unwrap();
+    let root = repo.path();
+    std::fs::create_dir_all(root.join("src")).unwrap();
+    std::fs::write(
+        root.join("src/lib.rs"),
+        "/// Reads the settings file.\npub fn load_settings(path: &str) -> String {\n    normalize_path(path)\n}\n\nfn normalize_path(p: &str) -> String {\n    p.trim().to_string()\n}\n",
+    )
+    .unwrap();
+    std::fs::write(root.join("src/blob.rs"), b"\x00\x00binary").unwrap();
+    let root_str = root.to_str().unwrap();
+
+    let summary = json(index_dir.path(), &["index", root_str]);
+    assert_eq!(summary["files"], 1);
+    assert_eq!(summary["symbols"], 2);
+    assert_eq!(summary["skipped"]["binary"], 1);
+    assert_eq!(summary["languages"]["rust"]["lines"], 8);
+
+    let (ok, text, _) = sextant(index_dir.path(), &["index", root_str, "--quiet"]);
+    assert!(ok);
+    assert!(text.starts_with("up to date"), "{text}");
+    assert!(text.contains("parsed 0, reused 1"), "{text}");
+
+    let hits = json(index_dir.path(), &["search", "settings", "--limit", "5"]);
+    assert_eq!(hits[0]["path"], "src/lib.rs");
+    assert_eq!(hits[0]["start_line"], 1);
+    let (ok, text, _) = sextant(index_dir.path(), &["search", "settings"]);
+    assert!(ok && text.starts_with("src/lib.rs:1-"), "{text}");
+
+    let defs = json(index_dir.path(), &["symbol", "load_settings"]);
+    assert_eq!(defs[0]["signature"], "pub fn load_settings(path: &str) -> String");
+    assert_eq!(defs[0]["doc"], "Reads the settings file.");
+
+    let callers = json(index_dir.path(), &["callers", "normalize_path"]);
+    assert_eq!(callers[0]["other"]["symbol"], "load_settings");
+    assert_eq!(callers[0]["other"]["line"], 3);
+    let callees = json(index_dir.path(), &["callees", "load_settings"]);
+    assert_eq!(callees[0]["other"]["symbol"], "normalize_path");
+    let refs = json(index_dir.path(), &["refs", "normalize_path"]);
+    assert_eq!(refs.as_array().unwrap().len(), 1);
+
+    let status = json(index_dir.path(), &["status"]);
+    assert_eq!(status["files"], 1);
+    assert!(status["indexed_at"].as_u64().unwrap() > 0);
+
+    let (ok, _, stderr) = sextant(&index_dir.path().join("missing"), &["status"]);
+    assert!(!ok);
+    assert!(stderr.contains("run `sextant index` first"), "{stderr}");
+}
