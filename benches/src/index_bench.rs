@@ -1,1 +1,201 @@
-fn main() {}
+//! Indexing benchmark: `cargo run --release -p sextant-benches --bin index-bench -- [PATH] [--files N]`.
+//!
+//! Indexes PATH (or a generated tree of N files when no path is given) into a fresh temporary index, then again
+//! unchanged, and prints files/s, lines/s, symbols/s, peak RSS and index size relative to source size. The
+//! baseline, measured in the same run, is the time to walk and read every source file once (the I/O floor of
+//! any indexer); the indexing figures are also given as multiples of it.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use sextant_config::Config;
+use sextant_index::{index_repository, IndexOptions, IndexSummary, NoProgress};
+
+fn main() -> Result<()> {
+    let mut path: Option<PathBuf> = None;
+    let mut generated_files = 2_000usize;
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--files" => generated_files = args.next().context("--files needs a number")?.parse()?,
+            "-h" | "--help" => {
+                println!("usage: index-bench [PATH] [--files N]");
+                return Ok(());
+            }
+            other => path = Some(PathBuf::from(other)),
+        }
+    }
+    let generated = tempfile::tempdir()?;
+    let root = match &path {
+        Some(p) => p.canonicalize().with_context(|| format!("cannot open {}", p.display()))?,
+        None => {
+            generate_tree(generated.path(), generated_files)?;
+            generated.path().to_path_buf()
+        }
+    };
+    let config = Config::for_repository(&root)?;
+    println!("repository: {}{}", root.display(), if path.is_none() { " (generated)" } else { "" });
+
+    let baseline = read_everything(&root, &config)?;
+    println!(
+        "baseline (walk + read every source file): {} files, {:.1} MiB in {:.2}s",
+        baseline.0,
+        baseline.1 as f64 / 1048576.0,
+        baseline.2
+    );
+
+    let index_dir = tempfile::tempdir()?;
+    let (cold, cold_s) = timed_index(&root, index_dir.path(), &config)?;
+    let rss_after_cold = peak_rss_kib();
+    let (warm, warm_s) = timed_index(&root, index_dir.path(), &config)?;
+    assert!(warm.unchanged, "the second run should find nothing to do");
+
+    let per_s = |n: u64| n as f64 / cold_s;
+    println!();
+    println!("| run | wall s | files/s | lines/s | symbols/s | × baseline |");
+    println!("|---|---|---|---|---|---|");
+    println!(
+        "| cold | {cold_s:.2} | {:.0} | {:.0} | {:.0} | {:.1} |",
+        per_s(cold.files),
+        per_s(cold.lines),
+        per_s(cold.symbols),
+        cold_s / baseline.2
+    );
+    println!(
+        "| unchanged re-run | {warm_s:.3} | {:.0} | {:.0} | — | {:.2} |",
+        cold.files as f64 / warm_s,
+        cold.lines as f64 / warm_s,
+        warm_s / baseline.2
+    );
+    println!();
+    println!(
+        "files {} / lines {} / symbols {} / chunks {} / references {}",
+        cold.files, cold.lines, cold.symbols, cold.chunks, cold.references
+    );
+    println!("skipped: {:?}", cold.skipped);
+    println!("re-run speed-up: {:.1}× faster than cold", cold_s / warm_s);
+    println!("peak RSS: {:.0} MiB", rss_after_cold as f64 / 1024.0);
+    println!(
+        "index size: {:.1} MiB = {:.2}× the {:.1} MiB of indexed source",
+        cold.index_bytes as f64 / 1048576.0,
+        cold.index_bytes as f64 / cold.source_bytes.max(1) as f64,
+        cold.source_bytes as f64 / 1048576.0
+    );
+    println!("projected time for 1M lines: {:.1}s", 1_000_000.0 / per_s(cold.lines));
+    Ok(())
+}
+
+fn timed_index(root: &Path, index_dir: &Path, config: &Config) -> Result<(IndexSummary, f64)> {
+    let start = Instant::now();
+    let summary = index_repository(&IndexOptions { root, index_dir, config, force: false }, &NoProgress)?;
+    Ok((summary, start.elapsed().as_secs_f64()))
+}
+
+/// Walks like the indexer and reads every file it would index: (files, bytes, seconds).
+fn read_everything(root: &Path, config: &Config) -> Result<(u64, u64, f64)> {
+    let start = Instant::now();
+    let mut globs = globset::GlobSetBuilder::new();
+    for language in config.languages.values() {
+        for glob in &language.globs {
+            globs.add(globset::Glob::new(glob)?);
+        }
+    }
+    let globs = globs.build()?;
+    let (mut files, mut bytes) = (0u64, 0u64);
+    for entry in ignore::WalkBuilder::new(root).require_git(false).build().flatten() {
+        let is_source = entry.file_type().is_some_and(|t| t.is_file())
+            && entry.path().file_name().is_some_and(|n| globs.is_match(Path::new(n)));
+        if is_source {
+            if let Ok(data) = std::fs::read(entry.path()) {
+                files += 1;
+                bytes += data.len() as u64;
+            }
+        }
+    }
+    Ok((files, bytes, start.elapsed().as_secs_f64()))
+}
+
+/// Peak resident set size of this process (KiB), from /proc.
+fn peak_rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// A deterministic tree of Rust, Python and TypeScript files that call each other.
+fn generate_tree(root: &Path, files: usize) -> Result<()> {
+    for i in 0..files {
+        let dir = root.join(format!("pkg{}", i % 40));
+        std::fs::create_dir_all(&dir)?;
+        let mut text = String::new();
+        let ext = match i % 3 {
+            0 => {
+                rust_file(i, &mut text);
+                "rs"
+            }
+            1 => {
+                python_file(i, &mut text);
+                "py"
+            }
+            _ => {
+                typescript_file(i, &mut text);
+                "ts"
+            }
+        };
+        std::fs::write(dir.join(format!("module_{i}.{ext}")), text)?;
+    }
+    Ok(())
+}
+
+fn rust_file(i: usize, out: &mut String) {
+    out.push_str(&format!("//! Module {i}.\nuse std::collections::HashMap;\n\n/// State of component {i}.\npub struct Component{i} {{\n    values: HashMap<String, u64>,\n}}\n\nimpl Component{i} {{\n"));
+    for f in 0..12 {
+        out.push_str(&format!(
+            "    /// Computes step {f}.\n    pub fn step_{f}(&mut self, input: u64) -> u64 {{\n        let key = format!(\"k{{}}\", input);\n        let value = self.values.entry(key).or_insert(0);\n        *value += input * {f};\n        helper_{}(*value)\n    }}\n\n",
+            (i + f) % 7
+        ));
+    }
+    out.push_str("}\n\n");
+    for h in 0..7 {
+        out.push_str(&format!(
+            "fn helper_{h}(x: u64) -> u64 {{\n    if x > 100 {{ x / 2 }} else {{ x + {h} }}\n}}\n\n"
+        ));
+    }
+}
+
+fn python_file(i: usize, out: &mut String) {
+    out.push_str(&format!(
+        "\"\"\"Module {i}.\"\"\"\nimport os\n\n\nclass Service{i}:\n    \"\"\"Service {i}.\"\"\"\n\n"
+    ));
+    for f in 0..12 {
+        out.push_str(&format!(
+            "    def handle_{f}(self, request):\n        \"\"\"Handles request kind {f}.\"\"\"\n        path = os.path.join('/tmp', str(request))\n        result = transform_{}(path)\n        return result\n\n",
+            (i + f) % 5
+        ));
+    }
+    for h in 0..5 {
+        out.push_str(&format!(
+            "\ndef transform_{h}(value):\n    if not value:\n        return None\n    return value.upper() + '{h}'\n\n"
+        ));
+    }
+}
+
+fn typescript_file(i: usize, out: &mut String) {
+    out.push_str(&format!("import {{ readFile }} from './storage';\n\nexport interface Options{i} {{\n  name: string;\n  retries: number;\n}}\n\nexport class Client{i} {{\n"));
+    for f in 0..12 {
+        out.push_str(&format!(
+            "  async request{f}(options: Options{i}): Promise<string> {{\n    const data = await readFile(options.name);\n    return format{}(data, options.retries);\n  }}\n\n",
+            (i + f) % 5
+        ));
+    }
+    out.push_str("}\n\n");
+    for h in 0..5 {
+        out.push_str(&format!(
+            "export function format{h}(data: string, n: number): string {{\n  return data.repeat(n) + '{h}';\n}}\n\n"
+        ));
+    }
+}

@@ -294,12 +294,21 @@ pub fn index_repository(options: &IndexOptions<'_>, progress: &dyn Progress) -> 
     let unchanged = writer.is_none();
     let mut snapshot = match (unchanged, previous) {
         (true, Some(mut previous)) => {
-            // Nothing to re-link or re-index; refresh what the stat shortcut needs and the git state.
+            // Nothing to re-link or re-index. Rewrite the snapshot only when what the stat shortcut needs or the
+            // git state moved; otherwise an unchanged run writes nothing at all.
+            let stat =
+                |files: &[FileRecord]| -> Vec<(u64, u64)> { files.iter().map(|f| (f.size, f.mtime_ns)).collect() };
+            let skip_stat = |skipped: &[SkippedFile]| -> Vec<(u64, u64)> { skipped.iter().map(|s| s.stat).collect() };
+            let refreshed = stat(&previous.files) != stat(&records)
+                || skip_stat(&previous.skipped) != skip_stat(&skipped)
+                || previous.git != git;
             previous.files = records;
             previous.skipped = skipped;
-            previous.git = git.clone();
-            previous.started_at_ns = started_at_ns;
-            store::replace(&index_dir, &previous)?;
+            if refreshed {
+                previous.git = git.clone();
+                previous.started_at_ns = started_at_ns;
+                store::replace(&index_dir, &previous)?;
+            }
             previous
         }
         (_, _) => {
