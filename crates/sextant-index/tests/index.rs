@@ -312,3 +312,55 @@ fn branch_switch_reuses_unchanged_files_via_git_state() {
     assert_eq!(summary.files_parsed, 0);
     assert_eq!(summary.git.unwrap().head, second.to_string());
 }
+
+/// Every language's syntax fixture, indexed together: the call from the add-item method to the validation
+/// function resolves in the graph, and a language-filtered search ranks the fixture's pricing function first.
+#[test]
+fn every_language_links_calls_and_ranks_search_hits() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../sextant-syntax/tests/fixtures");
+    let repo = tempfile::tempdir().unwrap();
+    let index_dir = tempfile::tempdir().unwrap();
+    // (fixture dir, language id, caller, callee, pricing function)
+    let cases = [
+        ("rust", "rust", "Inventory::add_item", "validate_name", "price_of"),
+        ("python", "python", "Inventory.add_item", "validate_name", "price_of"),
+        ("javascript", "javascript", "Inventory.addItem", "validateName", "priceOf"),
+        ("typescript", "typescript", "Inventory.addItem", "validateName", "priceOf"),
+        ("tsx", "tsx", "Inventory.addItem", "validateName", "priceOf"),
+        ("go", "go", "Inventory.AddItem", "validateName", "priceOf"),
+        ("java", "java", "Inventory.addItem", "validateName", "priceOf"),
+        ("c", "c", "add_item", "validate_name", "price_of"),
+        ("cpp", "cpp", "inventory::Inventory::add_item", "validate_name", "price_of"),
+        ("csharp", "csharp", "Inventory.Inventory.AddItem", "ValidateName", "PriceOf"),
+        ("ruby", "ruby", "Inventory::Inventory::add_item", "validate_name", "price_of"),
+        ("php", "php", "Inventory\\addItem", "validate_name", "price_of"),
+        ("bash", "bash", "add_item", "validate_name", "price_of"),
+    ];
+    for (dir, ..) in &cases {
+        let input = std::fs::read_dir(fixtures.join(dir))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.file_stem().is_some_and(|s| s == "input"))
+            .unwrap();
+        let name = format!("{dir}/{}", input.file_name().unwrap().to_str().unwrap());
+        write(repo.path(), &name, std::fs::read(&input).unwrap());
+    }
+    let summary = run(repo.path(), index_dir.path());
+    assert_eq!(summary.files, cases.len() as u64);
+    assert_eq!(summary.languages.len(), cases.len());
+    let index = Index::open(index_dir.path()).unwrap();
+    for (dir, language, caller, callee, pricing) in cases {
+        let in_dir = |path: &str| path.starts_with(&format!("{dir}/"));
+        let linked = index
+            .callers(callee)
+            .iter()
+            .any(|r| in_dir(&r.subject.path) && in_dir(&r.other.path) && r.other.symbol.as_deref() == Some(caller));
+        assert!(linked, "{dir}: {caller} -> {callee} not in the graph: {:?}", index.callers(callee));
+        let options = SearchOptions { languages: vec![language.into()], limit: 3, ..Default::default() };
+        let hits = index.search(&format!("{pricing} unit price"), &options).unwrap();
+        assert!(!hits.is_empty(), "{dir}: no hits");
+        assert!(in_dir(&hits[0].path), "{dir}: {:?}", hits[0]);
+        let top_text = format!("{} {}", hits[0].symbol, hits[0].snippet);
+        assert!(top_text.contains(pricing), "{dir}: top hit is not the pricing function: {:?}", hits[0]);
+    }
+}
