@@ -8,6 +8,7 @@ use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use sextant_config::Config;
 use sextant_index::{index_repository, Index, IndexOptions, IndexSummary, Progress, SearchOptions};
+use sextant_pack::{build_pack, ContextPack, PackRequest, TokenizerChoice};
 
 #[derive(Parser)]
 #[command(name = "sextant", version, about = "Code intelligence and retrieval for AI coding agents")]
@@ -75,6 +76,34 @@ enum Command {
         #[command(flatten)]
         target: Target,
     },
+    /// A context pack for a task that fits a token budget exactly.
+    Pack {
+        /// The task in natural language (an issue, a question); `-` reads it from standard input.
+        task: String,
+        /// Token budget of the rendered pack.
+        #[arg(long, short, default_value_t = 8000)]
+        budget: usize,
+        /// Tokenizer that counts the budget: o200k_base or cl100k_base.
+        #[arg(long, default_value = "o200k_base")]
+        tokenizer: String,
+        /// A path the task is about (repeatable).
+        #[arg(long = "mention")]
+        mentioned_paths: Vec<String>,
+        /// A symbol the task is about (repeatable).
+        #[arg(long = "symbol")]
+        mentioned_symbols: Vec<String>,
+        /// Only this language (repeatable).
+        #[arg(long = "lang")]
+        languages: Vec<String>,
+        /// Only files under this path (repeatable).
+        #[arg(long = "path")]
+        paths: Vec<String>,
+        /// Ask a running server instead of reading the index here (e.g. http://127.0.0.1:7711).
+        #[arg(long)]
+        server: Option<String>,
+        #[command(flatten)]
+        target: Target,
+    },
     /// Definitions of a symbol (`parse`, `Parser::parse`, `Parser.parse`).
     Symbol {
         /// Symbol name.
@@ -120,6 +149,39 @@ fn run(cli: Cli) -> Result<()> {
         Command::Status { target } => status(&target),
         Command::Search { query, limit, languages, paths, target } => {
             search(&target, &query, SearchOptions { limit, languages, paths })
+        }
+        Command::Pack {
+            task,
+            budget,
+            tokenizer,
+            mentioned_paths,
+            mentioned_symbols,
+            languages,
+            paths,
+            server,
+            target,
+        } => {
+            let task = if task == "-" {
+                let mut text = String::new();
+                std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+                    .context("reading the task from stdin")?;
+                text
+            } else {
+                task
+            };
+            let tokenizer = TokenizerChoice::from_name(&tokenizer)
+                .with_context(|| format!("unknown tokenizer {tokenizer:?} (use o200k_base or cl100k_base)"))?;
+            let request = PackRequest {
+                task,
+                budget,
+                tokenizer,
+                mentioned_paths,
+                mentioned_symbols,
+                open_files: Vec::new(),
+                languages,
+                path_filters: paths,
+            };
+            pack(&target, request, server.as_deref())
         }
         Command::Symbol { name, target } => symbol(&target, &name),
         Command::Refs { name, target } => refs(&target, &name),
@@ -297,6 +359,23 @@ fn search(target: &Target, query: &str, options: SearchOptions) -> Result<()> {
         for line in hit.snippet.lines() {
             println!("    {line}");
         }
+    }
+    Ok(())
+}
+
+fn pack(target: &Target, request: PackRequest, server: Option<&str>) -> Result<()> {
+    let pack: ContextPack = match server {
+        Some(url) => bail!("--server {url}: remote packs need the server build (not available yet)"),
+        None => {
+            let index = open_index(target)?;
+            build_pack(&index, &request)?
+        }
+    };
+    if target.json {
+        println!("{}", serde_json::to_string_pretty(&pack)?);
+    } else {
+        print!("{}", pack.text);
+        eprintln!("-- {} items, {} of {} tokens", pack.items.len(), pack.tokens, pack.budget);
     }
     Ok(())
 }

@@ -191,7 +191,7 @@ pub fn index_repository(options: &IndexOptions<'_>, progress: &dyn Progress) -> 
                 return Check::Kept((*old).clone());
             }
             match std::fs::read(&candidate.abs) {
-                Ok(bytes) if xxhash_rust::xxh3::xxh3_128(&bytes) == old.hash => {
+                Ok(bytes) if crate::content_hash(&bytes) == old.hash => {
                     let mut record = (*old).clone();
                     record.mtime_ns = candidate.mtime_ns;
                     record.size = candidate.size;
@@ -376,7 +376,7 @@ fn process(
     if bytes[..bytes.len().min(BINARY_SNIFF_BYTES)].contains(&0) {
         return skip(SkipReason::Binary);
     }
-    let hash = xxhash_rust::xxh3::xxh3_128(&bytes);
+    let hash = crate::content_hash(&bytes);
     let (text, lossy) = match String::from_utf8(bytes) {
         Ok(text) => (text, false),
         Err(e) => (String::from_utf8_lossy(e.as_bytes()).into_owned(), true),

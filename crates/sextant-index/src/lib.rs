@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 pub use build::{index_repository, IndexOptions, IndexSummary, LanguageCount, NoProgress, Progress};
 pub use query::{Index, Location, ReferenceInfo, Relation, SearchHit, SearchOptions, SymbolInfo};
-pub use store::{GitState, SkipReason, SkippedFile};
+pub use store::{FileRecord, GitState, SkipReason, SkippedFile};
 
 /// Subdirectory of the index directory holding the tantivy index.
 pub const LEXICAL_DIR: &str = "lexical";
@@ -71,6 +71,11 @@ pub enum IndexError {
     /// The lexical index failed.
     #[error(transparent)]
     Lexical(#[from] sextant_lexical::LexicalError),
+}
+
+/// The content hash the index records per file (xxh3-128).
+pub fn content_hash(bytes: &[u8]) -> u128 {
+    xxhash_rust::xxh3::xxh3_128(bytes)
 }
 
 /// Total size of the files under `dir`.

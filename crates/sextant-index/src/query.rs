@@ -23,6 +23,8 @@ pub struct Index {
     snapshot: Snapshot,
     graph: SymbolGraph,
     lexical: LexicalIndex,
+    file_ids: std::collections::HashMap<String, u32>,
+    symbols_by_name: std::collections::HashMap<String, Vec<SymbolId>>,
 }
 
 /// Search parameters.
@@ -134,7 +136,17 @@ impl Index {
         let mut snapshot =
             store::load_consistent(dir, generation)?.ok_or_else(|| IndexError::NotIndexed(dir.to_path_buf()))?;
         let graph = SymbolGraph::from_data(std::mem::take(&mut snapshot.graph));
-        Ok(Index { dir: dir.to_path_buf(), snapshot, graph, lexical })
+        let file_ids = snapshot.files.iter().enumerate().map(|(i, f)| (f.path.clone(), i as u32)).collect();
+        let mut symbols_by_name: std::collections::HashMap<String, Vec<SymbolId>> = std::collections::HashMap::new();
+        for (f, file) in snapshot.files.iter().enumerate() {
+            for (s, symbol) in file.facts.symbols.iter().enumerate() {
+                symbols_by_name
+                    .entry(symbol.name.clone())
+                    .or_default()
+                    .push(SymbolId { file: f as u32, symbol: s as u32 });
+            }
+        }
+        Ok(Index { dir: dir.to_path_buf(), snapshot, graph, lexical, file_ids, symbols_by_name })
     }
 
     /// The repository root this index was built from.
@@ -159,6 +171,26 @@ impl Index {
     /// The indexed files.
     pub fn files(&self) -> &[FileRecord] {
         &self.snapshot.files
+    }
+
+    /// Position of a file in [`Index::files`] (and in the graph's `Node::File`).
+    pub fn file_id(&self, path: &str) -> Option<u32> {
+        self.file_ids.get(path).copied()
+    }
+
+    /// Symbols whose simple name is exactly `name`.
+    pub fn symbols_named(&self, name: &str) -> &[SymbolId] {
+        self.symbols_by_name.get(name).map_or(&[], Vec::as_slice)
+    }
+
+    /// The generation of the committed state this index shows.
+    pub fn generation(&self) -> u64 {
+        self.snapshot.generation
+    }
+
+    /// The index directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
     }
 
     /// The symbol graph.
@@ -194,12 +226,14 @@ impl Index {
             .collect())
     }
 
-    fn symbol(&self, id: SymbolId) -> Option<(&FileRecord, &Symbol)> {
+    /// A symbol and its file.
+    pub fn symbol(&self, id: SymbolId) -> Option<(&FileRecord, &Symbol)> {
         let file = self.snapshot.files.get(id.file as usize)?;
         Some((file, file.facts.symbols.get(id.symbol as usize)?))
     }
 
-    fn symbol_info(&self, id: SymbolId) -> Option<SymbolInfo> {
+    /// Describes a symbol.
+    pub fn symbol_info(&self, id: SymbolId) -> Option<SymbolInfo> {
         let (file, s) = self.symbol(id)?;
         Some(SymbolInfo {
             path: file.path.clone(),
@@ -220,18 +254,16 @@ impl Index {
         let wanted = normalize_path(name);
         let simple = wanted.rsplit('.').next().unwrap_or(&wanted).to_string();
         let qualified = wanted.contains('.');
-        let mut ids = Vec::new();
-        for (f, file) in self.snapshot.files.iter().enumerate() {
-            for (s, symbol) in file.facts.symbols.iter().enumerate() {
-                if symbol.name != simple {
-                    continue;
-                }
+        let mut ids: Vec<SymbolId> = self
+            .symbols_named(&simple)
+            .iter()
+            .copied()
+            .filter(|id| {
+                let Some((_, symbol)) = self.symbol(*id) else { return false };
                 let full = normalize_path(&symbol.qualified_name);
-                if !qualified || full == wanted || full.ends_with(&format!(".{wanted}")) {
-                    ids.push(SymbolId { file: f as u32, symbol: s as u32 });
-                }
-            }
-        }
+                !qualified || full == wanted || full.ends_with(&format!(".{wanted}"))
+            })
+            .collect();
         ids.sort_by(|a, b| self.graph.symbol_rank(*b).total_cmp(&self.graph.symbol_rank(*a)).then_with(|| a.cmp(b)));
         ids
     }

@@ -1,0 +1,221 @@
+//! Token-budgeted context packs.
+//!
+//! A pack answers "what should an agent read for this task?" within an exact token budget. Ranking fuses, with
+//! weighted reciprocal-rank fusion, several views of the task: BM25 over the whole text, BM25 over the code-like
+//! identifiers in it, exact symbol-name matches, path and file-name matches, mentioned paths/symbols/open files,
+//! and a personalised PageRank over the symbol graph seeded by all of those (so the callers, callees and
+//! definitions around what matched rise too). Packing then takes whole syntax units (functions, methods,
+//! classes — the index's chunks) in score order, adds signature skeletons of their graph neighbours, never
+//! repeats a line, and counts the rendered Markdown exactly with the chosen BPE tokenizer.
+
+mod rank;
+mod render;
+mod terms;
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+
+use serde::Serialize;
+use sextant_index::{Index, IndexError};
+
+pub use rank::{rank, Ranking, UnitScore};
+pub use terms::TaskTerms;
+
+/// The BPE vocabulary tokens are counted with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub enum TokenizerChoice {
+    /// OpenAI o200k_base (GPT-4o and later).
+    #[default]
+    O200kBase,
+    /// OpenAI cl100k_base (GPT-4, GPT-3.5).
+    Cl100kBase,
+}
+
+impl TokenizerChoice {
+    /// Parses `o200k_base` / `cl100k_base`.
+    pub fn from_name(name: &str) -> Option<TokenizerChoice> {
+        match name {
+            "o200k_base" | "o200k" => Some(TokenizerChoice::O200kBase),
+            "cl100k_base" | "cl100k" => Some(TokenizerChoice::Cl100kBase),
+            _ => None,
+        }
+    }
+
+    /// Exact token count of `text`.
+    pub fn count(self, text: &str) -> usize {
+        match self {
+            TokenizerChoice::O200kBase => bpe_openai::o200k_base().count(text),
+            TokenizerChoice::Cl100kBase => bpe_openai::cl100k_base().count(text),
+        }
+    }
+}
+
+/// Largest budget accepted (a pack bigger than any context window helps nobody).
+pub const MAX_BUDGET: usize = 1_000_000;
+/// Longest task accepted, in bytes.
+pub const MAX_TASK_BYTES: usize = 200_000;
+
+/// What a pack is for.
+#[derive(Debug, Clone, Default)]
+pub struct PackRequest {
+    /// The task in natural language.
+    pub task: String,
+    /// Token budget of the rendered pack.
+    pub budget: usize,
+    /// How tokens are counted.
+    pub tokenizer: TokenizerChoice,
+    /// Repository-relative paths the task mentions.
+    pub mentioned_paths: Vec<String>,
+    /// Symbols the task mentions.
+    pub mentioned_symbols: Vec<String>,
+    /// Files the user has open.
+    pub open_files: Vec<String>,
+    /// Only these languages; empty for all.
+    pub languages: Vec<String>,
+    /// Only files under these paths; empty for all.
+    pub path_filters: Vec<String>,
+}
+
+/// What an item holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum ItemKind {
+    /// A whole unit of code.
+    Code,
+    /// Signatures of a neighbour, bodies elided.
+    Skeleton,
+    /// An excerpt of an overview.
+    Overview,
+    /// A rule file that governs included code.
+    Rule,
+}
+
+impl ItemKind {
+    /// Lower-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ItemKind::Code => "code",
+            ItemKind::Skeleton => "skeleton",
+            ItemKind::Overview => "overview",
+            ItemKind::Rule => "rule",
+        }
+    }
+}
+
+/// One item of a pack.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PackItem {
+    /// Repository-relative path.
+    pub path: String,
+    /// First line (1-based).
+    pub start_line: u32,
+    /// Last line (inclusive).
+    pub end_line: u32,
+    /// The symbol the item is about (qualified), or empty.
+    pub symbol: String,
+    /// What it holds.
+    pub kind: ItemKind,
+    /// Fused relevance score.
+    pub score: f32,
+    /// Exact tokens of `content` with the pack's tokenizer.
+    pub tokens: u32,
+    /// Why it was included.
+    pub reason: String,
+    /// The rendered Markdown of this item.
+    pub content: String,
+}
+
+/// A finished pack.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ContextPack {
+    /// Items in order of importance (the order they appear in `text`).
+    pub items: Vec<PackItem>,
+    /// The whole pack, ready to paste.
+    pub text: String,
+    /// Exact tokens of `text`.
+    pub tokens: usize,
+    /// The budget asked for.
+    pub budget: usize,
+    /// Files by relevance (more than the pack holds).
+    pub ranked_files: Vec<String>,
+    /// Generation of the index the pack was built from.
+    pub generation: u64,
+}
+
+/// Errors building a pack.
+#[derive(Debug, thiserror::Error)]
+pub enum PackError {
+    /// The task is empty.
+    #[error("the task is empty; describe what needs to be done")]
+    EmptyTask,
+    /// The task is too long.
+    #[error("the task is {0} bytes; the limit is {MAX_TASK_BYTES}")]
+    TaskTooLong(usize),
+    /// The budget is zero or too large.
+    #[error("budget {0} is out of range (1..={MAX_BUDGET})")]
+    BadBudget(usize),
+    /// The index failed.
+    #[error(transparent)]
+    Index(#[from] IndexError),
+}
+
+/// Builds the context pack for `request` from `index`.
+pub fn build_pack(index: &Index, request: &PackRequest) -> Result<ContextPack, PackError> {
+    if request.task.trim().is_empty() && request.mentioned_paths.is_empty() && request.mentioned_symbols.is_empty() {
+        return Err(PackError::EmptyTask);
+    }
+    if request.task.len() > MAX_TASK_BYTES {
+        return Err(PackError::TaskTooLong(request.task.len()));
+    }
+    if request.budget == 0 || request.budget > MAX_BUDGET {
+        return Err(PackError::BadBudget(request.budget));
+    }
+    let ranking = rank(index, request)?;
+    let root = Path::new(index.root());
+    let mut sources = SourceCache::new(root, index);
+    let candidates = render::candidates(index, &ranking, &mut sources, request.tokenizer);
+    let (items, text, tokens) = render::fill(candidates, request);
+    Ok(ContextPack {
+        items,
+        text,
+        tokens,
+        budget: request.budget,
+        ranked_files: ranking.files.iter().map(|(f, _)| index.files()[*f as usize].path.clone()).collect(),
+        generation: index.generation(),
+    })
+}
+
+/// File contents read on demand, verified against the indexed hash so a pack never mixes states.
+pub(crate) struct SourceCache<'a> {
+    root: &'a Path,
+    index: &'a Index,
+    texts: HashMap<u32, Option<String>>,
+    stale: HashSet<u32>,
+}
+
+impl<'a> SourceCache<'a> {
+    fn new(root: &'a Path, index: &'a Index) -> SourceCache<'a> {
+        SourceCache { root, index, texts: HashMap::new(), stale: HashSet::new() }
+    }
+
+    /// The file's text as indexed, or `None` if it is gone or changed since.
+    pub(crate) fn text(&mut self, file: u32) -> Option<&str> {
+        let index = self.index;
+        let root = self.root;
+        let stale = &mut self.stale;
+        self.texts
+            .entry(file)
+            .or_insert_with(|| {
+                let record = index.files().get(file as usize)?;
+                let bytes = std::fs::read(root.join(&record.path)).ok()?;
+                if sextant_index::content_hash(&bytes) != record.hash {
+                    stale.insert(file);
+                    return None;
+                }
+                Some(match String::from_utf8(bytes) {
+                    Ok(text) => text,
+                    Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+                })
+            })
+            .as_deref()
+    }
+}

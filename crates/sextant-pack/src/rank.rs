@@ -1,0 +1,321 @@
+//! Ranking the units (chunks) and files of an index for a task by weighted reciprocal-rank fusion.
+
+use std::collections::{HashMap, HashSet};
+
+use sextant_graph::{Node, SymbolId};
+use sextant_index::{Index, IndexError, SearchOptions};
+
+use crate::terms::TaskTerms;
+use crate::PackRequest;
+
+/// RRF's rank offset: large enough that one list's top hit cannot drown agreement between lists.
+const RRF_K: f32 = 60.0;
+/// Names defined more often than this are too common to be a signal (`new`, `get`, `run`).
+const MAX_DEFINITIONS_PER_NAME: usize = 12;
+/// Hits taken from each lexical query.
+const LEXICAL_DEPTH: usize = 200;
+/// Symbols taken from the graph ranking.
+const GRAPH_DEPTH: usize = 300;
+
+/// Signal weights in the fusion; tuned on the development evaluation set.
+struct Weights {
+    lexical_task: f32,
+    lexical_identifiers: f32,
+    symbol_identifier: f32,
+    symbol_word: f32,
+    path: f32,
+    mentioned: f32,
+    graph: f32,
+}
+
+const WEIGHTS: Weights = Weights {
+    lexical_task: 1.0,
+    lexical_identifiers: 1.0,
+    symbol_identifier: 1.2,
+    symbol_word: 0.4,
+    path: 1.2,
+    mentioned: 3.0,
+    graph: 0.5,
+};
+
+/// A chunk with its fused score and why it ranked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnitScore {
+    /// File position in the index.
+    pub file: u32,
+    /// Chunk position in the file.
+    pub chunk: u32,
+    /// Fused score.
+    pub score: f32,
+    /// Signals that found it, strongest first.
+    pub reasons: Vec<String>,
+}
+
+/// The ranking of one task.
+#[derive(Debug, Clone, Default)]
+pub struct Ranking {
+    /// Units by descending score.
+    pub units: Vec<UnitScore>,
+    /// Files by descending score.
+    pub files: Vec<(u32, f32)>,
+    /// Graph centrality around the task, for picking neighbours.
+    pub graph_scores: HashMap<SymbolId, f32>,
+}
+
+type Unit = (u32, u32);
+
+struct Fusion {
+    scores: HashMap<Unit, (f32, Vec<(f32, String)>)>,
+    file_scores: HashMap<u32, f32>,
+}
+
+impl Fusion {
+    fn add_list(&mut self, weight: f32, list: &[(Unit, String)]) {
+        let mut seen = HashSet::new();
+        for (unit, reason) in list {
+            if !seen.insert(*unit) {
+                continue;
+            }
+            let contribution = weight / (RRF_K + seen.len() as f32);
+            let entry = self.scores.entry(*unit).or_insert((0.0, Vec::new()));
+            entry.0 += contribution;
+            entry.1.push((contribution, reason.clone()));
+        }
+    }
+
+    fn add_file_list(&mut self, weight: f32, files: &[u32]) {
+        let mut seen = HashSet::new();
+        for file in files {
+            if seen.insert(*file) {
+                *self.file_scores.entry(*file).or_insert(0.0) += weight / (RRF_K + seen.len() as f32);
+            }
+        }
+    }
+}
+
+/// The chunk of `file` that contains `line`.
+fn chunk_at(index: &Index, file: u32, line: u32) -> Option<u32> {
+    let chunks = &index.files().get(file as usize)?.facts.chunks;
+    let position = chunks.partition_point(|c| c.span.end_line < line);
+    chunks.get(position).filter(|c| c.span.start_line <= line).map(|_| position as u32)
+}
+
+fn symbol_unit(index: &Index, id: SymbolId) -> Option<Unit> {
+    let (_, symbol) = index.symbol(id)?;
+    Some((id.file, chunk_at(index, id.file, symbol.span.start_line)?))
+}
+
+/// Ranks units and files for the request.
+pub fn rank(index: &Index, request: &PackRequest) -> Result<Ranking, IndexError> {
+    let terms = TaskTerms::extract(&request.task);
+    let allowed = |file: u32| -> bool {
+        let Some(record) = index.files().get(file as usize) else { return false };
+        let language_ok =
+            request.languages.is_empty() || request.languages.iter().any(|l| l == record.facts.language.name());
+        let path_ok = request.path_filters.is_empty()
+            || request.path_filters.iter().any(|p| {
+                let p = p.trim_matches('/');
+                record.path == p || record.path.starts_with(&format!("{p}/"))
+            });
+        language_ok && path_ok
+    };
+    let mut fusion = Fusion { scores: HashMap::new(), file_scores: HashMap::new() };
+    let search_options = SearchOptions {
+        limit: LEXICAL_DEPTH,
+        languages: request.languages.clone(),
+        paths: request.path_filters.clone(),
+    };
+
+    // Lexical: the whole task, then only its identifiers (issue prose dilutes them).
+    let lexical = |query: &str| -> Result<Vec<(Unit, String)>, IndexError> {
+        if query.trim().is_empty() {
+            return Ok(Vec::new());
+        }
+        Ok(index
+            .search(query, &search_options)?
+            .into_iter()
+            .filter_map(|hit| {
+                let file = index.file_id(&hit.path)?;
+                Some(((file, chunk_at(index, file, hit.start_line)?), "lexical match".to_string()))
+            })
+            .collect())
+    };
+    let lexical_task = lexical(&request.task)?;
+    fusion.add_list(WEIGHTS.lexical_task, &lexical_task);
+    let lexical_identifiers = lexical(&terms.identifiers.join(" "))?;
+    fusion.add_list(WEIGHTS.lexical_identifiers, &lexical_identifiers);
+
+    // Symbol names: definitions named exactly like an identifier (strong) or a word (weak) of the task.
+    let mut seeds: Vec<(Node, f32)> = Vec::new();
+    let symbol_matches = |names: &[String], seeds: &mut Vec<(Node, f32)>, seed_weight: f32| -> Vec<(Unit, String)> {
+        let mut list = Vec::new();
+        for (position, name) in names.iter().enumerate() {
+            let mut ids: Vec<SymbolId> =
+                index.symbols_named(name).iter().copied().filter(|id| allowed(id.file)).collect();
+            if ids.is_empty() || ids.len() > MAX_DEFINITIONS_PER_NAME {
+                continue;
+            }
+            ids.sort_by(|a, b| index.graph().symbol_rank(*b).total_cmp(&index.graph().symbol_rank(*a)).then(a.cmp(b)));
+            for id in ids {
+                seeds.push((Node::Symbol(id), seed_weight / (1.0 + position as f32 * 0.1)));
+                if let Some(unit) = symbol_unit(index, id) {
+                    list.push((unit, format!("defines `{name}`")));
+                }
+            }
+        }
+        list
+    };
+    let by_identifier = symbol_matches(&terms.identifiers, &mut seeds, 2.0);
+    fusion.add_list(WEIGHTS.symbol_identifier, &by_identifier);
+    let by_word = symbol_matches(&terms.words, &mut seeds, 0.5);
+    fusion.add_list(WEIGHTS.symbol_word, &by_word);
+
+    // Paths: files named in the task, by path suffix or by file name.
+    let path_files = |paths: &[String]| -> Vec<u32> {
+        let mut files = Vec::new();
+        for wanted in paths {
+            let wanted = wanted.trim_matches('/');
+            for (f, record) in index.files().iter().enumerate() {
+                let matches = record.path == wanted
+                    || record.path.ends_with(&format!("/{wanted}"))
+                    || (!wanted.contains('.') && record.path.starts_with(&format!("{wanted}/")));
+                if matches && allowed(f as u32) && !files.contains(&(f as u32)) {
+                    files.push(f as u32);
+                }
+            }
+        }
+        files
+    };
+    let file_units = |files: &[u32], reason: &str| -> Vec<(Unit, String)> {
+        let mut list = Vec::new();
+        for &file in files {
+            // A named file contributes its most central chunks first.
+            let record = &index.files()[file as usize];
+            let mut chunks: Vec<(u32, f32)> = (0..record.facts.chunks.len() as u32)
+                .map(|c| {
+                    let chunk = &record.facts.chunks[c as usize];
+                    let centrality = record
+                        .facts
+                        .symbols
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, s)| {
+                            s.span.start_line >= chunk.span.start_line && s.span.start_line <= chunk.span.end_line
+                        })
+                        .map(|(s, _)| index.graph().symbol_rank(SymbolId { file, symbol: s as u32 }))
+                        .fold(0.0f32, f32::max);
+                    (c, centrality)
+                })
+                .collect();
+            chunks.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+            list.extend(chunks.into_iter().take(4).map(|(c, _)| ((file, c), reason.to_string())));
+        }
+        list
+    };
+    let named_files = path_files(&terms.paths);
+    for &f in &named_files {
+        seeds.push((Node::File(f), 1.5));
+    }
+    fusion.add_list(WEIGHTS.path, &file_units(&named_files, "path named in the task"));
+    fusion.add_file_list(WEIGHTS.path, &named_files);
+
+    // Explicit mentions and open files.
+    let mut mentioned = file_units(&path_files(&request.mentioned_paths), "mentioned path");
+    mentioned.extend(file_units(&path_files(&request.open_files), "open file"));
+    for &f in path_files(&request.mentioned_paths).iter().chain(path_files(&request.open_files).iter()) {
+        seeds.push((Node::File(f), 3.0));
+    }
+    for name in &request.mentioned_symbols {
+        for id in index.find_symbol_ids(name) {
+            if allowed(id.file) {
+                seeds.push((Node::Symbol(id), 3.0));
+                if let Some(unit) = symbol_unit(index, id) {
+                    mentioned.push((unit, format!("mentioned symbol `{name}`")));
+                }
+            }
+        }
+    }
+    fusion.add_list(WEIGHTS.mentioned, &mentioned);
+
+    // The symbols defined in the best lexical hits seed the graph too.
+    for (rank, ((file, chunk), _)) in lexical_task.iter().chain(lexical_identifiers.iter()).take(20).enumerate() {
+        let record = &index.files()[*file as usize];
+        let span = record.facts.chunks[*chunk as usize].span;
+        let weight = 1.0 / (1.0 + rank as f32);
+        let mut any = false;
+        for (s, symbol) in record.facts.symbols.iter().enumerate() {
+            if symbol.span.start_line >= span.start_line && symbol.span.start_line <= span.end_line {
+                seeds.push((Node::Symbol(SymbolId { file: *file, symbol: s as u32 }), weight));
+                any = true;
+            }
+        }
+        if !any {
+            seeds.push((Node::File(*file), weight));
+        }
+    }
+
+    // Graph: personalised PageRank around the seeds.
+    let mut graph_scores = HashMap::new();
+    if !seeds.is_empty() {
+        let personalized = index.graph().personalized_rank(&seeds);
+        let mut symbols: Vec<(SymbolId, f32)> = Vec::new();
+        let mut files: Vec<(u32, f32)> = Vec::new();
+        for (node, score) in personalized {
+            match node {
+                Node::Symbol(id) if allowed(id.file) => symbols.push((id, score)),
+                Node::File(f) if allowed(f) => files.push((f, score)),
+                _ => {}
+            }
+        }
+        symbols.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        files.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        symbols.truncate(GRAPH_DEPTH);
+        let list: Vec<(Unit, String)> = symbols
+            .iter()
+            .filter_map(|(id, _)| {
+                let (_, symbol) = index.symbol(*id)?;
+                Some((symbol_unit(index, *id)?, format!("graph neighbour `{}`", symbol.qualified_name)))
+            })
+            .collect();
+        fusion.add_list(WEIGHTS.graph, &list);
+        fusion.add_file_list(WEIGHTS.graph, &files.iter().take(GRAPH_DEPTH).map(|(f, _)| *f).collect::<Vec<_>>());
+        graph_scores = symbols.into_iter().collect();
+    }
+
+    let mut units: Vec<UnitScore> = fusion
+        .scores
+        .into_iter()
+        .filter(|((file, _), _)| allowed(*file))
+        .map(|((file, chunk), (score, mut reasons))| {
+            reasons.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+            let mut names: Vec<String> = Vec::new();
+            for (_, reason) in reasons {
+                if !names.contains(&reason) {
+                    names.push(reason);
+                }
+            }
+            UnitScore { file, chunk, score, reasons: names }
+        })
+        .collect();
+    units.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.file.cmp(&b.file)).then(a.chunk.cmp(&b.chunk)));
+
+    // Files: their best units, with diminishing credit for more, plus file-level signals.
+    let mut per_file: HashMap<u32, Vec<f32>> = HashMap::new();
+    for unit in &units {
+        per_file.entry(unit.file).or_default().push(unit.score);
+    }
+    let mut files: Vec<(u32, f32)> = per_file
+        .into_iter()
+        .map(|(file, scores)| {
+            let unit_part: f32 = scores.iter().take(3).enumerate().map(|(i, s)| s / (1 << i) as f32).sum();
+            (file, unit_part + fusion.file_scores.get(&file).copied().unwrap_or(0.0))
+        })
+        .collect();
+    for (file, score) in &fusion.file_scores {
+        if !files.iter().any(|(f, _)| f == file) {
+            files.push((*file, *score));
+        }
+    }
+    files.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    Ok(Ranking { units, files, graph_scores })
+}

@@ -1,0 +1,257 @@
+//! Turning a ranking into pack items and filling the budget exactly.
+
+use std::collections::{HashMap, HashSet};
+
+use sextant_graph::{EdgeKind, Node, SymbolId};
+use sextant_index::Index;
+
+use crate::rank::Ranking;
+use crate::{ItemKind, PackItem, PackRequest, SourceCache, TokenizerChoice};
+
+/// Units considered for code items.
+const MAX_CODE_CANDIDATES: usize = 400;
+/// Units whose graph neighbours get skeletons.
+const NEIGHBOUR_SOURCES: usize = 12;
+/// Skeleton score relative to the unit that pulled it in.
+const SKELETON_FACTOR: f32 = 0.35;
+/// Separator between items in the rendered text.
+const SEPARATOR: &str = "\n";
+
+/// An item waiting for the budget, with a cheaper stand-in if it does not fit.
+pub(crate) struct Candidate {
+    pub item: PackItem,
+    pub fallback: Option<PackItem>,
+}
+
+fn fence(language: &str) -> &str {
+    match language {
+        "csharp" => "cs",
+        "cpp" => "cpp",
+        other => other,
+    }
+}
+
+fn code_block(path: &str, start: u32, end: u32, symbol: &str, language: &str, body: &str) -> String {
+    let range = if start == end { format!("{start}") } else { format!("{start}-{end}") };
+    let title = if symbol.is_empty() { String::new() } else { format!(" ({symbol})") };
+    let body = body.trim_end_matches('\n');
+    format!("## {path}:{range}{title}\n```{}\n{body}\n```\n", fence(language))
+}
+
+/// Signature lines of the symbols starting in a line range, indented by nesting.
+fn skeleton_text(index: &Index, file: u32, start: u32, end: u32) -> Option<(String, u32)> {
+    let record = index.files().get(file as usize)?;
+    let mut lines = Vec::new();
+    let mut first = None;
+    for symbol in &record.facts.symbols {
+        if symbol.span.start_line < start || symbol.span.start_line > end {
+            continue;
+        }
+        first.get_or_insert(symbol.span.start_line);
+        let mut depth = 0;
+        let mut parent = symbol.parent;
+        while let Some(p) = parent {
+            depth += 1;
+            parent = record.facts.symbols.get(p as usize).and_then(|s| s.parent);
+        }
+        lines.push(format!("{}{} …", "    ".repeat(depth.min(4)), symbol.signature));
+    }
+    Some((lines.join("\n"), first?))
+}
+
+pub(crate) fn candidates(
+    index: &Index,
+    ranking: &Ranking,
+    sources: &mut SourceCache<'_>,
+    tokenizer: TokenizerChoice,
+) -> Vec<Candidate> {
+    let mut out = Vec::new();
+    let mut skeleton_symbols: HashSet<SymbolId> = HashSet::new();
+    for unit in ranking.units.iter().take(MAX_CODE_CANDIDATES) {
+        let Some(record) = index.files().get(unit.file as usize) else { continue };
+        let Some(chunk) = record.facts.chunks.get(unit.chunk as usize) else { continue };
+        let Some(text) = sources.text(unit.file) else { continue };
+        let Some(body) = text.get(chunk.span.start_byte as usize..chunk.span.end_byte as usize) else { continue };
+        let language = record.facts.language.name();
+        let symbol = if chunk.symbol_path.is_empty() {
+            chunk.symbols.first().cloned().unwrap_or_default()
+        } else {
+            chunk.symbol_path.clone()
+        };
+        let content = code_block(&record.path, chunk.span.start_line, chunk.span.end_line, &symbol, language, body);
+        let reason = unit.reasons.iter().take(3).cloned().collect::<Vec<_>>().join("; ");
+        let item = PackItem {
+            path: record.path.clone(),
+            start_line: chunk.span.start_line,
+            end_line: chunk.span.end_line,
+            symbol: symbol.clone(),
+            kind: ItemKind::Code,
+            score: unit.score,
+            tokens: tokenizer.count(&content) as u32,
+            reason: reason.clone(),
+            content,
+        };
+        let fallback =
+            skeleton_text(index, unit.file, chunk.span.start_line, chunk.span.end_line).map(|(sig, line)| {
+                let content = code_block(&record.path, line, line, &symbol, language, &sig);
+                PackItem {
+                    path: record.path.clone(),
+                    start_line: line,
+                    end_line: line,
+                    symbol: symbol.clone(),
+                    kind: ItemKind::Skeleton,
+                    score: unit.score,
+                    tokens: tokenizer.count(&content) as u32,
+                    reason: format!("{reason} (signatures only: the code did not fit)"),
+                    content,
+                }
+            });
+        out.push(Candidate { item, fallback });
+    }
+
+    // Skeletons of the graph neighbours (callees, callers, enclosing types) of the strongest units.
+    for unit in ranking.units.iter().take(NEIGHBOUR_SOURCES) {
+        let Some(record) = index.files().get(unit.file as usize) else { continue };
+        let Some(chunk) = record.facts.chunks.get(unit.chunk as usize) else { continue };
+        let defined: Vec<SymbolId> = record
+            .facts
+            .symbols
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.span.start_line >= chunk.span.start_line && s.span.start_line <= chunk.span.end_line)
+            .map(|(s, _)| SymbolId { file: unit.file, symbol: s as u32 })
+            .collect();
+        let mut neighbours: Vec<(SymbolId, &str)> = Vec::new();
+        for id in &defined {
+            for (node, weight) in index.graph().outgoing(Node::Symbol(*id), EdgeKind::Calls) {
+                if let (Node::Symbol(n), true) = (node, weight >= 0.5) {
+                    neighbours.push((n, "called by"));
+                }
+            }
+            for (node, weight) in index.graph().incoming(Node::Symbol(*id), EdgeKind::Calls) {
+                if let (Node::Symbol(n), true) = (node, weight >= 0.5) {
+                    neighbours.push((n, "calls"));
+                }
+            }
+            if let Some(parent) = index.symbol(*id).and_then(|(_, s)| s.parent) {
+                neighbours.push((SymbolId { file: id.file, symbol: parent }, "encloses"));
+            }
+        }
+        let via = chunk.symbol_path.clone();
+        for (neighbour, relation) in neighbours {
+            if !skeleton_symbols.insert(neighbour) {
+                continue;
+            }
+            let Some((file_record, symbol)) = index.symbol(neighbour) else { continue };
+            // A neighbour that is already a strong code candidate needs no skeleton.
+            let neighbour_unit = file_record
+                .facts
+                .chunks
+                .iter()
+                .position(|c| c.span.start_line <= symbol.span.start_line && symbol.span.end_line <= c.span.end_line)
+                .map(|c| (neighbour.file, c as u32));
+            if neighbour_unit
+                .is_some_and(|u| ranking.units.iter().take(NEIGHBOUR_SOURCES * 2).any(|x| (x.file, x.chunk) == u))
+            {
+                continue;
+            }
+            let language = file_record.facts.language.name();
+            let (text, line) = if symbol.kind.is_type_like() {
+                match skeleton_text(index, neighbour.file, symbol.span.start_line, symbol.span.end_line) {
+                    Some(found) => found,
+                    None => continue,
+                }
+            } else {
+                (symbol.signature.clone(), symbol.span.start_line)
+            };
+            let content = code_block(&file_record.path, line, line, &symbol.qualified_name, language, &text);
+            let score = unit.score * SKELETON_FACTOR * index.graph().symbol_rank(neighbour).clamp(0.5, 2.0);
+            let via_name = if via.is_empty() { record.path.clone() } else { via.clone() };
+            out.push(Candidate {
+                item: PackItem {
+                    path: file_record.path.clone(),
+                    start_line: line,
+                    end_line: line,
+                    symbol: symbol.qualified_name.clone(),
+                    kind: ItemKind::Skeleton,
+                    score,
+                    tokens: tokenizer.count(&content) as u32,
+                    reason: format!("{relation} `{via_name}`"),
+                    content,
+                },
+                fallback: None,
+            });
+        }
+    }
+    out.sort_by(|a, b| {
+        b.item
+            .score
+            .total_cmp(&a.item.score)
+            .then_with(|| a.item.path.cmp(&b.item.path))
+            .then(a.item.start_line.cmp(&b.item.start_line))
+    });
+    out
+}
+
+/// Takes candidates in order while they fit, never overlapping lines, then verifies the exact total.
+pub(crate) fn fill(candidates: Vec<Candidate>, request: &PackRequest) -> (Vec<PackItem>, String, usize) {
+    let budget = request.budget;
+    let separator_tokens = request.tokenizer.count(SEPARATOR);
+    let mut items: Vec<PackItem> = Vec::new();
+    let mut used = 0usize;
+    let mut covered: HashMap<String, Vec<(u32, u32)>> = HashMap::new();
+    let overlaps = |covered: &HashMap<String, Vec<(u32, u32)>>, item: &PackItem| {
+        covered
+            .get(&item.path)
+            .is_some_and(|ranges| ranges.iter().any(|(s, e)| item.start_line <= *e && *s <= item.end_line))
+    };
+    for candidate in candidates {
+        if budget.saturating_sub(used) < 16 {
+            break;
+        }
+        for item in std::iter::once(candidate.item).chain(candidate.fallback) {
+            let cost = item.tokens as usize + if items.is_empty() { 0 } else { separator_tokens };
+            if used + cost > budget {
+                continue;
+            }
+            if item.kind == ItemKind::Code {
+                // Skeletons inside this code are now redundant: drop them and give their tokens back.
+                let (start, end) = (item.start_line, item.end_line);
+                let before = items.len();
+                items.retain(|i| {
+                    !(i.kind == ItemKind::Skeleton && i.path == item.path && i.start_line >= start && i.end_line <= end)
+                });
+                if items.len() != before {
+                    used = recount(&items, separator_tokens);
+                    if let Some(ranges) = covered.get_mut(&item.path) {
+                        ranges.retain(|(s, e)| !(*s >= start && *e <= end));
+                    }
+                }
+            }
+            if overlaps(&covered, &item) {
+                break;
+            }
+            used += cost;
+            covered.entry(item.path.clone()).or_default().push((item.start_line, item.end_line));
+            items.push(item);
+            break;
+        }
+    }
+    // Exact check on the rendered text: BPE counts of parts need not add up exactly.
+    loop {
+        let text = render_text(&items);
+        let tokens = request.tokenizer.count(&text);
+        if tokens <= budget || items.is_empty() {
+            return (items, text, tokens);
+        }
+        items.pop();
+    }
+}
+
+fn recount(items: &[PackItem], separator_tokens: usize) -> usize {
+    items.iter().map(|i| i.tokens as usize).sum::<usize>() + separator_tokens * items.len().saturating_sub(1)
+}
+
+fn render_text(items: &[PackItem]) -> String {
+    items.iter().map(|i| i.content.as_str()).collect::<Vec<_>>().join(SEPARATOR)
+}
