@@ -173,7 +173,7 @@ pub fn build_pack(index: &Index, request: &PackRequest) -> Result<ContextPack, P
     let root = Path::new(index.root());
     let mut sources = SourceCache::new(root, index);
     let candidates = render::candidates(index, &ranking, &mut sources, request.tokenizer);
-    let (items, text, tokens) = render::fill(candidates, request);
+    let (items, text, tokens) = render::fill(index, &mut sources, candidates, request);
     Ok(ContextPack {
         items,
         text,

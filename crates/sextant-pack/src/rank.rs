@@ -16,6 +16,11 @@ const MAX_DEFINITIONS_PER_NAME: usize = 12;
 const LEXICAL_DEPTH: usize = 200;
 /// Symbols taken from the graph ranking.
 const GRAPH_DEPTH: usize = 300;
+/// Files whose every chunk gets a share of the file's score: where one part of a file matches, the change
+/// is often elsewhere in the same file.
+const EXPANDED_FILES: usize = 20;
+/// Share of a file's score each of its chunks receives.
+const FILE_PRIOR: f32 = 0.4;
 
 /// Signal weights in the fusion; tuned on the development evaluation set.
 struct Weights {
@@ -317,5 +322,26 @@ pub fn rank(index: &Index, request: &PackRequest) -> Result<Ranking, IndexError>
         }
     }
     files.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+
+    let mut by_unit: HashMap<Unit, usize> = units.iter().enumerate().map(|(i, u)| ((u.file, u.chunk), i)).collect();
+    for (position, (file, file_score)) in files.iter().take(EXPANDED_FILES).enumerate() {
+        let prior = file_score * FILE_PRIOR;
+        let chunk_count = index.files()[*file as usize].facts.chunks.len() as u32;
+        for chunk in 0..chunk_count {
+            match by_unit.get(&(*file, chunk)) {
+                Some(&i) => units[i].score += prior,
+                None => {
+                    by_unit.insert((*file, chunk), units.len());
+                    units.push(UnitScore {
+                        file: *file,
+                        chunk,
+                        score: prior,
+                        reasons: vec![format!("in the #{} ranked file", position + 1)],
+                    });
+                }
+            }
+        }
+    }
+    units.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.file.cmp(&b.file)).then(a.chunk.cmp(&b.chunk)));
     Ok(Ranking { units, files, graph_scores })
 }

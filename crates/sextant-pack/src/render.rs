@@ -1,6 +1,6 @@
 //! Turning a ranking into pack items and filling the budget exactly.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use sextant_graph::{EdgeKind, Node, SymbolId};
 use sextant_index::Index;
@@ -193,46 +193,77 @@ pub(crate) fn candidates(
     out
 }
 
-/// Takes candidates in order while they fit, never overlapping lines, then verifies the exact total.
-pub(crate) fn fill(candidates: Vec<Candidate>, request: &PackRequest) -> (Vec<PackItem>, String, usize) {
+/// Code items separated by at most this many lines are merged into one item (the lines between come along),
+/// so a change that spans two neighbouring units is covered by one contiguous range.
+const MERGE_GAP: u32 = 4;
+/// Merging stops at this size for items in the first [`FINE_GRAINED_PREFIX`] tokens; further back an item may
+/// grow as large as everything before it. Small, precise items first keep small budgets useful; whole stretches of the best files
+/// later serve large budgets.
+const MERGE_MAX_TOKENS: u32 = 1_500;
+/// Tokens at the front of the pack kept fine-grained.
+const FINE_GRAINED_PREFIX: u32 = 6_000;
+
+/// Lines `start..=end` (1-based) of `text`.
+fn line_range(text: &str, start: u32, end: u32) -> &str {
+    let mut offsets = std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1));
+    let from = offsets.nth(start.saturating_sub(1) as usize).unwrap_or(text.len());
+    let mut rest = std::iter::once(from).chain(text[from..].match_indices('\n').map(|(i, _)| from + i + 1));
+    let to = rest.nth((end - start + 1) as usize).unwrap_or(text.len());
+    &text[from..to.max(from)]
+}
+
+/// Takes candidates in order while they fit, merging neighbouring code and never repeating a line, then
+/// verifies the exact total of the rendered text.
+pub(crate) fn fill(
+    index: &Index,
+    sources: &mut SourceCache<'_>,
+    candidates: Vec<Candidate>,
+    request: &PackRequest,
+) -> (Vec<PackItem>, String, usize) {
     let budget = request.budget;
-    let separator_tokens = request.tokenizer.count(SEPARATOR);
+    let tokenizer = request.tokenizer;
+    let separator_tokens = tokenizer.count(SEPARATOR);
     let mut items: Vec<PackItem> = Vec::new();
     let mut used = 0usize;
-    let mut covered: HashMap<String, Vec<(u32, u32)>> = HashMap::new();
-    let overlaps = |covered: &HashMap<String, Vec<(u32, u32)>>, item: &PackItem| {
-        covered
-            .get(&item.path)
-            .is_some_and(|ranges| ranges.iter().any(|(s, e)| item.start_line <= *e && *s <= item.end_line))
-    };
     for candidate in candidates {
         if budget.saturating_sub(used) < 16 {
             break;
         }
         for item in std::iter::once(candidate.item).chain(candidate.fallback) {
+            if item.kind == ItemKind::Code {
+                if let Some(merged) = merge_into(index, sources, &items, &item, tokenizer) {
+                    let freed: usize = merged.absorbed.iter().map(|&i| items[i].tokens as usize + separator_tokens).sum();
+                    let new_used = used + merged.item.tokens as usize - items[merged.target].tokens as usize - freed;
+                    if new_used > budget {
+                        continue;
+                    }
+                    items[merged.target] = merged.item;
+                    for &i in merged.absorbed.iter().rev() {
+                        items.remove(i);
+                    }
+                    used = new_used;
+                    break;
+                }
+            }
+            let inside = |i: &PackItem| {
+                i.kind == ItemKind::Skeleton && i.path == item.path && i.start_line >= item.start_line && i.end_line <= item.end_line
+            };
+            let freed: usize =
+                if item.kind == ItemKind::Code { items.iter().filter(|i| inside(i)).map(|i| i.tokens as usize + separator_tokens).sum() } else { 0 };
             let cost = item.tokens as usize + if items.is_empty() { 0 } else { separator_tokens };
-            if used + cost > budget {
+            if used + cost > budget + freed {
                 continue;
             }
             if item.kind == ItemKind::Code {
-                // Skeletons inside this code are now redundant: drop them and give their tokens back.
-                let (start, end) = (item.start_line, item.end_line);
-                let before = items.len();
-                items.retain(|i| {
-                    !(i.kind == ItemKind::Skeleton && i.path == item.path && i.start_line >= start && i.end_line <= end)
-                });
-                if items.len() != before {
-                    used = recount(&items, separator_tokens);
-                    if let Some(ranges) = covered.get_mut(&item.path) {
-                        ranges.retain(|(s, e)| !(*s >= start && *e <= end));
-                    }
-                }
+                // Skeletons inside this code are redundant now: drop them and take their tokens back.
+                items.retain(|i| !inside(i));
             }
-            if overlaps(&covered, &item) {
+            let overlaps =
+                items.iter().any(|i| i.path == item.path && item.start_line <= i.end_line && i.start_line <= item.end_line);
+            if overlaps {
                 break;
             }
-            used += cost;
-            covered.entry(item.path.clone()).or_default().push((item.start_line, item.end_line));
+            used = used + cost - freed;
             items.push(item);
             break;
         }
@@ -240,7 +271,7 @@ pub(crate) fn fill(candidates: Vec<Candidate>, request: &PackRequest) -> (Vec<Pa
     // Exact check on the rendered text: BPE counts of parts need not add up exactly.
     loop {
         let text = render_text(&items);
-        let tokens = request.tokenizer.count(&text);
+        let tokens = tokenizer.count(&text);
         if tokens <= budget || items.is_empty() {
             return (items, text, tokens);
         }
@@ -248,8 +279,65 @@ pub(crate) fn fill(candidates: Vec<Candidate>, request: &PackRequest) -> (Vec<Pa
     }
 }
 
-fn recount(items: &[PackItem], separator_tokens: usize) -> usize {
-    items.iter().map(|i| i.tokens as usize).sum::<usize>() + separator_tokens * items.len().saturating_sub(1)
+struct Merge {
+    /// The existing item that grows to cover the union.
+    target: usize,
+    /// The grown item.
+    item: PackItem,
+    /// Other items now inside the union (ascending positions).
+    absorbed: Vec<usize>,
+}
+
+/// If `item` sits next to a code item of the same file, the item covering both (and the lines between).
+fn merge_into(
+    index: &Index,
+    sources: &mut SourceCache<'_>,
+    items: &[PackItem],
+    item: &PackItem,
+    tokenizer: TokenizerChoice,
+) -> Option<Merge> {
+    let near = |i: &PackItem, start: u32, end: u32| {
+        i.kind == ItemKind::Code && i.path == item.path && i.start_line <= end + MERGE_GAP && start <= i.end_line + MERGE_GAP
+    };
+    let target = items.iter().position(|i| near(i, item.start_line, item.end_line))?;
+    let (mut start, mut end) = (item.start_line.min(items[target].start_line), item.end_line.max(items[target].end_line));
+    // Growing may bring further neighbours within reach.
+    loop {
+        let grown = items
+            .iter()
+            .enumerate()
+            .filter(|(i, other)| *i != target && (near(other, start, end) || (other.path == item.path && other.start_line <= end && start <= other.end_line)))
+            .fold((start, end), |(s, e), (_, other)| (s.min(other.start_line), e.max(other.end_line)));
+        if grown == (start, end) {
+            break;
+        }
+        (start, end) = grown;
+    }
+    let absorbed: Vec<usize> = items
+        .iter()
+        .enumerate()
+        .filter(|(i, other)| *i != target && other.path == item.path && other.start_line >= start && other.end_line <= end)
+        .map(|(i, _)| i)
+        .collect();
+    let file = index.file_id(&item.path)?;
+    let language = index.files().get(file as usize)?.facts.language.name();
+    let text = sources.text(file)?;
+    let base = &items[target];
+    let content = code_block(&item.path, start, end, &base.symbol, language, line_range(text, start, end));
+    let merged = PackItem {
+        path: item.path.clone(),
+        start_line: start,
+        end_line: end,
+        symbol: base.symbol.clone(),
+        kind: ItemKind::Code,
+        score: base.score.max(item.score),
+        tokens: tokenizer.count(&content) as u32,
+        reason: if base.reason.contains("adjacent code") { base.reason.clone() } else { format!("{}; with adjacent code", base.reason) },
+        content,
+    };
+    let before: u32 = items[..target].iter().map(|i| i.tokens).sum();
+    let cap = if before >= FINE_GRAINED_PREFIX { before } else { MERGE_MAX_TOKENS };
+    (merged.tokens <= cap).then_some(Merge { target, item: merged, absorbed })
 }
 
 fn render_text(items: &[PackItem]) -> String {

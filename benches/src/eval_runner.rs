@@ -1,0 +1,203 @@
+//! Retrieval evaluation runner:
+//! `cargo run --release -p sextant-benches --bin eval-runner -- --data DEV.jsonl --mirrors DIR --work DIR --out PRED.jsonl
+//!  [--repos owner/name,…] [--sources a,b] [--per-repo N] [--limit N] [--budget 32000]`
+//!
+//! For each row it writes the tree of the row's repository at its base commit from the bare mirror at
+//! `DIR/<owner>+<name>/repo` (only files whose blob changed since the previous row of the same repository are
+//! rewritten, so the index update re-parses only those), indexes it incrementally, builds the context pack for the
+//! row's query at the budget, and writes the predictions format of `shared/eval/README.md`. Score the output with
+//! `python3 shared/eval/harness.py score DEV.jsonl PRED.jsonl`.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use serde_json::{json, Value};
+use sextant_config::Config;
+use sextant_index::{index_repository, Index, IndexOptions, NoProgress};
+use sextant_pack::{build_pack, PackRequest, TokenizerChoice};
+
+struct Args {
+    data: PathBuf,
+    mirrors: PathBuf,
+    work: PathBuf,
+    out: PathBuf,
+    repos: Vec<String>,
+    sources: Vec<String>,
+    per_repo: usize,
+    limit: usize,
+    budget: usize,
+}
+
+fn parse_args() -> Result<Args> {
+    let mut args = Args {
+        data: PathBuf::new(),
+        mirrors: PathBuf::new(),
+        work: PathBuf::from("target/eval"),
+        out: PathBuf::from("target/eval/pred.jsonl"),
+        repos: Vec::new(),
+        sources: Vec::new(),
+        per_repo: usize::MAX,
+        limit: usize::MAX,
+        budget: 32_000,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let mut value = || it.next().with_context(|| format!("{flag} needs a value"));
+        match flag.as_str() {
+            "--data" => args.data = value()?.into(),
+            "--mirrors" => args.mirrors = value()?.into(),
+            "--work" => args.work = value()?.into(),
+            "--out" => args.out = value()?.into(),
+            "--repos" => args.repos = value()?.split(',').map(str::to_string).collect(),
+            "--sources" => args.sources = value()?.split(',').map(str::to_string).collect(),
+            "--per-repo" => args.per_repo = value()?.parse()?,
+            "--limit" => args.limit = value()?.parse()?,
+            "--budget" => args.budget = value()?.parse()?,
+            other => bail!("unknown argument {other}"),
+        }
+    }
+    if args.data.as_os_str().is_empty() || args.mirrors.as_os_str().is_empty() {
+        bail!("usage: eval-runner --data DEV.jsonl --mirrors DIR [--work DIR] [--out PRED.jsonl] [--repos a/b,…] [--sources s,…] [--per-repo N] [--limit N] [--budget N]");
+    }
+    Ok(args)
+}
+
+fn main() -> Result<()> {
+    let args = parse_args()?;
+    let file = std::fs::File::open(&args.data).with_context(|| format!("opening {}", args.data.display()))?;
+    let mut rows: Vec<Value> = Vec::new();
+    let mut per_repo: HashMap<String, usize> = HashMap::new();
+    for line in std::io::BufReader::new(file).lines() {
+        let row: Value = serde_json::from_str(&line?)?;
+        let repo = row["repo"].as_str().unwrap_or_default().to_string();
+        let source = row["source"].as_str().unwrap_or_default();
+        if (!args.repos.is_empty() && !args.repos.contains(&repo)) || (!args.sources.is_empty() && !args.sources.iter().any(|s| s == source)) {
+            continue;
+        }
+        if !mirror_path(&args.mirrors, &repo).exists() {
+            continue;
+        }
+        let count = per_repo.entry(repo).or_default();
+        if *count >= args.per_repo {
+            continue;
+        }
+        *count += 1;
+        rows.push(row);
+        if rows.len() >= args.limit {
+            break;
+        }
+    }
+    // Rows of one repository together, so each commit is an incremental update of the previous one.
+    rows.sort_by(|a, b| a["repo"].as_str().cmp(&b["repo"].as_str()));
+    std::fs::create_dir_all(&args.work)?;
+    if let Some(parent) = args.out.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    let mut out = std::io::BufWriter::new(std::fs::File::create(&args.out)?);
+    let mut timings: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
+    for row in &rows {
+        let repo = row["repo"].as_str().unwrap_or_default();
+        let commit = row["base_commit"].as_str().unwrap_or_default();
+        let id = row["instance_id"].as_str().unwrap_or_default();
+        let key = repo.replace('/', "+");
+        let tree = args.work.join("trees").join(&key);
+        let started = Instant::now();
+        let written = materialize(&mirror_path(&args.mirrors, repo), commit, &tree, &args.work.join("trees").join(format!("{key}.manifest.json")))
+            .with_context(|| format!("materializing {repo}@{commit}"))?;
+        let materialized_s = started.elapsed().as_secs_f64();
+        let index_dir = args.work.join("indexes").join(&key);
+        let config = Config::for_repository(&tree).unwrap_or(Config::defaults()?);
+        let summary = index_repository(&IndexOptions { root: &tree, index_dir: &index_dir, config: &config, force: false }, &NoProgress)?;
+        let indexed_s = started.elapsed().as_secs_f64() - materialized_s;
+        let index = Index::open(&index_dir)?;
+        let pack_started = Instant::now();
+        let request = PackRequest {
+            task: row["query"].as_str().unwrap_or_default().to_string(),
+            budget: args.budget,
+            tokenizer: TokenizerChoice::O200kBase,
+            ..Default::default()
+        };
+        let pack = build_pack(&index, &request)?;
+        let pack_s = pack_started.elapsed().as_secs_f64();
+        timings.entry("index").or_default().push(indexed_s);
+        timings.entry("pack").or_default().push(pack_s);
+        let items: Vec<Value> = pack
+            .items
+            .iter()
+            .map(|i| json!({"file": i.path, "start_line": i.start_line, "end_line": i.end_line, "tokens": i.tokens, "kind": i.kind.as_str()}))
+            .collect();
+        let ranked: Vec<&String> = pack.ranked_files.iter().take(100).collect();
+        writeln!(out, "{}", json!({"instance_id": id, "ranked_files": ranked, "pack": items, "pack_tokens": pack.tokens}))?;
+        out.flush()?;
+        let gold: Vec<&str> = row["gold_files"].as_array().map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+        let ranks: Vec<Option<usize>> = gold.iter().map(|g| pack.ranked_files.iter().position(|f| f == g).map(|p| p + 1)).collect();
+        eprintln!(
+            "{id}: {} files written, {} parsed, index {:.2}s, pack {:.0} ms, gold ranks {:?}",
+            written, summary.files_parsed, indexed_s, pack_s * 1000.0, ranks
+        );
+    }
+    for (name, values) in &timings {
+        let mut sorted = values.clone();
+        sorted.sort_by(f64::total_cmp);
+        let pct = |p: f64| sorted.get(((sorted.len() as f64 - 1.0) * p).round() as usize).copied().unwrap_or(0.0);
+        eprintln!("{name}: p50 {:.3}s p99 {:.3}s over {} rows", pct(0.5), pct(0.99), sorted.len());
+    }
+    Ok(())
+}
+
+fn mirror_path(mirrors: &Path, repo: &str) -> PathBuf {
+    mirrors.join(repo.replace('/', "+")).join("repo")
+}
+
+/// Writes the tree of `commit` into `dest`, touching only files whose blob changed since the manifest's state.
+/// Blobs the snapshot lacks are skipped. Returns the number of files written.
+fn materialize(mirror: &Path, commit: &str, dest: &Path, manifest_path: &Path) -> Result<usize> {
+    let repo = git2::Repository::open_bare(mirror)?;
+    let tree = repo.revparse_single(commit)?.peel_to_commit()?.tree()?;
+    let mut wanted: BTreeMap<String, String> = BTreeMap::new();
+    tree.walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
+        // Plain and executable blobs only: no symlinks, no submodules.
+        if entry.kind() == Some(git2::ObjectType::Blob) && matches!(entry.filemode(), 0o100644 | 0o100755) {
+            if let Some(name) = entry.name() {
+                wanted.insert(format!("{dir}{name}"), entry.id().to_string());
+            }
+        }
+        git2::TreeWalkResult::Ok
+    })?;
+    let previous: BTreeMap<String, String> = match std::fs::read(manifest_path) {
+        Ok(bytes) if dest.exists() => serde_json::from_slice(&bytes).unwrap_or_default(),
+        _ => {
+            if dest.exists() {
+                std::fs::remove_dir_all(dest)?;
+            }
+            BTreeMap::new()
+        }
+    };
+    for path in previous.keys().filter(|p| !wanted.contains_key(*p)) {
+        let _ = std::fs::remove_file(dest.join(path));
+    }
+    let mut written = 0;
+    let mut present = BTreeMap::new();
+    for (path, oid) in &wanted {
+        if previous.get(path) == Some(oid) {
+            present.insert(path.clone(), oid.clone());
+            continue;
+        }
+        let target = dest.join(path);
+        let Ok(blob) = git2::Oid::from_str(oid).and_then(|o| repo.find_blob(o)) else {
+            let _ = std::fs::remove_file(&target);
+            continue;
+        };
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::write(&target, blob.content())?;
+        written += 1;
+        present.insert(path.clone(), oid.clone());
+    }
+    std::fs::write(manifest_path, serde_json::to_vec(&present)?)?;
+    Ok(written)
+}
