@@ -74,7 +74,9 @@ fn main() -> Result<()> {
         let row: Value = serde_json::from_str(&line?)?;
         let repo = row["repo"].as_str().unwrap_or_default().to_string();
         let source = row["source"].as_str().unwrap_or_default();
-        if (!args.repos.is_empty() && !args.repos.contains(&repo)) || (!args.sources.is_empty() && !args.sources.iter().any(|s| s == source)) {
+        if (!args.repos.is_empty() && !args.repos.contains(&repo))
+            || (!args.sources.is_empty() && !args.sources.iter().any(|s| s == source))
+        {
             continue;
         }
         if !mirror_path(&args.mirrors, &repo).exists() {
@@ -105,12 +107,20 @@ fn main() -> Result<()> {
         let key = repo.replace('/', "+");
         let tree = args.work.join("trees").join(&key);
         let started = Instant::now();
-        let written = materialize(&mirror_path(&args.mirrors, repo), commit, &tree, &args.work.join("trees").join(format!("{key}.manifest.json")))
-            .with_context(|| format!("materializing {repo}@{commit}"))?;
+        let written = materialize(
+            &mirror_path(&args.mirrors, repo),
+            commit,
+            &tree,
+            &args.work.join("trees").join(format!("{key}.manifest.json")),
+        )
+        .with_context(|| format!("materializing {repo}@{commit}"))?;
         let materialized_s = started.elapsed().as_secs_f64();
         let index_dir = args.work.join("indexes").join(&key);
         let config = Config::for_repository(&tree).unwrap_or(Config::defaults()?);
-        let summary = index_repository(&IndexOptions { root: &tree, index_dir: &index_dir, config: &config, force: false }, &NoProgress)?;
+        let summary = index_repository(
+            &IndexOptions { root: &tree, index_dir: &index_dir, config: &config, force: false },
+            &NoProgress,
+        )?;
         let indexed_s = started.elapsed().as_secs_f64() - materialized_s;
         let index = Index::open(&index_dir)?;
         let pack_started = Instant::now();
@@ -130,13 +140,23 @@ fn main() -> Result<()> {
             .map(|i| json!({"file": i.path, "start_line": i.start_line, "end_line": i.end_line, "tokens": i.tokens, "kind": i.kind.as_str()}))
             .collect();
         let ranked: Vec<&String> = pack.ranked_files.iter().take(100).collect();
-        writeln!(out, "{}", json!({"instance_id": id, "ranked_files": ranked, "pack": items, "pack_tokens": pack.tokens}))?;
+        writeln!(
+            out,
+            "{}",
+            json!({"instance_id": id, "ranked_files": ranked, "pack": items, "pack_tokens": pack.tokens})
+        )?;
         out.flush()?;
-        let gold: Vec<&str> = row["gold_files"].as_array().map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
-        let ranks: Vec<Option<usize>> = gold.iter().map(|g| pack.ranked_files.iter().position(|f| f == g).map(|p| p + 1)).collect();
+        let gold: Vec<&str> =
+            row["gold_files"].as_array().map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+        let ranks: Vec<Option<usize>> =
+            gold.iter().map(|g| pack.ranked_files.iter().position(|f| f == g).map(|p| p + 1)).collect();
         eprintln!(
             "{id}: {} files written, {} parsed, index {:.2}s, pack {:.0} ms, gold ranks {:?}",
-            written, summary.files_parsed, indexed_s, pack_s * 1000.0, ranks
+            written,
+            summary.files_parsed,
+            indexed_s,
+            pack_s * 1000.0,
+            ranks
         );
     }
     for (name, values) in &timings {

@@ -172,7 +172,7 @@ pub fn build_pack(index: &Index, request: &PackRequest) -> Result<ContextPack, P
     let ranking = rank(index, request)?;
     let root = Path::new(index.root());
     let mut sources = SourceCache::new(root, index);
-    let candidates = render::candidates(index, &ranking, &mut sources, request.tokenizer);
+    let candidates = render::candidates(index, &ranking, &mut sources, request);
     let (items, text, tokens) = render::fill(index, &mut sources, candidates, request);
     Ok(ContextPack {
         items,
@@ -182,6 +182,19 @@ pub fn build_pack(index: &Index, request: &PackRequest) -> Result<ContextPack, P
         ranked_files: ranking.files.iter().map(|(f, _)| index.files()[*f as usize].path.clone()).collect(),
         generation: index.generation(),
     })
+}
+
+/// Whether a file passes the request's language and path filters.
+pub(crate) fn file_allowed(index: &Index, request: &PackRequest, file: u32) -> bool {
+    let Some(record) = index.files().get(file as usize) else { return false };
+    let language_ok =
+        request.languages.is_empty() || request.languages.iter().any(|l| l == record.facts.language.name());
+    let path_ok = request.path_filters.is_empty()
+        || request.path_filters.iter().any(|p| {
+            let p = p.trim_matches('/');
+            record.path == p || record.path.starts_with(&format!("{p}/"))
+        });
+    language_ok && path_ok
 }
 
 /// File contents read on demand, verified against the indexed hash so a pack never mixes states.

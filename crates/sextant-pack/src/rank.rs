@@ -31,6 +31,7 @@ struct Weights {
     path: f32,
     mentioned: f32,
     graph: f32,
+    lexical_files: f32,
 }
 
 const WEIGHTS: Weights = Weights {
@@ -41,6 +42,7 @@ const WEIGHTS: Weights = Weights {
     path: 1.2,
     mentioned: 3.0,
     graph: 0.5,
+    lexical_files: 1.0,
 };
 
 /// A chunk with its fused score and why it ranked.
@@ -113,17 +115,7 @@ fn symbol_unit(index: &Index, id: SymbolId) -> Option<Unit> {
 /// Ranks units and files for the request.
 pub fn rank(index: &Index, request: &PackRequest) -> Result<Ranking, IndexError> {
     let terms = TaskTerms::extract(&request.task);
-    let allowed = |file: u32| -> bool {
-        let Some(record) = index.files().get(file as usize) else { return false };
-        let language_ok =
-            request.languages.is_empty() || request.languages.iter().any(|l| l == record.facts.language.name());
-        let path_ok = request.path_filters.is_empty()
-            || request.path_filters.iter().any(|p| {
-                let p = p.trim_matches('/');
-                record.path == p || record.path.starts_with(&format!("{p}/"))
-            });
-        language_ok && path_ok
-    };
+    let allowed = |file: u32| crate::file_allowed(index, request, file);
     let mut fusion = Fusion { scores: HashMap::new(), file_scores: HashMap::new() };
     let search_options = SearchOptions {
         limit: LEXICAL_DEPTH,
@@ -146,6 +138,21 @@ pub fn rank(index: &Index, request: &PackRequest) -> Result<Ranking, IndexError>
             .collect())
     };
     let lexical_task = lexical(&request.task)?;
+    // Whole-file lexical evidence: the sum of a file's chunk scores, so files that match throughout rank high.
+    let lexical_files = |query: &str| -> Result<Vec<u32>, IndexError> {
+        let mut totals: HashMap<u32, f32> = HashMap::new();
+        if !query.trim().is_empty() {
+            for hit in index.search(query, &search_options)? {
+                if let Some(file) = index.file_id(&hit.path) {
+                    *totals.entry(file).or_insert(0.0) += hit.score;
+                }
+            }
+        }
+        let mut ranked: Vec<(u32, f32)> = totals.into_iter().collect();
+        ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        Ok(ranked.into_iter().map(|(f, _)| f).collect())
+    };
+    fusion.add_file_list(WEIGHTS.lexical_files, &lexical_files(&request.task)?);
     fusion.add_list(WEIGHTS.lexical_task, &lexical_task);
     let lexical_identifiers = lexical(&terms.identifiers.join(" "))?;
     fusion.add_list(WEIGHTS.lexical_identifiers, &lexical_identifiers);

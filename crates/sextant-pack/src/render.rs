@@ -63,8 +63,9 @@ pub(crate) fn candidates(
     index: &Index,
     ranking: &Ranking,
     sources: &mut SourceCache<'_>,
-    tokenizer: TokenizerChoice,
+    request: &PackRequest,
 ) -> Vec<Candidate> {
+    let tokenizer = request.tokenizer;
     let mut out = Vec::new();
     let mut skeleton_symbols: HashSet<SymbolId> = HashSet::new();
     for unit in ranking.units.iter().take(MAX_CODE_CANDIDATES) {
@@ -139,7 +140,7 @@ pub(crate) fn candidates(
         }
         let via = chunk.symbol_path.clone();
         for (neighbour, relation) in neighbours {
-            if !skeleton_symbols.insert(neighbour) {
+            if !crate::file_allowed(index, request, neighbour.file) || !skeleton_symbols.insert(neighbour) {
                 continue;
             }
             let Some((file_record, symbol)) = index.symbol(neighbour) else { continue };
@@ -232,7 +233,8 @@ pub(crate) fn fill(
         for item in std::iter::once(candidate.item).chain(candidate.fallback) {
             if item.kind == ItemKind::Code {
                 if let Some(merged) = merge_into(index, sources, &items, &item, tokenizer) {
-                    let freed: usize = merged.absorbed.iter().map(|&i| items[i].tokens as usize + separator_tokens).sum();
+                    let freed: usize =
+                        merged.absorbed.iter().map(|&i| items[i].tokens as usize + separator_tokens).sum();
                     let new_used = used + merged.item.tokens as usize - items[merged.target].tokens as usize - freed;
                     if new_used > budget {
                         continue;
@@ -246,10 +248,16 @@ pub(crate) fn fill(
                 }
             }
             let inside = |i: &PackItem| {
-                i.kind == ItemKind::Skeleton && i.path == item.path && i.start_line >= item.start_line && i.end_line <= item.end_line
+                i.kind == ItemKind::Skeleton
+                    && i.path == item.path
+                    && i.start_line >= item.start_line
+                    && i.end_line <= item.end_line
             };
-            let freed: usize =
-                if item.kind == ItemKind::Code { items.iter().filter(|i| inside(i)).map(|i| i.tokens as usize + separator_tokens).sum() } else { 0 };
+            let freed: usize = if item.kind == ItemKind::Code {
+                items.iter().filter(|i| inside(i)).map(|i| i.tokens as usize + separator_tokens).sum()
+            } else {
+                0
+            };
             let cost = item.tokens as usize + if items.is_empty() { 0 } else { separator_tokens };
             if used + cost > budget + freed {
                 continue;
@@ -258,8 +266,9 @@ pub(crate) fn fill(
                 // Skeletons inside this code are redundant now: drop them and take their tokens back.
                 items.retain(|i| !inside(i));
             }
-            let overlaps =
-                items.iter().any(|i| i.path == item.path && item.start_line <= i.end_line && i.start_line <= item.end_line);
+            let overlaps = items
+                .iter()
+                .any(|i| i.path == item.path && item.start_line <= i.end_line && i.start_line <= item.end_line);
             if overlaps {
                 break;
             }
@@ -297,16 +306,24 @@ fn merge_into(
     tokenizer: TokenizerChoice,
 ) -> Option<Merge> {
     let near = |i: &PackItem, start: u32, end: u32| {
-        i.kind == ItemKind::Code && i.path == item.path && i.start_line <= end + MERGE_GAP && start <= i.end_line + MERGE_GAP
+        i.kind == ItemKind::Code
+            && i.path == item.path
+            && i.start_line <= end + MERGE_GAP
+            && start <= i.end_line + MERGE_GAP
     };
     let target = items.iter().position(|i| near(i, item.start_line, item.end_line))?;
-    let (mut start, mut end) = (item.start_line.min(items[target].start_line), item.end_line.max(items[target].end_line));
+    let (mut start, mut end) =
+        (item.start_line.min(items[target].start_line), item.end_line.max(items[target].end_line));
     // Growing may bring further neighbours within reach.
     loop {
         let grown = items
             .iter()
             .enumerate()
-            .filter(|(i, other)| *i != target && (near(other, start, end) || (other.path == item.path && other.start_line <= end && start <= other.end_line)))
+            .filter(|(i, other)| {
+                *i != target
+                    && (near(other, start, end)
+                        || (other.path == item.path && other.start_line <= end && start <= other.end_line))
+            })
             .fold((start, end), |(s, e), (_, other)| (s.min(other.start_line), e.max(other.end_line)));
         if grown == (start, end) {
             break;
@@ -316,7 +333,9 @@ fn merge_into(
     let absorbed: Vec<usize> = items
         .iter()
         .enumerate()
-        .filter(|(i, other)| *i != target && other.path == item.path && other.start_line >= start && other.end_line <= end)
+        .filter(|(i, other)| {
+            *i != target && other.path == item.path && other.start_line >= start && other.end_line <= end
+        })
         .map(|(i, _)| i)
         .collect();
     let file = index.file_id(&item.path)?;
@@ -332,7 +351,11 @@ fn merge_into(
         kind: ItemKind::Code,
         score: base.score.max(item.score),
         tokens: tokenizer.count(&content) as u32,
-        reason: if base.reason.contains("adjacent code") { base.reason.clone() } else { format!("{}; with adjacent code", base.reason) },
+        reason: if base.reason.contains("adjacent code") {
+            base.reason.clone()
+        } else {
+            format!("{}; with adjacent code", base.reason)
+        },
         content,
     };
     let before: u32 = items[..target].iter().map(|i| i.tokens).sum();

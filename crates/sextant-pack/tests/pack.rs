@@ -1,0 +1,152 @@
+//! Context packs on a fixture repository: ranking, budgets, rendering, determinism.
+
+use std::path::Path;
+
+use proptest::prelude::*;
+use sextant_config::Config;
+use sextant_index::{index_repository, Index, IndexOptions, NoProgress};
+use sextant_pack::{build_pack, ItemKind, PackError, PackRequest, TokenizerChoice};
+
+fn write(root: &Path, rel: &str, text: &str) {
+    let path = root.join(rel);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
+struct Fixture {
+    _repo: tempfile::TempDir,
+    _dir: tempfile::TempDir,
+    index: Index,
+}
+
+fn fixture() -> Fixture {
+    let repo = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let root = repo.path();
+    write(
+        root,
+        "billing/invoice.py",
+        "\"\"\"Invoices.\"\"\"\nfrom billing.tax import apply_tax\n\n\nclass Invoice:\n    \"\"\"A customer invoice.\"\"\"\n\n    def __init__(self, lines):\n        self.lines = lines\n\n    def total(self):\n        \"\"\"Sum of line amounts including tax.\"\"\"\n        subtotal = sum(line.amount for line in self.lines)\n        return apply_tax(subtotal)\n\n    def render(self):\n        return '\\n'.join(str(line) for line in self.lines)\n",
+    );
+    write(
+        root,
+        "billing/tax.py",
+        "RATE = 0.2\n\n\ndef apply_tax(amount):\n    \"\"\"Adds VAT to an amount.\"\"\"\n    return round(amount * (1 + RATE), 2)\n\n\ndef tax_free(amount):\n    return amount\n",
+    );
+    let mut filler = String::new();
+    for i in 0..40 {
+        filler.push_str(&format!("\n\ndef report_{i}(rows):\n    \"\"\"Builds report {i}.\"\"\"\n    result = []\n    for row in rows:\n        result.append(format_row_{i}(row))\n    return result\n\n\ndef format_row_{i}(row):\n    return str(row) + '{i}'\n"));
+    }
+    write(root, "reports/builder.py", &filler);
+    write(root, "web/app.js", "import { Invoice } from './invoice';\n\nexport function checkout(cart) {\n  const invoice = new Invoice(cart.lines);\n  return invoice.total();\n}\n");
+    let config = Config::defaults().unwrap();
+    index_repository(&IndexOptions { root, index_dir: dir.path(), config: &config, force: false }, &NoProgress)
+        .unwrap();
+    let index = Index::open(dir.path()).unwrap();
+    Fixture { _repo: repo, _dir: dir, index }
+}
+
+fn request(task: &str, budget: usize) -> PackRequest {
+    PackRequest { task: task.to_string(), budget, ..Default::default() }
+}
+
+#[test]
+fn ranks_the_relevant_unit_first_and_renders_it_whole() {
+    let f = fixture();
+    let pack =
+        build_pack(&f.index, &request("The invoice total is wrong: tax is applied twice in Invoice.total()", 2000))
+            .unwrap();
+    assert_eq!(pack.ranked_files[0], "billing/invoice.py");
+    assert!(pack.ranked_files[..3].contains(&"billing/tax.py".to_string()), "{:?}", pack.ranked_files);
+    let first = &pack.items[0];
+    assert_eq!(first.path, "billing/invoice.py");
+    assert_eq!(first.kind, ItemKind::Code);
+    assert!(first.content.starts_with("## billing/invoice.py:"), "{}", first.content);
+    assert!(first.content.contains("def total(self):") && first.content.contains("return apply_tax(subtotal)"));
+    assert!(first.content.contains("```python\n"));
+    assert!(!first.reason.is_empty());
+    // The callee of the top unit comes along, whole or as a skeleton.
+    assert!(
+        pack.items.iter().any(|i| i.path == "billing/tax.py" && i.end_line >= 4 && i.start_line <= 6),
+        "{:#?}",
+        pack.items
+    );
+    assert!(pack.tokens <= 2000);
+    assert_eq!(pack.tokens, TokenizerChoice::O200kBase.count(&pack.text));
+    assert_eq!(pack.text, pack.items.iter().map(|i| i.content.as_str()).collect::<Vec<_>>().join("\n"));
+}
+
+#[test]
+fn items_never_overlap_and_packs_are_deterministic() {
+    let f = fixture();
+    let req = request("report builder format rows for invoices and tax", 6000);
+    let a = build_pack(&f.index, &req).unwrap();
+    let b = build_pack(&f.index, &req).unwrap();
+    assert_eq!(a, b);
+    for (i, x) in a.items.iter().enumerate() {
+        for y in &a.items[i + 1..] {
+            let disjoint = x.path != y.path || x.end_line < y.start_line || y.end_line < x.start_line;
+            assert!(
+                disjoint,
+                "overlap: {}:{}-{} and {}:{}-{}",
+                x.path, x.start_line, x.end_line, y.path, y.start_line, y.end_line
+            );
+        }
+    }
+    let counted: u32 = a.items.iter().map(|i| i.tokens).sum();
+    assert!(counted as usize <= a.tokens + a.items.len(), "item counts add up to the total (±separators)");
+}
+
+#[test]
+fn mentions_and_filters_steer_the_pack() {
+    let f = fixture();
+    let mut req = request("make it faster", 3000);
+    req.mentioned_paths = vec!["web/app.js".into()];
+    let pack = build_pack(&f.index, &req).unwrap();
+    assert_eq!(pack.items[0].path, "web/app.js");
+    assert!(pack.items[0].reason.contains("mentioned path"), "{}", pack.items[0].reason);
+
+    let mut req = request("invoice total tax", 3000);
+    req.languages = vec!["javascript".into()];
+    let pack = build_pack(&f.index, &req).unwrap();
+    assert!(pack.items.iter().all(|i| i.path.ends_with(".js")), "{:?}", pack.items);
+
+    let mut req = request("format rows", 3000);
+    req.path_filters = vec!["billing".into()];
+    let pack = build_pack(&f.index, &req).unwrap();
+    assert!(pack.items.iter().all(|i| i.path.starts_with("billing/")));
+}
+
+#[test]
+fn bad_requests_are_clear_errors() {
+    let f = fixture();
+    assert!(matches!(build_pack(&f.index, &request("   ", 100)), Err(PackError::EmptyTask)));
+    assert!(matches!(build_pack(&f.index, &request("x", 0)), Err(PackError::BadBudget(0))));
+    assert!(matches!(build_pack(&f.index, &request("x", 10_000_000)), Err(PackError::BadBudget(_))));
+    let huge = "word ".repeat(50_000);
+    assert!(matches!(build_pack(&f.index, &request(&huge, 100)), Err(PackError::TaskTooLong(_))));
+    // A budget too small for anything gives an empty pack, not an error.
+    let tiny = build_pack(&f.index, &request("invoice", 5)).unwrap();
+    assert!(tiny.items.is_empty() && tiny.tokens == 0);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    #[test]
+    fn a_pack_never_exceeds_its_budget(budget in 1usize..12_000, cl100k in any::<bool>(), pick in 0usize..4) {
+        let tasks = ["invoice total tax", "report_3 format_row_7", "checkout cart", "Adds VAT to an amount"];
+        let tokenizer = if cl100k { TokenizerChoice::Cl100kBase } else { TokenizerChoice::O200kBase };
+        let pack = FIXTURE.with(|f| {
+            let mut req = request(tasks[pick], budget);
+            req.tokenizer = tokenizer;
+            build_pack(&f.index, &req).unwrap()
+        });
+        prop_assert!(pack.tokens <= budget, "{} > {}", pack.tokens, budget);
+        prop_assert_eq!(pack.tokens, tokenizer.count(&pack.text));
+    }
+}
+
+thread_local! {
+    static FIXTURE: Fixture = fixture();
+}
