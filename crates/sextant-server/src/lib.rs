@@ -1,1 +1,215 @@
-//! wip
+//! The gRPC server agents talk to.
+//!
+//! It hosts one or more repositories. Each keeps its current [`Index`] behind an `Arc` that queries clone, so a
+//! reindex (incremental, in a blocking thread) never blocks a query: when it commits, the new index is opened and
+//! swapped in. A `notify` watcher per repository debounces file events and triggers those reindexes, so an edit
+//! shows up in packs within about a second. Requests are bounded (budget, sizes, concurrency) and, when a token
+//! is configured, must carry `authorization: Bearer <token>`. Health (`grpc.health.v1`) and server reflection
+//! are served alongside, so `grpcurl` can list and call everything.
+
+mod convert;
+mod hosted;
+mod service;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use hosted::{Hosted, RepositorySpec};
+pub use sextant_proto::v1;
+
+use sextant_proto::v1::sextant_server::SextantServer;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio_stream::wrappers::TcpListenerStream;
+
+/// Default address: loopback only.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:7711";
+
+/// Server settings.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// Repositories to host.
+    pub repositories: Vec<RepositorySpec>,
+    /// Bearer token every call must carry; `None` disables authentication.
+    pub token: Option<String>,
+    /// Largest pack budget accepted.
+    pub max_budget: usize,
+    /// Requests processed at once; more wait, and give up with RESOURCE_EXHAUSTED after `queue_timeout`.
+    pub max_concurrency: usize,
+    /// How long a request may wait for a slot.
+    pub queue_timeout: Duration,
+    /// Largest request accepted, in bytes.
+    pub max_request_bytes: usize,
+    /// Watch the repositories and reindex on change.
+    pub watch: bool,
+    /// Quiet period after the last file event before reindexing.
+    pub debounce: Duration,
+}
+
+impl ServerConfig {
+    /// Settings with defaults for everything but the repositories.
+    pub fn new(repositories: Vec<RepositorySpec>) -> ServerConfig {
+        ServerConfig {
+            listen: DEFAULT_LISTEN.parse().expect("valid default address"),
+            repositories,
+            token: None,
+            max_budget: 200_000,
+            max_concurrency: 16,
+            queue_timeout: Duration::from_secs(10),
+            max_request_bytes: 4 * 1024 * 1024,
+            watch: true,
+            debounce: Duration::from_millis(150),
+        }
+    }
+}
+
+/// Errors starting the server.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    /// The address could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Two repositories share a name.
+    #[error("two repositories are named `{0}`; give them distinct names")]
+    DuplicateName(String),
+    /// No repository to host.
+    #[error("no repository to serve")]
+    NoRepositories,
+    /// A repository could not be set up.
+    #[error("repository `{name}` ({root}): {message}")]
+    Repository {
+        /// Its name.
+        name: String,
+        /// Its root.
+        root: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
+    /// Reflection could not be configured.
+    #[error("server reflection: {0}")]
+    Reflection(String),
+    /// The transport failed.
+    #[error("transport: {0}")]
+    Transport(#[from] tonic::transport::Error),
+}
+
+/// A running server.
+pub struct RunningServer {
+    /// The bound address (useful with port 0).
+    pub addr: SocketAddr,
+    /// The hosted repositories.
+    pub repositories: Arc<Vec<Arc<Hosted>>>,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<Result<(), ServerError>>,
+}
+
+impl RunningServer {
+    /// Stops accepting connections and waits for the server to finish.
+    pub async fn stop(mut self) -> Result<(), ServerError> {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        self.task.await.map_err(|e| ServerError::Reflection(format!("server task failed: {e}")))?
+    }
+
+    /// Waits until the server ends (it ends when stopped or on a transport error).
+    pub async fn wait(self) -> Result<(), ServerError> {
+        let RunningServer { task, shutdown, .. } = self;
+        let _keep_open = shutdown;
+        task.await.map_err(|e| ServerError::Reflection(format!("server task failed: {e}")))?
+    }
+}
+
+/// Binds, starts background indexing and watching, and serves until stopped.
+pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
+    if config.repositories.is_empty() {
+        return Err(ServerError::NoRepositories);
+    }
+    let mut names = std::collections::HashSet::new();
+    for spec in &config.repositories {
+        if !names.insert(spec.name.clone()) {
+            return Err(ServerError::DuplicateName(spec.name.clone()));
+        }
+    }
+    let mut hosted = Vec::new();
+    for spec in &config.repositories {
+        hosted.push(Arc::new(Hosted::new(spec.clone()).map_err(|message| ServerError::Repository {
+            name: spec.name.clone(),
+            root: spec.root.clone(),
+            message,
+        })?));
+    }
+    let repositories = Arc::new(hosted);
+    for repo in repositories.iter() {
+        // Bring every index up to date in the background; queries use the previous one meanwhile.
+        let background = Arc::clone(repo);
+        tokio::spawn(async move {
+            let _ = background.reindex(false, None).await;
+        });
+        if config.watch {
+            hosted::watch(Arc::clone(&repo), config.debounce);
+        }
+    }
+
+    let listener =
+        TcpListener::bind(config.listen).await.map_err(|source| ServerError::Bind { addr: config.listen, source })?;
+    let addr = listener.local_addr().map_err(|source| ServerError::Bind { addr: config.listen, source })?;
+
+    let service = service::SextantService::new(Arc::clone(&repositories), &config);
+    let token = config.token.clone();
+    let sextant = tonic::service::interceptor::InterceptedService::new(
+        SextantServer::new(service).max_decoding_message_size(config.max_request_bytes),
+        move |request: tonic::Request<()>| -> Result<tonic::Request<()>, tonic::Status> {
+            check_token(token.as_deref(), &request)?;
+            Ok(request)
+        },
+    );
+
+    let (health_reporter, health_service) = tonic_health::server::health_reporter();
+    health_reporter.set_serving::<SextantServer<service::SextantService>>().await;
+    let reflection = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(sextant_proto::FILE_DESCRIPTOR_SET)
+        .build_v1()
+        .map_err(|e| ServerError::Reflection(e.to_string()))?;
+
+    let (shutdown_tx, shutdown_rx) = oneshot::channel::<()>();
+    let router = tonic::transport::Server::builder()
+        .concurrency_limit_per_connection(config.max_concurrency.max(1))
+        .add_service(health_service)
+        .add_service(reflection)
+        .add_service(sextant);
+    let task = tokio::spawn(async move {
+        router
+            .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async {
+                let _ = shutdown_rx.await;
+            })
+            .await
+            .map_err(ServerError::from)
+    });
+    Ok(RunningServer { addr, repositories, shutdown: Some(shutdown_tx), task })
+}
+
+/// Rejects a request without the configured bearer token.
+fn check_token<T>(token: Option<&str>, request: &tonic::Request<T>) -> Result<(), tonic::Status> {
+    let Some(expected) = token else { return Ok(()) };
+    let presented =
+        request.metadata().get("authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
+    match presented {
+        None => Err(tonic::Status::unauthenticated("missing bearer token: send `authorization: Bearer <token>`")),
+        Some(t) if constant_time_eq(t.as_bytes(), expected.as_bytes()) => Ok(()),
+        Some(_) => Err(tonic::Status::unauthenticated("wrong bearer token")),
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}

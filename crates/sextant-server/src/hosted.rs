@@ -1,0 +1,178 @@
+//! One hosted repository: its current index, reindexing, and the file watcher.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use notify::{EventKind, RecursiveMode, Watcher};
+use sextant_config::Config;
+use sextant_index::{index_repository, Index, IndexError, IndexOptions, IndexSummary, Progress};
+use tokio::sync::mpsc::{unbounded_channel, UnboundedSender};
+
+/// A repository to host.
+#[derive(Debug, Clone)]
+pub struct RepositorySpec {
+    /// Name clients use in requests.
+    pub name: String,
+    /// Repository root.
+    pub root: PathBuf,
+    /// Where its index lives.
+    pub index_dir: PathBuf,
+}
+
+/// Progress of a reindex, as streamed to clients.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ProgressEvent {
+    /// A phase began.
+    Phase {
+        /// Its name.
+        name: String,
+        /// Steps, when known.
+        total: Option<u64>,
+    },
+    /// One file parsed.
+    FileDone,
+}
+
+struct ChannelProgress(Option<UnboundedSender<ProgressEvent>>);
+
+impl Progress for ChannelProgress {
+    fn phase(&self, name: &str, total: Option<u64>) {
+        if let Some(tx) = &self.0 {
+            let _ = tx.send(ProgressEvent::Phase { name: name.to_string(), total });
+        }
+    }
+
+    fn file_done(&self) {
+        if let Some(tx) = &self.0 {
+            let _ = tx.send(ProgressEvent::FileDone);
+        }
+    }
+}
+
+/// A hosted repository.
+pub struct Hosted {
+    /// What it is.
+    pub spec: RepositorySpec,
+    config: Config,
+    current: RwLock<Option<Arc<Index>>>,
+    reindexing: tokio::sync::Mutex<()>,
+    last_error: RwLock<Option<String>>,
+}
+
+impl Hosted {
+    /// Sets up a repository, opening its existing index if there is one.
+    pub fn new(mut spec: RepositorySpec) -> Result<Hosted, String> {
+        spec.root = spec.root.canonicalize().map_err(|e| format!("cannot open the repository root: {e}"))?;
+        let config = Config::for_repository(&spec.root).map_err(|e| e.to_string())?;
+        let current = match Index::open(&spec.index_dir) {
+            Ok(index) if Path::new(index.root()) == spec.root => Some(Arc::new(index)),
+            _ => None,
+        };
+        Ok(Hosted {
+            spec,
+            config,
+            current: RwLock::new(current),
+            reindexing: tokio::sync::Mutex::new(()),
+            last_error: RwLock::new(None),
+        })
+    }
+
+    /// The current index, if one has been built.
+    pub fn index(&self) -> Option<Arc<Index>> {
+        self.current.read().ok().and_then(|guard| guard.clone())
+    }
+
+    /// The last reindex error, if the last reindex failed.
+    pub fn last_error(&self) -> Option<String> {
+        self.last_error.read().ok().and_then(|e| e.clone())
+    }
+
+    /// Brings the index up to date (one reindex at a time) and swaps the new one in.
+    pub async fn reindex(
+        self: &Arc<Self>,
+        force: bool,
+        progress: Option<UnboundedSender<ProgressEvent>>,
+    ) -> Result<IndexSummary, String> {
+        let _one_at_a_time = self.reindexing.lock().await;
+        let this = Arc::clone(self);
+        let result = tokio::task::spawn_blocking(move || -> Result<(IndexSummary, Option<Index>), IndexError> {
+            let options =
+                IndexOptions { root: &this.spec.root, index_dir: &this.spec.index_dir, config: &this.config, force };
+            let summary = index_repository(&options, &ChannelProgress(progress))?;
+            let reopened = if summary.unchanged && this.index().is_some() {
+                None
+            } else {
+                Some(Index::open(&this.spec.index_dir)?)
+            };
+            Ok((summary, reopened))
+        })
+        .await
+        .map_err(|e| format!("indexing task failed: {e}"))?;
+        match result {
+            Ok((summary, reopened)) => {
+                if let Some(index) = reopened {
+                    if let Ok(mut guard) = self.current.write() {
+                        *guard = Some(Arc::new(index));
+                    }
+                }
+                if let Ok(mut error) = self.last_error.write() {
+                    *error = None;
+                }
+                Ok(summary)
+            }
+            Err(e) => {
+                let message = e.to_string();
+                if let Ok(mut error) = self.last_error.write() {
+                    *error = Some(message.clone());
+                }
+                Err(message)
+            }
+        }
+    }
+}
+
+/// Watches the repository and reindexes after each burst of changes (quiet for `debounce`).
+pub fn watch(repo: Arc<Hosted>, debounce: Duration) {
+    let (tx, mut rx) = unbounded_channel::<()>();
+    let root = repo.spec.root.clone();
+    let index_dir = repo.spec.index_dir.canonicalize().unwrap_or_else(|_| repo.spec.index_dir.clone());
+    let git_dir = root.join(".git");
+    let watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+        let Ok(event) = event else { return };
+        if matches!(event.kind, EventKind::Access(_)) {
+            return;
+        }
+        // Our own index writes and git's bookkeeping are not edits.
+        let relevant = event.paths.iter().any(|p| !p.starts_with(&index_dir) && !p.starts_with(&git_dir));
+        if relevant {
+            let _ = tx.send(());
+        }
+    });
+    let mut watcher = match watcher {
+        Ok(w) => w,
+        Err(e) => {
+            eprintln!("warning: cannot watch {}: {e}; changes will need an explicit Reindex", root.display());
+            return;
+        }
+    };
+    if let Err(e) = watcher.watch(&root, RecursiveMode::Recursive) {
+        eprintln!("warning: cannot watch {}: {e}; changes will need an explicit Reindex", root.display());
+        return;
+    }
+    tokio::spawn(async move {
+        let _watcher = watcher;
+        while rx.recv().await.is_some() {
+            loop {
+                match tokio::time::timeout(debounce, rx.recv()).await {
+                    Ok(Some(())) => continue,
+                    Ok(None) => return,
+                    Err(_) => break,
+                }
+            }
+            if let Err(e) = repo.reindex(false, None).await {
+                eprintln!("warning: reindexing {} failed: {e}", repo.spec.name);
+            }
+        }
+    });
+}

@@ -1,0 +1,225 @@
+//! End-to-end: a real server on a loopback port, called through the generated tonic client.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use ::sextant_server::v1::sextant_client::SextantClient;
+use ::sextant_server::v1::{
+    GetContextPackRequest, GetFileRequest, ItemKind, ListRepositoriesRequest, ReindexRequest, SearchRequest,
+    StatusRequest, SymbolRequest,
+};
+use ::sextant_server::{start, RepositorySpec, RunningServer, ServerConfig};
+use tonic::transport::Channel;
+use tonic::Code;
+
+fn write(root: &Path, rel: &str, text: &str) {
+    let path = root.join(rel);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
+fn fixture(root: &Path) {
+    write(
+        root,
+        "shop/cart.py",
+        "from shop.pricing import price_with_discount\n\n\nclass Cart:\n    \"\"\"A shopping cart.\"\"\"\n\n    def __init__(self):\n        self.items = []\n\n    def checkout_total(self):\n        return sum(price_with_discount(i) for i in self.items)\n",
+    );
+    write(
+        root,
+        "shop/pricing.py",
+        "def price_with_discount(item):\n    \"\"\"Applies the seasonal discount.\"\"\"\n    return item.price * 0.9\n",
+    );
+}
+
+async fn server(root: &Path, index_dir: &Path, token: Option<&str>) -> (RunningServer, SextantClient<Channel>) {
+    let mut config = ServerConfig::new(vec![RepositorySpec {
+        name: "shop".into(),
+        root: root.to_path_buf(),
+        index_dir: index_dir.to_path_buf(),
+    }]);
+    config.listen = "127.0.0.1:0".parse().unwrap();
+    config.token = token.map(str::to_string);
+    config.debounce = Duration::from_millis(50);
+    let running = start(config).await.unwrap();
+    let client = SextantClient::connect(format!("http://{}", running.addr)).await.unwrap();
+    (running, client)
+}
+
+fn authed<T>(message: T, token: &str) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(message);
+    request.metadata_mut().insert("authorization", format!("Bearer {token}").parse().unwrap());
+    request
+}
+
+async fn wait_indexed(client: &mut SextantClient<Channel>) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let repos = client.list_repositories(ListRepositoriesRequest {}).await.unwrap().into_inner();
+        if repos.repositories[0].indexed {
+            return;
+        }
+        assert!(Instant::now() < deadline, "repository never got indexed");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_rpc_answers_and_edits_show_up_in_packs() {
+    let repo = tempfile::tempdir().unwrap();
+    let index_dir = tempfile::tempdir().unwrap();
+    fixture(repo.path());
+    let (running, mut client) = server(repo.path(), index_dir.path(), None).await;
+    wait_indexed(&mut client).await;
+
+    let repos = client.list_repositories(ListRepositoriesRequest {}).await.unwrap().into_inner();
+    assert_eq!(repos.repositories.len(), 1);
+    assert_eq!(repos.repositories[0].name, "shop");
+
+    let status = client.status(StatusRequest { repository: String::new() }).await.unwrap().into_inner();
+    assert_eq!((status.files, status.symbols), (2, 4));
+    assert_eq!(status.languages[0].language, "python");
+
+    let pack = client
+        .get_context_pack(GetContextPackRequest {
+            repository: "shop".into(),
+            task: "The checkout total ignores the discount".into(),
+            budget: 400,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(pack.tokens <= 400 && pack.tokens > 0);
+    assert_eq!(pack.ranked_files[0], "shop/cart.py");
+    assert!(pack.text.contains("def checkout_total(self):"), "{}", pack.text);
+    assert_eq!(pack.items[0].kind, ItemKind::Code as i32);
+    assert!(!pack.items[0].reason.is_empty());
+
+    let hits = client
+        .search(SearchRequest { repository: "shop".into(), query: "discount".into(), limit: 5, ..Default::default() })
+        .await
+        .unwrap()
+        .into_inner()
+        .hits;
+    assert_eq!(hits[0].path, "shop/pricing.py");
+
+    let symbols = client
+        .get_symbol(SymbolRequest { repository: "shop".into(), name: "Cart.checkout_total".into() })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(symbols.symbols.len(), 1);
+    assert_eq!((symbols.symbols[0].start_line, symbols.symbols[0].kind.as_str()), (10, "method"));
+
+    let refs = client
+        .find_references(SymbolRequest { repository: "shop".into(), name: "price_with_discount".into() })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(refs.references.iter().any(|r| r.at.as_ref().unwrap().path == "shop/cart.py" && r.kind == "call"));
+
+    let callers = client
+        .callers(SymbolRequest { repository: "shop".into(), name: "price_with_discount".into() })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(callers.relations[0].other.as_ref().unwrap().symbol, "Cart.checkout_total");
+    let callees = client
+        .callees(SymbolRequest { repository: "shop".into(), name: "checkout_total".into() })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(callees.relations[0].other.as_ref().unwrap().symbol, "price_with_discount");
+
+    let file = client
+        .get_file(GetFileRequest {
+            repository: "shop".into(),
+            path: "shop/pricing.py".into(),
+            start_line: 2,
+            end_line: 3,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(file.text, "    \"\"\"Applies the seasonal discount.\"\"\"\n    return item.price * 0.9\n");
+    assert_eq!(file.total_lines, 3);
+
+    // Errors carry proper codes.
+    let missing = client
+        .get_file(GetFileRequest { repository: "shop".into(), path: "../etc/passwd".into(), ..Default::default() })
+        .await
+        .unwrap_err();
+    assert_eq!(missing.code(), Code::NotFound);
+    let unknown = client.status(StatusRequest { repository: "nope".into() }).await.unwrap_err();
+    assert_eq!(unknown.code(), Code::NotFound);
+    let empty = client
+        .get_context_pack(GetContextPackRequest { task: " ".into(), budget: 100, ..Default::default() })
+        .await
+        .unwrap_err();
+    assert_eq!(empty.code(), Code::InvalidArgument);
+    let too_big = client
+        .get_context_pack(GetContextPackRequest { task: "x".into(), budget: 5_000_000, ..Default::default() })
+        .await
+        .unwrap_err();
+    assert_eq!(too_big.code(), Code::InvalidArgument);
+
+    // Reindex streams progress and ends with a summary.
+    let mut stream =
+        client.reindex(ReindexRequest { repository: "shop".into(), force: true }).await.unwrap().into_inner();
+    let mut last = None;
+    while let Some(message) = stream.message().await.unwrap() {
+        last = Some(message);
+    }
+    let last = last.unwrap();
+    assert_eq!(last.phase, "done");
+    assert_eq!(last.summary.unwrap().files_parsed, 2);
+
+    // An edit is picked up by the watcher and reflected in the next pack.
+    let edited_at = Instant::now();
+    write(repo.path(), "shop/pricing.py", "def price_with_discount(item):\n    return item.price * 0.9\n\n\ndef loyalty_bonus_points(customer):\n    return customer.visits * 10\n");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let pack = client
+            .get_context_pack(GetContextPackRequest {
+                task: "loyalty bonus points".into(),
+                budget: 300,
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        if pack.text.contains("def loyalty_bonus_points") {
+            eprintln!("edit visible in packs after {:?}", edited_at.elapsed());
+            break;
+        }
+        assert!(Instant::now() < deadline, "the edit never reached the pack");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    // Health and reflection are served.
+    let channel = Channel::from_shared(format!("http://{}", running.addr)).unwrap().connect().await.unwrap();
+    let mut health = tonic_health::pb::health_client::HealthClient::new(channel);
+    let serving = health
+        .check(tonic_health::pb::HealthCheckRequest { service: "sextant.v1.Sextant".into() })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(serving.status, tonic_health::pb::health_check_response::ServingStatus::Serving as i32);
+    running.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bearer_token_is_required_when_configured() {
+    let repo = tempfile::tempdir().unwrap();
+    let index_dir = tempfile::tempdir().unwrap();
+    fixture(repo.path());
+    let (running, mut client) = server(repo.path(), index_dir.path(), Some("s3cret")).await;
+    let missing = client.list_repositories(ListRepositoriesRequest {}).await.unwrap_err();
+    assert_eq!(missing.code(), Code::Unauthenticated);
+    assert!(missing.message().contains("bearer token"));
+    let wrong = client.list_repositories(authed(ListRepositoriesRequest {}, "guess")).await.unwrap_err();
+    assert_eq!(wrong.code(), Code::Unauthenticated);
+    let ok = client.list_repositories(authed(ListRepositoriesRequest {}, "s3cret")).await.unwrap().into_inner();
+    assert_eq!(ok.repositories[0].name, "shop");
+    running.stop().await.unwrap();
+}
