@@ -104,6 +104,28 @@ enum Command {
         #[command(flatten)]
         target: Target,
     },
+    /// Serve repositories over gRPC (and keep their indexes fresh while files change).
+    Serve {
+        /// Repositories to host: `PATH` or `NAME=PATH` (default: the current directory).
+        repositories: Vec<String>,
+        /// Address to listen on (loopback by default).
+        #[arg(long, default_value = sextant_server::DEFAULT_LISTEN)]
+        listen: std::net::SocketAddr,
+        /// Environment variable holding the bearer token clients must send (unset variable: no authentication).
+        #[arg(long, default_value = "SEXTANT_TOKEN")]
+        token_env: String,
+        /// Do not watch the repositories for changes.
+        #[arg(long)]
+        no_watch: bool,
+        /// Largest pack budget accepted.
+        #[arg(long, default_value_t = 200_000)]
+        max_budget: usize,
+        /// Requests processed at once.
+        #[arg(long, default_value_t = 16)]
+        max_concurrency: usize,
+        #[command(flatten)]
+        target: Target,
+    },
     /// Definitions of a symbol (`parse`, `Parser::parse`, `Parser.parse`).
     Symbol {
         /// Symbol name.
@@ -182,6 +204,9 @@ fn run(cli: Cli) -> Result<()> {
                 path_filters: paths,
             };
             pack(&target, request, server.as_deref())
+        }
+        Command::Serve { repositories, listen, token_env, no_watch, max_budget, max_concurrency, target } => {
+            serve(repositories, listen, &token_env, !no_watch, max_budget, max_concurrency, &target)
         }
         Command::Symbol { name, target } => symbol(&target, &name),
         Command::Refs { name, target } => refs(&target, &name),
@@ -363,9 +388,120 @@ fn search(target: &Target, query: &str, options: SearchOptions) -> Result<()> {
     Ok(())
 }
 
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")
+}
+
+fn serve(
+    repositories: Vec<String>,
+    listen: std::net::SocketAddr,
+    token_env: &str,
+    watch: bool,
+    max_budget: usize,
+    max_concurrency: usize,
+    target: &Target,
+) -> Result<()> {
+    let entries = if repositories.is_empty() { vec![".".to_string()] } else { repositories };
+    let mut specs = Vec::new();
+    for entry in &entries {
+        let (name, path) = match entry.split_once('=') {
+            Some((name, path)) => (Some(name.to_string()), PathBuf::from(path)),
+            None => (None, PathBuf::from(entry)),
+        };
+        let root = canonical(&path)?;
+        let name = name.unwrap_or_else(|| root.file_name().map_or("root".into(), |n| n.to_string_lossy().into_owned()));
+        let index_dir = match (&target.index_dir, entries.len()) {
+            (Some(dir), 1) => dir.clone(),
+            (Some(_), _) => bail!("--index-dir can only be used with a single repository"),
+            (None, _) => default_index_dir(&root)?,
+        };
+        specs.push(sextant_server::RepositorySpec { name, root, index_dir });
+    }
+    let mut config = sextant_server::ServerConfig::new(specs);
+    config.listen = listen;
+    config.token = std::env::var(token_env).ok().filter(|t| !t.is_empty());
+    config.watch = watch;
+    config.max_budget = max_budget;
+    config.max_concurrency = max_concurrency;
+    if !listen.ip().is_loopback() && config.token.is_none() {
+        eprintln!("warning: listening on {listen} without a token; set {token_env} to require one");
+    }
+    runtime()?.block_on(async move {
+        let running = sextant_server::start(config).await?;
+        let names: Vec<String> =
+            running.repositories.iter().map(|r| format!("{} ({})", r.spec.name, r.spec.root.display())).collect();
+        eprintln!("sextant serving {} on {}", names.join(", "), running.addr);
+        tokio::select! {
+            result = running.wait() => result.map_err(anyhow::Error::from),
+            _ = tokio::signal::ctrl_c() => Ok(()),
+        }
+    })
+}
+
+fn remote_pack(url: &str, request: PackRequest) -> Result<ContextPack> {
+    use sextant_server::v1;
+    runtime()?.block_on(async move {
+        let mut client = v1::sextant_client::SextantClient::connect(url.to_string())
+            .await
+            .with_context(|| format!("connecting to {url}"))?;
+        let mut message = tonic::Request::new(v1::GetContextPackRequest {
+            repository: String::new(),
+            task: request.task,
+            budget: request.budget as u32,
+            tokenizer: match request.tokenizer {
+                TokenizerChoice::O200kBase => v1::Tokenizer::O200kBase,
+                TokenizerChoice::Cl100kBase => v1::Tokenizer::Cl100kBase,
+            } as i32,
+            mentioned_paths: request.mentioned_paths,
+            mentioned_symbols: request.mentioned_symbols,
+            open_files: request.open_files,
+            languages: request.languages,
+            path_filters: request.path_filters,
+        });
+        if let Ok(token) = std::env::var("SEXTANT_TOKEN") {
+            message.metadata_mut().insert(
+                "authorization",
+                format!("Bearer {token}").parse().context("token is not a valid header value")?,
+            );
+        }
+        let pack = client
+            .get_context_pack(message)
+            .await
+            .map_err(|s| anyhow::anyhow!("{}: {}", s.code(), s.message()))?
+            .into_inner();
+        Ok(ContextPack {
+            items: pack
+                .items
+                .into_iter()
+                .map(|i| sextant_pack::PackItem {
+                    kind: match v1::ItemKind::try_from(i.kind) {
+                        Ok(v1::ItemKind::Skeleton) => sextant_pack::ItemKind::Skeleton,
+                        Ok(v1::ItemKind::Overview) => sextant_pack::ItemKind::Overview,
+                        Ok(v1::ItemKind::Rule) => sextant_pack::ItemKind::Rule,
+                        _ => sextant_pack::ItemKind::Code,
+                    },
+                    path: i.path,
+                    start_line: i.start_line,
+                    end_line: i.end_line,
+                    symbol: i.symbol,
+                    score: i.score,
+                    tokens: i.tokens,
+                    reason: i.reason,
+                    content: i.content,
+                })
+                .collect(),
+            text: pack.text,
+            tokens: pack.tokens as usize,
+            budget: pack.budget as usize,
+            ranked_files: pack.ranked_files,
+            generation: pack.index_generation,
+        })
+    })
+}
+
 fn pack(target: &Target, request: PackRequest, server: Option<&str>) -> Result<()> {
     let pack: ContextPack = match server {
-        Some(url) => bail!("--server {url}: remote packs need the server build (not available yet)"),
+        Some(url) => remote_pack(url, request)?,
         None => {
             let index = open_index(target)?;
             build_pack(&index, &request)?

@@ -103,6 +103,40 @@ pub struct SymbolGraph {
     data: GraphData,
     graph: DiGraph<Node, (EdgeKind, f32)>,
     file_count: usize,
+    /// The use edges (calls, references, imports) as flat arrays, built on first use by PageRank.
+    use_edges: std::sync::OnceLock<UseEdges>,
+}
+
+/// Use edges in flat arrays: the PageRank inner loop touches nothing else.
+struct UseEdges {
+    sources: Vec<u32>,
+    targets: Vec<u32>,
+    /// Edge weight divided by its source's total out-weight.
+    shares: Vec<f32>,
+    /// Nodes without outgoing use edges, whose rank is redistributed.
+    dangling: Vec<u32>,
+}
+
+impl UseEdges {
+    fn new(graph: &DiGraph<Node, (EdgeKind, f32)>) -> UseEdges {
+        let is_use = |k: EdgeKind| matches!(k, EdgeKind::Calls | EdgeKind::References | EdgeKind::Imports);
+        let mut out_weight = vec![0.0f32; graph.node_count()];
+        for e in graph.edge_references() {
+            if is_use(e.weight().0) {
+                out_weight[e.source().index()] += e.weight().1;
+            }
+        }
+        let (mut sources, mut targets, mut shares) = (Vec::new(), Vec::new(), Vec::new());
+        for e in graph.edge_references() {
+            if is_use(e.weight().0) {
+                sources.push(e.source().index() as u32);
+                targets.push(e.target().index() as u32);
+                shares.push(e.weight().1 / out_weight[e.source().index()]);
+            }
+        }
+        let dangling = (0..graph.node_count() as u32).filter(|&i| out_weight[i as usize] == 0.0).collect();
+        UseEdges { sources, targets, shares, dangling }
+    }
 }
 
 impl SymbolGraph {
@@ -110,7 +144,7 @@ impl SymbolGraph {
     pub fn build(files: &[GraphInput<'_>]) -> SymbolGraph {
         let mut data = resolve::resolve(files);
         let graph = Self::petgraph(&data, files.len());
-        let node_rank = pagerank(&graph, None, 0.85, 50);
+        let node_rank = pagerank(&UseEdges::new(&graph), graph.node_count(), None, 0.85, 50);
         let scale = node_rank.len() as f32;
         let module_count = data.modules.len();
         let first_symbol = files.len() + module_count;
@@ -121,14 +155,14 @@ impl SymbolGraph {
                 (node_rank[f] + node_rank[first_symbol + start..first_symbol + end].iter().sum::<f32>()) * scale
             })
             .collect();
-        SymbolGraph { data, graph, file_count: files.len() }
+        SymbolGraph { data, graph, file_count: files.len(), use_edges: std::sync::OnceLock::new() }
     }
 
     /// Rebuilds the queryable graph from stored data; `file_count` is the number of files it was built from.
     pub fn from_data(data: GraphData) -> SymbolGraph {
         let file_count = data.symbol_offsets.len().saturating_sub(1);
         let graph = Self::petgraph(&data, file_count);
-        SymbolGraph { data, graph, file_count }
+        SymbolGraph { data, graph, file_count, use_edges: std::sync::OnceLock::new() }
     }
 
     fn petgraph(data: &GraphData, file_count: usize) -> DiGraph<Node, (EdgeKind, f32)> {
@@ -209,20 +243,25 @@ impl SymbolGraph {
     }
 
     /// PageRank personalised on `seeds` (node, weight): what matters around the seeds, for context building.
-    pub fn personalized_rank(&self, seeds: &[(Node, f32)]) -> HashMap<Node, f32> {
+    /// Returns the `top` highest-ranked nodes, best first.
+    pub fn personalized_rank(&self, seeds: &[(Node, f32)], top: usize) -> Vec<(Node, f32)> {
         let mut personalization = vec![0.0f32; self.graph.node_count()];
         for (node, weight) in seeds {
             if let Some(i) = node_index(&self.data, self.file_count, *node) {
                 personalization[i.index()] += weight.max(0.0);
             }
         }
-        let ranks = pagerank(&self.graph, Some(&personalization), 0.85, 30);
-        ranks
-            .into_iter()
-            .enumerate()
-            .filter(|(_, r)| *r > 0.0)
-            .map(|(i, r)| (self.graph[NodeIndex::new(i)], r))
-            .collect()
+        let edges = self.use_edges.get_or_init(|| UseEdges::new(&self.graph));
+        // Twelve rounds settle the ordering of the top few hundred nodes; exact convergence buys nothing here.
+        let ranks = pagerank(edges, self.graph.node_count(), Some(&personalization), 0.85, 12);
+        let mut ranked: Vec<(usize, f32)> = ranks.into_iter().enumerate().filter(|(_, r)| *r > 0.0).collect();
+        let by_rank = |a: &(usize, f32), b: &(usize, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
+        if ranked.len() > top {
+            ranked.select_nth_unstable_by(top, by_rank);
+            ranked.truncate(top);
+        }
+        ranked.sort_by(by_rank);
+        ranked.into_iter().map(|(i, r)| (self.graph[NodeIndex::new(i)], r)).collect()
     }
 
     /// Number of edges of each kind.
@@ -258,13 +297,7 @@ fn node_index(data: &GraphData, file_count: usize, node: Node) -> Option<NodeInd
 
 /// Weighted PageRank over the use edges (calls, references, imports); dangling mass and the teleport go to the
 /// personalisation vector (uniform when absent). Returns a probability per node.
-fn pagerank(
-    graph: &DiGraph<Node, (EdgeKind, f32)>,
-    personalization: Option<&[f32]>,
-    damping: f32,
-    iterations: usize,
-) -> Vec<f32> {
-    let n = graph.node_count();
+fn pagerank(edges: &UseEdges, n: usize, personalization: Option<&[f32]>, damping: f32, iterations: usize) -> Vec<f32> {
     if n == 0 {
         return Vec::new();
     }
@@ -275,26 +308,15 @@ fn pagerank(
         }
         _ => vec![1.0 / n as f32; n],
     };
-    let is_use = |k: EdgeKind| matches!(k, EdgeKind::Calls | EdgeKind::References | EdgeKind::Imports);
-    let mut out_weight = vec![0.0f32; n];
-    for e in graph.edge_references() {
-        if is_use(e.weight().0) {
-            out_weight[e.source().index()] += e.weight().1;
-        }
-    }
     let mut rank = teleport.clone();
     let mut next = vec![0.0f32; n];
     for _ in 0..iterations {
-        let dangling: f32 = (0..n).filter(|&i| out_weight[i] == 0.0).map(|i| rank[i]).sum();
-        for (i, value) in next.iter_mut().enumerate() {
-            *value = (1.0 - damping + damping * dangling) * teleport[i];
+        let dangling: f32 = edges.dangling.iter().map(|&i| rank[i as usize]).sum();
+        for (value, t) in next.iter_mut().zip(&teleport) {
+            *value = (1.0 - damping + damping * dangling) * t;
         }
-        for e in graph.edge_references() {
-            let (kind, weight) = *e.weight();
-            if is_use(kind) {
-                let s = e.source().index();
-                next[e.target().index()] += damping * rank[s] * weight / out_weight[s];
-            }
+        for ((&s, &t), &share) in edges.sources.iter().zip(&edges.targets).zip(&edges.shares) {
+            next[t as usize] += damping * rank[s as usize] * share;
         }
         let delta: f32 = rank.iter().zip(&next).map(|(a, b)| (a - b).abs()).sum();
         std::mem::swap(&mut rank, &mut next);

@@ -25,6 +25,8 @@ pub struct Index {
     lexical: LexicalIndex,
     file_ids: std::collections::HashMap<String, u32>,
     symbols_by_name: std::collections::HashMap<String, Vec<SymbolId>>,
+    /// Compound symbol names (two or more parts) with their lower-cased parts, computed on first use.
+    compound_names: std::sync::OnceLock<Vec<(String, Vec<String>)>>,
 }
 
 /// Search parameters.
@@ -146,7 +148,15 @@ impl Index {
                     .push(SymbolId { file: f as u32, symbol: s as u32 });
             }
         }
-        Ok(Index { dir: dir.to_path_buf(), snapshot, graph, lexical, file_ids, symbols_by_name })
+        Ok(Index {
+            dir: dir.to_path_buf(),
+            snapshot,
+            graph,
+            lexical,
+            file_ids,
+            symbols_by_name,
+            compound_names: std::sync::OnceLock::new(),
+        })
     }
 
     /// The repository root this index was built from.
@@ -178,6 +188,27 @@ impl Index {
         self.file_ids.get(path).copied()
     }
 
+    /// Symbol names made of two or more parts (`check_token`, `parseConfig`) with their lower-cased parts.
+    pub fn compound_names(&self) -> &[(String, Vec<String>)] {
+        self.compound_names.get_or_init(|| {
+            let mut names: Vec<(String, Vec<String>)> = self
+                .symbols_by_name
+                .keys()
+                .filter_map(|name| {
+                    let mut parts = Vec::new();
+                    for_each_term(name, |part, _, _| {
+                        if part.len() != name.len() {
+                            parts.push(part);
+                        }
+                    });
+                    (parts.len() >= 2).then(|| (name.clone(), parts))
+                })
+                .collect();
+            names.sort();
+            names
+        })
+    }
+
     /// Symbols whose simple name is exactly `name`.
     pub fn symbols_named(&self, name: &str) -> &[SymbolId] {
         self.symbols_by_name.get(name).map_or(&[], Vec::as_slice)
@@ -200,18 +231,28 @@ impl Index {
 
     /// Ranked chunks for a free-text query.
     pub fn search(&self, query: &str, options: &SearchOptions) -> Result<Vec<SearchHit>, IndexError> {
+        self.search_with(query, options, true)
+    }
+
+    /// Like [`Index::search`] without snippets (empty), for callers that only rank.
+    pub fn search_unsnipped(&self, query: &str, options: &SearchOptions) -> Result<Vec<SearchHit>, IndexError> {
+        self.search_with(query, options, false)
+    }
+
+    fn search_with(&self, query: &str, options: &SearchOptions, snippets: bool) -> Result<Vec<SearchHit>, IndexError> {
         let filter = SearchFilter { languages: options.languages.clone(), paths: options.paths.clone() };
         let hits = self.lexical.search(query, &filter, options.limit)?;
         let mut terms = HashSet::new();
-        for_each_term(query, |t, _, _| {
-            terms.insert(t);
-        });
+        if snippets {
+            for_each_term(query, |t, _, _| {
+                terms.insert(t);
+            });
+        }
         Ok(hits
             .into_iter()
             .map(|hit| {
                 let symbol = hit.symbols.split_whitespace().next().unwrap_or("").to_string();
-                let (offset, snippet) = snippet(&hit.text, &terms);
-                let _ = offset;
+                let snippet = if snippets { snippet(&hit.text, &terms) } else { String::new() };
                 SearchHit {
                     path: hit.path,
                     start_line: hit.start_line,
@@ -399,11 +440,11 @@ fn normalize_path(name: &str) -> String {
     name.trim().replace("::", ".").replace('\\', ".")
 }
 
-/// The run of lines with the most query terms; returns its offset in lines and the text.
-fn snippet(text: &str, terms: &HashSet<String>) -> (usize, String) {
+/// The run of lines with the most query terms.
+fn snippet(text: &str, terms: &HashSet<String>) -> String {
     let lines: Vec<&str> = text.lines().collect();
     if lines.is_empty() {
-        return (0, String::new());
+        return String::new();
     }
     let line_score = |line: &str| {
         let mut score = 0;
@@ -415,7 +456,7 @@ fn snippet(text: &str, terms: &HashSet<String>) -> (usize, String) {
     let best = (0..=lines.len() - window)
         .max_by_key(|&i| (scores[i..i + window].iter().sum::<usize>(), usize::MAX - i))
         .unwrap_or(0);
-    let text = lines[best..best + window]
+    lines[best..best + window]
         .iter()
         .map(|l| {
             let l = l.trim_end();
@@ -425,6 +466,5 @@ fn snippet(text: &str, terms: &HashSet<String>) -> (usize, String) {
             }
         })
         .collect::<Vec<_>>()
-        .join("\n");
-    (best, text)
+        .join("\n")
 }

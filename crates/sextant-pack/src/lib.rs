@@ -172,7 +172,7 @@ pub fn build_pack(index: &Index, request: &PackRequest) -> Result<ContextPack, P
     let ranking = rank(index, request)?;
     let root = Path::new(index.root());
     let mut sources = SourceCache::new(root, index);
-    let candidates = render::candidates(index, &ranking, &mut sources, request);
+    let candidates = render::candidates(index, &ranking, request);
     let (items, text, tokens) = render::fill(index, &mut sources, candidates, request);
     Ok(ContextPack {
         items,

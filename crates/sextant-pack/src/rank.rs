@@ -124,37 +124,34 @@ pub fn rank(index: &Index, request: &PackRequest) -> Result<Ranking, IndexError>
     };
 
     // Lexical: the whole task, then only its identifiers (issue prose dilutes them).
-    let lexical = |query: &str| -> Result<Vec<(Unit, String)>, IndexError> {
+    let lexical = |query: &str| -> Result<Vec<sextant_index::SearchHit>, IndexError> {
         if query.trim().is_empty() {
             return Ok(Vec::new());
         }
-        Ok(index
-            .search(query, &search_options)?
-            .into_iter()
+        index.search_unsnipped(query, &search_options)
+    };
+    let to_units = |hits: &[sextant_index::SearchHit]| -> Vec<(Unit, String)> {
+        hits.iter()
             .filter_map(|hit| {
                 let file = index.file_id(&hit.path)?;
                 Some(((file, chunk_at(index, file, hit.start_line)?), "lexical match".to_string()))
             })
-            .collect())
+            .collect()
     };
-    let lexical_task = lexical(&request.task)?;
-    // Whole-file lexical evidence: the sum of a file's chunk scores, so files that match throughout rank high.
-    let lexical_files = |query: &str| -> Result<Vec<u32>, IndexError> {
-        let mut totals: HashMap<u32, f32> = HashMap::new();
-        if !query.trim().is_empty() {
-            for hit in index.search(query, &search_options)? {
-                if let Some(file) = index.file_id(&hit.path) {
-                    *totals.entry(file).or_insert(0.0) += hit.score;
-                }
-            }
-        }
-        let mut ranked: Vec<(u32, f32)> = totals.into_iter().collect();
-        ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        Ok(ranked.into_iter().map(|(f, _)| f).collect())
-    };
-    fusion.add_file_list(WEIGHTS.lexical_files, &lexical_files(&request.task)?);
+    let task_hits = lexical(&request.task)?;
+    let lexical_task = to_units(&task_hits);
     fusion.add_list(WEIGHTS.lexical_task, &lexical_task);
-    let lexical_identifiers = lexical(&terms.identifiers.join(" "))?;
+    // Whole-file lexical evidence: the sum of a file's chunk scores, so files that match throughout rank high.
+    let mut file_totals: HashMap<u32, f32> = HashMap::new();
+    for hit in &task_hits {
+        if let Some(file) = index.file_id(&hit.path) {
+            *file_totals.entry(file).or_insert(0.0) += hit.score;
+        }
+    }
+    let mut lexical_files: Vec<(u32, f32)> = file_totals.into_iter().collect();
+    lexical_files.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    fusion.add_file_list(WEIGHTS.lexical_files, &lexical_files.iter().map(|(f, _)| *f).collect::<Vec<_>>());
+    let lexical_identifiers = to_units(&lexical(&terms.identifiers.join(" "))?);
     fusion.add_list(WEIGHTS.lexical_identifiers, &lexical_identifiers);
 
     // Symbol names: definitions named exactly like an identifier (strong) or a word (weak) of the task.
@@ -180,6 +177,17 @@ pub fn rank(index: &Index, request: &PackRequest) -> Result<Ranking, IndexError>
     let by_identifier = symbol_matches(&terms.identifiers, &mut seeds, 2.0);
     fusion.add_list(WEIGHTS.symbol_identifier, &by_identifier);
     let by_word = symbol_matches(&terms.words, &mut seeds, 0.5);
+    // Compound names whose every part the task mentions (`check_token` for "check the bearer token").
+    let mentioned_parts: HashSet<String> =
+        terms.words.iter().chain(terms.identifiers.iter()).map(|w| w.to_lowercase()).collect();
+    let compound: Vec<String> = index
+        .compound_names()
+        .iter()
+        .filter(|(name, parts)| parts.iter().all(|p| mentioned_parts.contains(p)) && !terms.identifiers.contains(name))
+        .map(|(name, _)| name.clone())
+        .collect();
+    let by_compound = symbol_matches(&compound, &mut seeds, 1.0);
+    fusion.add_list(WEIGHTS.symbol_identifier, &by_compound);
     fusion.add_list(WEIGHTS.symbol_word, &by_word);
 
     // Paths: files named in the task, by path suffix or by file name.
@@ -269,7 +277,7 @@ pub fn rank(index: &Index, request: &PackRequest) -> Result<Ranking, IndexError>
     // Graph: personalised PageRank around the seeds.
     let mut graph_scores = HashMap::new();
     if !seeds.is_empty() {
-        let personalized = index.graph().personalized_rank(&seeds);
+        let personalized = index.graph().personalized_rank(&seeds, GRAPH_DEPTH * 4);
         let mut symbols: Vec<(SymbolId, f32)> = Vec::new();
         let mut files: Vec<(u32, f32)> = Vec::new();
         for (node, score) in personalized {

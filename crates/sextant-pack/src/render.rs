@@ -17,10 +17,28 @@ const SKELETON_FACTOR: f32 = 0.35;
 /// Separator between items in the rendered text.
 const SEPARATOR: &str = "\n";
 
-/// An item waiting for the budget, with a cheaper stand-in if it does not fit.
+/// An item waiting for the budget, with a cheaper stand-in if it does not fit. Code is read, rendered and
+/// counted only when the fill reaches it, so a small budget never pays for hundreds of candidates.
 pub(crate) struct Candidate {
     pub item: PackItem,
     pub fallback: Option<PackItem>,
+    /// Where the code of `item` lives: file, byte range, language.
+    source: Option<(u32, u32, u32, &'static str)>,
+}
+
+impl Candidate {
+    /// Renders and counts whatever is still pending; `false` if the code cannot be read as indexed.
+    fn materialize(&mut self, sources: &mut SourceCache<'_>, tokenizer: TokenizerChoice) -> bool {
+        if let Some((file, start, end, language)) = self.source.take() {
+            let Some(body) = sources.text(file).and_then(|t| t.get(start as usize..end as usize)) else { return false };
+            let item = &mut self.item;
+            item.content = code_block(&item.path, item.start_line, item.end_line, &item.symbol, language, body);
+        }
+        if self.item.tokens == 0 {
+            self.item.tokens = tokenizer.count(&self.item.content) as u32;
+        }
+        true
+    }
 }
 
 fn fence(language: &str) -> &str {
@@ -59,27 +77,18 @@ fn skeleton_text(index: &Index, file: u32, start: u32, end: u32) -> Option<(Stri
     Some((lines.join("\n"), first?))
 }
 
-pub(crate) fn candidates(
-    index: &Index,
-    ranking: &Ranking,
-    sources: &mut SourceCache<'_>,
-    request: &PackRequest,
-) -> Vec<Candidate> {
-    let tokenizer = request.tokenizer;
+pub(crate) fn candidates(index: &Index, ranking: &Ranking, request: &PackRequest) -> Vec<Candidate> {
     let mut out = Vec::new();
     let mut skeleton_symbols: HashSet<SymbolId> = HashSet::new();
     for unit in ranking.units.iter().take(MAX_CODE_CANDIDATES) {
         let Some(record) = index.files().get(unit.file as usize) else { continue };
         let Some(chunk) = record.facts.chunks.get(unit.chunk as usize) else { continue };
-        let Some(text) = sources.text(unit.file) else { continue };
-        let Some(body) = text.get(chunk.span.start_byte as usize..chunk.span.end_byte as usize) else { continue };
         let language = record.facts.language.name();
         let symbol = if chunk.symbol_path.is_empty() {
             chunk.symbols.first().cloned().unwrap_or_default()
         } else {
             chunk.symbol_path.clone()
         };
-        let content = code_block(&record.path, chunk.span.start_line, chunk.span.end_line, &symbol, language, body);
         let reason = unit.reasons.iter().take(3).cloned().collect::<Vec<_>>().join("; ");
         let item = PackItem {
             path: record.path.clone(),
@@ -88,26 +97,24 @@ pub(crate) fn candidates(
             symbol: symbol.clone(),
             kind: ItemKind::Code,
             score: unit.score,
-            tokens: tokenizer.count(&content) as u32,
+            tokens: 0,
             reason: reason.clone(),
-            content,
+            content: String::new(),
         };
         let fallback =
-            skeleton_text(index, unit.file, chunk.span.start_line, chunk.span.end_line).map(|(sig, line)| {
-                let content = code_block(&record.path, line, line, &symbol, language, &sig);
-                PackItem {
-                    path: record.path.clone(),
-                    start_line: line,
-                    end_line: line,
-                    symbol: symbol.clone(),
-                    kind: ItemKind::Skeleton,
-                    score: unit.score,
-                    tokens: tokenizer.count(&content) as u32,
-                    reason: format!("{reason} (signatures only: the code did not fit)"),
-                    content,
-                }
+            skeleton_text(index, unit.file, chunk.span.start_line, chunk.span.end_line).map(|(sig, line)| PackItem {
+                path: record.path.clone(),
+                start_line: line,
+                end_line: line,
+                symbol: symbol.clone(),
+                kind: ItemKind::Skeleton,
+                score: unit.score,
+                tokens: 0,
+                reason: format!("{reason} (signatures only: the code did not fit)"),
+                content: code_block(&record.path, line, line, &symbol, language, &sig),
             });
-        out.push(Candidate { item, fallback });
+        let source = Some((unit.file, chunk.span.start_byte, chunk.span.end_byte, language));
+        out.push(Candidate { item, fallback, source });
     }
 
     // Skeletons of the graph neighbours (callees, callers, enclosing types) of the strongest units.
@@ -176,11 +183,12 @@ pub(crate) fn candidates(
                     symbol: symbol.qualified_name.clone(),
                     kind: ItemKind::Skeleton,
                     score,
-                    tokens: tokenizer.count(&content) as u32,
+                    tokens: 0,
                     reason: format!("{relation} `{via_name}`"),
                     content,
                 },
                 fallback: None,
+                source: None,
             });
         }
     }
@@ -201,6 +209,8 @@ const MERGE_GAP: u32 = 4;
 /// grow as large as everything before it. Small, precise items first keep small budgets useful; whole stretches of the best files
 /// later serve large budgets.
 const MERGE_MAX_TOKENS: u32 = 1_500;
+/// Largest item merging may build further back (re-counting ever larger items is what a big pack costs).
+const MERGE_LATE_MAX_TOKENS: u32 = 6_000;
 /// Tokens at the front of the pack kept fine-grained.
 const FINE_GRAINED_PREFIX: u32 = 6_000;
 
@@ -226,11 +236,18 @@ pub(crate) fn fill(
     let separator_tokens = tokenizer.count(SEPARATOR);
     let mut items: Vec<PackItem> = Vec::new();
     let mut used = 0usize;
-    for candidate in candidates {
+    for mut candidate in candidates {
         if budget.saturating_sub(used) < 16 {
             break;
         }
-        for item in std::iter::once(candidate.item).chain(candidate.fallback) {
+        if !candidate.materialize(sources, tokenizer) {
+            continue;
+        }
+        for mut item in std::iter::once(candidate.item).chain(candidate.fallback) {
+            if item.tokens == 0 {
+                // The fallback is counted only when the item itself did not fit.
+                item.tokens = tokenizer.count(&item.content) as u32;
+            }
             if item.kind == ItemKind::Code {
                 if let Some(merged) = merge_into(index, sources, &items, &item, tokenizer) {
                     let freed: usize =
@@ -276,6 +293,9 @@ pub(crate) fn fill(
             items.push(item);
             break;
         }
+    }
+    for item in items.iter_mut().filter(|i| i.reason.ends_with("with adjacent code")) {
+        item.tokens = tokenizer.count(&item.content) as u32;
     }
     // Exact check on the rendered text: BPE counts of parts need not add up exactly.
     loop {
@@ -343,6 +363,15 @@ fn merge_into(
     let text = sources.text(file)?;
     let base = &items[target];
     let content = code_block(&item.path, start, end, &base.symbol, language, line_range(text, start, end));
+    // Count only the lines added around the base item (re-counting a growing item each time is quadratic);
+    // merged items are counted exactly once at the end of the fill.
+    let mut tokens = base.tokens;
+    if start < base.start_line {
+        tokens += tokenizer.count(line_range(text, start, base.start_line - 1)) as u32;
+    }
+    if end > base.end_line {
+        tokens += tokenizer.count(line_range(text, base.end_line + 1, end)) as u32;
+    }
     let merged = PackItem {
         path: item.path.clone(),
         start_line: start,
@@ -350,7 +379,7 @@ fn merge_into(
         symbol: base.symbol.clone(),
         kind: ItemKind::Code,
         score: base.score.max(item.score),
-        tokens: tokenizer.count(&content) as u32,
+        tokens,
         reason: if base.reason.contains("adjacent code") {
             base.reason.clone()
         } else {
@@ -359,7 +388,7 @@ fn merge_into(
         content,
     };
     let before: u32 = items[..target].iter().map(|i| i.tokens).sum();
-    let cap = if before >= FINE_GRAINED_PREFIX { before } else { MERGE_MAX_TOKENS };
+    let cap = if before >= FINE_GRAINED_PREFIX { before.min(MERGE_LATE_MAX_TOKENS) } else { MERGE_MAX_TOKENS };
     (merged.tokens <= cap).then_some(Merge { target, item: merged, absorbed })
 }
 

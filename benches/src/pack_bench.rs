@@ -1,0 +1,91 @@
+//! Pack latency benchmark: `cargo run --release -p sextant-benches --bin pack-bench -- PATH [--queries N]`.
+//!
+//! Indexes PATH (incrementally, into `target/pack-bench/<name>`), derives deterministic tasks from the indexed
+//! symbols (a doc-comment sentence or a name spelled out in words, as issue text would), and times context packs
+//! at several budgets. The baseline, measured in the same run on the same tasks, is a plain top-10 lexical search.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use sextant_config::Config;
+use sextant_index::{index_repository, Index, IndexOptions, NoProgress, SearchOptions};
+use sextant_pack::{build_pack, PackRequest};
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    sorted.get(((sorted.len() as f64 - 1.0) * p).round() as usize).copied().unwrap_or(0.0)
+}
+
+fn main() -> Result<()> {
+    let mut args = std::env::args().skip(1);
+    let mut path = None;
+    let mut queries = 60usize;
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--queries" => queries = args.next().context("--queries needs a number")?.parse()?,
+            other => path = Some(PathBuf::from(other)),
+        }
+    }
+    let root = path.context("usage: pack-bench PATH [--queries N]")?.canonicalize()?;
+    let name = root.file_name().map_or("repo".into(), |n| n.to_string_lossy().into_owned());
+    let index_dir = PathBuf::from("target/pack-bench").join(name);
+    let config = Config::for_repository(&root)?;
+    let summary = index_repository(
+        &IndexOptions { root: &root, index_dir: &index_dir, config: &config, force: false },
+        &NoProgress,
+    )?;
+    let index = Index::open(&index_dir)?;
+    println!(
+        "repository: {} ({} files, {} lines, {} symbols)",
+        root.display(),
+        summary.files,
+        summary.lines,
+        summary.symbols
+    );
+
+    // Deterministic tasks: every k-th documented symbol, as prose.
+    let mut tasks = Vec::new();
+    let documented: Vec<(String, String)> = index
+        .files()
+        .iter()
+        .flat_map(|f| f.facts.symbols.iter())
+        .filter_map(|s| s.doc.as_ref().map(|d| (s.name.clone(), d.lines().next().unwrap_or("").to_string())))
+        .filter(|(_, d)| d.split_whitespace().count() >= 4)
+        .collect();
+    let step = (documented.len() / queries.max(1)).max(1);
+    for (name, doc) in documented.iter().step_by(step).take(queries) {
+        let words: Vec<String> = {
+            let mut parts = Vec::new();
+            sextant_lexical::for_each_term(name, |t, _, _| parts.push(t));
+            parts.into_iter().skip(1).collect()
+        };
+        tasks.push(format!("Bug: {doc} It misbehaves when the {} input is empty.", words.join(" ")));
+    }
+    println!("tasks: {}", tasks.len());
+
+    let mut baseline = Vec::new();
+    for task in &tasks {
+        let started = Instant::now();
+        index.search(task, &SearchOptions::default())?;
+        baseline.push(started.elapsed().as_secs_f64() * 1000.0);
+    }
+    baseline.sort_by(f64::total_cmp);
+    let (base_p50, base_p99) = (percentile(&baseline, 0.5), percentile(&baseline, 0.99));
+    println!();
+    println!("| operation | p50 ms | p99 ms | p50 × baseline |");
+    println!("|---|---|---|---|");
+    println!("| baseline: lexical top-10 search | {base_p50:.1} | {base_p99:.1} | 1.0 |");
+    for budget in [2_000usize, 8_000, 32_000] {
+        let mut times = Vec::new();
+        for task in &tasks {
+            let started = Instant::now();
+            let pack = build_pack(&index, &PackRequest { task: task.clone(), budget, ..Default::default() })?;
+            times.push(started.elapsed().as_secs_f64() * 1000.0);
+            assert!(pack.tokens <= budget);
+        }
+        times.sort_by(f64::total_cmp);
+        let (p50, p99) = (percentile(&times, 0.5), percentile(&times, 0.99));
+        println!("| context pack, budget {budget} | {p50:.1} | {p99:.1} | {:.1} |", p50 / base_p50.max(1e-9));
+    }
+    Ok(())
+}
