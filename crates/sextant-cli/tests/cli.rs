@@ -68,6 +68,17 @@ fn index_then_query_from_the_command_line() {
     let refs = json(index_dir.path(), &["refs", "normalize_path"]);
     assert_eq!(refs.as_array().unwrap().len(), 1);
 
+    let pack = json(index_dir.path(), &["pack", "load the settings file", "--budget", "200"]);
+    assert!(pack["tokens"].as_u64().unwrap() <= 200);
+    assert_eq!(pack["items"][0]["path"], "src/lib.rs");
+    assert!(pack["text"].as_str().unwrap().starts_with("## src/lib.rs:"));
+    let (ok, text, stderr) =
+        sextant(index_dir.path(), &["pack", "load the settings file", "--budget", "200", "--tokenizer", "cl100k_base"]);
+    assert!(ok && text.contains("pub fn load_settings"), "{text}");
+    assert!(stderr.contains("of 200 tokens"), "{stderr}");
+    let (ok, _, stderr) = sextant(index_dir.path(), &["pack", "x", "--tokenizer", "gpt2"]);
+    assert!(!ok && stderr.contains("unknown tokenizer"), "{stderr}");
+
     let status = json(index_dir.path(), &["status"]);
     assert_eq!(status["files"], 1);
     assert!(status["indexed_at"].as_u64().unwrap() > 0);
