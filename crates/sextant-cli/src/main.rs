@@ -126,6 +126,19 @@ enum Command {
         #[command(flatten)]
         target: Target,
     },
+    /// The project overview: the repository page, or one module's page.
+    Overview {
+        /// Module path or name (default: the repository page).
+        module: Option<String>,
+        /// Output format: md or json.
+        #[arg(long, default_value = "md")]
+        format: String,
+        /// Write the whole overview as a static HTML site into this directory instead.
+        #[arg(long)]
+        html: Option<PathBuf>,
+        #[command(flatten)]
+        target: Target,
+    },
     /// Definitions of a symbol (`parse`, `Parser::parse`, `Parser.parse`).
     Symbol {
         /// Symbol name.
@@ -208,6 +221,9 @@ fn run(cli: Cli) -> Result<()> {
         Command::Serve { repositories, listen, token_env, no_watch, max_budget, max_concurrency, target } => {
             serve(repositories, listen, &token_env, !no_watch, max_budget, max_concurrency, &target)
         }
+        Command::Overview { module, format, html, target } => {
+            overview(&target, module.as_deref(), &format, html.as_deref())
+        }
         Command::Symbol { name, target } => symbol(&target, &name),
         Command::Refs { name, target } => refs(&target, &name),
         Command::Callers { name, target } => relations(&target, &name, true),
@@ -284,6 +300,9 @@ fn index(path: Option<PathBuf>, force: bool, quiet: bool, target: &Target) -> Re
     let progress = Bar(bar);
     let options = IndexOptions { root: &root, index_dir: &index_dir, config: &config, force };
     let summary = index_repository(&options, &progress).with_context(|| format!("indexing {}", root.display()))?;
+    progress.0.set_message("overview");
+    let index = Index::open(&index_dir)?;
+    sextant_overview::ensure(&index, &config).context("building the project overview")?;
     progress.0.finish_and_clear();
     if target.json {
         println!("{}", serde_json::to_string_pretty(&summary)?);
@@ -512,6 +531,38 @@ fn pack(target: &Target, request: PackRequest, server: Option<&str>) -> Result<(
     } else {
         print!("{}", pack.text);
         eprintln!("-- {} items, {} of {} tokens", pack.items.len(), pack.tokens, pack.budget);
+    }
+    Ok(())
+}
+
+fn overview(target: &Target, module: Option<&str>, format: &str, html: Option<&Path>) -> Result<()> {
+    let index = open_index(target)?;
+    let config = Config::for_repository(Path::new(index.root())).context("loading configuration")?;
+    let overview = sextant_overview::ensure(&index, &config).context("building the project overview")?;
+    if let Some(dir) = html {
+        let pages = sextant_overview::html::write_site(&overview, dir)?;
+        println!("wrote {pages} pages to {} (open index.html)", dir.display());
+        return Ok(());
+    }
+    let position = match module {
+        None => 0,
+        Some(name) => overview
+            .module_index(name)
+            .ok_or_else(|| sextant_overview::OverviewError::UnknownModule(name.to_string()))?,
+    };
+    match format {
+        "json" if position == 0 => println!("{}", serde_json::to_string_pretty(&overview)?),
+        "json" => println!("{}", serde_json::to_string_pretty(&overview.modules[position])?),
+        "md" | "markdown" => {
+            let page = sextant_overview::markdown_page(
+                &overview,
+                Some(position),
+                config.overview.max_page_chars,
+                sextant_overview::LinkStyle::Plain,
+            );
+            print!("{page}");
+        }
+        other => bail!("unknown format {other:?} (use md or json)"),
     }
     Ok(())
 }

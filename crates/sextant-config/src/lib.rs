@@ -56,6 +56,32 @@ pub struct Config {
     pub chunk: ChunkSettings,
     /// Languages by Sextant's language id (`rust`, `python`, …).
     pub languages: BTreeMap<String, LanguageSettings>,
+    /// How project overviews are built.
+    pub overview: OverviewSettings,
+}
+
+/// How project overviews are built.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct OverviewSettings {
+    /// Modules to add or rename.
+    pub modules: Vec<ModuleSetting>,
+    /// Directories whose sub-modules are folded into them.
+    pub merge: Vec<String>,
+    /// Longest overview page in characters.
+    pub max_page_chars: usize,
+    /// Commits of history read for activity (0 disables).
+    pub history_commits: usize,
+}
+
+/// A module named in configuration.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ModuleSetting {
+    /// Repository-relative directory.
+    pub path: String,
+    /// Display name.
+    pub name: Option<String>,
 }
 
 /// What gets indexed.
@@ -145,6 +171,20 @@ impl Config {
                 "chunk.min_tokens",
                 format!("{} must be smaller than chunk.max_tokens ({})", self.chunk.min_tokens, self.chunk.max_tokens),
             ));
+        }
+        if self.overview.max_page_chars < 1000 {
+            return Err(invalid(
+                "overview.max_page_chars",
+                format!("{} is below the minimum of 1000", self.overview.max_page_chars),
+            ));
+        }
+        for module in &self.overview.modules {
+            if module.path.starts_with('/') || module.path.split('/').any(|p| p == "..") {
+                return Err(invalid(
+                    "overview.modules",
+                    format!("{:?} must be a path inside the repository", module.path),
+                ));
+            }
         }
         for pattern in &self.index.exclude {
             globset::Glob::new(pattern.trim_end_matches('/'))

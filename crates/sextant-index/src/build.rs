@@ -126,7 +126,8 @@ fn now_ns() -> u64 {
 }
 
 fn config_hash(config: &Config) -> u64 {
-    xxhash_rust::xxh3::xxh3_64(format!("{config:?}").as_bytes())
+    // Only what changes facts or chunks; overview settings do not force re-parsing.
+    xxhash_rust::xxh3::xxh3_64(format!("{:?}{:?}{:?}", config.index, config.chunk, config.languages).as_bytes())
 }
 
 /// Indexes (or updates the index of) a repository.

@@ -1,0 +1,402 @@
+//! HTML pages and the SVG dependency diagram, rendered here (no scripts, no CDN), for the server and for static
+//! sites.
+
+use std::fmt::Write;
+use std::path::Path;
+
+use crate::model::{ModuleOverview, Overview};
+use crate::{rules, OverviewError};
+
+/// Modules drawn in the dependency diagram (the largest ones).
+const DIAGRAM_MODULES: usize = 30;
+/// Entries in the module tree on the repository page.
+const TREE_ENTRIES: usize = 300;
+
+/// Where links point; the caller decides the URL scheme.
+pub enum Link<'a> {
+    /// The repository page.
+    Home,
+    /// A module page.
+    Module(usize),
+    /// A line of a source file.
+    Source(&'a str, u32),
+    /// The dependency diagram.
+    Diagram,
+}
+
+/// Escapes text for HTML.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+const STYLE: &str = "body{font:15px/1.5 system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#1d2330}\
+a{color:#1a5fb4;text-decoration:none}a:hover{text-decoration:underline}code{background:#f2f4f7;padding:0 .25em;border-radius:3px}\
+table{border-collapse:collapse}td,th{border-bottom:1px solid #e3e6ea;padding:.3em .6em;text-align:left;vertical-align:top}\
+nav{margin-bottom:1em;color:#667}h1{font-size:1.6em}h2{font-size:1.2em;margin-top:1.6em}ul.tree{list-style:none;padding-left:1.2em}\
+.muted{color:#667}pre{background:#f6f8fa;padding:.8em;overflow:auto}";
+
+fn shell(title: &str, links: &dyn Fn(Link) -> String, body: &str) -> String {
+    format!(
+        "<!doctype html><html><head><meta charset=\"utf-8\"><title>{}</title><style>{STYLE}</style></head><body>\
+<nav><a href=\"{}\">overview</a> · <a href=\"{}\">dependency diagram</a></nav>{body}</body></html>",
+        escape(title),
+        links(Link::Home),
+        links(Link::Diagram)
+    )
+}
+
+fn module_label(overview: &Overview, index: usize) -> String {
+    let m = &overview.modules[index];
+    if m.path.is_empty() {
+        overview.repository.name.clone()
+    } else {
+        m.path.clone()
+    }
+}
+
+fn module_link(overview: &Overview, index: usize, links: &dyn Fn(Link) -> String) -> String {
+    format!(
+        "<a class=\"module\" href=\"{}\">{}</a>",
+        links(Link::Module(index)),
+        escape(&module_label(overview, index))
+    )
+}
+
+fn tree(overview: &Overview, index: usize, links: &dyn Fn(Link) -> String, budget: &mut usize, out: &mut String) {
+    let m = &overview.modules[index];
+    let mut children = m.children.clone();
+    children.sort_by(|a, b| overview.modules[*b].lines.cmp(&overview.modules[*a].lines));
+    if children.is_empty() {
+        return;
+    }
+    out.push_str("<ul class=\"tree\">");
+    for c in children {
+        if *budget == 0 {
+            let _ = write!(out, "<li class=\"muted\">…</li>");
+            break;
+        }
+        *budget -= 1;
+        let child = &overview.modules[c];
+        let _ = write!(
+            out,
+            "<li>{} <span class=\"muted\">{} · {} lines</span>",
+            module_link(overview, c, links),
+            child.kind.as_str(),
+            child.lines
+        );
+        tree(overview, c, links, budget, out);
+        out.push_str("</li>");
+    }
+    out.push_str("</ul>");
+}
+
+fn list<T>(title: &str, items: &[T], max: usize, line: impl Fn(&T) -> String) -> String {
+    if items.is_empty() {
+        return String::new();
+    }
+    let mut out = format!("<h2>{}</h2><ul>", escape(title));
+    for item in items.iter().take(max) {
+        let _ = write!(out, "<li>{}</li>", line(item));
+    }
+    if items.len() > max {
+        let _ = write!(out, "<li class=\"muted\">… and {} more</li>", items.len() - max);
+    }
+    out.push_str("</ul>");
+    out
+}
+
+fn common_sections(overview: &Overview, m: &ModuleOverview, links: &dyn Fn(Link) -> String) -> String {
+    let mut body = String::new();
+    body.push_str(&list("Key symbols", &m.key_symbols, 12, |s| {
+        format!(
+            "<a href=\"{}\"><code>{}</code></a> <span class=\"muted\">{} · {}:{}</span>{}",
+            links(Link::Source(&s.path, s.line)),
+            escape(&s.signature),
+            escape(&s.kind),
+            escape(&s.path),
+            s.line,
+            s.doc.as_deref().map(|d| format!(" — {}", escape(d))).unwrap_or_default()
+        )
+    }));
+    body.push_str(&list("Entry points", &m.entry_points, 15, |e| {
+        format!(
+            "{} <a href=\"{}\"><code>{}</code></a> <span class=\"muted\">{}:{}</span>",
+            escape(&e.kind),
+            links(Link::Source(&e.path, e.line)),
+            escape(&e.name),
+            escape(&e.path),
+            e.line
+        )
+    }));
+    body.push_str(&list("Depends on", &m.depends_on, 15, |d| {
+        format!("{} <span class=\"muted\">({} references)</span>", module_link(overview, d.module, links), d.count)
+    }));
+    body.push_str(&list("Used by", &m.used_by, 15, |d| {
+        format!("{} <span class=\"muted\">({} references)</span>", module_link(overview, d.module, links), d.count)
+    }));
+    if m.tests.files > 0 {
+        let _ = write!(
+            body,
+            "<h2>Tests</h2><p>{} test files in {}{}</p>",
+            m.tests.files,
+            m.tests.dirs.iter().map(|d| format!("<code>{}/</code>", escape(d))).collect::<Vec<_>>().join(", "),
+            m.tests.command.as_deref().map(|c| format!("; run with <code>{}</code>", escape(c))).unwrap_or_default()
+        );
+    }
+    body.push_str(&list("Commands", &m.commands, 12, |c| {
+        format!(
+            "{}: <code>{}</code> <span class=\"muted\">({})</span>",
+            c.kind.as_str(),
+            escape(&c.command),
+            escape(&c.source)
+        )
+    }));
+    if let Some(a) = &m.activity {
+        let _ = write!(
+            body,
+            "<h2>Recent activity</h2><p>{} of the recent commits touched it; last: “{}”.</p>",
+            a.commits,
+            escape(&a.last_subject)
+        );
+    }
+    let applicable = rules::applicable(&overview.rules, &format!("{}/x", m.path));
+    body.push_str(&list("Rules that apply here", &applicable, 10, |r| {
+        format!("<b>{}</b><pre>{}</pre>", escape(&r.source), escape(&crate::manifests::truncate(&r.text, 1500)))
+    }));
+    body
+}
+
+/// The HTML page of the repository (0) or a module.
+pub fn page(overview: &Overview, index: usize, links: &dyn Fn(Link) -> String) -> String {
+    let Some(m) = overview.modules.get(index) else { return shell("not found", links, "<p>No such module.</p>") };
+    let mut body = String::new();
+    if index == 0 {
+        let repo = &overview.repository;
+        let _ = write!(body, "<h1>{} — project overview</h1>", escape(&repo.name));
+        if let Some(p) = &repo.purpose {
+            let _ = write!(body, "<p>{}</p>", escape(p));
+        }
+        let langs: Vec<String> =
+            repo.languages.iter().map(|l| format!("{} {}", escape(&l.language), l.lines)).collect();
+        let _ = write!(
+            body,
+            "<p class=\"muted\">{} files · {} lines · {} symbols · {}</p>",
+            repo.files,
+            repo.lines,
+            repo.symbols,
+            langs.join(", ")
+        );
+        body.push_str(&list("Set up, build, test, run", &repo.commands, 20, |c| {
+            format!(
+                "{}: <code>{}</code> <span class=\"muted\">({})</span>",
+                c.kind.as_str(),
+                escape(&c.command),
+                escape(&c.source)
+            )
+        }));
+        let entry_points: Vec<&crate::model::EntryPoint> =
+            overview.modules.iter().flat_map(|m| m.entry_points.iter()).collect();
+        body.push_str(&list("Entry points", &entry_points, 15, |e| {
+            format!(
+                "{} <a href=\"{}\"><code>{}</code></a> <span class=\"muted\">{}:{}</span>",
+                escape(&e.kind),
+                links(Link::Source(&e.path, e.line)),
+                escape(&e.name),
+                escape(&e.path),
+                e.line
+            )
+        }));
+        body.push_str(&list("What CI runs", &repo.ci, 10, |c| {
+            format!("<code>{}</code> <span class=\"muted\">({})</span>", escape(&c.command), escape(&c.source))
+        }));
+        let mut modules = String::new();
+        let mut budget = TREE_ENTRIES;
+        tree(overview, 0, links, &mut budget, &mut modules);
+        if !modules.is_empty() {
+            let _ = write!(body, "<h2>Modules</h2>{modules}");
+        }
+        body.push_str(&list("Conventions for agents (rule files)", &overview.rules, 12, |r| {
+            let scope = if r.scope.is_empty() { "whole repository".to_string() } else { format!("{}/", r.scope) };
+            format!(
+                "<b>{}</b> <span class=\"muted\">({})</span><pre>{}</pre>",
+                escape(&r.source),
+                escape(&scope),
+                escape(&crate::manifests::truncate(&r.text, 800))
+            )
+        }));
+        for doc in repo.docs.iter().take(4) {
+            let _ = write!(
+                body,
+                "<h2>{} <span class=\"muted\">({})</span></h2><pre>{}</pre>",
+                escape(&doc.heading),
+                escape(&doc.source),
+                escape(&doc.excerpt)
+            );
+        }
+        body.push_str(&common_sections(overview, m, links));
+        return shell(&repo.name, links, &body);
+    }
+    let _ = write!(
+        body,
+        "<h1>Module <code>{}</code></h1><p class=\"muted\">{}{}</p>",
+        escape(&m.path),
+        m.kind.as_str(),
+        if m.name != m.path { format!(" · {}", escape(&m.name)) } else { String::new() }
+    );
+    if let Some(p) = &m.purpose {
+        let _ = write!(body, "<p>{}</p>", escape(p));
+    }
+    let langs: Vec<String> = m.languages.iter().map(|l| format!("{} {}", escape(&l.language), l.lines)).collect();
+    let _ = write!(body, "<p class=\"muted\">{} files · {} lines · {}</p>", m.files, m.lines, langs.join(", "));
+    if let Some(parent) = m.parent {
+        let _ = write!(body, "<p>Part of {}</p>", module_link(overview, parent, links));
+    }
+    let mut sub = String::new();
+    let mut budget = TREE_ENTRIES;
+    tree(overview, index, links, &mut budget, &mut sub);
+    if !sub.is_empty() {
+        let _ = write!(body, "<h2>Submodules</h2>{sub}");
+    }
+    body.push_str(&common_sections(overview, m, links));
+    shell(&m.path, links, &body)
+}
+
+/// The dependency diagram of the largest modules as a standalone SVG, boxes linking to module pages.
+pub fn dependency_svg(overview: &Overview, links: &dyn Fn(Link) -> String) -> String {
+    let mut chosen: Vec<usize> = (1..overview.modules.len()).collect();
+    chosen.sort_by(|a, b| overview.modules[*b].lines.cmp(&overview.modules[*a].lines).then(a.cmp(b)));
+    chosen.truncate(DIAGRAM_MODULES);
+    if chosen.is_empty() {
+        chosen.push(0);
+    }
+    let position_of = |m: usize| chosen.iter().position(|&c| c == m);
+    let edges: Vec<(usize, usize, u32)> = chosen
+        .iter()
+        .enumerate()
+        .flat_map(|(i, &m)| {
+            overview.modules[m].depends_on.iter().filter_map(move |d| Some((i, position_of(d.module)?, d.count)))
+        })
+        .filter(|(a, b, _)| a != b)
+        .collect();
+    // Layers: a module sits below everything it depends on (longest path, bounded so cycles terminate).
+    let mut layer = vec![0usize; chosen.len()];
+    for _ in 0..chosen.len() {
+        let mut changed = false;
+        for &(a, b, _) in &edges {
+            if layer[b] < layer[a] + 1 && layer[a] + 1 < chosen.len() {
+                layer[b] = layer[a] + 1;
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    let (box_w, box_h, gap_x, gap_y) = (190.0, 38.0, 24.0, 70.0);
+    let mut column = vec![0usize; chosen.len() + 1];
+    let mut xy = vec![(0.0f64, 0.0f64); chosen.len()];
+    for i in 0..chosen.len() {
+        let l = layer[i];
+        xy[i] = (20.0 + column[l] as f64 * (box_w + gap_x), 20.0 + l as f64 * (box_h + gap_y));
+        column[l] += 1;
+    }
+    let width = 40.0 + column.iter().max().copied().unwrap_or(1).max(1) as f64 * (box_w + gap_x);
+    let height = 40.0 + (layer.iter().max().copied().unwrap_or(0) + 1) as f64 * (box_h + gap_y);
+    let mut svg = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width:.0}\" height=\"{height:.0}\" viewBox=\"0 0 {width:.0} {height:.0}\" font-family=\"system-ui,sans-serif\" font-size=\"12\">\
+<defs><marker id=\"arrow\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerWidth=\"7\" markerHeight=\"7\" orient=\"auto\"><path d=\"M0,0 L10,5 L0,10 z\" fill=\"#8a94a6\"/></marker></defs>"
+    );
+    for &(a, b, count) in &edges {
+        let (x1, y1) = (xy[a].0 + box_w / 2.0, xy[a].1 + box_h);
+        let (x2, y2) = (xy[b].0 + box_w / 2.0, xy[b].1);
+        let (y1, y2) = if y2 > y1 { (y1, y2) } else { (xy[a].1, xy[b].1 + box_h) };
+        let stroke = (1.0 + (count as f64).ln()).min(4.0);
+        let _ = write!(svg, "<line x1=\"{x1:.0}\" y1=\"{y1:.0}\" x2=\"{x2:.0}\" y2=\"{y2:.0}\" stroke=\"#8a94a6\" stroke-width=\"{stroke:.1}\" marker-end=\"url(#arrow)\"><title>{count} references</title></line>");
+    }
+    for (i, &m) in chosen.iter().enumerate() {
+        let (x, y) = xy[i];
+        let label = module_label(overview, m);
+        let short = if label.chars().count() > 26 {
+            format!("…{}", label.chars().rev().take(25).collect::<Vec<_>>().into_iter().rev().collect::<String>())
+        } else {
+            label.clone()
+        };
+        let _ = write!(
+            svg,
+            "<a href=\"{}\"><rect x=\"{x:.0}\" y=\"{y:.0}\" width=\"{box_w}\" height=\"{box_h}\" rx=\"6\" fill=\"#eef3fb\" stroke=\"#1a5fb4\"/>\
+<text x=\"{:.0}\" y=\"{:.0}\" text-anchor=\"middle\" fill=\"#1d2330\">{}</text><title>{} ({} lines)</title></a>",
+            escape(&links(Link::Module(m))),
+            x + box_w / 2.0,
+            y + box_h / 2.0 + 4.0,
+            escape(&short),
+            escape(&label),
+            overview.modules[m].lines
+        );
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+/// The diagram page.
+pub fn diagram_page(overview: &Overview, links: &dyn Fn(Link) -> String) -> String {
+    let body = format!(
+        "<h1>Module dependencies</h1><p class=\"muted\">The {} largest modules; an arrow points from a module to one it uses.</p>{}",
+        DIAGRAM_MODULES,
+        dependency_svg(overview, links)
+    );
+    shell("dependency diagram", links, &body)
+}
+
+/// Writes the overview as a static site into `dir`; returns the number of pages written.
+pub fn write_site(overview: &Overview, dir: &Path) -> Result<usize, OverviewError> {
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| OverviewError::Io { path, source }
+    };
+    std::fs::create_dir_all(dir.join("modules")).map_err(io(dir))?;
+    let root = overview.root.clone();
+    let file_of = |index: usize| -> String {
+        if index == 0 {
+            "index.html".to_string()
+        } else {
+            format!("modules/{}.html", overview.modules[index].path.replace('/', "__"))
+        }
+    };
+    let mut pages = 0;
+    for index in 0..overview.modules.len() {
+        let depth_prefix = if index == 0 { "" } else { "../" };
+        let links = |link: Link| -> String {
+            match link {
+                Link::Home => format!("{depth_prefix}index.html"),
+                Link::Module(m) => format!("{depth_prefix}{}", file_of(m)),
+                Link::Diagram => format!("{depth_prefix}dependencies.html"),
+                Link::Source(path, line) => format!("file://{root}/{path}#L{line}"),
+            }
+        };
+        let path = dir.join(file_of(index));
+        std::fs::write(&path, page(overview, index, &links)).map_err(io(&path))?;
+        pages += 1;
+    }
+    let links = |link: Link| -> String {
+        match link {
+            Link::Home => "index.html".into(),
+            Link::Module(m) => file_of(m),
+            Link::Diagram => "dependencies.html".into(),
+            Link::Source(path, line) => format!("file://{root}/{path}#L{line}"),
+        }
+    };
+    let diagram = dir.join("dependencies.html");
+    std::fs::write(&diagram, diagram_page(overview, &links)).map_err(io(&diagram))?;
+    Ok(pages + 1)
+}

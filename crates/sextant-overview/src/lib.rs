@@ -1,0 +1,73 @@
+//! Synthetic project overviews, computed from the code itself with no LLM: the modules of a repository (packages
+//! from manifests, or significant directories), what each is for, its size and languages, its key symbols by
+//! graph centrality, entry points, dependencies in both directions, tests and how to run them, recent activity
+//! from git; the repository's set-up/build/test/run commands; and the rule files for agents with the paths they
+//! govern. Pages are bounded: lists are cut with a count and link down to module pages instead of inlining.
+
+pub mod html;
+mod manifests;
+mod model;
+mod render;
+pub mod rules;
+mod scan;
+
+use std::path::Path;
+
+pub use manifests::{CommandKind, ModuleKind};
+pub use model::*;
+pub use render::{markdown_page, LinkStyle};
+pub use rules::{applicable, Rule, RuleKind};
+pub use scan::build_overview;
+
+/// File name of the stored overview inside an index directory.
+pub const OVERVIEW_FILE: &str = "overview.json";
+
+/// Errors of the overview.
+#[derive(Debug, thiserror::Error)]
+pub enum OverviewError {
+    /// Reading or writing failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The path.
+        path: std::path::PathBuf,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// The stored overview cannot be decoded.
+    #[error("overview at {0} is unreadable; run `sextant index` again")]
+    Corrupt(std::path::PathBuf),
+    /// No such module.
+    #[error("no module `{0}`; `sextant overview` lists them")]
+    UnknownModule(String),
+}
+
+/// Writes the overview next to the index, atomically.
+pub fn save(index_dir: &Path, overview: &Overview) -> Result<(), OverviewError> {
+    let path = index_dir.join(OVERVIEW_FILE);
+    let tmp = index_dir.join(format!("{OVERVIEW_FILE}.tmp"));
+    let bytes = serde_json::to_vec(overview).map_err(|_| OverviewError::Corrupt(path.clone()))?;
+    std::fs::write(&tmp, bytes).map_err(|source| OverviewError::Io { path: tmp.clone(), source })?;
+    std::fs::rename(&tmp, &path).map_err(|source| OverviewError::Io { path, source })
+}
+
+/// Reads the stored overview; `Ok(None)` when there is none yet.
+pub fn load(index_dir: &Path) -> Result<Option<Overview>, OverviewError> {
+    let path = index_dir.join(OVERVIEW_FILE);
+    match std::fs::read(&path) {
+        Ok(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|_| OverviewError::Corrupt(path)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(OverviewError::Io { path, source }),
+    }
+}
+
+/// The stored overview if it matches the index generation, else a freshly built (and saved) one.
+pub fn ensure(index: &sextant_index::Index, config: &sextant_config::Config) -> Result<Overview, OverviewError> {
+    if let Ok(Some(existing)) = load(index.dir()) {
+        if existing.generation == index.generation() && existing.root == index.root() {
+            return Ok(existing);
+        }
+    }
+    let overview = build_overview(index, config);
+    save(index.dir(), &overview)?;
+    Ok(overview)
+}

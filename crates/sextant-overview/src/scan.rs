@@ -1,0 +1,824 @@
+//! Building an overview from an index and the repository's manifests, docs, rule files and history.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::Path;
+use std::time::Instant;
+
+use sextant_config::Config;
+use sextant_graph::{EdgeKind, Node, SymbolId};
+use sextant_index::Index;
+use sextant_syntax::{Language, SymbolKind};
+
+use crate::manifests::{self, CommandKind, ModuleKind};
+use crate::model::*;
+use crate::rules::{self, Rule};
+
+/// Key symbols kept per module.
+const KEY_SYMBOLS: usize = 12;
+/// Entry points kept per module.
+const ENTRY_POINTS: usize = 20;
+/// A directory without a manifest becomes a module when it holds this share of the repository's lines.
+const SIGNIFICANT_SHARE: f64 = 0.05;
+/// Files that tell us about a directory.
+const AUX_NAMES: &[&str] = &[
+    "Cargo.toml",
+    "package.json",
+    "go.mod",
+    "pyproject.toml",
+    "setup.py",
+    "setup.cfg",
+    "pom.xml",
+    "build.gradle",
+    "build.gradle.kts",
+    "README.md",
+    "README",
+    "README.rst",
+    "readme.md",
+    "Makefile",
+    "justfile",
+    "Dockerfile",
+    "tox.ini",
+    "CONTRIBUTING.md",
+    "AGENTS.md",
+    "CLAUDE.md",
+    ".cursorrules",
+    ".windsurfrules",
+    "copilot-instructions.md",
+];
+
+struct AuxFiles {
+    /// Directories (repository-relative) with the aux file names they hold.
+    by_dir: BTreeMap<String, BTreeSet<String>>,
+    /// Rule files and workflow files by path.
+    rules: Vec<String>,
+    workflows: Vec<String>,
+}
+
+fn walk_aux(root: &Path, config: &Config) -> AuxFiles {
+    let mut aux = AuxFiles { by_dir: BTreeMap::new(), rules: Vec::new(), workflows: Vec::new() };
+    let mut excludes = ignore::gitignore::GitignoreBuilder::new(root);
+    for pattern in &config.index.exclude {
+        let _ = excludes.add_line(None, pattern);
+    }
+    let excludes = excludes.build().ok();
+    let walker = ignore::WalkBuilder::new(root)
+        .hidden(false)
+        .require_git(false)
+        .filter_entry(move |entry| {
+            let name = entry.file_name().to_string_lossy();
+            let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
+            if name.starts_with('.') && entry.depth() > 0 {
+                let allowed = if is_dir { matches!(name.as_ref(), ".github" | ".cursor") } else { true };
+                if !allowed {
+                    return false;
+                }
+            }
+            !excludes.as_ref().is_some_and(|e| e.matched(entry.path(), is_dir).is_ignore())
+        })
+        .build();
+    for entry in walker.flatten() {
+        if !entry.file_type().is_some_and(|t| t.is_file()) {
+            continue;
+        }
+        let Ok(rel) = entry.path().strip_prefix(root) else { continue };
+        let Some(rel) = rel.to_str() else { continue };
+        let rel = rel.replace('\\', "/");
+        let (dir, name) = rel.rsplit_once('/').map_or(("", rel.as_str()), |(d, n)| (d, n));
+        if dir.starts_with(".github/workflows") && (name.ends_with(".yml") || name.ends_with(".yaml")) {
+            aux.workflows.push(rel.clone());
+        }
+        let is_rule = matches!(name, "AGENTS.md" | "CLAUDE.md")
+            || (dir.is_empty() && matches!(name, ".cursorrules" | ".windsurfrules" | "CONTRIBUTING.md"))
+            || (dir == ".github" && matches!(name, "copilot-instructions.md" | "CONTRIBUTING.md"))
+            || (dir.ends_with(".cursor/rules") && name.ends_with(".mdc"))
+            || (dir == ".github/instructions" && name.ends_with(".instructions.md"));
+        if is_rule {
+            aux.rules.push(rel.clone());
+        }
+        if AUX_NAMES.contains(&name) || name == "__init__.py" {
+            aux.by_dir.entry(dir.to_string()).or_default().insert(name.to_string());
+        }
+    }
+    aux
+}
+
+fn is_test_path(path: &str) -> bool {
+    let lower = path.to_ascii_lowercase();
+    let name = lower.rsplit('/').next().unwrap_or(&lower);
+    lower
+        .split('/')
+        .any(|part| matches!(part, "test" | "tests" | "spec" | "specs" | "__tests__" | "testdata" | "testing"))
+        || name.starts_with("test_")
+        || name.ends_with("_test.go")
+        || name.ends_with("_test.py")
+        || name.contains(".test.")
+        || name.contains(".spec.")
+        || name.ends_with("test.java")
+        || name.ends_with("tests.cs")
+        || name.ends_with("_spec.rb")
+}
+
+fn in_dir(dir: &str, path: &str) -> bool {
+    dir.is_empty() || path == dir || path.starts_with(&format!("{dir}/"))
+}
+
+fn parent_dir(path: &str) -> &str {
+    path.rsplit_once('/').map_or("", |(d, _)| d)
+}
+
+/// Module-level documentation at the head of a file: `//!` (Rust), a module docstring (Python), the package
+/// comment (Go), a leading block comment (JS/TS/Java/C-like).
+fn leading_doc(text: &str, language: Language) -> Option<String> {
+    let head: String = text.chars().take(4000).collect();
+    let mut lines: Vec<String> = Vec::new();
+    match language {
+        Language::Rust => {
+            for line in head.lines() {
+                let t = line.trim();
+                if let Some(doc) = t.strip_prefix("//!") {
+                    lines.push(doc.trim().to_string());
+                } else if !(t.is_empty() || t.starts_with("#![")) || !lines.is_empty() && t.is_empty() {
+                    break;
+                }
+            }
+        }
+        Language::Python => {
+            let t = head.trim_start();
+            let t = t.strip_prefix("#!").map_or(t, |rest| rest.split_once('\n').map_or("", |(_, r)| r)).trim_start();
+            for quote in ["\"\"\"", "'''"] {
+                if let Some(rest) = t.strip_prefix(quote) {
+                    if let Some(end) = rest.find(quote) {
+                        lines.extend(rest[..end].lines().map(|l| l.trim().to_string()));
+                    }
+                }
+            }
+        }
+        Language::Go => {
+            for line in head.lines() {
+                let t = line.trim();
+                if let Some(doc) = t.strip_prefix("//") {
+                    lines.push(doc.trim().to_string());
+                } else if t.starts_with("package ") {
+                    break;
+                } else {
+                    lines.clear();
+                }
+            }
+        }
+        _ => {
+            let t = head.trim_start();
+            if let Some(rest) = t.strip_prefix("/**").or_else(|| t.strip_prefix("/*!")) {
+                if let Some(end) = rest.find("*/") {
+                    lines.extend(rest[..end].lines().map(|l| l.trim().trim_start_matches('*').trim().to_string()));
+                }
+            }
+        }
+    }
+    let paragraph: Vec<String> = lines.into_iter().skip_while(|l| l.is_empty()).take_while(|l| !l.is_empty()).collect();
+    let doc = paragraph.join(" ");
+    // License headers are not purpose statements.
+    let lower = doc.to_lowercase();
+    if doc.is_empty()
+        || lower.contains("copyright")
+        || lower.contains("licensed under")
+        || lower.contains("license") && lower.contains("apache")
+    {
+        return None;
+    }
+    Some(manifests::truncate(&doc, 600))
+}
+
+/// Files whose leading doc speaks for their directory.
+const MODULE_DOC_FILES: &[&str] =
+    &["lib.rs", "mod.rs", "main.rs", "__init__.py", "index.ts", "index.js", "doc.go", "main.go", "package-info.java"];
+
+struct Module {
+    path: String,
+    name: String,
+    kind: ModuleKind,
+    description: Option<String>,
+    commands: Vec<(CommandKind, String, String)>,
+}
+
+/// Builds the overview of an indexed repository.
+pub fn build_overview(index: &Index, config: &Config) -> Overview {
+    let started = Instant::now();
+    let root = Path::new(index.root());
+    let aux = walk_aux(root, config);
+    let files = index.files();
+
+    // Modules from manifests.
+    let mut modules: BTreeMap<String, Module> = BTreeMap::new();
+    for (dir, names) in &aux.by_dir {
+        let has_manifest = names.iter().any(|n| {
+            matches!(
+                n.as_str(),
+                "Cargo.toml"
+                    | "package.json"
+                    | "go.mod"
+                    | "pyproject.toml"
+                    | "setup.py"
+                    | "setup.cfg"
+                    | "pom.xml"
+                    | "build.gradle"
+                    | "build.gradle.kts"
+            )
+        });
+        if !has_manifest {
+            continue;
+        }
+        let info = manifests::inspect(&root.join(dir), dir);
+        let source = names.iter().find(|n| n.as_str() != "README.md").cloned().unwrap_or_default();
+        let commands = info.commands.iter().map(|(k, c)| (*k, c.clone(), join(dir, &source))).collect();
+        if let Some(kind) = info.kind {
+            let name = info.name.clone().unwrap_or_else(|| dir.rsplit('/').next().unwrap_or(dir).to_string());
+            modules.insert(
+                dir.clone(),
+                Module { path: dir.clone(), name, kind, description: info.description.clone(), commands },
+            );
+        } else if dir.is_empty() {
+            modules.insert(
+                String::new(),
+                Module {
+                    path: String::new(),
+                    name: String::new(),
+                    kind: ModuleKind::Repository,
+                    description: info.description.clone(),
+                    commands,
+                },
+            );
+        }
+    }
+    // Python packages: the top-most directories with __init__.py.
+    for (dir, names) in &aux.by_dir {
+        if names.contains("__init__.py")
+            && !aux.by_dir.get(parent_dir(dir)).is_some_and(|n| n.contains("__init__.py"))
+            && !dir.is_empty()
+        {
+            let name = dir.rsplit('/').next().unwrap_or(dir).to_string();
+            modules.entry(dir.clone()).or_insert(Module {
+                path: dir.clone(),
+                name,
+                kind: ModuleKind::Python,
+                description: None,
+                commands: Vec::new(),
+            });
+        }
+    }
+    // Go packages inside Go modules.
+    let go_modules: Vec<String> =
+        modules.values().filter(|m| m.kind == ModuleKind::GoModule).map(|m| m.path.clone()).collect();
+    if !go_modules.is_empty() {
+        let mut go_dirs: BTreeSet<String> = BTreeSet::new();
+        for f in files.iter().filter(|f| f.facts.language == Language::Go && !is_test_path(&f.path)) {
+            let dir = parent_dir(&f.path);
+            if go_modules.iter().any(|m| in_dir(m, dir)) {
+                go_dirs.insert(dir.to_string());
+            }
+        }
+        for dir in go_dirs {
+            let name = dir.rsplit('/').next().unwrap_or(&dir).to_string();
+            modules.entry(dir.clone()).or_insert(Module {
+                path: dir,
+                name,
+                kind: ModuleKind::GoPackage,
+                description: None,
+                commands: Vec::new(),
+            });
+        }
+    }
+    // Significant directories that no module covers.
+    let total_lines: u64 = files.iter().map(|f| f.facts.lines as u64).sum();
+    let mut top_lines: BTreeMap<String, u64> = BTreeMap::new();
+    for f in files {
+        if let Some((top, _)) = f.path.split_once('/') {
+            *top_lines.entry(top.to_string()).or_default() += f.facts.lines as u64;
+        }
+    }
+    for (dir, lines) in top_lines {
+        let covered = modules.keys().any(|m| !m.is_empty() && in_dir(&dir, m));
+        if !covered && lines as f64 >= total_lines as f64 * SIGNIFICANT_SHARE {
+            let name = dir.clone();
+            modules.insert(
+                dir.clone(),
+                Module { path: dir, name, kind: ModuleKind::Directory, description: None, commands: Vec::new() },
+            );
+        }
+    }
+    // Configuration: named modules, then merges.
+    for setting in &config.overview.modules {
+        let path = setting.path.trim_matches('/').to_string();
+        let name = setting.name.clone().unwrap_or_else(|| path.rsplit('/').next().unwrap_or(&path).to_string());
+        match modules.get_mut(&path) {
+            Some(existing) => existing.name = name,
+            None => {
+                modules.insert(
+                    path.clone(),
+                    Module { path, name, kind: ModuleKind::Configured, description: None, commands: Vec::new() },
+                );
+            }
+        }
+    }
+    for merge in &config.overview.merge {
+        let merge = merge.trim_matches('/');
+        modules.retain(|path, _| !(path.len() > merge.len() && in_dir(merge, path)));
+        let name = merge.rsplit('/').next().unwrap_or(merge).to_string();
+        modules.entry(merge.to_string()).or_insert(Module {
+            path: merge.to_string(),
+            name,
+            kind: ModuleKind::Configured,
+            description: None,
+            commands: Vec::new(),
+        });
+    }
+    let repo_name = root.file_name().map_or("repository".into(), |n| n.to_string_lossy().into_owned());
+    let root_module = modules.remove("").unwrap_or(Module {
+        path: String::new(),
+        name: String::new(),
+        kind: ModuleKind::Repository,
+        description: None,
+        commands: Vec::new(),
+    });
+    let mut ordered: Vec<Module> =
+        vec![Module { name: repo_name.clone(), kind: ModuleKind::Repository, ..root_module }];
+    ordered.extend(modules.into_values());
+
+    // Hierarchy and file assignment (deepest module wins).
+    let parent_of = |i: usize, ordered: &[Module]| -> Option<usize> {
+        if i == 0 {
+            return None;
+        }
+        let path = &ordered[i].path;
+        (0..ordered.len())
+            .filter(|&j| j != i && in_dir(&ordered[j].path, path) && ordered[j].path.len() < path.len())
+            .max_by_key(|&j| ordered[j].path.len())
+    };
+    let parents: Vec<Option<usize>> = (0..ordered.len()).map(|i| parent_of(i, &ordered)).collect();
+    let module_of_path = |path: &str| -> usize {
+        (0..ordered.len())
+            .filter(|&j| in_dir(&ordered[j].path, parent_dir(path)) || ordered[j].path.is_empty())
+            .max_by_key(|&j| ordered[j].path.len())
+            .unwrap_or(0)
+    };
+    let file_module: Vec<usize> = files.iter().map(|f| module_of_path(&f.path)).collect();
+    // Ancestor chain (including itself) of each module, for subtree totals.
+    let chain = |mut m: usize| -> Vec<usize> {
+        let mut out = vec![m];
+        while let Some(p) = parents[m] {
+            out.push(p);
+            m = p;
+        }
+        out
+    };
+    let chains: Vec<Vec<usize>> = (0..ordered.len()).map(chain).collect();
+
+    let n = ordered.len();
+    let mut sizes = vec![(0u64, 0u64); n];
+    let mut languages: Vec<BTreeMap<String, (u64, u64)>> = vec![BTreeMap::new(); n];
+    let mut tests: Vec<(u64, BTreeSet<String>)> = vec![(0, BTreeSet::new()); n];
+    for (f, record) in files.iter().enumerate() {
+        let test = is_test_path(&record.path);
+        for &m in &chains[file_module[f]] {
+            sizes[m].0 += 1;
+            sizes[m].1 += record.facts.lines as u64;
+            let entry = languages[m].entry(record.facts.language.name().to_string()).or_default();
+            entry.0 += 1;
+            entry.1 += record.facts.lines as u64;
+            if test {
+                tests[m].0 += 1;
+                tests[m].1.insert(parent_dir(&record.path).to_string());
+            }
+        }
+    }
+
+    // Key symbols per module (own subtree), by centrality.
+    let mut key: Vec<Vec<(f32, SymbolId)>> = vec![Vec::new(); n];
+    for (f, record) in files.iter().enumerate() {
+        if is_test_path(&record.path) {
+            continue;
+        }
+        for (s, symbol) in record.facts.symbols.iter().enumerate() {
+            let public_kind = matches!(
+                symbol.kind,
+                SymbolKind::Function
+                    | SymbolKind::Class
+                    | SymbolKind::Struct
+                    | SymbolKind::Trait
+                    | SymbolKind::Interface
+                    | SymbolKind::Enum
+                    | SymbolKind::TypeAlias
+                    | SymbolKind::Method
+            );
+            if !public_kind || symbol.name.starts_with('_') || symbol.name == "main" {
+                continue;
+            }
+            let id = SymbolId { file: f as u32, symbol: s as u32 };
+            let mut rank = index.graph().symbol_rank(id);
+            if symbol.kind == SymbolKind::Method {
+                rank *= 0.5;
+            }
+            for &m in &chains[file_module[f]] {
+                let list = &mut key[m];
+                list.push((rank, id));
+                if list.len() > KEY_SYMBOLS * 8 {
+                    list.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+                    list.truncate(KEY_SYMBOLS * 2);
+                }
+            }
+        }
+    }
+
+    // Dependencies between modules from imports and calls.
+    let mut edges: HashMap<(usize, usize), u32> = HashMap::new();
+    for edge in &index.graph().data().edges {
+        if !matches!(edge.kind, EdgeKind::Imports | EdgeKind::Calls) {
+            continue;
+        }
+        let file_of = |node: Node| match node {
+            Node::File(f) => Some(f as usize),
+            Node::Symbol(s) => Some(s.file as usize),
+            Node::Module(_) => None,
+        };
+        let (Some(a), Some(b)) = (file_of(edge.from), file_of(edge.to)) else { continue };
+        let (ma, mb) = (file_module[a], file_module[b]);
+        if ma != mb && edge.weight >= 0.5 {
+            *edges.entry((ma, mb)).or_default() += 1;
+        }
+    }
+
+    // Entry points: mains, CLI definitions and HTTP routes.
+    let mut entries: Vec<Vec<EntryPoint>> = vec![Vec::new(); n];
+    for (f, record) in files.iter().enumerate() {
+        let module = file_module[f];
+        for symbol in &record.facts.symbols {
+            if symbol.name == "main" && symbol.kind == SymbolKind::Function {
+                entries[module].push(EntryPoint {
+                    kind: "main".into(),
+                    name: "main".into(),
+                    path: record.path.clone(),
+                    line: symbol.span.start_line,
+                });
+            }
+        }
+        if record.path.ends_with("__main__.py") {
+            entries[module].push(EntryPoint {
+                kind: "main".into(),
+                name: "python -m".into(),
+                path: record.path.clone(),
+                line: 1,
+            });
+        }
+        if is_test_path(&record.path) || entries[module].len() >= ENTRY_POINTS {
+            continue;
+        }
+        if let Ok(text) = std::fs::read_to_string(root.join(&record.path)) {
+            for (line_no, line) in text.lines().enumerate() {
+                if let Some((kind, name)) = entry_pattern(line.trim()) {
+                    entries[module].push(EntryPoint {
+                        kind: kind.into(),
+                        name,
+                        path: record.path.clone(),
+                        line: line_no as u32 + 1,
+                    });
+                    if entries[module].len() >= ENTRY_POINTS {
+                        break;
+                    }
+                }
+            }
+        }
+    }
+
+    // Purposes: README, manifest description, module doc comment.
+    let purpose_of = |module: &Module| -> Option<(String, String)> {
+        let dir = root.join(&module.path);
+        for readme in ["README.md", "README", "README.rst", "readme.md"] {
+            if aux.by_dir.get(&module.path).is_some_and(|names| names.contains(readme)) {
+                if let Some(summary) =
+                    std::fs::read_to_string(dir.join(readme)).ok().and_then(|t| manifests::readme_summary(&t))
+                {
+                    return Some((summary, join(&module.path, readme)));
+                }
+            }
+        }
+        if let Some(description) = &module.description {
+            return Some((description.clone(), "manifest".into()));
+        }
+        for doc_file in MODULE_DOC_FILES {
+            for candidate in [join(&module.path, doc_file), join(&module.path, &format!("src/{doc_file}"))] {
+                let Some(id) = index.file_id(&candidate) else { continue };
+                let language = files[id as usize].facts.language;
+                if let Some(doc) =
+                    std::fs::read_to_string(root.join(&candidate)).ok().and_then(|t| leading_doc(&t, language))
+                {
+                    return Some((doc, candidate));
+                }
+            }
+        }
+        None
+    };
+
+    let activity = history(root, &ordered, config.overview.history_commits);
+    let mut out_modules = Vec::with_capacity(n);
+    for (i, module) in ordered.iter().enumerate() {
+        let purpose = purpose_of(module);
+        let mut langs: Vec<LanguageShare> = languages[i]
+            .iter()
+            .map(|(l, (f, ln))| LanguageShare { language: l.clone(), files: *f, lines: *ln })
+            .collect();
+        langs.sort_by(|a, b| b.lines.cmp(&a.lines).then(a.language.cmp(&b.language)));
+        let mut symbols = key[i].clone();
+        symbols.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        let key_symbols = symbols
+            .into_iter()
+            .take(KEY_SYMBOLS)
+            .filter_map(|(rank, id)| {
+                let (file, s) = index.symbol(id)?;
+                Some(KeySymbol {
+                    name: s.qualified_name.clone(),
+                    kind: s.kind.as_str().into(),
+                    signature: s.signature.clone(),
+                    doc: s.doc.as_ref().and_then(|d| d.lines().next()).map(str::to_string),
+                    path: file.path.clone(),
+                    line: s.span.start_line,
+                    rank,
+                })
+            })
+            .collect();
+        let mut depends_on: Vec<Dependency> = edges
+            .iter()
+            .filter(|((a, _), _)| *a == i)
+            .map(|((_, b), c)| Dependency { module: *b, count: *c })
+            .collect();
+        depends_on.sort_by(|a, b| b.count.cmp(&a.count).then(a.module.cmp(&b.module)));
+        let mut used_by: Vec<Dependency> = edges
+            .iter()
+            .filter(|((_, b), _)| *b == i)
+            .map(|((a, _), c)| Dependency { module: *a, count: *c })
+            .collect();
+        used_by.sort_by(|a, b| b.count.cmp(&a.count).then(a.module.cmp(&b.module)));
+        let commands: Vec<Command> = module
+            .commands
+            .iter()
+            .map(|(k, c, s)| Command { kind: *k, command: c.clone(), source: s.clone() })
+            .collect();
+        let test_command = commands
+            .iter()
+            .find(|c| c.kind == CommandKind::Test)
+            .map(|c| c.command.clone())
+            .or_else(|| inherited_test_command(&ordered, &parents, i, module));
+        let mut test_dirs: Vec<String> = tests[i].1.iter().cloned().collect();
+        test_dirs.truncate(5);
+        out_modules.push(ModuleOverview {
+            path: module.path.clone(),
+            name: module.name.clone(),
+            kind: module.kind,
+            parent: parents[i],
+            children: (0..n).filter(|&j| parents[j] == Some(i)).collect(),
+            purpose: purpose.as_ref().map(|(p, _)| p.clone()),
+            purpose_source: purpose.map(|(_, s)| s),
+            files: sizes[i].0,
+            lines: sizes[i].1,
+            languages: langs,
+            key_symbols,
+            entry_points: std::mem::take(&mut entries[i]),
+            depends_on,
+            used_by,
+            tests: Tests {
+                files: tests[i].0,
+                dirs: test_dirs,
+                command: if tests[i].0 > 0 { test_command } else { None },
+            },
+            commands,
+            activity: activity.get(i).cloned().flatten(),
+        });
+    }
+
+    let rules: Vec<Rule> = aux
+        .rules
+        .iter()
+        .filter_map(|path| {
+            let text = std::fs::read_to_string(root.join(path)).ok()?;
+            rules::parse_rule(path, &text)
+        })
+        .collect();
+
+    let mut ci = Vec::new();
+    for workflow in &aux.workflows {
+        if let Ok(text) = std::fs::read_to_string(root.join(workflow)) {
+            for command in manifests::workflow_commands(&text).into_iter().take(20) {
+                let kind = classify_command(&command);
+                if !ci.iter().any(|c: &Command| c.command == command) {
+                    ci.push(Command { kind, command, source: workflow.clone() });
+                }
+            }
+        }
+    }
+    let mut docs = Vec::new();
+    for doc in ["README.md", "CONTRIBUTING.md", "README.rst", "README"] {
+        if let Ok(text) = std::fs::read_to_string(root.join(doc)) {
+            for (heading, excerpt) in manifests::how_to_sections(&text, 1200).into_iter().take(6) {
+                docs.push(DocSection { source: doc.into(), heading, excerpt });
+            }
+        }
+    }
+    let mut repo_languages = out_modules[0].languages.clone();
+    repo_languages.truncate(12);
+    let repository = RepositoryOverview {
+        name: repo_name,
+        purpose: out_modules[0].purpose.clone(),
+        files: sizes[0].0,
+        lines: sizes[0].1,
+        symbols: files.iter().map(|f| f.facts.symbols.len() as u64).sum(),
+        languages: repo_languages,
+        commands: out_modules[0].commands.clone(),
+        ci,
+        docs,
+        head: sextant_index::git_state(root).map(|g| g.head),
+    };
+    Overview {
+        root: index.root().to_string(),
+        generation: index.generation(),
+        elapsed_ms: started.elapsed().as_millis() as u64,
+        repository,
+        modules: out_modules,
+        rules,
+    }
+}
+
+fn join(dir: &str, name: &str) -> String {
+    if dir.is_empty() {
+        name.to_string()
+    } else {
+        format!("{dir}/{name}")
+    }
+}
+
+fn classify_command(command: &str) -> CommandKind {
+    let lower = command.to_lowercase();
+    let words: Vec<&str> = lower.split(|c: char| c.is_whitespace() || c == ':').collect();
+    let has = |w: &[&str]| words.iter().any(|x| w.contains(x));
+    if has(&["test", "pytest", "tox", "nextest", "jest", "vitest"]) {
+        CommandKind::Test
+    } else if has(&["build", "compile", "package"]) {
+        CommandKind::Build
+    } else if has(&["clippy", "fmt", "lint", "vet", "eslint", "ruff", "flake8", "mypy"]) {
+        CommandKind::Lint
+    } else if has(&["install", "ci", "setup", "sync"]) {
+        CommandKind::Setup
+    } else {
+        CommandKind::Other
+    }
+}
+
+/// A test command for a module without its own: the nearest ancestor's, narrowed to the module where the tool
+/// allows it.
+fn inherited_test_command(ordered: &[Module], parents: &[Option<usize>], i: usize, module: &Module) -> Option<String> {
+    let mut p = parents[i];
+    while let Some(ancestor) = p {
+        if let Some((_, command, _)) = ordered[ancestor].commands.iter().find(|(k, _, _)| *k == CommandKind::Test) {
+            let rel = module.path.strip_prefix(&format!("{}/", ordered[ancestor].path)).unwrap_or(&module.path);
+            return Some(if command.contains("go test") {
+                format!("go test ./{rel}/...")
+            } else if command.contains("pytest") {
+                format!("python -m pytest {}", module.path)
+            } else {
+                command.clone()
+            });
+        }
+        p = parents[ancestor];
+    }
+    None
+}
+
+/// Recognises CLI definitions and HTTP route registrations in a trimmed source line.
+fn entry_pattern(line: &str) -> Option<(&'static str, String)> {
+    const ROUTE_PREFIXES: &[&str] = &[
+        "@app.route(",
+        "@bp.route(",
+        "@blueprint.route(",
+        "@router.get(",
+        "@router.post(",
+        "@router.put(",
+        "@router.delete(",
+        "@app.get(",
+        "@app.post(",
+        "@app.put(",
+        "@app.delete(",
+        "@GetMapping(",
+        "@PostMapping(",
+        "@PutMapping(",
+        "@DeleteMapping(",
+        "@RequestMapping(",
+        "#[get(",
+        "#[post(",
+        "#[put(",
+        "#[delete(",
+        "app.get(",
+        "app.post(",
+        "app.put(",
+        "app.delete(",
+        "router.get(",
+        "router.post(",
+        "router.put(",
+        "router.delete(",
+        "r.GET(",
+        "r.POST(",
+        "e.GET(",
+        "e.POST(",
+    ];
+    const ROUTE_CONTAINS: &[&str] = &[".HandleFunc(", ".route(\"", "http.Handle("];
+    const CLI: &[(&str, &str)] = &[
+        ("#[derive(Parser", "clap parser"),
+        ("argparse.ArgumentParser(", "argparse parser"),
+        ("@click.command", "click command"),
+        ("@click.group", "click group"),
+        ("&cobra.Command{", "cobra command"),
+        ("new Command(", "commander program"),
+        ("yargs(", "yargs program"),
+    ];
+    for (pattern, name) in CLI {
+        if line.contains(pattern) {
+            return Some(("cli", name.to_string()));
+        }
+    }
+    let route_literal = |line: &str| -> String {
+        line.split(['"', '\'', '`'])
+            .nth(1)
+            .filter(|s| s.starts_with('/') || s.is_empty())
+            .map_or_else(|| manifests::truncate(line, 80), |s| s.to_string())
+    };
+    if ROUTE_PREFIXES.iter().any(|p| line.starts_with(p)) || ROUTE_CONTAINS.iter().any(|p| line.contains(p)) {
+        let literal = route_literal(line);
+        if literal.starts_with('/') {
+            let method = ["GET", "POST", "PUT", "DELETE", "get", "post", "put", "delete"]
+                .iter()
+                .find(|m| {
+                    line.contains(&format!(".{m}("))
+                        || line.contains(&format!("[{m}("))
+                        || line.contains(&format!("{}Mapping", capitalize(m)))
+                })
+                .map(|m| m.to_uppercase());
+            let name = match method {
+                Some(m) => format!("{m} {literal}"),
+                None => literal,
+            };
+            return Some(("route", name));
+        }
+    }
+    None
+}
+
+fn capitalize(word: &str) -> String {
+    let mut chars = word.chars();
+    chars.next().map(|c| c.to_uppercase().collect::<String>() + &chars.as_str().to_lowercase()).unwrap_or_default()
+}
+
+/// Commits touching each module (subtree) among the last `limit` commits, with the last change.
+fn history(root: &Path, modules: &[Module], limit: usize) -> Vec<Option<Activity>> {
+    let mut out: Vec<Option<Activity>> = vec![None; modules.len()];
+    if limit == 0 {
+        return out;
+    }
+    let Ok(repo) = git2::Repository::discover(root) else { return out };
+    let Some(workdir) = repo.workdir().and_then(|w| w.canonicalize().ok()) else { return out };
+    let prefix =
+        root.strip_prefix(&workdir).ok().and_then(|p| p.to_str()).map(|p| p.replace('\\', "/")).unwrap_or_default();
+    let Ok(mut walk) = repo.revwalk() else { return out };
+    if walk.push_head().is_err() {
+        return out;
+    }
+    for oid in walk.flatten().take(limit) {
+        let Ok(commit) = repo.find_commit(oid) else { continue };
+        let Ok(tree) = commit.tree() else { continue };
+        let parent_tree = commit.parent(0).ok().and_then(|p| p.tree().ok());
+        let Ok(diff) = repo.diff_tree_to_tree(parent_tree.as_ref(), Some(&tree), None) else { continue };
+        let mut touched = vec![false; modules.len()];
+        for delta in diff.deltas() {
+            let Some(path) = delta.new_file().path().or_else(|| delta.old_file().path()).and_then(|p| p.to_str())
+            else {
+                continue;
+            };
+            let Some(rel) = (if prefix.is_empty() { Some(path) } else { path.strip_prefix(&format!("{prefix}/")) })
+            else {
+                continue;
+            };
+            for (i, module) in modules.iter().enumerate() {
+                if module.path.is_empty() || in_dir(&module.path, rel) {
+                    touched[i] = true;
+                }
+            }
+        }
+        for (i, t) in touched.into_iter().enumerate() {
+            if !t {
+                continue;
+            }
+            let entry = out[i].get_or_insert_with(|| Activity {
+                commits: 0,
+                last_change: commit.time().seconds(),
+                last_subject: commit.summary().unwrap_or("").to_string(),
+            });
+            entry.commits += 1;
+        }
+    }
+    out
+}
