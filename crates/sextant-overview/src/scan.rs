@@ -224,7 +224,8 @@ pub fn build_overview(index: &Index, config: &Config) -> Overview {
                     | "build.gradle.kts"
             )
         });
-        if !has_manifest {
+        // The root's Makefile, justfile, Dockerfile… count even without a package manifest.
+        if !has_manifest && !dir.is_empty() {
             continue;
         }
         let info = manifests::inspect(&root.join(dir), dir);
@@ -413,7 +414,8 @@ pub fn build_overview(index: &Index, config: &Config) -> Overview {
                 continue;
             }
             let id = SymbolId { file: f as u32, symbol: s as u32 };
-            let mut rank = index.graph().symbol_rank(id);
+            let mut rank =
+                index.graph().symbol_rank(id) * if is_public(symbol, record.facts.language) { 2.0 } else { 0.5 };
             if symbol.kind == SymbolKind::Method {
                 rank *= 0.5;
             }
@@ -502,6 +504,18 @@ pub fn build_overview(index: &Index, config: &Config) -> Overview {
         }
         if let Some(description) = &module.description {
             return Some((description.clone(), "manifest".into()));
+        }
+        // A Go package comment may sit in any file of the package.
+        if module.kind == ModuleKind::GoPackage {
+            for record in files.iter().filter(|f| {
+                parent_dir(&f.path) == module.path && f.facts.language == Language::Go && !is_test_path(&f.path)
+            }) {
+                if let Some(doc) =
+                    std::fs::read_to_string(root.join(&record.path)).ok().and_then(|t| leading_doc(&t, Language::Go))
+                {
+                    return Some((doc, record.path.clone()));
+                }
+            }
         }
         for doc_file in MODULE_DOC_FILES {
             for candidate in [join(&module.path, doc_file), join(&module.path, &format!("src/{doc_file}"))] {
@@ -642,6 +656,19 @@ pub fn build_overview(index: &Index, config: &Config) -> Overview {
         repository,
         modules: out_modules,
         rules,
+    }
+}
+
+/// Whether a symbol is part of its module's public surface, as far as the syntax says.
+fn is_public(symbol: &sextant_syntax::Symbol, language: Language) -> bool {
+    let signature = symbol.signature.as_str();
+    match language {
+        Language::Rust => signature.starts_with("pub ") || signature.starts_with("pub("),
+        Language::Go => symbol.name.chars().next().is_some_and(char::is_uppercase),
+        Language::Java | Language::CSharp | Language::Php => {
+            !(signature.contains("private ") || signature.contains("protected "))
+        }
+        _ => !symbol.name.starts_with('_'),
     }
 }
 

@@ -1,0 +1,230 @@
+//! Overviews of fixture repositories: a Cargo workspace, an npm workspace, a Python package, a Go module and a
+//! mixed monorepo with rule files.
+
+use std::path::Path;
+
+use sextant_config::Config;
+use sextant_index::{index_repository, Index, IndexOptions, NoProgress};
+use sextant_overview::{build_overview, markdown_page, CommandKind, LinkStyle, ModuleKind, Overview, RuleKind};
+
+fn write(root: &Path, rel: &str, text: &str) {
+    let path = root.join(rel);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
+fn overview_of(root: &Path) -> Overview {
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config::for_repository(root).unwrap();
+    index_repository(&IndexOptions { root, index_dir: dir.path(), config: &config, force: false }, &NoProgress)
+        .unwrap();
+    let index = Index::open(dir.path()).unwrap();
+    build_overview(&index, &config)
+}
+
+fn module<'a>(o: &'a Overview, path: &str) -> &'a sextant_overview::ModuleOverview {
+    let i = o
+        .module_index(path)
+        .unwrap_or_else(|| panic!("no module {path}: {:?}", o.modules.iter().map(|m| &m.path).collect::<Vec<_>>()));
+    &o.modules[i]
+}
+
+fn depends(o: &Overview, from: &str, to: &str) -> bool {
+    let to = o.module_index(to).unwrap();
+    module(o, from).depends_on.iter().any(|d| d.module == to)
+}
+
+fn commands(o: &Overview, kind: CommandKind) -> Vec<String> {
+    o.repository.commands.iter().filter(|c| c.kind == kind).map(|c| c.command.clone()).collect()
+}
+
+#[test]
+fn cargo_workspace() {
+    let repo = tempfile::tempdir().unwrap();
+    let r = repo.path();
+    write(r, "Cargo.toml", "[workspace]\nmembers = [\"crates/*\"]\n");
+    write(
+        r,
+        "crates/core/Cargo.toml",
+        "[package]\nname = \"acme-core\"\ndescription = \"Pricing rules and ledgers.\"\n",
+    );
+    write(r, "crates/core/src/lib.rs", "//! Core pricing.\n\n/// Computes a price.\npub fn compute_price(base: u32) -> u32 {\n    apply_discount(base)\n}\n\nfn apply_discount(x: u32) -> u32 { x - 1 }\n");
+    write(r, "crates/core/tests/pricing.rs", "#[test]\nfn prices() { assert_eq!(acme_core::compute_price(2), 1); }\n");
+    write(r, "crates/cli/Cargo.toml", "[package]\nname = \"acme-cli\"\n");
+    write(r, "crates/cli/src/main.rs", "//! The acme command line.\nuse acme_core::compute_price;\n\n#[derive(Parser)]\nstruct Args {}\n\nfn main() {\n    let price = compute_price(3);\n    println!(\"{}\", price);\n}\n");
+    let o = overview_of(r);
+    let core = module(&o, "crates/core");
+    assert_eq!((core.kind, core.name.as_str()), (ModuleKind::Cargo, "acme-core"));
+    assert_eq!(core.purpose.as_deref(), Some("Pricing rules and ledgers."));
+    assert_eq!(core.key_symbols[0].name, "compute_price");
+    assert_eq!(core.key_symbols[0].signature, "pub fn compute_price(base: u32) -> u32");
+    assert_eq!(core.tests.files, 1);
+    assert_eq!(core.tests.command.as_deref(), Some("cargo test -p acme-core"));
+    let cli = module(&o, "crates/cli");
+    assert_eq!(cli.purpose.as_deref(), Some("The acme command line."), "from the //! doc of main.rs");
+    assert!(cli.entry_points.iter().any(|e| e.kind == "main" && e.path == "crates/cli/src/main.rs"));
+    assert!(cli.entry_points.iter().any(|e| e.kind == "cli" && e.name == "clap parser"));
+    assert!(depends(&o, "crates/cli", "crates/core"), "{:?}", cli.depends_on);
+    assert!(module(&o, "crates/core").used_by.iter().any(|d| o.modules[d.module].path == "crates/cli"));
+    assert_eq!(commands(&o, CommandKind::Test), ["cargo test --workspace"]);
+    let page = markdown_page(&o, None, 8000, LinkStyle::Plain);
+    assert!(page.contains("`crates/core` | cargo | Pricing rules and ledgers."), "{page}");
+}
+
+#[test]
+fn npm_workspace_with_scripts_and_routes() {
+    let repo = tempfile::tempdir().unwrap();
+    let r = repo.path();
+    write(
+        r,
+        "package.json",
+        r#"{"name":"shop","private":true,"workspaces":["packages/*"],"scripts":{"build":"tsc -b","test":"vitest run","lint":"eslint ."}}"#,
+    );
+    write(r, "packages/ui/package.json", r#"{"name":"@shop/ui","description":"Shared React components."}"#);
+    write(
+        r,
+        "packages/ui/src/button.ts",
+        "export function renderButton(label: string): string {\n  return `<button>${label}</button>`;\n}\n",
+    );
+    write(r, "packages/api/package.json", r#"{"name":"@shop/api","scripts":{"start":"node dist/server.js"}}"#);
+    write(r, "packages/api/src/server.ts", "import { renderButton } from '../../ui/src/button';\n\napp.get('/users', (req, res) => res.send(renderButton('x')));\n\nexport function listUsers() {\n  return renderButton('users');\n}\n");
+    let o = overview_of(r);
+    assert_eq!(commands(&o, CommandKind::Test), ["npm test"]);
+    assert_eq!(commands(&o, CommandKind::Build), ["npm run build"]);
+    assert_eq!(commands(&o, CommandKind::Lint), ["npm run lint"]);
+    assert_eq!(commands(&o, CommandKind::Setup), ["npm install"]);
+    let ui = module(&o, "packages/ui");
+    assert_eq!((ui.kind, ui.name.as_str()), (ModuleKind::Npm, "@shop/ui"));
+    assert_eq!(ui.purpose.as_deref(), Some("Shared React components."));
+    let api = module(&o, "packages/api");
+    assert!(api.commands.iter().any(|c| c.command == "(cd packages/api && npm start)"), "{:?}", api.commands);
+    assert!(api.entry_points.iter().any(|e| e.kind == "route" && e.name == "GET /users"), "{:?}", api.entry_points);
+    assert!(depends(&o, "packages/api", "packages/ui"));
+}
+
+#[test]
+fn python_package() {
+    let repo = tempfile::tempdir().unwrap();
+    let r = repo.path();
+    write(r, "pyproject.toml", "[project]\nname = \"weather\"\ndescription = \"Forecast service.\"\n");
+    write(r, "tox.ini", "[tox]\nenvlist = py311\n");
+    write(r, "weather/__init__.py", "\"\"\"Forecast models and the HTTP API.\"\"\"\n");
+    write(
+        r,
+        "weather/model.py",
+        "class Forecast:\n    \"\"\"A forecast.\"\"\"\n\n    def temperature(self):\n        return 21\n",
+    );
+    write(r, "weather/api.py", "from weather.model import Forecast\n\n\n@app.route(\"/forecast\")\ndef forecast():\n    return Forecast().temperature()\n");
+    write(
+        r,
+        "tests/test_model.py",
+        "from weather.model import Forecast\n\n\ndef test_temperature():\n    assert Forecast().temperature() == 21\n",
+    );
+    let o = overview_of(r);
+    assert_eq!(o.repository.purpose.as_deref(), Some("Forecast service."));
+    assert!(commands(&o, CommandKind::Setup).contains(&"pip install -e .".to_string()));
+    assert!(commands(&o, CommandKind::Test).contains(&"tox".to_string()));
+    let pkg = module(&o, "weather");
+    assert_eq!(pkg.kind, ModuleKind::Python);
+    assert_eq!(pkg.purpose.as_deref(), Some("Forecast models and the HTTP API."));
+    assert_eq!(pkg.purpose_source.as_deref(), Some("weather/__init__.py"));
+    assert!(
+        pkg.entry_points.iter().any(|e| e.kind == "route" && e.name == "/forecast" && e.line == 4),
+        "{:?}",
+        pkg.entry_points
+    );
+    assert_eq!(pkg.key_symbols[0].name, "Forecast");
+    assert_eq!(o.modules[0].tests.files, 1);
+}
+
+#[test]
+fn go_module_with_packages_and_history() {
+    let repo = tempfile::tempdir().unwrap();
+    let r = repo.path();
+    write(r, "go.mod", "module example.com/svc\n\ngo 1.22\n");
+    write(r, "internal/store/store.go", "// Package store keeps orders in memory.\npackage store\n\n// Save stores an order.\nfunc Save(id string) error {\n\treturn nil\n}\n");
+    write(r, "internal/store/store_test.go", "package store\n\nimport \"testing\"\n\nfunc TestSave(t *testing.T) {\n\tif Save(\"a\") != nil {\n\t\tt.Fatal(\"x\")\n\t}\n}\n");
+    write(r, "cmd/server/main.go", "package main\n\nimport \"example.com/svc/internal/store\"\n\nfunc main() {\n\thttp.HandleFunc(\"/orders\", handle)\n\tstore.Save(\"x\")\n}\n");
+    let git = git2::Repository::init(r).unwrap();
+    let mut index = git.index().unwrap();
+    index.add_all(["*"], git2::IndexAddOption::DEFAULT, None).unwrap();
+    let tree = git.find_tree(index.write_tree().unwrap()).unwrap();
+    let sig = git2::Signature::now("t", "t@example.com").unwrap();
+    git.commit(Some("HEAD"), &sig, &sig, "Add the order store", &tree, &[]).unwrap();
+    let o = overview_of(r);
+    let store = module(&o, "internal/store");
+    assert_eq!(store.kind, ModuleKind::GoPackage);
+    assert_eq!(store.purpose.as_deref(), Some("Package store keeps orders in memory."));
+    assert_eq!(store.tests.command.as_deref(), Some("go test ./internal/store/..."));
+    let activity = store.activity.as_ref().unwrap();
+    assert_eq!((activity.commits, activity.last_subject.as_str()), (1, "Add the order store"));
+    let server = module(&o, "cmd/server");
+    assert!(server.entry_points.iter().any(|e| e.kind == "main"));
+    assert!(server.entry_points.iter().any(|e| e.kind == "route" && e.name == "/orders"));
+    assert!(depends(&o, "cmd/server", "internal/store"), "{:?}", server.depends_on);
+    assert_eq!(commands(&o, CommandKind::Test), ["go test ./..."]);
+    assert!(o.repository.head.is_some());
+}
+
+#[test]
+fn monorepo_with_rule_files_configuration_and_bounded_pages() {
+    let repo = tempfile::tempdir().unwrap();
+    let r = repo.path();
+    write(
+        r,
+        "Makefile",
+        ".PHONY: all\nall: build\nbuild:\n\tgo build ./...\ntest:\n\tgo test ./...\nlint:\n\tgolangci-lint run\n",
+    );
+    write(r, "AGENTS.md", "# Agents\nRun `make test` before committing.\n");
+    write(r, "services/api/AGENTS.md", "Never change the public API without a version bump.\n");
+    write(r, "CLAUDE.md", "Prefer small functions.\n");
+    write(
+        r,
+        ".cursor/rules/py.mdc",
+        "---\ndescription: python style\nglobs: *.py\nalwaysApply: false\n---\nUse type hints everywhere.\n",
+    );
+    write(r, ".github/workflows/ci.yml", "jobs:\n  test:\n    steps:\n      - run: make test\n");
+    write(
+        r,
+        ".sextant.toml",
+        "[[overview.modules]]\npath = \"services/api\"\nname = \"Public API\"\n\n[overview]\nmerge = [\"legacy\"]\n",
+    );
+    write(r, "services/api/handler.py", "def handle(request):\n    return request\n");
+    write(r, "services/worker/job.py", "def run_job():\n    return 1\n");
+    write(r, "legacy/a/package.json", r#"{"name":"legacy-a"}"#);
+    write(r, "legacy/a/index.js", "function oldA() { return 1; }\n");
+    write(r, "legacy/b/package.json", r#"{"name":"legacy-b"}"#);
+    write(r, "legacy/b/index.js", "function oldB() { return 2; }\n");
+    for i in 0..120 {
+        write(
+            r,
+            &format!("libs/lib{i}/package.json"),
+            &format!(
+                r#"{{"name":"lib{i}","description":"Library number {i} with a long description that takes room on the page."}}"#
+            ),
+        );
+        write(r, &format!("libs/lib{i}/index.js"), &format!("export function f{i}() {{ return {i}; }}\n"));
+    }
+    let o = overview_of(r);
+    assert_eq!(commands(&o, CommandKind::Test), ["make test"]);
+    assert_eq!(commands(&o, CommandKind::Lint), ["make lint"]);
+    assert_eq!(o.repository.ci[0].command, "make test");
+    let api = module(&o, "services/api");
+    assert_eq!((api.kind, api.name.as_str()), (ModuleKind::Configured, "Public API"));
+    assert!(o.module_index("legacy/a").is_none(), "merged into legacy");
+    assert_eq!(module(&o, "legacy").files, 2);
+
+    assert_eq!(o.rules.len(), 4);
+    let for_api = sextant_overview::applicable(&o.rules, "services/api/handler.py");
+    let sources: Vec<&str> = for_api.iter().map(|r| r.source.as_str()).collect();
+    assert_eq!(sources, ["services/api/AGENTS.md", "CLAUDE.md", ".cursor/rules/py.mdc"]);
+    let for_js = sextant_overview::applicable(&o.rules, "legacy/a/index.js");
+    assert_eq!(for_js.iter().map(|r| r.kind).collect::<Vec<_>>(), [RuleKind::Agents, RuleKind::Claude]);
+
+    // 120 library modules do not blow up the repository page: it stays within its limit and says so.
+    let page = markdown_page(&o, None, 4000, LinkStyle::Plain);
+    assert!(page.len() <= 4200, "{}", page.len());
+    assert!(page.contains("more modules") || page.contains("Left out to keep this page short"), "{page}");
+    let module_page = markdown_page(&o, o.module_index("services/api"), 4000, LinkStyle::Plain);
+    assert!(module_page.contains("Never change the public API"), "{module_page}");
+}
