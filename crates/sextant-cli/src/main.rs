@@ -8,7 +8,7 @@ use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use sextant_config::Config;
 use sextant_index::{index_repository, Index, IndexOptions, IndexSummary, Progress, SearchOptions};
-use sextant_pack::{build_pack, ContextPack, PackRequest, TokenizerChoice};
+use sextant_pack::{build_pack_with, ContextPack, PackRequest, TokenizerChoice};
 
 #[derive(Parser)]
 #[command(name = "sextant", version, about = "Code intelligence and retrieval for AI coding agents")]
@@ -98,6 +98,12 @@ enum Command {
         /// Only files under this path (repeatable).
         #[arg(long = "path")]
         paths: Vec<String>,
+        /// Add the overview excerpt of the module the task is most about.
+        #[arg(long)]
+        overview: bool,
+        /// Leave out the rule files (AGENTS.md, CLAUDE.md, …) that govern the included code.
+        #[arg(long)]
+        no_rules: bool,
         /// Ask a running server instead of reading the index here (e.g. http://127.0.0.1:7711).
         #[arg(long)]
         server: Option<String>,
@@ -111,6 +117,12 @@ enum Command {
         /// Address to listen on (loopback by default).
         #[arg(long, default_value = sextant_server::DEFAULT_LISTEN)]
         listen: std::net::SocketAddr,
+        /// Address of the overview web pages (loopback by default).
+        #[arg(long, default_value = sextant_server::DEFAULT_HTTP_LISTEN)]
+        http_listen: std::net::SocketAddr,
+        /// Do not serve the overview web pages.
+        #[arg(long)]
+        no_http: bool,
         /// Environment variable holding the bearer token clients must send (unset variable: no authentication).
         #[arg(long, default_value = "SEXTANT_TOKEN")]
         token_env: String,
@@ -193,6 +205,8 @@ fn run(cli: Cli) -> Result<()> {
             mentioned_symbols,
             languages,
             paths,
+            overview,
+            no_rules,
             server,
             target,
         } => {
@@ -215,11 +229,24 @@ fn run(cli: Cli) -> Result<()> {
                 open_files: Vec::new(),
                 languages,
                 path_filters: paths,
+                include_overview: overview,
+                include_rules: !no_rules,
             };
             pack(&target, request, server.as_deref())
         }
-        Command::Serve { repositories, listen, token_env, no_watch, max_budget, max_concurrency, target } => {
-            serve(repositories, listen, &token_env, !no_watch, max_budget, max_concurrency, &target)
+        Command::Serve {
+            repositories,
+            listen,
+            http_listen,
+            no_http,
+            token_env,
+            no_watch,
+            max_budget,
+            max_concurrency,
+            target,
+        } => {
+            let http = if no_http { None } else { Some(http_listen) };
+            serve(repositories, (listen, http), &token_env, !no_watch, max_budget, max_concurrency, &target)
         }
         Command::Overview { module, format, html, target } => {
             overview(&target, module.as_deref(), &format, html.as_deref())
@@ -413,7 +440,7 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
 
 fn serve(
     repositories: Vec<String>,
-    listen: std::net::SocketAddr,
+    (listen, http_listen): (std::net::SocketAddr, Option<std::net::SocketAddr>),
     token_env: &str,
     watch: bool,
     max_budget: usize,
@@ -438,6 +465,7 @@ fn serve(
     }
     let mut config = sextant_server::ServerConfig::new(specs);
     config.listen = listen;
+    config.http_listen = http_listen;
     config.token = std::env::var(token_env).ok().filter(|t| !t.is_empty());
     config.watch = watch;
     config.max_budget = max_budget;
@@ -450,6 +478,9 @@ fn serve(
         let names: Vec<String> =
             running.repositories.iter().map(|r| format!("{} ({})", r.spec.name, r.spec.root.display())).collect();
         eprintln!("sextant serving {} on {}", names.join(", "), running.addr);
+        if let Some(http) = running.http_addr {
+            eprintln!("overview pages at http://{http}/");
+        }
         tokio::select! {
             result = running.wait() => result.map_err(anyhow::Error::from),
             _ = tokio::signal::ctrl_c() => Ok(()),
@@ -476,6 +507,8 @@ fn remote_pack(url: &str, request: PackRequest) -> Result<ContextPack> {
             open_files: request.open_files,
             languages: request.languages,
             path_filters: request.path_filters,
+            include_overview: request.include_overview,
+            include_rules: request.include_rules,
         });
         if let Ok(token) = std::env::var("SEXTANT_TOKEN") {
             message.metadata_mut().insert(
@@ -523,7 +556,13 @@ fn pack(target: &Target, request: PackRequest, server: Option<&str>) -> Result<(
         Some(url) => remote_pack(url, request)?,
         None => {
             let index = open_index(target)?;
-            build_pack(&index, &request)?
+            let overview = if request.include_overview || request.include_rules {
+                let config = Config::for_repository(Path::new(index.root())).context("loading configuration")?;
+                Some(sextant_overview::ensure(&index, &config).context("building the project overview")?)
+            } else {
+                None
+            };
+            build_pack_with(&index, &request, overview.as_ref())?
         }
     };
     if target.json {

@@ -8,6 +8,7 @@
 //! classes — the index's chunks) in score order, adds signature skeletons of their graph neighbours, never
 //! repeats a line, and counts the rendered Markdown exactly with the chosen BPE tokenizer.
 
+mod context;
 mod rank;
 mod render;
 mod terms;
@@ -17,6 +18,7 @@ use std::path::Path;
 
 use serde::Serialize;
 use sextant_index::{Index, IndexError};
+use sextant_overview::{rules, Overview};
 
 pub use rank::{rank, Ranking, UnitScore};
 pub use terms::TaskTerms;
@@ -74,7 +76,16 @@ pub struct PackRequest {
     pub languages: Vec<String>,
     /// Only files under these paths; empty for all.
     pub path_filters: Vec<String>,
+    /// Add the overview excerpt of the module the task is most about (needs an overview).
+    pub include_overview: bool,
+    /// Add the rule files that govern the included code (needs an overview).
+    pub include_rules: bool,
 }
+
+/// Share of the budget the overview excerpt may take.
+const OVERVIEW_SHARE: f64 = 0.10;
+/// Share of the budget rule files may take.
+const RULES_SHARE: f64 = 0.15;
 
 /// What an item holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -160,6 +171,16 @@ pub enum PackError {
 
 /// Builds the context pack for `request` from `index`.
 pub fn build_pack(index: &Index, request: &PackRequest) -> Result<ContextPack, PackError> {
+    build_pack_with(index, request, None)
+}
+
+/// Builds the context pack, adding the overview excerpt and the applicable rule files when the request asks for
+/// them and `overview` is given. Those come first in the pack and take at most 10% and 15% of the budget.
+pub fn build_pack_with(
+    index: &Index,
+    request: &PackRequest,
+    overview: Option<&Overview>,
+) -> Result<ContextPack, PackError> {
     if request.task.trim().is_empty() && request.mentioned_paths.is_empty() && request.mentioned_symbols.is_empty() {
         return Err(PackError::EmptyTask);
     }
@@ -172,16 +193,43 @@ pub fn build_pack(index: &Index, request: &PackRequest) -> Result<ContextPack, P
     let ranking = rank(index, request)?;
     let root = Path::new(index.root());
     let mut sources = SourceCache::new(root, index);
+    let ranked_files: Vec<String> =
+        ranking.files.iter().map(|(f, _)| index.files()[*f as usize].path.clone()).collect();
+    let tokenizer = request.tokenizer;
+
+    let mut leading: Vec<PackItem> = Vec::new();
+    if let Some(overview) = overview {
+        if request.include_overview {
+            let allowance = (request.budget as f64 * OVERVIEW_SHARE) as usize;
+            if let Some(item) =
+                context::overview_item(overview, ranked_files.first().map(String::as_str), allowance, tokenizer)
+            {
+                leading.push(item);
+            }
+        }
+        if request.include_rules {
+            let allowance = (request.budget as f64 * RULES_SHARE) as usize;
+            leading.extend(context::rule_items(overview, &ranked_files, allowance, tokenizer));
+        }
+    }
+    let reserved: usize = leading.iter().map(|i| i.tokens as usize + 1).sum();
+    let code_request = PackRequest { budget: request.budget.saturating_sub(reserved), ..request.clone() };
     let candidates = render::candidates(index, &ranking, request);
-    let (items, text, tokens) = render::fill(index, &mut sources, candidates, request);
-    Ok(ContextPack {
-        items,
-        text,
-        tokens,
-        budget: request.budget,
-        ranked_files: ranking.files.iter().map(|(f, _)| index.files()[*f as usize].path.clone()).collect(),
-        generation: index.generation(),
-    })
+    let mut code =
+        if code_request.budget > 0 { render::fill(index, &mut sources, candidates, &code_request) } else { Vec::new() };
+    if let Some(overview) = overview {
+        // Keep only rules that govern something the pack actually contains.
+        leading.retain(|item| {
+            item.kind != ItemKind::Rule
+                || code
+                    .iter()
+                    .any(|c| rules::applicable(&overview.rules, &c.path).iter().any(|r| r.source == item.path))
+        });
+    }
+    let mut items = leading;
+    items.append(&mut code);
+    let (items, text, tokens) = render::verify(items, request.budget, tokenizer);
+    Ok(ContextPack { items, text, tokens, budget: request.budget, ranked_files, generation: index.generation() })
 }
 
 /// Whether a file passes the request's language and path filters.

@@ -230,7 +230,7 @@ pub(crate) fn fill(
     sources: &mut SourceCache<'_>,
     candidates: Vec<Candidate>,
     request: &PackRequest,
-) -> (Vec<PackItem>, String, usize) {
+) -> Vec<PackItem> {
     let budget = request.budget;
     let tokenizer = request.tokenizer;
     let separator_tokens = tokenizer.count(SEPARATOR);
@@ -297,7 +297,15 @@ pub(crate) fn fill(
     for item in items.iter_mut().filter(|i| i.reason.ends_with("with adjacent code")) {
         item.tokens = tokenizer.count(&item.content) as u32;
     }
-    // Exact check on the rendered text: BPE counts of parts need not add up exactly.
+    items
+}
+
+/// Renders the items and drops trailing ones until the exact count fits: BPE counts of parts need not add up.
+pub(crate) fn verify(
+    mut items: Vec<PackItem>,
+    budget: usize,
+    tokenizer: TokenizerChoice,
+) -> (Vec<PackItem>, String, usize) {
     loop {
         let text = render_text(&items);
         let tokens = tokenizer.count(&text);

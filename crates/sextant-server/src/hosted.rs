@@ -7,6 +7,7 @@ use std::time::Duration;
 use notify::{EventKind, RecursiveMode, Watcher};
 use sextant_config::Config;
 use sextant_index::{index_repository, Index, IndexError, IndexOptions, IndexSummary, Progress};
+use sextant_overview::Overview;
 use tokio::sync::mpsc::{unbounded_channel, UnboundedSender};
 
 /// A repository to host.
@@ -56,6 +57,7 @@ pub struct Hosted {
     pub spec: RepositorySpec,
     config: Config,
     current: RwLock<Option<Arc<Index>>>,
+    overview: RwLock<Option<Arc<Overview>>>,
     reindexing: tokio::sync::Mutex<()>,
     last_error: RwLock<Option<String>>,
 }
@@ -69,10 +71,18 @@ impl Hosted {
             Ok(index) if Path::new(index.root()) == spec.root => Some(Arc::new(index)),
             _ => None,
         };
+        let overview = current.as_ref().and_then(|index| {
+            sextant_overview::load(&spec.index_dir)
+                .ok()
+                .flatten()
+                .filter(|o| o.generation == index.generation())
+                .map(Arc::new)
+        });
         Ok(Hosted {
             spec,
             config,
             current: RwLock::new(current),
+            overview: RwLock::new(overview),
             reindexing: tokio::sync::Mutex::new(()),
             last_error: RwLock::new(None),
         })
@@ -81,6 +91,16 @@ impl Hosted {
     /// The current index, if one has been built.
     pub fn index(&self) -> Option<Arc<Index>> {
         self.current.read().ok().and_then(|guard| guard.clone())
+    }
+
+    /// The project overview of the current index, if built.
+    pub fn overview(&self) -> Option<Arc<Overview>> {
+        self.overview.read().ok().and_then(|guard| guard.clone())
+    }
+
+    /// The effective configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
     }
 
     /// The last reindex error, if the last reindex failed.
@@ -105,6 +125,25 @@ impl Hosted {
             } else {
                 Some(Index::open(&this.spec.index_dir)?)
             };
+            // The overview follows the index: rebuilt when the generation moved, kept otherwise.
+            let latest = reopened.as_ref().map(|i| i.generation()).or_else(|| this.index().map(|i| i.generation()));
+            if this.overview().map(|o| o.generation) != latest {
+                let built = match &reopened {
+                    Some(index) => sextant_overview::ensure(index, &this.config),
+                    None => match this.index() {
+                        Some(index) => sextant_overview::ensure(&index, &this.config),
+                        None => return Ok((summary, reopened)),
+                    },
+                };
+                match built {
+                    Ok(overview) => {
+                        if let Ok(mut guard) = this.overview.write() {
+                            *guard = Some(Arc::new(overview));
+                        }
+                    }
+                    Err(e) => eprintln!("warning: the overview of {} could not be built: {e}", this.spec.name),
+                }
+            }
             Ok((summary, reopened))
         })
         .await

@@ -10,6 +10,7 @@
 mod convert;
 mod hosted;
 mod service;
+pub mod web;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -24,14 +25,18 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio_stream::wrappers::TcpListenerStream;
 
-/// Default address: loopback only.
+/// Default gRPC address: loopback only.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:7711";
+/// Default address of the overview web pages: loopback only.
+pub const DEFAULT_HTTP_LISTEN: &str = "127.0.0.1:7712";
 
 /// Server settings.
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
     /// Address to listen on.
     pub listen: SocketAddr,
+    /// Address of the overview web pages; `None` turns them off.
+    pub http_listen: Option<SocketAddr>,
     /// Repositories to host.
     pub repositories: Vec<RepositorySpec>,
     /// Bearer token every call must carry; `None` disables authentication.
@@ -55,6 +60,7 @@ impl ServerConfig {
     pub fn new(repositories: Vec<RepositorySpec>) -> ServerConfig {
         ServerConfig {
             listen: DEFAULT_LISTEN.parse().expect("valid default address"),
+            http_listen: Some(DEFAULT_HTTP_LISTEN.parse().expect("valid default address")),
             repositories,
             token: None,
             max_budget: 200_000,
@@ -104,8 +110,10 @@ pub enum ServerError {
 
 /// A running server.
 pub struct RunningServer {
-    /// The bound address (useful with port 0).
+    /// The bound gRPC address (useful with port 0).
     pub addr: SocketAddr,
+    /// The bound address of the web pages.
+    pub http_addr: Option<SocketAddr>,
     /// The hosted repositories.
     pub repositories: Arc<Vec<Arc<Hosted>>>,
     shutdown: Option<oneshot::Sender<()>>,
@@ -182,6 +190,24 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         .map_err(|e| ServerError::Reflection(e.to_string()))?;
 
     let (shutdown_tx, shutdown_rx) = oneshot::channel::<()>();
+    let (web_stop_tx, web_stop_rx) = tokio::sync::watch::channel(false);
+    let http_addr = match config.http_listen {
+        Some(http) => {
+            let listener = TcpListener::bind(http).await.map_err(|source| ServerError::Bind { addr: http, source })?;
+            let bound = listener.local_addr().map_err(|source| ServerError::Bind { addr: http, source })?;
+            let app = web::router(Arc::clone(&repositories), config.token.clone());
+            let mut stop = web_stop_rx;
+            tokio::spawn(async move {
+                let _ = axum::serve(listener, app)
+                    .with_graceful_shutdown(async move {
+                        let _ = stop.wait_for(|stopped| *stopped).await;
+                    })
+                    .await;
+            });
+            Some(bound)
+        }
+        None => None,
+    };
     let router = tonic::transport::Server::builder()
         .concurrency_limit_per_connection(config.max_concurrency.max(1))
         .add_service(health_service)
@@ -189,13 +215,14 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         .add_service(sextant);
     let task = tokio::spawn(async move {
         router
-            .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async {
+            .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async move {
                 let _ = shutdown_rx.await;
+                let _ = web_stop_tx.send(true);
             })
             .await
             .map_err(ServerError::from)
     });
-    Ok(RunningServer { addr, repositories, shutdown: Some(shutdown_tx), task })
+    Ok(RunningServer { addr, http_addr, repositories, shutdown: Some(shutdown_tx), task })
 }
 
 /// Rejects a request without the configured bearer token.

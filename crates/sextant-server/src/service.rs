@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sextant_index::{Index, SearchOptions};
-use sextant_pack::{build_pack, PackError, PackRequest, TokenizerChoice, MAX_TASK_BYTES};
+use sextant_pack::{build_pack_with, PackError, PackRequest, TokenizerChoice, MAX_TASK_BYTES};
 use sextant_proto::v1;
 use sextant_proto::v1::sextant_server::Sextant;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -136,7 +136,7 @@ impl Sextant for SextantService {
             Ok(_) => TokenizerChoice::O200kBase,
             Err(_) => return Err(Status::invalid_argument(format!("unknown tokenizer {}", r.tokenizer))),
         };
-        let (_, index) = self.index(&r.repository)?;
+        let (repo, index) = self.index(&r.repository)?;
         let request = PackRequest {
             task: r.task,
             budget,
@@ -146,10 +146,13 @@ impl Sextant for SextantService {
             open_files: r.open_files,
             languages: r.languages,
             path_filters: r.path_filters,
+            include_overview: r.include_overview,
+            include_rules: r.include_rules,
         };
+        let overview = repo.overview();
         let pack = self
             .run(move || {
-                build_pack(&index, &request).map_err(|e| match e {
+                build_pack_with(&index, &request, overview.as_deref()).map_err(|e| match e {
                     PackError::EmptyTask | PackError::TaskTooLong(_) | PackError::BadBudget(_) => {
                         Status::invalid_argument(e.to_string())
                     }
@@ -307,6 +310,49 @@ impl Sextant for SextantService {
         let status =
             self.run(move || Ok(convert::status(&repo.spec.name, &index.status(), index.indexed_at()))).await?;
         Ok(Response::new(status))
+    }
+
+    async fn get_overview(
+        &self,
+        request: Request<v1::GetOverviewRequest>,
+    ) -> Result<Response<v1::GetOverviewResponse>, Status> {
+        let r = request.into_inner();
+        let repo = self.repository(&r.repository)?;
+        let overview = repo.overview().ok_or_else(|| {
+            Status::failed_precondition(format!(
+                "the overview of `{}` is being built; try again shortly",
+                repo.spec.name
+            ))
+        })?;
+        let position = if r.module.is_empty() {
+            0
+        } else {
+            overview
+                .module_index(&r.module)
+                .ok_or_else(|| Status::not_found(format!("no module `{}` in `{}`", r.module, repo.spec.name)))?
+        };
+        let max_chars = repo.config().overview.max_page_chars;
+        let markdown =
+            sextant_overview::markdown_page(&overview, Some(position), max_chars, sextant_overview::LinkStyle::Plain);
+        let json = if position == 0 {
+            serde_json::to_string(&*overview)
+        } else {
+            serde_json::to_string(&overview.modules[position])
+        }
+        .map_err(internal)?;
+        let modules = overview
+            .modules
+            .iter()
+            .map(|m| v1::ModuleSummary {
+                path: m.path.clone(),
+                name: m.name.clone(),
+                kind: m.kind.as_str().to_string(),
+                purpose: m.purpose.clone().unwrap_or_default(),
+                files: m.files,
+                lines: m.lines,
+            })
+            .collect();
+        Ok(Response::new(v1::GetOverviewResponse { markdown, json, modules, index_generation: overview.generation }))
     }
 
     async fn list_repositories(

@@ -5,8 +5,8 @@ use std::time::{Duration, Instant};
 
 use ::sextant_server::v1::sextant_client::SextantClient;
 use ::sextant_server::v1::{
-    GetContextPackRequest, GetFileRequest, ItemKind, ListRepositoriesRequest, ReindexRequest, SearchRequest,
-    StatusRequest, SymbolRequest,
+    GetContextPackRequest, GetFileRequest, GetOverviewRequest, GetOverviewResponse, ItemKind, ListRepositoriesRequest,
+    ReindexRequest, SearchRequest, StatusRequest, SymbolRequest,
 };
 use ::sextant_server::{start, RepositorySpec, RunningServer, ServerConfig};
 use tonic::transport::Channel;
@@ -29,6 +29,34 @@ fn fixture(root: &Path) {
         "shop/pricing.py",
         "def price_with_discount(item):\n    \"\"\"Applies the seasonal discount.\"\"\"\n    return item.price * 0.9\n",
     );
+    write(root, "shop/AGENTS.md", "All prices are integers in cents; never use floats for money.\n");
+    write(root, "README.md", "# Shop\n\nA tiny shop with carts and seasonal pricing.\n");
+}
+
+/// A plain HTTP/1.1 GET on loopback: (status, body).
+async fn http_get(addr: std::net::SocketAddr, path: &str) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let request = format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).await.unwrap();
+    let text = String::from_utf8_lossy(&response).into_owned();
+    let status = text.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    (status, body)
+}
+
+async fn wait_overview(client: &mut SextantClient<Channel>) -> GetOverviewResponse {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        match client.get_overview(GetOverviewRequest { repository: String::new(), module: String::new() }).await {
+            Ok(response) => return response.into_inner(),
+            Err(status) => assert_eq!(status.code(), Code::FailedPrecondition, "{status:?}"),
+        }
+        assert!(Instant::now() < deadline, "overview never built");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 async fn server(root: &Path, index_dir: &Path, token: Option<&str>) -> (RunningServer, SextantClient<Channel>) {
@@ -38,6 +66,7 @@ async fn server(root: &Path, index_dir: &Path, token: Option<&str>) -> (RunningS
         index_dir: index_dir.to_path_buf(),
     }]);
     config.listen = "127.0.0.1:0".parse().unwrap();
+    config.http_listen = Some("127.0.0.1:0".parse().unwrap());
     config.token = token.map(str::to_string);
     config.debounce = Duration::from_millis(50);
     let running = start(config).await.unwrap();
@@ -195,6 +224,48 @@ async fn every_rpc_answers_and_edits_show_up_in_packs() {
         assert!(Instant::now() < deadline, "the edit never reached the pack");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+
+    // Overviews over gRPC, and packs with the overview excerpt and the rules that govern their code.
+    let overview = wait_overview(&mut client).await;
+    assert!(overview.markdown.contains("A tiny shop with carts and seasonal pricing."), "{}", overview.markdown);
+    assert!(overview.modules.iter().any(|m| m.path.is_empty()));
+    let json: serde_json::Value = serde_json::from_str(&overview.json).unwrap();
+    assert_eq!(json["rules"][0]["source"], "shop/AGENTS.md");
+    let missing_module =
+        client.get_overview(GetOverviewRequest { repository: String::new(), module: "nope".into() }).await.unwrap_err();
+    assert_eq!(missing_module.code(), Code::NotFound);
+    let pack = client
+        .get_context_pack(GetContextPackRequest {
+            task: "checkout total discount".into(),
+            budget: 1500,
+            include_overview: true,
+            include_rules: true,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(pack.items[0].kind, ItemKind::Overview as i32, "{:#?}", pack.items);
+    let rule = pack.items.iter().find(|i| i.kind == ItemKind::Rule as i32).expect("a rule item");
+    assert_eq!(rule.path, "shop/AGENTS.md");
+    assert!(pack.text.contains("never use floats for money"));
+    assert!(pack.tokens <= 1500);
+
+    // The same overview as web pages.
+    let http = running.http_addr.unwrap();
+    let (status, _) = http_get(http, "/").await;
+    assert_eq!(status, 303, "one repository: redirect to its page");
+    let (status, page) = http_get(http, "/r/shop/").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("A tiny shop with carts and seasonal pricing.") && page.contains("shop/AGENTS.md"), "{page}");
+    let (status, svg) = http_get(http, "/r/shop/deps.svg").await;
+    assert_eq!(status, 200);
+    assert!(svg.starts_with("<svg"), "{svg}");
+    let (status, source) = http_get(http, "/r/shop/source/shop/pricing.py").await;
+    assert_eq!(status, 200);
+    assert!(source.contains("id=\"L5\"") && source.contains("def loyalty_bonus_points"));
+    let (status, _) = http_get(http, "/r/shop/source/../../etc/passwd").await;
+    assert_eq!(status, 404);
 
     // Health and reflection are served.
     let channel = Channel::from_shared(format!("http://{}", running.addr)).unwrap().connect().await.unwrap();
