@@ -1,0 +1,97 @@
+//! Browser test: headless Chromium (driven by playwright-core, see `tests/browser/`) loads the overview served
+//! by the server, follows a module link and finds the module's content; the screenshot is kept as an artifact in
+//! `target/browser-artifacts/`. CI installs Chromium and the driver (`.ci/run`); elsewhere the test says it was
+//! skipped when they are missing, and fails under `CI=true` instead.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use ::sextant_server::{start, RepositorySpec, ServerConfig};
+
+fn write(root: &Path, rel: &str, text: &str) {
+    let path = root.join(rel);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn overview_pages_work_in_a_real_browser() {
+    let driver = workspace_root().join("tests/browser");
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    let ready = Path::new(&chromium).exists() && driver.join("node_modules/playwright-core").exists();
+    if !ready {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must provide Chromium and tests/browser/node_modules (see .ci/run)"
+        );
+        eprintln!("skipped: Chromium or playwright-core missing; `.ci/run` installs them");
+        return;
+    }
+
+    let repo = tempfile::tempdir().unwrap();
+    let index_dir = tempfile::tempdir().unwrap();
+    let r = repo.path();
+    write(r, "Cargo.toml", "[workspace]\nmembers = [\"crates/*\"]\n");
+    write(
+        r,
+        "crates/ledger/Cargo.toml",
+        "[package]\nname = \"ledger\"\ndescription = \"Double-entry bookkeeping for the shop.\"\n",
+    );
+    write(
+        r,
+        "crates/ledger/src/lib.rs",
+        "/// Posts a balanced transaction.\npub fn post_transaction(amount: i64) -> i64 {\n    amount\n}\n",
+    );
+    write(r, "crates/web/Cargo.toml", "[package]\nname = \"web\"\n");
+    write(
+        r,
+        "crates/web/src/main.rs",
+        "fn main() {\n    let total = post_transaction(5);\n    assert_eq!(total, 5);\n}\n",
+    );
+
+    let mut config = ServerConfig::new(vec![RepositorySpec {
+        name: "books".into(),
+        root: r.to_path_buf(),
+        index_dir: index_dir.path().to_path_buf(),
+    }]);
+    config.listen = "127.0.0.1:0".parse().unwrap();
+    config.http_listen = Some("127.0.0.1:0".parse().unwrap());
+    let running = start(config).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while running.repositories[0].overview().is_none() {
+        assert!(Instant::now() < deadline, "overview never built");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    let artifacts = workspace_root().join("target/browser-artifacts");
+    std::fs::create_dir_all(&artifacts).unwrap();
+    let screenshot = artifacts.join("overview-module.png");
+    let _ = std::fs::remove_file(&screenshot);
+    let url = format!("http://{}/r/books/", running.http_addr.unwrap());
+    let output = tokio::process::Command::new("node")
+        .arg(driver.join("overview.mjs"))
+        .arg(&url)
+        .arg(&screenshot)
+        .env("CHROMIUM", &chromium)
+        .output()
+        .await
+        .expect("node runs");
+    assert!(output.status.success(), "browser script failed: {}", String::from_utf8_lossy(&output.stderr));
+    let seen: serde_json::Value = serde_json::from_slice(&output.stdout).expect("one JSON line");
+    assert!(seen["title"].as_str().unwrap().contains("project overview"), "{seen}");
+    // Modules are listed by size, so the first link is the ledger crate.
+    assert_eq!(seen["moduleName"], "crates/ledger");
+    assert!(seen["url"].as_str().unwrap().ends_with("/r/books/m/crates/ledger"), "{seen}");
+    assert!(seen["heading"].as_str().unwrap().contains("crates/ledger"), "{seen}");
+    let body = seen["body"].as_str().unwrap();
+    assert!(body.contains("Double-entry bookkeeping for the shop."), "{body}");
+    assert!(body.contains("pub fn post_transaction(amount: i64) -> i64"), "{body}");
+    assert!(body.contains("crates/web"), "the module page lists who uses it: {body}");
+    let png = std::fs::read(&screenshot).expect("screenshot written");
+    assert!(png.starts_with(b"\x89PNG") && png.len() > 1000);
+    running.stop().await.unwrap();
+}
