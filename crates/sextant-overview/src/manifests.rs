@@ -54,8 +54,10 @@ pub(crate) struct ManifestInfo {
     pub kind: Option<ModuleKind>,
     pub name: Option<String>,
     pub description: Option<String>,
-    /// Commands the manifest defines (`npm run build`, …): (kind, command).
-    pub commands: Vec<(CommandKind, String)>,
+    /// Commands the manifests define (`npm run build`, …): (kind, command, file that defines it).
+    pub commands: Vec<(CommandKind, String, &'static str)>,
+    /// Sub-project directories the build declares (Gradle `include`, Maven `<module>`).
+    pub subprojects: Vec<String>,
 }
 
 /// What a command is for.
@@ -136,12 +138,12 @@ pub(crate) fn inspect(dir: &Path, rel: &str) -> ManifestInfo {
                 info.name = package.get("name").and_then(|v| v.as_str()).map(str::to_string);
                 info.description = package.get("description").and_then(|v| v.as_str()).map(str::to_string);
                 if let Some(name) = &info.name {
-                    info.commands.push((CommandKind::Build, format!("cargo build -p {name}")));
-                    info.commands.push((CommandKind::Test, format!("cargo test -p {name}")));
+                    info.commands.push((CommandKind::Build, format!("cargo build -p {name}"), "Cargo.toml"));
+                    info.commands.push((CommandKind::Test, format!("cargo test -p {name}"), "Cargo.toml"));
                 }
             } else if value.contains_key("workspace") {
-                info.commands.push((CommandKind::Build, at("cargo build --workspace")));
-                info.commands.push((CommandKind::Test, at("cargo test --workspace")));
+                info.commands.push((CommandKind::Build, at("cargo build --workspace"), "Cargo.toml"));
+                info.commands.push((CommandKind::Test, at("cargo test --workspace"), "Cargo.toml"));
             }
         }
     }
@@ -161,7 +163,7 @@ pub(crate) fn inspect(dir: &Path, rel: &str) -> ManifestInfo {
             } else {
                 "npm"
             };
-            info.commands.push((CommandKind::Setup, at(&format!("{runner} install"))));
+            info.commands.push((CommandKind::Setup, at(&format!("{runner} install")), "package.json"));
             if let Some(scripts) = value["scripts"].as_object() {
                 for name in scripts.keys().take(30) {
                     let command = if runner == "npm" && !matches!(name.as_str(), "test" | "start") {
@@ -169,7 +171,7 @@ pub(crate) fn inspect(dir: &Path, rel: &str) -> ManifestInfo {
                     } else {
                         format!("{runner} {name}")
                     };
-                    info.commands.push((CommandKind::of_name(name), at(&command)));
+                    info.commands.push((CommandKind::of_name(name), at(&command), "package.json"));
                 }
             }
         }
@@ -179,8 +181,8 @@ pub(crate) fn inspect(dir: &Path, rel: &str) -> ManifestInfo {
         if info.name.is_none() {
             info.name = text.lines().find_map(|l| l.strip_prefix("module ")).map(|m| m.trim().to_string());
         }
-        info.commands.push((CommandKind::Build, at("go build ./...")));
-        info.commands.push((CommandKind::Test, at("go test ./...")));
+        info.commands.push((CommandKind::Build, at("go build ./..."), "go.mod"));
+        info.commands.push((CommandKind::Test, at("go test ./..."), "go.mod"));
     }
     for python_manifest in ["pyproject.toml", "setup.py", "setup.cfg"] {
         let Some(text) = read(dir, python_manifest) else { continue };
@@ -196,34 +198,45 @@ pub(crate) fn inspect(dir: &Path, rel: &str) -> ManifestInfo {
                         project.and_then(|p| p.get("description")).and_then(|v| v.as_str()).map(str::to_string);
                 }
                 let poetry = value.get("tool").and_then(|t| t.get("poetry")).is_some();
-                info.commands
-                    .push((CommandKind::Setup, at(if poetry { "poetry install" } else { "pip install -e ." })));
+                info.commands.push((
+                    CommandKind::Setup,
+                    at(if poetry { "poetry install" } else { "pip install -e ." }),
+                    "pyproject.toml",
+                ));
             }
-        } else if !info.commands.iter().any(|(k, _)| *k == CommandKind::Setup) {
-            info.commands.push((CommandKind::Setup, at("pip install -e .")));
+        } else if !info.commands.iter().any(|(k, _, _)| *k == CommandKind::Setup) {
+            info.commands.push((CommandKind::Setup, at("pip install -e ."), python_manifest));
         }
-        if !info.commands.iter().any(|(k, _)| *k == CommandKind::Test) {
-            info.commands.push((CommandKind::Test, at("python -m pytest")));
+        if !info.commands.iter().any(|(k, _, _)| *k == CommandKind::Test) {
+            info.commands.push((CommandKind::Test, at("python -m pytest"), python_manifest));
         }
     }
     if dir.join("tox.ini").exists() {
-        info.commands.push((CommandKind::Test, at("tox")));
+        info.commands.push((CommandKind::Test, at("tox"), "tox.ini"));
     }
-    if read(dir, "pom.xml").is_some() {
+    if let Some(pom) = read(dir, "pom.xml") {
         info.kind.get_or_insert(ModuleKind::Maven);
-        info.commands.push((CommandKind::Build, at("mvn -q package -DskipTests")));
-        info.commands.push((CommandKind::Test, at("mvn test")));
+        for module in pom.split("<module>").skip(1).filter_map(|rest| rest.split("</module>").next()) {
+            info.subprojects.push(module.trim().trim_matches('/').to_string());
+        }
+        info.commands.push((CommandKind::Build, at("mvn -q package -DskipTests"), "pom.xml"));
+        info.commands.push((CommandKind::Test, at("mvn test"), "pom.xml"));
+    }
+    for settings in ["settings.gradle", "settings.gradle.kts"] {
+        if let Some(text) = read(dir, settings) {
+            info.subprojects.extend(gradle_includes(&text));
+        }
     }
     if dir.join("build.gradle").exists() || dir.join("build.gradle.kts").exists() {
         info.kind.get_or_insert(ModuleKind::Gradle);
         let wrapper = if dir.join("gradlew").exists() { "./gradlew" } else { "gradle" };
-        info.commands.push((CommandKind::Build, at(&format!("{wrapper} build"))));
-        info.commands.push((CommandKind::Test, at(&format!("{wrapper} test"))));
+        info.commands.push((CommandKind::Build, at(&format!("{wrapper} build")), "build.gradle"));
+        info.commands.push((CommandKind::Test, at(&format!("{wrapper} test")), "build.gradle"));
     }
     for makefile in ["Makefile", "makefile", "GNUmakefile"] {
         if let Some(text) = read(dir, makefile) {
             for target in make_targets(&text).into_iter().take(30) {
-                info.commands.push((CommandKind::of_name(&target), at(&format!("make {target}"))));
+                info.commands.push((CommandKind::of_name(&target), at(&format!("make {target}")), makefile));
             }
             break;
         }
@@ -231,19 +244,41 @@ pub(crate) fn inspect(dir: &Path, rel: &str) -> ManifestInfo {
     for justfile in ["justfile", "Justfile", ".justfile"] {
         if let Some(text) = read(dir, justfile) {
             for recipe in just_recipes(&text).into_iter().take(30) {
-                info.commands.push((CommandKind::of_name(&recipe), at(&format!("just {recipe}"))));
+                info.commands.push((CommandKind::of_name(&recipe), at(&format!("just {recipe}")), justfile));
             }
             break;
         }
     }
     if dir.join("Dockerfile").exists() {
-        info.commands.push((CommandKind::Build, at("docker build .")));
+        info.commands.push((CommandKind::Build, at("docker build ."), "Dockerfile"));
     }
     if ["docker-compose.yml", "docker-compose.yaml", "compose.yml", "compose.yaml"].iter().any(|f| dir.join(f).exists())
     {
-        info.commands.push((CommandKind::Run, at("docker compose up")));
+        info.commands.push((CommandKind::Run, at("docker compose up"), "compose file"));
     }
     info
+}
+
+/// Project directories named by `include` statements of a Gradle settings file (`:a:b` → `a/b`).
+pub(crate) fn gradle_includes(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    // `include 'a',` may continue over the following lines while each ends with a comma.
+    let mut continued = false;
+    for line in text.lines() {
+        let t = line.trim();
+        let starts = t.starts_with("include") && !t.starts_with("includeBuild");
+        if !starts && !continued {
+            continue;
+        }
+        continued = t.ends_with(',');
+        for part in t.split(['\'', '"']).skip(1).step_by(2) {
+            let dir = part.trim_start_matches(':').replace(':', "/");
+            if !dir.is_empty() && !out.contains(&dir) {
+                out.push(dir);
+            }
+        }
+    }
+    out
 }
 
 /// `target:` lines of a Makefile (no pattern rules, no special targets, no variables).
@@ -391,6 +426,8 @@ mod tests {
         assert_eq!(just_recipes(just), ["test", "lint"]);
         assert_eq!(CommandKind::of_name("test:unit"), CommandKind::Test);
         assert_eq!(CommandKind::of_name("dev"), CommandKind::Run);
+        let settings = "rootProject.name = 'x'\ninclude 'clients',\n    'connect:api',\n    \"core\"\ninclude(\":tools\")\nincludeBuild 'other'\n";
+        assert_eq!(gradle_includes(settings), ["clients", "connect/api", "core", "tools"]);
     }
 
     #[test]

@@ -188,6 +188,14 @@ fn leading_doc(text: &str, language: Language) -> Option<String> {
     Some(manifests::truncate(&doc, 600))
 }
 
+/// The javadoc before the `package` clause of a package-info.java (after any license header).
+fn leading_java_doc(text: &str) -> Option<String> {
+    let package = text.find("\npackage ").unwrap_or(text.len());
+    let head = &text[..package];
+    let start = head.rfind("/**")?;
+    leading_doc(&head[start..], Language::Java)
+}
+
 /// Files whose leading doc speaks for their directory.
 const MODULE_DOC_FILES: &[&str] =
     &["lib.rs", "mod.rs", "main.rs", "__init__.py", "index.ts", "index.js", "doc.go", "main.go", "package-info.java"];
@@ -204,11 +212,14 @@ struct Module {
 pub fn build_overview(index: &Index, config: &Config) -> Overview {
     let started = Instant::now();
     let root = Path::new(index.root());
-    let aux = walk_aux(root, config);
+    let mut aux = walk_aux(root, config);
+    // The root is always inspected (a Makefile or settings.gradle alone still describes the project).
+    aux.by_dir.entry(String::new()).or_default();
     let files = index.files();
 
     // Modules from manifests.
     let mut modules: BTreeMap<String, Module> = BTreeMap::new();
+    let mut subprojects: Vec<String> = Vec::new();
     for (dir, names) in &aux.by_dir {
         let has_manifest = names.iter().any(|n| {
             matches!(
@@ -229,8 +240,8 @@ pub fn build_overview(index: &Index, config: &Config) -> Overview {
             continue;
         }
         let info = manifests::inspect(&root.join(dir), dir);
-        let source = names.iter().find(|n| n.as_str() != "README.md").cloned().unwrap_or_default();
-        let commands = info.commands.iter().map(|(k, c)| (*k, c.clone(), join(dir, &source))).collect();
+        let commands = info.commands.iter().map(|(k, c, source)| (*k, c.clone(), join(dir, source))).collect();
+        subprojects.extend(info.subprojects.iter().map(|p| join(dir, p)));
         if let Some(kind) = info.kind {
             let name = info.name.clone().unwrap_or_else(|| dir.rsplit('/').next().unwrap_or(dir).to_string());
             modules.insert(
@@ -248,6 +259,24 @@ pub fn build_overview(index: &Index, config: &Config) -> Overview {
                     commands,
                 },
             );
+        }
+    }
+    // Sub-projects a build declares (Gradle settings, Maven modules) are modules even without their own manifest.
+    for dir in subprojects {
+        let kind = if aux.by_dir.get("").is_some_and(|n| n.contains("pom.xml")) {
+            ModuleKind::Maven
+        } else {
+            ModuleKind::Gradle
+        };
+        if files.iter().any(|f| in_dir(&dir, &f.path)) {
+            let name = dir.rsplit('/').next().unwrap_or(&dir).to_string();
+            modules.entry(dir.clone()).or_insert(Module {
+                path: dir,
+                name,
+                kind,
+                description: None,
+                commands: Vec::new(),
+            });
         }
     }
     // Python packages: the top-most directories with __init__.py.
@@ -515,6 +544,18 @@ pub fn build_overview(index: &Index, config: &Config) -> Overview {
                 {
                     return Some((doc, record.path.clone()));
                 }
+            }
+        }
+        // Java: the shallowest package-info.java of the module describes its top package.
+        if let Some(info) = files
+            .iter()
+            .filter(|f| {
+                f.path.ends_with("/package-info.java") && in_dir(&module.path, &f.path) && !is_test_path(&f.path)
+            })
+            .min_by_key(|f| (f.path.matches('/').count(), f.path.clone()))
+        {
+            if let Some(doc) = std::fs::read_to_string(root.join(&info.path)).ok().and_then(|t| leading_java_doc(&t)) {
+                return Some((doc, info.path.clone()));
             }
         }
         for doc_file in MODULE_DOC_FILES {
