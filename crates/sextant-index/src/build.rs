@@ -293,7 +293,7 @@ pub fn index_repository(options: &IndexOptions<'_>, progress: &dyn Progress) -> 
         writer = None;
     }
     let unchanged = writer.is_none();
-    let mut snapshot = match (unchanged, previous) {
+    let snapshot = match (unchanged, previous) {
         (true, Some(mut previous)) => {
             // Nothing to re-link or re-index. Rewrite the snapshot only when what the stat shortcut needs or the
             // git state moved; otherwise an unchanged run writes nothing at all.
@@ -338,9 +338,8 @@ pub fn index_repository(options: &IndexOptions<'_>, progress: &dyn Progress) -> 
             snapshot
         }
     };
-    snapshot.files.shrink_to_fit();
 
-    let mut summary = summarize(&snapshot, &root, &index_dir, unchanged);
+    let mut summary = summarize(&snapshot, &snapshot.graph, &root, &index_dir, unchanged);
     summary.files_parsed = parsed;
     summary.files_reused = reused;
     summary.files_removed = removed.len() as u64;
@@ -429,7 +428,13 @@ fn process(
     Outcome::Written { record, parsed }
 }
 
-pub(crate) fn summarize(snapshot: &Snapshot, root: &Path, index_dir: &Path, unchanged: bool) -> IndexSummary {
+pub(crate) fn summarize(
+    snapshot: &Snapshot,
+    graph: &sextant_graph::GraphData,
+    root: &Path,
+    index_dir: &Path,
+    unchanged: bool,
+) -> IndexSummary {
     let mut summary = IndexSummary {
         root: root.to_path_buf(),
         index_dir: index_dir.to_path_buf(),
@@ -467,7 +472,7 @@ pub(crate) fn summarize(snapshot: &Snapshot, root: &Path, index_dir: &Path, unch
         summary.files_with_syntax_errors += facts.has_errors as u64;
         summary.files_decoded_lossily += record.lossy as u64;
     }
-    for edge in &snapshot.graph.edges {
+    for edge in &graph.edges {
         *summary.edges.entry(edge.kind.as_str().to_string()).or_default() += 1;
     }
     for s in &snapshot.skipped {

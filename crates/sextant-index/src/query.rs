@@ -166,11 +166,8 @@ impl Index {
 
     /// Counts and state of the index.
     pub fn status(&self) -> IndexSummary {
-        let mut snapshot_view = Snapshot { graph: self.graph.data().clone(), ..self.snapshot.clone() };
-        snapshot_view.files.shrink_to_fit();
-        let mut summary = summarize(&snapshot_view, Path::new(&self.snapshot.root), &self.dir, true);
-        summary.elapsed_ms = 0;
-        summary
+        // The snapshot's own graph field was moved into `self.graph`; pass that instead of cloning anything.
+        summarize(&self.snapshot, self.graph.data(), Path::new(&self.snapshot.root), &self.dir, true)
     }
 
     /// Unix seconds of the last commit.
