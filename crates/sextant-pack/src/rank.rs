@@ -38,11 +38,11 @@ const WEIGHTS: Weights = Weights {
     lexical_task: 1.0,
     lexical_identifiers: 1.0,
     symbol_identifier: 1.2,
-    symbol_word: 0.4,
+    symbol_word: 0.2,
     path: 1.2,
     mentioned: 3.0,
-    graph: 0.5,
-    lexical_files: 1.0,
+    graph: 0.3,
+    lexical_files: 2.0,
 };
 
 /// A chunk with its fused score and why it ranked.
