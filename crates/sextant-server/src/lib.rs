@@ -164,7 +164,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
             let _ = background.reindex(false, None).await;
         });
         if config.watch {
-            hosted::watch(Arc::clone(&repo), config.debounce);
+            hosted::watch(Arc::clone(repo), config.debounce);
         }
     }
 

@@ -48,6 +48,7 @@ fn links<'a>(repo: &str, overview: &'a Overview) -> impl Fn(Link) -> String + 'a
 }
 
 /// Checks the token (header, `token` cookie, or `?token=` which also sets the cookie).
+#[allow(clippy::result_large_err)] // the error is the response itself; boxing it gains nothing here
 fn authorize(web: &Web, headers: &HeaderMap, query: &TokenQuery) -> Result<Option<String>, Response> {
     let Some(expected) = &web.token else { return Ok(None) };
     let bearer =
@@ -75,6 +76,7 @@ fn with_cookie(cookie: Option<String>, response: Response) -> Response {
     response
 }
 
+#[allow(clippy::result_large_err)]
 fn hosted(web: &Web, name: &str) -> Result<(Arc<Hosted>, Arc<Overview>), Response> {
     let repo = web
         .repositories
