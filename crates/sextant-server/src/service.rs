@@ -22,6 +22,7 @@ const MAX_FILE_LINES: u32 = 20_000;
 /// Longest name or query accepted.
 const MAX_QUERY_BYTES: usize = 10_000;
 
+/// The service implementation: resolves repositories, bounds work, and maps errors to status codes.
 pub struct SextantService {
     repositories: Arc<Vec<Arc<Hosted>>>,
     slots: Arc<Semaphore>,
@@ -30,6 +31,7 @@ pub struct SextantService {
 }
 
 impl SextantService {
+    /// A service over the hosted repositories with the configured limits.
     pub fn new(repositories: Arc<Vec<Arc<Hosted>>>, config: &ServerConfig) -> SextantService {
         SextantService {
             repositories,
