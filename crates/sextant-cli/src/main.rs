@@ -55,6 +55,16 @@ enum Command {
         #[command(flatten)]
         target: Target,
     },
+    /// Keep a repository's index fresh: reindex changed files as they are saved (Ctrl-C to stop).
+    Watch {
+        /// Repository root (default: the current directory).
+        path: Option<PathBuf>,
+        /// Quiet period after the last change before reindexing, in milliseconds.
+        #[arg(long, default_value_t = 150)]
+        debounce_ms: u64,
+        #[command(flatten)]
+        target: Target,
+    },
     /// What is indexed: when, at which commit, how much.
     Status {
         #[command(flatten)]
@@ -193,6 +203,7 @@ fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Index { path, force, quiet, target } => index(path, force, quiet, &target),
         Command::Reindex { path, quiet, target } => index(path, true, quiet, &target),
+        Command::Watch { path, debounce_ms, target } => watch(path, Duration::from_millis(debounce_ms), &target),
         Command::Status { target } => status(&target),
         Command::Search { query, limit, languages, paths, target } => {
             search(&target, &query, SearchOptions { limit, languages, paths })
@@ -337,6 +348,46 @@ fn index(path: Option<PathBuf>, force: bool, quiet: bool, target: &Target) -> Re
         print_summary(&summary, true);
     }
     Ok(())
+}
+
+fn watch(path: Option<PathBuf>, debounce: Duration, target: &Target) -> Result<()> {
+    let root = canonical(path.as_deref().or(target.repo.as_deref()).unwrap_or(Path::new(".")))?;
+    let index_dir = match &target.index_dir {
+        Some(dir) => dir.clone(),
+        None => default_index_dir(&root)?,
+    };
+    let spec = sextant_server::RepositorySpec { name: "watched".into(), root: root.clone(), index_dir };
+    let json = target.json;
+    runtime()?.block_on(async move {
+        let hosted = std::sync::Arc::new(sextant_server::Hosted::new(spec).map_err(anyhow::Error::msg)?);
+        let report = |summary: &IndexSummary| {
+            if json {
+                println!("{}", serde_json::to_string(summary).unwrap_or_default());
+            } else if !summary.unchanged {
+                println!(
+                    "generation {}: parsed {}, removed {}, {} files in {} ms",
+                    summary.generation, summary.files_parsed, summary.files_removed, summary.files, summary.elapsed_ms
+                );
+            }
+        };
+        report(&hosted.reindex(false, None).await.map_err(anyhow::Error::msg)?);
+        let mut changes = sextant_server::watch_changes(&hosted.spec.root, &hosted.spec.index_dir, debounce)?;
+        eprintln!("watching {} (Ctrl-C to stop)", root.display());
+        loop {
+            tokio::select! {
+                change = changes.recv() => {
+                    if change.is_none() {
+                        return Ok(());
+                    }
+                    match hosted.reindex(false, None).await {
+                        Ok(summary) => report(&summary),
+                        Err(e) => eprintln!("warning: reindexing failed: {e}"),
+                    }
+                }
+                _ = tokio::signal::ctrl_c() => return Ok(()),
+            }
+        }
+    })
 }
 
 fn human_bytes(bytes: u64) -> String {

@@ -87,3 +87,45 @@ fn index_then_query_from_the_command_line() {
     assert!(!ok);
     assert!(stderr.contains("run `sextant index` first"), "{stderr}");
 }
+
+#[test]
+fn watch_reindexes_an_edit() {
+    use std::io::{BufRead, BufReader};
+    let repo = tempfile::tempdir().unwrap();
+    let index_dir = tempfile::tempdir().unwrap();
+    std::fs::write(repo.path().join("a.py"), "def first():\n    pass\n").unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sextant"))
+        .args(["watch", repo.path().to_str().unwrap(), "--json", "--debounce-ms", "50", "--index-dir"])
+        .arg(index_dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first: serde_json::Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
+    assert_eq!(first["generation"], 1);
+    // Wait until the watcher is armed (it says so on stderr), then edit.
+    let mut stderr = BufReader::new(child.stderr.take().unwrap()).lines();
+    assert!(stderr.next().unwrap().unwrap().starts_with("watching"));
+    std::fs::write(repo.path().join("b.py"), "def second():\n    pass\n").unwrap();
+    // Read on a thread so a missed edit fails the test after a timeout instead of hanging it.
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in lines.map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    let mut seen = None;
+    while let Ok(line) = rx.recv_timeout(std::time::Duration::from_secs(15)) {
+        let value: serde_json::Value = serde_json::from_str(&line).unwrap();
+        if value["files"] == 2 {
+            seen = Some(value);
+            break;
+        }
+    }
+    let _ = child.kill();
+    let seen = seen.expect("the edit was reindexed");
+    assert_eq!((seen["generation"].as_u64(), seen["files_parsed"].as_u64()), (Some(2), Some(1)));
+}

@@ -171,13 +171,17 @@ impl Hosted {
     }
 }
 
-/// Watches the repository and reindexes after each burst of changes (quiet for `debounce`).
-pub fn watch(repo: Arc<Hosted>, debounce: Duration) {
+/// A stream of debounced change notifications for `root`: one message per burst of edits (quiet for
+/// `debounce`), ignoring the index directory and `.git`.
+pub fn watch_changes(
+    root: &Path,
+    index_dir: &Path,
+    debounce: Duration,
+) -> Result<tokio::sync::mpsc::Receiver<()>, notify::Error> {
     let (tx, mut rx) = unbounded_channel::<()>();
-    let root = repo.spec.root.clone();
-    let index_dir = repo.spec.index_dir.canonicalize().unwrap_or_else(|_| repo.spec.index_dir.clone());
+    let index_dir = index_dir.canonicalize().unwrap_or_else(|_| index_dir.to_path_buf());
     let git_dir = root.join(".git");
-    let watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+    let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
         let Ok(event) = event else { return };
         if matches!(event.kind, EventKind::Access(_)) {
             return;
@@ -187,18 +191,9 @@ pub fn watch(repo: Arc<Hosted>, debounce: Duration) {
         if relevant {
             let _ = tx.send(());
         }
-    });
-    let mut watcher = match watcher {
-        Ok(w) => w,
-        Err(e) => {
-            eprintln!("warning: cannot watch {}: {e}; changes will need an explicit Reindex", root.display());
-            return;
-        }
-    };
-    if let Err(e) = watcher.watch(&root, RecursiveMode::Recursive) {
-        eprintln!("warning: cannot watch {}: {e}; changes will need an explicit Reindex", root.display());
-        return;
-    }
+    })?;
+    watcher.watch(root, RecursiveMode::Recursive)?;
+    let (bursts_tx, bursts_rx) = tokio::sync::mpsc::channel::<()>(1);
     tokio::spawn(async move {
         let _watcher = watcher;
         while rx.recv().await.is_some() {
@@ -209,6 +204,26 @@ pub fn watch(repo: Arc<Hosted>, debounce: Duration) {
                     Err(_) => break,
                 }
             }
+            // A full channel already holds a pending burst, which covers this one too.
+            if let Err(tokio::sync::mpsc::error::TrySendError::Closed(_)) = bursts_tx.try_send(()) {
+                return;
+            }
+        }
+    });
+    Ok(bursts_rx)
+}
+
+/// Watches the repository and reindexes after each burst of changes.
+pub fn watch(repo: Arc<Hosted>, debounce: Duration) {
+    let mut changes = match watch_changes(&repo.spec.root, &repo.spec.index_dir, debounce) {
+        Ok(changes) => changes,
+        Err(e) => {
+            eprintln!("warning: cannot watch {}: {e}; changes will need an explicit Reindex", repo.spec.root.display());
+            return;
+        }
+    };
+    tokio::spawn(async move {
+        while changes.recv().await.is_some() {
             if let Err(e) = repo.reindex(false, None).await {
                 eprintln!("warning: reindexing {} failed: {e}", repo.spec.name);
             }

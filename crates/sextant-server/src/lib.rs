@@ -17,7 +17,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use hosted::{Hosted, RepositorySpec};
+pub use hosted::{watch_changes, Hosted, RepositorySpec};
 pub use sextant_proto::v1;
 
 use sextant_proto::v1::sextant_server::SextantServer;
