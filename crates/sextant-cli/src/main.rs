@@ -124,6 +124,9 @@ enum Command {
     Serve {
         /// Repositories to host: `PATH` or `NAME=PATH` (default: the current directory).
         repositories: Vec<String>,
+        /// A TOML file listing repositories: `[[repository]]` tables with `path`, optional `name` and `index_dir`.
+        #[arg(long)]
+        repos_file: Option<PathBuf>,
         /// Address to listen on (loopback by default).
         #[arg(long, default_value = sextant_server::DEFAULT_LISTEN)]
         listen: std::net::SocketAddr,
@@ -246,7 +249,8 @@ fn run(cli: Cli) -> Result<()> {
             pack(&target, request, server.as_deref())
         }
         Command::Serve {
-            repositories,
+            mut repositories,
+            repos_file,
             listen,
             http_listen,
             no_http,
@@ -256,8 +260,15 @@ fn run(cli: Cli) -> Result<()> {
             max_concurrency,
             target,
         } => {
+            let listed = match &repos_file {
+                Some(file) => load_repos_file(file)?,
+                None => Vec::new(),
+            };
+            if repositories.is_empty() && listed.is_empty() {
+                repositories.push(".".into());
+            }
             let http = if no_http { None } else { Some(http_listen) };
-            serve(repositories, (listen, http), &token_env, !no_watch, max_budget, max_concurrency, &target)
+            serve(repositories, listed, (listen, http), &token_env, !no_watch, (max_budget, max_concurrency), &target)
         }
         Command::Overview { module, format, html, target } => {
             overview(&target, module.as_deref(), &format, html.as_deref())
@@ -489,17 +500,58 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")
 }
 
+/// One `[[repository]]` of a `--repos-file`.
+#[derive(Debug, serde::Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+struct RepositoryEntry {
+    path: PathBuf,
+    name: Option<String>,
+    index_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReposFile {
+    repository: Vec<RepositoryEntry>,
+}
+
+/// Reads a repositories file; relative paths are relative to the file.
+fn load_repos_file(file: &Path) -> Result<Vec<RepositoryEntry>> {
+    let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let parsed: ReposFile =
+        toml::from_str(&text).with_context(|| format!("{} is not a valid repositories file", file.display()))?;
+    let base = file.parent().unwrap_or(Path::new("."));
+    Ok(parsed
+        .repository
+        .into_iter()
+        .map(|entry| RepositoryEntry {
+            path: base.join(&entry.path),
+            name: entry.name,
+            index_dir: entry.index_dir.map(|d| base.join(d)),
+        })
+        .collect())
+}
+
 fn serve(
-    repositories: Vec<String>,
+    entries: Vec<String>,
+    listed: Vec<RepositoryEntry>,
     (listen, http_listen): (std::net::SocketAddr, Option<std::net::SocketAddr>),
     token_env: &str,
     watch: bool,
-    max_budget: usize,
-    max_concurrency: usize,
+    (max_budget, max_concurrency): (usize, usize),
     target: &Target,
 ) -> Result<()> {
-    let entries = if repositories.is_empty() { vec![".".to_string()] } else { repositories };
     let mut specs = Vec::new();
+    for entry in listed {
+        let root = canonical(&entry.path)?;
+        let name =
+            entry.name.unwrap_or_else(|| root.file_name().map_or("root".into(), |n| n.to_string_lossy().into_owned()));
+        let index_dir = match entry.index_dir {
+            Some(dir) => dir,
+            None => default_index_dir(&root)?,
+        };
+        specs.push(sextant_server::RepositorySpec { name, root, index_dir });
+    }
     for entry in &entries {
         let (name, path) = match entry.split_once('=') {
             Some((name, path)) => (Some(name.to_string()), PathBuf::from(path)),
@@ -507,7 +559,7 @@ fn serve(
         };
         let root = canonical(&path)?;
         let name = name.unwrap_or_else(|| root.file_name().map_or("root".into(), |n| n.to_string_lossy().into_owned()));
-        let index_dir = match (&target.index_dir, entries.len()) {
+        let index_dir = match (&target.index_dir, entries.len() + specs.len()) {
             (Some(dir), 1) => dir.clone(),
             (Some(_), _) => bail!("--index-dir can only be used with a single repository"),
             (None, _) => default_index_dir(&root)?,
@@ -719,4 +771,29 @@ fn relations(target: &Target, name: &str, callers: bool) -> Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repositories_file_resolves_paths_against_itself() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("repos.toml");
+        std::fs::write(&file, "[[repository]]\nname = \"api\"\npath = \"services/api\"\nindex_dir = \"idx/api\"\n\n[[repository]]\npath = \"/abs/web\"\n").unwrap();
+        let entries = load_repos_file(&file).unwrap();
+        assert_eq!(
+            entries[0],
+            RepositoryEntry {
+                path: dir.path().join("services/api"),
+                name: Some("api".into()),
+                index_dir: Some(dir.path().join("idx/api"))
+            }
+        );
+        assert_eq!(entries[1].path, PathBuf::from("/abs/web"));
+        std::fs::write(&file, "[[repository]]\npaht = \"x\"\n").unwrap();
+        let error = format!("{:#}", load_repos_file(&file).unwrap_err());
+        assert!(error.contains("paht"), "{error}");
+    }
 }
