@@ -138,6 +138,9 @@ impl<'a> Walker<'a> {
         if let Some(field) = role.call_field {
             self.call(node, field);
         }
+        if self.language == Language::Rust && node.kind() == "token_tree" {
+            self.calls_in_macro_arguments(node);
+        }
         if role.import {
             self.import(node);
         }
@@ -322,7 +325,7 @@ impl<'a> Walker<'a> {
         let text = self.text(node);
         let header = match node.child_by_field_name("body") {
             Some(body) if body.start_byte() > node.start_byte() && kind != SymbolKind::Constant => {
-                &self.source[node.start_byte()..body.start_byte()]
+                self.source.get(node.start_byte()..body.start_byte()).unwrap_or(text)
             }
             _ => first_line(text),
         };
@@ -415,6 +418,31 @@ impl<'a> Walker<'a> {
             }
         }
         self.reference(name.to_string(), RefKind::Call, qualifier, node.start_position().row);
+    }
+
+    /// Macro arguments are unparsed token trees in Rust (`println!("{}", total(x))`); an identifier directly
+    /// followed by a parenthesised group there is a call.
+    fn calls_in_macro_arguments(&mut self, tree: Node) {
+        let count = tree.child_count();
+        for i in 0..count.saturating_sub(1) {
+            let (Some(name_node), Some(next)) = (tree.child(i), tree.child(i + 1)) else { continue };
+            if name_node.kind() != "identifier" || next.kind() != "token_tree" || !self.text(next).starts_with('(') {
+                continue;
+            }
+            let name = self.text(name_node);
+            if !is_worth_recording(name) {
+                continue;
+            }
+            let qualifier =
+                (i >= 2).then(|| (tree.child(i - 1), tree.child(i - 2))).and_then(|(sep, q)| match (sep, q) {
+                    (Some(sep), Some(q)) if matches!(self.text(sep), "." | "::") && q.kind() == "identifier" => {
+                        Some(self.text(q).to_string())
+                    }
+                    _ => None,
+                });
+            self.consumed.insert(name_node.id());
+            self.reference(name.to_string(), RefKind::Call, qualifier, name_node.start_position().row);
+        }
     }
 
     fn import(&mut self, node: Node) {

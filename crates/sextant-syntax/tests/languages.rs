@@ -413,3 +413,19 @@ fn big_functions_are_split_and_tiny_ones_merged() {
     assert_eq!(big.last().unwrap().span.end_line, 306, "the closing brace rides with the last piece");
     assert!(big.iter().skip(1).all(|c| c.symbol_path == "big"));
 }
+
+#[test]
+fn calls_inside_rust_macro_arguments_are_seen() {
+    let source = "fn report(x: u32) {\n    println!(\"{} {}\", total(x), cart.price_of(x));\n    assert_eq!(helpers::double(x), 2);\n}\n";
+    let facts = analyze(Language::Rust, source, ChunkLimits::default()).unwrap();
+    let calls: Vec<(String, Option<String>)> = facts
+        .references
+        .iter()
+        .filter(|r| r.kind == RefKind::Call)
+        .map(|r| (r.name.clone(), r.qualifier.clone()))
+        .collect();
+    for expected in [("total", None), ("price_of", Some("cart")), ("double", Some("helpers"))] {
+        let expected = (expected.0.to_string(), expected.1.map(str::to_string));
+        assert!(calls.contains(&expected), "{expected:?} missing from {calls:?}");
+    }
+}
