@@ -142,7 +142,13 @@ impl UseEdges {
 impl SymbolGraph {
     /// Builds the graph: resolves references and imports, then ranks.
     pub fn build(files: &[GraphInput<'_>]) -> SymbolGraph {
-        let mut data = resolve::resolve(files);
+        Self::build_with_aliases(files, &[])
+    }
+
+    /// Builds the graph with package aliases: `(name, path)` pairs saying that imports starting with `name`
+    /// (`grep_searcher::…`) refer to the files under `path` (`crates/searcher/src`).
+    pub fn build_with_aliases(files: &[GraphInput<'_>], aliases: &[(String, String)]) -> SymbolGraph {
+        let mut data = resolve::resolve(files, aliases);
         let graph = Self::petgraph(&data, files.len());
         let node_rank = pagerank(&UseEdges::new(&graph), graph.node_count(), None, 0.85, 50);
         let scale = node_rank.len() as f32;

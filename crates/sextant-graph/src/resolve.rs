@@ -17,7 +17,7 @@ const SOURCE_EXTENSIONS: &[&str] = &[
 /// File stems that stand for their directory (`pkg/__init__.py`, `lib/index.ts`, `src/mod.rs`).
 const DIRECTORY_FILES: &[&str] = &["__init__", "index", "mod", "lib", "main"];
 
-pub(crate) fn resolve(files: &[GraphInput<'_>]) -> GraphData {
+pub(crate) fn resolve(files: &[GraphInput<'_>], aliases: &[(String, String)]) -> GraphData {
     let mut data = GraphData::default();
     let mut offset = 0u32;
     for f in files {
@@ -27,7 +27,7 @@ pub(crate) fn resolve(files: &[GraphInput<'_>]) -> GraphData {
     data.symbol_offsets.push(offset);
 
     let mut edges = EdgeSet::default();
-    let paths = PathIndex::new(files);
+    let paths = PathIndex::new(files, aliases);
     containment(files, &mut data, &mut edges);
 
     // Imports: file → file, and the names each file imports.
@@ -184,6 +184,8 @@ impl EdgeSet {
 
 /// Finds files by path, path without extension, and module-like suffixes.
 struct PathIndex<'a> {
+    /// Package names and the directories they stand for.
+    aliases: HashMap<&'a str, &'a str>,
     exact: HashMap<&'a str, u32>,
     /// Path without extension (and without `/index`, `/__init__`, `/mod` …) → files.
     by_module: HashMap<String, Vec<u32>>,
@@ -192,8 +194,13 @@ struct PathIndex<'a> {
 }
 
 impl<'a> PathIndex<'a> {
-    fn new(files: &'a [GraphInput<'a>]) -> PathIndex<'a> {
-        let mut index = PathIndex { exact: HashMap::new(), by_module: HashMap::new(), by_last_segment: HashMap::new() };
+    fn new(files: &'a [GraphInput<'a>], aliases: &'a [(String, String)]) -> PathIndex<'a> {
+        let mut index = PathIndex {
+            aliases: aliases.iter().map(|(name, path)| (name.as_str(), path.as_str())).collect(),
+            exact: HashMap::new(),
+            by_module: HashMap::new(),
+            by_last_segment: HashMap::new(),
+        };
         for (f, file) in files.iter().enumerate() {
             index.exact.insert(file.path, f as u32);
             let without_ext =
@@ -225,6 +232,16 @@ impl<'a> PathIndex<'a> {
         let import = import.trim();
         if import.is_empty() {
             return Vec::new();
+        }
+        // A package name (`grep_searcher::Searcher`) stands for its source directory.
+        if let Some((head, rest)) = import.split_once("::") {
+            if let Some(path) = self.aliases.get(head) {
+                let rewritten = format!("{path}/{}", rest.replace("::", "/"));
+                let found = self.resolve_import(from_path, &rewritten);
+                if !found.is_empty() {
+                    return found;
+                }
+            }
         }
         // Relative paths (JS, C includes, Ruby require_relative, shell source): resolve against the file's dir.
         let relative = import.starts_with("./")

@@ -316,7 +316,8 @@ pub fn index_repository(options: &IndexOptions<'_>, progress: &dyn Progress) -> 
             progress.phase("link", None);
             let inputs: Vec<GraphInput<'_>> =
                 records.iter().map(|r| GraphInput { path: &r.path, facts: &r.facts }).collect();
-            let graph = SymbolGraph::build(&inputs).into_data();
+            let aliases = package_aliases(&root, &records);
+            let graph = SymbolGraph::build_with_aliases(&inputs, &aliases).into_data();
             let snapshot = Snapshot {
                 format_version: store::FORMAT_VERSION,
                 generation,
@@ -426,6 +427,23 @@ fn process(
         facts,
     };
     Outcome::Written { record, parsed }
+}
+
+/// Rust packages by the name code imports them with (`grep_searcher` for `grep-searcher`), pointing at their
+/// `src/` directory, so `use grep_searcher::Searcher` links to the right crate.
+fn package_aliases(root: &Path, records: &[FileRecord]) -> Vec<(String, String)> {
+    let mut aliases = Vec::new();
+    for record in records {
+        let Some(crate_dir) = record.path.strip_suffix("src/lib.rs") else { continue };
+        let Ok(text) = std::fs::read_to_string(root.join(crate_dir).join("Cargo.toml")) else { continue };
+        let Ok(manifest) = text.parse::<toml::Table>() else { continue };
+        let lib_name = manifest.get("lib").and_then(|l| l.get("name")).and_then(|n| n.as_str());
+        let package_name = manifest.get("package").and_then(|p| p.get("name")).and_then(|n| n.as_str());
+        if let Some(name) = lib_name.or(package_name) {
+            aliases.push((name.replace('-', "_"), format!("{crate_dir}src")));
+        }
+    }
+    aliases
 }
 
 pub(crate) fn summarize(

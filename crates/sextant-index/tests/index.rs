@@ -364,3 +364,19 @@ fn every_language_links_calls_and_ranks_search_hits() {
         assert!(top_text.contains(pricing), "{dir}: top hit is not the pricing function: {:?}", hits[0]);
     }
 }
+
+#[test]
+fn rust_package_names_resolve_to_their_crates() {
+    let repo = tempfile::tempdir().unwrap();
+    let index_dir = tempfile::tempdir().unwrap();
+    let r = repo.path();
+    write(r, "crates/searcher/Cargo.toml", "[package]\nname = \"grep-searcher\"\n");
+    write(r, "crates/searcher/src/lib.rs", "pub struct Searcher;\n");
+    write(r, "crates/other/src/lib.rs", "pub struct Searcher;\n");
+    write(r, "crates/cli/src/main.rs", "use grep_searcher::Searcher;\n\nfn main() {}\n");
+    run(r, index_dir.path());
+    let index = Index::open(index_dir.path()).unwrap();
+    let main = index.file_id("crates/cli/src/main.rs").unwrap();
+    let searcher = index.file_id("crates/searcher/src/lib.rs").unwrap();
+    assert_eq!(index.graph().outgoing(Node::File(main), EdgeKind::Imports), vec![(Node::File(searcher), 1.0)]);
+}
