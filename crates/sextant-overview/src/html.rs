@@ -116,7 +116,14 @@ fn list<T>(title: &str, items: &[T], max: usize, line: impl Fn(&T) -> String) ->
     out
 }
 
-fn common_sections(overview: &Overview, m: &ModuleOverview, links: &dyn Fn(Link) -> String) -> String {
+/// Sections shared by the repository and module pages; `entry_points` are the page's (the repository page shows
+/// every module's).
+fn common_sections(
+    overview: &Overview,
+    m: &ModuleOverview,
+    entry_points: &[&crate::model::EntryPoint],
+    links: &dyn Fn(Link) -> String,
+) -> String {
     let mut body = String::new();
     body.push_str(&list("Key symbols", &m.key_symbols, 12, |s| {
         format!(
@@ -129,7 +136,7 @@ fn common_sections(overview: &Overview, m: &ModuleOverview, links: &dyn Fn(Link)
             s.doc.as_deref().map(|d| format!(" — {}", escape(d))).unwrap_or_default()
         )
     }));
-    body.push_str(&list("Entry points", &m.entry_points, 15, |e| {
+    body.push_str(&list("Entry points", entry_points, 15, |e| {
         format!(
             "{} <a href=\"{}\"><code>{}</code></a> <span class=\"muted\">{}:{}</span>",
             escape(&e.kind),
@@ -205,18 +212,6 @@ pub fn page(overview: &Overview, index: usize, links: &dyn Fn(Link) -> String) -
                 escape(&c.source)
             )
         }));
-        let entry_points: Vec<&crate::model::EntryPoint> =
-            overview.modules.iter().flat_map(|m| m.entry_points.iter()).collect();
-        body.push_str(&list("Entry points", &entry_points, 15, |e| {
-            format!(
-                "{} <a href=\"{}\"><code>{}</code></a> <span class=\"muted\">{}:{}</span>",
-                escape(&e.kind),
-                links(Link::Source(&e.path, e.line)),
-                escape(&e.name),
-                escape(&e.path),
-                e.line
-            )
-        }));
         body.push_str(&list("What CI runs", &repo.ci, 10, |c| {
             format!("<code>{}</code> <span class=\"muted\">({})</span>", escape(&c.command), escape(&c.source))
         }));
@@ -244,7 +239,9 @@ pub fn page(overview: &Overview, index: usize, links: &dyn Fn(Link) -> String) -
                 escape(&doc.excerpt)
             );
         }
-        body.push_str(&common_sections(overview, m, links));
+        let entry_points: Vec<&crate::model::EntryPoint> =
+            overview.modules.iter().flat_map(|m| m.entry_points.iter()).collect();
+        body.push_str(&common_sections(overview, m, &entry_points, links));
         return shell(&repo.name, links, &body);
     }
     let _ = write!(
@@ -268,7 +265,8 @@ pub fn page(overview: &Overview, index: usize, links: &dyn Fn(Link) -> String) -
     if !sub.is_empty() {
         let _ = write!(body, "<h2>Submodules</h2>{sub}");
     }
-    body.push_str(&common_sections(overview, m, links));
+    let entry_points: Vec<&crate::model::EntryPoint> = m.entry_points.iter().collect();
+    body.push_str(&common_sections(overview, m, &entry_points, links));
     shell(&m.path, links, &body)
 }
 

@@ -112,22 +112,31 @@ async fn home(State(web): State<Web>, headers: HeaderMap, Query(query): Query<To
     with_cookie(cookie, Html(body).into_response())
 }
 
+/// Authorises the request, finds the repository's overview and renders with `render`.
+fn with_overview(
+    web: &Web,
+    headers: &HeaderMap,
+    query: &TokenQuery,
+    repo: &str,
+    render: impl FnOnce(&Overview, &dyn Fn(Link) -> String) -> Response,
+) -> Response {
+    let cookie = match authorize(web, headers, query) {
+        Ok(cookie) => cookie,
+        Err(response) => return response,
+    };
+    match hosted(web, repo) {
+        Ok((_, overview)) => with_cookie(cookie, render(&overview, &links(repo, &overview))),
+        Err(response) => response,
+    }
+}
+
 async fn repository_page(
     State(web): State<Web>,
     headers: HeaderMap,
     Query(query): Query<TokenQuery>,
     UrlPath(repo): UrlPath<String>,
 ) -> Response {
-    let cookie = match authorize(&web, &headers, &query) {
-        Ok(cookie) => cookie,
-        Err(response) => return response,
-    };
-    match hosted(&web, &repo) {
-        Ok((_, overview)) => {
-            with_cookie(cookie, Html(html::page(&overview, 0, &links(&repo, &overview))).into_response())
-        }
-        Err(response) => response,
-    }
+    with_overview(&web, &headers, &query, &repo, |overview, links| Html(html::page(overview, 0, links)).into_response())
 }
 
 async fn module_page(
@@ -136,16 +145,10 @@ async fn module_page(
     Query(query): Query<TokenQuery>,
     UrlPath((repo, module)): UrlPath<(String, String)>,
 ) -> Response {
-    if let Err(response) = authorize(&web, &headers, &query) {
-        return response;
-    }
-    match hosted(&web, &repo) {
-        Ok((_, overview)) => match overview.module_index(&module) {
-            Some(i) => Html(html::page(&overview, i, &links(&repo, &overview))).into_response(),
-            None => (StatusCode::NOT_FOUND, format!("no module {module}")).into_response(),
-        },
-        Err(response) => response,
-    }
+    with_overview(&web, &headers, &query, &repo, |overview, links| match overview.module_index(&module) {
+        Some(i) => Html(html::page(overview, i, links)).into_response(),
+        None => (StatusCode::NOT_FOUND, format!("no module {module}")).into_response(),
+    })
 }
 
 async fn diagram_page(
@@ -154,13 +157,9 @@ async fn diagram_page(
     Query(query): Query<TokenQuery>,
     UrlPath(repo): UrlPath<String>,
 ) -> Response {
-    if let Err(response) = authorize(&web, &headers, &query) {
-        return response;
-    }
-    match hosted(&web, &repo) {
-        Ok((_, overview)) => Html(html::diagram_page(&overview, &links(&repo, &overview))).into_response(),
-        Err(response) => response,
-    }
+    with_overview(&web, &headers, &query, &repo, |overview, links| {
+        Html(html::diagram_page(overview, links)).into_response()
+    })
 }
 
 async fn diagram_svg(
@@ -169,16 +168,9 @@ async fn diagram_svg(
     Query(query): Query<TokenQuery>,
     UrlPath(repo): UrlPath<String>,
 ) -> Response {
-    if let Err(response) = authorize(&web, &headers, &query) {
-        return response;
-    }
-    match hosted(&web, &repo) {
-        Ok((_, overview)) => {
-            ([(header::CONTENT_TYPE, "image/svg+xml")], html::dependency_svg(&overview, &links(&repo, &overview)))
-                .into_response()
-        }
-        Err(response) => response,
-    }
+    with_overview(&web, &headers, &query, &repo, |overview, links| {
+        ([(header::CONTENT_TYPE, "image/svg+xml")], html::dependency_svg(overview, links)).into_response()
+    })
 }
 
 async fn source_page(
