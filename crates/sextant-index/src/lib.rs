@@ -13,7 +13,7 @@ mod walk;
 use std::path::{Path, PathBuf};
 
 pub use build::{index_repository, IndexOptions, IndexSummary, LanguageCount, NoProgress, Progress};
-pub use query::{Index, Location, ReferenceInfo, Relation, SearchHit, SearchOptions, SymbolInfo};
+pub use query::{Index, Location, PathTerms, ReferenceInfo, Relation, SearchHit, SearchOptions, SymbolInfo};
 pub use store::{FileRecord, GitState, SkipReason, SkippedFile};
 
 /// Subdirectory of the index directory holding the tantivy index.
@@ -71,6 +71,12 @@ pub enum IndexError {
     /// The lexical index failed.
     #[error(transparent)]
     Lexical(#[from] sextant_lexical::LexicalError),
+}
+
+/// Calls `emit` with each term of `text` as the lexical analyzer sees it (whole identifiers, lower-cased, and
+/// their parts), so callers can match against indexed paths and names.
+pub fn for_each_path_term(text: &str, mut emit: impl FnMut(String)) {
+    sextant_lexical::for_each_term(text, |t, _, _| emit(t));
 }
 
 /// The content hash the index records per file (xxh3-128).

@@ -27,6 +27,16 @@ pub struct Index {
     symbols_by_name: std::collections::HashMap<String, Vec<SymbolId>>,
     /// Compound symbol names (two or more parts) with their lower-cased parts, computed on first use.
     compound_names: std::sync::OnceLock<Vec<(String, Vec<String>)>>,
+    /// Terms of each file's path and, per term, how many paths hold it; computed on first use.
+    path_terms: std::sync::OnceLock<PathTerms>,
+}
+
+/// The terms of every indexed path (directories, file name, and their identifier parts).
+pub struct PathTerms {
+    /// Per file, its distinct path terms.
+    pub by_file: Vec<Vec<String>>,
+    /// Per term, the number of files whose path holds it.
+    pub document_frequency: std::collections::HashMap<String, u32>,
 }
 
 /// Search parameters.
@@ -156,6 +166,7 @@ impl Index {
             file_ids,
             symbols_by_name,
             compound_names: std::sync::OnceLock::new(),
+            path_terms: std::sync::OnceLock::new(),
         })
     }
 
@@ -183,6 +194,31 @@ impl Index {
     /// Position of a file in [`Index::files`] (and in the graph's `Node::File`).
     pub fn file_id(&self, path: &str) -> Option<u32> {
         self.file_ids.get(path).copied()
+    }
+
+    /// The terms of every indexed path, for matching task words against file locations.
+    pub fn path_terms(&self) -> &PathTerms {
+        self.path_terms.get_or_init(|| {
+            let mut document_frequency = std::collections::HashMap::new();
+            let by_file: Vec<Vec<String>> = self
+                .snapshot
+                .files
+                .iter()
+                .map(|f| {
+                    let mut terms = Vec::new();
+                    for_each_term(&f.path, |t, _, _| {
+                        if !terms.contains(&t) {
+                            terms.push(t);
+                        }
+                    });
+                    for t in &terms {
+                        *document_frequency.entry(t.clone()).or_insert(0) += 1;
+                    }
+                    terms
+                })
+                .collect();
+            PathTerms { by_file, document_frequency }
+        })
     }
 
     /// Symbol names made of two or more parts (`check_token`, `parseConfig`) with their lower-cased parts.
