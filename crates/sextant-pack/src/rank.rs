@@ -271,9 +271,10 @@ pub fn rank(index: &Index, request: &PackRequest) -> Result<Ranking, IndexError>
     fusion.add_file_list(WEIGHTS.path, &named_files);
 
     // Explicit mentions and open files.
-    let mut mentioned = file_units(&path_files(&request.mentioned_paths), "mentioned path");
-    mentioned.extend(file_units(&path_files(&request.open_files), "open file"));
-    for &f in path_files(&request.mentioned_paths).iter().chain(path_files(&request.open_files).iter()) {
+    let (mentioned_files, open_files) = (path_files(&request.mentioned_paths), path_files(&request.open_files));
+    let mut mentioned = file_units(&mentioned_files, "mentioned path");
+    mentioned.extend(file_units(&open_files, "open file"));
+    for &f in mentioned_files.iter().chain(open_files.iter()) {
         seeds.push((Node::File(f), 3.0));
     }
     for name in &request.mentioned_symbols {
