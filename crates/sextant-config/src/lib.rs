@@ -58,6 +58,71 @@ pub struct Config {
     pub languages: BTreeMap<String, LanguageSettings>,
     /// How project overviews are built.
     pub overview: OverviewSettings,
+    /// How chunk embeddings are computed.
+    pub embed: EmbedSettings,
+    /// Where chunk vectors are stored.
+    pub vectors: VectorSettings,
+}
+
+/// How chunk embeddings are computed.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct EmbedSettings {
+    /// Compute embeddings after each index commit.
+    pub enabled: bool,
+    /// The model folder (`~` expanded by [`expand_home`]).
+    pub model_dir: String,
+    /// The ONNX Runtime shared library.
+    pub runtime: String,
+    /// Texts per model call.
+    pub batch_size: usize,
+    /// Longest model input in tokens.
+    pub max_tokens: usize,
+    /// ONNX Runtime intra-op threads (0: one per core).
+    pub threads: usize,
+}
+
+/// Which vector store holds chunk vectors.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum VectorBackend {
+    /// Qdrant Edge, embedded in the process, on disk in the index directory.
+    Edge,
+    /// A Qdrant server or cluster over gRPC.
+    Qdrant,
+}
+
+/// Where chunk vectors are stored.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct VectorSettings {
+    /// The backend.
+    pub backend: VectorBackend,
+    /// Qdrant server gRPC URL (backend `qdrant`).
+    pub url: String,
+    /// Environment variable with the Qdrant API key.
+    pub api_key_env: String,
+    /// Prefix of per-repository collection names.
+    pub collection_prefix: String,
+}
+
+/// Expands a leading `~/` to the home directory, and the default models folder to `$SEXTANT_MODELS_DIR` when
+/// that variable is set (so the set-up script and the indexer agree on one override).
+pub fn expand_home(path: &str) -> PathBuf {
+    const DEFAULT_MODELS: &str = "~/.cache/sextant/models";
+    if let Some(rest) = path.strip_prefix(DEFAULT_MODELS) {
+        if let Some(dir) = std::env::var_os("SEXTANT_MODELS_DIR").filter(|d| !d.is_empty()) {
+            return PathBuf::from(dir).join(rest.trim_start_matches('/'));
+        }
+    }
+    match path.strip_prefix("~/") {
+        Some(rest) => dirs_home().map(|home| home.join(rest)).unwrap_or_else(|| PathBuf::from(path)),
+        None => PathBuf::from(path),
+    }
+}
+
+fn dirs_home() -> Option<PathBuf> {
+    std::env::var_os("HOME").filter(|h| !h.is_empty()).map(PathBuf::from)
 }
 
 /// How project overviews are built.
@@ -185,6 +250,21 @@ impl Config {
                     format!("{:?} must be a path inside the repository", module.path),
                 ));
             }
+        }
+        if self.embed.batch_size == 0 || self.embed.batch_size > 256 {
+            return Err(invalid("embed.batch_size", format!("{} is outside 1..=256", self.embed.batch_size)));
+        }
+        if self.embed.max_tokens < 8 || self.embed.max_tokens > 8192 {
+            return Err(invalid("embed.max_tokens", format!("{} is outside 8..=8192", self.embed.max_tokens)));
+        }
+        if self.vectors.backend == VectorBackend::Qdrant && self.vectors.url.is_empty() {
+            return Err(invalid("vectors.url", "backend \"qdrant\" needs the server's gRPC URL".into()));
+        }
+        if self.vectors.collection_prefix.chars().any(|c| !(c.is_ascii_alphanumeric() || c == '_' || c == '-')) {
+            return Err(invalid(
+                "vectors.collection_prefix",
+                format!("{:?} may hold only ASCII letters, digits, '_' and '-'", self.vectors.collection_prefix),
+            ));
         }
         for pattern in &self.index.exclude {
             globset::Glob::new(pattern.trim_end_matches('/'))
