@@ -1,12 +1,17 @@
 //! Retrieval evaluation runner:
 //! `cargo run --release -p sextant-benches --bin eval-runner -- --data DEV.jsonl --mirrors DIR --work DIR --out PRED.jsonl
-//!  [--repos owner/name,…] [--sources a,b] [--per-repo N] [--limit N] [--budget 32000]`
+//!  [--repos owner/name,…] [--sources a,b] [--per-repo N] [--limit N] [--budget 32000]
+//!  [--search-modes lexical,semantic,hybrid]`
 //!
 //! For each row it writes the tree of the row's repository at its base commit from the bare mirror at
 //! `DIR/<owner>+<name>/repo` (only files whose blob changed since the previous row of the same repository are
 //! rewritten, so the index update re-parses only those), indexes it incrementally, builds the context pack for the
 //! row's query at the budget, and writes the predictions format of `shared/eval/README.md`. Score the output with
 //! `python3 shared/eval/harness.py score DEV.jsonl PRED.jsonl`.
+//!
+//! With `--search-modes`, it evaluates search instead of packs: after indexing it brings the row's vectors up to
+//! date (through the vector cache, so each commit embeds only chunks never seen) and writes, per mode,
+//! `PRED.<mode>.jsonl` with the files of the top search results in order (and no pack), for file recall@k.
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::{BufRead, Write};
@@ -16,8 +21,12 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 use serde_json::{json, Value};
 use sextant_config::Config;
-use sextant_index::{index_repository, Index, IndexOptions, NoProgress};
+use sextant_index::{index_repository, Index, IndexOptions, NoProgress, SearchOptions};
 use sextant_pack::{build_pack, PackRequest, TokenizerChoice};
+use sextant_semantic::{NoSyncProgress, SearchMode, SemanticEngine, StoreLocation};
+
+/// Chunks asked of a search per row; their files, in order, are the ranking.
+const SEARCH_CHUNKS: usize = 200;
 
 struct Args {
     data: PathBuf,
@@ -29,6 +38,7 @@ struct Args {
     per_repo: usize,
     limit: usize,
     budget: usize,
+    search_modes: Vec<SearchMode>,
 }
 
 fn parse_args() -> Result<Args> {
@@ -42,6 +52,7 @@ fn parse_args() -> Result<Args> {
         per_repo: usize::MAX,
         limit: usize::MAX,
         budget: 32_000,
+        search_modes: Vec::new(),
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -56,6 +67,10 @@ fn parse_args() -> Result<Args> {
             "--per-repo" => args.per_repo = value()?.parse()?,
             "--limit" => args.limit = value()?.parse()?,
             "--budget" => args.budget = value()?.parse()?,
+            "--search-modes" => {
+                args.search_modes =
+                    value()?.split(',').map(|m| m.parse().map_err(anyhow::Error::msg)).collect::<Result<_>>()?
+            }
             other => bail!("unknown argument {other}"),
         }
     }
@@ -97,6 +112,9 @@ fn main() -> Result<()> {
     std::fs::create_dir_all(&args.work)?;
     if let Some(parent) = args.out.parent() {
         std::fs::create_dir_all(parent)?;
+    }
+    if !args.search_modes.is_empty() {
+        return evaluate_search(&args, &rows);
     }
     let mut out = std::io::BufWriter::new(std::fs::File::create(&args.out)?);
     let mut timings: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
@@ -164,6 +182,104 @@ fn main() -> Result<()> {
         sorted.sort_by(f64::total_cmp);
         let pct = |p: f64| sorted.get(((sorted.len() as f64 - 1.0) * p).round() as usize).copied().unwrap_or(0.0);
         eprintln!("{name}: p50 {:.3}s p99 {:.3}s over {} rows", pct(0.5), pct(0.99), sorted.len());
+    }
+    Ok(())
+}
+
+/// Search evaluation: one predictions file per mode.
+fn evaluate_search(args: &Args, rows: &[Value]) -> Result<()> {
+    let needs_vectors = args.search_modes.iter().any(|m| *m != SearchMode::Lexical);
+    let embedder = if needs_vectors {
+        let config = Config::defaults()?;
+        Some(std::sync::Arc::new(sextant_embed::Embedder::load(&sextant_embed::EmbedderOptions::from_settings(
+            &config.embed,
+        ))?))
+    } else {
+        None
+    };
+    let mut outputs = Vec::new();
+    for mode in &args.search_modes {
+        let name = format!("{mode:?}").to_lowercase();
+        let path = args.out.with_extension(format!("{name}.jsonl"));
+        outputs.push((*mode, std::io::BufWriter::new(std::fs::File::create(&path)?)));
+    }
+    let (mut embedded, mut model_seconds) = (0u64, 0f64);
+    let mut latencies: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    for row in rows {
+        let repo = row["repo"].as_str().unwrap_or_default();
+        let commit = row["base_commit"].as_str().unwrap_or_default();
+        let id = row["instance_id"].as_str().unwrap_or_default();
+        let key = repo.replace('/', "+");
+        let tree = args.work.join("trees").join(&key);
+        materialize(
+            &mirror_path(&args.mirrors, repo),
+            commit,
+            &tree,
+            &args.work.join("trees").join(format!("{key}.manifest.json")),
+        )
+        .with_context(|| format!("materializing {repo}@{commit}"))?;
+        let index_dir = args.work.join("indexes").join(&key);
+        let config = Config::for_repository(&tree).unwrap_or(Config::defaults()?);
+        index_repository(
+            &IndexOptions { root: &tree, index_dir: &index_dir, config: &config, force: false },
+            &NoProgress,
+        )?;
+        let index = Index::open(&index_dir)?;
+        let engine = match &embedder {
+            Some(embedder) => {
+                let location = StoreLocation::for_index(&index_dir, &config, None);
+                let store = location.open(embedder.dimension(), None)?;
+                let engine = SemanticEngine::with_parts(embedder.clone(), store, location, &index_dir, 16);
+                let report = engine.sync(&index, &NoSyncProgress)?;
+                embedded += report.embedded;
+                model_seconds += report.model_seconds;
+                eprintln!(
+                    "{id}: embedded {} chunks in {:.1}s ({} from cache, {} kept, {} deleted)",
+                    report.embedded, report.model_seconds, report.from_cache, report.already_stored, report.deleted
+                );
+                Some(engine)
+            }
+            None => None,
+        };
+        let query = row["query"].as_str().unwrap_or_default();
+        let options = SearchOptions { limit: SEARCH_CHUNKS, ..SearchOptions::default() };
+        let gold: Vec<&str> =
+            row["gold_files"].as_array().map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+        let mut line = format!("{id}:");
+        for (mode, out) in &mut outputs {
+            let started = Instant::now();
+            let hits = sextant_semantic::search(&index, engine.as_ref(), query, &options, *mode)?;
+            latencies.entry(format!("{mode:?}")).or_default().push(started.elapsed().as_secs_f64());
+            let mut ranked: Vec<&str> = Vec::new();
+            for hit in &hits {
+                if !ranked.contains(&hit.path.as_str()) {
+                    ranked.push(&hit.path);
+                }
+            }
+            writeln!(out, "{}", json!({"instance_id": id, "ranked_files": ranked, "pack": []}))?;
+            out.flush()?;
+            let ranks: Vec<Option<usize>> =
+                gold.iter().map(|g| ranked.iter().position(|f| f == g).map(|p| p + 1)).collect();
+            line.push_str(&format!(" {mode:?} {ranks:?}"));
+        }
+        eprintln!("{line}");
+    }
+    if embedded > 0 {
+        eprintln!(
+            "embedded {embedded} chunks in {model_seconds:.0}s of model time ({:.1}/s)",
+            embedded as f64 / model_seconds
+        );
+    }
+    for (name, values) in &latencies {
+        let mut sorted = values.clone();
+        sorted.sort_by(f64::total_cmp);
+        let pct = |p: f64| sorted.get(((sorted.len() as f64 - 1.0) * p).round() as usize).copied().unwrap_or(0.0);
+        eprintln!(
+            "{name} search: p50 {:.1} ms p99 {:.1} ms over {} rows",
+            pct(0.5) * 1e3,
+            pct(0.99) * 1e3,
+            sorted.len()
+        );
     }
     Ok(())
 }

@@ -9,6 +9,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use sextant_config::Config;
 use sextant_index::{index_repository, Index, IndexOptions, IndexSummary, Progress, SearchOptions};
 use sextant_pack::{build_pack_with, ContextPack, PackRequest, TokenizerChoice};
+use sextant_semantic::{SearchMode, SemanticEngine, SemanticError, SyncProgress, SyncReport, VectorState};
 
 #[derive(Parser)]
 #[command(name = "sextant", version, about = "Code intelligence and retrieval for AI coding agents")]
@@ -30,6 +31,16 @@ struct Target {
     json: bool,
 }
 
+#[derive(Args, Clone)]
+struct VectorArgs {
+    /// Skip embeddings: index for keyword and symbol search only.
+    #[arg(long)]
+    no_embed: bool,
+    /// Keep vectors on this Qdrant server (gRPC, e.g. http://localhost:6334) instead of the embedded store.
+    #[arg(long, env = "SEXTANT_QDRANT_URL")]
+    qdrant_url: Option<String>,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Index a repository, or bring its index up to date (only changed files are parsed).
@@ -43,6 +54,8 @@ enum Command {
         #[arg(long, short)]
         quiet: bool,
         #[command(flatten)]
+        vectors: VectorArgs,
+        #[command(flatten)]
         target: Target,
     },
     /// Rebuild a repository's index from scratch.
@@ -52,6 +65,8 @@ enum Command {
         /// No progress bar.
         #[arg(long, short)]
         quiet: bool,
+        #[command(flatten)]
+        vectors: VectorArgs,
         #[command(flatten)]
         target: Target,
     },
@@ -72,11 +87,15 @@ enum Command {
     },
     /// Ranked code chunks for a query.
     Search {
-        /// Query text (identifiers, words, paths).
+        /// Query text (identifiers, words, paths, or a description in plain words).
         query: String,
         /// Most results.
         #[arg(long, short = 'n', default_value_t = 10)]
         limit: usize,
+        /// lexical (BM25), semantic (embeddings) or hybrid (both, plus symbol names and paths); default:
+        /// hybrid when the index has vectors, else lexical.
+        #[arg(long)]
+        mode: Option<SearchMode>,
         /// Only this language (repeatable): rust, python, …
         #[arg(long = "lang")]
         languages: Vec<String>,
@@ -204,12 +223,12 @@ fn main() {
 
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
-        Command::Index { path, force, quiet, target } => index(path, force, quiet, &target),
-        Command::Reindex { path, quiet, target } => index(path, true, quiet, &target),
+        Command::Index { path, force, quiet, vectors, target } => index(path, force, quiet, &vectors, &target),
+        Command::Reindex { path, quiet, vectors, target } => index(path, true, quiet, &vectors, &target),
         Command::Watch { path, debounce_ms, target } => watch(path, Duration::from_millis(debounce_ms), &target),
         Command::Status { target } => status(&target),
-        Command::Search { query, limit, languages, paths, target } => {
-            search(&target, &query, SearchOptions { limit, languages, paths })
+        Command::Search { query, limit, mode, languages, paths, target } => {
+            search(&target, &query, SearchOptions { limit, languages, paths }, mode)
         }
         Command::Pack {
             task,
@@ -334,7 +353,7 @@ impl Progress for Bar {
     }
 }
 
-fn index(path: Option<PathBuf>, force: bool, quiet: bool, target: &Target) -> Result<()> {
+fn index(path: Option<PathBuf>, force: bool, quiet: bool, vectors: &VectorArgs, target: &Target) -> Result<()> {
     let root = canonical(path.as_deref().or(target.repo.as_deref()).unwrap_or(Path::new(".")))?;
     let config = Config::for_repository(&root).context("loading configuration")?;
     let index_dir = match &target.index_dir {
@@ -352,13 +371,86 @@ fn index(path: Option<PathBuf>, force: bool, quiet: bool, target: &Target) -> Re
     progress.0.set_message("overview");
     let index = Index::open(&index_dir)?;
     sextant_overview::ensure(&index, &config).context("building the project overview")?;
+    // Vectors come last: the index above is committed and already answers keyword and symbol queries.
+    let embedded = if vectors.no_embed || !config.embed.enabled {
+        None
+    } else {
+        embed(&index, &config, vectors.qdrant_url.as_deref(), &progress)?
+    };
     progress.0.finish_and_clear();
     if target.json {
-        println!("{}", serde_json::to_string_pretty(&summary)?);
+        let mut value = serde_json::to_value(&summary)?;
+        value["vectors"] = serde_json::to_value(&embedded)?;
+        println!("{}", serde_json::to_string_pretty(&value)?);
     } else {
         print_summary(&summary, true);
+        if let Some(report) = &embedded {
+            print_sync_report(report, &index);
+        }
     }
     Ok(())
+}
+
+impl SyncProgress for Bar {
+    fn planned(&self, chunks: u64, to_embed: u64) {
+        self.0.set_message(format!("embed ({to_embed} new)"));
+        self.0.set_position(0);
+        self.0.set_length(chunks);
+        self.0.set_style(
+            ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} chunks ({per_sec}, eta {eta})")
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
+    }
+
+    fn advanced(&self, n: u64) {
+        self.0.inc(n);
+    }
+}
+
+/// Brings the index's vectors up to date. A missing model or runtime is a warning, not a failure: the index is
+/// committed and complete for keyword and symbol search.
+fn embed(index: &Index, config: &Config, qdrant_url: Option<&str>, progress: &Bar) -> Result<Option<SyncReport>> {
+    progress.0.set_message("loading the embedding model");
+    let engine = match SemanticEngine::open(index.dir(), config, qdrant_url) {
+        Ok(engine) => engine,
+        Err(SemanticError::Embed(error)) => {
+            progress.0.suspend(|| {
+                eprintln!("warning: no vectors: {error}");
+                eprintln!("warning: the index is complete for keyword and symbol search; semantic search is off");
+            });
+            return Ok(None);
+        }
+        Err(error) => {
+            return Err(error).context("opening the vector store (the keyword and symbol index is committed)")
+        }
+    };
+    let report =
+        engine.sync(index, progress).context("embedding chunks (the keyword and symbol index is committed)")?;
+    Ok(Some(report))
+}
+
+fn print_sync_report(r: &SyncReport, index: &Index) {
+    let location = VectorState::read(index.dir()).map(|s| s.location.to_string()).unwrap_or_default();
+    if r.up_to_date {
+        println!("  vectors: up to date, {} points in {location}", r.points);
+        return;
+    }
+    println!(
+        "  vectors: embedded {} chunks ({:.1}/s), {} from cache, {} kept; deleted {}; {} points in {location}",
+        r.embedded,
+        r.chunks_per_second(),
+        r.from_cache,
+        r.already_stored,
+        r.deleted,
+        r.points
+    );
+    if r.files_changed_since_indexing > 0 {
+        println!(
+            "  vectors: {} files changed while embedding; run `sextant index` again",
+            r.files_changed_since_indexing
+        );
+    }
 }
 
 fn watch(path: Option<PathBuf>, debounce: Duration, target: &Target) -> Result<()> {
@@ -468,17 +560,54 @@ fn status(target: &Target) -> Result<()> {
     if target.json {
         let mut value = serde_json::to_value(&summary)?;
         value["indexed_at"] = index.indexed_at().into();
+        value["vectors"] = serde_json::to_value(VectorState::read(index.dir()))?;
         println!("{}", serde_json::to_string_pretty(&value)?);
     } else {
         print_summary(&summary, false);
         println!("  indexed at {} (unix seconds)", index.indexed_at());
+        match VectorState::read(index.dir()) {
+            Some(v) => println!(
+                "  vectors: {} points ({} {}-dim) in {}, generation {}{}",
+                v.points,
+                v.model,
+                v.dimension,
+                v.location,
+                v.generation,
+                if v.generation == index.generation() && v.complete {
+                    ""
+                } else {
+                    " (behind the index: run `sextant index`)"
+                }
+            ),
+            None => println!("  vectors: none (keyword and symbol search only)"),
+        }
     }
     Ok(())
 }
 
-fn search(target: &Target, query: &str, options: SearchOptions) -> Result<()> {
+fn search(target: &Target, query: &str, options: SearchOptions, mode: Option<SearchMode>) -> Result<()> {
     let index = open_index(target)?;
-    let hits = index.search(query, &options)?;
+    let has_vectors = VectorState::read(index.dir()).is_some();
+    let mode = mode.unwrap_or(if has_vectors { SearchMode::Hybrid } else { SearchMode::Lexical });
+    let engine = match mode {
+        SearchMode::Lexical => None,
+        SearchMode::Semantic => {
+            let config = Config::for_repository(Path::new(index.root())).context("loading configuration")?;
+            let engine = SemanticEngine::open_synced(index.dir(), &config).context("opening the vectors")?;
+            Some(engine.context("this index has no vectors; run `sextant index` with the model set up")?)
+        }
+        SearchMode::Hybrid => {
+            let config = Config::for_repository(Path::new(index.root())).context("loading configuration")?;
+            match SemanticEngine::open_synced(index.dir(), &config) {
+                Ok(engine) => engine,
+                Err(error) => {
+                    eprintln!("warning: hybrid search without vectors: {error}");
+                    None
+                }
+            }
+        }
+    };
+    let hits = sextant_semantic::search(&index, engine.as_ref(), query, &options, mode)?;
     if target.json {
         println!("{}", serde_json::to_string_pretty(&hits)?);
         return Ok(());
@@ -488,7 +617,16 @@ fn search(target: &Target, query: &str, options: SearchOptions) -> Result<()> {
     }
     for hit in hits {
         let symbol = if hit.symbol.is_empty() { String::new() } else { format!("  {}", hit.symbol) };
-        println!("{}:{}-{}{}  score {:.2}", hit.path, hit.start_line, hit.end_line, symbol, hit.score);
+        let signals: Vec<String> = hit.signals.iter().map(|s| format!("{}#{}", s.signal.name(), s.rank)).collect();
+        println!(
+            "{}:{}-{}{}  score {:.4}  [{}]",
+            hit.path,
+            hit.start_line,
+            hit.end_line,
+            symbol,
+            hit.score,
+            signals.join(" ")
+        );
         for line in hit.snippet.lines() {
             println!("    {line}");
         }

@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 
 pub use build::{index_repository, IndexOptions, IndexSummary, LanguageCount, NoProgress, Progress};
 pub use query::{Index, Location, PathTerms, ReferenceInfo, Relation, SearchHit, SearchOptions, SymbolInfo};
+pub use sextant_graph::SymbolId;
 pub use store::{FileRecord, GitState, SkipReason, SkippedFile};
 
 /// Subdirectory of the index directory holding the tantivy index.

@@ -116,12 +116,14 @@ pub trait VectorStore: Send + Sync {
     fn flush(&self) -> Result<(), VectorError>;
 }
 
-/// The id of a chunk's point: stable for the same text at the same place, different when either changes.
-pub fn point_id(path: &str, start_line: u32, content_key: u128) -> u64 {
-    let mut bytes = Vec::with_capacity(path.len() + 20);
+/// The id of a chunk's point: stable for the same text at the same lines, different when either changes (the
+/// payload's line range must follow the chunk even where the embedded text, which skips blank lines, does not).
+pub fn point_id(path: &str, start_line: u32, end_line: u32, content_key: u128) -> u64 {
+    let mut bytes = Vec::with_capacity(path.len() + 24);
     bytes.extend_from_slice(path.as_bytes());
     bytes.push(0);
     bytes.extend_from_slice(&start_line.to_le_bytes());
+    bytes.extend_from_slice(&end_line.to_le_bytes());
     bytes.extend_from_slice(&content_key.to_le_bytes());
     // Qdrant ids are u64; 63 bits keep them positive for clients that read them as signed.
     xxhash_rust::xxh3::xxh3_64(&bytes) & (u64::MAX >> 1)
@@ -153,11 +155,12 @@ mod tests {
 
     #[test]
     fn point_ids_change_with_place_and_content() {
-        let id = point_id("a.rs", 1, 42);
-        assert_eq!(id, point_id("a.rs", 1, 42));
-        assert_ne!(id, point_id("a.rs", 2, 42));
-        assert_ne!(id, point_id("b.rs", 1, 42));
-        assert_ne!(id, point_id("a.rs", 1, 43));
+        let id = point_id("a.rs", 1, 9, 42);
+        assert_eq!(id, point_id("a.rs", 1, 9, 42));
+        assert_ne!(id, point_id("a.rs", 2, 9, 42));
+        assert_ne!(id, point_id("a.rs", 1, 10, 42));
+        assert_ne!(id, point_id("b.rs", 1, 9, 42));
+        assert_ne!(id, point_id("a.rs", 1, 9, 43));
         assert!(id <= i64::MAX as u64);
     }
 }

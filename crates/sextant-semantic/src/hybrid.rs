@@ -1,0 +1,405 @@
+//! Lexical, semantic and hybrid search over one index.
+//!
+//! Hybrid search fuses four ranked lists with weighted reciprocal-rank fusion (score = Σ wᵢ / (K + rankᵢ)):
+//! BM25 chunk hits, dense (embedding) hits, definitions whose name the query spells, and files whose path
+//! terms the query echoes. Ranks rather than raw scores are fused because BM25 and cosine scores live on
+//! unrelated scales; every fused result keeps the rank each signal gave it, so a caller can see why it is there.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+
+use serde::Serialize;
+use sextant_index::{for_each_path_term, Index, SearchOptions};
+use sextant_vector::VectorFilter;
+
+use crate::{SemanticEngine, SemanticError};
+
+/// The RRF constant: large enough that the first few ranks of one list do not drown the others.
+const RRF_K: f32 = 60.0;
+/// Candidates taken from each signal per result asked for.
+const POOL_FACTOR: usize = 5;
+/// Smallest candidate pool per signal.
+const MIN_POOL: usize = 50;
+/// A name defined more often than this says little about where to look.
+const MAX_DEFINITIONS_PER_NAME: usize = 8;
+/// Lines of a snippet built from the file (for hits the lexical index did not snip).
+const SNIPPET_LINES: usize = 3;
+
+/// How to search.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SearchMode {
+    /// BM25 over chunks only.
+    Lexical,
+    /// Dense vectors only.
+    Semantic,
+    /// Rank fusion of BM25, dense, symbol-name and path signals.
+    Hybrid,
+}
+
+impl std::str::FromStr for SearchMode {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "lexical" => Ok(SearchMode::Lexical),
+            "semantic" => Ok(SearchMode::Semantic),
+            "hybrid" => Ok(SearchMode::Hybrid),
+            other => Err(format!("unknown search mode {other:?} (use lexical, semantic or hybrid)")),
+        }
+    }
+}
+
+/// A signal that can find a chunk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Signal {
+    /// BM25 over chunk text, symbols and path.
+    Lexical,
+    /// Nearest neighbours of the query's embedding.
+    Semantic,
+    /// A definition whose name the query spells.
+    Symbol,
+    /// A file whose path terms the query echoes.
+    Path,
+}
+
+impl Signal {
+    /// The fusion weight.
+    fn weight(self) -> f32 {
+        match self {
+            Signal::Lexical => 1.0,
+            Signal::Semantic => 1.0,
+            Signal::Symbol => 0.6,
+            Signal::Path => 0.4,
+        }
+    }
+
+    /// Lower-case name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Signal::Lexical => "lexical",
+            Signal::Semantic => "semantic",
+            Signal::Symbol => "symbol",
+            Signal::Path => "path",
+        }
+    }
+}
+
+/// One signal's opinion of a result.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SignalHit {
+    /// The signal.
+    pub signal: Signal,
+    /// Its 1-based rank in that signal's list.
+    pub rank: u32,
+    /// The signal's own score (BM25, cosine similarity, symbol centrality, path-term weight).
+    pub score: f32,
+}
+
+/// A search result: a chunk, its fused score, and the signals that found it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FusedHit {
+    /// Repository-relative path.
+    pub path: String,
+    /// First line (1-based).
+    pub start_line: u32,
+    /// Last line (inclusive).
+    pub end_line: u32,
+    /// Language id.
+    pub language: String,
+    /// The chunk's main symbol, if any.
+    pub symbol: String,
+    /// Fused score (for lexical or semantic mode, that signal's own score).
+    pub score: f32,
+    /// A few lines of the chunk.
+    pub snippet: String,
+    /// Signals that found it, strongest contribution first.
+    pub signals: Vec<SignalHit>,
+}
+
+/// Searches `index` in `mode`. Semantic and hybrid modes need `engine`; hybrid without one (no model, no
+/// vectors) falls back to fusing the signals it has.
+pub fn search(
+    index: &Index,
+    engine: Option<&SemanticEngine>,
+    query: &str,
+    options: &SearchOptions,
+    mode: SearchMode,
+) -> Result<Vec<FusedHit>, SemanticError> {
+    match mode {
+        SearchMode::Lexical => Ok(index
+            .search(query, options)?
+            .into_iter()
+            .enumerate()
+            .map(|(i, hit)| FusedHit {
+                signals: vec![SignalHit { signal: Signal::Lexical, rank: i as u32 + 1, score: hit.score }],
+                path: hit.path,
+                start_line: hit.start_line,
+                end_line: hit.end_line,
+                language: hit.language,
+                symbol: hit.symbol,
+                score: hit.score,
+                snippet: hit.snippet,
+            })
+            .collect()),
+        SearchMode::Semantic => {
+            let engine = engine.ok_or(SemanticError::NoVectors)?;
+            let filter = VectorFilter { languages: options.languages.clone(), paths: options.paths.clone() };
+            let root = Path::new(index.root());
+            Ok(engine
+                .nearest(query, options.limit, &filter)?
+                .into_iter()
+                .enumerate()
+                .map(|(i, hit)| FusedHit {
+                    snippet: file_snippet(root, &hit.payload.path, hit.payload.start_line, hit.payload.end_line),
+                    signals: vec![SignalHit { signal: Signal::Semantic, rank: i as u32 + 1, score: hit.score }],
+                    path: hit.payload.path,
+                    start_line: hit.payload.start_line,
+                    end_line: hit.payload.end_line,
+                    language: hit.payload.language,
+                    symbol: hit.payload.symbol,
+                    score: hit.score,
+                })
+                .collect())
+        }
+        SearchMode::Hybrid => hybrid(index, engine, query, options),
+    }
+}
+
+/// A chunk's place: its file and first line.
+type ChunkKey = (String, u32);
+
+#[derive(Default)]
+struct Candidate {
+    end_line: u32,
+    language: String,
+    symbol: String,
+    snippet: String,
+    score: f32,
+    signals: Vec<SignalHit>,
+}
+
+struct Fusion {
+    candidates: HashMap<ChunkKey, Candidate>,
+}
+
+impl Fusion {
+    fn add(&mut self, key: ChunkKey, fill: impl FnOnce(&mut Candidate), signal: SignalHit) {
+        let candidate = self.candidates.entry(key).or_default();
+        if candidate.language.is_empty() {
+            fill(candidate);
+        }
+        // One contribution per signal per chunk: its best rank.
+        if candidate.signals.iter().any(|s| s.signal == signal.signal) {
+            return;
+        }
+        candidate.score += signal.signal.weight() / (RRF_K + signal.rank as f32);
+        candidate.signals.push(signal);
+    }
+}
+
+fn hybrid(
+    index: &Index,
+    engine: Option<&SemanticEngine>,
+    query: &str,
+    options: &SearchOptions,
+) -> Result<Vec<FusedHit>, SemanticError> {
+    let pool = (options.limit * POOL_FACTOR).max(MIN_POOL);
+    let mut fusion = Fusion { candidates: HashMap::new() };
+    let pool_options = SearchOptions { limit: pool, ..options.clone() };
+
+    for (i, hit) in index.search(query, &pool_options)?.into_iter().enumerate() {
+        let signal = SignalHit { signal: Signal::Lexical, rank: i as u32 + 1, score: hit.score };
+        fusion.add(
+            (hit.path, hit.start_line),
+            |c| {
+                c.end_line = hit.end_line;
+                c.language = hit.language;
+                c.symbol = hit.symbol;
+                c.snippet = hit.snippet;
+            },
+            signal,
+        );
+    }
+
+    if let Some(engine) = engine.filter(|e| e.has_vectors()) {
+        let filter = VectorFilter { languages: options.languages.clone(), paths: options.paths.clone() };
+        for (i, hit) in engine.nearest(query, pool, &filter)?.into_iter().enumerate() {
+            let signal = SignalHit { signal: Signal::Semantic, rank: i as u32 + 1, score: hit.score };
+            let p = hit.payload;
+            fusion.add(
+                (p.path, p.start_line),
+                |c| {
+                    c.end_line = p.end_line;
+                    c.language = p.language;
+                    c.symbol = p.symbol;
+                },
+                signal,
+            );
+        }
+    }
+
+    let allowed = |path: &str, language: &str| {
+        (options.languages.is_empty() || options.languages.iter().any(|l| l == language))
+            && (options.paths.is_empty()
+                || options.paths.iter().any(|p| {
+                    let p = p.trim_end_matches('/');
+                    path == p || path.starts_with(&format!("{p}/"))
+                }))
+    };
+
+    for (i, (key, symbol, score)) in symbol_matches(index, query).into_iter().enumerate() {
+        let Some((record, _)) = index.symbol(symbol) else { continue };
+        let language = record.facts.language.name();
+        if !allowed(&key.0, language) {
+            continue;
+        }
+        let chunk = record.facts.chunks.iter().find(|c| c.span.start_line == key.1);
+        let signal = SignalHit { signal: Signal::Symbol, rank: i as u32 + 1, score };
+        fusion.add(
+            key,
+            |c| {
+                c.end_line = chunk.map_or(0, |c| c.span.end_line);
+                c.language = language.to_string();
+                c.symbol = chunk.map(|c| c.symbol_path.clone()).unwrap_or_default();
+            },
+            signal,
+        );
+    }
+
+    // Path terms boost chunks other signals found in files whose path the query echoes.
+    let files_by_path = path_matches(index, query);
+    let keys: Vec<ChunkKey> = fusion.candidates.keys().cloned().collect();
+    for key in keys {
+        if let Some(&(rank, score)) = files_by_path.get(key.0.as_str()) {
+            fusion.add(key, |_| {}, SignalHit { signal: Signal::Path, rank, score });
+        }
+    }
+
+    let root = Path::new(index.root());
+    let mut fused: Vec<FusedHit> = fusion
+        .candidates
+        .into_iter()
+        .filter(|(_, c)| !c.language.is_empty())
+        .map(|((path, start_line), mut c)| {
+            c.signals.sort_by(|a, b| {
+                let contribution = |s: &SignalHit| s.signal.weight() / (RRF_K + s.rank as f32);
+                contribution(b).total_cmp(&contribution(a))
+            });
+            FusedHit {
+                path,
+                start_line,
+                end_line: c.end_line,
+                language: c.language,
+                symbol: c.symbol,
+                score: c.score,
+                snippet: c.snippet,
+                signals: c.signals,
+            }
+        })
+        .collect();
+    fused.sort_by(|a, b| {
+        b.score.total_cmp(&a.score).then_with(|| a.path.cmp(&b.path)).then_with(|| a.start_line.cmp(&b.start_line))
+    });
+    fused.truncate(options.limit);
+    for hit in &mut fused {
+        if hit.snippet.is_empty() {
+            hit.snippet = file_snippet(root, &hit.path, hit.start_line, hit.end_line);
+        }
+    }
+    Ok(fused)
+}
+
+/// Definitions whose name the query spells, most specific first: code-like words (`snake_case`, `camelCase`,
+/// `Type::method`) before plain words, rarer names before common ones, central symbols first within a name.
+fn symbol_matches(index: &Index, query: &str) -> Vec<(ChunkKey, sextant_index::SymbolId, f32)> {
+    let mut words: Vec<(bool, &str)> = Vec::new();
+    let mut seen = HashSet::new();
+    for word in query.split(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':' || c == '.')) {
+        let word = word.trim_matches(|c: char| c == '.' || c == ':');
+        if word.chars().count() < 3 || !seen.insert(word) {
+            continue;
+        }
+        let code_like = word.contains('_')
+            || word.contains("::")
+            || word.contains('.')
+            || word.chars().skip(1).any(|c| c.is_uppercase()) && word.chars().any(|c| c.is_lowercase());
+        words.push((code_like, word));
+    }
+    let mut matches: Vec<(bool, usize, f32, ChunkKey, sextant_index::SymbolId)> = Vec::new();
+    let mut seen_chunks = HashSet::new();
+    for (code_like, word) in words {
+        let ids = index.find_symbol_ids(word);
+        if ids.is_empty() || ids.len() > MAX_DEFINITIONS_PER_NAME {
+            continue;
+        }
+        let count = ids.len();
+        for id in ids {
+            let Some((record, symbol)) = index.symbol(id) else { continue };
+            let line = symbol.span.start_line;
+            // The chunk holding the definition's first line.
+            let Some(chunk) = record.facts.chunks.iter().find(|c| c.span.start_line <= line && line <= c.span.end_line)
+            else {
+                continue;
+            };
+            let key = (record.path.clone(), chunk.span.start_line);
+            if seen_chunks.insert(key.clone()) {
+                matches.push((code_like, count, index.graph().symbol_rank(id), key, id));
+            }
+        }
+    }
+    matches.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)).then(b.2.total_cmp(&a.2)));
+    matches.into_iter().map(|(_, _, rank, key, id)| (key, id, rank)).collect()
+}
+
+/// Files whose path terms the query uses, by the summed rarity (idf) of the shared terms: path → (rank, weight).
+fn path_matches<'a>(index: &'a Index, query: &str) -> HashMap<&'a str, (u32, f32)> {
+    let terms = index.path_terms();
+    let files = index.files();
+    let total = files.len().max(1) as f32;
+    let mut query_terms = HashSet::new();
+    for_each_path_term(query, |t| {
+        query_terms.insert(t);
+    });
+    let mut scored: Vec<(usize, f32)> = terms
+        .by_file
+        .iter()
+        .enumerate()
+        .filter_map(|(i, file_terms)| {
+            let weight: f32 = file_terms
+                .iter()
+                .filter(|t| query_terms.contains(*t))
+                .map(|t| {
+                    let df = terms.document_frequency.get(t).copied().unwrap_or(1).max(1) as f32;
+                    (total / df).ln()
+                })
+                .filter(|w| *w > 0.0)
+                .sum();
+            (weight > 0.0).then_some((i, weight))
+        })
+        .collect();
+    scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    scored
+        .into_iter()
+        .enumerate()
+        .filter_map(|(rank, (i, weight))| Some((files.get(i)?.path.as_str(), (rank as u32 + 1, weight))))
+        .collect()
+}
+
+/// The first non-blank lines of a chunk, read from the file (empty when it cannot be read).
+fn file_snippet(root: &Path, path: &str, start_line: u32, end_line: u32) -> String {
+    let Ok(bytes) = std::fs::read(root.join(path)) else { return String::new() };
+    String::from_utf8_lossy(&bytes)
+        .lines()
+        .skip(start_line.saturating_sub(1) as usize)
+        .take(end_line.saturating_sub(start_line) as usize + 1)
+        .map(str::trim_end)
+        .filter(|l| !l.trim().is_empty())
+        .take(SNIPPET_LINES)
+        .map(|l| match l.char_indices().nth(160) {
+            Some((cut, _)) => format!("{}…", &l[..cut]),
+            None => l.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}

@@ -1,0 +1,283 @@
+//! Semantic retrieval on top of a committed index.
+//!
+//! [`SemanticEngine`] pairs an [`Embedder`] with a [`VectorStore`] and keeps one vector per chunk of an
+//! [`Index`]: [`SemanticEngine::sync`] runs after the lexical index is committed, embeds only text the
+//! content-addressed [`VectorCache`] has never seen, upserts the points the store lacks and deletes the ones whose
+//! chunk is gone. [`search`] answers a query in one of three [`SearchMode`]s, hybrid being a reciprocal-rank fusion
+//! of BM25, dense, symbol-name and path signals in which every result says which signals found it.
+
+mod hybrid;
+mod sync;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use sextant_config::{Config, VectorBackend};
+use sextant_embed::{EmbedError, Embedder, EmbedderOptions, VectorCache};
+use sextant_index::Index;
+use sextant_vector::{EdgeStore, RemoteStore, VectorError, VectorFilter, VectorHit, VectorStore};
+
+pub use hybrid::{search, FusedHit, SearchMode, Signal, SignalHit};
+pub use sync::{NoSyncProgress, SyncProgress, SyncReport};
+
+/// The folder inside an index directory that holds everything semantic.
+pub const VECTORS_DIR: &str = "vectors";
+const STATE_FILE: &str = "state.json";
+
+/// Errors of semantic indexing and search.
+#[derive(Debug, thiserror::Error)]
+pub enum SemanticError {
+    /// The model or runtime is missing or failed.
+    #[error(transparent)]
+    Embed(#[from] EmbedError),
+    /// The vector store failed.
+    #[error(transparent)]
+    Vector(#[from] VectorError),
+    /// The vector cache failed.
+    #[error(transparent)]
+    Cache(#[from] sextant_embed::CacheError),
+    /// Reading the index failed.
+    #[error(transparent)]
+    Index(#[from] sextant_index::IndexError),
+    /// A file-system operation failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The path involved.
+        path: PathBuf,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// The configuration asks for something that cannot be done.
+    #[error("configuration: {0}")]
+    Config(String),
+    /// Semantic search was asked for but the index has no vectors.
+    #[error("no vectors for this index; run `sextant index` with embeddings enabled (see `{setup}`)", setup = sextant_embed::SETUP_COMMAND)]
+    NoVectors,
+}
+
+/// Where vectors live: the embedded store in the index directory, or a collection on a Qdrant server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "backend", rename_all = "lowercase")]
+pub enum StoreLocation {
+    /// Qdrant Edge in this directory.
+    Edge {
+        /// The shard's directory.
+        path: PathBuf,
+    },
+    /// A Qdrant server.
+    Qdrant {
+        /// gRPC address.
+        url: String,
+        /// Collection name.
+        collection: String,
+    },
+}
+
+impl std::fmt::Display for StoreLocation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StoreLocation::Edge { path } => write!(f, "embedded Qdrant Edge at {}", path.display()),
+            StoreLocation::Qdrant { url, collection } => write!(f, "Qdrant server {url}, collection {collection}"),
+        }
+    }
+}
+
+impl StoreLocation {
+    /// Where the configuration (and an optional `--qdrant-url` override) puts the vectors of the index in
+    /// `index_dir`. A server collection is named after the index directory, so each repository has its own.
+    pub fn for_index(index_dir: &Path, config: &Config, qdrant_url: Option<&str>) -> StoreLocation {
+        let url = qdrant_url.map(str::to_string).or_else(|| match config.vectors.backend {
+            VectorBackend::Qdrant => Some(config.vectors.url.clone()),
+            VectorBackend::Edge => None,
+        });
+        match url {
+            Some(url) => {
+                let name = index_dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                StoreLocation::Qdrant { url, collection: collection_name(&config.vectors.collection_prefix, &name) }
+            }
+            None => StoreLocation::Edge { path: index_dir.join(VECTORS_DIR).join("edge") },
+        }
+    }
+
+    /// Opens (creating when absent) the store for vectors of `dimension`.
+    pub fn open(&self, dimension: usize, api_key: Option<String>) -> Result<Box<dyn VectorStore>, SemanticError> {
+        Ok(match self {
+            StoreLocation::Edge { path } => Box::new(EdgeStore::open(path, dimension)?),
+            StoreLocation::Qdrant { url, collection } => {
+                Box::new(RemoteStore::open(url, api_key, collection, dimension)?)
+            }
+        })
+    }
+}
+
+/// A Qdrant collection name from a prefix and an index name: letters, digits, `-` and `_` only.
+fn collection_name(prefix: &str, name: &str) -> String {
+    format!("{prefix}{name}")
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+        .collect()
+}
+
+/// What the last completed sync left, kept in `<index>/vectors/state.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VectorState {
+    /// Index generation the vectors match.
+    pub generation: u64,
+    /// Model fingerprint (the vector space).
+    pub fingerprint: u64,
+    /// Model name.
+    pub model: String,
+    /// Vector dimension.
+    pub dimension: usize,
+    /// Where the vectors are.
+    pub location: StoreLocation,
+    /// Points stored.
+    pub points: usize,
+    /// Whether every chunk of that generation has its vector (false when a file changed under the sync).
+    pub complete: bool,
+    /// Unix seconds of the sync.
+    pub synced_at: u64,
+}
+
+impl VectorState {
+    /// The state of the index in `index_dir`, if vectors were ever synced.
+    pub fn read(index_dir: &Path) -> Option<VectorState> {
+        let bytes = std::fs::read(index_dir.join(VECTORS_DIR).join(STATE_FILE)).ok()?;
+        serde_json::from_slice(&bytes).ok()
+    }
+
+    /// Writes atomically (temporary file, then rename).
+    fn write(&self, index_dir: &Path) -> Result<(), SemanticError> {
+        let dir = index_dir.join(VECTORS_DIR);
+        let io = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| SemanticError::Io { path, source }
+        };
+        std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+        let path = dir.join(STATE_FILE);
+        let temporary = dir.join(format!("{STATE_FILE}.tmp"));
+        let bytes = serde_json::to_vec_pretty(self).map_err(|e| SemanticError::Config(e.to_string()))?;
+        std::fs::write(&temporary, bytes).map_err(io(&temporary))?;
+        std::fs::rename(&temporary, &path).map_err(io(&path))
+    }
+}
+
+/// A model and a vector store, bound to one index directory.
+pub struct SemanticEngine {
+    embedder: Arc<Embedder>,
+    store: Box<dyn VectorStore>,
+    location: StoreLocation,
+    index_dir: PathBuf,
+    batch_size: usize,
+}
+
+impl std::fmt::Debug for SemanticEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SemanticEngine").field("location", &self.location).field("index_dir", &self.index_dir).finish()
+    }
+}
+
+impl SemanticEngine {
+    /// Loads the configured model and opens the configured store for the index in `index_dir`.
+    pub fn open(index_dir: &Path, config: &Config, qdrant_url: Option<&str>) -> Result<SemanticEngine, SemanticError> {
+        let embedder = Arc::new(Embedder::load(&EmbedderOptions::from_settings(&config.embed))?);
+        let location = StoreLocation::for_index(index_dir, config, qdrant_url);
+        let api_key = std::env::var(&config.vectors.api_key_env).ok();
+        let store = location.open(embedder.dimension(), api_key)?;
+        Ok(SemanticEngine::with_parts(embedder, store, location, index_dir, config.embed.batch_size))
+    }
+
+    /// The engine for searching the vectors a previous sync left, wherever they are; `None` when no sync ever
+    /// completed for this index.
+    pub fn open_synced(index_dir: &Path, config: &Config) -> Result<Option<SemanticEngine>, SemanticError> {
+        let Some(state) = VectorState::read(index_dir) else { return Ok(None) };
+        let embedder = Arc::new(Embedder::load(&EmbedderOptions::from_settings(&config.embed))?);
+        if embedder.fingerprint() != state.fingerprint {
+            return Err(SemanticError::Config(format!(
+                "the vectors were computed by another model ({}); run `sextant index` to re-embed",
+                state.model
+            )));
+        }
+        let api_key = std::env::var(&config.vectors.api_key_env).ok();
+        let store = state.location.open(embedder.dimension(), api_key)?;
+        Ok(Some(SemanticEngine::with_parts(embedder, store, state.location, index_dir, config.embed.batch_size)))
+    }
+
+    /// An engine from parts already opened (a shared model, a store of the caller's choosing).
+    pub fn with_parts(
+        embedder: Arc<Embedder>,
+        store: Box<dyn VectorStore>,
+        location: StoreLocation,
+        index_dir: &Path,
+        batch_size: usize,
+    ) -> SemanticEngine {
+        SemanticEngine { embedder, store, location, index_dir: index_dir.to_path_buf(), batch_size: batch_size.max(1) }
+    }
+
+    /// The model.
+    pub fn embedder(&self) -> &Embedder {
+        &self.embedder
+    }
+
+    /// The store.
+    pub fn store(&self) -> &dyn VectorStore {
+        self.store.as_ref()
+    }
+
+    /// Where the vectors are.
+    pub fn location(&self) -> &StoreLocation {
+        &self.location
+    }
+
+    /// The cache of every vector this model computed for this index.
+    fn open_cache(&self) -> Result<VectorCache, SemanticError> {
+        let dir = self.index_dir.join(VECTORS_DIR).join("cache");
+        Ok(VectorCache::open(&dir, self.embedder.fingerprint(), self.embedder.dimension())?)
+    }
+
+    /// Whether the last sync matches `index` completely with this model and store.
+    pub fn is_current(&self, index: &Index) -> bool {
+        VectorState::read(&self.index_dir).is_some_and(|s| self.state_matches(&s) && s.generation == index.generation())
+    }
+
+    fn state_matches(&self, state: &VectorState) -> bool {
+        state.complete && state.fingerprint == self.embedder.fingerprint() && state.location == self.location
+    }
+
+    /// Whether this store holds vectors of this model (a sync completed at some generation).
+    pub fn has_vectors(&self) -> bool {
+        VectorState::read(&self.index_dir)
+            .is_some_and(|s| s.fingerprint == self.embedder.fingerprint() && s.location == self.location)
+    }
+
+    /// The `limit` chunks nearest in meaning to `query`.
+    pub fn nearest(&self, query: &str, limit: usize, filter: &VectorFilter) -> Result<Vec<VectorHit>, SemanticError> {
+        let vector = self.embedder.embed_query(query)?;
+        Ok(self.store.search(&vector, limit, filter)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn collection_names_keep_only_safe_characters() {
+        assert_eq!(collection_name("sextant_", "my repo.v2-0011"), "sextant_my_repo_v2-0011");
+    }
+
+    #[test]
+    fn a_qdrant_url_overrides_the_embedded_default() {
+        let config = Config::defaults().expect("default configuration");
+        let dir = Path::new("/tmp/idx/app-00ff");
+        assert_eq!(
+            StoreLocation::for_index(dir, &config, None),
+            StoreLocation::Edge { path: dir.join("vectors").join("edge") }
+        );
+        assert_eq!(
+            StoreLocation::for_index(dir, &config, Some("http://q:6334")),
+            StoreLocation::Qdrant { url: "http://q:6334".into(), collection: "sextant_app-00ff".into() }
+        );
+    }
+}

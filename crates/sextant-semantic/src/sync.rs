@@ -1,0 +1,283 @@
+//! Bringing a store's vectors in step with an index generation.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use std::time::Instant;
+
+use rayon::prelude::*;
+use serde::Serialize;
+use sextant_embed::{chunk_text, text_key};
+use sextant_index::{content_hash, FileRecord, Index};
+use sextant_vector::{point_id, PointPayload, VectorPoint};
+
+use crate::{SemanticEngine, SemanticError, VectorState};
+
+/// Points sent to the store per upsert call.
+const UPSERT_BATCH: usize = 256;
+
+/// Progress of a sync.
+pub trait SyncProgress: Sync {
+    /// The work is known: `chunks` lack a point in the store, `to_embed` of them need the model.
+    fn planned(&self, _chunks: u64, _to_embed: u64) {}
+    /// `n` more chunks have their point (embedded or taken from the cache).
+    fn advanced(&self, _n: u64) {}
+}
+
+/// Progress sink that ignores everything.
+pub struct NoSyncProgress;
+impl SyncProgress for NoSyncProgress {}
+
+/// What a sync did.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct SyncReport {
+    /// Index generation synced.
+    pub generation: u64,
+    /// Chunks in the index.
+    pub chunks: u64,
+    /// Whether nothing had to be done (the state already matched the generation).
+    pub up_to_date: bool,
+    /// Chunks whose point was already in the store.
+    pub already_stored: u64,
+    /// Chunks whose vector came from the cache.
+    pub from_cache: u64,
+    /// Chunks run through the model.
+    pub embedded: u64,
+    /// Model calls made.
+    pub model_calls: u64,
+    /// Points written.
+    pub upserted: u64,
+    /// Points deleted (their chunk is gone).
+    pub deleted: u64,
+    /// Points in the store afterwards.
+    pub points: u64,
+    /// Files left out because they changed on disk since they were indexed (the next index run takes them).
+    pub files_changed_since_indexing: u64,
+    /// Characters of text embedded.
+    pub embedded_chars: u64,
+    /// Seconds spent in the model.
+    pub model_seconds: f64,
+    /// Wall time in milliseconds.
+    pub elapsed_ms: u64,
+}
+
+impl SyncReport {
+    /// Chunks embedded per second of model time.
+    pub fn chunks_per_second(&self) -> f64 {
+        if self.model_seconds > 0.0 {
+            self.embedded as f64 / self.model_seconds
+        } else {
+            0.0
+        }
+    }
+}
+
+/// One chunk's point, planned.
+struct PlannedChunk {
+    chunk: usize,
+    id: u64,
+    key: u128,
+}
+
+/// A chunk waiting for its vector.
+struct Pending {
+    id: u64,
+    key: u128,
+    payload: PointPayload,
+}
+
+/// The text and planned points of a file, read from disk; `None` when the file changed since it was indexed.
+fn plan_file(root: &Path, record: &FileRecord, max_tokens: usize) -> Option<(Vec<PlannedChunk>, Vec<String>)> {
+    let bytes = std::fs::read(root.join(&record.path)).ok()?;
+    if content_hash(&bytes) != record.hash {
+        return None;
+    }
+    let text = String::from_utf8_lossy(&bytes);
+    let mut planned = Vec::with_capacity(record.facts.chunks.len());
+    let mut texts = Vec::with_capacity(record.facts.chunks.len());
+    for (i, chunk) in record.facts.chunks.iter().enumerate() {
+        let code = text.get(chunk.span.start_byte as usize..chunk.span.end_byte as usize).unwrap_or("");
+        let embedded = chunk_text(&record.path, &chunk.symbol_path, code, max_tokens);
+        let key = text_key(&embedded);
+        planned.push(PlannedChunk {
+            chunk: i,
+            id: point_id(&record.path, chunk.span.start_line, chunk.span.end_line, key),
+            key,
+        });
+        texts.push(embedded);
+    }
+    Some((planned, texts))
+}
+
+fn payload(record: &FileRecord, chunk: usize, key: u128) -> PointPayload {
+    let c = &record.facts.chunks[chunk];
+    let symbol =
+        if c.symbol_path.is_empty() { c.symbols.first().cloned().unwrap_or_default() } else { c.symbol_path.clone() };
+    PointPayload {
+        path: record.path.clone(),
+        language: record.facts.language.name().to_string(),
+        symbol,
+        start_line: c.span.start_line,
+        end_line: c.span.end_line,
+        content_key: format!("{key:032x}"),
+    }
+}
+
+/// Texts waiting for one model call, deduplicated by key.
+struct Batch {
+    texts: Vec<String>,
+    keys: Vec<u128>,
+    waiting: Vec<Pending>,
+}
+
+impl SemanticEngine {
+    /// Brings the store in step with `index`: embeds chunks never seen (in batches, through the cache), upserts
+    /// missing points, deletes points of chunks that are gone, then records the generation. Safe to interrupt:
+    /// the next sync starts from what the store and cache hold.
+    pub fn sync(&self, index: &Index, progress: &dyn SyncProgress) -> Result<SyncReport, SemanticError> {
+        let started = Instant::now();
+        let chunks: u64 = index.files().iter().map(|f| f.facts.chunks.len() as u64).sum();
+        let mut report = SyncReport { generation: index.generation(), chunks, ..SyncReport::default() };
+        if let Some(state) = VectorState::read(&self.index_dir) {
+            if self.state_matches(&state) && state.generation == index.generation() {
+                report.up_to_date = true;
+                report.already_stored = chunks;
+                report.points = state.points as u64;
+                report.elapsed_ms = started.elapsed().as_millis() as u64;
+                return Ok(report);
+            }
+        }
+        let stored: HashSet<u64> = self.store.point_ids()?.into_iter().collect();
+        let root = Path::new(index.root());
+        let max_tokens = self.embedder.max_tokens();
+
+        // Plan: which chunks lack a point. Texts are dropped here and re-read per file below, so memory stays
+        // bounded by one file's text rather than the repository's.
+        let plans: Vec<Option<Vec<PlannedChunk>>> = index
+            .files()
+            .par_iter()
+            .map(|record| plan_file(root, record, max_tokens).map(|(planned, _)| planned))
+            .collect();
+        let mut cache = self.open_cache()?;
+        let mut wanted: HashSet<u64> = HashSet::with_capacity(chunks as usize);
+        let (mut missing, mut to_embed) = (0u64, 0u64);
+        let mut seen_keys = HashSet::new();
+        for plan in &plans {
+            match plan {
+                None => report.files_changed_since_indexing += 1,
+                Some(planned) => {
+                    for p in planned {
+                        wanted.insert(p.id);
+                        if stored.contains(&p.id) {
+                            report.already_stored += 1;
+                        } else {
+                            missing += 1;
+                            if !cache.contains(p.key) && seen_keys.insert(p.key) {
+                                to_embed += 1;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        drop(seen_keys);
+        progress.planned(missing, to_embed);
+
+        let mut upserts: Vec<VectorPoint> = Vec::with_capacity(UPSERT_BATCH);
+        let mut batch = Batch { texts: Vec::new(), keys: Vec::new(), waiting: Vec::new() };
+        for (record, plan) in index.files().iter().zip(&plans) {
+            let Some(planned) = plan else { continue };
+            if planned.iter().all(|p| stored.contains(&p.id)) {
+                continue;
+            }
+            // Re-read for the texts; a file changed in between is left for the next index run.
+            let Some((planned, texts)) = plan_file(root, record, max_tokens) else {
+                report.files_changed_since_indexing += 1;
+                continue;
+            };
+            for (p, text) in planned.into_iter().zip(texts) {
+                if stored.contains(&p.id) {
+                    continue;
+                }
+                let pending = Pending { id: p.id, key: p.key, payload: payload(record, p.chunk, p.key) };
+                if let Some(vector) = cache.get(p.key)? {
+                    report.from_cache += 1;
+                    upserts.push(VectorPoint { id: pending.id, vector, payload: pending.payload });
+                    progress.advanced(1);
+                } else {
+                    if !batch.keys.contains(&p.key) {
+                        batch.keys.push(p.key);
+                        batch.texts.push(text);
+                    }
+                    batch.waiting.push(pending);
+                    if batch.texts.len() >= self.batch_size {
+                        self.embed_batch(&mut batch, &mut cache, &mut upserts, &mut report, progress)?;
+                    }
+                }
+                if upserts.len() >= UPSERT_BATCH {
+                    report.upserted += upserts.len() as u64;
+                    self.store.upsert(std::mem::take(&mut upserts))?;
+                }
+            }
+        }
+        self.embed_batch(&mut batch, &mut cache, &mut upserts, &mut report, progress)?;
+        if !upserts.is_empty() {
+            report.upserted += upserts.len() as u64;
+            self.store.upsert(upserts)?;
+        }
+
+        // Points whose chunk is gone: deleted files, edited chunks, moved lines.
+        let stale: Vec<u64> = stored.iter().copied().filter(|id| !wanted.contains(id)).collect();
+        for ids in stale.chunks(1024) {
+            self.store.delete_ids(ids)?;
+        }
+        report.deleted = stale.len() as u64;
+        self.store.flush()?;
+        report.points = self.store.count()? as u64;
+        let state = VectorState {
+            generation: index.generation(),
+            fingerprint: self.embedder.fingerprint(),
+            model: self.embedder.descriptor().name.clone(),
+            dimension: self.embedder.dimension(),
+            location: self.location.clone(),
+            points: report.points as usize,
+            complete: report.files_changed_since_indexing == 0,
+            synced_at: std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs()),
+        };
+        state.write(&self.index_dir)?;
+        report.elapsed_ms = started.elapsed().as_millis() as u64;
+        Ok(report)
+    }
+
+    /// Embeds the batch's texts in one model call, caches the vectors and queues their points.
+    fn embed_batch(
+        &self,
+        batch: &mut Batch,
+        cache: &mut sextant_embed::VectorCache,
+        upserts: &mut Vec<VectorPoint>,
+        report: &mut SyncReport,
+        progress: &dyn SyncProgress,
+    ) -> Result<(), SemanticError> {
+        if batch.texts.is_empty() {
+            return Ok(());
+        }
+        let started = Instant::now();
+        let vectors = self.embedder.embed(&batch.texts)?;
+        report.model_seconds += started.elapsed().as_secs_f64();
+        report.model_calls += 1;
+        report.embedded += batch.texts.len() as u64;
+        report.embedded_chars += batch.texts.iter().map(|t| t.chars().count() as u64).sum::<u64>();
+        let entries: Vec<(u128, Vec<f32>)> = batch.keys.iter().copied().zip(vectors).collect();
+        cache.insert_all(&entries)?;
+        let by_key: HashMap<u128, &Vec<f32>> = entries.iter().map(|(k, v)| (*k, v)).collect();
+        let waiting = std::mem::take(&mut batch.waiting);
+        progress.advanced(waiting.len() as u64);
+        for pending in waiting {
+            if let Some(vector) = by_key.get(&pending.key) {
+                upserts.push(VectorPoint { id: pending.id, vector: (*vector).clone(), payload: pending.payload });
+            }
+        }
+        batch.texts.clear();
+        batch.keys.clear();
+        Ok(())
+    }
+}

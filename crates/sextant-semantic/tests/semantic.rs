@@ -1,0 +1,242 @@
+//! End to end over a fixture repository: index, embed into the embedded store, search, edit, delete, reopen.
+//! Needs the provisioned model (`indexer-config/setup-models.sh`; `.ci/run` runs it first).
+
+use std::sync::Arc;
+
+use sextant_config::Config;
+use sextant_embed::{Embedder, EmbedderOptions};
+use sextant_index::{index_repository, Index, IndexOptions, NoProgress, SearchOptions};
+use sextant_semantic::{search, NoSyncProgress, SearchMode, SemanticEngine, Signal, StoreLocation, VectorState};
+use sextant_vector::VectorFilter;
+
+const GEOMETRY: &str = r#"/// The surface enclosed by a circle.
+pub fn circle_area(radius: f64) -> f64 {
+    std::f64::consts::PI * radius * radius
+}
+"#;
+
+const NETWORK: &str = r#"/// Performs an HTTP GET request and returns the response body.
+pub fn fetch_page(url: &str) -> Result<String, std::io::Error> {
+    let response = http_get(url)?;
+    Ok(response.body)
+}
+"#;
+
+const WORDS: &str = r#"/// Splits on whitespace and counts the pieces.
+pub fn count_words(text: &str) -> usize {
+    text.split_whitespace().count()
+}
+"#;
+
+const STORAGE: &str = r#"/// Inserts a row into the database table and commits the transaction.
+pub fn save_record(db: &mut Database, row: Row) -> Result<(), DbError> {
+    let tx = db.begin()?;
+    tx.insert("records", row)?;
+    tx.commit()
+}
+"#;
+
+fn config() -> Config {
+    Config::defaults().expect("default configuration")
+}
+
+fn embedder() -> Arc<Embedder> {
+    let options = EmbedderOptions::from_settings(&config().embed);
+    Arc::new(Embedder::load(&options).unwrap_or_else(|e| panic!("{e} (these tests need the provisioned model)")))
+}
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    root: std::path::PathBuf,
+    index_dir: std::path::PathBuf,
+}
+
+impl Fixture {
+    fn new() -> Fixture {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let root = dir.path().join("repo");
+        std::fs::create_dir_all(root.join("src")).expect("mkdir");
+        for (name, text) in
+            [("geometry.rs", GEOMETRY), ("network.rs", NETWORK), ("words.rs", WORDS), ("storage.rs", STORAGE)]
+        {
+            std::fs::write(root.join("src").join(name), text).expect("write");
+        }
+        let index_dir = dir.path().join("index");
+        let fixture = Fixture { _dir: dir, root, index_dir };
+        fixture.index();
+        fixture
+    }
+
+    fn index(&self) -> Index {
+        let config = config();
+        let options = IndexOptions { root: &self.root, index_dir: &self.index_dir, config: &config, force: false };
+        index_repository(&options, &NoProgress).expect("index");
+        Index::open(&self.index_dir).expect("open index")
+    }
+
+    fn engine(&self, embedder: &Arc<Embedder>) -> SemanticEngine {
+        let location = StoreLocation::for_index(&self.index_dir, &config(), None);
+        let store = location.open(embedder.dimension(), None).expect("open store");
+        SemanticEngine::with_parts(embedder.clone(), store, location, &self.index_dir, 16)
+    }
+}
+
+fn paths(hits: &[sextant_semantic::FusedHit]) -> Vec<&str> {
+    hits.iter().map(|h| h.path.as_str()).collect()
+}
+
+#[test]
+fn a_plain_words_query_finds_the_function_it_describes_without_sharing_a_word() {
+    let fixture = Fixture::new();
+    let embedder = embedder();
+    let engine = fixture.engine(&embedder);
+    let index = fixture.index();
+    let report = engine.sync(&index, &NoSyncProgress).expect("sync");
+    assert_eq!(report.embedded, 4, "{report:?}");
+    assert_eq!(report.points, 4);
+
+    let query = "how much room does any round figure take up";
+    let options = SearchOptions { limit: 4, ..SearchOptions::default() };
+    let lexical = search(&index, Some(&engine), query, &options, SearchMode::Lexical).expect("lexical");
+    assert!(!paths(&lexical).contains(&"src/geometry.rs"), "the query shares a keyword: {lexical:?}");
+
+    let semantic = search(&index, Some(&engine), query, &options, SearchMode::Semantic).expect("semantic");
+    assert_eq!(semantic[0].path, "src/geometry.rs", "{semantic:?}");
+    assert_eq!(semantic[0].symbol, "circle_area");
+    assert_eq!((semantic[0].start_line, semantic[0].end_line), (1, 4));
+    assert!(semantic[0].snippet.contains("pub fn circle_area"), "{:?}", semantic[0].snippet);
+
+    let hybrid = search(&index, Some(&engine), query, &options, SearchMode::Hybrid).expect("hybrid");
+    assert_eq!(hybrid[0].path, "src/geometry.rs", "{hybrid:?}");
+    assert_eq!(hybrid[0].signals[0].signal, Signal::Semantic);
+    assert_eq!(hybrid[0].signals[0].rank, 1);
+
+    // Filters reach the store.
+    let filtered = engine
+        .nearest(query, 4, &VectorFilter { languages: Vec::new(), paths: vec!["src/words.rs".into()] })
+        .expect("filtered");
+    assert_eq!(filtered.iter().map(|h| h.payload.path.as_str()).collect::<Vec<_>>(), vec!["src/words.rs"]);
+}
+
+#[test]
+fn hybrid_results_say_which_signals_found_them() {
+    let fixture = Fixture::new();
+    let embedder = embedder();
+    let engine = fixture.engine(&embedder);
+    let index = fixture.index();
+    engine.sync(&index, &NoSyncProgress).expect("sync");
+    let options = SearchOptions { limit: 4, ..SearchOptions::default() };
+    // `save_record` names a definition, "database" is a word of its chunk, "storage" a term of its path.
+    let hits =
+        search(&index, Some(&engine), "save_record database storage", &options, SearchMode::Hybrid).expect("search");
+    assert_eq!(hits[0].path, "src/storage.rs", "{hits:?}");
+    let mut signals: Vec<&str> = hits[0].signals.iter().map(|s| s.signal.name()).collect();
+    signals.sort();
+    assert_eq!(signals, vec!["lexical", "path", "semantic", "symbol"]);
+    assert!(hits.windows(2).all(|w| w[0].score >= w[1].score));
+}
+
+#[test]
+fn unchanged_chunks_never_reach_the_model_again() {
+    let fixture = Fixture::new();
+    let embedder = embedder();
+    let engine = fixture.engine(&embedder);
+    let first = engine.sync(&fixture.index(), &NoSyncProgress).expect("first sync");
+    assert_eq!((first.embedded, first.from_cache, first.already_stored), (4, 0, 0));
+
+    // Same generation: nothing to do at all.
+    let again = engine.sync(&fixture.index(), &NoSyncProgress).expect("second sync");
+    assert!(again.up_to_date);
+    assert_eq!(again.model_calls, 0);
+
+    // One file edited: only its chunk is embedded; the rest stay as they are.
+    let edited = WORDS.replace("counts the pieces", "counts the pieces, ignoring empty ones");
+    std::fs::write(fixture.root.join("src/words.rs"), edited).expect("edit");
+    let after_edit = engine.sync(&fixture.index(), &NoSyncProgress).expect("sync after edit");
+    assert_eq!((after_edit.embedded, after_edit.model_calls), (1, 1), "{after_edit:?}");
+    assert_eq!(after_edit.already_stored, 3);
+    assert_eq!(after_edit.deleted, 1, "the old chunk's point goes");
+    assert_eq!(after_edit.points, 4);
+
+    // The edit reverted (a branch switched back): the old text's vector comes from the cache.
+    std::fs::write(fixture.root.join("src/words.rs"), WORDS).expect("revert");
+    let reverted = engine.sync(&fixture.index(), &NoSyncProgress).expect("sync after revert");
+    assert_eq!((reverted.embedded, reverted.model_calls, reverted.from_cache), (0, 0, 1), "{reverted:?}");
+}
+
+#[test]
+fn the_embedded_store_survives_reopening_and_forgets_deleted_files() {
+    let fixture = Fixture::new();
+    let embedder = embedder();
+    let query = "download a web page over http";
+    let before = {
+        let engine = fixture.engine(&embedder);
+        engine.sync(&fixture.index(), &NoSyncProgress).expect("sync");
+        engine.nearest(query, 4, &VectorFilter::default()).expect("search")
+    };
+    assert_eq!(before[0].payload.path, "src/network.rs");
+
+    // Reopened the way `sextant search` does: from the state the sync left.
+    let engine = SemanticEngine::open_synced(&fixture.index_dir, &config()).expect("open").expect("has vectors");
+    assert!(matches!(engine.location(), StoreLocation::Edge { .. }));
+    assert_eq!(engine.store().count().expect("count"), 4);
+    let after = engine.nearest(query, 4, &VectorFilter::default()).expect("search after reopen");
+    assert_eq!(before, after);
+
+    std::fs::remove_file(fixture.root.join("src/network.rs")).expect("delete");
+    let index = fixture.index();
+    let report = engine.sync(&index, &NoSyncProgress).expect("sync after delete");
+    assert_eq!((report.deleted, report.points, report.embedded), (1, 3, 0), "{report:?}");
+    let hits = engine.nearest(query, 10, &VectorFilter::default()).expect("search after delete");
+    assert_eq!(hits.len(), 3);
+    assert!(hits.iter().all(|h| h.payload.path != "src/network.rs"), "{hits:?}");
+    let state = VectorState::read(&fixture.index_dir).expect("state");
+    assert_eq!((state.generation, state.points, state.complete), (index.generation(), 3, true));
+}
+
+#[test]
+fn without_vectors_hybrid_search_still_fuses_keywords_symbols_and_paths() {
+    let fixture = Fixture::new();
+    let index = fixture.index();
+    let options = SearchOptions { limit: 3, ..SearchOptions::default() };
+    let hits = search(&index, None, "count_words statistics", &options, SearchMode::Hybrid).expect("hybrid");
+    assert_eq!(hits[0].path, "src/words.rs");
+    assert!(hits[0].signals.iter().any(|s| s.signal == Signal::Symbol), "{hits:?}");
+    assert!(search(&index, None, "anything", &options, SearchMode::Semantic).is_err());
+}
+
+/// The same chunks from the embedded store and a real Qdrant server (runs when `QDRANT_URL` is set).
+#[test]
+fn a_qdrant_server_returns_what_the_embedded_store_returns() {
+    let Ok(url) = std::env::var("QDRANT_URL") else {
+        eprintln!("skipped: set QDRANT_URL (e.g. http://localhost:6334) to run against a Qdrant server");
+        return;
+    };
+    let fixture = Fixture::new();
+    let embedder = embedder();
+    let edge = fixture.engine(&embedder);
+    let index = fixture.index();
+    edge.sync(&index, &NoSyncProgress).expect("edge sync");
+
+    let remote_dir = fixture.index_dir.with_file_name(format!("remote-index-{}", std::process::id()));
+    std::fs::create_dir_all(&remote_dir).expect("mkdir");
+    let location = StoreLocation::for_index(&remote_dir, &config(), Some(&url));
+    let StoreLocation::Qdrant { collection, .. } = &location else { panic!("not remote: {location:?}") };
+    let api_key = std::env::var("QDRANT_API_KEY").ok();
+    let _ = sextant_vector::RemoteStore::open(&url, api_key.clone(), collection, 384).map(|s| s.drop_collection());
+    let store = location.open(embedder.dimension(), api_key.clone()).expect("open remote");
+    let remote = SemanticEngine::with_parts(embedder.clone(), store, location.clone(), &remote_dir, 16);
+    let report = remote.sync(&index, &NoSyncProgress).expect("remote sync");
+    assert_eq!(report.points, 4);
+    for query in ["how much room does any round figure take up", "download a web page", "persist a row"] {
+        let from_edge = edge.nearest(query, 4, &VectorFilter::default()).expect("edge search");
+        let from_server = remote.nearest(query, 4, &VectorFilter::default()).expect("remote search");
+        let key = |h: &sextant_vector::VectorHit| (h.id, h.payload.clone());
+        assert_eq!(from_edge.iter().map(key).collect::<Vec<_>>(), from_server.iter().map(key).collect::<Vec<_>>());
+    }
+    std::fs::remove_file(fixture.root.join("src/words.rs")).expect("delete");
+    let report = remote.sync(&fixture.index(), &NoSyncProgress).expect("remote sync after delete");
+    assert_eq!((report.deleted, report.points), (1, 3));
+    let StoreLocation::Qdrant { collection, .. } = &location else { unreachable!() };
+    sextant_vector::RemoteStore::open(&url, api_key, collection, 384).expect("reopen").drop_collection().expect("drop");
+}
