@@ -430,20 +430,24 @@ fn embed(index: &Index, config: &Config, qdrant_url: Option<&str>, progress: &Ba
     Ok(Some(report))
 }
 
+fn points(n: u64) -> String {
+    format!("{n} point{}", if n == 1 { "" } else { "s" })
+}
+
 fn print_sync_report(r: &SyncReport, index: &Index) {
     let location = VectorState::read(index.dir()).map(|s| s.location.to_string()).unwrap_or_default();
     if r.up_to_date {
-        println!("  vectors: up to date, {} points in {location}", r.points);
+        println!("  vectors: up to date, {} in {location}", points(r.points));
         return;
     }
     println!(
-        "  vectors: embedded {} chunks ({:.1}/s), {} from cache, {} kept; deleted {}; {} points in {location}",
+        "  vectors: embedded {} chunks ({:.1}/s), {} from cache, {} kept; deleted {}; {} in {location}",
         r.embedded,
         r.chunks_per_second(),
         r.from_cache,
         r.already_stored,
         r.deleted,
-        r.points
+        points(r.points)
     );
     if r.files_changed_since_indexing > 0 {
         println!(
@@ -567,8 +571,8 @@ fn status(target: &Target) -> Result<()> {
         println!("  indexed at {} (unix seconds)", index.indexed_at());
         match VectorState::read(index.dir()) {
             Some(v) => println!(
-                "  vectors: {} points ({} {}-dim) in {}, generation {}{}",
-                v.points,
+                "  vectors: {} ({} {}-dim) in {}, generation {}{}",
+                points(v.points as u64),
                 v.model,
                 v.dimension,
                 v.location,

@@ -40,6 +40,8 @@ fn index_then_query_from_the_command_line() {
     let root_str = root.to_str().unwrap();
 
     let summary = json(index_dir.path(), &["index", root_str]);
+    assert_eq!(summary["vectors"]["embedded"], 1, "{summary}");
+    assert_eq!(summary["vectors"]["points"], 1);
     assert_eq!(summary["files"], 1);
     assert_eq!(summary["symbols"], 2);
     assert_eq!(summary["skipped"]["binary"], 1);
@@ -50,11 +52,25 @@ fn index_then_query_from_the_command_line() {
     assert!(text.starts_with("up to date"), "{text}");
     assert!(text.contains("parsed 0, reused 1"), "{text}");
 
+    assert!(text.contains("vectors: up to date, 1 point in"), "{text}");
+
+    // Vectors exist, so search is hybrid by default; every result names the signals behind it.
     let hits = json(index_dir.path(), &["search", "settings", "--limit", "5"]);
     assert_eq!(hits[0]["path"], "src/lib.rs");
     assert_eq!(hits[0]["start_line"], 1);
+    let signals: Vec<&str> =
+        hits[0]["signals"].as_array().unwrap().iter().map(|s| s["signal"].as_str().unwrap()).collect();
+    assert!(signals.contains(&"lexical") && signals.contains(&"semantic"), "{hits}");
     let (ok, text, _) = sextant(index_dir.path(), &["search", "settings"]);
     assert!(ok && text.starts_with("src/lib.rs:1-"), "{text}");
+    assert!(text.contains("semantic#"), "{text}");
+    let semantic = json(index_dir.path(), &["search", "read the configuration", "--mode", "semantic", "--limit", "1"]);
+    assert_eq!(semantic[0]["symbol"], "load_settings", "{semantic}");
+    assert_eq!(semantic[0]["signals"][0]["signal"], "semantic");
+    let lexical = json(index_dir.path(), &["search", "settings", "--mode", "lexical"]);
+    assert_eq!(lexical[0]["signals"].as_array().unwrap().len(), 1);
+    let (ok, _, stderr) = sextant(index_dir.path(), &["search", "x", "--mode", "fuzzy"]);
+    assert!(!ok && stderr.contains("unknown search mode"), "{stderr}");
 
     let defs = json(index_dir.path(), &["symbol", "load_settings"]);
     assert_eq!(defs[0]["signature"], "pub fn load_settings(path: &str) -> String");
@@ -82,10 +98,28 @@ fn index_then_query_from_the_command_line() {
     let status = json(index_dir.path(), &["status"]);
     assert_eq!(status["files"], 1);
     assert!(status["indexed_at"].as_u64().unwrap() > 0);
+    assert_eq!(status["vectors"]["points"], 1, "{status}");
+    assert_eq!(status["vectors"]["location"]["backend"], "edge");
 
     let (ok, _, stderr) = sextant(&index_dir.path().join("missing"), &["status"]);
     assert!(!ok);
     assert!(stderr.contains("run `sextant index` first"), "{stderr}");
+}
+
+#[test]
+fn no_embed_indexes_for_keywords_only() {
+    let repo = tempfile::tempdir().unwrap();
+    let index_dir = tempfile::tempdir().unwrap();
+    std::fs::write(repo.path().join("a.py"), "def parse_header(line):\n    return line.split(':')\n").unwrap();
+    let summary = json(index_dir.path(), &["index", repo.path().to_str().unwrap(), "--no-embed"]);
+    assert!(summary["vectors"].is_null(), "{summary}");
+    let status = json(index_dir.path(), &["status"]);
+    assert!(status["vectors"].is_null());
+    // No vectors: the default mode is lexical, and semantic search says why it cannot run.
+    let hits = json(index_dir.path(), &["search", "parse_header"]);
+    assert_eq!(hits[0]["signals"][0]["signal"], "lexical");
+    let (ok, _, stderr) = sextant(index_dir.path(), &["search", "split a header", "--mode", "semantic"]);
+    assert!(!ok && stderr.contains("no vectors"), "{stderr}");
 }
 
 #[test]

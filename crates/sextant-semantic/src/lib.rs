@@ -10,7 +10,7 @@ mod hybrid;
 mod sync;
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, Weak};
 
 use serde::{Deserialize, Serialize};
 use sextant_config::{Config, VectorBackend};
@@ -163,6 +163,20 @@ impl VectorState {
     }
 }
 
+/// The loaded model for `options`, shared by every engine of the process that uses the same model (a server
+/// hosting many repositories holds one copy of the weights, not one per repository).
+pub fn shared_embedder(options: &EmbedderOptions) -> Result<Arc<Embedder>, SemanticError> {
+    static LOADED: Mutex<Vec<(EmbedderOptions, Weak<Embedder>)>> = Mutex::new(Vec::new());
+    let mut loaded = LOADED.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    loaded.retain(|(_, weak)| weak.strong_count() > 0);
+    if let Some(embedder) = loaded.iter().find(|(o, _)| o == options).and_then(|(_, weak)| weak.upgrade()) {
+        return Ok(embedder);
+    }
+    let embedder = Arc::new(Embedder::load(options)?);
+    loaded.push((options.clone(), Arc::downgrade(&embedder)));
+    Ok(embedder)
+}
+
 /// A model and a vector store, bound to one index directory.
 pub struct SemanticEngine {
     embedder: Arc<Embedder>,
@@ -181,7 +195,7 @@ impl std::fmt::Debug for SemanticEngine {
 impl SemanticEngine {
     /// Loads the configured model and opens the configured store for the index in `index_dir`.
     pub fn open(index_dir: &Path, config: &Config, qdrant_url: Option<&str>) -> Result<SemanticEngine, SemanticError> {
-        let embedder = Arc::new(Embedder::load(&EmbedderOptions::from_settings(&config.embed))?);
+        let embedder = shared_embedder(&EmbedderOptions::from_settings(&config.embed))?;
         let location = StoreLocation::for_index(index_dir, config, qdrant_url);
         let api_key = std::env::var(&config.vectors.api_key_env).ok();
         let store = location.open(embedder.dimension(), api_key)?;
@@ -192,7 +206,7 @@ impl SemanticEngine {
     /// completed for this index.
     pub fn open_synced(index_dir: &Path, config: &Config) -> Result<Option<SemanticEngine>, SemanticError> {
         let Some(state) = VectorState::read(index_dir) else { return Ok(None) };
-        let embedder = Arc::new(Embedder::load(&EmbedderOptions::from_settings(&config.embed))?);
+        let embedder = shared_embedder(&EmbedderOptions::from_settings(&config.embed))?;
         if embedder.fingerprint() != state.fingerprint {
             return Err(SemanticError::Config(format!(
                 "the vectors were computed by another model ({}); run `sextant index` to re-embed",

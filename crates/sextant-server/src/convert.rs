@@ -1,8 +1,9 @@
 //! Domain types to wire types.
 
-use sextant_index::{IndexSummary, Location, ReferenceInfo, Relation, SearchHit, SymbolInfo};
+use sextant_index::{IndexSummary, Location, ReferenceInfo, Relation, SymbolInfo};
 use sextant_pack::{ContextPack, ItemKind, PackItem};
 use sextant_proto::v1;
+use sextant_semantic::FusedHit;
 
 pub(crate) fn pack(pack: ContextPack) -> v1::ContextPack {
     v1::ContextPack {
@@ -35,8 +36,13 @@ fn item(item: PackItem) -> v1::PackItem {
     }
 }
 
-pub(crate) fn hit(hit: SearchHit) -> v1::SearchHit {
+pub(crate) fn hit(hit: FusedHit) -> v1::SearchHit {
     v1::SearchHit {
+        signals: hit
+            .signals
+            .iter()
+            .map(|s| v1::SearchSignal { signal: s.signal.name().to_string(), rank: s.rank, score: s.score })
+            .collect(),
         path: hit.path,
         start_line: hit.start_line,
         end_line: hit.end_line,

@@ -8,6 +8,7 @@ use notify::{EventKind, RecursiveMode, Watcher};
 use sextant_config::Config;
 use sextant_index::{index_repository, Index, IndexError, IndexOptions, IndexSummary, Progress};
 use sextant_overview::Overview;
+use sextant_semantic::{NoSyncProgress, SemanticEngine};
 use tokio::sync::mpsc::{unbounded_channel, UnboundedSender};
 
 /// A repository to host.
@@ -60,6 +61,8 @@ pub struct Hosted {
     overview: RwLock<Option<Arc<Overview>>>,
     reindexing: tokio::sync::Mutex<()>,
     last_error: RwLock<Option<String>>,
+    /// The embedding model and vector store, when embedding is on and the model loads.
+    semantic: Option<Arc<SemanticEngine>>,
 }
 
 impl Hosted {
@@ -78,7 +81,20 @@ impl Hosted {
                 .filter(|o| o.generation == index.generation())
                 .map(Arc::new)
         });
+        // Without a model the repository is still served, for keyword and symbol queries.
+        let semantic = if config.embed.enabled {
+            match SemanticEngine::open(&spec.index_dir, &config, None) {
+                Ok(engine) => Some(Arc::new(engine)),
+                Err(e) => {
+                    eprintln!("warning: {}: no semantic search: {e}", spec.name);
+                    None
+                }
+            }
+        } else {
+            None
+        };
         Ok(Hosted {
+            semantic,
             spec,
             config,
             current: RwLock::new(current),
@@ -96,6 +112,11 @@ impl Hosted {
     /// The project overview of the current index, if built.
     pub fn overview(&self) -> Option<Arc<Overview>> {
         self.overview.read().ok().and_then(|guard| guard.clone())
+    }
+
+    /// The semantic engine, once the current index has vectors.
+    pub fn semantic(&self) -> Option<Arc<SemanticEngine>> {
+        self.semantic.clone().filter(|engine| engine.has_vectors())
     }
 
     /// The effective configuration.
@@ -157,6 +178,18 @@ impl Hosted {
                 }
                 if let Ok(mut error) = self.last_error.write() {
                     *error = None;
+                }
+                // Vectors follow, after the new index is already answering keyword and symbol queries.
+                if let (Some(engine), Some(index)) = (self.semantic.clone(), self.index()) {
+                    if !engine.is_current(&index) {
+                        let name = self.spec.name.clone();
+                        let synced = tokio::task::spawn_blocking(move || engine.sync(&index, &NoSyncProgress)).await;
+                        match synced {
+                            Ok(Ok(_)) => {}
+                            Ok(Err(e)) => eprintln!("warning: embedding {name} failed: {e}"),
+                            Err(e) => eprintln!("warning: embedding {name} failed: {e}"),
+                        }
+                    }
                 }
                 Ok(summary)
             }

@@ -8,6 +8,7 @@ use sextant_index::{Index, SearchOptions};
 use sextant_pack::{build_pack_with, PackError, PackRequest, TokenizerChoice, MAX_TASK_BYTES};
 use sextant_proto::v1;
 use sextant_proto::v1::sextant_server::Sextant;
+use sextant_semantic::SearchMode;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_stream::Stream;
 use tonic::{Request, Response, Status};
@@ -168,10 +169,26 @@ impl Sextant for SextantService {
     async fn search(&self, request: Request<v1::SearchRequest>) -> Result<Response<v1::SearchResponse>, Status> {
         let r = request.into_inner();
         check_query("query", &r.query)?;
-        let (_, index) = self.index(&r.repository)?;
+        let (repo, index) = self.index(&r.repository)?;
         let limit = if r.limit == 0 { 10 } else { r.limit.min(MAX_SEARCH_LIMIT) } as usize;
         let options = SearchOptions { limit, languages: r.languages, paths: r.path_filters };
-        let hits = self.run(move || index.search(&r.query, &options).map_err(internal)).await?;
+        let semantic = repo.semantic();
+        let mode = match r.mode.as_str() {
+            "" if semantic.is_some() => SearchMode::Hybrid,
+            "" => SearchMode::Lexical,
+            other => other.parse::<SearchMode>().map_err(Status::invalid_argument)?,
+        };
+        if mode == SearchMode::Semantic && semantic.is_none() {
+            return Err(Status::failed_precondition(format!(
+                "repository `{}` has no vectors (no embedding model set up, or embedding is off)",
+                repo.spec.name
+            )));
+        }
+        let hits = self
+            .run(move || {
+                sextant_semantic::search(&index, semantic.as_deref(), &r.query, &options, mode).map_err(internal)
+            })
+            .await?;
         Ok(Response::new(v1::SearchResponse { hits: hits.into_iter().map(convert::hit).collect() }))
     }
 

@@ -132,6 +132,45 @@ async fn every_rpc_answers_and_edits_show_up_in_packs() {
         .hits;
     assert_eq!(hits[0].path, "shop/pricing.py");
 
+    // Vectors follow the index; once they are in, semantic search answers and hybrid is the default.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let semantic = loop {
+        let request = SearchRequest {
+            repository: "shop".into(),
+            query: "lower what the customer pays this season".into(),
+            limit: 2,
+            mode: "semantic".into(),
+            ..Default::default()
+        };
+        match client.search(request).await {
+            Ok(response) => break response.into_inner().hits,
+            Err(status) => assert_eq!(status.code(), Code::FailedPrecondition, "{status:?}"),
+        }
+        assert!(Instant::now() < deadline, "vectors never arrived");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(semantic[0].path, "shop/pricing.py", "{semantic:?}");
+    assert_eq!(semantic[0].signals[0].signal, "semantic");
+    let hybrid = client
+        .search(SearchRequest { repository: "shop".into(), query: "discount".into(), limit: 5, ..Default::default() })
+        .await
+        .unwrap()
+        .into_inner()
+        .hits;
+    assert_eq!(hybrid[0].path, "shop/pricing.py");
+    let signals: Vec<&str> = hybrid[0].signals.iter().map(|s| s.signal.as_str()).collect();
+    assert!(signals.contains(&"lexical") && signals.contains(&"semantic"), "{signals:?}");
+    let bad = client
+        .search(SearchRequest {
+            repository: "shop".into(),
+            query: "x".into(),
+            mode: "fuzzy".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(bad.code(), Code::InvalidArgument);
+
     let symbols = client
         .get_symbol(SymbolRequest { repository: "shop".into(), name: "Cart.checkout_total".into() })
         .await
