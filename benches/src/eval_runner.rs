@@ -39,6 +39,7 @@ struct Args {
     limit: usize,
     budget: usize,
     search_modes: Vec<SearchMode>,
+    dense: bool,
 }
 
 fn parse_args() -> Result<Args> {
@@ -53,6 +54,7 @@ fn parse_args() -> Result<Args> {
         limit: usize::MAX,
         budget: 32_000,
         search_modes: Vec::new(),
+        dense: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -67,6 +69,7 @@ fn parse_args() -> Result<Args> {
             "--per-repo" => args.per_repo = value()?.parse()?,
             "--limit" => args.limit = value()?.parse()?,
             "--budget" => args.budget = value()?.parse()?,
+            "--dense" => args.dense = true,
             "--search-modes" => {
                 args.search_modes =
                     value()?.split(',').map(|m| m.parse().map_err(anyhow::Error::msg)).collect::<Result<_>>()?
@@ -118,6 +121,12 @@ fn main() -> Result<()> {
     }
     let mut out = std::io::BufWriter::new(std::fs::File::create(&args.out)?);
     let mut timings: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
+    let embedder = if args.dense {
+        let config = Config::defaults()?;
+        Some(sextant_semantic::shared_embedder(&sextant_embed::EmbedderOptions::from_settings(&config.embed))?)
+    } else {
+        None
+    };
     for row in &rows {
         let repo = row["repo"].as_str().unwrap_or_default();
         let commit = row["base_commit"].as_str().unwrap_or_default();
@@ -141,11 +150,20 @@ fn main() -> Result<()> {
         )?;
         let indexed_s = started.elapsed().as_secs_f64() - materialized_s;
         let index = Index::open(&index_dir)?;
+        let mut semantic_hits = Vec::new();
+        if let Some(embedder) = &embedder {
+            let location = StoreLocation::for_index(&index_dir, &config, None);
+            let store = location.open(embedder.dimension(), None)?;
+            let engine = SemanticEngine::with_parts(embedder.clone(), store, location, &index_dir, 16);
+            engine.sync(&index, &NoSyncProgress)?;
+            semantic_hits = engine.pack_hits(row["query"].as_str().unwrap_or_default(), &[], &[])?;
+        }
         let pack_started = Instant::now();
         let request = PackRequest {
             task: row["query"].as_str().unwrap_or_default().to_string(),
             budget: args.budget,
             tokenizer: TokenizerChoice::O200kBase,
+            semantic_hits,
             ..Default::default()
         };
         let pack = build_pack(&index, &request)?;

@@ -264,6 +264,7 @@ fn run(cli: Cli) -> Result<()> {
                 path_filters: paths,
                 include_overview: overview,
                 include_rules: !no_rules,
+                semantic_hits: Vec::new(),
             };
             pack(&target, request, server.as_deref())
         }
@@ -807,6 +808,18 @@ fn pack(target: &Target, request: PackRequest, server: Option<&str>) -> Result<(
             } else {
                 None
             };
+            let mut request = request;
+            if VectorState::read(index.dir()).is_some() {
+                let config = Config::for_repository(Path::new(index.root())).context("loading configuration")?;
+                let hits = SemanticEngine::open_synced(index.dir(), &config).and_then(|engine| match engine {
+                    Some(engine) => engine.pack_hits(&request.task, &request.languages, &request.path_filters),
+                    None => Ok(Vec::new()),
+                });
+                match hits {
+                    Ok(hits) => request.semantic_hits = hits,
+                    Err(e) => eprintln!("warning: packing without the semantic signal: {e}"),
+                }
+            }
             build_pack_with(&index, &request, overview.as_ref())?
         }
     };

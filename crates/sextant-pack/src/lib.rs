@@ -80,6 +80,9 @@ pub struct PackRequest {
     pub include_overview: bool,
     /// Add the rule files that govern the included code (needs an overview).
     pub include_rules: bool,
+    /// Chunks nearest in meaning to the task, best first, as (path, start line): the dense signal, computed by a
+    /// caller that has vectors (this crate does not embed). Empty: ranking without it.
+    pub semantic_hits: Vec<(String, u32)>,
 }
 
 /// Share of the budget the overview excerpt may take.

@@ -33,6 +33,8 @@ struct Weights {
     graph: f32,
     lexical_files: f32,
     path_terms: f32,
+    semantic: f32,
+    semantic_files: f32,
 }
 
 const WEIGHTS: Weights = Weights {
@@ -45,6 +47,8 @@ const WEIGHTS: Weights = Weights {
     graph: 0.3,
     lexical_files: 2.0,
     path_terms: 1.0,
+    semantic: 1.0,
+    semantic_files: 1.0,
 };
 
 /// A chunk with its fused score and why it ranked.
@@ -184,6 +188,24 @@ pub fn rank(index: &Index, request: &PackRequest) -> Result<Ranking, IndexError>
     fusion.add_file_list(WEIGHTS.path_terms, &by_path.iter().map(|(f, _)| *f).collect::<Vec<_>>());
     let lexical_identifiers = to_units(&lexical(&terms.identifiers.join(" "))?);
     fusion.add_list(WEIGHTS.lexical_identifiers, &lexical_identifiers);
+
+    // Dense: chunks whose embedding is nearest the task's, and their files in order of first appearance.
+    let semantic: Vec<(Unit, String)> = request
+        .semantic_hits
+        .iter()
+        .filter_map(|(path, line)| {
+            let file = index.file_id(path).filter(|f| allowed(*f))?;
+            Some(((file, chunk_at(index, file, *line)?), "semantic match".to_string()))
+        })
+        .collect();
+    fusion.add_list(WEIGHTS.semantic, &semantic);
+    let mut semantic_files: Vec<u32> = Vec::new();
+    for ((file, _), _) in &semantic {
+        if !semantic_files.contains(file) {
+            semantic_files.push(*file);
+        }
+    }
+    fusion.add_file_list(WEIGHTS.semantic_files, &semantic_files);
 
     // Symbol names: definitions named exactly like an identifier (strong) or a word (weak) of the task.
     let mut seeds: Vec<(Node, f32)> = Vec::new();

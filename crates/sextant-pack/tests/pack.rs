@@ -118,6 +118,27 @@ fn mentions_and_filters_steer_the_pack() {
 }
 
 #[test]
+fn the_dense_signal_brings_in_code_no_word_of_the_task_matches() {
+    let f = fixture();
+    let task = "government levy computed wrongly";
+    let without = build_pack(&f.index, &request(task, 300)).unwrap();
+    assert!(!without.items.iter().any(|i| i.path == "billing/tax.py"), "{:?}", without.items);
+    // What a vector search would answer for this task: the VAT function.
+    let with = build_pack(
+        &f.index,
+        &PackRequest {
+            semantic_hits: vec![("billing/tax.py".into(), 4), ("missing.py".into(), 1)],
+            ..request(task, 300)
+        },
+    )
+    .unwrap();
+    assert_eq!(with.ranked_files[0], "billing/tax.py", "{:?}", with.ranked_files);
+    let item = with.items.iter().find(|i| i.path == "billing/tax.py").expect("the dense hit is packed");
+    assert!(item.reason.contains("semantic match"), "{}", item.reason);
+    assert!(with.tokens <= 300);
+}
+
+#[test]
 fn bad_requests_are_clear_errors() {
     let f = fixture();
     assert!(matches!(build_pack(&f.index, &request("   ", 100)), Err(PackError::EmptyTask)));

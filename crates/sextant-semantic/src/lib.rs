@@ -24,6 +24,8 @@ pub use sync::{NoSyncProgress, SyncProgress, SyncReport};
 /// The folder inside an index directory that holds everything semantic.
 pub const VECTORS_DIR: &str = "vectors";
 const STATE_FILE: &str = "state.json";
+/// Dense hits handed to the pack ranking (as deep as its lexical lists).
+const PACK_HITS: usize = 100;
 
 /// Errors of semantic indexing and search.
 #[derive(Debug, thiserror::Error)]
@@ -263,6 +265,22 @@ impl SemanticEngine {
     pub fn has_vectors(&self) -> bool {
         VectorState::read(&self.index_dir)
             .is_some_and(|s| s.fingerprint == self.embedder.fingerprint() && s.location == self.location)
+    }
+
+    /// The chunks nearest in meaning to a task, as (path, start line), best first: the dense signal of a context
+    /// pack (`PackRequest::semantic_hits`).
+    pub fn pack_hits(
+        &self,
+        task: &str,
+        languages: &[String],
+        paths: &[String],
+    ) -> Result<Vec<(String, u32)>, SemanticError> {
+        let filter = VectorFilter { languages: languages.to_vec(), paths: paths.to_vec() };
+        Ok(self
+            .nearest(task, PACK_HITS, &filter)?
+            .into_iter()
+            .map(|h| (h.payload.path, h.payload.start_line))
+            .collect())
     }
 
     /// The `limit` chunks nearest in meaning to `query`.

@@ -151,10 +151,18 @@ impl Sextant for SextantService {
             path_filters: r.path_filters,
             include_overview: r.include_overview,
             include_rules: r.include_rules,
+            semantic_hits: Vec::new(),
         };
         let overview = repo.overview();
+        let semantic = repo.semantic();
         let pack = self
             .run(move || {
+                let mut request = request;
+                if let Some(engine) = semantic {
+                    // Best effort: a failing model leaves the pack to its other signals.
+                    request.semantic_hits =
+                        engine.pack_hits(&request.task, &request.languages, &request.path_filters).unwrap_or_default();
+                }
                 build_pack_with(&index, &request, overview.as_deref()).map_err(|e| match e {
                     PackError::EmptyTask | PackError::TaskTooLong(_) | PackError::BadBudget(_) => {
                         Status::invalid_argument(e.to_string())
