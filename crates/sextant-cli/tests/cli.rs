@@ -123,6 +123,20 @@ fn no_embed_indexes_for_keywords_only() {
 }
 
 #[test]
+fn a_missing_model_is_a_warning_and_the_index_still_completes() {
+    let repo = tempfile::tempdir().unwrap();
+    let index_dir = tempfile::tempdir().unwrap();
+    std::fs::write(repo.path().join("a.py"), "def parse_header(line):\n    return line.split(':')\n").unwrap();
+    std::fs::write(repo.path().join(".sextant.toml"), "[embed]\nmodel_dir = \"/nonexistent/model\"\n").unwrap();
+    let (ok, stdout, stderr) = sextant(index_dir.path(), &["index", repo.path().to_str().unwrap()]);
+    assert!(ok, "{stderr}");
+    assert!(stderr.contains("warning: no vectors") && stderr.contains("setup-models.sh"), "{stderr}");
+    assert!(stdout.contains("files: 1"), "{stdout}");
+    let hits = json(index_dir.path(), &["search", "parse_header"]);
+    assert_eq!(hits[0]["path"], "a.py");
+}
+
+#[test]
 fn watch_reindexes_an_edit() {
     use std::io::{BufRead, BufReader};
     let repo = tempfile::tempdir().unwrap();
