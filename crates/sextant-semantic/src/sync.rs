@@ -12,6 +12,10 @@ use sextant_vector::{point_id, PointPayload, VectorPoint};
 
 use crate::{SemanticEngine, SemanticError, VectorState};
 
+/// Per-file plans of the last sync, so unchanged files are not re-read.
+const MANIFEST_FILE: &str = "manifest.bin";
+const MANIFEST_MAGIC: &[u8; 8] = b"SXVMAN01";
+
 /// Points sent to the store per upsert call.
 const UPSERT_BATCH: usize = 256;
 
@@ -50,6 +54,8 @@ pub struct SyncReport {
     pub deleted: u64,
     /// Points in the store afterwards.
     pub points: u64,
+    /// Files read from disk (the others were unchanged since the last sync).
+    pub files_read: u64,
     /// Files left out because they changed on disk since they were indexed (the next index run takes them).
     pub files_changed_since_indexing: u64,
     /// Characters of text embedded.
@@ -83,6 +89,37 @@ struct Pending {
     id: u64,
     key: u128,
     payload: PointPayload,
+}
+
+/// What planning found for one file.
+enum FilePlan {
+    /// Unchanged since the last sync and every point stored: nothing to read.
+    Known(Vec<u64>),
+    /// Read from disk, with its chunks' ids and text keys.
+    Read(Vec<PlannedChunk>),
+    /// Changed on disk since it was indexed: left for the next index run.
+    Changed,
+}
+
+/// A key over everything that decides a file's chunk texts and point ids: its content, its chunks' spans and
+/// symbol paths, and the text budget. Equal keys mean equal ids, so the file need not be read again.
+fn plan_key(record: &FileRecord, max_tokens: usize) -> u64 {
+    let mut bytes = Vec::with_capacity(32 + record.facts.chunks.len() * 24);
+    bytes.extend_from_slice(&record.hash.to_le_bytes());
+    bytes.extend_from_slice(&(max_tokens as u64).to_le_bytes());
+    for chunk in &record.facts.chunks {
+        for n in [
+            chunk.span.start_byte as u64,
+            chunk.span.end_byte as u64,
+            chunk.span.start_line as u64,
+            chunk.span.end_line as u64,
+        ] {
+            bytes.extend_from_slice(&n.to_le_bytes());
+        }
+        bytes.extend_from_slice(chunk.symbol_path.as_bytes());
+        bytes.push(0);
+    }
+    xxhash_rust::xxh3::xxh3_64(&bytes)
 }
 
 /// The text and planned points of a file, read from disk; `None` when the file changed since it was indexed.
@@ -149,22 +186,44 @@ impl SemanticEngine {
         let stored: HashSet<u64> = self.store.point_ids()?.into_iter().collect();
         let root = Path::new(index.root());
         let max_tokens = self.embedder.max_tokens();
+        let manifest_path = self.index_dir.join(crate::VECTORS_DIR).join(MANIFEST_FILE);
+        let previous = Manifest::load(&manifest_path);
 
-        // Plan: which chunks lack a point. Texts are dropped here and re-read per file below, so memory stays
-        // bounded by one file's text rather than the repository's.
-        let plans: Vec<Option<Vec<PlannedChunk>>> = index
+        // Plan: which chunks lack a point. Files unchanged since the last sync whose points are all stored are not
+        // read at all; texts of the others are dropped here and re-read per file below, so memory stays bounded
+        // by one file's text rather than the repository's.
+        let keys: Vec<u64> = index.files().par_iter().map(|record| plan_key(record, max_tokens)).collect();
+        let plans: Vec<FilePlan> = index
             .files()
             .par_iter()
-            .map(|record| plan_file(root, record, max_tokens).map(|(planned, _)| planned))
+            .zip(keys.par_iter())
+            .map(|(record, key)| match previous.files.get(&record.path) {
+                Some((known_key, ids)) if known_key == key && ids.iter().all(|id| stored.contains(id)) => {
+                    FilePlan::Known(ids.clone())
+                }
+                _ => match plan_file(root, record, max_tokens) {
+                    Some((planned, _)) => FilePlan::Read(planned),
+                    None => FilePlan::Changed,
+                },
+            })
             .collect();
+        drop(previous);
         let mut cache = self.open_cache()?;
         let mut wanted: HashSet<u64> = HashSet::with_capacity(chunks as usize);
         let (mut missing, mut to_embed) = (0u64, 0u64);
         let mut seen_keys = HashSet::new();
         for plan in &plans {
             match plan {
-                None => report.files_changed_since_indexing += 1,
-                Some(planned) => {
+                FilePlan::Changed => {
+                    report.files_read += 1;
+                    report.files_changed_since_indexing += 1;
+                }
+                FilePlan::Known(ids) => {
+                    wanted.extend(ids.iter().copied());
+                    report.already_stored += ids.len() as u64;
+                }
+                FilePlan::Read(planned) => {
+                    report.files_read += 1;
                     for p in planned {
                         wanted.insert(p.id);
                         if stored.contains(&p.id) {
@@ -185,7 +244,7 @@ impl SemanticEngine {
         let mut upserts: Vec<VectorPoint> = Vec::with_capacity(UPSERT_BATCH);
         let mut batch = Batch { texts: Vec::new(), keys: Vec::new(), waiting: Vec::new() };
         for (record, plan) in index.files().iter().zip(&plans) {
-            let Some(planned) = plan else { continue };
+            let FilePlan::Read(planned) = plan else { continue };
             if planned.iter().all(|p| stored.contains(&p.id)) {
                 continue;
             }
@@ -243,6 +302,16 @@ impl SemanticEngine {
             complete: report.files_changed_since_indexing == 0,
             synced_at: std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs()),
         };
+        let mut manifest = Manifest::default();
+        for ((record, plan), key) in index.files().iter().zip(plans).zip(keys) {
+            let ids = match plan {
+                FilePlan::Known(ids) => ids,
+                FilePlan::Read(planned) => planned.into_iter().map(|p| p.id).collect(),
+                FilePlan::Changed => continue,
+            };
+            manifest.files.insert(record.path.clone(), (key, ids));
+        }
+        manifest.save(&manifest_path)?;
         state.write(&self.index_dir)?;
         report.elapsed_ms = started.elapsed().as_millis() as u64;
         Ok(report)
@@ -279,5 +348,96 @@ impl SemanticEngine {
         batch.texts.clear();
         batch.keys.clear();
         Ok(())
+    }
+}
+
+/// What the last sync planned per file: its plan key and its point ids. Binary: magic, then per file
+/// (path length u32, path, key u64, id count u32, ids u64…), then an xxh3-64 checksum of everything before it.
+/// Anything unreadable is an empty manifest: the next sync just reads every file.
+#[derive(Default)]
+struct Manifest {
+    files: HashMap<String, (u64, Vec<u64>)>,
+}
+
+impl Manifest {
+    fn load(path: &Path) -> Manifest {
+        std::fs::read(path).ok().and_then(|bytes| Manifest::decode(&bytes)).unwrap_or_default()
+    }
+
+    fn decode(bytes: &[u8]) -> Option<Manifest> {
+        let (body, checksum) = bytes.split_at_checked(bytes.len().checked_sub(8)?)?;
+        if xxhash_rust::xxh3::xxh3_64(body) != u64::from_le_bytes(checksum.try_into().ok()?) {
+            return None;
+        }
+        let mut rest = body.strip_prefix(MANIFEST_MAGIC.as_slice())?;
+        let mut take = |n: usize| -> Option<&[u8]> {
+            let (head, tail) = rest.split_at_checked(n)?;
+            rest = tail;
+            Some(head)
+        };
+        let mut files = HashMap::new();
+        while let Some(len) = take(4) {
+            let len = u32::from_le_bytes(len.try_into().ok()?) as usize;
+            let path = String::from_utf8(take(len)?.to_vec()).ok()?;
+            let key = u64::from_le_bytes(take(8)?.try_into().ok()?);
+            let count = u32::from_le_bytes(take(4)?.try_into().ok()?) as usize;
+            let ids = take(count.checked_mul(8)?)?
+                .chunks_exact(8)
+                .map(|b| b.try_into().map(u64::from_le_bytes))
+                .collect::<Result<Vec<u64>, _>>()
+                .ok()?;
+            files.insert(path, (key, ids));
+        }
+        Some(Manifest { files })
+    }
+
+    /// Writes atomically (temporary file, then rename).
+    fn save(&self, path: &Path) -> Result<(), SemanticError> {
+        let mut bytes = MANIFEST_MAGIC.to_vec();
+        for (file, (key, ids)) in &self.files {
+            bytes.extend_from_slice(&(file.len() as u32).to_le_bytes());
+            bytes.extend_from_slice(file.as_bytes());
+            bytes.extend_from_slice(&key.to_le_bytes());
+            bytes.extend_from_slice(&(ids.len() as u32).to_le_bytes());
+            for id in ids {
+                bytes.extend_from_slice(&id.to_le_bytes());
+            }
+        }
+        let checksum = xxhash_rust::xxh3::xxh3_64(&bytes);
+        bytes.extend_from_slice(&checksum.to_le_bytes());
+        let temporary = path.with_extension("bin.tmp");
+        let io = |p: &Path| {
+            let p = p.to_path_buf();
+            move |source| SemanticError::Io { path: p, source }
+        };
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(io(parent))?;
+        }
+        std::fs::write(&temporary, &bytes).map_err(io(&temporary))?;
+        std::fs::rename(&temporary, path).map_err(io(path))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn manifests_round_trip_and_reject_damage() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("m.bin");
+        let mut manifest = Manifest::default();
+        manifest.files.insert("src/a.rs".into(), (7, vec![1, 2, 3]));
+        manifest.files.insert("b.py".into(), (9, Vec::new()));
+        manifest.save(&path).expect("save");
+        let loaded = Manifest::load(&path);
+        assert_eq!(loaded.files, manifest.files);
+
+        let mut bytes = std::fs::read(&path).expect("read");
+        bytes[12] ^= 0xff;
+        std::fs::write(&path, &bytes).expect("write");
+        assert!(Manifest::load(&path).files.is_empty(), "a damaged manifest is ignored");
+        std::fs::write(&path, b"short").expect("write");
+        assert!(Manifest::load(&path).files.is_empty());
     }
 }

@@ -155,6 +155,7 @@ fn unchanged_chunks_never_reach_the_model_again() {
     let after_edit = engine.sync(&fixture.index(), &NoSyncProgress).expect("sync after edit");
     assert_eq!((after_edit.embedded, after_edit.model_calls), (1, 1), "{after_edit:?}");
     assert_eq!(after_edit.already_stored, 3);
+    assert_eq!(after_edit.files_read, 1, "unchanged files are not read again");
     assert_eq!(after_edit.deleted, 1, "the old chunk's point goes");
     assert_eq!(after_edit.points, 4);
 
