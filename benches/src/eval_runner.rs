@@ -40,6 +40,7 @@ struct Args {
     budget: usize,
     search_modes: Vec<SearchMode>,
     dense: bool,
+    hybrid_variants: Vec<(String, sextant_semantic::HybridWeights)>,
 }
 
 fn parse_args() -> Result<Args> {
@@ -55,6 +56,7 @@ fn parse_args() -> Result<Args> {
         budget: 32_000,
         search_modes: Vec::new(),
         dense: false,
+        hybrid_variants: Vec::new(),
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -70,6 +72,13 @@ fn parse_args() -> Result<Args> {
             "--limit" => args.limit = value()?.parse()?,
             "--budget" => args.budget = value()?.parse()?,
             "--dense" => args.dense = true,
+            // `name:lexical=1,semantic=2;name2:…`: extra hybrid runs with other fusion weights.
+            "--hybrid-weights" => {
+                for variant in value()?.split(';').filter(|v| !v.is_empty()) {
+                    let (name, spec) = variant.split_once(':').context("expected name:weights")?;
+                    args.hybrid_variants.push((name.to_string(), spec.parse().map_err(anyhow::Error::msg)?));
+                }
+            }
             "--search-modes" => {
                 args.search_modes =
                     value()?.split(',').map(|m| m.parse().map_err(anyhow::Error::msg)).collect::<Result<_>>()?
@@ -219,7 +228,17 @@ fn evaluate_search(args: &Args, rows: &[Value]) -> Result<()> {
     for mode in &args.search_modes {
         let name = format!("{mode:?}").to_lowercase();
         let path = args.out.with_extension(format!("{name}.jsonl"));
-        outputs.push((*mode, std::io::BufWriter::new(std::fs::File::create(&path)?)));
+        let weights = sextant_semantic::HybridWeights::default();
+        outputs.push((name, *mode, weights, std::io::BufWriter::new(std::fs::File::create(&path)?)));
+    }
+    for (name, weights) in &args.hybrid_variants {
+        let path = args.out.with_extension(format!("hybrid-{name}.jsonl"));
+        outputs.push((
+            format!("hybrid-{name}"),
+            SearchMode::Hybrid,
+            *weights,
+            std::io::BufWriter::new(std::fs::File::create(&path)?),
+        ));
     }
     let (mut embedded, mut model_seconds) = (0u64, 0f64);
     let mut latencies: BTreeMap<String, Vec<f64>> = BTreeMap::new();
@@ -264,10 +283,10 @@ fn evaluate_search(args: &Args, rows: &[Value]) -> Result<()> {
         let gold: Vec<&str> =
             row["gold_files"].as_array().map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
         let mut line = format!("{id}:");
-        for (mode, out) in &mut outputs {
+        for (name, mode, weights, out) in &mut outputs {
             let started = Instant::now();
-            let hits = sextant_semantic::search(&index, engine.as_ref(), query, &options, *mode)?;
-            latencies.entry(format!("{mode:?}")).or_default().push(started.elapsed().as_secs_f64());
+            let hits = sextant_semantic::search_weighted(&index, engine.as_ref(), query, &options, *mode, weights)?;
+            latencies.entry(name.clone()).or_default().push(started.elapsed().as_secs_f64());
             let mut ranked: Vec<&str> = Vec::new();
             for hit in &hits {
                 if !ranked.contains(&hit.path.as_str()) {
@@ -278,7 +297,7 @@ fn evaluate_search(args: &Args, rows: &[Value]) -> Result<()> {
             out.flush()?;
             let ranks: Vec<Option<usize>> =
                 gold.iter().map(|g| ranked.iter().position(|f| f == g).map(|p| p + 1)).collect();
-            line.push_str(&format!(" {mode:?} {ranks:?}"));
+            line.push_str(&format!(" {name} {ranks:?}"));
         }
         eprintln!("{line}");
     }

@@ -22,6 +22,8 @@ const POOL_FACTOR: usize = 5;
 const MIN_POOL: usize = 50;
 /// A name defined more often than this says little about where to look.
 const MAX_DEFINITIONS_PER_NAME: usize = 8;
+/// Chunks of a file whose scores make up its evidence.
+const FILE_EVIDENCE_CHUNKS: usize = 3;
 /// Lines of a snippet built from the file (for hits the lexical index did not snip).
 const SNIPPET_LINES: usize = 3;
 
@@ -63,17 +65,63 @@ pub enum Signal {
     Path,
 }
 
-impl Signal {
-    /// The fusion weight.
-    fn weight(self) -> f32 {
-        match self {
-            Signal::Lexical => 1.0,
-            Signal::Semantic => 1.0,
-            Signal::Symbol => 0.6,
-            Signal::Path => 0.4,
+/// How much each signal counts in hybrid fusion.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct HybridWeights {
+    /// BM25.
+    pub lexical: f32,
+    /// Dense.
+    pub semantic: f32,
+    /// Symbol names.
+    pub symbol: f32,
+    /// Path terms.
+    pub path: f32,
+    /// Share of its file's evidence (the sum of the file's best chunk scores) each chunk receives: a file that
+    /// matches in several places is likelier the one to read.
+    pub file: f32,
+}
+
+impl Default for HybridWeights {
+    /// Tuned on the development evaluation set (see the README's figures).
+    fn default() -> Self {
+        HybridWeights { lexical: 1.0, semantic: 1.0, symbol: 0.6, path: 0.4, file: 0.0 }
+    }
+}
+
+impl HybridWeights {
+    /// The weight of one signal.
+    pub fn of(&self, signal: Signal) -> f32 {
+        match signal {
+            Signal::Lexical => self.lexical,
+            Signal::Semantic => self.semantic,
+            Signal::Symbol => self.symbol,
+            Signal::Path => self.path,
         }
     }
+}
 
+impl std::str::FromStr for HybridWeights {
+    type Err = String;
+    /// `lexical=1,semantic=1.5,symbol=0.6,path=0.4` (unnamed signals keep their default).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let mut weights = HybridWeights::default();
+        for part in s.split(',').filter(|p| !p.trim().is_empty()) {
+            let (name, value) = part.split_once('=').ok_or_else(|| format!("expected signal=weight, got {part:?}"))?;
+            let value: f32 = value.trim().parse().map_err(|_| format!("bad weight in {part:?}"))?;
+            match name.trim() {
+                "lexical" => weights.lexical = value,
+                "semantic" => weights.semantic = value,
+                "symbol" => weights.symbol = value,
+                "path" => weights.path = value,
+                "file" => weights.file = value,
+                other => return Err(format!("unknown signal {other:?}")),
+            }
+        }
+        Ok(weights)
+    }
+}
+
+impl Signal {
     /// Lower-case name.
     pub fn name(self) -> &'static str {
         match self {
@@ -126,6 +174,18 @@ pub fn search(
     options: &SearchOptions,
     mode: SearchMode,
 ) -> Result<Vec<FusedHit>, SemanticError> {
+    search_weighted(index, engine, query, options, mode, &HybridWeights::default())
+}
+
+/// [`search`] with explicit fusion weights (for tuning).
+pub fn search_weighted(
+    index: &Index,
+    engine: Option<&SemanticEngine>,
+    query: &str,
+    options: &SearchOptions,
+    mode: SearchMode,
+    weights: &HybridWeights,
+) -> Result<Vec<FusedHit>, SemanticError> {
     match mode {
         SearchMode::Lexical => Ok(index
             .search(query, options)?
@@ -162,7 +222,7 @@ pub fn search(
                 })
                 .collect())
         }
-        SearchMode::Hybrid => hybrid(index, engine, query, options),
+        SearchMode::Hybrid => hybrid(index, engine, query, options, weights),
     }
 }
 
@@ -179,11 +239,12 @@ struct Candidate {
     signals: Vec<SignalHit>,
 }
 
-struct Fusion {
+struct Fusion<'a> {
     candidates: HashMap<ChunkKey, Candidate>,
+    weights: &'a HybridWeights,
 }
 
-impl Fusion {
+impl Fusion<'_> {
     fn add(&mut self, key: ChunkKey, fill: impl FnOnce(&mut Candidate), signal: SignalHit) {
         let candidate = self.candidates.entry(key).or_default();
         if candidate.language.is_empty() {
@@ -193,7 +254,7 @@ impl Fusion {
         if candidate.signals.iter().any(|s| s.signal == signal.signal) {
             return;
         }
-        candidate.score += signal.signal.weight() / (RRF_K + signal.rank as f32);
+        candidate.score += self.weights.of(signal.signal) / (RRF_K + signal.rank as f32);
         candidate.signals.push(signal);
     }
 }
@@ -203,9 +264,10 @@ fn hybrid(
     engine: Option<&SemanticEngine>,
     query: &str,
     options: &SearchOptions,
+    weights: &HybridWeights,
 ) -> Result<Vec<FusedHit>, SemanticError> {
     let pool = (options.limit * POOL_FACTOR).max(MIN_POOL);
-    let mut fusion = Fusion { candidates: HashMap::new() };
+    let mut fusion = Fusion { candidates: HashMap::new(), weights };
     let pool_options = SearchOptions { limit: pool, ..options.clone() };
 
     for (i, hit) in index.search(query, &pool_options)?.into_iter().enumerate() {
@@ -276,6 +338,22 @@ fn hybrid(
         }
     }
 
+    if weights.file > 0.0 {
+        let mut by_file: HashMap<&str, Vec<f32>> = HashMap::new();
+        for ((path, _), c) in &fusion.candidates {
+            by_file.entry(path.as_str()).or_default().push(c.score);
+        }
+        let file_scores: HashMap<String, f32> = by_file
+            .into_iter()
+            .map(|(path, mut scores)| {
+                scores.sort_by(|a, b| b.total_cmp(a));
+                (path.to_string(), scores.iter().take(FILE_EVIDENCE_CHUNKS).sum())
+            })
+            .collect();
+        for ((path, _), c) in fusion.candidates.iter_mut() {
+            c.score += weights.file * file_scores.get(path).copied().unwrap_or(0.0);
+        }
+    }
     let root = Path::new(index.root());
     let mut fused: Vec<FusedHit> = fusion
         .candidates
@@ -283,7 +361,7 @@ fn hybrid(
         .filter(|(_, c)| !c.language.is_empty())
         .map(|((path, start_line), mut c)| {
             c.signals.sort_by(|a, b| {
-                let contribution = |s: &SignalHit| s.signal.weight() / (RRF_K + s.rank as f32);
+                let contribution = |s: &SignalHit| weights.of(s.signal) / (RRF_K + s.rank as f32);
                 contribution(b).total_cmp(&contribution(a))
             });
             FusedHit {

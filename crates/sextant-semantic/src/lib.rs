@@ -18,7 +18,7 @@ use sextant_embed::{EmbedError, Embedder, EmbedderOptions, VectorCache};
 use sextant_index::Index;
 use sextant_vector::{EdgeStore, RemoteStore, VectorError, VectorFilter, VectorHit, VectorStore};
 
-pub use hybrid::{search, FusedHit, SearchMode, Signal, SignalHit};
+pub use hybrid::{search, search_weighted, FusedHit, HybridWeights, SearchMode, Signal, SignalHit};
 pub use sync::{NoSyncProgress, SyncProgress, SyncReport};
 
 /// The folder inside an index directory that holds everything semantic.
