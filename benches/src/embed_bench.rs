@@ -32,6 +32,24 @@ fn peak_rss_kib() -> u64 {
         .unwrap_or(0)
 }
 
+/// Bytes allocated on disk under `dir` (sparse, preallocated files count only their written blocks).
+fn allocated_size(dir: &std::path::Path) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    let mut total = 0;
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else { continue };
+        for entry in entries.flatten() {
+            match entry.metadata() {
+                Ok(m) if m.is_dir() => stack.push(entry.path()),
+                Ok(m) => total += m.blocks() * 512,
+                Err(_) => {}
+            }
+        }
+    }
+    total
+}
+
 fn main() -> Result<()> {
     let mut args = std::env::args().skip(1);
     let mut path = None;
@@ -76,8 +94,10 @@ fn main() -> Result<()> {
     let cold = engine.sync(&index, &NoSyncProgress)?;
     let cold_s = started.elapsed().as_secs_f64();
     let rss_after_embed = peak_rss_kib();
-    let store_bytes = dir_size(&index_dir.join(VECTORS_DIR).join("edge"));
-    let cache_bytes = dir_size(&index_dir.join(VECTORS_DIR).join("cache"));
+    let store_bytes = allocated_size(&index_dir.join(VECTORS_DIR).join("edge"));
+    let store_apparent = dir_size(&index_dir.join(VECTORS_DIR).join("edge"));
+    let cache_bytes = allocated_size(&index_dir.join(VECTORS_DIR).join("cache"));
+    let raw_bytes = summary.chunks * embedder.dimension() as u64 * 4;
     drop(engine);
 
     // The same chunks into an emptied store: every vector from the cache (a branch switch, a new server).
@@ -159,13 +179,17 @@ fn main() -> Result<()> {
 
     println!();
     println!("peak RSS: {} MiB after indexing, {} MiB after embedding", rss_after_index / 1024, rss_after_embed / 1024);
+    let mib = |b: u64| b as f64 / 1048576.0;
     println!(
-        "vector storage: store {:.1} MiB ({:.0} B/chunk), cache {:.1} MiB ({:.0} B/chunk); {} points",
-        store_bytes as f64 / 1048576.0,
-        store_bytes as f64 / cold.points.max(1) as f64,
-        cache_bytes as f64 / 1048576.0,
-        cache_bytes as f64 / cold.points.max(1) as f64,
-        cold.points
+        "vector storage on disk: store {:.1} MiB ({:.1}x the raw f32 vectors; {:.1} MiB apparent, preallocated), \
+         cache {:.1} MiB ({:.2}x raw); {} points, {:.1} MiB of raw vectors",
+        mib(store_bytes),
+        store_bytes as f64 / raw_bytes.max(1) as f64,
+        mib(store_apparent),
+        mib(cache_bytes),
+        cache_bytes as f64 / raw_bytes.max(1) as f64,
+        cold.points,
+        mib(raw_bytes)
     );
     Ok(())
 }
