@@ -15,7 +15,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use sextant_config::Config;
 use sextant_embed::{Embedder, EmbedderOptions};
-use sextant_index::{dir_size, index_repository, Index, IndexOptions, NoProgress, SearchOptions};
+use sextant_index::{dir_size, disk_usage, index_repository, Index, IndexOptions, NoProgress, SearchOptions};
 use sextant_semantic::{search, NoSyncProgress, SearchMode, SemanticEngine, StoreLocation, VECTORS_DIR};
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -30,24 +30,6 @@ fn peak_rss_kib() -> u64 {
             s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
         })
         .unwrap_or(0)
-}
-
-/// Bytes allocated on disk under `dir` (sparse, preallocated files count only their written blocks).
-fn allocated_size(dir: &std::path::Path) -> u64 {
-    use std::os::unix::fs::MetadataExt;
-    let mut total = 0;
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else { continue };
-        for entry in entries.flatten() {
-            match entry.metadata() {
-                Ok(m) if m.is_dir() => stack.push(entry.path()),
-                Ok(m) => total += m.blocks() * 512,
-                Err(_) => {}
-            }
-        }
-    }
-    total
 }
 
 fn main() -> Result<()> {
@@ -94,9 +76,9 @@ fn main() -> Result<()> {
     let cold = engine.sync(&index, &NoSyncProgress)?;
     let cold_s = started.elapsed().as_secs_f64();
     let rss_after_embed = peak_rss_kib();
-    let store_bytes = allocated_size(&index_dir.join(VECTORS_DIR).join("edge"));
+    let store_bytes = disk_usage(&index_dir.join(VECTORS_DIR).join("edge"));
     let store_apparent = dir_size(&index_dir.join(VECTORS_DIR).join("edge"));
-    let cache_bytes = allocated_size(&index_dir.join(VECTORS_DIR).join("cache"));
+    let cache_bytes = disk_usage(&index_dir.join(VECTORS_DIR).join("cache"));
     let raw_bytes = summary.chunks * embedder.dimension() as u64 * 4;
     drop(engine);
 

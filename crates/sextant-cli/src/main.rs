@@ -572,11 +572,12 @@ fn status(target: &Target) -> Result<()> {
         println!("  indexed at {} (unix seconds)", index.indexed_at());
         match VectorState::read(index.dir()) {
             Some(v) => println!(
-                "  vectors: {} ({} {}-dim) in {}, generation {}{}",
+                "  vectors: {} ({} {}-dim) in {} ({} on disk here), generation {}{}",
                 points(v.points as u64),
                 v.model,
                 v.dimension,
                 v.location,
+                human_bytes(sextant_index::disk_usage(&index.dir().join(sextant_semantic::VECTORS_DIR))),
                 v.generation,
                 if v.generation == index.generation() && v.complete {
                     ""

@@ -473,7 +473,7 @@ pub(crate) fn summarize(
         edges: BTreeMap::new(),
         skipped: BTreeMap::new(),
         skipped_examples: snapshot.skipped.iter().take(50).cloned().collect(),
-        index_bytes: dir_size(index_dir),
+        index_bytes: dir_size(index_dir).saturating_sub(dir_size(&index_dir.join(crate::VECTORS_DIR))),
         elapsed_ms: 0,
         git: snapshot.git.clone(),
     };

@@ -20,6 +20,10 @@ pub use store::{FileRecord, GitState, SkipReason, SkippedFile};
 /// Subdirectory of the index directory holding the tantivy index.
 pub const LEXICAL_DIR: &str = "lexical";
 
+/// Subdirectory of an index directory where chunk vectors live (written by `sextant-semantic`); not counted in
+/// the index size.
+pub const VECTORS_DIR: &str = "vectors";
+
 /// Everything that can go wrong while indexing or querying.
 #[derive(Debug, thiserror::Error)]
 pub enum IndexError {
@@ -83,6 +87,25 @@ pub fn for_each_path_term(text: &str, mut emit: impl FnMut(String)) {
 /// The content hash the index records per file (xxh3-128).
 pub fn content_hash(bytes: &[u8]) -> u128 {
     xxhash_rust::xxh3::xxh3_128(bytes)
+}
+
+/// Bytes allocated on disk under `dir`: preallocated, sparse files (a vector store's mmaps) count only the
+/// blocks written.
+pub fn disk_usage(dir: &Path) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    let mut total = 0;
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else { continue };
+        for entry in entries.flatten() {
+            match entry.metadata() {
+                Ok(m) if m.is_dir() => stack.push(entry.path()),
+                Ok(m) => total += m.blocks() * 512,
+                Err(_) => {}
+            }
+        }
+    }
+    total
 }
 
 /// Total size of the files under `dir`.

@@ -22,7 +22,7 @@ pub use hybrid::{search, search_weighted, FusedHit, HybridWeights, SearchMode, S
 pub use sync::{NoSyncProgress, SyncProgress, SyncReport};
 
 /// The folder inside an index directory that holds everything semantic.
-pub const VECTORS_DIR: &str = "vectors";
+pub use sextant_index::VECTORS_DIR;
 const STATE_FILE: &str = "state.json";
 /// Dense hits handed to the pack ranking (as deep as its lexical lists).
 const PACK_HITS: usize = 100;

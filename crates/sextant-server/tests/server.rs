@@ -125,7 +125,13 @@ async fn every_rpc_answers_and_edits_show_up_in_packs() {
     assert!(!pack.items[0].reason.is_empty());
 
     let hits = client
-        .search(SearchRequest { repository: "shop".into(), query: "discount".into(), limit: 5, ..Default::default() })
+        .search(SearchRequest {
+            repository: "shop".into(),
+            query: "discount".into(),
+            limit: 5,
+            mode: "lexical".into(),
+            ..Default::default()
+        })
         .await
         .unwrap()
         .into_inner()
@@ -152,14 +158,20 @@ async fn every_rpc_answers_and_edits_show_up_in_packs() {
     assert_eq!(semantic[0].path, "shop/pricing.py", "{semantic:?}");
     assert_eq!(semantic[0].signals[0].signal, "semantic");
     let hybrid = client
-        .search(SearchRequest { repository: "shop".into(), query: "discount".into(), limit: 5, ..Default::default() })
+        .search(SearchRequest {
+            repository: "shop".into(),
+            query: "seasonal discount".into(),
+            limit: 5,
+            ..Default::default()
+        })
         .await
         .unwrap()
         .into_inner()
         .hits;
-    assert_eq!(hybrid[0].path, "shop/pricing.py");
-    let signals: Vec<&str> = hybrid[0].signals.iter().map(|s| s.signal.as_str()).collect();
-    assert!(signals.contains(&"lexical") && signals.contains(&"semantic"), "{signals:?}");
+    // Both BM25 and the embedding rank the definition first; the fused list says so.
+    let definition = hybrid.iter().find(|h| h.path == "shop/pricing.py").expect("the definition is found");
+    let signals: Vec<(&str, u32)> = definition.signals.iter().map(|s| (s.signal.as_str(), s.rank)).collect();
+    assert!(signals.contains(&("lexical", 1)) && signals.contains(&("semantic", 1)), "{signals:?}");
     let bad = client
         .search(SearchRequest {
             repository: "shop".into(),

@@ -20,7 +20,8 @@ const INDEXED_FIELDS: [&str; 3] = ["path", "scopes", "language"];
 /// Qdrant Edge, in-process and on disk. Writes go through Edge's write-ahead log, so a crash loses no
 /// acknowledged upsert; search is exact (brute force) until the shard is large enough to be worth an HNSW index.
 pub struct EdgeStore {
-    shard: EdgeShard,
+    /// Dropped by hand (see `Drop`): Edge flushes on drop and panics when that fails.
+    shard: std::mem::ManuallyDrop<EdgeShard>,
     path: PathBuf,
     dimension: usize,
 }
@@ -54,7 +55,7 @@ impl EdgeStore {
                 return Err(VectorError::Dimension { expected: stored, found: dimension });
             }
         }
-        let store = EdgeStore { shard, path: dir.to_path_buf(), dimension };
+        let store = EdgeStore { shard: std::mem::ManuallyDrop::new(shard), path: dir.to_path_buf(), dimension };
         if !exists {
             for field in INDEXED_FIELDS {
                 store.update(UpdateOperation::FieldIndexOperation(FieldIndexOperations::CreateIndex(CreateIndex {
@@ -220,10 +221,21 @@ impl VectorStore for EdgeStore {
     }
 
     fn flush(&self) -> Result<(), VectorError> {
-        // Edge's flush panics on lock contention; our writes are serialised by the caller, and the WAL already
-        // holds every acknowledged write, so a flush here only shortens the replay on the next open.
-        self.shard.flush();
-        Ok(())
+        // Edge's flush panics on lock contention or I/O failure; our writes are serialised by the caller, and the
+        // WAL already holds every acknowledged write, so a failed flush only lengthens the replay on the next open.
+        // Its panic becomes an error here rather than unwinding through the caller.
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.shard.flush()))
+            .map_err(|_| self.error("flush failed (the write-ahead log still holds every write)"))
+    }
+}
+
+impl Drop for EdgeStore {
+    fn drop(&mut self) {
+        // SAFETY: `shard` is taken exactly once, here, and never used afterwards.
+        let shard = unsafe { std::mem::ManuallyDrop::take(&mut self.shard) };
+        // Edge flushes on drop and panics if that fails (say, the directory was removed under it); the WAL keeps
+        // every acknowledged write, so the panic is contained instead of taking the process down.
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(shard)));
     }
 }
 
