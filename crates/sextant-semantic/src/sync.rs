@@ -16,6 +16,9 @@ use crate::{SemanticEngine, SemanticError, VectorState};
 const MANIFEST_FILE: &str = "manifest.bin";
 const MANIFEST_MAGIC: &[u8; 8] = b"SXVMAN01";
 
+/// Texts gathered before embedding, in model batches: this many batches' worth, sorted by length.
+const LENGTH_WINDOW_BATCHES: usize = 8;
+
 /// Points sent to the store per upsert call.
 const UPSERT_BATCH: usize = 256;
 
@@ -268,7 +271,7 @@ impl SemanticEngine {
                         batch.texts.push(text);
                     }
                     batch.waiting.push(pending);
-                    if batch.texts.len() >= self.batch_size {
+                    if batch.texts.len() >= self.batch_size * LENGTH_WINDOW_BATCHES {
                         self.embed_batch(&mut batch, &mut cache, &mut upserts, &mut report, progress)?;
                     }
                 }
@@ -317,7 +320,9 @@ impl SemanticEngine {
         Ok(report)
     }
 
-    /// Embeds the batch's texts in one model call, caches the vectors and queues their points.
+    /// Embeds the waiting texts in model calls of `batch_size` texts of similar length (a call pads every text
+    /// to its longest, so mixing a 20-token and a 256-token text wastes most of the work), caches the vectors and
+    /// queues their points.
     fn embed_batch(
         &self,
         batch: &mut Batch,
@@ -329,10 +334,19 @@ impl SemanticEngine {
         if batch.texts.is_empty() {
             return Ok(());
         }
-        let started = Instant::now();
-        let vectors = self.embedder.embed(&batch.texts)?;
-        report.model_seconds += started.elapsed().as_secs_f64();
-        report.model_calls += 1;
+        let mut order: Vec<usize> = (0..batch.texts.len()).collect();
+        order.sort_by_key(|&i| batch.texts[i].len());
+        let mut vectors: Vec<Vec<f32>> = vec![Vec::new(); batch.texts.len()];
+        for call in order.chunks(self.batch_size) {
+            let texts: Vec<&str> = call.iter().map(|&i| batch.texts[i].as_str()).collect();
+            let started = Instant::now();
+            let embedded = self.embedder.embed(&texts)?;
+            report.model_seconds += started.elapsed().as_secs_f64();
+            report.model_calls += 1;
+            for (&i, vector) in call.iter().zip(embedded) {
+                vectors[i] = vector;
+            }
+        }
         report.embedded += batch.texts.len() as u64;
         report.embedded_chars += batch.texts.iter().map(|t| t.chars().count() as u64).sum::<u64>();
         let entries: Vec<(u128, Vec<f32>)> = batch.keys.iter().copied().zip(vectors).collect();
