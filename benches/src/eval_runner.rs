@@ -163,7 +163,8 @@ fn main() -> Result<()> {
         if let Some(embedder) = &embedder {
             let location = StoreLocation::for_index(&index_dir, &config, None);
             let store = location.open(embedder.dimension(), None)?;
-            let engine = SemanticEngine::with_parts(embedder.clone(), store, location, &index_dir, 16);
+            let engine =
+                SemanticEngine::with_parts(embedder.clone(), store, location, &index_dir, config.embed.batch_size);
             engine.sync(&index, &NoSyncProgress)?;
             semantic_hits = engine.pack_hits(row["query"].as_str().unwrap_or_default(), &[], &[])?;
         }
@@ -266,7 +267,8 @@ fn evaluate_search(args: &Args, rows: &[Value]) -> Result<()> {
             Some(embedder) => {
                 let location = StoreLocation::for_index(&index_dir, &config, None);
                 let store = location.open(embedder.dimension(), None)?;
-                let engine = SemanticEngine::with_parts(embedder.clone(), store, location, &index_dir, 16);
+                let engine =
+                    SemanticEngine::with_parts(embedder.clone(), store, location, &index_dir, config.embed.batch_size);
                 let report = engine.sync(&index, &NoSyncProgress)?;
                 embedded += report.embedded;
                 model_seconds += report.model_seconds;
