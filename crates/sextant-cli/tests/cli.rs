@@ -174,6 +174,7 @@ fn watch_reindexes_an_edit() {
         }
     }
     let _ = child.kill();
+    let _ = child.wait();
     let seen = seen.expect("the edit was reindexed");
     assert_eq!((seen["generation"].as_u64(), seen["files_parsed"].as_u64()), (Some(2), Some(1)));
 }
