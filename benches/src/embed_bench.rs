@@ -18,19 +18,9 @@ use sextant_embed::{Embedder, EmbedderOptions};
 use sextant_index::{dir_size, disk_usage, index_repository, Index, IndexOptions, NoProgress, SearchOptions};
 use sextant_semantic::{search, NoSyncProgress, SearchMode, SemanticEngine, StoreLocation, VECTORS_DIR};
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    sorted.get(((sorted.len() as f64 - 1.0) * p).round() as usize).copied().unwrap_or(0.0)
-}
-
-/// Peak resident set size of this process (KiB), from /proc.
-fn peak_rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-        })
-        .unwrap_or(0)
-}
+#[path = "common.rs"]
+mod common;
+use common::{peak_rss_kib, percentile};
 
 fn main() -> Result<()> {
     let mut args = std::env::args().skip(1);

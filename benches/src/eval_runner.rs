@@ -25,6 +25,10 @@ use sextant_index::{index_repository, Index, IndexOptions, NoProgress, SearchOpt
 use sextant_pack::{build_pack, PackRequest, TokenizerChoice};
 use sextant_semantic::{NoSyncProgress, SearchMode, SemanticEngine, StoreLocation};
 
+#[path = "common.rs"]
+mod common;
+use common::percentile;
+
 /// Chunks asked of a search per row; their files, in order, are the ranking.
 const SEARCH_CHUNKS: usize = 200;
 
@@ -208,7 +212,7 @@ fn main() -> Result<()> {
     for (name, values) in &timings {
         let mut sorted = values.clone();
         sorted.sort_by(f64::total_cmp);
-        let pct = |p: f64| sorted.get(((sorted.len() as f64 - 1.0) * p).round() as usize).copied().unwrap_or(0.0);
+        let pct = |p: f64| percentile(&sorted, p);
         eprintln!("{name}: p50 {:.3}s p99 {:.3}s over {} rows", pct(0.5), pct(0.99), sorted.len());
     }
     Ok(())
@@ -312,7 +316,7 @@ fn evaluate_search(args: &Args, rows: &[Value]) -> Result<()> {
     for (name, values) in &latencies {
         let mut sorted = values.clone();
         sorted.sort_by(f64::total_cmp);
-        let pct = |p: f64| sorted.get(((sorted.len() as f64 - 1.0) * p).round() as usize).copied().unwrap_or(0.0);
+        let pct = |p: f64| percentile(&sorted, p);
         eprintln!(
             "{name} search: p50 {:.1} ms p99 {:.1} ms over {} rows",
             pct(0.5) * 1e3,

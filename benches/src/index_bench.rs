@@ -12,6 +12,10 @@ use anyhow::{Context, Result};
 use sextant_config::Config;
 use sextant_index::{index_repository, IndexOptions, IndexSummary, NoProgress};
 
+#[path = "common.rs"]
+mod common;
+use common::peak_rss_kib;
+
 fn main() -> Result<()> {
     let mut path: Option<PathBuf> = None;
     let mut generated_files = 2_000usize;
@@ -114,16 +118,6 @@ fn read_everything(root: &Path, config: &Config) -> Result<(u64, u64, f64)> {
         }
     }
     Ok((files, bytes, start.elapsed().as_secs_f64()))
-}
-
-/// Peak resident set size of this process (KiB), from /proc.
-fn peak_rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-        })
-        .unwrap_or(0)
 }
 
 /// A deterministic tree of Rust, Python and TypeScript files that call each other.

@@ -12,9 +12,9 @@ use sextant_config::Config;
 use sextant_index::{index_repository, Index, IndexOptions, NoProgress, SearchOptions};
 use sextant_pack::{build_pack, PackRequest};
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    sorted.get(((sorted.len() as f64 - 1.0) * p).round() as usize).copied().unwrap_or(0.0)
-}
+#[path = "common.rs"]
+mod common;
+use common::percentile;
 
 fn main() -> Result<()> {
     let mut args = std::env::args().skip(1);

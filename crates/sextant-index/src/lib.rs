@@ -13,7 +13,9 @@ mod walk;
 use std::path::{Path, PathBuf};
 
 pub use build::{index_repository, IndexOptions, IndexSummary, LanguageCount, NoProgress, Progress};
-pub use query::{Index, Location, PathTerms, ReferenceInfo, Relation, SearchHit, SearchOptions, SymbolInfo};
+pub use query::{
+    clip_snippet_line, Index, Location, PathTerms, ReferenceInfo, Relation, SearchHit, SearchOptions, SymbolInfo,
+};
 pub use sextant_graph::SymbolId;
 pub use store::{FileRecord, GitState, SkipReason, SkippedFile};
 
@@ -93,23 +95,16 @@ pub fn content_hash(bytes: &[u8]) -> u128 {
 /// blocks written.
 pub fn disk_usage(dir: &Path) -> u64 {
     use std::os::unix::fs::MetadataExt;
-    let mut total = 0;
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else { continue };
-        for entry in entries.flatten() {
-            match entry.metadata() {
-                Ok(m) if m.is_dir() => stack.push(entry.path()),
-                Ok(m) => total += m.blocks() * 512,
-                Err(_) => {}
-            }
-        }
-    }
-    total
+    sum_over_files(dir, |m| m.blocks() * 512)
 }
 
 /// Total size of the files under `dir`.
 pub fn dir_size(dir: &Path) -> u64 {
+    sum_over_files(dir, |m| m.len())
+}
+
+/// Sums `size` over the regular files under `dir` (symbolic links are not followed).
+fn sum_over_files(dir: &Path, size: impl Fn(&std::fs::Metadata) -> u64) -> u64 {
     let mut total = 0;
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
@@ -117,7 +112,7 @@ pub fn dir_size(dir: &Path) -> u64 {
         for entry in entries.flatten() {
             match entry.file_type() {
                 Ok(t) if t.is_dir() => stack.push(entry.path()),
-                Ok(t) if t.is_file() => total += entry.metadata().map_or(0, |m| m.len()),
+                Ok(t) if t.is_file() => total += entry.metadata().map_or(0, |m| size(&m)),
                 _ => {}
             }
         }

@@ -39,6 +39,29 @@ pub struct PathTerms {
     pub document_frequency: std::collections::HashMap<String, u32>,
 }
 
+impl PathTerms {
+    /// Files whose path holds any of `terms`, scored by the summed rarity (ln of files over files holding the
+    /// term) of the terms they share, best first (ties by file position).
+    pub fn rank_files(&self, terms: &HashSet<String>) -> Vec<(u32, f32)> {
+        let file_count = self.by_file.len().max(1) as f32;
+        let mut ranked: Vec<(u32, f32)> = self
+            .by_file
+            .iter()
+            .enumerate()
+            .filter_map(|(f, file_terms)| {
+                let score: f32 = file_terms
+                    .iter()
+                    .filter(|t| terms.contains(*t))
+                    .map(|t| (file_count / *self.document_frequency.get(t).unwrap_or(&1) as f32).ln())
+                    .sum();
+                (score > 0.0).then_some((f as u32, score))
+            })
+            .collect();
+        ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        ranked
+    }
+}
+
 /// Search parameters.
 #[derive(Debug, Clone)]
 pub struct SearchOptions {
@@ -474,6 +497,15 @@ fn normalize_path(name: &str) -> String {
 }
 
 /// The run of lines with the most query terms.
+/// A snippet line as search results show it: trailing space dropped, cut with `…` past the longest line kept.
+pub fn clip_snippet_line(line: &str) -> String {
+    let line = line.trim_end();
+    match line.char_indices().nth(SNIPPET_LINE_CHARS) {
+        Some((cut, _)) => format!("{}…", &line[..cut]),
+        None => line.to_string(),
+    }
+}
+
 fn snippet(text: &str, terms: &HashSet<String>) -> String {
     let lines: Vec<&str> = text.lines().collect();
     if lines.is_empty() {
@@ -489,15 +521,5 @@ fn snippet(text: &str, terms: &HashSet<String>) -> String {
     let best = (0..=lines.len() - window)
         .max_by_key(|&i| (scores[i..i + window].iter().sum::<usize>(), usize::MAX - i))
         .unwrap_or(0);
-    lines[best..best + window]
-        .iter()
-        .map(|l| {
-            let l = l.trim_end();
-            match l.char_indices().nth(SNIPPET_LINE_CHARS) {
-                Some((cut, _)) => format!("{}…", &l[..cut]),
-                None => l.to_string(),
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
+    lines[best..best + window].iter().map(|l| clip_snippet_line(l)).collect::<Vec<_>>().join("\n")
 }

@@ -159,7 +159,6 @@ pub fn rank(index: &Index, request: &PackRequest) -> Result<Ranking, IndexError>
     fusion.add_file_list(WEIGHTS.lexical_files, &lexical_files.iter().map(|(f, _)| *f).collect::<Vec<_>>());
     // Paths whose directories and file names echo the task's words ("fix the env filter parser" and
     // `filter/env/parser.rs`), weighted by how rare each path term is.
-    let path_terms = index.path_terms();
     let mut task_terms: HashSet<String> = HashSet::new();
     for word in terms.words.iter().chain(terms.identifiers.iter()) {
         sextant_index::for_each_path_term(word, |t| {
@@ -168,22 +167,8 @@ pub fn rank(index: &Index, request: &PackRequest) -> Result<Ranking, IndexError>
             }
         });
     }
-    let file_count = index.files().len().max(1) as f32;
-    let mut by_path: Vec<(u32, f32)> = path_terms
-        .by_file
-        .iter()
-        .enumerate()
-        .filter(|(f, _)| allowed(*f as u32))
-        .filter_map(|(f, file_terms)| {
-            let score: f32 = file_terms
-                .iter()
-                .filter(|t| task_terms.contains(*t))
-                .map(|t| (file_count / *path_terms.document_frequency.get(t).unwrap_or(&1) as f32).ln())
-                .sum();
-            (score > 0.0).then_some((f as u32, score))
-        })
-        .collect();
-    by_path.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    let mut by_path = index.path_terms().rank_files(&task_terms);
+    by_path.retain(|(f, _)| allowed(*f));
     by_path.truncate(200);
     fusion.add_file_list(WEIGHTS.path_terms, &by_path.iter().map(|(f, _)| *f).collect::<Vec<_>>());
     let lexical_identifiers = to_units(&lexical(&terms.identifiers.join(" "))?);

@@ -9,7 +9,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use serde::Serialize;
-use sextant_index::{for_each_path_term, Index, SearchOptions};
+use sextant_index::{clip_snippet_line, for_each_path_term, Index, SearchOptions};
 use sextant_vector::VectorFilter;
 
 use crate::{SemanticEngine, SemanticError};
@@ -165,8 +165,9 @@ pub struct FusedHit {
     pub signals: Vec<SignalHit>,
 }
 
-/// Searches `index` in `mode`. Semantic and hybrid modes need `engine`; hybrid without one (no model, no
-/// vectors) falls back to fusing the signals it has.
+/// Searches `index` in `mode`. Semantic and hybrid modes need `engine`, one whose store holds this index's
+/// vectors (`SemanticEngine::open_synced`, or one that has synced); hybrid without one (no model, no vectors)
+/// falls back to fusing the signals it has.
 pub fn search(
     index: &Index,
     engine: Option<&SemanticEngine>,
@@ -284,7 +285,7 @@ fn hybrid(
         );
     }
 
-    if let Some(engine) = engine.filter(|e| e.has_vectors()) {
+    if let Some(engine) = engine {
         let filter = VectorFilter { languages: options.languages.clone(), paths: options.paths.clone() };
         for (i, hit) in engine.nearest(query, pool, &filter)?.into_iter().enumerate() {
             let signal = SignalHit { signal: Signal::Semantic, rank: i as u32 + 1, score: hit.score };
@@ -432,35 +433,17 @@ fn symbol_matches(index: &Index, query: &str) -> Vec<(ChunkKey, sextant_index::S
 
 /// Files whose path terms the query uses, by the summed rarity (idf) of the shared terms: path → (rank, weight).
 fn path_matches<'a>(index: &'a Index, query: &str) -> HashMap<&'a str, (u32, f32)> {
-    let terms = index.path_terms();
-    let files = index.files();
-    let total = files.len().max(1) as f32;
     let mut query_terms = HashSet::new();
     for_each_path_term(query, |t| {
         query_terms.insert(t);
     });
-    let mut scored: Vec<(usize, f32)> = terms
-        .by_file
-        .iter()
-        .enumerate()
-        .filter_map(|(i, file_terms)| {
-            let weight: f32 = file_terms
-                .iter()
-                .filter(|t| query_terms.contains(*t))
-                .map(|t| {
-                    let df = terms.document_frequency.get(t).copied().unwrap_or(1).max(1) as f32;
-                    (total / df).ln()
-                })
-                .filter(|w| *w > 0.0)
-                .sum();
-            (weight > 0.0).then_some((i, weight))
-        })
-        .collect();
-    scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-    scored
+    let files = index.files();
+    index
+        .path_terms()
+        .rank_files(&query_terms)
         .into_iter()
         .enumerate()
-        .filter_map(|(rank, (i, weight))| Some((files.get(i)?.path.as_str(), (rank as u32 + 1, weight))))
+        .filter_map(|(rank, (i, weight))| Some((files.get(i as usize)?.path.as_str(), (rank as u32 + 1, weight))))
         .collect()
 }
 
@@ -471,13 +454,9 @@ fn file_snippet(root: &Path, path: &str, start_line: u32, end_line: u32) -> Stri
         .lines()
         .skip(start_line.saturating_sub(1) as usize)
         .take(end_line.saturating_sub(start_line) as usize + 1)
-        .map(str::trim_end)
         .filter(|l| !l.trim().is_empty())
         .take(SNIPPET_LINES)
-        .map(|l| match l.char_indices().nth(160) {
-            Some((cut, _)) => format!("{}…", &l[..cut]),
-            None => l.to_string(),
-        })
+        .map(clip_snippet_line)
         .collect::<Vec<_>>()
         .join("\n")
 }

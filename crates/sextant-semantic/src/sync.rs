@@ -195,21 +195,23 @@ impl SemanticEngine {
         // Plan: which chunks lack a point. Files unchanged since the last sync whose points are all stored are not
         // read at all; texts of the others are dropped here and re-read per file below, so memory stays bounded
         // by one file's text rather than the repository's.
-        let keys: Vec<u64> = index.files().par_iter().map(|record| plan_key(record, max_tokens)).collect();
-        let plans: Vec<FilePlan> = index
+        let (keys, plans): (Vec<u64>, Vec<FilePlan>) = index
             .files()
             .par_iter()
-            .zip(keys.par_iter())
-            .map(|(record, key)| match previous.files.get(&record.path) {
-                Some((known_key, ids)) if known_key == key && ids.iter().all(|id| stored.contains(id)) => {
-                    FilePlan::Known(ids.clone())
-                }
-                _ => match plan_file(root, record, max_tokens) {
-                    Some((planned, _)) => FilePlan::Read(planned),
-                    None => FilePlan::Changed,
-                },
+            .map(|record| {
+                let key = plan_key(record, max_tokens);
+                let plan = match previous.files.get(&record.path) {
+                    Some((known_key, ids)) if *known_key == key && ids.iter().all(|id| stored.contains(id)) => {
+                        FilePlan::Known(ids.clone())
+                    }
+                    _ => match plan_file(root, record, max_tokens) {
+                        Some((planned, _)) => FilePlan::Read(planned),
+                        None => FilePlan::Changed,
+                    },
+                };
+                (key, plan)
             })
-            .collect();
+            .unzip();
         drop(previous);
         let mut cache = self.open_cache()?;
         let mut wanted: HashSet<u64> = HashSet::with_capacity(chunks as usize);
