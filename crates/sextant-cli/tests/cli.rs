@@ -127,13 +127,41 @@ fn a_missing_model_is_a_warning_and_the_index_still_completes() {
     let repo = tempfile::tempdir().unwrap();
     let index_dir = tempfile::tempdir().unwrap();
     std::fs::write(repo.path().join("a.py"), "def parse_header(line):\n    return line.split(':')\n").unwrap();
-    std::fs::write(repo.path().join(".sextant.toml"), "[embed]\nmodel_dir = \"/nonexistent/model\"\n").unwrap();
-    let (ok, stdout, stderr) = sextant(index_dir.path(), &["index", repo.path().to_str().unwrap()]);
+    // The model folder is a machine setting: the user's configuration names it, never the repository's.
+    let user_config = index_dir.path().join("user-config.toml");
+    std::fs::write(&user_config, "[embed]\nmodel_dir = \"/nonexistent/model\"\n").unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_sextant"))
+        .args(["index", repo.path().to_str().unwrap(), "--index-dir"])
+        .arg(index_dir.path())
+        .env("SEXTANT_CONFIG", &user_config)
+        .output()
+        .unwrap();
+    let (ok, stdout, stderr) = (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    );
     assert!(ok, "{stderr}");
     assert!(stderr.contains("warning: no vectors") && stderr.contains("setup-models.sh"), "{stderr}");
     assert!(stdout.contains("files: 1"), "{stdout}");
     let hits = json(index_dir.path(), &["search", "parse_header"]);
     assert_eq!(hits[0]["path"], "a.py");
+}
+
+#[test]
+fn a_repository_cannot_choose_the_native_library_sextant_loads() {
+    let repo = tempfile::tempdir().unwrap();
+    let index_dir = tempfile::tempdir().unwrap();
+    std::fs::write(repo.path().join("a.py"), "def parse_header(line):\n    return line\n").unwrap();
+    std::fs::write(repo.path().join(".sextant.toml"), "[embed]\nruntime = \"./libevil.so\"\n").unwrap();
+    let (ok, _, stderr) = sextant(index_dir.path(), &["index", repo.path().to_str().unwrap()]);
+    assert!(!ok, "a repository file setting the runtime library must be refused");
+    assert!(stderr.contains("`embed.runtime` is a machine setting"), "{stderr}");
+    assert!(!sextant_index_exists(index_dir.path()), "nothing was indexed");
+}
+
+fn sextant_index_exists(dir: &Path) -> bool {
+    std::fs::read_dir(dir).map(|mut d| d.next().is_some()).unwrap_or(false)
 }
 
 #[test]

@@ -1,8 +1,16 @@
-//! Sextant's configuration: the built-in defaults (`indexer-config/default.toml`, compiled in), merged with a
-//! repository's own `.sextant.toml`, then validated.
+//! Sextant's configuration: the built-in defaults (`indexer-config/default.toml`, compiled in), merged with the
+//! user's configuration file, then with a repository's own `.sextant.toml`, then validated.
 //!
 //! Merging is key by key for tables and whole-value for everything else, so an override only has to name what it
 //! changes. Unknown keys and bad values are errors that name the file and the key.
+//!
+//! The two files are trusted differently. People index repositories they did not write, so a repository's file
+//! may only say what is about the repository's content ([`REPOSITORY_KEYS`]: excludes, size limits, hidden
+//! files, languages, chunking, overview modules). Machine settings — the ONNX Runtime library and model folder
+//! (native code Sextant loads), the vector backend, server URLs and the environment variable holding a
+//! credential, following symbolic links out of the tree — come only from the user's file
+//! ([`user_config_path`]), flags and the environment. A repository file that sets one is an error naming the key
+//! and where it belongs.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -14,6 +22,31 @@ pub const DEFAULT_CONFIG_TOML: &str = include_str!("../../../indexer-config/defa
 
 /// The file name a repository uses to override the defaults.
 pub const REPO_CONFIG_FILE: &str = ".sextant.toml";
+
+/// Environment variable naming the user's configuration file (instead of [`user_config_path`]'s default).
+pub const USER_CONFIG_ENV: &str = "SEXTANT_CONFIG";
+
+/// The keys a repository's `.sextant.toml` may set: tables (every key inside) or single dotted keys.
+pub const REPOSITORY_KEYS: &[&str] = &[
+    "index.max_file_bytes",
+    "index.max_line_bytes",
+    "index.include_hidden",
+    "index.exclude",
+    "chunk",
+    "languages",
+    "overview",
+];
+
+/// The user's configuration file: `$SEXTANT_CONFIG` when set, else `$XDG_CONFIG_HOME/sextant/config.toml`, else
+/// `~/.config/sextant/config.toml`. `None` when no home directory is known.
+pub fn user_config_path() -> Option<PathBuf> {
+    let from_env = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from);
+    if let Some(path) = from_env(USER_CONFIG_ENV) {
+        return Some(path);
+    }
+    let base = from_env("XDG_CONFIG_HOME").or_else(|| dirs_home().map(|home| home.join(".config")))?;
+    Some(base.join("sextant").join("config.toml"))
+}
 
 /// Everything that can go wrong while loading configuration.
 #[derive(Debug, thiserror::Error)]
@@ -33,6 +66,16 @@ pub enum ConfigError {
         origin: String,
         /// What the parser said.
         message: String,
+    },
+    /// A repository's file sets a machine setting.
+    #[error("{origin}: `{key}` is a machine setting, which a repository's {REPO_CONFIG_FILE} may not set (it could make Sextant load native code, contact a server or follow links out of the tree); set it in your own configuration ({user_file}) or with a flag")]
+    Untrusted {
+        /// The repository's file.
+        origin: String,
+        /// The dotted key.
+        key: String,
+        /// Where the user's configuration lives.
+        user_file: String,
     },
     /// A value is out of range or otherwise unusable.
     #[error("{origin}: invalid value for `{key}`: {message}")]
@@ -189,14 +232,34 @@ impl Config {
         Self::from_value(parse_toml(DEFAULT_CONFIG_TOML, "built-in defaults")?, "built-in defaults")
     }
 
-    /// The defaults merged with `<repo_root>/.sextant.toml` when that file exists.
+    /// The configuration for the repository at `repo_root`: the defaults, merged with the user's file
+    /// ([`user_config_path`]) when it exists, merged with `<repo_root>/.sextant.toml` (content settings only)
+    /// when that exists.
     pub fn for_repository(repo_root: &Path) -> Result<Config, ConfigError> {
-        let path = repo_root.join(REPO_CONFIG_FILE);
-        match std::fs::read_to_string(&path) {
-            Ok(text) => Self::defaults_with_override(&text, &path.display().to_string()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Self::defaults(),
-            Err(source) => Err(ConfigError::Read { path, source }),
+        Self::layered(user_config_path().as_deref(), repo_root)
+    }
+
+    /// [`Config::for_repository`] with the user's file given explicitly (`None`: no user file).
+    pub fn layered(user_file: Option<&Path>, repo_root: &Path) -> Result<Config, ConfigError> {
+        let mut merged = parse_toml(DEFAULT_CONFIG_TOML, "built-in defaults")?;
+        let mut origin = "built-in defaults".to_string();
+        if let Some(path) = user_file {
+            if let Some(text) = read_if_present(path)? {
+                origin = path.display().to_string();
+                merge(&mut merged, parse_toml(&text, &origin)?);
+                // Checked on its own, so its mistakes are reported against it, not the repository's file.
+                Self::from_value(merged.clone(), &origin)?;
+            }
         }
+        let repo_file = repo_root.join(REPO_CONFIG_FILE);
+        if let Some(text) = read_if_present(&repo_file)? {
+            origin = repo_file.display().to_string();
+            let overlay = parse_toml(&text, &origin)?;
+            let user_file = user_file.map_or_else(|| "~/.config/sextant/config.toml".into(), |p| p.display().to_string());
+            check_repository_keys(&overlay, &origin, &user_file)?;
+            merge(&mut merged, overlay);
+        }
+        Self::from_value(merged, &origin)
     }
 
     /// The defaults merged with an override given as TOML text; `origin` names it in errors.
@@ -278,6 +341,41 @@ impl Config {
         }
         Ok(())
     }
+}
+
+fn read_if_present(path: &Path) -> Result<Option<String>, ConfigError> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => Ok(Some(text)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(ConfigError::Read { path: path.to_path_buf(), source }),
+    }
+}
+
+/// Refuses any key of a repository's file outside [`REPOSITORY_KEYS`]. Unknown keys pass here and are
+/// reported by the schema check, which names them more usefully.
+fn check_repository_keys(overlay: &toml::Table, origin: &str, user_file: &str) -> Result<(), ConfigError> {
+    let defaults = parse_toml(DEFAULT_CONFIG_TOML, "built-in defaults")?;
+    for (table, value) in overlay {
+        if REPOSITORY_KEYS.contains(&table.as_str()) || !defaults.contains_key(table) {
+            continue;
+        }
+        let keys: Vec<String> = match value {
+            toml::Value::Table(inner) => inner.keys().map(|k| format!("{table}.{k}")).collect(),
+            _ => vec![table.clone()],
+        };
+        let known = |key: &str| match defaults.get(table) {
+            Some(toml::Value::Table(inner)) => key.split_once('.').is_some_and(|(_, k)| inner.contains_key(k)),
+            _ => true,
+        };
+        if let Some(key) = keys.iter().find(|k| !REPOSITORY_KEYS.contains(&k.as_str()) && known(k)) {
+            return Err(ConfigError::Untrusted {
+                origin: origin.to_string(),
+                key: key.clone(),
+                user_file: user_file.to_string(),
+            });
+        }
+    }
+    Ok(())
 }
 
 fn parse_toml(text: &str, origin: &str) -> Result<toml::Table, ConfigError> {
@@ -362,8 +460,52 @@ mod tests {
     #[test]
     fn repository_file_is_read_when_present() {
         let dir = tempfile::tempdir().unwrap();
-        assert_eq!(Config::for_repository(dir.path()).unwrap(), Config::defaults().unwrap());
+        assert_eq!(Config::layered(None, dir.path()).unwrap(), Config::defaults().unwrap());
         std::fs::write(dir.path().join(REPO_CONFIG_FILE), "[chunk]\nmax_tokens = 100\n").unwrap();
-        assert_eq!(Config::for_repository(dir.path()).unwrap().chunk.max_tokens, 100);
+        assert_eq!(Config::layered(None, dir.path()).unwrap().chunk.max_tokens, 100);
+    }
+
+    #[test]
+    fn a_repository_file_may_not_set_machine_settings() {
+        let repo = tempfile::tempdir().unwrap();
+        let user = repo.path().join("user.toml");
+        for (text, key) in [
+            ("[embed]\nruntime = \"./evil.so\"\n", "embed.runtime"),
+            ("[embed]\nmodel_dir = \"/tmp/m\"\n", "embed.model_dir"),
+            ("[vectors]\nbackend = \"qdrant\"\nurl = \"http://attacker:6334\"\n", "vectors.backend"),
+            ("[vectors]\napi_key_env = \"AWS_SECRET_ACCESS_KEY\"\n", "vectors.api_key_env"),
+            ("[index]\nfollow_symlinks = true\n", "index.follow_symlinks"),
+        ] {
+            std::fs::write(repo.path().join(REPO_CONFIG_FILE), text).unwrap();
+            let error = Config::layered(Some(&user), repo.path()).unwrap_err();
+            let message = error.to_string();
+            assert!(matches!(&error, ConfigError::Untrusted { key: k, .. } if k == key), "{message}");
+            assert!(message.contains(key) && message.contains("user.toml"), "{message}");
+        }
+        // Content settings are the repository's to choose, and unknown keys are still named as unknown.
+        std::fs::write(
+            repo.path().join(REPO_CONFIG_FILE),
+            "[index]\nexclude = [\"gen/\"]\nmax_file_bytes = 10\n[overview]\nmerge = [\"a\"]\n",
+        )
+        .unwrap();
+        let config = Config::layered(Some(&user), repo.path()).unwrap();
+        assert_eq!((config.index.exclude.len(), config.index.max_file_bytes), (1, 10));
+        std::fs::write(repo.path().join(REPO_CONFIG_FILE), "[index]\nmax_file_size = 3\n").unwrap();
+        let error = Config::layered(Some(&user), repo.path()).unwrap_err();
+        assert!(matches!(error, ConfigError::Parse { .. }) && error.to_string().contains("max_file_size"), "{error}");
+    }
+
+    #[test]
+    fn the_users_file_sets_machine_settings_and_the_repository_file_goes_over_it() {
+        let repo = tempfile::tempdir().unwrap();
+        let user = repo.path().join("user.toml");
+        std::fs::write(&user, "[embed]\nmodel_dir = \"/opt/models/m\"\n[chunk]\nmax_tokens = 200\n").unwrap();
+        std::fs::write(repo.path().join(REPO_CONFIG_FILE), "[chunk]\nmax_tokens = 100\n").unwrap();
+        let config = Config::layered(Some(&user), repo.path()).unwrap();
+        assert_eq!(config.embed.model_dir, "/opt/models/m");
+        assert_eq!(config.chunk.max_tokens, 100);
+        std::fs::write(&user, "[embed]\nmodle_dir = 1\n").unwrap();
+        let error = Config::layered(Some(&user), repo.path()).unwrap_err();
+        assert!(error.to_string().contains("modle_dir"), "{error}");
     }
 }

@@ -130,8 +130,20 @@ fn config_hash(config: &Config) -> u64 {
     xxhash_rust::xxh3::xxh3_64(format!("{:?}{:?}{:?}", config.index, config.chunk, config.languages).as_bytes())
 }
 
-/// Indexes (or updates the index of) a repository.
+/// Indexes (or updates the index of) a repository, holding the index directory's writer lock for the run
+/// (a second writer gets [`IndexError::Busy`]).
 pub fn index_repository(options: &IndexOptions<'_>, progress: &dyn Progress) -> Result<IndexSummary, IndexError> {
+    let lock = crate::WriterLock::acquire(options.index_dir)?;
+    index_repository_locked(options, &lock, progress)
+}
+
+/// [`index_repository`] for a caller that already holds the writer lock, because its run goes on after the
+/// index commit (vectors, overview) and no other writer may slip in between.
+pub fn index_repository_locked(
+    options: &IndexOptions<'_>,
+    _lock: &crate::WriterLock,
+    progress: &dyn Progress,
+) -> Result<IndexSummary, IndexError> {
     let started = Instant::now();
     let started_at_ns = now_ns();
     let root =

@@ -6,16 +6,18 @@
 //! commits atomically (see [`store`]). [`Index`] opens a committed index for search and symbol navigation.
 
 mod build;
+mod lock;
 mod query;
 pub mod store;
 mod walk;
 
 use std::path::{Path, PathBuf};
 
-pub use build::{index_repository, IndexOptions, IndexSummary, LanguageCount, NoProgress, Progress};
+pub use build::{index_repository, index_repository_locked, IndexOptions, IndexSummary, LanguageCount, NoProgress, Progress};
 pub use query::{
-    clip_snippet_line, Index, Location, PathTerms, ReferenceInfo, Relation, SearchHit, SearchOptions, SymbolInfo,
+    clip_snippet_line, CommitStamp, Index, Location, PathTerms, ReferenceInfo, Relation, SearchHit, SearchOptions, SymbolInfo,
 };
+pub use lock::{WriterLock, WRITER_LOCK_FILE};
 pub use sextant_graph::SymbolId;
 pub use store::{FileRecord, GitState, SkipReason, SkippedFile};
 
@@ -75,6 +77,14 @@ pub enum IndexError {
     /// The configuration is unusable.
     #[error("configuration: {0}")]
     Config(String),
+    /// Another process is writing this index directory.
+    #[error("another sextant process is indexing {}{}; wait for it to finish (a running `sextant serve` keeps such an index fresh itself)", dir.display(), pid.map(|p| format!(" (pid {p})")).unwrap_or_default())]
+    Busy {
+        /// The index directory.
+        dir: PathBuf,
+        /// The process holding the writer lock, when it recorded itself.
+        pid: Option<u32>,
+    },
     /// The lexical index failed.
     #[error(transparent)]
     Lexical(#[from] sextant_lexical::LexicalError),

@@ -79,6 +79,14 @@ impl Default for SearchOptions {
     }
 }
 
+/// Identifies one commit of an index directory; see [`Index::commit_stamp`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CommitStamp {
+    inode: u64,
+    modified_ns: i64,
+    len: u64,
+}
+
 /// A ranked chunk.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct SearchHit {
@@ -161,6 +169,19 @@ pub struct ReferenceInfo {
 }
 
 impl Index {
+    /// Whether `dir` holds a committed index (cheap: nothing is read).
+    pub fn exists(dir: &Path) -> bool {
+        store::snapshot_path(dir).exists()
+    }
+
+    /// A stamp of the commit currently in `dir` (one `stat`): it changes whenever a writer commits a new
+    /// generation, so a long-lived reader can notice another process's commit without reading anything.
+    pub fn commit_stamp(dir: &Path) -> Option<CommitStamp> {
+        use std::os::unix::fs::MetadataExt;
+        let meta = std::fs::metadata(store::snapshot_path(dir)).ok()?;
+        Some(CommitStamp { inode: meta.ino(), modified_ns: meta.mtime() * 1_000_000_000 + meta.mtime_nsec(), len: meta.len() })
+    }
+
     /// Opens the index in `dir`.
     pub fn open(dir: &Path) -> Result<Index, IndexError> {
         if !store::snapshot_path(dir).exists() {

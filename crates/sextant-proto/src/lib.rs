@@ -2,7 +2,7 @@
 //!
 //! Generated at build time by a pure-Rust protobuf compiler (protox); no system `protoc` is involved.
 
-#![allow(missing_docs, clippy::all)]
+#![allow(missing_docs, unused_qualifications, clippy::all)]
 
 /// Version 1 of the API.
 pub mod v1 {

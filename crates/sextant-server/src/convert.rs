@@ -1,5 +1,6 @@
 //! Domain types to wire types.
 
+use sextant_engine::Paged;
 use sextant_index::{IndexSummary, Location, ReferenceInfo, Relation, SymbolInfo};
 use sextant_pack::{ContextPack, ItemKind, PackItem};
 use sextant_proto::v1;
@@ -105,5 +106,13 @@ pub(crate) fn status(name: &str, summary: &IndexSummary, indexed_at: u64) -> v1:
         skipped: summary.skipped.iter().map(|(k, v)| (k.clone(), *v)).collect(),
         files_parsed: summary.files_parsed,
         elapsed_ms: summary.elapsed_ms,
+    }
+}
+
+pub(crate) fn relations(page: Paged<Relation>) -> v1::RelationsResponse {
+    v1::RelationsResponse {
+        next_page_token: page.next_token(),
+        total: page.total as u32,
+        relations: page.items.into_iter().map(relation).collect(),
     }
 }

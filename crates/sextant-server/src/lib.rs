@@ -1,29 +1,32 @@
-//! The gRPC server agents talk to.
+//! The gRPC server agents talk to: an adapter from `sextant.v1` requests to the engine.
 //!
-//! It hosts one or more repositories. Each keeps its current [`Index`] behind an `Arc` that queries clone, so a
-//! reindex (incremental, in a blocking thread) never blocks a query: when it commits, the new index is opened and
-//! swapped in. A `notify` watcher per repository debounces file events and triggers those reindexes, so an edit
-//! shows up in packs within about a second. Requests are bounded (budget, sizes, concurrency) and, when a token
+//! It hosts the repositories of a [`Workspace`]. The engine keeps each current index behind an `Arc` that queries
+//! clone, so a reindex (incremental, on a blocking thread) never blocks a query: when it commits, the new index
+//! is swapped in. An engine watcher per repository debounces file events and triggers those reindexes, so an
+//! edit shows up in packs within about a second. Every accepted connection has TCP_NODELAY set, so small replies
+//! leave at once instead of waiting on Nagle's algorithm. Requests are bounded (budget, sizes, concurrency) and, when a token
 //! is configured, must carry `authorization: Bearer <token>`. Health (`grpc.health.v1`) and server reflection
 //! are served alongside, so `grpcurl` can list and call everything.
 
 mod convert;
-mod hosted;
 mod service;
 pub mod web;
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use hosted::{watch_changes, Hosted, RepositorySpec};
+pub use sextant_engine::{RepositorySpec, Workspace};
 pub use sextant_proto::v1;
 
+use sextant_engine::{EngineOptions, NoEngineProgress, WatchEvent};
 use sextant_proto::v1::sextant_server::SextantServer;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
-use tokio_stream::wrappers::TcpListenerStream;
+use tonic::transport::server::TcpIncoming;
+
+/// Keepalive probes on idle connections, so dead peers do not hold connections open.
+const TCP_KEEPALIVE: Duration = Duration::from_secs(60);
 
 /// Default gRPC address: loopback only.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:7711";
@@ -53,6 +56,8 @@ pub struct ServerConfig {
     pub watch: bool,
     /// Quiet period after the last file event before reindexing.
     pub debounce: Duration,
+    /// Machine-level engine choices (embedding on or off, a Qdrant server).
+    pub engine: EngineOptions,
 }
 
 impl ServerConfig {
@@ -69,6 +74,7 @@ impl ServerConfig {
             max_request_bytes: 4 * 1024 * 1024,
             watch: true,
             debounce: Duration::from_millis(150),
+            engine: EngineOptions::default(),
         }
     }
 }
@@ -90,19 +96,15 @@ pub enum ServerError {
     /// No repository to host.
     #[error("no repository to serve")]
     NoRepositories,
-    /// A repository could not be set up.
-    #[error("repository `{name}` ({root}): {message}")]
-    Repository {
-        /// Its name.
-        name: String,
-        /// Its root.
-        root: PathBuf,
-        /// What went wrong.
-        message: String,
-    },
+    /// The repositories could not be set up.
+    #[error(transparent)]
+    Engine(#[from] sextant_engine::EngineError),
     /// Reflection could not be configured.
     #[error("server reflection: {0}")]
     Reflection(String),
+    /// A server task failed (panicked or was cancelled).
+    #[error("server task failed: {0}")]
+    Task(String),
     /// The transport failed.
     #[error("transport: {0}")]
     Transport(#[from] tonic::transport::Error),
@@ -115,8 +117,9 @@ pub struct RunningServer {
     /// The bound address of the web pages.
     pub http_addr: Option<SocketAddr>,
     /// The hosted repositories.
-    pub repositories: Arc<Vec<Arc<Hosted>>>,
+    pub repositories: Arc<Workspace>,
     shutdown: Option<oneshot::Sender<()>>,
+    _watchers: Vec<sextant_engine::Watcher>,
     task: tokio::task::JoinHandle<Result<(), ServerError>>,
 }
 
@@ -126,14 +129,14 @@ impl RunningServer {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
-        self.task.await.map_err(|e| ServerError::Reflection(format!("server task failed: {e}")))?
+        self.task.await.map_err(|e| ServerError::Task(e.to_string()))?
     }
 
     /// Waits until the server ends (it ends when stopped or on a transport error).
     pub async fn wait(self) -> Result<(), ServerError> {
-        let RunningServer { task, shutdown, .. } = self;
-        let _keep_open = shutdown;
-        task.await.map_err(|e| ServerError::Reflection(format!("server task failed: {e}")))?
+        let RunningServer { task, shutdown, _watchers, .. } = self;
+        let _keep_open = (shutdown, _watchers);
+        task.await.map_err(|e| ServerError::Task(e.to_string()))?
     }
 }
 
@@ -148,29 +151,41 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
             return Err(ServerError::DuplicateName(spec.name.clone()));
         }
     }
-    let mut hosted = Vec::new();
-    for spec in &config.repositories {
-        hosted.push(Arc::new(Hosted::new(spec.clone()).map_err(|message| ServerError::Repository {
-            name: spec.name.clone(),
-            root: spec.root.clone(),
-            message,
-        })?));
-    }
-    let repositories = Arc::new(hosted);
-    for repo in repositories.iter() {
+    // Opening reads each repository's configuration: file work, off the async threads.
+    let (specs, engine) = (config.repositories.clone(), config.engine.clone());
+    let workspace = tokio::task::spawn_blocking(move || Workspace::open(specs, &engine))
+        .await
+        .map_err(|e| ServerError::Task(format!("opening the repositories: {e}")))??;
+    let repositories = Arc::new(workspace);
+    let mut watchers = Vec::new();
+    for repo in repositories.repositories() {
         // Bring every index up to date in the background; queries use the previous one meanwhile.
         let background = Arc::clone(repo);
-        tokio::spawn(async move {
-            let _ = background.reindex(false, None).await;
+        tokio::task::spawn_blocking(move || {
+            // The previous index answers at once (if there is one) while the update runs.
+            let _ = background.current_index();
+            if let Err(e) = background.index(false, &NoEngineProgress) {
+                eprintln!("warning: indexing {} failed: {e}", background.name());
+            }
         });
         if config.watch {
-            hosted::watch(Arc::clone(repo), config.debounce);
+            let name = repo.name().to_string();
+            let watched = repo.watch(config.debounce, move |event| {
+                if let WatchEvent::Failed(e) = event {
+                    eprintln!("warning: reindexing {name} failed: {e}");
+                }
+            });
+            match watched {
+                Ok(watcher) => watchers.push(watcher),
+                Err(e) => eprintln!("warning: {e}; changes to {} will need an explicit Reindex", repo.name()),
+            }
         }
     }
 
     let listener =
         TcpListener::bind(config.listen).await.map_err(|source| ServerError::Bind { addr: config.listen, source })?;
     let addr = listener.local_addr().map_err(|source| ServerError::Bind { addr: config.listen, source })?;
+    let incoming = TcpIncoming::from(listener).with_nodelay(Some(true)).with_keepalive(Some(TCP_KEEPALIVE));
 
     let service = service::SextantService::new(Arc::clone(&repositories), &config);
     let token = config.token.clone();
@@ -195,12 +210,31 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         Some(http) => {
             let listener = TcpListener::bind(http).await.map_err(|source| ServerError::Bind { addr: http, source })?;
             let bound = listener.local_addr().map_err(|source| ServerError::Bind { addr: http, source })?;
-            let app = web::router(Arc::clone(&repositories), config.token.clone());
+            // The overview pages and the MCP endpoint (`/mcp`, Streamable HTTP) share the HTTP port.
+            let mcp_shutdown = tokio_util::sync::CancellationToken::new();
+            let mcp_options = sextant_mcp::McpOptions {
+                max_budget: config.max_budget,
+                max_concurrency: config.max_concurrency,
+                ..sextant_mcp::McpOptions::default()
+            };
+            let app = web::router(Arc::clone(&repositories), config.token.clone()).merge(sextant_mcp::http_router(
+                Arc::clone(&repositories),
+                &mcp_options,
+                config.token.clone(),
+                Vec::new(),
+                mcp_shutdown.clone(),
+            ));
             let mut stop = web_stop_rx;
+            let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+                // Same reason as for gRPC: a small page must not wait on Nagle's algorithm.
+                let _ = tcp.set_nodelay(true);
+            });
             tokio::spawn(async move {
                 let _ = axum::serve(listener, app)
                     .with_graceful_shutdown(async move {
                         let _ = stop.wait_for(|stopped| *stopped).await;
+                        // Open MCP event streams would otherwise hold the shutdown forever.
+                        mcp_shutdown.cancel();
                     })
                     .await;
             });
@@ -215,14 +249,14 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         .add_service(sextant);
     let task = tokio::spawn(async move {
         router
-            .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async move {
+            .serve_with_incoming_shutdown(incoming, async move {
                 let _ = shutdown_rx.await;
                 let _ = web_stop_tx.send(true);
             })
             .await
             .map_err(ServerError::from)
     });
-    Ok(RunningServer { addr, http_addr, repositories, shutdown: Some(shutdown_tx), task })
+    Ok(RunningServer { addr, http_addr, repositories, shutdown: Some(shutdown_tx), _watchers: watchers, task })
 }
 
 /// Rejects a request without the configured bearer token.

@@ -1,39 +1,45 @@
-//! The `sextant.v1.Sextant` service.
+//! The `sextant.v1.Sextant` service: translates requests into engine calls and engine errors into status codes.
 
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sextant_index::{Index, SearchOptions};
-use sextant_pack::{build_pack_with, PackError, PackRequest, TokenizerChoice, MAX_TASK_BYTES};
+use sextant_engine::{
+    EngineError, EngineProgress, ErrorKind, Page, PackRequest, Repository, SearchOptions, TokenizerChoice, Workspace,
+    MAX_TASK_BYTES,
+};
 use sextant_proto::v1;
 use sextant_proto::v1::sextant_server::Sextant;
-use sextant_semantic::SearchMode;
+use tokio::sync::mpsc::UnboundedSender;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_stream::Stream;
 use tonic::{Request, Response, Status};
 
-use crate::hosted::{Hosted, ProgressEvent};
 use crate::{convert, ServerConfig};
-
-/// Most search hits returned by one call.
-const MAX_SEARCH_LIMIT: u32 = 1_000;
-/// Most lines returned by one GetFile call.
-const MAX_FILE_LINES: u32 = 20_000;
-/// Longest name or query accepted.
-const MAX_QUERY_BYTES: usize = 10_000;
 
 /// The service implementation: resolves repositories, bounds work, and maps errors to status codes.
 pub struct SextantService {
-    repositories: Arc<Vec<Arc<Hosted>>>,
+    repositories: Arc<Workspace>,
     slots: Arc<Semaphore>,
     queue_timeout: Duration,
     max_budget: usize,
 }
 
+/// An engine error as a gRPC status.
+pub(crate) fn status(error: EngineError) -> Status {
+    let message = error.to_string();
+    match error.kind() {
+        ErrorKind::InvalidArgument => Status::invalid_argument(message),
+        ErrorKind::NotFound => Status::not_found(message),
+        ErrorKind::FailedPrecondition => Status::failed_precondition(message),
+        ErrorKind::Busy => Status::resource_exhausted(message),
+        ErrorKind::Internal => Status::internal(message),
+    }
+}
+
 impl SextantService {
     /// A service over the hosted repositories with the configured limits.
-    pub fn new(repositories: Arc<Vec<Arc<Hosted>>>, config: &ServerConfig) -> SextantService {
+    pub fn new(repositories: Arc<Workspace>, config: &ServerConfig) -> SextantService {
         SextantService {
             repositories,
             slots: Arc::new(Semaphore::new(config.max_concurrency.max(1))),
@@ -42,37 +48,8 @@ impl SextantService {
         }
     }
 
-    fn repository(&self, name: &str) -> Result<Arc<Hosted>, Status> {
-        if name.is_empty() {
-            return match self.repositories.as_slice() {
-                [only] => Ok(Arc::clone(only)),
-                _ => Err(Status::invalid_argument(format!(
-                    "this server hosts {} repositories; name one in `repository` ({})",
-                    self.repositories.len(),
-                    self.names()
-                ))),
-            };
-        }
-        self.repositories
-            .iter()
-            .find(|r| r.spec.name == name)
-            .cloned()
-            .ok_or_else(|| Status::not_found(format!("no repository named `{name}` (hosted: {})", self.names())))
-    }
-
-    fn names(&self) -> String {
-        self.repositories.iter().map(|r| r.spec.name.as_str()).collect::<Vec<_>>().join(", ")
-    }
-
-    fn index(&self, name: &str) -> Result<(Arc<Hosted>, Arc<Index>), Status> {
-        let repo = self.repository(name)?;
-        match repo.index() {
-            Some(index) => Ok((repo, index)),
-            None => Err(Status::failed_precondition(match repo.last_error() {
-                Some(error) => format!("repository `{}` could not be indexed: {error}", repo.spec.name),
-                None => format!("repository `{}` is being indexed; try again shortly", repo.spec.name),
-            })),
-        }
+    fn repository(&self, name: &str) -> Result<Arc<Repository>, Status> {
+        self.repositories.get(name).map_err(status)
     }
 
     async fn slot(&self) -> Result<OwnedSemaphorePermit, Status> {
@@ -82,37 +59,41 @@ impl SextantService {
         }
     }
 
-    /// Runs index work on a blocking thread, holding a concurrency slot.
+    /// Runs engine work on a blocking thread, holding a concurrency slot.
     async fn run<T: Send + 'static>(
         &self,
-        work: impl FnOnce() -> Result<T, Status> + Send + 'static,
+        repository: &str,
+        work: impl FnOnce(&Repository) -> Result<T, EngineError> + Send + 'static,
     ) -> Result<T, Status> {
+        let repo = self.repository(repository)?;
         let permit = self.slot().await?;
-        let result =
-            tokio::task::spawn_blocking(work).await.map_err(|e| Status::internal(format!("worker failed: {e}")))?;
+        let result = tokio::task::spawn_blocking(move || work(&repo))
+            .await
+            .map_err(|e| Status::internal(format!("worker failed: {e}")))?;
         drop(permit);
-        result
+        result.map_err(status)
     }
-}
-
-fn check_query(field: &str, value: &str) -> Result<(), Status> {
-    if value.trim().is_empty() {
-        return Err(Status::invalid_argument(format!("`{field}` is empty")));
-    }
-    if value.len() > MAX_QUERY_BYTES {
-        return Err(Status::invalid_argument(format!(
-            "`{field}` is {} bytes; the limit is {MAX_QUERY_BYTES}",
-            value.len()
-        )));
-    }
-    Ok(())
-}
-
-fn internal(error: impl std::fmt::Display) -> Status {
-    Status::internal(error.to_string())
 }
 
 type ProgressStream = Pin<Box<dyn Stream<Item = Result<v1::ReindexProgress, Status>> + Send + 'static>>;
+
+/// Progress of a reindex, forwarded to the streaming reply.
+enum ProgressEvent {
+    Phase { name: String, total: Option<u64> },
+    FileDone,
+}
+
+struct ChannelProgress(UnboundedSender<ProgressEvent>);
+
+impl EngineProgress for ChannelProgress {
+    fn phase(&self, name: &str, total: Option<u64>) {
+        let _ = self.0.send(ProgressEvent::Phase { name: name.to_string(), total });
+    }
+
+    fn file_done(&self) {
+        let _ = self.0.send(ProgressEvent::FileDone);
+    }
+}
 
 #[tonic::async_trait]
 impl Sextant for SextantService {
@@ -139,7 +120,6 @@ impl Sextant for SextantService {
             Ok(_) => TokenizerChoice::O200kBase,
             Err(_) => return Err(Status::invalid_argument(format!("unknown tokenizer {}", r.tokenizer))),
         };
-        let (repo, index) = self.index(&r.repository)?;
         let request = PackRequest {
             task: r.task,
             budget,
@@ -153,59 +133,35 @@ impl Sextant for SextantService {
             include_rules: r.include_rules,
             semantic_hits: Vec::new(),
         };
-        let overview = repo.overview();
-        let semantic = repo.semantic();
-        let pack = self
-            .run(move || {
-                let mut request = request;
-                if let Some(engine) = semantic {
-                    // Best effort: a failing model leaves the pack to its other signals.
-                    request.semantic_hits =
-                        engine.pack_hits(&request.task, &request.languages, &request.path_filters).unwrap_or_default();
-                }
-                build_pack_with(&index, &request, overview.as_deref()).map_err(|e| match e {
-                    PackError::EmptyTask | PackError::TaskTooLong(_) | PackError::BadBudget(_) => {
-                        Status::invalid_argument(e.to_string())
-                    }
-                    PackError::Index(e) => internal(e),
-                })
-            })
-            .await?;
+        let pack = self.run(&r.repository, move |repo| repo.pack(request)).await?;
         Ok(Response::new(convert::pack(pack)))
     }
 
     async fn search(&self, request: Request<v1::SearchRequest>) -> Result<Response<v1::SearchResponse>, Status> {
         let r = request.into_inner();
-        check_query("query", &r.query)?;
-        let (repo, index) = self.index(&r.repository)?;
-        let limit = if r.limit == 0 { 10 } else { r.limit.min(MAX_SEARCH_LIMIT) } as usize;
-        let options = SearchOptions { limit, languages: r.languages, paths: r.path_filters };
-        let semantic = repo.semantic();
         let mode = match r.mode.as_str() {
-            "" if semantic.is_some() => SearchMode::Hybrid,
-            "" => SearchMode::Lexical,
-            other => other.parse::<SearchMode>().map_err(Status::invalid_argument)?,
+            "" => None,
+            other => Some(other.parse().map_err(Status::invalid_argument)?),
         };
-        if mode == SearchMode::Semantic && semantic.is_none() {
-            return Err(Status::failed_precondition(format!(
-                "repository `{}` has no vectors (no embedding model set up, or embedding is off)",
-                repo.spec.name
-            )));
-        }
-        let hits = self
-            .run(move || {
-                sextant_semantic::search(&index, semantic.as_deref(), &r.query, &options, mode).map_err(internal)
-            })
-            .await?;
-        Ok(Response::new(v1::SearchResponse { hits: hits.into_iter().map(convert::hit).collect() }))
+        let options = SearchOptions {
+            limit: if r.limit == 0 { 10 } else { r.limit as usize },
+            languages: r.languages,
+            paths: r.path_filters,
+        };
+        let query = r.query;
+        let results = self.run(&r.repository, move |repo| repo.search(&query, mode, &options)).await?;
+        Ok(Response::new(v1::SearchResponse { hits: results.hits.into_iter().map(convert::hit).collect() }))
     }
 
     async fn get_symbol(&self, request: Request<v1::SymbolRequest>) -> Result<Response<v1::SymbolResponse>, Status> {
         let r = request.into_inner();
-        check_query("name", &r.name)?;
-        let (_, index) = self.index(&r.repository)?;
-        let symbols = self.run(move || Ok(index.find_symbols(&r.name))).await?;
-        Ok(Response::new(v1::SymbolResponse { symbols: symbols.into_iter().map(convert::symbol).collect() }))
+        let page = Page::from_token(&r.page_token, r.page_size as usize).map_err(status)?;
+        let found = self.run(&r.repository, move |repo| repo.symbols(&r.name, page)).await?;
+        Ok(Response::new(v1::SymbolResponse {
+            next_page_token: found.next_token(),
+            total: found.total as u32,
+            symbols: found.items.into_iter().map(convert::symbol).collect(),
+        }))
     }
 
     async fn find_references(
@@ -213,70 +169,41 @@ impl Sextant for SextantService {
         request: Request<v1::SymbolRequest>,
     ) -> Result<Response<v1::ReferencesResponse>, Status> {
         let r = request.into_inner();
-        check_query("name", &r.name)?;
-        let (_, index) = self.index(&r.repository)?;
-        let references = self.run(move || Ok(index.references(&r.name))).await?;
+        let page = Page::from_token(&r.page_token, r.page_size as usize).map_err(status)?;
+        let found = self.run(&r.repository, move |repo| repo.references(&r.name, page)).await?;
         Ok(Response::new(v1::ReferencesResponse {
-            references: references.into_iter().map(convert::reference).collect(),
+            next_page_token: found.next_token(),
+            total: found.total as u32,
+            references: found.items.into_iter().map(convert::reference).collect(),
         }))
     }
 
     async fn callers(&self, request: Request<v1::SymbolRequest>) -> Result<Response<v1::RelationsResponse>, Status> {
         let r = request.into_inner();
-        check_query("name", &r.name)?;
-        let (_, index) = self.index(&r.repository)?;
-        let relations = self.run(move || Ok(index.callers(&r.name))).await?;
-        Ok(Response::new(v1::RelationsResponse { relations: relations.into_iter().map(convert::relation).collect() }))
+        let page = Page::from_token(&r.page_token, r.page_size as usize).map_err(status)?;
+        let found = self.run(&r.repository, move |repo| repo.callers(&r.name, page)).await?;
+        Ok(Response::new(convert::relations(found)))
     }
 
     async fn callees(&self, request: Request<v1::SymbolRequest>) -> Result<Response<v1::RelationsResponse>, Status> {
         let r = request.into_inner();
-        check_query("name", &r.name)?;
-        let (_, index) = self.index(&r.repository)?;
-        let relations = self.run(move || Ok(index.callees(&r.name))).await?;
-        Ok(Response::new(v1::RelationsResponse { relations: relations.into_iter().map(convert::relation).collect() }))
+        let page = Page::from_token(&r.page_token, r.page_size as usize).map_err(status)?;
+        let found = self.run(&r.repository, move |repo| repo.callees(&r.name, page)).await?;
+        Ok(Response::new(convert::relations(found)))
     }
 
     async fn get_file(&self, request: Request<v1::GetFileRequest>) -> Result<Response<v1::GetFileResponse>, Status> {
         let r = request.into_inner();
-        check_query("path", &r.path)?;
-        let (repo, index) = self.index(&r.repository)?;
-        let response = self
-            .run(move || {
-                let file = index.file_id(&r.path).ok_or_else(|| {
-                    Status::not_found(format!("`{}` is not an indexed file of `{}`", r.path, repo.spec.name))
-                })?;
-                let record = &index.files()[file as usize];
-                // The path is an indexed, repository-relative one, so joining it cannot escape the root.
-                let bytes = std::fs::read(repo.spec.root.join(&record.path))
-                    .map_err(|e| Status::failed_precondition(format!("`{}` cannot be read now: {e}", record.path)))?;
-                if sextant_index::content_hash(&bytes) != record.hash {
-                    return Err(Status::failed_precondition(format!(
-                        "`{}` changed since it was indexed; a reindex is under way (or call Reindex)",
-                        record.path
-                    )));
-                }
-                let text = String::from_utf8_lossy(&bytes);
-                let lines: Vec<&str> = text.split_inclusive('\n').collect();
-                let total = lines.len() as u32;
-                let start = r.start_line.max(1);
-                let end = if r.end_line == 0 { total } else { r.end_line.min(total) };
-                if start > end.max(1) || (total > 0 && start > total) {
-                    return Err(Status::invalid_argument(format!("lines {start}-{end} are outside 1-{total}")));
-                }
-                let end = end.min(start.saturating_add(MAX_FILE_LINES - 1));
-                let slice = if total == 0 { String::new() } else { lines[(start - 1) as usize..end as usize].concat() };
-                Ok(v1::GetFileResponse {
-                    path: record.path.clone(),
-                    start_line: start,
-                    end_line: end,
-                    text: slice,
-                    language: record.facts.language.name().to_string(),
-                    total_lines: total,
-                })
-            })
-            .await?;
-        Ok(Response::new(response))
+        let source = self.run(&r.repository, move |repo| repo.read_source(&r.path, r.start_line, r.end_line)).await?;
+        Ok(Response::new(v1::GetFileResponse {
+            path: source.path,
+            start_line: source.start_line,
+            end_line: source.end_line,
+            text: source.text,
+            language: source.language,
+            total_lines: source.total_lines,
+            truncated: source.truncated,
+        }))
     }
 
     type ReindexStream = ProgressStream;
@@ -284,9 +211,12 @@ impl Sextant for SextantService {
     async fn reindex(&self, request: Request<v1::ReindexRequest>) -> Result<Response<Self::ReindexStream>, Status> {
         let r = request.into_inner();
         let repo = self.repository(&r.repository)?;
+        // Reindexing is work like any other: it waits for a slot (the engine itself allows one run and one
+        // queued run per repository, and refuses more).
+        let permit = self.slot().await?;
         let (events_tx, mut events_rx) = tokio::sync::mpsc::unbounded_channel::<ProgressEvent>();
         let (out_tx, out_rx) = tokio::sync::mpsc::channel::<Result<v1::ReindexProgress, Status>>(64);
-        let name = repo.spec.name.clone();
+        let name = repo.name().to_string();
         tokio::spawn(async move {
             let forward_tx = out_tx.clone();
             let forward = tokio::spawn(async move {
@@ -312,18 +242,25 @@ impl Sextant for SextantService {
                     }
                 }
             });
-            let result = repo.reindex(r.force, Some(events_tx)).await;
+            let working = Arc::clone(&repo);
+            let result =
+                tokio::task::spawn_blocking(move || working.index(r.force, &ChannelProgress(events_tx))).await;
+            drop(permit);
             let _ = forward.await;
             let last = match result {
-                Ok(summary) => {
-                    let indexed_at = repo.index().map_or(0, |i| i.indexed_at());
+                Ok(Ok(report)) => {
+                    let indexed_at = repo.loaded_index().map_or(0, |i| i.indexed_at());
                     Ok(v1::ReindexProgress {
                         phase: "done".into(),
-                        done: summary.files,
-                        total: summary.files,
-                        summary: Some(convert::status(&name, &summary, indexed_at)),
+                        done: report.summary.files,
+                        total: report.summary.files,
+                        summary: Some(convert::status(&name, &report.summary, indexed_at)),
                     })
                 }
+                Ok(Err(e)) => Err(match e.kind() {
+                    ErrorKind::Busy => status(e),
+                    _ => Status::internal(format!("reindexing `{name}` failed: {e}")),
+                }),
                 Err(e) => Err(Status::internal(format!("reindexing `{name}` failed: {e}"))),
             };
             let _ = out_tx.send(last).await;
@@ -333,10 +270,8 @@ impl Sextant for SextantService {
 
     async fn status(&self, request: Request<v1::StatusRequest>) -> Result<Response<v1::StatusResponse>, Status> {
         let r = request.into_inner();
-        let (repo, index) = self.index(&r.repository)?;
-        let status =
-            self.run(move || Ok(convert::status(&repo.spec.name, &index.status(), index.indexed_at()))).await?;
-        Ok(Response::new(status))
+        let found = self.run(&r.repository, |repo| repo.status()).await?;
+        Ok(Response::new(convert::status(&found.name, &found.summary, found.indexed_at)))
     }
 
     async fn get_overview(
@@ -344,42 +279,28 @@ impl Sextant for SextantService {
         request: Request<v1::GetOverviewRequest>,
     ) -> Result<Response<v1::GetOverviewResponse>, Status> {
         let r = request.into_inner();
-        let repo = self.repository(&r.repository)?;
-        let overview = repo.overview().ok_or_else(|| {
-            Status::failed_precondition(format!(
-                "the overview of `{}` is being built; try again shortly",
-                repo.spec.name
-            ))
-        })?;
-        let position = if r.module.is_empty() {
-            0
-        } else {
-            overview
-                .module_index(&r.module)
-                .ok_or_else(|| Status::not_found(format!("no module `{}` in `{}`", r.module, repo.spec.name)))?
-        };
-        let max_chars = repo.config().overview.max_page_chars;
-        let markdown =
-            sextant_overview::markdown_page(&overview, Some(position), max_chars, sextant_overview::LinkStyle::Plain);
-        let json = if position == 0 {
-            serde_json::to_string(&*overview)
-        } else {
-            serde_json::to_string(&overview.modules[position])
-        }
-        .map_err(internal)?;
-        let modules = overview
-            .modules
-            .iter()
-            .map(|m| v1::ModuleSummary {
-                path: m.path.clone(),
-                name: m.name.clone(),
-                kind: m.kind.as_str().to_string(),
-                purpose: m.purpose.clone().unwrap_or_default(),
-                files: m.files,
-                lines: m.lines,
+        let response = self
+            .run(&r.repository, move |repo| {
+                let overview = repo.overview()?;
+                let module = Some(r.module.as_str()).filter(|m| !m.is_empty());
+                let markdown = repo.overview_markdown(module)?;
+                let json = repo.overview_json(module)?.to_string();
+                let modules = overview
+                    .modules
+                    .iter()
+                    .map(|m| v1::ModuleSummary {
+                        path: m.path.clone(),
+                        name: m.name.clone(),
+                        kind: m.kind.as_str().to_string(),
+                        purpose: m.purpose.clone().unwrap_or_default(),
+                        files: m.files,
+                        lines: m.lines,
+                    })
+                    .collect();
+                Ok(v1::GetOverviewResponse { markdown, json, modules, index_generation: overview.generation })
             })
-            .collect();
-        Ok(Response::new(v1::GetOverviewResponse { markdown, json, modules, index_generation: overview.generation }))
+            .await?;
+        Ok(Response::new(response))
     }
 
     async fn list_repositories(
@@ -388,12 +309,14 @@ impl Sextant for SextantService {
     ) -> Result<Response<v1::ListRepositoriesResponse>, Status> {
         let repositories = self
             .repositories
+            .repositories()
             .iter()
             .map(|repo| {
-                let index = repo.index();
+                // Listing never loads an index (the server loads each one when it starts).
+                let index = repo.loaded_index();
                 v1::RepositoryInfo {
-                    name: repo.spec.name.clone(),
-                    root: repo.spec.root.display().to_string(),
+                    name: repo.name().to_string(),
+                    root: repo.spec().root.display().to_string(),
                     indexed: index.is_some(),
                     generation: index.map_or(0, |i| i.generation()),
                 }

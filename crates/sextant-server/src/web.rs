@@ -11,11 +11,11 @@ use axum::Router;
 use sextant_overview::html::{self, escape, Link};
 use sextant_overview::Overview;
 
-use crate::hosted::Hosted;
+use sextant_engine::{ErrorKind, Repository, Workspace};
 
 #[derive(Clone)]
 struct Web {
-    repositories: Arc<Vec<Arc<Hosted>>>,
+    repositories: Arc<Workspace>,
     token: Option<String>,
 }
 
@@ -25,7 +25,7 @@ struct TokenQuery {
 }
 
 /// The router serving the overview pages.
-pub fn router(repositories: Arc<Vec<Arc<Hosted>>>, token: Option<String>) -> Router {
+pub fn router(repositories: Arc<Workspace>, token: Option<String>) -> Router {
     Router::new()
         .route("/", get(home))
         .route("/r/{repo}/", get(repository_page))
@@ -76,18 +76,21 @@ fn with_cookie(cookie: Option<String>, response: Response) -> Response {
     response
 }
 
-#[allow(clippy::result_large_err)]
-fn hosted(web: &Web, name: &str) -> Result<(Arc<Hosted>, Arc<Overview>), Response> {
-    let repo = web
-        .repositories
-        .iter()
-        .find(|r| r.spec.name == name)
-        .cloned()
-        .ok_or_else(|| (StatusCode::NOT_FOUND, format!("no repository named {name}")).into_response())?;
-    let overview = repo.overview().ok_or_else(|| {
-        (StatusCode::SERVICE_UNAVAILABLE, Html("<p>The overview is being built; reload in a moment.</p>".to_string()))
-            .into_response()
-    })?;
+/// The repository named `name` and its overview, loaded or built on a blocking thread.
+async fn hosted(web: &Web, name: &str) -> Result<(Arc<Repository>, Arc<Overview>), Response> {
+    let repo = web.repositories.get(name).map_err(|e| (StatusCode::NOT_FOUND, e.to_string()).into_response())?;
+    let working = Arc::clone(&repo);
+    let overview = tokio::task::spawn_blocking(move || working.overview())
+        .await
+        .map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response())?
+        .map_err(|e| match e.kind() {
+            ErrorKind::FailedPrecondition => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Html("<p>The overview is being built; reload in a moment.</p>".to_string()),
+            )
+                .into_response(),
+            _ => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+        })?;
     Ok((repo, overview))
 }
 
@@ -96,16 +99,16 @@ async fn home(State(web): State<Web>, headers: HeaderMap, Query(query): Query<To
         Ok(cookie) => cookie,
         Err(response) => return response,
     };
-    if let [only] = web.repositories.as_slice() {
-        return with_cookie(cookie, Redirect::to(&format!("/r/{}/", only.spec.name)).into_response());
+    if let [only] = web.repositories.repositories() {
+        return with_cookie(cookie, Redirect::to(&format!("/r/{}/", only.name())).into_response());
     }
     let mut body =
         String::from("<!doctype html><meta charset=\"utf-8\"><title>Sextant</title><h1>Repositories</h1><ul>");
-    for repo in web.repositories.iter() {
+    for repo in web.repositories.repositories() {
         body.push_str(&format!(
             "<li><a href=\"/r/{0}/\">{0}</a> — {1}</li>",
-            escape(&repo.spec.name),
-            escape(&repo.spec.root.display().to_string())
+            escape(repo.name()),
+            escape(&repo.spec().root.display().to_string())
         ));
     }
     body.push_str("</ul>");
@@ -113,7 +116,7 @@ async fn home(State(web): State<Web>, headers: HeaderMap, Query(query): Query<To
 }
 
 /// Authorises the request, finds the repository's overview and renders with `render`.
-fn with_overview(
+async fn with_overview(
     web: &Web,
     headers: &HeaderMap,
     query: &TokenQuery,
@@ -124,7 +127,7 @@ fn with_overview(
         Ok(cookie) => cookie,
         Err(response) => return response,
     };
-    match hosted(web, repo) {
+    match hosted(web, repo).await {
         Ok((_, overview)) => with_cookie(cookie, render(&overview, &links(repo, &overview))),
         Err(response) => response,
     }
@@ -137,6 +140,7 @@ async fn repository_page(
     UrlPath(repo): UrlPath<String>,
 ) -> Response {
     with_overview(&web, &headers, &query, &repo, |overview, links| Html(html::page(overview, 0, links)).into_response())
+        .await
 }
 
 async fn module_page(
@@ -149,6 +153,7 @@ async fn module_page(
         Some(i) => Html(html::page(overview, i, links)).into_response(),
         None => (StatusCode::NOT_FOUND, format!("no module {module}")).into_response(),
     })
+    .await
 }
 
 async fn diagram_page(
@@ -160,6 +165,7 @@ async fn diagram_page(
     with_overview(&web, &headers, &query, &repo, |overview, links| {
         Html(html::diagram_page(overview, links)).into_response()
     })
+    .await
 }
 
 async fn diagram_svg(
@@ -171,6 +177,7 @@ async fn diagram_svg(
     with_overview(&web, &headers, &query, &repo, |overview, links| {
         ([(header::CONTENT_TYPE, "image/svg+xml")], html::dependency_svg(overview, links)).into_response()
     })
+    .await
 }
 
 async fn source_page(
@@ -182,32 +189,37 @@ async fn source_page(
     if let Err(response) = authorize(&web, &headers, &query) {
         return response;
     }
-    let (hosted, _) = match hosted(&web, &repo) {
+    let found = match web.repositories.get(&repo) {
         Ok(found) => found,
-        Err(response) => return response,
+        Err(e) => return (StatusCode::NOT_FOUND, e.to_string()).into_response(),
     };
-    let Some(index) = hosted.index() else {
-        return (StatusCode::SERVICE_UNAVAILABLE, "not indexed yet").into_response();
-    };
-    // Only indexed files are served, so no path can reach outside the repository.
-    let Some(file) = index.file_id(&path) else {
-        return (StatusCode::NOT_FOUND, format!("{path} is not an indexed file")).into_response();
-    };
-    let record = &index.files()[file as usize];
-    let text = match std::fs::read(hosted.spec.root.join(&record.path)) {
-        Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
-        Err(e) => return (StatusCode::NOT_FOUND, format!("{path}: {e}")).into_response(),
+    // Only indexed files are served (so no path reaches outside the repository), as indexed, and bounded.
+    let wanted = path.clone();
+    let source = match tokio::task::spawn_blocking(move || found.read_source(&wanted, 0, 0)).await {
+        Ok(Ok(source)) => source,
+        Ok(Err(e)) => {
+            let code = match e.kind() {
+                ErrorKind::NotFound => StatusCode::NOT_FOUND,
+                ErrorKind::FailedPrecondition => StatusCode::SERVICE_UNAVAILABLE,
+                _ => StatusCode::BAD_REQUEST,
+            };
+            return (code, e.to_string()).into_response();
+        }
+        Err(e) => return (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
     };
     let mut body = format!(
         "<!doctype html><meta charset=\"utf-8\"><title>{0}</title><style>body{{font:13px/1.45 ui-monospace,monospace;margin:1em}}\
 a.n{{color:#99a;display:inline-block;width:4em;text-align:right;margin-right:1em;text-decoration:none}}:target{{background:#fff3c4}}\
 pre{{margin:0}}</style><p><a href=\"/r/{1}/\">overview</a> · {0}</p>",
-        escape(&record.path),
+        escape(&source.path),
         escape(&repo)
     );
-    for (i, line) in text.lines().enumerate() {
+    for (i, line) in source.text.lines().enumerate() {
         let n = i + 1;
         body.push_str(&format!("<pre id=\"L{n}\"><a class=\"n\" href=\"#L{n}\">{n}</a>{}</pre>", escape(line)));
+    }
+    if source.truncated {
+        body.push_str(&format!("<p>… the file has {} lines; the view stops at {}.</p>", source.total_lines, source.end_line));
     }
     Html(body).into_response()
 }

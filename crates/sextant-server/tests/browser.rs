@@ -62,7 +62,7 @@ async fn overview_pages_work_in_a_real_browser() {
     config.http_listen = Some("127.0.0.1:0".parse().unwrap());
     let running = start(config).await.unwrap();
     let deadline = Instant::now() + Duration::from_secs(20);
-    while running.repositories[0].overview().is_none() {
+    while running.repositories.repositories()[0].cached_overview().is_none() {
         assert!(Instant::now() < deadline, "overview never built");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }

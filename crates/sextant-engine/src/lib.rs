@@ -1,0 +1,85 @@
+//! The engine behind every front end.
+//!
+//! A [`Workspace`] holds the hosted [`Repository`] values; each repository owns its index, its vectors, its
+//! overview and (when asked) its file watcher, and offers the operations a front end needs: [`Repository::index`]
+//! (with progress), [`Repository::search`], [`Repository::pack`] (computing the dense signal itself),
+//! [`Repository::symbols`], [`Repository::references`], [`Repository::callers`] and [`Repository::callees`]
+//! (paged), [`Repository::read_source`] (always verified against the index), [`Repository::overview`] and
+//! [`Repository::status`]. The CLI, the gRPC server and the MCP server translate arguments into these calls and
+//! render what comes back; none of them orchestrates indexing, embedding or ranking.
+//!
+//! Operations are synchronous and may block on I/O or CPU; async front ends run them on blocking threads.
+//!
+//! ```no_run
+//! use sextant_engine::{EngineOptions, NoEngineProgress, Repository, RepositorySpec};
+//!
+//! let spec = RepositorySpec::for_root("path/to/repo".as_ref(), None)?;
+//! let repo = Repository::open(spec, EngineOptions::default())?;
+//! repo.index(false, &NoEngineProgress)?;
+//! let hits = repo.search("parse the configuration", None, &Default::default())?;
+//! println!("{} hits ({:?} search)", hits.hits.len(), hits.mode);
+//! # Ok::<(), sextant_engine::EngineError>(())
+//! ```
+
+mod error;
+mod page;
+mod progress;
+mod repository;
+mod watch;
+mod workspace;
+
+use std::path::{Path, PathBuf};
+
+pub use error::{EngineError, ErrorKind};
+pub use page::{Page, Paged};
+pub use progress::{EngineProgress, NoEngineProgress};
+pub use repository::{
+    EngineOptions, IndexReport, Repository, RepositorySpec, RepositoryStatus, SearchResults, SourceText,
+    MAX_QUERY_BYTES, MAX_SOURCE_BYTES, MAX_SOURCE_LINES,
+};
+pub use watch::{WatchEvent, Watcher};
+pub use workspace::Workspace;
+
+pub use sextant_overview::{Overview, Rule};
+pub use sextant_index::{IndexSummary, ReferenceInfo, Relation, SearchOptions, SymbolInfo};
+pub use sextant_pack::{ContextPack, ItemKind, PackItem, PackRequest, TokenizerChoice, MAX_TASK_BYTES};
+pub use sextant_semantic::{FusedHit, SearchMode, SyncReport, VectorState};
+
+/// The index directory Sextant uses for `root` when none is given: `<cache>/sextant/<dir name>-<hash>`, where
+/// the hash is of the canonical root path, so two checkouts with the same name get distinct indexes and the
+/// index never lives inside the repository.
+pub fn default_index_dir(root: &Path) -> Result<PathBuf, EngineError> {
+    let cache = dirs::cache_dir().ok_or_else(|| {
+        EngineError::InvalidArgument("no cache directory on this system; pass --index-dir".to_string())
+    })?;
+    let name = root.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "root".into());
+    let hash = xxhash_rust::xxh3::xxh3_64(root.as_os_str().as_encoded_bytes());
+    Ok(cache.join("sextant").join(format!("{name}-{hash:016x}")))
+}
+
+/// Whether `index_dir` holds a committed index (nothing is read).
+pub fn index_exists(index_dir: &Path) -> bool {
+    sextant_index::Index::exists(index_dir)
+}
+
+/// The repository to query from `start` (a directory inside it): the nearest of `start` and its parents whose
+/// default index directory holds an index. `None` when none does.
+pub fn locate_indexed(start: &Path) -> Result<Option<RepositorySpec>, EngineError> {
+    let start = canonical(start)?;
+    for root in start.ancestors() {
+        let index_dir = default_index_dir(root)?;
+        if sextant_index::Index::exists(&index_dir) {
+            return Ok(Some(RepositorySpec::new(name_of(root), root.to_path_buf(), index_dir)));
+        }
+    }
+    Ok(None)
+}
+
+fn canonical(path: &Path) -> Result<PathBuf, EngineError> {
+    path.canonicalize().map_err(|source| EngineError::Io { path: path.to_path_buf(), source })
+}
+
+/// A repository's default name: its directory name.
+fn name_of(root: &Path) -> String {
+    root.file_name().map_or_else(|| "root".into(), |n| n.to_string_lossy().into_owned())
+}

@@ -1,0 +1,588 @@
+//! One hosted repository: its index, vectors and overview, and every operation on them.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+
+use serde::Serialize;
+use sextant_config::Config;
+use sextant_index::{
+    index_repository_locked, CommitStamp, Index, IndexOptions, IndexSummary, ReferenceInfo, Relation, SearchOptions,
+    SymbolInfo, WriterLock,
+};
+use sextant_overview::Overview;
+use sextant_pack::{build_pack_with, ContextPack, PackRequest};
+use sextant_semantic::{FusedHit, SearchMode, SemanticEngine, SemanticError, SyncReport, VectorState};
+
+use crate::page::{Page, Paged};
+use crate::progress::{Adapter, EngineProgress};
+use crate::EngineError;
+
+/// Longest query or symbol name accepted, in bytes.
+pub const MAX_QUERY_BYTES: usize = 10_000;
+/// Most lines one [`Repository::read_source`] returns.
+pub const MAX_SOURCE_LINES: u32 = 20_000;
+/// Most bytes of text one [`Repository::read_source`] returns (whole lines; the range is cut short).
+pub const MAX_SOURCE_BYTES: usize = 2 * 1024 * 1024;
+/// Most search hits one call returns.
+const MAX_SEARCH_LIMIT: usize = 1_000;
+
+/// A repository to host: its name, root and index directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RepositorySpec {
+    /// The name clients use in requests.
+    pub name: String,
+    /// Repository root.
+    pub root: PathBuf,
+    /// Where its index lives.
+    pub index_dir: PathBuf,
+}
+
+impl RepositorySpec {
+    /// A spec from its parts, as given.
+    pub fn new(name: String, root: PathBuf, index_dir: PathBuf) -> RepositorySpec {
+        RepositorySpec { name, root, index_dir }
+    }
+
+    /// The repository at `root` (canonicalised), named after its directory, with its index in `index_dir` or
+    /// in the default place ([`crate::default_index_dir`]).
+    pub fn for_root(root: &Path, index_dir: Option<PathBuf>) -> Result<RepositorySpec, EngineError> {
+        let root = crate::canonical(root)?;
+        let index_dir = match index_dir {
+            Some(dir) => dir,
+            None => crate::default_index_dir(&root)?,
+        };
+        Ok(RepositorySpec { name: crate::name_of(&root), root, index_dir })
+    }
+}
+
+/// Machine-level choices for a repository (never taken from the repository's own files).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EngineOptions {
+    /// Embed chunks after indexing (when the configuration allows it and the model loads).
+    pub embed: bool,
+    /// Keep vectors on this Qdrant server instead of where the configuration says.
+    pub qdrant_url: Option<String>,
+}
+
+impl Default for EngineOptions {
+    fn default() -> Self {
+        EngineOptions { embed: true, qdrant_url: None }
+    }
+}
+
+/// What an indexing run did.
+#[derive(Debug, Clone, Serialize)]
+pub struct IndexReport {
+    /// The keyword and symbol index.
+    #[serde(flatten)]
+    pub summary: IndexSummary,
+    /// The vector sync, when embedding ran.
+    pub vectors: Option<SyncReport>,
+    /// Where the vectors are, when embedding ran.
+    pub vector_location: Option<String>,
+    /// What was skipped but did not fail the run (no model, overview failed).
+    pub warnings: Vec<String>,
+}
+
+/// Ranked search results.
+#[derive(Debug, Clone, Serialize)]
+pub struct SearchResults {
+    /// The mode that ran (the default is hybrid when the index has vectors, else lexical).
+    pub mode: SearchMode,
+    /// Best first.
+    pub hits: Vec<FusedHit>,
+    /// Signals that were wanted but could not run (e.g. hybrid without a loadable model).
+    pub warnings: Vec<String>,
+}
+
+/// A range of an indexed file, as indexed.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SourceText {
+    /// Repository-relative path.
+    pub path: String,
+    /// Language id.
+    pub language: String,
+    /// First line returned (1-based).
+    pub start_line: u32,
+    /// Last line returned (inclusive; 0 for an empty file).
+    pub end_line: u32,
+    /// Lines in the file.
+    pub total_lines: u32,
+    /// Whether the range asked for was cut short by [`MAX_SOURCE_LINES`] or [`MAX_SOURCE_BYTES`].
+    pub truncated: bool,
+    /// The text of those lines.
+    pub text: String,
+}
+
+/// What is indexed: the index summary, when, and the vectors.
+#[derive(Debug, Clone, Serialize)]
+pub struct RepositoryStatus {
+    /// The repository's name.
+    pub name: String,
+    /// The committed index.
+    #[serde(flatten)]
+    pub summary: IndexSummary,
+    /// Unix seconds of the commit.
+    pub indexed_at: u64,
+    /// The vectors, if any were ever synced.
+    pub vectors: Option<VectorState>,
+    /// Bytes the vectors take on disk in the index directory.
+    pub vectors_disk_bytes: u64,
+    /// Whether the vectors match this index generation completely.
+    pub vectors_current: bool,
+}
+
+/// The loaded index and the commit it came from.
+struct Loaded {
+    index: Arc<Index>,
+    stamp: Option<CommitStamp>,
+}
+
+/// A hosted repository. Cheap to share (`Arc`); every operation takes `&self`.
+pub struct Repository {
+    spec: RepositorySpec,
+    config: Config,
+    options: EngineOptions,
+    current: RwLock<Option<Loaded>>,
+    overview: RwLock<Option<Arc<Overview>>>,
+    /// The model and store, opened on first need.
+    vectors: Mutex<Option<Arc<SemanticEngine>>>,
+    /// Indexing runs of this process, one at a time.
+    writing: Mutex<()>,
+    /// Whether a run waits behind the one in progress (at most one does).
+    queued: AtomicBool,
+    last_error: RwLock<Option<String>>,
+}
+
+impl std::fmt::Debug for Repository {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Repository").field("spec", &self.spec).finish_non_exhaustive()
+    }
+}
+
+impl Repository {
+    /// Sets up a repository: canonicalises its root and reads its configuration. Nothing is loaded or written
+    /// until an operation needs it.
+    pub fn open(mut spec: RepositorySpec, options: EngineOptions) -> Result<Repository, EngineError> {
+        spec.root = crate::canonical(&spec.root)?;
+        let config = Config::for_repository(&spec.root)?;
+        Ok(Repository {
+            spec,
+            config,
+            options,
+            current: RwLock::new(None),
+            overview: RwLock::new(None),
+            vectors: Mutex::new(None),
+            writing: Mutex::new(()),
+            queued: AtomicBool::new(false),
+            last_error: RwLock::new(None),
+        })
+    }
+
+    /// The repository whose index is in `index_dir`, wherever its root is (the index records it); the index is
+    /// loaded at once, since the caller is about to query it.
+    pub fn open_index_dir(index_dir: &Path, options: EngineOptions) -> Result<Repository, EngineError> {
+        let stamp = Index::commit_stamp(index_dir);
+        let index = Index::open(index_dir)?;
+        let root = PathBuf::from(index.root());
+        let spec = RepositorySpec::new(crate::name_of(&root), root, index_dir.to_path_buf());
+        let repository = Repository::open(spec, options)?;
+        if let Ok(mut guard) = repository.current.write() {
+            *guard = Some(Loaded { index: Arc::new(index), stamp });
+        }
+        Ok(repository)
+    }
+
+    /// What it is.
+    pub fn spec(&self) -> &RepositorySpec {
+        &self.spec
+    }
+
+    /// Its name.
+    pub fn name(&self) -> &str {
+        &self.spec.name
+    }
+
+    /// The effective configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The last indexing error, if the last run failed.
+    pub fn last_error(&self) -> Option<String> {
+        self.last_error.read().ok().and_then(|e| e.clone())
+    }
+
+    /// The index queries run against: the newest committed generation, whoever committed it (this process, a
+    /// CLI run, another server). One `stat` per call tells whether to reopen.
+    pub fn current_index(&self) -> Result<Arc<Index>, EngineError> {
+        let stamp = Index::commit_stamp(&self.spec.index_dir);
+        if let Some(loaded) = self.current.read().ok().as_ref().and_then(|guard| guard.as_ref()) {
+            if loaded.stamp == stamp || stamp.is_none() {
+                return Ok(Arc::clone(&loaded.index));
+            }
+        }
+        if stamp.is_none() {
+            return Err(EngineError::NotIndexed { name: self.spec.name.clone(), reason: self.last_error() });
+        }
+        self.load_index()
+    }
+
+    /// The index loaded, if one is (no disk access): for listings that must not block.
+    pub fn loaded_index(&self) -> Option<Arc<Index>> {
+        self.current.read().ok().and_then(|guard| guard.as_ref().map(|l| Arc::clone(&l.index)))
+    }
+
+    fn load_index(&self) -> Result<Arc<Index>, EngineError> {
+        let stamp = Index::commit_stamp(&self.spec.index_dir);
+        let index = Index::open(&self.spec.index_dir)?;
+        if Path::new(index.root()) != self.spec.root {
+            return Err(EngineError::FailedPrecondition(format!(
+                "the index at {} was built from {}, not from {}; choose another index directory",
+                self.spec.index_dir.display(),
+                index.root(),
+                self.spec.root.display()
+            )));
+        }
+        let index = Arc::new(index);
+        if let Ok(mut guard) = self.current.write() {
+            *guard = Some(Loaded { index: Arc::clone(&index), stamp });
+        }
+        Ok(index)
+    }
+
+    /// Brings the index up to date (only changed files are parsed; `force` rebuilds), then the overview, then
+    /// the vectors. The new index answers queries as soon as it is committed, before the vectors follow.
+    ///
+    /// One run at a time per repository: a second call waits for the first, a third while one waits is refused
+    /// with [`EngineError::Busy`]. Another process writing the same index directory is refused the same way.
+    pub fn index(&self, force: bool, progress: &dyn EngineProgress) -> Result<IndexReport, EngineError> {
+        let _one_at_a_time = match self.writing.try_lock() {
+            Ok(guard) => guard,
+            Err(_) => {
+                if self.queued.swap(true, Ordering::AcqRel) {
+                    return Err(EngineError::Busy(format!(
+                        "a reindex of `{}` is already running and another is queued",
+                        self.spec.name
+                    )));
+                }
+                let guard = self.writing.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+                self.queued.store(false, Ordering::Release);
+                guard
+            }
+        };
+        let result = self.index_locked(force, progress);
+        if let Ok(mut error) = self.last_error.write() {
+            *error = result.as_ref().err().map(|e| e.to_string());
+        }
+        result
+    }
+
+    /// [`Repository::index`] from scratch: every file is parsed again.
+    pub fn reindex(&self, progress: &dyn EngineProgress) -> Result<IndexReport, EngineError> {
+        self.index(true, progress)
+    }
+
+    fn index_locked(&self, force: bool, progress: &dyn EngineProgress) -> Result<IndexReport, EngineError> {
+        let lock = WriterLock::acquire(&self.spec.index_dir)?;
+        let options =
+            IndexOptions { root: &self.spec.root, index_dir: &self.spec.index_dir, config: &self.config, force };
+        let summary = index_repository_locked(&options, &lock, &Adapter(progress))?;
+        let index = self.load_index()?;
+        let mut warnings = Vec::new();
+
+        // The overview follows the index generation; only a writer stores it.
+        progress.phase("overview", None);
+        match sextant_overview::ensure(&index, &self.config) {
+            Ok(overview) => {
+                if let Ok(mut guard) = self.overview.write() {
+                    *guard = Some(Arc::new(overview));
+                }
+            }
+            Err(e) => warnings.push(format!("the overview could not be built: {e}")),
+        }
+
+        let (mut vectors, mut vector_location) = (None, None);
+        if self.options.embed && self.config.embed.enabled {
+            progress.phase("embed", None);
+            match self.vectors_for_sync() {
+                Ok(engine) => {
+                    vectors = Some(engine.sync(&index, &Adapter(progress)).map_err(|e| {
+                        EngineError::FailedPrecondition(format!(
+                            "embedding failed (the keyword and symbol index is committed): {e}"
+                        ))
+                    })?);
+                    vector_location = Some(engine.location().to_string());
+                }
+                // A missing model or runtime leaves a complete keyword and symbol index.
+                Err(SemanticError::Embed(e)) => warnings.push(format!(
+                    "no vectors: {e}; the index is complete for keyword and symbol search, semantic search is off"
+                )),
+                Err(e) => {
+                    return Err(EngineError::FailedPrecondition(format!(
+                        "opening the vector store failed (the keyword and symbol index is committed): {e}"
+                    )))
+                }
+            }
+        }
+        for warning in &warnings {
+            progress.warning(warning);
+        }
+        drop(lock);
+        Ok(IndexReport { summary, vectors, vector_location, warnings })
+    }
+
+    /// The engine vectors are synced with: the configured store (or the `qdrant_url` override).
+    fn vectors_for_sync(&self) -> Result<Arc<SemanticEngine>, SemanticError> {
+        let mut guard = self.vectors.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let wanted = sextant_semantic::StoreLocation::for_index(
+            &self.spec.index_dir,
+            &self.config,
+            self.options.qdrant_url.as_deref(),
+        );
+        if let Some(engine) = guard.as_ref().filter(|e| *e.location() == wanted) {
+            return Ok(Arc::clone(engine));
+        }
+        let engine =
+            Arc::new(SemanticEngine::open(&self.spec.index_dir, &self.config, self.options.qdrant_url.as_deref())?);
+        *guard = Some(Arc::clone(&engine));
+        Ok(engine)
+    }
+
+    /// The engine for queries: the store the last completed sync wrote, if any. `Ok(None)` when the index has
+    /// no vectors; an error when it has some but the model cannot be loaded.
+    fn vectors_for_query(&self) -> Result<Option<Arc<SemanticEngine>>, SemanticError> {
+        let mut guard = self.vectors.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(engine) = guard.as_ref().filter(|e| e.has_vectors()) {
+            return Ok(Some(Arc::clone(engine)));
+        }
+        let Some(engine) = SemanticEngine::open_synced(&self.spec.index_dir, &self.config)? else { return Ok(None) };
+        let engine = Arc::new(engine);
+        *guard = Some(Arc::clone(&engine));
+        Ok(Some(engine))
+    }
+
+    /// Whether the index has vectors to search (reads one small file; loads nothing).
+    pub fn has_vectors(&self) -> bool {
+        VectorState::read(&self.spec.index_dir).is_some()
+    }
+
+    /// Ranked chunks for `query`. `mode` defaults to hybrid when the index has vectors, else lexical; hybrid
+    /// without a loadable model falls back to the other signals, with a warning in the results.
+    pub fn search(
+        &self,
+        query: &str,
+        mode: Option<SearchMode>,
+        options: &SearchOptions,
+    ) -> Result<SearchResults, EngineError> {
+        check_text("query", query)?;
+        let index = self.current_index()?;
+        let mut options = options.clone();
+        options.limit = options.limit.clamp(1, MAX_SEARCH_LIMIT);
+        let mode = mode.unwrap_or(if self.has_vectors() { SearchMode::Hybrid } else { SearchMode::Lexical });
+        let mut warnings = Vec::new();
+        let engine = match mode {
+            SearchMode::Lexical => None,
+            SearchMode::Semantic => Some(self.vectors_for_query()?.ok_or_else(|| {
+                EngineError::FailedPrecondition(format!(
+                    "repository `{}` has no vectors (no embedding model set up, or embedding is off); index it \
+                     with the model set up, or search with mode lexical",
+                    self.spec.name
+                ))
+            })?),
+            SearchMode::Hybrid => match self.vectors_for_query() {
+                Ok(engine) => engine,
+                Err(e) => {
+                    warnings.push(format!("hybrid search without vectors: {e}"));
+                    None
+                }
+            },
+        };
+        let hits = sextant_semantic::search(&index, engine.as_deref(), query, &options, mode)?;
+        Ok(SearchResults { mode, hits, warnings })
+    }
+
+    /// A context pack for `request`: the overview and rules when asked for, and the dense signal when the
+    /// index has vectors (a model that fails to load leaves the pack to its other signals).
+    pub fn pack(&self, request: PackRequest) -> Result<ContextPack, EngineError> {
+        let index = self.current_index()?;
+        let mut request = request;
+        let overview =
+            if request.include_overview || request.include_rules { self.overview().ok() } else { None };
+        if request.semantic_hits.is_empty() && !request.task.trim().is_empty() {
+            if let Ok(Some(engine)) = self.vectors_for_query() {
+                request.semantic_hits =
+                    engine.pack_hits(&request.task, &request.languages, &request.path_filters).unwrap_or_default();
+            }
+        }
+        Ok(build_pack_with(&index, &request, overview.as_deref())?)
+    }
+
+    /// Definitions of `name` (`parse`, `Parser::parse`, `Parser.parse`), one page.
+    pub fn symbols(&self, name: &str, page: Page) -> Result<Paged<SymbolInfo>, EngineError> {
+        check_text("name", name)?;
+        Ok(page.apply(self.current_index()?.find_symbols(name)))
+    }
+
+    /// Mentions of `name`, with what each resolved to, one page.
+    pub fn references(&self, name: &str, page: Page) -> Result<Paged<ReferenceInfo>, EngineError> {
+        check_text("name", name)?;
+        Ok(page.apply(self.current_index()?.references(name)))
+    }
+
+    /// Who calls `name`, one page.
+    pub fn callers(&self, name: &str, page: Page) -> Result<Paged<Relation>, EngineError> {
+        check_text("name", name)?;
+        Ok(page.apply(self.current_index()?.callers(name)))
+    }
+
+    /// What `name` calls, one page.
+    pub fn callees(&self, name: &str, page: Page) -> Result<Paged<Relation>, EngineError> {
+        check_text("name", name)?;
+        Ok(page.apply(self.current_index()?.callees(name)))
+    }
+
+    /// Lines `start_line..=end_line` (1-based; 0 for the end) of an indexed file, exactly as indexed: a file that
+    /// changed since is refused rather than served in a state the index does not describe. Only indexed paths
+    /// are read, so no request reaches outside the repository.
+    pub fn read_source(&self, path: &str, start_line: u32, end_line: u32) -> Result<SourceText, EngineError> {
+        check_text("path", path)?;
+        let index = self.current_index()?;
+        let record = index
+            .file_id(path)
+            .and_then(|id| index.files().get(id as usize))
+            .ok_or_else(|| EngineError::NotFound(format!("`{path}` is not an indexed file of `{}`", self.spec.name)))?;
+        let full = self.spec.root.join(&record.path);
+        let bytes = std::fs::read(&full).map_err(|e| {
+            EngineError::FailedPrecondition(format!("`{}` cannot be read now: {e}", record.path))
+        })?;
+        if sextant_index::content_hash(&bytes) != record.hash {
+            return Err(EngineError::FailedPrecondition(format!(
+                "`{}` changed since it was indexed; reindex (a watching server does so by itself)",
+                record.path
+            )));
+        }
+        let text = String::from_utf8_lossy(&bytes);
+        let lines: Vec<&str> = text.split_inclusive('\n').collect();
+        let total = lines.len() as u32;
+        let start = start_line.max(1);
+        let end = if end_line == 0 { total } else { end_line.min(total) };
+        if total > 0 && (start > total || start > end) {
+            return Err(EngineError::InvalidArgument(format!(
+                "lines {start}-{end_line} are outside 1-{total} of `{}`",
+                record.path
+            )));
+        }
+        let mut out = String::new();
+        let mut last = start.saturating_sub(1);
+        let mut truncated = false;
+        for n in start..=end {
+            let Some(line) = lines.get(n as usize - 1) else { break };
+            if n - start >= MAX_SOURCE_LINES || out.len() + line.len() > MAX_SOURCE_BYTES {
+                truncated = true;
+                break;
+            }
+            out.push_str(line);
+            last = n;
+        }
+        Ok(SourceText {
+            path: record.path.clone(),
+            language: record.facts.language.name().to_string(),
+            start_line: if total == 0 { 0 } else { start },
+            end_line: last,
+            total_lines: total,
+            truncated,
+            text: out,
+        })
+    }
+
+    /// The project overview of the current index: the stored one when it matches the generation, else built in
+    /// memory (readers never write the index directory; the next indexing run stores it).
+    pub fn overview(&self) -> Result<Arc<Overview>, EngineError> {
+        let index = self.current_index()?;
+        if let Some(overview) = self.overview.read().ok().and_then(|g| g.clone()) {
+            if overview.generation == index.generation() {
+                return Ok(overview);
+            }
+        }
+        let overview = match sextant_overview::load(index.dir()) {
+            Ok(Some(stored)) if stored.generation == index.generation() && stored.root == index.root() => stored,
+            _ => sextant_overview::build_overview(&index, &self.config),
+        };
+        let overview = Arc::new(overview);
+        if let Ok(mut guard) = self.overview.write() {
+            *guard = Some(Arc::clone(&overview));
+        }
+        Ok(overview)
+    }
+
+    /// The overview if one is at hand, without building or loading anything (for pages that must not block).
+    pub fn cached_overview(&self) -> Option<Arc<Overview>> {
+        self.overview.read().ok().and_then(|g| g.clone())
+    }
+
+    /// The position of `module` (path or name; `None` for the repository page) in `overview`.
+    pub fn module_position(overview: &Overview, module: Option<&str>) -> Result<usize, EngineError> {
+        match module.map(str::trim).filter(|m| !m.is_empty() && *m != "/") {
+            None => Ok(0),
+            Some(name) => overview
+                .module_index(name)
+                .ok_or_else(|| sextant_overview::OverviewError::UnknownModule(name.to_string()).into()),
+        }
+    }
+
+    /// The overview page of the repository (`None`) or of one module, as bounded Markdown.
+    pub fn overview_markdown(&self, module: Option<&str>) -> Result<String, EngineError> {
+        let overview = self.overview()?;
+        let position = Self::module_position(&overview, module)?;
+        Ok(sextant_overview::markdown_page(
+            &overview,
+            Some(position),
+            self.config.overview.max_page_chars,
+            sextant_overview::LinkStyle::Plain,
+        ))
+    }
+
+    /// The overview of the repository (`None`) or of one module, as JSON.
+    pub fn overview_json(&self, module: Option<&str>) -> Result<serde_json::Value, EngineError> {
+        let overview = self.overview()?;
+        let position = Self::module_position(&overview, module)?;
+        let value = if position == 0 {
+            serde_json::to_value(&*overview)
+        } else {
+            serde_json::to_value(&overview.modules[position])
+        };
+        value.map_err(|e| EngineError::FailedPrecondition(format!("the overview cannot be serialised: {e}")))
+    }
+
+    /// What is indexed: the committed index, when, and its vectors.
+    pub fn status(&self) -> Result<RepositoryStatus, EngineError> {
+        let index = self.current_index()?;
+        let vectors = VectorState::read(index.dir());
+        let vectors_current =
+            vectors.as_ref().is_some_and(|v| v.generation == index.generation() && v.complete);
+        Ok(RepositoryStatus {
+            name: self.spec.name.clone(),
+            summary: index.status(),
+            indexed_at: index.indexed_at(),
+            vectors_disk_bytes: sextant_index::disk_usage(&index.dir().join(sextant_index::VECTORS_DIR)),
+            vectors,
+            vectors_current,
+        })
+    }
+}
+
+/// Rejects empty and oversized text arguments with a message naming the field.
+fn check_text(field: &str, value: &str) -> Result<(), EngineError> {
+    if value.trim().is_empty() {
+        return Err(EngineError::InvalidArgument(format!("`{field}` is empty")));
+    }
+    if value.len() > MAX_QUERY_BYTES {
+        return Err(EngineError::InvalidArgument(format!(
+            "`{field}` is {} bytes; the limit is {MAX_QUERY_BYTES}",
+            value.len()
+        )));
+    }
+    Ok(())
+}

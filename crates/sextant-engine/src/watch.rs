@@ -1,0 +1,91 @@
+//! Watching a repository: debounced file events trigger incremental indexing runs.
+
+use std::path::Path;
+use std::sync::mpsc::{channel, RecvTimeoutError};
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use notify::{EventKind, RecursiveMode, Watcher as _};
+
+use crate::progress::NoEngineProgress;
+use crate::repository::{IndexReport, Repository};
+use crate::EngineError;
+
+/// What a watcher did after a burst of edits.
+#[derive(Debug)]
+pub enum WatchEvent {
+    /// The index (and overview, and vectors) caught up.
+    Reindexed(Box<IndexReport>),
+    /// The run failed; the previous index keeps answering.
+    Failed(String),
+}
+
+/// A running watcher; dropping it stops watching (a run in progress finishes first, on its own thread).
+pub struct Watcher {
+    _notify: notify::RecommendedWatcher,
+}
+
+impl std::fmt::Debug for Watcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Watcher")
+    }
+}
+
+impl Repository {
+    /// Watches the repository and runs an incremental [`Repository::index`] after each burst of edits (quiet
+    /// for `debounce`), reporting each run to `on_event`. Edits that arrive during a run trigger one more run.
+    /// The index directory and `.git` are ignored. The watcher holds the repository weakly: once every other
+    /// handle is gone, it stops.
+    pub fn watch(
+        self: &Arc<Self>,
+        debounce: Duration,
+        on_event: impl Fn(WatchEvent) + Send + 'static,
+    ) -> Result<Watcher, EngineError> {
+        let (tx, rx) = channel::<()>();
+        let root = self.spec().root.clone();
+        let index_dir = self.spec().index_dir.canonicalize().unwrap_or_else(|_| self.spec().index_dir.clone());
+        let git_dir = root.join(".git");
+        let notify_error = |e: notify::Error| EngineError::Io {
+            path: root.clone(),
+            source: std::io::Error::other(format!("cannot watch: {e}")),
+        };
+        let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+            let Ok(event) = event else { return };
+            if matches!(event.kind, EventKind::Access(_)) {
+                return;
+            }
+            // Our own index writes and git's bookkeeping are not edits.
+            if event.paths.iter().any(|p| is_edit(p, &index_dir, &git_dir)) {
+                let _ = tx.send(());
+            }
+        })
+        .map_err(notify_error)?;
+        watcher.watch(&root, RecursiveMode::Recursive).map_err(notify_error)?;
+        let repository: Weak<Repository> = Arc::downgrade(self);
+        std::thread::Builder::new()
+            .name(format!("sextant-watch-{}", self.name()))
+            .spawn(move || {
+                // Ends when the notify watcher (the only sender) is dropped.
+                while rx.recv().is_ok() {
+                    loop {
+                        match rx.recv_timeout(debounce) {
+                            Ok(()) => continue,
+                            Err(RecvTimeoutError::Timeout) => break,
+                            Err(RecvTimeoutError::Disconnected) => return,
+                        }
+                    }
+                    let Some(repository) = repository.upgrade() else { return };
+                    match repository.index(false, &NoEngineProgress) {
+                        Ok(report) => on_event(WatchEvent::Reindexed(Box::new(report))),
+                        Err(e) => on_event(WatchEvent::Failed(e.to_string())),
+                    }
+                }
+            })
+            .map_err(|source| EngineError::Io { path: self.spec().root.clone(), source })?;
+        Ok(Watcher { _notify: watcher })
+    }
+}
+
+fn is_edit(path: &Path, index_dir: &Path, git_dir: &Path) -> bool {
+    !path.starts_with(index_dir) && !path.starts_with(git_dir)
+}

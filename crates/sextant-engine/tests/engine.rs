@@ -1,0 +1,183 @@
+//! The engine's operations on a fixture repository, as every front end sees them.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use sextant_engine::{
+    EngineError, EngineOptions, ErrorKind, NoEngineProgress, Page, Repository, RepositorySpec, SearchMode,
+    SearchOptions, Workspace,
+};
+
+const LIB: &str = "/// Reads the settings file.\npub fn load_settings(path: &str) -> String {\n    normalize_path(path)\n}\n\nfn normalize_path(p: &str) -> String {\n    p.trim().to_string()\n}\n";
+
+/// A repository whose `helper` is called from 250 places, so its references span pages.
+fn fixture(root: &Path) {
+    std::fs::create_dir_all(root.join("src")).unwrap();
+    std::fs::write(root.join("src/lib.rs"), LIB).unwrap();
+    let mut calls = String::from("pub fn helper(n: u32) -> u32 {\n    n + 1\n}\n\n");
+    for i in 0..250 {
+        calls.push_str(&format!("pub fn caller_{i}() -> u32 {{\n    helper({i})\n}}\n\n"));
+    }
+    std::fs::write(root.join("src/calls.rs"), calls).unwrap();
+}
+
+fn keyword_only() -> EngineOptions {
+    EngineOptions { embed: false, qdrant_url: None }
+}
+
+fn open(root: &Path, index_dir: &Path) -> Repository {
+    let spec = RepositorySpec::for_root(root, Some(index_dir.to_path_buf())).unwrap();
+    Repository::open(spec, keyword_only()).unwrap()
+}
+
+#[test]
+fn index_then_every_query_operation() {
+    let repo = tempfile::tempdir().unwrap();
+    let index_dir = tempfile::tempdir().unwrap();
+    fixture(repo.path());
+    let engine = open(repo.path(), index_dir.path());
+
+    let before = engine.symbols("load_settings", Page::default()).unwrap_err();
+    assert_eq!(before.kind(), ErrorKind::FailedPrecondition, "{before}");
+
+    let report = engine.index(false, &NoEngineProgress).unwrap();
+    assert_eq!(report.summary.files, 2);
+    assert!(report.vectors.is_none(), "embedding was off");
+
+    let defs = engine.symbols("load_settings", Page::default()).unwrap();
+    assert_eq!(defs.total, 1);
+    assert_eq!(defs.items[0].path, "src/lib.rs");
+    assert_eq!(defs.items[0].signature, "pub fn load_settings(path: &str) -> String");
+
+    let callers = engine.callers("normalize_path", Page::default()).unwrap();
+    assert_eq!(callers.items[0].other.symbol.as_deref(), Some("load_settings"));
+    let callees = engine.callees("load_settings", Page::default()).unwrap();
+    assert_eq!(callees.items[0].other.symbol.as_deref(), Some("normalize_path"));
+
+    // 250 references come back in pages of 100, 100 and 50, each reference once.
+    let mut seen = std::collections::HashSet::new();
+    let mut page = Page { offset: 0, size: 100 };
+    let mut sizes = Vec::new();
+    loop {
+        let refs = engine.references("helper", page).unwrap();
+        assert_eq!(refs.total, 250);
+        sizes.push(refs.items.len());
+        for r in &refs.items {
+            assert!(seen.insert((r.at.path.clone(), r.at.line)), "repeated {r:?}");
+        }
+        match refs.next_offset {
+            Some(next) => page.offset = next,
+            None => break,
+        }
+    }
+    assert_eq!(sizes, vec![100, 100, 50]);
+
+    let results = engine.search("settings", None, &SearchOptions::default()).unwrap();
+    assert_eq!(results.mode, SearchMode::Lexical, "no vectors: lexical by default");
+    assert_eq!(results.hits[0].path, "src/lib.rs");
+    let semantic = engine.search("settings", Some(SearchMode::Semantic), &SearchOptions::default()).unwrap_err();
+    assert_eq!(semantic.kind(), ErrorKind::FailedPrecondition, "{semantic}");
+    assert_eq!(engine.search("  ", None, &SearchOptions::default()).unwrap_err().kind(), ErrorKind::InvalidArgument);
+
+    let pack = engine
+        .pack(sextant_engine::PackRequest {
+            task: "where are the settings loaded".into(),
+            budget: 400,
+            ..Default::default()
+        })
+        .unwrap();
+    assert!(pack.tokens <= 400 && pack.items.iter().any(|i| i.symbol == "load_settings"), "{pack:?}");
+
+    let source = engine.read_source("src/lib.rs", 2, 4).unwrap();
+    assert_eq!(source.text, "pub fn load_settings(path: &str) -> String {\n    normalize_path(path)\n}\n");
+    assert_eq!((source.start_line, source.end_line, source.total_lines, source.truncated), (2, 4, 8, false));
+    assert_eq!(engine.read_source("../etc/passwd", 0, 0).unwrap_err().kind(), ErrorKind::NotFound);
+    assert_eq!(engine.read_source("src/lib.rs", 50, 60).unwrap_err().kind(), ErrorKind::InvalidArgument);
+
+    let markdown = engine.overview_markdown(None).unwrap();
+    assert!(markdown.contains("load_settings") || markdown.contains("src"), "{markdown}");
+    assert_eq!(engine.overview_markdown(Some("no/such/module")).unwrap_err().kind(), ErrorKind::NotFound);
+
+    let status = engine.status().unwrap();
+    assert_eq!(status.summary.files, 2);
+    assert!(status.vectors.is_none());
+}
+
+#[test]
+fn a_changed_file_is_refused_until_reindexed_and_the_reader_sees_the_new_generation() {
+    let repo = tempfile::tempdir().unwrap();
+    let index_dir = tempfile::tempdir().unwrap();
+    fixture(repo.path());
+    let reader = open(repo.path(), index_dir.path());
+    reader.index(false, &NoEngineProgress).unwrap();
+    let generation = reader.current_index().unwrap().generation();
+
+    std::fs::write(repo.path().join("src/lib.rs"), format!("{LIB}\npub fn fresh_function() {{}}\n")).unwrap();
+    let stale = reader.read_source("src/lib.rs", 1, 2).unwrap_err();
+    assert_eq!(stale.kind(), ErrorKind::FailedPrecondition);
+    assert!(stale.to_string().contains("changed since it was indexed"), "{stale}");
+
+    // Another writer (a CLI run, say) commits; the long-lived reader answers from the new generation.
+    let writer = open(repo.path(), index_dir.path());
+    writer.index(false, &NoEngineProgress).unwrap();
+    assert!(reader.current_index().unwrap().generation() > generation);
+    assert_eq!(reader.symbols("fresh_function", Page::default()).unwrap().total, 1);
+    assert!(reader.read_source("src/lib.rs", 1, 2).is_ok());
+}
+
+#[test]
+fn a_second_writer_of_one_index_directory_is_refused_clearly() {
+    let repo = tempfile::tempdir().unwrap();
+    let index_dir = tempfile::tempdir().unwrap();
+    fixture(repo.path());
+    let engine = open(repo.path(), index_dir.path());
+    let held = sextant_index::WriterLock::acquire(index_dir.path()).unwrap();
+    let error = engine.index(false, &NoEngineProgress).unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Busy, "{error}");
+    assert!(
+        error.to_string().contains(&format!("another sextant process is indexing {}", index_dir.path().display())),
+        "{error}"
+    );
+    drop(held);
+    engine.index(false, &NoEngineProgress).unwrap();
+}
+
+#[test]
+fn workspace_finds_repositories_by_name() {
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (ia, ib) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let specs = vec![
+        RepositorySpec::new("api".into(), a.path().to_path_buf(), ia.path().to_path_buf()),
+        RepositorySpec::new("web".into(), b.path().to_path_buf(), ib.path().to_path_buf()),
+    ];
+    let workspace = Workspace::open(specs.clone(), &keyword_only()).unwrap();
+    assert_eq!(workspace.get("web").unwrap().name(), "web");
+    assert_eq!(workspace.get("nope").unwrap_err().kind(), ErrorKind::NotFound);
+    assert_eq!(workspace.get("").unwrap_err().kind(), ErrorKind::InvalidArgument);
+    let twice = vec![specs[0].clone(), specs[0].clone()];
+    assert!(matches!(Workspace::open(twice, &keyword_only()), Err(EngineError::InvalidArgument(_))));
+}
+
+#[test]
+fn the_watcher_reindexes_an_edit() {
+    let repo = tempfile::tempdir().unwrap();
+    let index_dir = tempfile::tempdir().unwrap();
+    fixture(repo.path());
+    let engine = Arc::new(open(repo.path(), index_dir.path()));
+    engine.index(false, &NoEngineProgress).unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let _watcher = engine
+        .watch(Duration::from_millis(50), move |event| {
+            let _ = tx.send(format!("{event:?}"));
+        })
+        .unwrap();
+    std::fs::write(repo.path().join("src/new.rs"), "pub fn watched_into_the_index() {}\n").unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while engine.symbols("watched_into_the_index", Page::default()).unwrap().total == 0 {
+        assert!(Instant::now() < deadline, "the edit never reached the index");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let event = rx.recv_timeout(Duration::from_secs(5)).unwrap();
+    assert!(event.starts_with("Reindexed"), "{event}");
+}
