@@ -230,4 +230,3 @@ pub enum Command {
         target: Target,
     },
 }
-

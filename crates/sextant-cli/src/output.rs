@@ -16,12 +16,7 @@ pub fn json<T: Serialize + ?Sized>(value: &T) -> Result<()> {
 
 /// Prints a list answer: the items as JSON (an array), or each item through `line`. A list cut short says
 /// how much was left out.
-pub fn list<T: Serialize>(
-    as_json: bool,
-    page: &Paged<T>,
-    empty: &str,
-    mut line: impl FnMut(&T),
-) -> Result<()> {
+pub fn list<T: Serialize>(as_json: bool, page: &Paged<T>, empty: &str, mut line: impl FnMut(&T)) -> Result<()> {
     if as_json {
         return json(&page.items);
     }
@@ -91,8 +86,17 @@ pub fn watch_line(report: &IndexReport, as_json: bool) {
 fn summary(s: &IndexSummary, after_indexing: bool) {
     if after_indexing {
         let state = if s.unchanged { "up to date" } else { "indexed" };
-        println!("{} {} in {:.2}s (generation {})", state, s.root.display(), s.elapsed_ms as f64 / 1000.0, s.generation);
-        println!("  files: {} (parsed {}, reused {}, removed {})", s.files, s.files_parsed, s.files_reused, s.files_removed);
+        println!(
+            "{} {} in {:.2}s (generation {})",
+            state,
+            s.root.display(),
+            s.elapsed_ms as f64 / 1000.0,
+            s.generation
+        );
+        println!(
+            "  files: {} (parsed {}, reused {}, removed {})",
+            s.files, s.files_parsed, s.files_reused, s.files_removed
+        );
     } else {
         println!("repository: {}", s.root.display());
         println!("index:      {} (generation {})", s.index_dir.display(), s.generation);
@@ -122,11 +126,7 @@ fn summary(s: &IndexSummary, after_indexing: bool) {
         }
     }
     let ratio = if s.source_bytes > 0 { s.index_bytes as f64 / s.source_bytes as f64 } else { 0.0 };
-    println!(
-        "  index size {} ({ratio:.2}x the {} of source)",
-        HumanBytes(s.index_bytes),
-        HumanBytes(s.source_bytes)
-    );
+    println!("  index size {} ({ratio:.2}x the {} of source)", HumanBytes(s.index_bytes), HumanBytes(s.source_bytes));
 }
 
 /// What is indexed.
@@ -163,7 +163,15 @@ pub fn search(query: &str, results: &SearchResults, as_json: bool) -> Result<()>
     for hit in &results.hits {
         let symbol = if hit.symbol.is_empty() { String::new() } else { format!("  {}", hit.symbol) };
         let signals: Vec<String> = hit.signals.iter().map(|s| format!("{}#{}", s.signal.name(), s.rank)).collect();
-        println!("{}:{}-{}{}  score {:.4}  [{}]", hit.path, hit.start_line, hit.end_line, symbol, hit.score, signals.join(" "));
+        println!(
+            "{}:{}-{}{}  score {:.4}  [{}]",
+            hit.path,
+            hit.start_line,
+            hit.end_line,
+            symbol,
+            hit.score,
+            signals.join(" ")
+        );
         for line in hit.snippet.lines() {
             println!("    {line}");
         }

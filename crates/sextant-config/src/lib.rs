@@ -255,7 +255,8 @@ impl Config {
         if let Some(text) = read_if_present(&repo_file)? {
             origin = repo_file.display().to_string();
             let overlay = parse_toml(&text, &origin)?;
-            let user_file = user_file.map_or_else(|| "~/.config/sextant/config.toml".into(), |p| p.display().to_string());
+            let user_file =
+                user_file.map_or_else(|| "~/.config/sextant/config.toml".into(), |p| p.display().to_string());
             check_repository_keys(&overlay, &origin, &user_file)?;
             merge(&mut merged, overlay);
         }

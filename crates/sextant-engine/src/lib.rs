@@ -40,8 +40,8 @@ pub use repository::{
 pub use watch::{WatchEvent, Watcher};
 pub use workspace::Workspace;
 
-pub use sextant_overview::{Overview, Rule};
 pub use sextant_index::{IndexSummary, ReferenceInfo, Relation, SearchOptions, SymbolInfo};
+pub use sextant_overview::{Overview, Rule};
 pub use sextant_pack::{ContextPack, ItemKind, PackItem, PackRequest, TokenizerChoice, MAX_TASK_BYTES};
 pub use sextant_semantic::{FusedHit, SearchMode, SyncReport, VectorState};
 

@@ -408,8 +408,7 @@ impl Repository {
     pub fn pack(&self, request: PackRequest) -> Result<ContextPack, EngineError> {
         let index = self.current_index()?;
         let mut request = request;
-        let overview =
-            if request.include_overview || request.include_rules { self.overview().ok() } else { None };
+        let overview = if request.include_overview || request.include_rules { self.overview().ok() } else { None };
         if request.semantic_hits.is_empty() && !request.task.trim().is_empty() {
             if let Ok(Some(engine)) = self.vectors_for_query() {
                 request.semantic_hits =
@@ -454,9 +453,8 @@ impl Repository {
             .and_then(|id| index.files().get(id as usize))
             .ok_or_else(|| EngineError::NotFound(format!("`{path}` is not an indexed file of `{}`", self.spec.name)))?;
         let full = self.spec.root.join(&record.path);
-        let bytes = std::fs::read(&full).map_err(|e| {
-            EngineError::FailedPrecondition(format!("`{}` cannot be read now: {e}", record.path))
-        })?;
+        let bytes = std::fs::read(&full)
+            .map_err(|e| EngineError::FailedPrecondition(format!("`{}` cannot be read now: {e}", record.path)))?;
         if sextant_index::content_hash(&bytes) != record.hash {
             return Err(EngineError::FailedPrecondition(format!(
                 "`{}` changed since it was indexed; reindex (a watching server does so by itself)",
@@ -560,8 +558,7 @@ impl Repository {
     pub fn status(&self) -> Result<RepositoryStatus, EngineError> {
         let index = self.current_index()?;
         let vectors = VectorState::read(index.dir());
-        let vectors_current =
-            vectors.as_ref().is_some_and(|v| v.generation == index.generation() && v.complete);
+        let vectors_current = vectors.as_ref().is_some_and(|v| v.generation == index.generation() && v.complete);
         Ok(RepositoryStatus {
             name: self.spec.name.clone(),
             summary: index.status(),

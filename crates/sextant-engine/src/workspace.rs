@@ -32,10 +32,9 @@ impl Workspace {
             .map(|spec| {
                 let name = spec.name.clone();
                 Repository::open(spec, options.clone()).map(Arc::new).map_err(|e| match e {
-                    EngineError::Io { path, source } => EngineError::InvalidArgument(format!(
-                        "repository `{name}` ({}): {source}",
-                        path.display()
-                    )),
+                    EngineError::Io { path, source } => {
+                        EngineError::InvalidArgument(format!("repository `{name}` ({}): {source}", path.display()))
+                    }
                     other => other,
                 })
             })

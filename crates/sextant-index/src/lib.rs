@@ -13,11 +13,14 @@ mod walk;
 
 use std::path::{Path, PathBuf};
 
-pub use build::{index_repository, index_repository_locked, IndexOptions, IndexSummary, LanguageCount, NoProgress, Progress};
-pub use query::{
-    clip_snippet_line, CommitStamp, Index, Location, PathTerms, ReferenceInfo, Relation, SearchHit, SearchOptions, SymbolInfo,
+pub use build::{
+    index_repository, index_repository_locked, IndexOptions, IndexSummary, LanguageCount, NoProgress, Progress,
 };
 pub use lock::{WriterLock, WRITER_LOCK_FILE};
+pub use query::{
+    clip_snippet_line, CommitStamp, Index, Location, PathTerms, ReferenceInfo, Relation, SearchHit, SearchOptions,
+    SymbolInfo,
+};
 pub use sextant_graph::SymbolId;
 pub use store::{FileRecord, GitState, SkipReason, SkippedFile};
 

@@ -43,9 +43,10 @@ impl WriterLock {
             Err(TryLockError::Error(source)) => return Err(IndexError::Io { path, source }),
         }
         // The pid is only informative; failing to record it does not make the lock less held.
-        let _ = file.set_len(0).and_then(|()| file.seek(SeekFrom::Start(0))).and_then(|_| {
-            file.write_all(std::process::id().to_string().as_bytes())
-        });
+        let _ = file
+            .set_len(0)
+            .and_then(|()| file.seek(SeekFrom::Start(0)))
+            .and_then(|_| file.write_all(std::process::id().to_string().as_bytes()));
         Ok(WriterLock { file, dir: index_dir.to_path_buf() })
     }
 

@@ -179,7 +179,11 @@ impl Index {
     pub fn commit_stamp(dir: &Path) -> Option<CommitStamp> {
         use std::os::unix::fs::MetadataExt;
         let meta = std::fs::metadata(store::snapshot_path(dir)).ok()?;
-        Some(CommitStamp { inode: meta.ino(), modified_ns: meta.mtime() * 1_000_000_000 + meta.mtime_nsec(), len: meta.len() })
+        Some(CommitStamp {
+            inode: meta.ino(),
+            modified_ns: meta.mtime() * 1_000_000_000 + meta.mtime_nsec(),
+            len: meta.len(),
+        })
     }
 
     /// Opens the index in `dir`.

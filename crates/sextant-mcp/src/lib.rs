@@ -57,7 +57,12 @@ pub struct McpOptions {
 
 impl Default for McpOptions {
     fn default() -> Self {
-        McpOptions { max_budget: 200_000, max_concurrency: 8, index_on_start: true, watch: Some(Duration::from_millis(150)) }
+        McpOptions {
+            max_budget: 200_000,
+            max_concurrency: 8,
+            index_on_start: true,
+            watch: Some(Duration::from_millis(150)),
+        }
     }
 }
 
@@ -127,11 +132,8 @@ impl ServerHandler for SextantMcp {
             ));
         };
         let arguments = request.arguments.unwrap_or_default();
-        let _slot = self
-            .slots
-            .acquire()
-            .await
-            .map_err(|_| McpError::internal_error("the server is shutting down", None))?;
+        let _slot =
+            self.slots.acquire().await.map_err(|_| McpError::internal_error("the server is shutting down", None))?;
         Ok(tools::call(self, &tool.name, arguments, &context).await)
     }
 
@@ -165,7 +167,10 @@ impl ServerHandler for SextantMcp {
                 for rule in &overview.rules {
                     resources.push(
                         Resource::new(format!("sextant://{name}/rules/{}", rule.source), rule.source.clone())
-                            .with_description(format!("agent rules for {}", if rule.scope.is_empty() { "the repository" } else { &rule.scope }))
+                            .with_description(format!(
+                                "agent rules for {}",
+                                if rule.scope.is_empty() { "the repository" } else { &rule.scope }
+                            ))
                             .with_mime_type("text/markdown"),
                     );
                 }
@@ -294,8 +299,11 @@ pub async fn serve_stdio(workspace: Arc<Workspace>, options: McpOptions) -> Resu
     for repo in workspace.repositories() {
         if options.index_on_start {
             let repo = Arc::clone(repo);
-            let progress =
-                LogProgress { repository: repo.name().to_string(), peer: Arc::clone(&peer), runtime: tokio::runtime::Handle::current() };
+            let progress = LogProgress {
+                repository: repo.name().to_string(),
+                peer: Arc::clone(&peer),
+                runtime: tokio::runtime::Handle::current(),
+            };
             tokio::task::spawn_blocking(move || {
                 let _ = repo.current_index();
                 match repo.index(false, &progress) {

@@ -12,7 +12,7 @@ use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use sextant_engine::{
-    EngineError, EngineProgress, Page, PackRequest, Repository, SearchMode, SearchOptions, TokenizerChoice,
+    EngineError, EngineProgress, PackRequest, Page, Repository, SearchMode, SearchOptions, TokenizerChoice,
     MAX_TASK_BYTES,
 };
 
@@ -147,6 +147,7 @@ fn engine_failure(error: EngineError) -> CallToolResponse {
     failure(format!("{prefix}: {error}"))
 }
 
+#[allow(clippy::result_large_err)] // the error is the reply itself; boxing it gains nothing
 fn arguments<T: DeserializeOwned>(tool: &str, arguments: JsonObject) -> Result<T, CallToolResponse> {
     parse_json_object(arguments)
         .map_err(|e| failure(format!("invalid arguments for `{tool}`: {} (see its input schema)", e.message)))
@@ -170,6 +171,7 @@ async fn on_repository<T: Send + 'static>(
     }
 }
 
+#[allow(clippy::result_large_err)]
 fn page(args: &NameArgs) -> Result<Page, CallToolResponse> {
     Page::from_token(args.page_token.as_deref().unwrap_or_default(), args.page_size.unwrap_or(0) as usize)
         .map_err(|e| failure(e.to_string()))
@@ -200,18 +202,26 @@ pub(crate) async fn call(
                 Err(response) => return response,
             };
             let name = args.name.clone();
-            on_repository(server, args.repository.as_deref(), move |r| r.symbols(&args.name, page), move |found| {
-                let mut text = format!("{} definition(s) of `{name}`\n", found.total);
-                for s in &found.items {
-                    text.push_str(&format!("\n{}:{}-{} {} {}\n    {}\n", s.path, s.start_line, s.end_line, s.kind, s.qualified_name, s.signature));
-                }
-                let out = SymbolsOut {
-                    total: found.total as u32,
-                    next_page_token: found.next_token(),
-                    symbols: found.items.into_iter().map(SymbolOut::from).collect(),
-                };
-                success(text, &out)
-            })
+            on_repository(
+                server,
+                args.repository.as_deref(),
+                move |r| r.symbols(&args.name, page),
+                move |found| {
+                    let mut text = format!("{} definition(s) of `{name}`\n", found.total);
+                    for s in &found.items {
+                        text.push_str(&format!(
+                            "\n{}:{}-{} {} {}\n    {}\n",
+                            s.path, s.start_line, s.end_line, s.kind, s.qualified_name, s.signature
+                        ));
+                    }
+                    let out = SymbolsOut {
+                        total: found.total as u32,
+                        next_page_token: found.next_token(),
+                        symbols: found.items.into_iter().map(SymbolOut::from).collect(),
+                    };
+                    success(text, &out)
+                },
+            )
             .await
         }
         "references" => {
@@ -221,22 +231,27 @@ pub(crate) async fn call(
                 Err(response) => return response,
             };
             let name = args.name.clone();
-            on_repository(server, args.repository.as_deref(), move |r| r.references(&args.name, page), move |found| {
-                let mut text = format!("{} reference(s) to `{name}`\n", found.total);
-                for r in &found.items {
-                    let within = r.at.symbol.as_deref().unwrap_or("<top level>");
-                    text.push_str(&format!("{}:{} {} in {}\n", r.at.path, r.at.line, r.kind, within));
-                }
-                if found.next_offset.is_some() {
-                    text.push_str(&format!("(more: next_page_token {})\n", found.next_token()));
-                }
-                let out = ReferencesOut {
-                    total: found.total as u32,
-                    next_page_token: found.next_token(),
-                    references: found.items.into_iter().map(ReferenceOut::from).collect(),
-                };
-                success(text, &out)
-            })
+            on_repository(
+                server,
+                args.repository.as_deref(),
+                move |r| r.references(&args.name, page),
+                move |found| {
+                    let mut text = format!("{} reference(s) to `{name}`\n", found.total);
+                    for r in &found.items {
+                        let within = r.at.symbol.as_deref().unwrap_or("<top level>");
+                        text.push_str(&format!("{}:{} {} in {}\n", r.at.path, r.at.line, r.kind, within));
+                    }
+                    if found.next_offset.is_some() {
+                        text.push_str(&format!("(more: next_page_token {})\n", found.next_token()));
+                    }
+                    let out = ReferencesOut {
+                        total: found.total as u32,
+                        next_page_token: found.next_token(),
+                        references: found.items.into_iter().map(ReferenceOut::from).collect(),
+                    };
+                    success(text, &out)
+                },
+            )
             .await
         }
         "callers" | "callees" => {
@@ -252,7 +267,8 @@ pub(crate) async fn call(
                 args.repository.as_deref(),
                 move |r| if callers { r.callers(&args.name, page) } else { r.callees(&args.name, page) },
                 move |found| {
-                    let mut text = format!("{} {} of `{name}`\n", found.total, if callers { "caller(s)" } else { "callee(s)" });
+                    let mut text =
+                        format!("{} {} of `{name}`\n", found.total, if callers { "caller(s)" } else { "callee(s)" });
                     for r in &found.items {
                         let other = r.other.symbol.as_deref().unwrap_or("<top level>");
                         text.push_str(&format!("{}:{} {}\n", r.other.path, r.other.line, other));
@@ -273,28 +289,33 @@ pub(crate) async fn call(
         "read_file" => {
             let args = parse!(ReadArgs);
             let (start, end) = (args.start_line.unwrap_or(1), args.end_line.unwrap_or(0));
-            on_repository(server, args.repository.as_deref(), move |r| r.read_source(&args.path, start, end), |source| {
-                let text = format!(
-                    "{}:{}-{} (of {} lines{})\n```{}\n{}```\n",
-                    source.path,
-                    source.start_line,
-                    source.end_line,
-                    source.total_lines,
-                    if source.truncated { "; cut short, ask again from the next line" } else { "" },
-                    source.language,
-                    source.text
-                );
-                let out = FileOut {
-                    path: source.path,
-                    language: source.language,
-                    start_line: source.start_line,
-                    end_line: source.end_line,
-                    total_lines: source.total_lines,
-                    truncated: source.truncated,
-                    text: source.text,
-                };
-                success(text, &out)
-            })
+            on_repository(
+                server,
+                args.repository.as_deref(),
+                move |r| r.read_source(&args.path, start, end),
+                |source| {
+                    let text = format!(
+                        "{}:{}-{} (of {} lines{})\n```{}\n{}```\n",
+                        source.path,
+                        source.start_line,
+                        source.end_line,
+                        source.total_lines,
+                        if source.truncated { "; cut short, ask again from the next line" } else { "" },
+                        source.language,
+                        source.text
+                    );
+                    let out = FileOut {
+                        path: source.path,
+                        language: source.language,
+                        start_line: source.start_line,
+                        end_line: source.end_line,
+                        total_lines: source.total_lines,
+                        truncated: source.truncated,
+                        text: source.text,
+                    };
+                    success(text, &out)
+                },
+            )
             .await
         }
         "overview" => {
@@ -355,16 +376,21 @@ async fn pack(server: &SextantMcp, args: PackArgs) -> CallToolResponse {
         include_rules: args.include_rules.unwrap_or(true),
         semantic_hits: Vec::new(),
     };
-    on_repository(server, args.repository.as_deref(), move |r| r.pack(request), |pack| {
-        let out = PackOut {
-            tokens: pack.tokens as u32,
-            budget: pack.budget as u32,
-            generation: pack.generation,
-            items: pack.items.iter().map(PackItemOut::from).collect(),
-            ranked_files: pack.ranked_files.iter().take(RANKED_FILES_SHOWN).cloned().collect(),
-        };
-        success(pack.text, &out)
-    })
+    on_repository(
+        server,
+        args.repository.as_deref(),
+        move |r| r.pack(request),
+        |pack| {
+            let out = PackOut {
+                tokens: pack.tokens as u32,
+                budget: pack.budget as u32,
+                generation: pack.generation,
+                items: pack.items.iter().map(PackItemOut::from).collect(),
+                ranked_files: pack.ranked_files.iter().take(RANKED_FILES_SHOWN).cloned().collect(),
+            };
+            success(pack.text, &out)
+        },
+    )
     .await
 }
 
@@ -379,20 +405,28 @@ async fn search(server: &SextantMcp, args: SearchArgs) -> CallToolResponse {
         paths: args.paths,
     };
     let query = args.query;
-    on_repository(server, args.repository.as_deref(), move |r| r.search(&query, mode, &options), |results| {
-        let mode = serde_json::to_value(results.mode).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
-        let mut text = format!("{} result(s), {mode} search\n", results.hits.len());
-        for warning in &results.warnings {
-            text.push_str(&format!("(warning: {warning})\n"));
-        }
-        for hit in &results.hits {
-            text.push_str(&format!("\n{}:{}-{} {}\n", hit.path, hit.start_line, hit.end_line, hit.symbol));
-            for line in hit.snippet.lines() {
-                text.push_str(&format!("    {line}\n"));
+    on_repository(
+        server,
+        args.repository.as_deref(),
+        move |r| r.search(&query, mode, &options),
+        |results| {
+            let mode = serde_json::to_value(results.mode)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default();
+            let mut text = format!("{} result(s), {mode} search\n", results.hits.len());
+            for warning in &results.warnings {
+                text.push_str(&format!("(warning: {warning})\n"));
             }
-        }
-        success(text, &SearchOut { mode, hits: results.hits.into_iter().map(HitOut::from).collect() })
-    })
+            for hit in &results.hits {
+                text.push_str(&format!("\n{}:{}-{} {}\n", hit.path, hit.start_line, hit.end_line, hit.symbol));
+                for line in hit.snippet.lines() {
+                    text.push_str(&format!("    {line}\n"));
+                }
+            }
+            success(text, &SearchOut { mode, hits: results.hits.into_iter().map(HitOut::from).collect() })
+        },
+    )
     .await
 }
 

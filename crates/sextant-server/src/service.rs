@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sextant_engine::{
-    EngineError, EngineProgress, ErrorKind, Page, PackRequest, Repository, SearchOptions, TokenizerChoice, Workspace,
+    EngineError, EngineProgress, ErrorKind, PackRequest, Page, Repository, SearchOptions, TokenizerChoice, Workspace,
     MAX_TASK_BYTES,
 };
 use sextant_proto::v1;
@@ -243,8 +243,7 @@ impl Sextant for SextantService {
                 }
             });
             let working = Arc::clone(&repo);
-            let result =
-                tokio::task::spawn_blocking(move || working.index(r.force, &ChannelProgress(events_tx))).await;
+            let result = tokio::task::spawn_blocking(move || working.index(r.force, &ChannelProgress(events_tx))).await;
             drop(permit);
             let _ = forward.await;
             let last = match result {

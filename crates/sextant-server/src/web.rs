@@ -219,7 +219,10 @@ pre{{margin:0}}</style><p><a href=\"/r/{1}/\">overview</a> · {0}</p>",
         body.push_str(&format!("<pre id=\"L{n}\"><a class=\"n\" href=\"#L{n}\">{n}</a>{}</pre>", escape(line)));
     }
     if source.truncated {
-        body.push_str(&format!("<p>… the file has {} lines; the view stops at {}.</p>", source.total_lines, source.end_line));
+        body.push_str(&format!(
+            "<p>… the file has {} lines; the view stops at {}.</p>",
+            source.total_lines, source.end_line
+        ));
     }
     Html(body).into_response()
 }

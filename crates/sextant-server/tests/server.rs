@@ -184,7 +184,11 @@ async fn every_rpc_answers_and_edits_show_up_in_packs() {
     assert_eq!(bad.code(), Code::InvalidArgument);
 
     let symbols = client
-        .get_symbol(SymbolRequest { repository: "shop".into(), name: "Cart.checkout_total".into(), ..Default::default() })
+        .get_symbol(SymbolRequest {
+            repository: "shop".into(),
+            name: "Cart.checkout_total".into(),
+            ..Default::default()
+        })
         .await
         .unwrap()
         .into_inner();
@@ -192,7 +196,11 @@ async fn every_rpc_answers_and_edits_show_up_in_packs() {
     assert_eq!((symbols.symbols[0].start_line, symbols.symbols[0].kind.as_str()), (10, "method"));
 
     let refs = client
-        .find_references(SymbolRequest { repository: "shop".into(), name: "price_with_discount".into(), ..Default::default() })
+        .find_references(SymbolRequest {
+            repository: "shop".into(),
+            name: "price_with_discount".into(),
+            ..Default::default()
+        })
         .await
         .unwrap()
         .into_inner();
@@ -251,7 +259,11 @@ async fn every_rpc_answers_and_edits_show_up_in_packs() {
     for _ in 0..15 {
         let started = Instant::now();
         client
-            .get_symbol(SymbolRequest { repository: "shop".into(), name: "checkout_total".into(), ..Default::default() })
+            .get_symbol(SymbolRequest {
+                repository: "shop".into(),
+                name: "checkout_total".into(),
+                ..Default::default()
+            })
             .await
             .unwrap();
         round_trips.push(started.elapsed());
@@ -265,7 +277,6 @@ async fn every_rpc_answers_and_edits_show_up_in_packs() {
             path: "shop/pricing.py".into(),
             start_line: 2,
             end_line: 3,
-            ..Default::default()
         })
         .await
         .unwrap()
