@@ -12,7 +12,7 @@ use sextant_index::{
 };
 use sextant_overview::Overview;
 use sextant_pack::{build_pack_with, ContextPack, PackRequest};
-use sextant_semantic::{FusedHit, SearchMode, SemanticEngine, SemanticError, SyncReport, VectorState};
+use sextant_semantic::{SearchHit, SearchMode, SemanticEngine, SemanticError, SyncReport, VectorState};
 
 use crate::page::{Page, Paged};
 use crate::progress::{Adapter, EngineProgress};
@@ -91,7 +91,7 @@ pub struct SearchResults {
     /// The mode that ran (the default is hybrid when the index has vectors, else lexical).
     pub mode: SearchMode,
     /// Best first.
-    pub hits: Vec<FusedHit>,
+    pub hits: Vec<SearchHit>,
     /// Signals that were wanted but could not run (e.g. hybrid without a loadable model).
     pub warnings: Vec<String>,
 }

@@ -79,6 +79,13 @@ fn index_then_every_query_operation() {
     let semantic = engine.search("settings", Some(SearchMode::Semantic), &SearchOptions::default()).unwrap_err();
     assert_eq!(semantic.kind(), ErrorKind::FailedPrecondition, "{semantic}");
     assert_eq!(engine.search("  ", None, &SearchOptions::default()).unwrap_err().kind(), ErrorKind::InvalidArgument);
+    // One meaning of a path filter, however it is spelled; one that climbs out of the tree matches nothing.
+    for spelling in ["src", "/src", "src/", "./src"] {
+        let options = SearchOptions { paths: vec![spelling.into()], ..Default::default() };
+        assert_eq!(engine.search("settings", None, &options).unwrap().hits.len(), 1, "{spelling}");
+    }
+    let outside = SearchOptions { paths: vec!["../src".into()], ..Default::default() };
+    assert!(engine.search("settings", None, &outside).unwrap().hits.is_empty());
 
     let pack = engine
         .pack(sextant_engine::PackRequest {

@@ -6,6 +6,8 @@
 //! commits atomically (see [`store`]). [`Index`] opens a committed index for search and symbol navigation.
 
 mod build;
+mod filter;
+pub mod fusion;
 mod lock;
 mod query;
 pub mod store;
@@ -16,6 +18,8 @@ use std::path::{Path, PathBuf};
 pub use build::{
     index_repository, index_repository_locked, IndexOptions, IndexSummary, LanguageCount, NoProgress, Progress,
 };
+pub use filter::PathFilter;
+pub use fusion::{Signal, SignalHit};
 pub use lock::{WriterLock, WRITER_LOCK_FILE};
 pub use query::{
     clip_snippet_line, CommitStamp, Index, Location, PathTerms, ReferenceInfo, Relation, SearchHit, SearchOptions,

@@ -10,7 +10,7 @@ use sextant_syntax::{RefKind, Symbol};
 
 use crate::build::{summarize, IndexSummary};
 use crate::store::{self, FileRecord, Snapshot};
-use crate::{IndexError, LEXICAL_DIR};
+use crate::{IndexError, PathFilter, Signal, SignalHit, LEXICAL_DIR};
 
 /// Lines of context in a search snippet.
 const SNIPPET_LINES: usize = 3;
@@ -106,6 +106,8 @@ pub struct SearchHit {
     pub snippet: String,
     /// Estimated tokens of the whole chunk.
     pub tokens: u32,
+    /// Signals that found it with their ranks, strongest contribution first (lexical search: BM25 alone).
+    pub signals: Vec<SignalHit>,
 }
 
 /// A definition.
@@ -321,7 +323,11 @@ impl Index {
     }
 
     fn search_with(&self, query: &str, options: &SearchOptions, snippets: bool) -> Result<Vec<SearchHit>, IndexError> {
-        let filter = SearchFilter { languages: options.languages.clone(), paths: options.paths.clone() };
+        let paths = PathFilter::new(&options.paths);
+        if !paths.is_unrestricted() && paths.prefixes().is_empty() {
+            return Ok(Vec::new());
+        }
+        let filter = SearchFilter { languages: options.languages.clone(), paths: paths.prefixes().to_vec() };
         let hits = self.lexical.search(query, &filter, options.limit)?;
         let mut terms = HashSet::new();
         if snippets {
@@ -331,7 +337,8 @@ impl Index {
         }
         Ok(hits
             .into_iter()
-            .map(|hit| {
+            .enumerate()
+            .map(|(i, hit)| {
                 let symbol = hit.symbols.split_whitespace().next().unwrap_or("").to_string();
                 let snippet = if snippets { snippet(&hit.text, &terms) } else { String::new() };
                 SearchHit {
@@ -343,6 +350,7 @@ impl Index {
                     score: hit.score,
                     snippet,
                     tokens: hit.tokens,
+                    signals: vec![SignalHit { signal: Signal::Lexical, rank: i as u32 + 1, score: hit.score }],
                 }
             })
             .collect())

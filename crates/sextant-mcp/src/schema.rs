@@ -391,8 +391,8 @@ impl From<&engine::PackItem> for PackItemOut {
     }
 }
 
-impl From<engine::FusedHit> for HitOut {
-    fn from(h: engine::FusedHit) -> Self {
+impl From<engine::SearchHit> for HitOut {
+    fn from(h: engine::SearchHit) -> Self {
         HitOut {
             signals: h.signals.iter().map(|s| format!("{}#{}", s.signal.name(), s.rank)).collect(),
             path: h.path,

@@ -17,7 +17,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use serde::Serialize;
-use sextant_index::{Index, IndexError};
+use sextant_index::{Index, IndexError, PathFilter};
 use sextant_overview::{rules, Overview};
 
 pub use rank::{rank, Ranking, UnitScore};
@@ -236,16 +236,11 @@ pub fn build_pack_with(
 }
 
 /// Whether a file passes the request's language and path filters.
-pub(crate) fn file_allowed(index: &Index, request: &PackRequest, file: u32) -> bool {
+pub(crate) fn file_allowed(index: &Index, request: &PackRequest, paths: &PathFilter, file: u32) -> bool {
     let Some(record) = index.files().get(file as usize) else { return false };
     let language_ok =
         request.languages.is_empty() || request.languages.iter().any(|l| l == record.facts.language.name());
-    let path_ok = request.path_filters.is_empty()
-        || request.path_filters.iter().any(|p| {
-            let p = p.trim_matches('/');
-            record.path == p || record.path.starts_with(&format!("{p}/"))
-        });
-    language_ok && path_ok
+    language_ok && paths.matches(&record.path)
 }
 
 /// File contents read on demand, verified against the indexed hash so a pack never mixes states.

@@ -3,13 +3,12 @@
 use std::collections::{HashMap, HashSet};
 
 use sextant_graph::{Node, SymbolId};
-use sextant_index::{Index, IndexError, SearchOptions};
+use sextant_index::fusion::rrf;
+use sextant_index::{Index, IndexError, PathFilter, SearchOptions};
 
 use crate::terms::TaskTerms;
 use crate::PackRequest;
 
-/// RRF's rank offset: large enough that one list's top hit cannot drown agreement between lists.
-const RRF_K: f32 = 60.0;
 /// Names defined more often than this are too common to be a signal (`new`, `get`, `run`).
 const MAX_DEFINITIONS_PER_NAME: usize = 12;
 /// Hits taken from each lexical query.
@@ -89,7 +88,7 @@ impl Fusion {
             if !seen.insert(*unit) {
                 continue;
             }
-            let contribution = weight / (RRF_K + seen.len() as f32);
+            let contribution = rrf(weight, seen.len());
             let entry = self.scores.entry(*unit).or_insert((0.0, Vec::new()));
             entry.0 += contribution;
             entry.1.push((contribution, reason.clone()));
@@ -100,7 +99,7 @@ impl Fusion {
         let mut seen = HashSet::new();
         for file in files {
             if seen.insert(*file) {
-                *self.file_scores.entry(*file).or_insert(0.0) += weight / (RRF_K + seen.len() as f32);
+                *self.file_scores.entry(*file).or_insert(0.0) += rrf(weight, seen.len());
             }
         }
     }
@@ -121,7 +120,8 @@ fn symbol_unit(index: &Index, id: SymbolId) -> Option<Unit> {
 /// Ranks units and files for the request.
 pub fn rank(index: &Index, request: &PackRequest) -> Result<Ranking, IndexError> {
     let terms = TaskTerms::extract(&request.task);
-    let allowed = |file: u32| crate::file_allowed(index, request, file);
+    let paths = PathFilter::new(&request.path_filters);
+    let allowed = |file: u32| crate::file_allowed(index, request, &paths, file);
     let mut fusion = Fusion { scores: HashMap::new(), file_scores: HashMap::new() };
     let search_options = SearchOptions {
         limit: LEXICAL_DEPTH,

@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 
 use sextant_graph::{EdgeKind, Node, SymbolId};
-use sextant_index::Index;
+use sextant_index::{Index, PathFilter};
 
 use crate::rank::Ranking;
 use crate::{ItemKind, PackItem, PackRequest, SourceCache, TokenizerChoice};
@@ -78,6 +78,7 @@ fn skeleton_text(index: &Index, file: u32, start: u32, end: u32) -> Option<(Stri
 }
 
 pub(crate) fn candidates(index: &Index, ranking: &Ranking, request: &PackRequest) -> Vec<Candidate> {
+    let paths = PathFilter::new(&request.path_filters);
     let mut out = Vec::new();
     let mut skeleton_symbols: HashSet<SymbolId> = HashSet::new();
     for unit in ranking.units.iter().take(MAX_CODE_CANDIDATES) {
@@ -147,7 +148,7 @@ pub(crate) fn candidates(index: &Index, ranking: &Ranking, request: &PackRequest
         }
         let via = chunk.symbol_path.clone();
         for (neighbour, relation) in neighbours {
-            if !crate::file_allowed(index, request, neighbour.file) || !skeleton_symbols.insert(neighbour) {
+            if !crate::file_allowed(index, request, &paths, neighbour.file) || !skeleton_symbols.insert(neighbour) {
                 continue;
             }
             let Some((file_record, symbol)) = index.symbol(neighbour) else { continue };

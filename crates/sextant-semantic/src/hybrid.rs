@@ -9,13 +9,14 @@ use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use serde::Serialize;
-use sextant_index::{clip_snippet_line, for_each_path_term, Index, SearchOptions};
+use sextant_index::fusion::rrf;
+use sextant_index::{
+    clip_snippet_line, for_each_path_term, Index, PathFilter, SearchHit, SearchOptions, Signal, SignalHit,
+};
 use sextant_vector::VectorFilter;
 
 use crate::{SemanticEngine, SemanticError};
 
-/// The RRF constant: large enough that the first few ranks of one list do not drown the others.
-const RRF_K: f32 = 60.0;
 /// Candidates taken from each signal per result asked for.
 const POOL_FACTOR: usize = 5;
 /// Smallest candidate pool per signal.
@@ -49,20 +50,6 @@ impl std::str::FromStr for SearchMode {
             other => Err(format!("unknown search mode {other:?} (use lexical, semantic or hybrid)")),
         }
     }
-}
-
-/// A signal that can find a chunk.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Signal {
-    /// BM25 over chunk text, symbols and path.
-    Lexical,
-    /// Nearest neighbours of the query's embedding.
-    Semantic,
-    /// A definition whose name the query spells.
-    Symbol,
-    /// A file whose path terms the query echoes.
-    Path,
 }
 
 /// How much each signal counts in hybrid fusion.
@@ -121,50 +108,6 @@ impl std::str::FromStr for HybridWeights {
     }
 }
 
-impl Signal {
-    /// Lower-case name.
-    pub fn name(self) -> &'static str {
-        match self {
-            Signal::Lexical => "lexical",
-            Signal::Semantic => "semantic",
-            Signal::Symbol => "symbol",
-            Signal::Path => "path",
-        }
-    }
-}
-
-/// One signal's opinion of a result.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct SignalHit {
-    /// The signal.
-    pub signal: Signal,
-    /// Its 1-based rank in that signal's list.
-    pub rank: u32,
-    /// The signal's own score (BM25, cosine similarity, symbol centrality, path-term weight).
-    pub score: f32,
-}
-
-/// A search result: a chunk, its fused score, and the signals that found it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct FusedHit {
-    /// Repository-relative path.
-    pub path: String,
-    /// First line (1-based).
-    pub start_line: u32,
-    /// Last line (inclusive).
-    pub end_line: u32,
-    /// Language id.
-    pub language: String,
-    /// The chunk's main symbol, if any.
-    pub symbol: String,
-    /// Fused score (for lexical or semantic mode, that signal's own score).
-    pub score: f32,
-    /// A few lines of the chunk.
-    pub snippet: String,
-    /// Signals that found it, strongest contribution first.
-    pub signals: Vec<SignalHit>,
-}
-
 /// Searches `index` in `mode`. Semantic and hybrid modes need `engine`, one whose store holds this index's
 /// vectors (`SemanticEngine::open_synced`, or one that has synced); hybrid without one (no model, no vectors)
 /// falls back to fusing the signals it has.
@@ -174,7 +117,7 @@ pub fn search(
     query: &str,
     options: &SearchOptions,
     mode: SearchMode,
-) -> Result<Vec<FusedHit>, SemanticError> {
+) -> Result<Vec<SearchHit>, SemanticError> {
     search_weighted(index, engine, query, options, mode, &HybridWeights::default())
 }
 
@@ -186,32 +129,17 @@ pub fn search_weighted(
     options: &SearchOptions,
     mode: SearchMode,
     weights: &HybridWeights,
-) -> Result<Vec<FusedHit>, SemanticError> {
+) -> Result<Vec<SearchHit>, SemanticError> {
     match mode {
-        SearchMode::Lexical => Ok(index
-            .search(query, options)?
-            .into_iter()
-            .enumerate()
-            .map(|(i, hit)| FusedHit {
-                signals: vec![SignalHit { signal: Signal::Lexical, rank: i as u32 + 1, score: hit.score }],
-                path: hit.path,
-                start_line: hit.start_line,
-                end_line: hit.end_line,
-                language: hit.language,
-                symbol: hit.symbol,
-                score: hit.score,
-                snippet: hit.snippet,
-            })
-            .collect()),
+        // Lexical hits already carry their BM25 rank as their one signal.
+        SearchMode::Lexical => Ok(index.search(query, options)?),
         SearchMode::Semantic => {
             let engine = engine.ok_or(SemanticError::NoVectors)?;
-            let filter = VectorFilter { languages: options.languages.clone(), paths: options.paths.clone() };
             let root = Path::new(index.root());
-            Ok(engine
-                .nearest(query, options.limit, &filter)?
+            Ok(dense_hits(index, engine, query, options.limit, options)?
                 .into_iter()
                 .enumerate()
-                .map(|(i, hit)| FusedHit {
+                .map(|(i, (hit, tokens))| SearchHit {
                     snippet: file_snippet(root, &hit.payload.path, hit.payload.start_line, hit.payload.end_line),
                     signals: vec![SignalHit { signal: Signal::Semantic, rank: i as u32 + 1, score: hit.score }],
                     path: hit.payload.path,
@@ -220,6 +148,7 @@ pub fn search_weighted(
                     language: hit.payload.language,
                     symbol: hit.payload.symbol,
                     score: hit.score,
+                    tokens,
                 })
                 .collect())
         }
@@ -233,6 +162,7 @@ type ChunkKey = (String, u32);
 #[derive(Default)]
 struct Candidate {
     end_line: u32,
+    tokens: u32,
     language: String,
     symbol: String,
     snippet: String,
@@ -255,7 +185,7 @@ impl Fusion<'_> {
         if candidate.signals.iter().any(|s| s.signal == signal.signal) {
             return;
         }
-        candidate.score += self.weights.of(signal.signal) / (RRF_K + signal.rank as f32);
+        candidate.score += rrf(self.weights.of(signal.signal), signal.rank as usize);
         candidate.signals.push(signal);
     }
 }
@@ -266,7 +196,7 @@ fn hybrid(
     query: &str,
     options: &SearchOptions,
     weights: &HybridWeights,
-) -> Result<Vec<FusedHit>, SemanticError> {
+) -> Result<Vec<SearchHit>, SemanticError> {
     let pool = (options.limit * POOL_FACTOR).max(MIN_POOL);
     let mut fusion = Fusion { candidates: HashMap::new(), weights };
     let pool_options = SearchOptions { limit: pool, ..options.clone() };
@@ -277,6 +207,7 @@ fn hybrid(
             (hit.path, hit.start_line),
             |c| {
                 c.end_line = hit.end_line;
+                c.tokens = hit.tokens;
                 c.language = hit.language;
                 c.symbol = hit.symbol;
                 c.snippet = hit.snippet;
@@ -286,14 +217,14 @@ fn hybrid(
     }
 
     if let Some(engine) = engine {
-        let filter = VectorFilter { languages: options.languages.clone(), paths: options.paths.clone() };
-        for (i, hit) in engine.nearest(query, pool, &filter)?.into_iter().enumerate() {
+        for (i, (hit, tokens)) in dense_hits(index, engine, query, pool, options)?.into_iter().enumerate() {
             let signal = SignalHit { signal: Signal::Semantic, rank: i as u32 + 1, score: hit.score };
             let p = hit.payload;
             fusion.add(
                 (p.path, p.start_line),
                 |c| {
                     c.end_line = p.end_line;
+                    c.tokens = tokens;
                     c.language = p.language;
                     c.symbol = p.symbol;
                 },
@@ -302,13 +233,9 @@ fn hybrid(
         }
     }
 
+    let paths = PathFilter::new(&options.paths);
     let allowed = |path: &str, language: &str| {
-        (options.languages.is_empty() || options.languages.iter().any(|l| l == language))
-            && (options.paths.is_empty()
-                || options.paths.iter().any(|p| {
-                    let p = p.trim_end_matches('/');
-                    path == p || path.starts_with(&format!("{p}/"))
-                }))
+        (options.languages.is_empty() || options.languages.iter().any(|l| l == language)) && paths.matches(path)
     };
 
     for (i, (key, symbol, score)) in symbol_matches(index, query).into_iter().enumerate() {
@@ -323,6 +250,7 @@ fn hybrid(
             key,
             |c| {
                 c.end_line = chunk.map_or(0, |c| c.span.end_line);
+                c.tokens = chunk.map_or(0, |c| c.tokens);
                 c.language = language.to_string();
                 c.symbol = chunk.map(|c| c.symbol_path.clone()).unwrap_or_default();
             },
@@ -356,19 +284,20 @@ fn hybrid(
         }
     }
     let root = Path::new(index.root());
-    let mut fused: Vec<FusedHit> = fusion
+    let mut fused: Vec<SearchHit> = fusion
         .candidates
         .into_iter()
         .filter(|(_, c)| !c.language.is_empty())
         .map(|((path, start_line), mut c)| {
             c.signals.sort_by(|a, b| {
-                let contribution = |s: &SignalHit| weights.of(s.signal) / (RRF_K + s.rank as f32);
+                let contribution = |s: &SignalHit| rrf(weights.of(s.signal), s.rank as usize);
                 contribution(b).total_cmp(&contribution(a))
             });
-            FusedHit {
+            SearchHit {
                 path,
                 start_line,
                 end_line: c.end_line,
+                tokens: c.tokens,
                 language: c.language,
                 symbol: c.symbol,
                 score: c.score,
@@ -387,6 +316,32 @@ fn hybrid(
         }
     }
     Ok(fused)
+}
+
+/// The store's nearest chunks that are files of this index (with their token counts): a store's payload is
+/// data, and a shared server could hold paths this index never had, which are never read or returned.
+fn dense_hits(
+    index: &Index,
+    engine: &SemanticEngine,
+    query: &str,
+    limit: usize,
+    options: &SearchOptions,
+) -> Result<Vec<(sextant_vector::VectorHit, u32)>, SemanticError> {
+    let paths = PathFilter::new(&options.paths);
+    if !paths.is_unrestricted() && paths.prefixes().is_empty() {
+        return Ok(Vec::new());
+    }
+    let filter = VectorFilter { languages: options.languages.clone(), paths: paths.prefixes().to_vec() };
+    Ok(engine
+        .nearest(query, limit, &filter)?
+        .into_iter()
+        .filter_map(|hit| {
+            let file = index.file_id(&hit.payload.path)?;
+            let record = index.files().get(file as usize)?;
+            let tokens = record.facts.chunks.iter().find(|c| c.span.start_line == hit.payload.start_line)?.tokens;
+            Some((hit, tokens))
+        })
+        .collect())
 }
 
 /// Definitions whose name the query spells, most specific first: code-like words (`snake_case`, `camelCase`,

@@ -18,7 +18,8 @@ use sextant_embed::{EmbedError, Embedder, EmbedderOptions, VectorCache};
 use sextant_index::Index;
 use sextant_vector::{EdgeStore, RemoteStore, VectorError, VectorFilter, VectorHit, VectorStore};
 
-pub use hybrid::{search, search_weighted, FusedHit, HybridWeights, SearchMode, Signal, SignalHit};
+pub use hybrid::{search, search_weighted, HybridWeights, SearchMode};
+pub use sextant_index::{SearchHit, Signal, SignalHit};
 pub use sync::{NoSyncProgress, SyncProgress, SyncReport};
 
 /// The folder inside an index directory that holds everything semantic.
@@ -275,7 +276,11 @@ impl SemanticEngine {
         languages: &[String],
         paths: &[String],
     ) -> Result<Vec<(String, u32)>, SemanticError> {
-        let filter = VectorFilter { languages: languages.to_vec(), paths: paths.to_vec() };
+        let paths = sextant_index::PathFilter::new(paths);
+        if !paths.is_unrestricted() && paths.prefixes().is_empty() {
+            return Ok(Vec::new());
+        }
+        let filter = VectorFilter { languages: languages.to_vec(), paths: paths.prefixes().to_vec() };
         Ok(self
             .nearest(task, PACK_HITS, &filter)?
             .into_iter()

@@ -81,7 +81,7 @@ impl Fixture {
     }
 }
 
-fn paths(hits: &[sextant_semantic::FusedHit]) -> Vec<&str> {
+fn paths(hits: &[sextant_semantic::SearchHit]) -> Vec<&str> {
     hits.iter().map(|h| h.path.as_str()).collect()
 }
 

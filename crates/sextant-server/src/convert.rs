@@ -4,7 +4,7 @@ use sextant_engine::Paged;
 use sextant_index::{IndexSummary, Location, ReferenceInfo, Relation, SymbolInfo};
 use sextant_pack::{ContextPack, ItemKind, PackItem};
 use sextant_proto::v1;
-use sextant_semantic::FusedHit;
+use sextant_semantic::SearchHit;
 
 pub(crate) fn pack(pack: ContextPack) -> v1::ContextPack {
     v1::ContextPack {
@@ -37,7 +37,7 @@ fn item(item: PackItem) -> v1::PackItem {
     }
 }
 
-pub(crate) fn hit(hit: FusedHit) -> v1::SearchHit {
+pub(crate) fn hit(hit: SearchHit) -> v1::SearchHit {
     v1::SearchHit {
         signals: hit
             .signals

@@ -1,0 +1,75 @@
+//! Path filters: "only files under these directories", with one meaning everywhere (lexical search, vector
+//! search, packs, hybrid search).
+
+/// Repository-relative path prefixes a result must be under (or equal to). `src`, `/src`, `src/` and `./src/`
+/// mean the same; empty and `.` entries mean the whole repository; a prefix with `..` matches nothing.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PathFilter {
+    prefixes: Vec<String>,
+    unrestricted: bool,
+}
+
+impl PathFilter {
+    /// A filter from user-given prefixes; none at all means every path passes.
+    pub fn new<S: AsRef<str>>(paths: &[S]) -> PathFilter {
+        let mut prefixes = Vec::new();
+        let mut unrestricted = paths.is_empty();
+        for path in paths {
+            let mut p = path.as_ref().trim();
+            while let Some(rest) = p.strip_prefix("./") {
+                p = rest;
+            }
+            let p = p.trim_matches('/');
+            if p.is_empty() || p == "." {
+                unrestricted = true;
+            } else if !p.split('/').any(|part| part == "..") {
+                prefixes.push(p.to_string());
+            }
+        }
+        PathFilter { prefixes, unrestricted }
+    }
+
+    /// Whether every path passes.
+    pub fn is_unrestricted(&self) -> bool {
+        self.unrestricted
+    }
+
+    /// The normalised prefixes (no leading or trailing `/`), for stores that filter by prefix themselves. Empty
+    /// when unrestricted.
+    pub fn prefixes(&self) -> &[String] {
+        if self.unrestricted {
+            &[]
+        } else {
+            &self.prefixes
+        }
+    }
+
+    /// Whether `path` (repository-relative) passes.
+    pub fn matches(&self, path: &str) -> bool {
+        self.unrestricted
+            || self
+                .prefixes
+                .iter()
+                .any(|p| path.strip_prefix(p.as_str()).is_some_and(|rest| rest.is_empty() || rest.starts_with('/')))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_meaning_for_every_spelling() {
+        for spelling in ["src", "/src", "src/", "./src/", " src "] {
+            let filter = PathFilter::new(&[spelling]);
+            assert_eq!(filter.prefixes(), ["src"], "{spelling:?}");
+            assert!(filter.matches("src/main.rs") && filter.matches("src"), "{spelling:?}");
+            assert!(!filter.matches("srcs/main.rs") && !filter.matches("lib/src/a.rs"), "{spelling:?}");
+        }
+        assert!(PathFilter::new::<&str>(&[]).matches("anything"));
+        assert!(PathFilter::new(&["."]).matches("anything"));
+        let escaping = PathFilter::new(&["../etc"]);
+        assert!(!escaping.matches("../etc/passwd") && !escaping.matches("src/a.rs"));
+        assert!(PathFilter::new(&["src/main.rs"]).matches("src/main.rs"));
+    }
+}
