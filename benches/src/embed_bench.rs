@@ -108,9 +108,8 @@ fn main() -> Result<()> {
 
     // Queries: documented symbols' first doc sentence, as prose.
     let documented: Vec<String> = index
-        .files()
-        .iter()
-        .flat_map(|f| f.facts.symbols.iter())
+        .indexed_files()
+        .flat_map(|f| f.symbols())
         .filter_map(|s| s.doc.as_ref().map(|d| d.lines().next().unwrap_or("").to_string()))
         .filter(|d| d.split_whitespace().count() >= 4)
         .collect();

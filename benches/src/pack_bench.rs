@@ -46,9 +46,8 @@ fn main() -> Result<()> {
     // Deterministic tasks: every k-th documented symbol, as prose.
     let mut tasks = Vec::new();
     let documented: Vec<(String, String)> = index
-        .files()
-        .iter()
-        .flat_map(|f| f.facts.symbols.iter())
+        .indexed_files()
+        .flat_map(|f| f.symbols())
         .filter_map(|s| s.doc.as_ref().map(|d| (s.name.clone(), d.lines().next().unwrap_or("").to_string())))
         .filter(|(_, d)| d.split_whitespace().count() >= 4)
         .collect();

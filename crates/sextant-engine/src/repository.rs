@@ -448,17 +448,16 @@ impl Repository {
     pub fn read_source(&self, path: &str, start_line: u32, end_line: u32) -> Result<SourceText, EngineError> {
         check_text("path", path)?;
         let index = self.current_index()?;
-        let record = index
-            .file_id(path)
-            .and_then(|id| index.files().get(id as usize))
+        let file = index
+            .file_by_path(path)
             .ok_or_else(|| EngineError::NotFound(format!("`{path}` is not an indexed file of `{}`", self.spec.name)))?;
-        let full = self.spec.root.join(&record.path);
+        let full = self.spec.root.join(file.path());
         let bytes = std::fs::read(&full)
-            .map_err(|e| EngineError::FailedPrecondition(format!("`{}` cannot be read now: {e}", record.path)))?;
-        if sextant_index::content_hash(&bytes) != record.hash {
+            .map_err(|e| EngineError::FailedPrecondition(format!("`{}` cannot be read now: {e}", file.path())))?;
+        if sextant_index::content_hash(&bytes) != file.hash() {
             return Err(EngineError::FailedPrecondition(format!(
                 "`{}` changed since it was indexed; reindex (a watching server does so by itself)",
-                record.path
+                file.path()
             )));
         }
         let text = String::from_utf8_lossy(&bytes);
@@ -469,7 +468,7 @@ impl Repository {
         if total > 0 && (start > total || start > end) {
             return Err(EngineError::InvalidArgument(format!(
                 "lines {start}-{end_line} are outside 1-{total} of `{}`",
-                record.path
+                file.path()
             )));
         }
         let mut out = String::new();
@@ -485,8 +484,8 @@ impl Repository {
             last = n;
         }
         Ok(SourceText {
-            path: record.path.clone(),
-            language: record.facts.language.name().to_string(),
+            path: file.path().to_string(),
+            language: file.language().name().to_string(),
             start_line: if total == 0 { 0 } else { start },
             end_line: last,
             total_lines: total,

@@ -3,14 +3,17 @@
 //! [`index_repository`] walks the tree (honouring `.gitignore`/`.ignore` and the configured excludes), decides
 //! per file whether anything changed (size and mtime, then a content hash), parses changed files in parallel
 //! with `sextant-syntax`, writes their chunks to the tantivy index, links everything with `sextant-graph`, and
-//! commits atomically (see [`store`]). [`Index`] opens a committed index for search and symbol navigation.
+//! commits atomically (a snapshot file and the tantivy directory, in two steps). [`Index`] opens a committed index
+//! for search and symbol navigation; its files are read through [`IndexedFile`] views, while the stored layout
+//! stays private to this crate.
 
 mod build;
+mod file;
 mod filter;
 pub mod fusion;
 mod lock;
 mod query;
-pub mod store;
+mod store;
 mod walk;
 
 use std::path::{Path, PathBuf};
@@ -18,6 +21,7 @@ use std::path::{Path, PathBuf};
 pub use build::{
     index_repository, index_repository_locked, IndexOptions, IndexSummary, LanguageCount, NoProgress, Progress,
 };
+pub use file::IndexedFile;
 pub use filter::PathFilter;
 pub use fusion::{Signal, SignalHit};
 pub use lock::{WriterLock, WRITER_LOCK_FILE};
@@ -26,7 +30,7 @@ pub use query::{
     SymbolInfo,
 };
 pub use sextant_graph::SymbolId;
-pub use store::{FileRecord, GitState, SkipReason, SkippedFile};
+pub use store::{GitState, SkipReason, SkippedFile};
 
 /// Subdirectory of the index directory holding the tantivy index.
 pub const LEXICAL_DIR: &str = "lexical";

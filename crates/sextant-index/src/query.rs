@@ -9,8 +9,8 @@ use sextant_lexical::{for_each_term, LexicalIndex, SearchFilter};
 use sextant_syntax::{RefKind, Symbol};
 
 use crate::build::{summarize, IndexSummary};
-use crate::store::{self, FileRecord, Snapshot};
-use crate::{IndexError, PathFilter, Signal, SignalHit, LEXICAL_DIR};
+use crate::store::{self, Snapshot};
+use crate::{IndexError, IndexedFile, PathFilter, Signal, SignalHit, LEXICAL_DIR};
 
 /// Lines of context in a search snippet.
 const SNIPPET_LINES: usize = 3;
@@ -236,12 +236,27 @@ impl Index {
         self.snapshot.indexed_at
     }
 
-    /// The indexed files.
-    pub fn files(&self) -> &[FileRecord] {
-        &self.snapshot.files
+    /// The file with id `id` (see [`IndexedFile::id`]), if there is one.
+    pub fn file(&self, id: u32) -> Option<IndexedFile<'_>> {
+        self.snapshot.files.get(id as usize).map(|record| IndexedFile::new(id, record))
     }
 
-    /// Position of a file in [`Index::files`] (and in the graph's `Node::File`).
+    /// The indexed file at `path` (repository-relative, `/` separators), if there is one.
+    pub fn file_by_path(&self, path: &str) -> Option<IndexedFile<'_>> {
+        self.file(self.file_id(path)?)
+    }
+
+    /// Every indexed file, sorted by path (so in ascending id order).
+    pub fn indexed_files(&self) -> impl ExactSizeIterator<Item = IndexedFile<'_>> + '_ {
+        self.snapshot.files.iter().enumerate().map(|(id, record)| IndexedFile::new(id as u32, record))
+    }
+
+    /// The number of indexed files; ids run from 0 to one less.
+    pub fn file_count(&self) -> usize {
+        self.snapshot.files.len()
+    }
+
+    /// The id of the indexed file at `path` (see [`IndexedFile::id`]), if there is one.
     pub fn file_id(&self, path: &str) -> Option<u32> {
         self.file_ids.get(path).copied()
     }
@@ -357,16 +372,16 @@ impl Index {
     }
 
     /// A symbol and its file.
-    pub fn symbol(&self, id: SymbolId) -> Option<(&FileRecord, &Symbol)> {
-        let file = self.snapshot.files.get(id.file as usize)?;
-        Some((file, file.facts.symbols.get(id.symbol as usize)?))
+    pub fn symbol(&self, id: SymbolId) -> Option<(IndexedFile<'_>, &Symbol)> {
+        let file = self.file(id.file)?;
+        Some((file, file.symbols().get(id.symbol as usize)?))
     }
 
     /// Describes a symbol.
     pub fn symbol_info(&self, id: SymbolId) -> Option<SymbolInfo> {
         let (file, s) = self.symbol(id)?;
         Some(SymbolInfo {
-            path: file.path.clone(),
+            path: file.path().to_string(),
             name: s.name.clone(),
             qualified_name: s.qualified_name.clone(),
             kind: s.kind.as_str().to_string(),
@@ -409,18 +424,17 @@ impl Index {
             Node::File(f) => (f, None),
             Node::Module(_) => return None,
         };
-        let file = self.snapshot.files.get(file_index as usize)?;
+        let file = self.file(file_index)?;
+        let symbol = enclosing.and_then(|e| file.symbols().get(e as usize));
         let line = file
-            .facts
-            .references
+            .references()
             .iter()
             .find(|r| r.name == name && r.kind == kind && r.enclosing == enclosing)
             .map(|r| r.line)
-            .or_else(|| enclosing.and_then(|e| file.facts.symbols.get(e as usize)).map(|s| s.span.start_line))
+            .or_else(|| symbol.map(|s| s.span.start_line))
             .unwrap_or(1);
-        let symbol = enclosing.and_then(|e| file.facts.symbols.get(e as usize));
         Some(Location {
-            path: file.path.clone(),
+            path: file.path().to_string(),
             line,
             symbol: symbol.map(|s| s.qualified_name.clone()),
             kind: symbol.map(|s| s.kind.as_str().to_string()),
@@ -473,11 +487,11 @@ impl Index {
         let simple = normalized.rsplit('.').next().unwrap_or(&normalized).to_string();
         let targets: HashSet<SymbolId> = self.find_symbol_ids(name).into_iter().collect();
         let mut out = Vec::new();
-        for (f, file) in self.snapshot.files.iter().enumerate() {
-            for reference in file.facts.references.iter().filter(|r| r.name == simple) {
+        for file in self.indexed_files() {
+            for reference in file.references().iter().filter(|r| r.name == simple) {
                 let source = match reference.enclosing {
-                    Some(s) => Node::Symbol(SymbolId { file: f as u32, symbol: s }),
-                    None => Node::File(f as u32),
+                    Some(s) => Node::Symbol(SymbolId { file: file.id(), symbol: s }),
+                    None => Node::File(file.id()),
                 };
                 let edge_kind = if reference.kind == RefKind::Call { EdgeKind::Calls } else { EdgeKind::References };
                 let resolved: Vec<SymbolId> = self
@@ -492,10 +506,10 @@ impl Index {
                 if normalized.contains('.') && !resolved.iter().any(|id| targets.contains(id)) {
                     continue;
                 }
-                let symbol = reference.enclosing.and_then(|e| file.facts.symbols.get(e as usize));
+                let symbol = reference.enclosing.and_then(|e| file.symbols().get(e as usize));
                 out.push(ReferenceInfo {
                     at: Location {
-                        path: file.path.clone(),
+                        path: file.path().to_string(),
                         line: reference.line,
                         symbol: symbol.map(|s| s.qualified_name.clone()),
                         kind: symbol.map(|s| s.kind.as_str().to_string()),
@@ -505,7 +519,7 @@ impl Index {
                     resolved_to: resolved
                         .iter()
                         .filter_map(|id| {
-                            self.symbol(*id).map(|(file, s)| format!("{}:{}", file.path, s.qualified_name))
+                            self.symbol(*id).map(|(file, s)| format!("{}:{}", file.path(), s.qualified_name))
                         })
                         .collect(),
                 });

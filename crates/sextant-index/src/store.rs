@@ -16,7 +16,7 @@ use sextant_syntax::FileFacts;
 use crate::IndexError;
 
 /// Bumped whenever the stored layout changes; older snapshots are rebuilt.
-pub const FORMAT_VERSION: u32 = 1;
+pub(crate) const FORMAT_VERSION: u32 = 1;
 
 const SNAPSHOT: &str = "snapshot";
 const SNAPSHOT_NEXT: &str = "snapshot.next";
@@ -118,7 +118,7 @@ pub struct SkippedFile {
 
 /// One indexed file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct FileRecord {
+pub(crate) struct FileRecord {
     /// Repository-relative path with `/` separators.
     pub path: String,
     /// xxh3-128 of the content.
@@ -135,7 +135,7 @@ pub struct FileRecord {
 
 /// Everything committed about one repository.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Snapshot {
+pub(crate) struct Snapshot {
     /// [`FORMAT_VERSION`] at write time.
     pub format_version: u32,
     /// Increases with each commit; equals the tantivy commit payload.

@@ -47,7 +47,7 @@ fn fixture_repo(root: &Path) {
 
 fn symbol_names(index: &Index) -> Vec<String> {
     let mut names: Vec<String> =
-        index.files().iter().flat_map(|f| f.facts.symbols.iter().map(|s| s.qualified_name.clone())).collect();
+        index.indexed_files().flat_map(|f| f.symbols().iter().map(|s| s.qualified_name.clone())).collect();
     names.sort();
     names
 }
@@ -92,13 +92,12 @@ fn indexes_symbols_graph_and_search() {
     assert_eq!(main_callees, ["tools/src/parse.rs:parse_config"]);
 
     // File-level import edge: service.py imports storage.py.
-    let files = index.files();
-    let service = files.iter().position(|f| f.path == "app/service.py").unwrap() as u32;
-    let storage = files.iter().position(|f| f.path == "app/storage.py").unwrap() as u32;
+    let service = index.file_id("app/service.py").unwrap();
+    let storage = index.file_id("app/storage.py").unwrap();
     let imports = index.graph().outgoing(Node::File(service), EdgeKind::Imports);
     assert_eq!(imports, vec![(Node::File(storage), 1.0)]);
-    let main_rs = files.iter().position(|f| f.path == "tools/src/main.rs").unwrap() as u32;
-    let parse_rs = files.iter().position(|f| f.path == "tools/src/parse.rs").unwrap() as u32;
+    let main_rs = index.file_id("tools/src/main.rs").unwrap();
+    let parse_rs = index.file_id("tools/src/parse.rs").unwrap();
     assert_eq!(index.graph().outgoing(Node::File(main_rs), EdgeKind::Imports), vec![(Node::File(parse_rs), 1.0)]);
 
     // Centrality: the callee everyone reaches ranks above the entry point nobody calls.
@@ -157,7 +156,7 @@ fn unchanged_rerun_parses_nothing_and_edits_touch_only_their_files() {
     assert_eq!(third.files_removed, 2, "main.rs deleted and parse.rs renamed away");
 
     let index = Index::open(index_dir.path()).unwrap();
-    let paths: Vec<&str> = index.files().iter().map(|f| f.path.as_str()).collect();
+    let paths: Vec<&str> = index.indexed_files().map(|f| f.path()).collect();
     assert_eq!(paths, ["app/new_module.py", "app/service.py", "app/storage.py", "tools/src/config_parser.rs"]);
     assert!(index.find_symbols("compute_invoice_total").is_empty(), "removed function is gone");
     assert_eq!(index.find_symbols("ship_express").len(), 1);
@@ -216,8 +215,8 @@ fn bad_input_is_skipped_with_reasons() {
     assert!(summary.files_with_syntax_errors >= 1);
 
     let index = Index::open(index_dir.path()).unwrap();
-    let broken = index.files().iter().find(|f| f.path == "broken.rs").unwrap();
-    assert!(broken.facts.has_errors, "broken syntax is parsed partially and flagged");
+    let broken = index.file_by_path("broken.rs").unwrap();
+    assert!(broken.has_errors(), "broken syntax is parsed partially and flagged");
     let names = symbol_names(&index);
     // The Latin-1 name decodes to `caf\u{fffd}`, which Python does not accept as an identifier: parsed partially.
     for expected in ["fine", "odd_chars", "ok", "caf"] {
@@ -237,7 +236,7 @@ fn a_crash_before_commit_leaves_the_previous_index_readable() {
     // `snapshot.next` with no lexical commit.
     std::fs::write(index_dir.path().join("snapshot.next"), b"half-written").unwrap();
     let index = Index::open(index_dir.path()).unwrap();
-    assert_eq!(index.files().len(), 4);
+    assert_eq!(index.file_count(), 4);
     assert!(!index.search("write_json", &SearchOptions::default()).unwrap().is_empty());
     // The next run recovers and commits normally.
     write(repo.path(), "app/extra.py", "def extra():\n    pass\n");

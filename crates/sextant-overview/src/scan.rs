@@ -215,7 +215,6 @@ pub fn build_overview(index: &Index, config: &Config) -> Overview {
     let mut aux = walk_aux(root, config);
     // The root is always inspected (a Makefile or settings.gradle alone still describes the project).
     aux.by_dir.entry(String::new()).or_default();
-    let files = index.files();
 
     // Modules from manifests.
     let mut modules: BTreeMap<String, Module> = BTreeMap::new();
@@ -268,7 +267,7 @@ pub fn build_overview(index: &Index, config: &Config) -> Overview {
         } else {
             ModuleKind::Gradle
         };
-        if files.iter().any(|f| in_dir(&dir, &f.path)) {
+        if index.indexed_files().any(|f| in_dir(&dir, f.path())) {
             let name = dir.rsplit('/').next().unwrap_or(&dir).to_string();
             modules.entry(dir.clone()).or_insert(Module {
                 path: dir,
@@ -300,8 +299,8 @@ pub fn build_overview(index: &Index, config: &Config) -> Overview {
         modules.values().filter(|m| m.kind == ModuleKind::GoModule).map(|m| m.path.clone()).collect();
     if !go_modules.is_empty() {
         let mut go_dirs: BTreeSet<String> = BTreeSet::new();
-        for f in files.iter().filter(|f| f.facts.language == Language::Go && !is_test_path(&f.path)) {
-            let dir = parent_dir(&f.path);
+        for f in index.indexed_files().filter(|f| f.language() == Language::Go && !is_test_path(f.path())) {
+            let dir = parent_dir(f.path());
             if go_modules.iter().any(|m| in_dir(m, dir)) {
                 go_dirs.insert(dir.to_string());
             }
@@ -318,11 +317,11 @@ pub fn build_overview(index: &Index, config: &Config) -> Overview {
         }
     }
     // Significant directories that no module covers.
-    let total_lines: u64 = files.iter().map(|f| f.facts.lines as u64).sum();
+    let total_lines: u64 = index.indexed_files().map(|f| f.lines() as u64).sum();
     let mut top_lines: BTreeMap<String, u64> = BTreeMap::new();
-    for f in files {
-        if let Some((top, _)) = f.path.split_once('/') {
-            *top_lines.entry(top.to_string()).or_default() += f.facts.lines as u64;
+    for f in index.indexed_files() {
+        if let Some((top, _)) = f.path().split_once('/') {
+            *top_lines.entry(top.to_string()).or_default() += f.lines() as u64;
         }
     }
     for (dir, lines) in top_lines {
@@ -390,7 +389,7 @@ pub fn build_overview(index: &Index, config: &Config) -> Overview {
             .max_by_key(|&j| ordered[j].path.len())
             .unwrap_or(0)
     };
-    let file_module: Vec<usize> = files.iter().map(|f| module_of_path(&f.path)).collect();
+    let file_module: Vec<usize> = index.indexed_files().map(|f| module_of_path(f.path())).collect();
     // Ancestor chain (including itself) of each module, for subtree totals.
     let chain = |mut m: usize| -> Vec<usize> {
         let mut out = vec![m];
@@ -406,28 +405,28 @@ pub fn build_overview(index: &Index, config: &Config) -> Overview {
     let mut sizes = vec![(0u64, 0u64); n];
     let mut languages: Vec<BTreeMap<String, (u64, u64)>> = vec![BTreeMap::new(); n];
     let mut tests: Vec<(u64, BTreeSet<String>)> = vec![(0, BTreeSet::new()); n];
-    for (f, record) in files.iter().enumerate() {
-        let test = is_test_path(&record.path);
-        for &m in &chains[file_module[f]] {
+    for (file, &module) in index.indexed_files().zip(&file_module) {
+        let test = is_test_path(file.path());
+        for &m in &chains[module] {
             sizes[m].0 += 1;
-            sizes[m].1 += record.facts.lines as u64;
-            let entry = languages[m].entry(record.facts.language.name().to_string()).or_default();
+            sizes[m].1 += file.lines() as u64;
+            let entry = languages[m].entry(file.language().name().to_string()).or_default();
             entry.0 += 1;
-            entry.1 += record.facts.lines as u64;
+            entry.1 += file.lines() as u64;
             if test {
                 tests[m].0 += 1;
-                tests[m].1.insert(parent_dir(&record.path).to_string());
+                tests[m].1.insert(parent_dir(file.path()).to_string());
             }
         }
     }
 
     // Key symbols per module (own subtree), by centrality.
     let mut key: Vec<Vec<(f32, SymbolId)>> = vec![Vec::new(); n];
-    for (f, record) in files.iter().enumerate() {
-        if is_test_path(&record.path) {
+    for (file, &module) in index.indexed_files().zip(&file_module) {
+        if is_test_path(file.path()) {
             continue;
         }
-        for (s, symbol) in record.facts.symbols.iter().enumerate() {
+        for (s, symbol) in file.symbols().iter().enumerate() {
             let public_kind = matches!(
                 symbol.kind,
                 SymbolKind::Function
@@ -442,13 +441,12 @@ pub fn build_overview(index: &Index, config: &Config) -> Overview {
             if !public_kind || symbol.name.starts_with('_') || symbol.name == "main" {
                 continue;
             }
-            let id = SymbolId { file: f as u32, symbol: s as u32 };
-            let mut rank =
-                index.graph().symbol_rank(id) * if is_public(symbol, record.facts.language) { 2.0 } else { 0.5 };
+            let id = SymbolId { file: file.id(), symbol: s as u32 };
+            let mut rank = index.graph().symbol_rank(id) * if is_public(symbol, file.language()) { 2.0 } else { 0.5 };
             if symbol.kind == SymbolKind::Method {
                 rank *= 0.5;
             }
-            for &m in &chains[file_module[f]] {
+            for &m in &chains[module] {
                 let list = &mut key[m];
                 list.push((rank, id));
                 if list.len() > KEY_SYMBOLS * 8 {
@@ -479,36 +477,35 @@ pub fn build_overview(index: &Index, config: &Config) -> Overview {
 
     // Entry points: mains, CLI definitions and HTTP routes.
     let mut entries: Vec<Vec<EntryPoint>> = vec![Vec::new(); n];
-    for (f, record) in files.iter().enumerate() {
-        let module = file_module[f];
-        for symbol in &record.facts.symbols {
+    for (file, &module) in index.indexed_files().zip(&file_module) {
+        for symbol in file.symbols() {
             if symbol.name == "main" && symbol.kind == SymbolKind::Function {
                 entries[module].push(EntryPoint {
                     kind: "main".into(),
                     name: "main".into(),
-                    path: record.path.clone(),
+                    path: file.path().to_string(),
                     line: symbol.span.start_line,
                 });
             }
         }
-        if record.path.ends_with("__main__.py") {
+        if file.path().ends_with("__main__.py") {
             entries[module].push(EntryPoint {
                 kind: "main".into(),
                 name: "python -m".into(),
-                path: record.path.clone(),
+                path: file.path().to_string(),
                 line: 1,
             });
         }
-        if is_test_path(&record.path) || entries[module].len() >= ENTRY_POINTS {
+        if is_test_path(file.path()) || entries[module].len() >= ENTRY_POINTS {
             continue;
         }
-        if let Ok(text) = std::fs::read_to_string(root.join(&record.path)) {
+        if let Ok(text) = std::fs::read_to_string(root.join(file.path())) {
             for (line_no, line) in text.lines().enumerate() {
                 if let Some((kind, name)) = entry_pattern(line.trim()) {
                     entries[module].push(EntryPoint {
                         kind: kind.into(),
                         name,
-                        path: record.path.clone(),
+                        path: file.path().to_string(),
                         line: line_no as u32 + 1,
                     });
                     if entries[module].len() >= ENTRY_POINTS {
@@ -536,32 +533,32 @@ pub fn build_overview(index: &Index, config: &Config) -> Overview {
         }
         // A Go package comment may sit in any file of the package.
         if module.kind == ModuleKind::GoPackage {
-            for record in files.iter().filter(|f| {
-                parent_dir(&f.path) == module.path && f.facts.language == Language::Go && !is_test_path(&f.path)
+            for file in index.indexed_files().filter(|f| {
+                parent_dir(f.path()) == module.path && f.language() == Language::Go && !is_test_path(f.path())
             }) {
                 if let Some(doc) =
-                    std::fs::read_to_string(root.join(&record.path)).ok().and_then(|t| leading_doc(&t, Language::Go))
+                    std::fs::read_to_string(root.join(file.path())).ok().and_then(|t| leading_doc(&t, Language::Go))
                 {
-                    return Some((doc, record.path.clone()));
+                    return Some((doc, file.path().to_string()));
                 }
             }
         }
         // Java: the shallowest package-info.java of the module describes its top package.
-        if let Some(info) = files
-            .iter()
+        if let Some(info) = index
+            .indexed_files()
             .filter(|f| {
-                f.path.ends_with("/package-info.java") && in_dir(&module.path, &f.path) && !is_test_path(&f.path)
+                f.path().ends_with("/package-info.java") && in_dir(&module.path, f.path()) && !is_test_path(f.path())
             })
-            .min_by_key(|f| (f.path.matches('/').count(), f.path.clone()))
+            .min_by_key(|f| (f.path().matches('/').count(), f.path()))
         {
-            if let Some(doc) = std::fs::read_to_string(root.join(&info.path)).ok().and_then(|t| leading_java_doc(&t)) {
-                return Some((doc, info.path.clone()));
+            if let Some(doc) = std::fs::read_to_string(root.join(info.path())).ok().and_then(|t| leading_java_doc(&t)) {
+                return Some((doc, info.path().to_string()));
             }
         }
         for doc_file in MODULE_DOC_FILES {
             for candidate in [join(&module.path, doc_file), join(&module.path, &format!("src/{doc_file}"))] {
-                let Some(id) = index.file_id(&candidate) else { continue };
-                let language = files[id as usize].facts.language;
+                let Some(file) = index.file_by_path(&candidate) else { continue };
+                let language = file.language();
                 if let Some(doc) =
                     std::fs::read_to_string(root.join(&candidate)).ok().and_then(|t| leading_doc(&t, language))
                 {
@@ -593,7 +590,7 @@ pub fn build_overview(index: &Index, config: &Config) -> Overview {
                     kind: s.kind.as_str().into(),
                     signature: s.signature.clone(),
                     doc: s.doc.as_ref().and_then(|d| d.lines().next()).map(str::to_string),
-                    path: file.path.clone(),
+                    path: file.path().to_string(),
                     line: s.span.start_line,
                     rank,
                 })
@@ -683,7 +680,7 @@ pub fn build_overview(index: &Index, config: &Config) -> Overview {
         purpose: out_modules[0].purpose.clone(),
         files: sizes[0].0,
         lines: sizes[0].1,
-        symbols: files.iter().map(|f| f.facts.symbols.len() as u64).sum(),
+        symbols: index.indexed_files().map(|f| f.symbols().len() as u64).sum(),
         languages: repo_languages,
         commands: out_modules[0].commands.clone(),
         ci,

@@ -197,7 +197,7 @@ pub fn build_pack_with(
     let root = Path::new(index.root());
     let mut sources = SourceCache::new(root, index);
     let ranked_files: Vec<String> =
-        ranking.files.iter().map(|(f, _)| index.files()[*f as usize].path.clone()).collect();
+        ranking.files.iter().filter_map(|(f, _)| index.file(*f)).map(|file| file.path().to_string()).collect();
     let tokenizer = request.tokenizer;
 
     let mut leading: Vec<PackItem> = Vec::new();
@@ -237,10 +237,9 @@ pub fn build_pack_with(
 
 /// Whether a file passes the request's language and path filters.
 pub(crate) fn file_allowed(index: &Index, request: &PackRequest, paths: &PathFilter, file: u32) -> bool {
-    let Some(record) = index.files().get(file as usize) else { return false };
-    let language_ok =
-        request.languages.is_empty() || request.languages.iter().any(|l| l == record.facts.language.name());
-    language_ok && paths.matches(&record.path)
+    let Some(file) = index.file(file) else { return false };
+    let language_ok = request.languages.is_empty() || request.languages.iter().any(|l| l == file.language().name());
+    language_ok && paths.matches(file.path())
 }
 
 /// File contents read on demand, verified against the indexed hash so a pack never mixes states.
@@ -264,9 +263,9 @@ impl<'a> SourceCache<'a> {
         self.texts
             .entry(file)
             .or_insert_with(|| {
-                let record = index.files().get(file as usize)?;
-                let bytes = std::fs::read(root.join(&record.path)).ok()?;
-                if sextant_index::content_hash(&bytes) != record.hash {
+                let indexed = index.file(file)?;
+                let bytes = std::fs::read(root.join(indexed.path())).ok()?;
+                if sextant_index::content_hash(&bytes) != indexed.hash() {
                     stale.insert(file);
                     return None;
                 }

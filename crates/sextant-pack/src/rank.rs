@@ -4,7 +4,7 @@ use std::collections::{HashMap, HashSet};
 
 use sextant_graph::{Node, SymbolId};
 use sextant_index::fusion::rrf;
-use sextant_index::{Index, IndexError, PathFilter, SearchOptions};
+use sextant_index::{Index, IndexError, IndexedFile, PathFilter, SearchOptions};
 
 use crate::terms::TaskTerms;
 use crate::PackRequest;
@@ -105,16 +105,16 @@ impl Fusion {
     }
 }
 
-/// The chunk of `file` that contains `line`.
-fn chunk_at(index: &Index, file: u32, line: u32) -> Option<u32> {
-    let chunks = &index.files().get(file as usize)?.facts.chunks;
-    let position = chunks.partition_point(|c| c.span.end_line < line);
-    chunks.get(position).filter(|c| c.span.start_line <= line).map(|_| position as u32)
+/// The unit (file and chunk) holding `line` of `file`.
+fn unit_at(file: IndexedFile<'_>, line: u32) -> Option<Unit> {
+    let (chunk, _) = file.chunk_at_line(line)?;
+    Some((file.id(), chunk))
 }
 
+/// The unit holding a symbol's first line.
 fn symbol_unit(index: &Index, id: SymbolId) -> Option<Unit> {
-    let (_, symbol) = index.symbol(id)?;
-    Some((id.file, chunk_at(index, id.file, symbol.span.start_line)?))
+    let (file, symbol) = index.symbol(id)?;
+    unit_at(file, symbol.span.start_line)
 }
 
 /// Ranks units and files for the request.
@@ -139,8 +139,8 @@ pub fn rank(index: &Index, request: &PackRequest) -> Result<Ranking, IndexError>
     let to_units = |hits: &[sextant_index::SearchHit]| -> Vec<(Unit, String)> {
         hits.iter()
             .filter_map(|hit| {
-                let file = index.file_id(&hit.path)?;
-                Some(((file, chunk_at(index, file, hit.start_line)?), "lexical match".to_string()))
+                let file = index.file_by_path(&hit.path)?;
+                Some((unit_at(file, hit.start_line)?, "lexical match".to_string()))
             })
             .collect()
     };
@@ -179,8 +179,8 @@ pub fn rank(index: &Index, request: &PackRequest) -> Result<Ranking, IndexError>
         .semantic_hits
         .iter()
         .filter_map(|(path, line)| {
-            let file = index.file_id(path).filter(|f| allowed(*f))?;
-            Some(((file, chunk_at(index, file, *line)?), "semantic match".to_string()))
+            let file = index.file_by_path(path).filter(|f| allowed(f.id()))?;
+            Some((unit_at(file, *line)?, "semantic match".to_string()))
         })
         .collect();
     fusion.add_list(WEIGHTS.semantic, &semantic);
@@ -233,12 +233,13 @@ pub fn rank(index: &Index, request: &PackRequest) -> Result<Ranking, IndexError>
         let mut files = Vec::new();
         for wanted in paths {
             let wanted = wanted.trim_matches('/');
-            for (f, record) in index.files().iter().enumerate() {
-                let matches = record.path == wanted
-                    || record.path.ends_with(&format!("/{wanted}"))
-                    || (!wanted.contains('.') && record.path.starts_with(&format!("{wanted}/")));
-                if matches && allowed(f as u32) && !files.contains(&(f as u32)) {
-                    files.push(f as u32);
+            for file in index.indexed_files() {
+                let path = file.path();
+                let matches = path == wanted
+                    || path.ends_with(&format!("/{wanted}"))
+                    || (!wanted.contains('.') && path.starts_with(&format!("{wanted}/")));
+                if matches && allowed(file.id()) && !files.contains(&file.id()) {
+                    files.push(file.id());
                 }
             }
         }
@@ -246,27 +247,20 @@ pub fn rank(index: &Index, request: &PackRequest) -> Result<Ranking, IndexError>
     };
     let file_units = |files: &[u32], reason: &str| -> Vec<(Unit, String)> {
         let mut list = Vec::new();
-        for &file in files {
+        for file in files.iter().filter_map(|&f| index.file(f)) {
             // A named file contributes its most central chunks first.
-            let record = &index.files()[file as usize];
-            let mut chunks: Vec<(u32, f32)> = (0..record.facts.chunks.len() as u32)
-                .map(|c| {
-                    let chunk = &record.facts.chunks[c as usize];
-                    let centrality = record
-                        .facts
-                        .symbols
-                        .iter()
-                        .enumerate()
-                        .filter(|(_, s)| {
-                            s.span.start_line >= chunk.span.start_line && s.span.start_line <= chunk.span.end_line
-                        })
-                        .map(|(s, _)| index.graph().symbol_rank(SymbolId { file, symbol: s as u32 }))
+            let mut chunks: Vec<(u32, f32)> = (0u32..)
+                .zip(file.chunks())
+                .map(|(c, chunk)| {
+                    let centrality = file
+                        .symbols_starting_in(chunk.span.start_line..=chunk.span.end_line)
+                        .map(|(id, _)| index.graph().symbol_rank(id))
                         .fold(0.0f32, f32::max);
                     (c, centrality)
                 })
                 .collect();
             chunks.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-            list.extend(chunks.into_iter().take(4).map(|(c, _)| ((file, c), reason.to_string())));
+            list.extend(chunks.into_iter().take(4).map(|(c, _)| ((file.id(), c), reason.to_string())));
         }
         list
     };
@@ -298,18 +292,16 @@ pub fn rank(index: &Index, request: &PackRequest) -> Result<Ranking, IndexError>
 
     // The symbols defined in the best lexical hits seed the graph too.
     for (rank, ((file, chunk), _)) in lexical_task.iter().chain(lexical_identifiers.iter()).take(20).enumerate() {
-        let record = &index.files()[*file as usize];
-        let span = record.facts.chunks[*chunk as usize].span;
+        let Some(file) = index.file(*file) else { continue };
+        let Some(chunk) = file.chunks().get(*chunk as usize) else { continue };
         let weight = 1.0 / (1.0 + rank as f32);
         let mut any = false;
-        for (s, symbol) in record.facts.symbols.iter().enumerate() {
-            if symbol.span.start_line >= span.start_line && symbol.span.start_line <= span.end_line {
-                seeds.push((Node::Symbol(SymbolId { file: *file, symbol: s as u32 }), weight));
-                any = true;
-            }
+        for (id, _) in file.symbols_starting_in(chunk.span.start_line..=chunk.span.end_line) {
+            seeds.push((Node::Symbol(id), weight));
+            any = true;
         }
         if !any {
-            seeds.push((Node::File(*file), weight));
+            seeds.push((Node::File(file.id()), weight));
         }
     }
 
@@ -380,7 +372,7 @@ pub fn rank(index: &Index, request: &PackRequest) -> Result<Ranking, IndexError>
     let mut by_unit: HashMap<Unit, usize> = units.iter().enumerate().map(|(i, u)| ((u.file, u.chunk), i)).collect();
     for (position, (file, file_score)) in files.iter().take(EXPANDED_FILES).enumerate() {
         let prior = file_score * FILE_PRIOR;
-        let chunk_count = index.files()[*file as usize].facts.chunks.len() as u32;
+        let chunk_count = index.file(*file).map_or(0, |f| f.chunks().len() as u32);
         for chunk in 0..chunk_count {
             match by_unit.get(&(*file, chunk)) {
                 Some(&i) => units[i].score += prior,

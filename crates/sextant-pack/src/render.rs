@@ -58,19 +58,16 @@ fn code_block(path: &str, start: u32, end: u32, symbol: &str, language: &str, bo
 
 /// Signature lines of the symbols starting in a line range, indented by nesting.
 fn skeleton_text(index: &Index, file: u32, start: u32, end: u32) -> Option<(String, u32)> {
-    let record = index.files().get(file as usize)?;
+    let file = index.file(file)?;
     let mut lines = Vec::new();
     let mut first = None;
-    for symbol in &record.facts.symbols {
-        if symbol.span.start_line < start || symbol.span.start_line > end {
-            continue;
-        }
+    for (_, symbol) in file.symbols_starting_in(start..=end) {
         first.get_or_insert(symbol.span.start_line);
         let mut depth = 0;
         let mut parent = symbol.parent;
         while let Some(p) = parent {
             depth += 1;
-            parent = record.facts.symbols.get(p as usize).and_then(|s| s.parent);
+            parent = file.symbols().get(p as usize).and_then(|s| s.parent);
         }
         lines.push(format!("{}{} …", "    ".repeat(depth.min(4)), symbol.signature));
     }
@@ -82,9 +79,9 @@ pub(crate) fn candidates(index: &Index, ranking: &Ranking, request: &PackRequest
     let mut out = Vec::new();
     let mut skeleton_symbols: HashSet<SymbolId> = HashSet::new();
     for unit in ranking.units.iter().take(MAX_CODE_CANDIDATES) {
-        let Some(record) = index.files().get(unit.file as usize) else { continue };
-        let Some(chunk) = record.facts.chunks.get(unit.chunk as usize) else { continue };
-        let language = record.facts.language.name();
+        let Some(file) = index.file(unit.file) else { continue };
+        let Some(chunk) = file.chunks().get(unit.chunk as usize) else { continue };
+        let language = file.language().name();
         let symbol = if chunk.symbol_path.is_empty() {
             chunk.symbols.first().cloned().unwrap_or_default()
         } else {
@@ -92,7 +89,7 @@ pub(crate) fn candidates(index: &Index, ranking: &Ranking, request: &PackRequest
         };
         let reason = unit.reasons.iter().take(3).cloned().collect::<Vec<_>>().join("; ");
         let item = PackItem {
-            path: record.path.clone(),
+            path: file.path().to_string(),
             start_line: chunk.span.start_line,
             end_line: chunk.span.end_line,
             symbol: symbol.clone(),
@@ -104,7 +101,7 @@ pub(crate) fn candidates(index: &Index, ranking: &Ranking, request: &PackRequest
         };
         let fallback =
             skeleton_text(index, unit.file, chunk.span.start_line, chunk.span.end_line).map(|(sig, line)| PackItem {
-                path: record.path.clone(),
+                path: file.path().to_string(),
                 start_line: line,
                 end_line: line,
                 symbol: symbol.clone(),
@@ -112,7 +109,7 @@ pub(crate) fn candidates(index: &Index, ranking: &Ranking, request: &PackRequest
                 score: unit.score,
                 tokens: 0,
                 reason: format!("{reason} (signatures only: the code did not fit)"),
-                content: code_block(&record.path, line, line, &symbol, language, &sig),
+                content: code_block(file.path(), line, line, &symbol, language, &sig),
             });
         let source = Some((unit.file, chunk.span.start_byte, chunk.span.end_byte, language));
         out.push(Candidate { item, fallback, source });
@@ -120,16 +117,10 @@ pub(crate) fn candidates(index: &Index, ranking: &Ranking, request: &PackRequest
 
     // Skeletons of the graph neighbours (callees, callers, enclosing types) of the strongest units.
     for unit in ranking.units.iter().take(NEIGHBOUR_SOURCES) {
-        let Some(record) = index.files().get(unit.file as usize) else { continue };
-        let Some(chunk) = record.facts.chunks.get(unit.chunk as usize) else { continue };
-        let defined: Vec<SymbolId> = record
-            .facts
-            .symbols
-            .iter()
-            .enumerate()
-            .filter(|(_, s)| s.span.start_line >= chunk.span.start_line && s.span.start_line <= chunk.span.end_line)
-            .map(|(s, _)| SymbolId { file: unit.file, symbol: s as u32 })
-            .collect();
+        let Some(file) = index.file(unit.file) else { continue };
+        let Some(chunk) = file.chunks().get(unit.chunk as usize) else { continue };
+        let defined: Vec<SymbolId> =
+            file.symbols_starting_in(chunk.span.start_line..=chunk.span.end_line).map(|(id, _)| id).collect();
         let mut neighbours: Vec<(SymbolId, &str)> = Vec::new();
         for id in &defined {
             for (node, weight) in index.graph().outgoing(Node::Symbol(*id), EdgeKind::Calls) {
@@ -151,11 +142,10 @@ pub(crate) fn candidates(index: &Index, ranking: &Ranking, request: &PackRequest
             if !crate::file_allowed(index, request, &paths, neighbour.file) || !skeleton_symbols.insert(neighbour) {
                 continue;
             }
-            let Some((file_record, symbol)) = index.symbol(neighbour) else { continue };
+            let Some((neighbour_file, symbol)) = index.symbol(neighbour) else { continue };
             // A neighbour that is already a strong code candidate needs no skeleton.
-            let neighbour_unit = file_record
-                .facts
-                .chunks
+            let neighbour_unit = neighbour_file
+                .chunks()
                 .iter()
                 .position(|c| c.span.start_line <= symbol.span.start_line && symbol.span.end_line <= c.span.end_line)
                 .map(|c| (neighbour.file, c as u32));
@@ -164,7 +154,7 @@ pub(crate) fn candidates(index: &Index, ranking: &Ranking, request: &PackRequest
             {
                 continue;
             }
-            let language = file_record.facts.language.name();
+            let language = neighbour_file.language().name();
             let (text, line) = if symbol.kind.is_type_like() {
                 match skeleton_text(index, neighbour.file, symbol.span.start_line, symbol.span.end_line) {
                     Some(found) => found,
@@ -173,12 +163,12 @@ pub(crate) fn candidates(index: &Index, ranking: &Ranking, request: &PackRequest
             } else {
                 (symbol.signature.clone(), symbol.span.start_line)
             };
-            let content = code_block(&file_record.path, line, line, &symbol.qualified_name, language, &text);
+            let content = code_block(neighbour_file.path(), line, line, &symbol.qualified_name, language, &text);
             let score = unit.score * SKELETON_FACTOR * index.graph().symbol_rank(neighbour).clamp(0.5, 2.0);
-            let via_name = if via.is_empty() { record.path.clone() } else { via.clone() };
+            let via_name = if via.is_empty() { file.path().to_string() } else { via.clone() };
             out.push(Candidate {
                 item: PackItem {
-                    path: file_record.path.clone(),
+                    path: neighbour_file.path().to_string(),
                     start_line: line,
                     end_line: line,
                     symbol: symbol.qualified_name.clone(),
@@ -367,9 +357,9 @@ fn merge_into(
         })
         .map(|(i, _)| i)
         .collect();
-    let file = index.file_id(&item.path)?;
-    let language = index.files().get(file as usize)?.facts.language.name();
-    let text = sources.text(file)?;
+    let file = index.file_by_path(&item.path)?;
+    let language = file.language().name();
+    let text = sources.text(file.id())?;
     let base = &items[target];
     let content = code_block(&item.path, start, end, &base.symbol, language, line_range(text, start, end));
     // Count only the lines added around the base item (re-counting a growing item each time is quadratic);

@@ -239,12 +239,12 @@ fn hybrid(
     };
 
     for (i, (key, symbol, score)) in symbol_matches(index, query).into_iter().enumerate() {
-        let Some((record, _)) = index.symbol(symbol) else { continue };
-        let language = record.facts.language.name();
+        let Some((file, _)) = index.symbol(symbol) else { continue };
+        let language = file.language().name();
         if !allowed(&key.0, language) {
             continue;
         }
-        let chunk = record.facts.chunks.iter().find(|c| c.span.start_line == key.1);
+        let chunk = file.chunk_starting_at(key.1);
         let signal = SignalHit { signal: Signal::Symbol, rank: i as u32 + 1, score };
         fusion.add(
             key,
@@ -336,9 +336,7 @@ fn dense_hits(
         .nearest(query, limit, &filter)?
         .into_iter()
         .filter_map(|hit| {
-            let file = index.file_id(&hit.payload.path)?;
-            let record = index.files().get(file as usize)?;
-            let tokens = record.facts.chunks.iter().find(|c| c.span.start_line == hit.payload.start_line)?.tokens;
+            let tokens = index.file_by_path(&hit.payload.path)?.chunk_starting_at(hit.payload.start_line)?.tokens;
             Some((hit, tokens))
         })
         .collect())
@@ -369,14 +367,10 @@ fn symbol_matches(index: &Index, query: &str) -> Vec<(ChunkKey, sextant_index::S
         }
         let count = ids.len();
         for id in ids {
-            let Some((record, symbol)) = index.symbol(id) else { continue };
-            let line = symbol.span.start_line;
+            let Some((file, symbol)) = index.symbol(id) else { continue };
             // The chunk holding the definition's first line.
-            let Some(chunk) = record.facts.chunks.iter().find(|c| c.span.start_line <= line && line <= c.span.end_line)
-            else {
-                continue;
-            };
-            let key = (record.path.clone(), chunk.span.start_line);
+            let Some((_, chunk)) = file.chunk_at_line(symbol.span.start_line) else { continue };
+            let key = (file.path().to_string(), chunk.span.start_line);
             if seen_chunks.insert(key.clone()) {
                 matches.push((code_like, count, index.graph().symbol_rank(id), key, id));
             }
@@ -392,13 +386,12 @@ fn path_matches<'a>(index: &'a Index, query: &str) -> HashMap<&'a str, (u32, f32
     for_each_path_term(query, |t| {
         query_terms.insert(t);
     });
-    let files = index.files();
     index
         .path_terms()
         .rank_files(&query_terms)
         .into_iter()
         .enumerate()
-        .filter_map(|(rank, (i, weight))| Some((files.get(i as usize)?.path.as_str(), (rank as u32 + 1, weight))))
+        .filter_map(|(rank, (file, weight))| Some((index.file(file)?.path(), (rank as u32 + 1, weight))))
         .collect()
 }
 

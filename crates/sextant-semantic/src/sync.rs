@@ -7,7 +7,7 @@ use std::time::Instant;
 use rayon::prelude::*;
 use serde::Serialize;
 use sextant_embed::{chunk_text, text_key};
-use sextant_index::{content_hash, FileRecord, Index};
+use sextant_index::{content_hash, Index, IndexedFile};
 use sextant_vector::{point_id, PointPayload, VectorPoint};
 
 use crate::{SemanticEngine, SemanticError, VectorState};
@@ -106,11 +106,11 @@ enum FilePlan {
 
 /// A key over everything that decides a file's chunk texts and point ids: its content, its chunks' spans and
 /// symbol paths, and the text budget. Equal keys mean equal ids, so the file need not be read again.
-fn plan_key(record: &FileRecord, max_tokens: usize) -> u64 {
-    let mut bytes = Vec::with_capacity(32 + record.facts.chunks.len() * 24);
-    bytes.extend_from_slice(&record.hash.to_le_bytes());
+fn plan_key(file: IndexedFile<'_>, max_tokens: usize) -> u64 {
+    let mut bytes = Vec::with_capacity(32 + file.chunks().len() * 24);
+    bytes.extend_from_slice(&file.hash().to_le_bytes());
     bytes.extend_from_slice(&(max_tokens as u64).to_le_bytes());
-    for chunk in &record.facts.chunks {
+    for chunk in file.chunks() {
         for n in [
             chunk.span.start_byte as u64,
             chunk.span.end_byte as u64,
@@ -126,21 +126,21 @@ fn plan_key(record: &FileRecord, max_tokens: usize) -> u64 {
 }
 
 /// The text and planned points of a file, read from disk; `None` when the file changed since it was indexed.
-fn plan_file(root: &Path, record: &FileRecord, max_tokens: usize) -> Option<(Vec<PlannedChunk>, Vec<String>)> {
-    let bytes = std::fs::read(root.join(&record.path)).ok()?;
-    if content_hash(&bytes) != record.hash {
+fn plan_file(root: &Path, file: IndexedFile<'_>, max_tokens: usize) -> Option<(Vec<PlannedChunk>, Vec<String>)> {
+    let bytes = std::fs::read(root.join(file.path())).ok()?;
+    if content_hash(&bytes) != file.hash() {
         return None;
     }
     let text = String::from_utf8_lossy(&bytes);
-    let mut planned = Vec::with_capacity(record.facts.chunks.len());
-    let mut texts = Vec::with_capacity(record.facts.chunks.len());
-    for (i, chunk) in record.facts.chunks.iter().enumerate() {
+    let mut planned = Vec::with_capacity(file.chunks().len());
+    let mut texts = Vec::with_capacity(file.chunks().len());
+    for (i, chunk) in file.chunks().iter().enumerate() {
         let code = text.get(chunk.span.start_byte as usize..chunk.span.end_byte as usize).unwrap_or("");
-        let embedded = chunk_text(&record.path, &chunk.symbol_path, code, max_tokens);
+        let embedded = chunk_text(file.path(), &chunk.symbol_path, code, max_tokens);
         let key = text_key(&embedded);
         planned.push(PlannedChunk {
             chunk: i,
-            id: point_id(&record.path, chunk.span.start_line, chunk.span.end_line, key),
+            id: point_id(file.path(), chunk.span.start_line, chunk.span.end_line, key),
             key,
         });
         texts.push(embedded);
@@ -148,13 +148,14 @@ fn plan_file(root: &Path, record: &FileRecord, max_tokens: usize) -> Option<(Vec
     Some((planned, texts))
 }
 
-fn payload(record: &FileRecord, chunk: usize, key: u128) -> PointPayload {
-    let c = &record.facts.chunks[chunk];
+/// The store payload of the chunk at position `chunk` of `file` (a position [`plan_file`] took from its chunks).
+fn payload(file: IndexedFile<'_>, chunk: usize, key: u128) -> PointPayload {
+    let c = &file.chunks()[chunk];
     let symbol =
         if c.symbol_path.is_empty() { c.symbols.first().cloned().unwrap_or_default() } else { c.symbol_path.clone() };
     PointPayload {
-        path: record.path.clone(),
-        language: record.facts.language.name().to_string(),
+        path: file.path().to_string(),
+        language: file.language().name().to_string(),
         symbol,
         start_line: c.span.start_line,
         end_line: c.span.end_line,
@@ -175,7 +176,7 @@ impl SemanticEngine {
     /// the next sync starts from what the store and cache hold.
     pub fn sync(&self, index: &Index, progress: &dyn SyncProgress) -> Result<SyncReport, SemanticError> {
         let started = Instant::now();
-        let chunks: u64 = index.files().iter().map(|f| f.facts.chunks.len() as u64).sum();
+        let chunks: u64 = index.indexed_files().map(|f| f.chunks().len() as u64).sum();
         let mut report = SyncReport { generation: index.generation(), chunks, ..SyncReport::default() };
         if let Some(state) = VectorState::read(&self.index_dir) {
             if self.state_matches(&state) && state.generation == index.generation() {
@@ -195,16 +196,16 @@ impl SemanticEngine {
         // Plan: which chunks lack a point. Files unchanged since the last sync whose points are all stored are not
         // read at all; texts of the others are dropped here and re-read per file below, so memory stays bounded
         // by one file's text rather than the repository's.
-        let (keys, plans): (Vec<u64>, Vec<FilePlan>) = index
-            .files()
+        let files: Vec<IndexedFile<'_>> = index.indexed_files().collect();
+        let (keys, plans): (Vec<u64>, Vec<FilePlan>) = files
             .par_iter()
-            .map(|record| {
-                let key = plan_key(record, max_tokens);
-                let plan = match previous.files.get(&record.path) {
+            .map(|&file| {
+                let key = plan_key(file, max_tokens);
+                let plan = match previous.files.get(file.path()) {
                     Some((known_key, ids)) if *known_key == key && ids.iter().all(|id| stored.contains(id)) => {
                         FilePlan::Known(ids.clone())
                     }
-                    _ => match plan_file(root, record, max_tokens) {
+                    _ => match plan_file(root, file, max_tokens) {
                         Some((planned, _)) => FilePlan::Read(planned),
                         None => FilePlan::Changed,
                     },
@@ -248,13 +249,13 @@ impl SemanticEngine {
 
         let mut upserts: Vec<VectorPoint> = Vec::with_capacity(UPSERT_BATCH);
         let mut batch = Batch { texts: Vec::new(), keys: Vec::new(), waiting: Vec::new() };
-        for (record, plan) in index.files().iter().zip(&plans) {
+        for (&file, plan) in files.iter().zip(&plans) {
             let FilePlan::Read(planned) = plan else { continue };
             if planned.iter().all(|p| stored.contains(&p.id)) {
                 continue;
             }
             // Re-read for the texts; a file changed in between is left for the next index run.
-            let Some((planned, texts)) = plan_file(root, record, max_tokens) else {
+            let Some((planned, texts)) = plan_file(root, file, max_tokens) else {
                 report.files_changed_since_indexing += 1;
                 continue;
             };
@@ -262,7 +263,7 @@ impl SemanticEngine {
                 if stored.contains(&p.id) {
                     continue;
                 }
-                let pending = Pending { id: p.id, key: p.key, payload: payload(record, p.chunk, p.key) };
+                let pending = Pending { id: p.id, key: p.key, payload: payload(file, p.chunk, p.key) };
                 if let Some(vector) = cache.get(p.key)? {
                     report.from_cache += 1;
                     upserts.push(VectorPoint { id: pending.id, vector, payload: pending.payload });
@@ -308,13 +309,13 @@ impl SemanticEngine {
             synced_at: std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs()),
         };
         let mut manifest = Manifest::default();
-        for ((record, plan), key) in index.files().iter().zip(plans).zip(keys) {
+        for ((file, plan), key) in files.iter().zip(plans).zip(keys) {
             let ids = match plan {
                 FilePlan::Known(ids) => ids,
                 FilePlan::Read(planned) => planned.into_iter().map(|p| p.id).collect(),
                 FilePlan::Changed => continue,
             };
-            manifest.files.insert(record.path.clone(), (key, ids));
+            manifest.files.insert(file.path().to_string(), (key, ids));
         }
         manifest.save(&manifest_path)?;
         state.write(&self.index_dir)?;
