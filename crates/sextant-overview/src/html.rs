@@ -1,8 +1,11 @@
 //! HTML pages and the SVG dependency diagram, rendered here (no scripts, no CDN), for the server and for static
-//! sites.
+//! sites. Markup comes from maud templates, which escape every interpolated value (text and attributes alike);
+//! URLs are built by the caller's `links`, which percent-encodes paths ([`encode_path`]).
 
-use std::fmt::Write;
+use std::fmt::Write as _;
 use std::path::Path;
+
+use maud::{html, Markup, PreEscaped, DOCTYPE};
 
 use crate::model::{ModuleOverview, Overview};
 use crate::{rules, OverviewError};
@@ -24,7 +27,8 @@ pub enum Link<'a> {
     Diagram,
 }
 
-/// Escapes text for HTML.
+/// Escapes text for HTML (for callers that assemble markup by hand; pages here use maud, which escapes every
+/// interpolation itself).
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
@@ -40,20 +44,39 @@ pub fn escape(text: &str) -> String {
     out
 }
 
+/// Percent-encodes one path segment for a URL (everything but unreserved characters).
+pub fn encode_segment(segment: &str) -> String {
+    percent_encoding::utf8_percent_encode(segment, SEGMENT).to_string()
+}
+
+/// Percent-encodes a `/`-separated path for a URL, segment by segment.
+pub fn encode_path(path: &str) -> String {
+    path.split('/').map(encode_segment).collect::<Vec<_>>().join("/")
+}
+
+/// Characters escaped in a URL path segment: all but RFC 3986's unreserved ones.
+const SEGMENT: &percent_encoding::AsciiSet =
+    &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+
 const STYLE: &str = "body{font:15px/1.5 system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#1d2330}\
 a{color:#1a5fb4;text-decoration:none}a:hover{text-decoration:underline}code{background:#f2f4f7;padding:0 .25em;border-radius:3px}\
 table{border-collapse:collapse}td,th{border-bottom:1px solid #e3e6ea;padding:.3em .6em;text-align:left;vertical-align:top}\
 nav{margin-bottom:1em;color:#667}h1{font-size:1.6em}h2{font-size:1.2em;margin-top:1.6em}ul.tree{list-style:none;padding-left:1.2em}\
 .muted{color:#667}pre{background:#f6f8fa;padding:.8em;overflow:auto}";
 
-fn shell(title: &str, links: &dyn Fn(Link) -> String, body: &str) -> String {
-    format!(
-        "<!doctype html><html><head><meta charset=\"utf-8\"><title>{}</title><style>{STYLE}</style></head><body>\
-<nav><a href=\"{}\">overview</a> · <a href=\"{}\">dependency diagram</a></nav>{body}</body></html>",
-        escape(title),
-        links(Link::Home),
-        links(Link::Diagram)
-    )
+/// A whole page: the navigation, then `body`.
+fn shell(title: &str, links: &dyn Fn(Link) -> String, body: Markup) -> String {
+    html! {
+        (DOCTYPE)
+        html {
+            head { meta charset="utf-8"; title { (title) } style { (PreEscaped(STYLE)) } }
+            body {
+                nav { a href=(links(Link::Home)) { "overview" } " · " a href=(links(Link::Diagram)) { "dependency diagram" } }
+                (body)
+            }
+        }
+    }
+    .into_string()
 }
 
 fn module_label(overview: &Overview, index: usize) -> String {
@@ -65,55 +88,48 @@ fn module_label(overview: &Overview, index: usize) -> String {
     }
 }
 
-fn module_link(overview: &Overview, index: usize, links: &dyn Fn(Link) -> String) -> String {
-    format!(
-        "<a class=\"module\" href=\"{}\">{}</a>",
-        links(Link::Module(index)),
-        escape(&module_label(overview, index))
-    )
+fn module_link(overview: &Overview, index: usize, links: &dyn Fn(Link) -> String) -> Markup {
+    html! { a.module href=(links(Link::Module(index))) { (module_label(overview, index)) } }
 }
 
-fn tree(overview: &Overview, index: usize, links: &dyn Fn(Link) -> String, budget: &mut usize, out: &mut String) {
+fn tree(overview: &Overview, index: usize, links: &dyn Fn(Link) -> String, budget: &mut usize) -> Markup {
     let m = &overview.modules[index];
     let mut children = m.children.clone();
     children.sort_by(|a, b| overview.modules[*b].lines.cmp(&overview.modules[*a].lines));
     if children.is_empty() {
-        return;
+        return html! {};
     }
-    out.push_str("<ul class=\"tree\">");
+    let mut items = Vec::new();
     for c in children {
         if *budget == 0 {
-            let _ = write!(out, "<li class=\"muted\">…</li>");
+            items.push(html! { li.muted { "…" } });
             break;
         }
         *budget -= 1;
         let child = &overview.modules[c];
-        let _ = write!(
-            out,
-            "<li>{} <span class=\"muted\">{} · {} lines</span>",
-            module_link(overview, c, links),
-            child.kind.as_str(),
-            child.lines
-        );
-        tree(overview, c, links, budget, out);
-        out.push_str("</li>");
+        let sub = tree(overview, c, links, budget);
+        items.push(html! {
+            li { (module_link(overview, c, links)) " " span.muted { (child.kind.as_str()) " · " (child.lines) " lines" } (sub) }
+        });
     }
-    out.push_str("</ul>");
+    html! { ul.tree { @for item in items { (item) } } }
 }
 
-fn list<T>(title: &str, items: &[T], max: usize, line: impl Fn(&T) -> String) -> String {
+fn list<T>(title: &str, items: &[T], max: usize, line: impl Fn(&T) -> Markup) -> Markup {
     if items.is_empty() {
-        return String::new();
+        return html! {};
     }
-    let mut out = format!("<h2>{}</h2><ul>", escape(title));
-    for item in items.iter().take(max) {
-        let _ = write!(out, "<li>{}</li>", line(item));
+    html! {
+        h2 { (title) }
+        ul {
+            @for item in items.iter().take(max) { li { (line(item)) } }
+            @if items.len() > max { li.muted { "… and " (items.len() - max) " more" } }
+        }
     }
-    if items.len() > max {
-        let _ = write!(out, "<li class=\"muted\">… and {} more</li>", items.len() - max);
-    }
-    out.push_str("</ul>");
-    out
+}
+
+fn command_line(c: &crate::model::Command) -> Markup {
+    html! { (c.kind.as_str()) ": " code { (c.command) } " " span.muted { "(" (c.source) ")" } }
 }
 
 /// Sections shared by the repository and module pages; `entry_points` are the page's (the repository page shows
@@ -123,151 +139,87 @@ fn common_sections(
     m: &ModuleOverview,
     entry_points: &[&crate::model::EntryPoint],
     links: &dyn Fn(Link) -> String,
-) -> String {
-    let mut body = String::new();
-    body.push_str(&list("Key symbols", &m.key_symbols, 12, |s| {
-        format!(
-            "<a href=\"{}\"><code>{}</code></a> <span class=\"muted\">{} · {}:{}</span>{}",
-            links(Link::Source(&s.path, s.line)),
-            escape(&s.signature),
-            escape(&s.kind),
-            escape(&s.path),
-            s.line,
-            s.doc.as_deref().map(|d| format!(" — {}", escape(d))).unwrap_or_default()
-        )
-    }));
-    body.push_str(&list("Entry points", entry_points, 15, |e| {
-        format!(
-            "{} <a href=\"{}\"><code>{}</code></a> <span class=\"muted\">{}:{}</span>",
-            escape(&e.kind),
-            links(Link::Source(&e.path, e.line)),
-            escape(&e.name),
-            escape(&e.path),
-            e.line
-        )
-    }));
-    body.push_str(&list("Depends on", &m.depends_on, 15, |d| {
-        format!("{} <span class=\"muted\">({} references)</span>", module_link(overview, d.module, links), d.count)
-    }));
-    body.push_str(&list("Used by", &m.used_by, 15, |d| {
-        format!("{} <span class=\"muted\">({} references)</span>", module_link(overview, d.module, links), d.count)
-    }));
-    if m.tests.files > 0 {
-        let _ = write!(
-            body,
-            "<h2>Tests</h2><p>{} test files in {}{}</p>",
-            m.tests.files,
-            m.tests.dirs.iter().map(|d| format!("<code>{}/</code>", escape(d))).collect::<Vec<_>>().join(", "),
-            m.tests.command.as_deref().map(|c| format!("; run with <code>{}</code>", escape(c))).unwrap_or_default()
-        );
-    }
-    body.push_str(&list("Commands", &m.commands, 12, |c| {
-        format!(
-            "{}: <code>{}</code> <span class=\"muted\">({})</span>",
-            c.kind.as_str(),
-            escape(&c.command),
-            escape(&c.source)
-        )
-    }));
-    if let Some(a) = &m.activity {
-        let _ = write!(
-            body,
-            "<h2>Recent activity</h2><p>{} of the recent commits touched it; last: “{}”.</p>",
-            a.commits,
-            escape(&a.last_subject)
-        );
-    }
+) -> Markup {
     let applicable = rules::applicable(&overview.rules, &format!("{}/x", m.path));
-    body.push_str(&list("Rules that apply here", &applicable, 10, |r| {
-        format!("<b>{}</b><pre>{}</pre>", escape(&r.source), escape(&crate::manifests::truncate(&r.text, 1500)))
-    }));
-    body
+    html! {
+        (list("Key symbols", &m.key_symbols, 12, |s| html! {
+            a href=(links(Link::Source(&s.path, s.line))) { code { (s.signature) } }
+            " " span.muted { (s.kind) " · " (s.path) ":" (s.line) }
+            @if let Some(doc) = &s.doc { " — " (doc) }
+        }))
+        (list("Entry points", entry_points, 15, |e| html! {
+            (e.kind) " " a href=(links(Link::Source(&e.path, e.line))) { code { (e.name) } }
+            " " span.muted { (e.path) ":" (e.line) }
+        }))
+        (list("Depends on", &m.depends_on, 15, |d| html! {
+            (module_link(overview, d.module, links)) " " span.muted { "(" (d.count) " references)" }
+        }))
+        (list("Used by", &m.used_by, 15, |d| html! {
+            (module_link(overview, d.module, links)) " " span.muted { "(" (d.count) " references)" }
+        }))
+        @if m.tests.files > 0 {
+            h2 { "Tests" }
+            p {
+                (m.tests.files) " test files in "
+                @for (i, dir) in m.tests.dirs.iter().enumerate() { @if i > 0 { ", " } code { (dir) "/" } }
+                @if let Some(command) = &m.tests.command { "; run with " code { (command) } }
+            }
+        }
+        (list("Commands", &m.commands, 12, command_line))
+        @if let Some(a) = &m.activity {
+            h2 { "Recent activity" }
+            p { (a.commits) " of the recent commits touched it; last: “" (a.last_subject) "”." }
+        }
+        (list("Rules that apply here", &applicable, 10, |r| html! {
+            b { (r.source) } pre { (crate::manifests::truncate(&r.text, 1500)) }
+        }))
+    }
 }
 
 /// The HTML page of the repository (0) or a module.
 pub fn page(overview: &Overview, index: usize, links: &dyn Fn(Link) -> String) -> String {
-    let Some(m) = overview.modules.get(index) else { return shell("not found", links, "<p>No such module.</p>") };
-    let mut body = String::new();
+    let Some(m) = overview.modules.get(index) else {
+        return shell("not found", links, html! { p { "No such module." } });
+    };
+    let mut budget = TREE_ENTRIES;
+    let subtree = tree(overview, index, links, &mut budget);
+    let has_subtree = !subtree.0.is_empty();
     if index == 0 {
         let repo = &overview.repository;
-        let _ = write!(body, "<h1>{} — project overview</h1>", escape(&repo.name));
-        if let Some(p) = &repo.purpose {
-            let _ = write!(body, "<p>{}</p>", escape(p));
-        }
-        let langs: Vec<String> =
-            repo.languages.iter().map(|l| format!("{} {}", escape(&l.language), l.lines)).collect();
-        let _ = write!(
-            body,
-            "<p class=\"muted\">{} files · {} lines · {} symbols · {}</p>",
-            repo.files,
-            repo.lines,
-            repo.symbols,
-            langs.join(", ")
-        );
-        body.push_str(&list("Set up, build, test, run", &repo.commands, 20, |c| {
-            format!(
-                "{}: <code>{}</code> <span class=\"muted\">({})</span>",
-                c.kind.as_str(),
-                escape(&c.command),
-                escape(&c.source)
-            )
-        }));
-        body.push_str(&list("What CI runs", &repo.ci, 10, |c| {
-            format!("<code>{}</code> <span class=\"muted\">({})</span>", escape(&c.command), escape(&c.source))
-        }));
-        let mut modules = String::new();
-        let mut budget = TREE_ENTRIES;
-        tree(overview, 0, links, &mut budget, &mut modules);
-        if !modules.is_empty() {
-            let _ = write!(body, "<h2>Modules</h2>{modules}");
-        }
-        body.push_str(&list("Conventions for agents (rule files)", &overview.rules, 12, |r| {
-            let scope = if r.scope.is_empty() { "whole repository".to_string() } else { format!("{}/", r.scope) };
-            format!(
-                "<b>{}</b> <span class=\"muted\">({})</span><pre>{}</pre>",
-                escape(&r.source),
-                escape(&scope),
-                escape(&crate::manifests::truncate(&r.text, 800))
-            )
-        }));
-        for doc in repo.docs.iter().take(4) {
-            let _ = write!(
-                body,
-                "<h2>{} <span class=\"muted\">({})</span></h2><pre>{}</pre>",
-                escape(&doc.heading),
-                escape(&doc.source),
-                escape(&doc.excerpt)
-            );
-        }
+        let languages: Vec<String> = repo.languages.iter().map(|l| format!("{} {}", l.language, l.lines)).collect();
         let entry_points: Vec<&crate::model::EntryPoint> =
             overview.modules.iter().flat_map(|m| m.entry_points.iter()).collect();
-        body.push_str(&common_sections(overview, m, &entry_points, links));
-        return shell(&repo.name, links, &body);
+        let body = html! {
+            h1 { (repo.name) " — project overview" }
+            @if let Some(purpose) = &repo.purpose { p { (purpose) } }
+            p.muted { (repo.files) " files · " (repo.lines) " lines · " (repo.symbols) " symbols · " (languages.join(", ")) }
+            (list("Set up, build, test, run", &repo.commands, 20, command_line))
+            (list("What CI runs", &repo.ci, 10, |c| html! { code { (c.command) } " " span.muted { "(" (c.source) ")" } }))
+            @if has_subtree { h2 { "Modules" } (subtree) }
+            (list("Conventions for agents (rule files)", &overview.rules, 12, |r| {
+                let scope = if r.scope.is_empty() { "whole repository".to_string() } else { format!("{}/", r.scope) };
+                html! { b { (r.source) } " " span.muted { "(" (scope) ")" } pre { (crate::manifests::truncate(&r.text, 800)) } }
+            }))
+            @for doc in repo.docs.iter().take(4) {
+                h2 { (doc.heading) " " span.muted { "(" (doc.source) ")" } }
+                pre { (doc.excerpt) }
+            }
+            (common_sections(overview, m, &entry_points, links))
+        };
+        return shell(&repo.name, links, body);
     }
-    let _ = write!(
-        body,
-        "<h1>Module <code>{}</code></h1><p class=\"muted\">{}{}</p>",
-        escape(&m.path),
-        m.kind.as_str(),
-        if m.name != m.path { format!(" · {}", escape(&m.name)) } else { String::new() }
-    );
-    if let Some(p) = &m.purpose {
-        let _ = write!(body, "<p>{}</p>", escape(p));
-    }
-    let langs: Vec<String> = m.languages.iter().map(|l| format!("{} {}", escape(&l.language), l.lines)).collect();
-    let _ = write!(body, "<p class=\"muted\">{} files · {} lines · {}</p>", m.files, m.lines, langs.join(", "));
-    if let Some(parent) = m.parent {
-        let _ = write!(body, "<p>Part of {}</p>", module_link(overview, parent, links));
-    }
-    let mut sub = String::new();
-    let mut budget = TREE_ENTRIES;
-    tree(overview, index, links, &mut budget, &mut sub);
-    if !sub.is_empty() {
-        let _ = write!(body, "<h2>Submodules</h2>{sub}");
-    }
+    let languages: Vec<String> = m.languages.iter().map(|l| format!("{} {}", l.language, l.lines)).collect();
     let entry_points: Vec<&crate::model::EntryPoint> = m.entry_points.iter().collect();
-    body.push_str(&common_sections(overview, m, &entry_points, links));
-    shell(&m.path, links, &body)
+    let body = html! {
+        h1 { "Module " code { (m.path) } }
+        p.muted { (m.kind.as_str()) @if m.name != m.path { " · " (m.name) } }
+        @if let Some(purpose) = &m.purpose { p { (purpose) } }
+        p.muted { (m.files) " files · " (m.lines) " lines · " (languages.join(", ")) }
+        @if let Some(parent) = m.parent { p { "Part of " (module_link(overview, parent, links)) } }
+        @if has_subtree { h2 { "Submodules" } (subtree) }
+        (common_sections(overview, m, &entry_points, links))
+    };
+    shell(&m.path, links, body)
 }
 
 /// The dependency diagram of the largest modules as a standalone SVG, boxes linking to module pages.
@@ -348,12 +300,13 @@ pub fn dependency_svg(overview: &Overview, links: &dyn Fn(Link) -> String) -> St
 
 /// The diagram page.
 pub fn diagram_page(overview: &Overview, links: &dyn Fn(Link) -> String) -> String {
-    let body = format!(
-        "<h1>Module dependencies</h1><p class=\"muted\">The {} largest modules; an arrow points from a module to one it uses.</p>{}",
-        DIAGRAM_MODULES,
-        dependency_svg(overview, links)
-    );
-    shell("dependency diagram", links, &body)
+    let body = html! {
+        h1 { "Module dependencies" }
+        p.muted { "The " (DIAGRAM_MODULES) " largest modules; an arrow points from a module to one it uses." }
+        // The SVG is built below with every text and link escaped.
+        (PreEscaped(dependency_svg(overview, links)))
+    };
+    shell("dependency diagram", links, body)
 }
 
 /// Writes the overview as a static site into `dir`; returns the number of pages written.
@@ -379,7 +332,7 @@ pub fn write_site(overview: &Overview, dir: &Path) -> Result<usize, OverviewErro
                 Link::Home => format!("{depth_prefix}index.html"),
                 Link::Module(m) => format!("{depth_prefix}{}", file_of(m)),
                 Link::Diagram => format!("{depth_prefix}dependencies.html"),
-                Link::Source(path, line) => format!("file://{root}/{path}#L{line}"),
+                Link::Source(path, line) => format!("file://{}/{}#L{line}", encode_path(&root), encode_path(path)),
             }
         };
         let path = dir.join(file_of(index));
@@ -391,7 +344,7 @@ pub fn write_site(overview: &Overview, dir: &Path) -> Result<usize, OverviewErro
             Link::Home => "index.html".into(),
             Link::Module(m) => file_of(m),
             Link::Diagram => "dependencies.html".into(),
-            Link::Source(path, line) => format!("file://{root}/{path}#L{line}"),
+            Link::Source(path, line) => format!("file://{}/{}#L{line}", encode_path(&root), encode_path(path)),
         }
     };
     let diagram = dir.join("dependencies.html");

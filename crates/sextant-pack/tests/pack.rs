@@ -166,6 +166,28 @@ proptest! {
         prop_assert!(pack.tokens <= budget, "{} > {}", pack.tokens, budget);
         prop_assert_eq!(pack.tokens, tokenizer.count(&pack.text));
     }
+
+    /// Task parsing and ranking on arbitrary text (stack traces, paths, markup, control characters, any script):
+    /// a pack within budget or a clear error, never a panic.
+    #[test]
+    fn any_task_text_gives_a_pack_or_a_clear_error(
+        task in prop_oneof![
+            "\\PC{0,400}",
+            prop::collection::vec(prop::sample::select(vec![
+                "at ", "File \"billing/tax.py\", line 4, in apply_tax", "Invoice.total()", "::", "../../etc/passwd",
+                "`apply_tax`", "```\n", "Traceback (most recent call last):", "\n", "\t", "NaN", "é", "\u{0}",
+                "billing/", "tax.py:12:5", "#[derive(Debug)]", "<script>", "TODO", "  ",
+            ]), 0..60).prop_map(|parts| parts.concat()),
+        ],
+        budget in 1usize..4_000,
+    ) {
+        let outcome = FIXTURE.with(|f| build_pack(&f.index, &request(&task, budget)));
+        match outcome {
+            Ok(pack) => prop_assert!(pack.tokens <= budget),
+            Err(PackError::EmptyTask) => prop_assert!(task.trim().is_empty()),
+            Err(other) => prop_assert!(false, "unexpected error {other}"),
+        }
+    }
 }
 
 thread_local! {

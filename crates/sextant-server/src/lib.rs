@@ -224,6 +224,7 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
                 Vec::new(),
                 mcp_shutdown.clone(),
             ));
+            let app = web::secure(app, bound.ip().is_loopback());
             let mut stop = web_stop_rx;
             let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
                 // Same reason as for gRPC: a small page must not wait on Nagle's algorithm.

@@ -25,9 +25,26 @@ pub struct SextantService {
     max_budget: usize,
 }
 
+/// Longest status message sent: messages travel in HTTP/2 trailers, and one that quotes a huge request field
+/// would exceed the peer's header limit and reach the client as a protocol error instead of the status.
+const MAX_STATUS_MESSAGE: usize = 1_024;
+
+/// `message` cut to [`MAX_STATUS_MESSAGE`] bytes (on a character boundary).
+fn bounded(mut message: String) -> String {
+    if message.len() > MAX_STATUS_MESSAGE {
+        let mut end = MAX_STATUS_MESSAGE;
+        while !message.is_char_boundary(end) {
+            end -= 1;
+        }
+        message.truncate(end);
+        message.push('…');
+    }
+    message
+}
+
 /// An engine error as a gRPC status.
 pub(crate) fn status(error: EngineError) -> Status {
-    let message = error.to_string();
+    let message = bounded(error.to_string());
     match error.kind() {
         ErrorKind::InvalidArgument => Status::invalid_argument(message),
         ErrorKind::NotFound => Status::not_found(message),
@@ -141,7 +158,7 @@ impl Sextant for SextantService {
         let r = request.into_inner();
         let mode = match r.mode.as_str() {
             "" => None,
-            other => Some(other.parse().map_err(Status::invalid_argument)?),
+            other => Some(other.parse().map_err(|e: String| Status::invalid_argument(bounded(e)))?),
         };
         let options = SearchOptions {
             limit: if r.limit == 0 { 10 } else { r.limit as usize },

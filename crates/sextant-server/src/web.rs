@@ -1,14 +1,21 @@
 //! The overview as web pages: repository and module pages, the dependency diagram (SVG drawn here), and source
 //! views with line anchors that symbol links point to. Plain HTML, no scripts, nothing fetched from elsewhere.
+//!
+//! Pages are maud templates (every interpolation escaped) with percent-encoded URLs, served with a
+//! Content-Security-Policy that allows no script at all, so even a file named `"><script>…` cannot run code on
+//! this origin. [`secure`] also refuses `Host` names other than loopback ones when the server listens on
+//! loopback, which stops DNS-rebinding pages from reading the overview.
 
 use std::sync::Arc;
 
-use axum::extract::{Path as UrlPath, Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::extract::{Path as UrlPath, Query, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
-use sextant_overview::html::{self, escape, Link};
+use maud::{html, DOCTYPE};
+use sextant_overview::html::{self, encode_path, encode_segment, Link};
 use sextant_overview::Overview;
 
 use sextant_engine::{ErrorKind, Repository, Workspace};
@@ -36,15 +43,57 @@ pub fn router(repositories: Arc<Workspace>, token: Option<String>) -> Router {
         .with_state(Web { repositories, token })
 }
 
+/// The policy every page is served with: no scripts, no plugins, no framing, styles only inline.
+const CONTENT_SECURITY_POLICY: &str =
+    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+/// Wraps the HTTP app (pages and `/mcp`): refuses foreign `Host` names when `loopback_only`, and adds the
+/// security headers to every response.
+pub fn secure(app: Router, loopback_only: bool) -> Router {
+    app.layer(middleware::from_fn_with_state(loopback_only, guard))
+}
+
+/// Whether a `Host` header names this machine's loopback interface (any port).
+fn loopback_host(host: &str) -> bool {
+    let name = match host.strip_prefix('[') {
+        Some(bracketed) => bracketed.split(']').next().unwrap_or_default(),
+        None => host.rsplit_once(':').map_or(host, |(name, _)| name),
+    };
+    matches!(name, "localhost" | "127.0.0.1" | "::1")
+}
+
+async fn guard(State(loopback_only): State<bool>, request: Request, next: Next) -> Response {
+    if loopback_only {
+        let host = request.headers().get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or_default();
+        if !loopback_host(host) {
+            return (StatusCode::FORBIDDEN, "this server answers only to localhost, 127.0.0.1 or [::1]")
+                .into_response();
+        }
+    }
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CONTENT_SECURITY_POLICY));
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    response
+}
+
 fn links<'a>(repo: &str, overview: &'a Overview) -> impl Fn(Link) -> String + 'a {
-    let repo = repo.to_string();
+    let repo = encode_segment(repo);
     move |link| match link {
         Link::Home => format!("/r/{repo}/"),
         Link::Module(0) => format!("/r/{repo}/"),
-        Link::Module(m) => format!("/r/{repo}/m/{}", overview.modules.get(m).map_or("", |m| m.path.as_str())),
+        Link::Module(m) => {
+            format!("/r/{repo}/m/{}", encode_path(overview.modules.get(m).map_or("", |m| m.path.as_str())))
+        }
         Link::Diagram => format!("/r/{repo}/deps"),
-        Link::Source(path, line) => format!("/r/{repo}/source/{path}#L{line}"),
+        Link::Source(path, line) => format!("/r/{repo}/source/{}#L{line}", encode_path(path)),
     }
+}
+
+fn constant_time_eq(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// Checks the token (header, `token` cookie, or `?token=` which also sets the cookie).
@@ -57,10 +106,11 @@ fn authorize(web: &Web, headers: &HeaderMap, query: &TokenQuery) -> Result<Optio
         .get(header::COOKIE)
         .and_then(|v| v.to_str().ok())
         .and_then(|c| c.split(';').find_map(|kv| kv.trim().strip_prefix("sextant_token=")));
-    if bearer == Some(expected) || cookie == Some(expected) {
+    let matches = |presented: Option<&str>| presented.is_some_and(|p| constant_time_eq(p, expected));
+    if matches(bearer) || matches(cookie) {
         return Ok(None);
     }
-    if query.token.as_deref() == Some(expected) {
+    if matches(query.token.as_deref()) {
         return Ok(Some(format!("sextant_token={expected}; Path=/; HttpOnly; SameSite=Strict")));
     }
     Err((StatusCode::UNAUTHORIZED, "missing or wrong token: open the page with ?token=<token> once").into_response())
@@ -100,18 +150,23 @@ async fn home(State(web): State<Web>, headers: HeaderMap, Query(query): Query<To
         Err(response) => return response,
     };
     if let [only] = web.repositories.repositories() {
-        return with_cookie(cookie, Redirect::to(&format!("/r/{}/", only.name())).into_response());
+        return with_cookie(cookie, Redirect::to(&format!("/r/{}/", encode_segment(only.name()))).into_response());
     }
-    let mut body =
-        String::from("<!doctype html><meta charset=\"utf-8\"><title>Sextant</title><h1>Repositories</h1><ul>");
-    for repo in web.repositories.repositories() {
-        body.push_str(&format!(
-            "<li><a href=\"/r/{0}/\">{0}</a> — {1}</li>",
-            escape(repo.name()),
-            escape(&repo.spec().root.display().to_string())
-        ));
+    let body = html! {
+        (DOCTYPE)
+        html {
+            head { meta charset="utf-8"; title { "Sextant" } }
+            body {
+                h1 { "Repositories" }
+                ul {
+                    @for repo in web.repositories.repositories() {
+                        li { a href={ "/r/" (encode_segment(repo.name())) "/" } { (repo.name()) } " — " (repo.spec().root.display().to_string()) }
+                    }
+                }
+            }
+        }
     }
-    body.push_str("</ul>");
+    .into_string();
     with_cookie(cookie, Html(body).into_response())
 }
 
@@ -207,22 +262,25 @@ async fn source_page(
         }
         Err(e) => return (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
     };
-    let mut body = format!(
-        "<!doctype html><meta charset=\"utf-8\"><title>{0}</title><style>body{{font:13px/1.45 ui-monospace,monospace;margin:1em}}\
-a.n{{color:#99a;display:inline-block;width:4em;text-align:right;margin-right:1em;text-decoration:none}}:target{{background:#fff3c4}}\
-pre{{margin:0}}</style><p><a href=\"/r/{1}/\">overview</a> · {0}</p>",
-        escape(&source.path),
-        escape(&repo)
-    );
-    for (i, line) in source.text.lines().enumerate() {
-        let n = i + 1;
-        body.push_str(&format!("<pre id=\"L{n}\"><a class=\"n\" href=\"#L{n}\">{n}</a>{}</pre>", escape(line)));
-    }
-    if source.truncated {
-        body.push_str(&format!(
-            "<p>… the file has {} lines; the view stops at {}.</p>",
-            source.total_lines, source.end_line
-        ));
-    }
-    Html(body).into_response()
+    let lines: Vec<&str> = source.text.lines().collect();
+    let body = html! {
+        (DOCTYPE)
+        html {
+            head {
+                meta charset="utf-8";
+                title { (source.path) }
+                style { "body{font:13px/1.45 ui-monospace,monospace;margin:1em}a.n{color:#99a;display:inline-block;width:4em;text-align:right;margin-right:1em;text-decoration:none}:target{background:#fff3c4}pre{margin:0}" }
+            }
+            body {
+                p { a href={ "/r/" (encode_segment(&repo)) "/" } { "overview" } " · " (source.path) }
+                @for (i, line) in lines.iter().enumerate() {
+                    pre id={ "L" (i + 1) } { a.n href={ "#L" (i + 1) } { (i + 1) } (line) }
+                }
+                @if source.truncated {
+                    p { "… the file has " (source.total_lines) " lines; the view stops at " (source.end_line) "." }
+                }
+            }
+        }
+    };
+    Html(body.into_string()).into_response()
 }

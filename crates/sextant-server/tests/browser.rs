@@ -95,3 +95,72 @@ async fn overview_pages_work_in_a_real_browser() {
     assert!(png.starts_with(b"\x89PNG") && png.len() > 1000);
     running.stop().await.unwrap();
 }
+
+/// A repository whose file and directory names, README and rule file carry markup and script: every page of its
+/// overview renders them as text. No script runs, no dialog opens, every link resolves, every page carries the
+/// no-script Content-Security-Policy.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_names_and_text_never_run_script_in_a_real_browser() {
+    let driver = workspace_root().join("tests/browser");
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    if !(Path::new(&chromium).exists() && driver.join("node_modules/playwright-core").exists()) {
+        assert!(std::env::var_os("CI").is_none(), "CI must provide Chromium and tests/browser/node_modules");
+        eprintln!("skipped: Chromium or playwright-core missing; `.ci/run` installs them");
+        return;
+    }
+    let repo = tempfile::tempdir().unwrap();
+    let index_dir = tempfile::tempdir().unwrap();
+    let r = repo.path();
+    let script = "<script>window.__pwned=1;alert(1)</script>";
+    let attribute = "x\" onmouseover=\"window.__pwned=2\" \"><img src=x onerror=\"window.__pwned=3;alert(3)\">";
+    write(r, "README.md", &format!("# Shop {script}\n\nSells things. {script}\n"));
+    write(r, "AGENTS.md", &format!("# Rules {script}\n\n- Never {attribute}\n"));
+    write(r, &format!("{attribute}/__init__.py"), "def hostile_package():\n    return 1\n");
+    write(
+        r,
+        &format!("{attribute}/{script}.py"),
+        &format!("def evil_{}():\n    \"\"\"{script}\"\"\"\n    return 2\n", 1),
+    );
+    write(r, "pkg/__init__.py", "");
+    write(r, "pkg/a\nnewline.py", "def newline_file():\n    return 3\n");
+    write(r, "pkg/space and %25 percent?.py", "def odd_name():\n    return 4\n");
+    write(r, "pkg/core.py", &format!("# {script}\ndef core():\n    return hostile_package()\n"));
+
+    let mut config = ServerConfig::new(vec![RepositorySpec {
+        name: "shop".into(),
+        root: r.to_path_buf(),
+        index_dir: index_dir.path().to_path_buf(),
+    }]);
+    config.listen = "127.0.0.1:0".parse().unwrap();
+    config.http_listen = Some("127.0.0.1:0".parse().unwrap());
+    config.engine.embed = false;
+    let running = start(config).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while running.repositories.repositories()[0].cached_overview().is_none() {
+        assert!(Instant::now() < deadline, "overview never built");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let url = format!("http://{}/r/shop/", running.http_addr.unwrap());
+    let output = tokio::process::Command::new("node")
+        .arg(driver.join("hostile.mjs"))
+        .arg(&url)
+        .env("CHROMIUM", &chromium)
+        .output()
+        .await
+        .expect("node runs");
+    assert!(output.status.success(), "browser script failed: {}", String::from_utf8_lossy(&output.stderr));
+    let seen: serde_json::Value = serde_json::from_slice(&output.stdout).expect("one JSON line");
+    assert_eq!(seen["errors"], serde_json::json!([]), "{seen}");
+    assert_eq!(seen["dialogs"], serde_json::json!([]), "a dialog opened: {seen}");
+    assert_eq!(seen["pwned"], false, "a script ran: {seen}");
+    let visited = seen["visited"].as_array().unwrap();
+    for page in visited {
+        assert_eq!(page["status"], 200, "a link does not resolve: {page}");
+        assert!(page["csp"].as_str().unwrap().contains("default-src 'none'"), "{page}");
+    }
+    let urls: Vec<&str> = visited.iter().map(|p| p["url"].as_str().unwrap()).collect();
+    assert!(urls.iter().any(|u| u.contains("/m/x%22")), "the hostile module page was reached: {urls:?}");
+    assert!(urls.iter().any(|u| u.contains("/source/") && u.contains("%3Cscript%3E")), "{urls:?}");
+    assert!(visited.len() >= 5, "{urls:?}");
+    running.stop().await.unwrap();
+}

@@ -35,9 +35,13 @@ fn fixture(root: &Path) {
 
 /// A plain HTTP/1.1 GET on loopback: (status, body).
 async fn http_get(addr: std::net::SocketAddr, path: &str) -> (u16, String) {
+    http_get_from(addr, path, "localhost").await
+}
+
+async fn http_get_from(addr: std::net::SocketAddr, path: &str, host: &str) -> (u16, String) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let request = format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
     stream.write_all(request.as_bytes()).await.unwrap();
     let mut response = Vec::new();
     stream.read_to_end(&mut response).await.unwrap();
@@ -377,6 +381,14 @@ async fn every_rpc_answers_and_edits_show_up_in_packs() {
     assert!(source.contains("id=\"L5\"") && source.contains("def loyalty_bonus_points"));
     let (status, _) = http_get(http, "/r/shop/source/../../etc/passwd").await;
     assert_eq!(status, 404);
+    // A page reached through a rebinding name (any Host but loopback) is refused; loopback spellings pass.
+    let (status, _) = http_get_from(http, "/r/shop/", "attacker.example:7712").await;
+    assert_eq!(status, 403);
+    let (status, _) = http_get_from(http, "/mcp", "attacker.example").await;
+    assert_eq!(status, 403);
+    for host in ["127.0.0.1:7712", "[::1]:7712", "localhost"] {
+        assert_eq!(http_get_from(http, "/r/shop/", host).await.0, 200, "{host}");
+    }
 
     // Health and reflection are served.
     let channel = Channel::from_shared(format!("http://{}", running.addr)).unwrap().connect().await.unwrap();
