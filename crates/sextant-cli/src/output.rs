@@ -97,6 +97,9 @@ fn summary(s: &IndexSummary, after_indexing: bool) {
             "  files: {} (parsed {}, reused {}, removed {})",
             s.files, s.files_parsed, s.files_reused, s.files_removed
         );
+        if let Some(reason) = s.rebuilt.as_deref().filter(|r| *r != "forced") {
+            println!("  {reason}");
+        }
     } else {
         println!("repository: {}", s.root.display());
         println!("index:      {} (generation {})", s.index_dir.display(), s.generation);

@@ -10,15 +10,25 @@
 //!
 //! Operations are synchronous and may block on I/O or CPU; async front ends run them on blocking threads.
 //!
-//! ```no_run
-//! use sextant_engine::{EngineOptions, NoEngineProgress, Repository, RepositorySpec};
+//! ```
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use sextant_engine::{EngineOptions, NoEngineProgress, Page, PackRequest, Repository, RepositorySpec, SearchMode};
 //!
-//! let spec = RepositorySpec::for_root("path/to/repo".as_ref(), None)?;
-//! let repo = Repository::open(spec, EngineOptions::default())?;
+//! let root = tempfile::tempdir()?;
+//! std::fs::write(root.path().join("config.py"), "def load_config(path):\n    return open(path).read()\n")?;
+//! let index_dir = tempfile::tempdir()?;
+//! let spec = RepositorySpec::for_root(root.path(), Some(index_dir.path().to_path_buf()))?;
+//! // Keyword, symbol and graph signals only; with the model set up, `EngineOptions::default()` embeds too.
+//! let repo = Repository::open(spec, EngineOptions { embed: false, qdrant_url: None })?;
 //! repo.index(false, &NoEngineProgress)?;
-//! let hits = repo.search("parse the configuration", None, &Default::default())?;
-//! println!("{} hits ({:?} search)", hits.hits.len(), hits.mode);
-//! # Ok::<(), sextant_engine::EngineError>(())
+//!
+//! let results = repo.search("load the config", None, &Default::default())?;
+//! assert_eq!((results.mode, results.hits[0].symbol.as_str()), (SearchMode::Lexical, "load_config"));
+//! let definitions = repo.symbols("load_config", Page::default())?;
+//! assert_eq!(definitions.items[0].path, "config.py");
+//! let pack = repo.pack(PackRequest { task: "config is read twice".into(), budget: 200, ..Default::default() })?;
+//! assert!(pack.tokens <= 200 && pack.text.contains("def load_config(path):"));
+//! # Ok(()) }
 //! ```
 
 mod error;

@@ -7,7 +7,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use rayon::prelude::*;
 use serde::Serialize;
 use sextant_config::Config;
-use sextant_graph::{GraphInput, SymbolGraph};
+use sextant_graph::{GraphInput, Manifest, SymbolGraph};
 use sextant_lexical::{ChunkDocument, LexicalIndex, LexicalWriter};
 use sextant_syntax::{analyze, ChunkLimits, FileFacts};
 
@@ -101,6 +101,9 @@ pub struct IndexSummary {
     pub elapsed_ms: u64,
     /// git HEAD.
     pub git: Option<GitState>,
+    /// Why every file was parsed again, when the previous index could not be reused (forced, another format,
+    /// a configuration or extractor change, damage).
+    pub rebuilt: Option<String>,
 }
 
 /// Phase A's verdict on a file.
@@ -126,8 +129,12 @@ fn now_ns() -> u64 {
 }
 
 fn config_hash(config: &Config) -> u64 {
-    // Only what changes facts or chunks; overview settings do not force re-parsing.
-    xxhash_rust::xxh3::xxh3_64(format!("{:?}{:?}{:?}", config.index, config.chunk, config.languages).as_bytes())
+    // Only what changes facts or chunks; overview settings do not force re-parsing. The extractor's version is
+    // part of it, so a parser fix re-parses every file, changed or not.
+    xxhash_rust::xxh3::xxh3_64(
+        format!("{}{:?}{:?}{:?}", sextant_syntax::EXTRACTOR_VERSION, config.index, config.chunk, config.languages)
+            .as_bytes(),
+    )
 }
 
 /// Indexes (or updates the index of) a repository, holding the index directory's writer lock for the run
@@ -161,18 +168,28 @@ pub fn index_repository_locked(
 
     let lexical = LexicalIndex::open_or_create(&index_dir.join(LEXICAL_DIR))?;
     let lexical_generation = lexical.committed_payload()?.and_then(|p| p.parse::<u64>().ok());
-    let previous = match store::load_consistent(&index_dir, lexical_generation) {
-        Ok(Some(snapshot))
-            if !options.force && snapshot.config_hash == config_hash && snapshot.root == root.to_string_lossy() =>
-        {
-            Some(snapshot)
+    let (previous, rebuilt) = match store::load_consistent(&index_dir, lexical_generation) {
+        Ok(Some(snapshot)) if options.force => {
+            (None, Some("forced".to_string()).filter(|_| !snapshot.files.is_empty()))
         }
-        // Absent, forced, reconfigured, another format, or torn beyond repair: rebuild from scratch.
-        Ok(_) | Err(IndexError::OldFormat { .. } | IndexError::Inconsistent { .. } | IndexError::Corrupt { .. }) => {
-            None
+        Ok(Some(snapshot)) if snapshot.root != root.to_string_lossy() => {
+            (None, Some(format!("the index held {}: rebuilding", snapshot.root)))
+        }
+        Ok(Some(snapshot)) if snapshot.config_hash != config_hash => {
+            (None, Some("configuration or extractor changed: rebuilding".to_string()))
+        }
+        Ok(Some(snapshot)) => (Some(snapshot), None),
+        Ok(None) => (None, None),
+        // Another format, or torn beyond repair: rebuild from scratch, saying why (it is not the user's problem).
+        Err(IndexError::OldFormat { .. }) => (None, Some("index format changed: rebuilding".to_string())),
+        Err(error @ (IndexError::Inconsistent { .. } | IndexError::Corrupt { .. })) => {
+            (None, Some(format!("the index was damaged ({error}): rebuilding")))
         }
         Err(other) => return Err(other),
     };
+    if let Some(reason) = &rebuilt {
+        progress.phase(reason, None);
+    }
     let generation = previous.as_ref().map_or(0, |p| p.generation).max(lexical_generation.unwrap_or(0)) + 1;
 
     progress.phase("walk", None);
@@ -328,8 +345,10 @@ pub fn index_repository_locked(
             progress.phase("link", None);
             let inputs: Vec<GraphInput<'_>> =
                 records.iter().map(|r| GraphInput { path: &r.path, facts: &r.facts }).collect();
-            let aliases = package_aliases(&root, &records);
-            let graph = SymbolGraph::build_with_aliases(&inputs, &aliases).into_data();
+            let manifest_texts = package_manifests(&root, &records);
+            let manifests: Vec<Manifest<'_>> =
+                manifest_texts.iter().map(|(path, text)| Manifest { path, text }).collect();
+            let graph = SymbolGraph::build_with_manifests(&inputs, &manifests).into_data();
             let snapshot = Snapshot {
                 format_version: store::FORMAT_VERSION,
                 generation,
@@ -357,6 +376,7 @@ pub fn index_repository_locked(
     summary.files_reused = reused;
     summary.files_removed = removed.len() as u64;
     summary.elapsed_ms = started.elapsed().as_millis() as u64;
+    summary.rebuilt = rebuilt;
     Ok(summary)
 }
 
@@ -441,21 +461,38 @@ fn process(
     Outcome::Written { record, parsed }
 }
 
-/// Rust packages by the name code imports them with (`grep_searcher` for `grep-searcher`), pointing at their
-/// `src/` directory, so `use grep_searcher::Searcher` links to the right crate.
-fn package_aliases(root: &Path, records: &[FileRecord]) -> Vec<(String, String)> {
-    let mut aliases = Vec::new();
+/// Package manifests (`Cargo.toml`, `package.json`, `go.mod` …) in the directories that hold indexed files and in
+/// those above them, as `(path, text)`. The graph reads package names from them (so `use grep_searcher::Searcher`
+/// links to the right crate) and declared dependencies (so a reference never resolves into a package its own does
+/// not depend on). Symlinks and files over 1 MiB are skipped.
+fn package_manifests(root: &Path, records: &[FileRecord]) -> Vec<(String, String)> {
+    const MAX_MANIFEST_BYTES: u64 = 1 << 20;
+    let mut dirs: std::collections::BTreeSet<&str> = std::collections::BTreeSet::from([""]);
     for record in records {
-        let Some(crate_dir) = record.path.strip_suffix("src/lib.rs") else { continue };
-        let Ok(text) = std::fs::read_to_string(root.join(crate_dir).join("Cargo.toml")) else { continue };
-        let Ok(manifest) = text.parse::<toml::Table>() else { continue };
-        let lib_name = manifest.get("lib").and_then(|l| l.get("name")).and_then(|n| n.as_str());
-        let package_name = manifest.get("package").and_then(|p| p.get("name")).and_then(|n| n.as_str());
-        if let Some(name) = lib_name.or(package_name) {
-            aliases.push((name.replace('-', "_"), format!("{crate_dir}src")));
+        let mut dir = record.path.as_str();
+        // Stop at the first directory already seen: its ancestors are in the set too.
+        while let Some((parent, _)) = dir.rsplit_once('/') {
+            if !dirs.insert(parent) {
+                break;
+            }
+            dir = parent;
         }
     }
-    aliases
+    let mut out = Vec::new();
+    for dir in dirs {
+        for name in sextant_graph::MANIFEST_FILES {
+            let rel = if dir.is_empty() { name.to_string() } else { format!("{dir}/{name}") };
+            let path = root.join(&rel);
+            let Ok(meta) = std::fs::symlink_metadata(&path) else { continue };
+            if !meta.is_file() || meta.len() > MAX_MANIFEST_BYTES {
+                continue;
+            }
+            if let Ok(text) = std::fs::read_to_string(&path) {
+                out.push((rel, text));
+            }
+        }
+    }
+    out
 }
 
 pub(crate) fn summarize(
@@ -488,6 +525,7 @@ pub(crate) fn summarize(
         index_bytes: dir_size(index_dir).saturating_sub(dir_size(&index_dir.join(crate::VECTORS_DIR))),
         elapsed_ms: 0,
         git: snapshot.git.clone(),
+        rebuilt: None,
     };
     for record in &snapshot.files {
         let facts = &record.facts;

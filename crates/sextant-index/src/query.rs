@@ -188,7 +188,26 @@ impl Index {
         })
     }
 
-    /// Opens the index in `dir`.
+    /// Opens the committed index in `dir` for queries.
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use sextant_config::Config;
+    /// use sextant_index::{index_repository, Index, IndexOptions, NoProgress, SearchOptions};
+    ///
+    /// let repo = tempfile::tempdir()?;
+    /// std::fs::write(repo.path().join("math.rs"), "/// Adds two numbers.\npub fn add(a: i32, b: i32) -> i32 {\n    a + b\n}\n")?;
+    /// let index_dir = tempfile::tempdir()?;
+    /// let config = Config::defaults()?;
+    /// let options = IndexOptions { root: repo.path(), index_dir: index_dir.path(), config: &config, force: false };
+    /// index_repository(&options, &NoProgress)?;
+    ///
+    /// let index = Index::open(index_dir.path())?;
+    /// let hits = index.search("add numbers", &SearchOptions::default())?;
+    /// assert_eq!((hits[0].path.as_str(), hits[0].symbol.as_str()), ("math.rs", "add"));
+    /// assert_eq!(index.find_symbols("add")[0].signature, "pub fn add(a: i32, b: i32) -> i32");
+    /// # Ok(()) }
+    /// ```
     pub fn open(dir: &Path) -> Result<Index, IndexError> {
         if !store::snapshot_path(dir).exists() {
             return Err(IndexError::NotIndexed(dir.to_path_buf()));

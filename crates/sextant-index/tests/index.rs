@@ -334,6 +334,9 @@ fn every_language_links_calls_and_ranks_search_hits() {
         ("ruby", "ruby", "Inventory::Inventory::add_item", "validate_name", "price_of"),
         ("php", "php", "Inventory\\addItem", "validate_name", "price_of"),
         ("bash", "bash", "add_item", "validate_name", "price_of"),
+        ("scala", "scala", "Inventory.addItem", "validateName", "priceOf"),
+        ("kotlin", "kotlin", "Inventory.addItem", "validateName", "priceOf"),
+        ("swift", "swift", "Inventory.addItem", "validateName", "priceOf"),
     ];
     for (dir, ..) in &cases {
         let input = std::fs::read_dir(fixtures.join(dir))
@@ -378,4 +381,28 @@ fn rust_package_names_resolve_to_their_crates() {
     let main = index.file_id("crates/cli/src/main.rs").unwrap();
     let searcher = index.file_id("crates/searcher/src/lib.rs").unwrap();
     assert_eq!(index.graph().outgoing(Node::File(main), EdgeKind::Imports), vec![(Node::File(searcher), 1.0)]);
+}
+
+#[test]
+fn an_index_of_another_format_is_rebuilt_with_a_message_not_reported_as_corrupt() {
+    let repo = tempfile::tempdir().unwrap();
+    let index_dir = tempfile::tempdir().unwrap();
+    fixture_repo(repo.path());
+    let first = run(repo.path(), index_dir.path());
+    assert_eq!(first.rebuilt, None, "a first index is not a rebuild");
+    // An older Sextant wrote this snapshot: same magic, format version 0.
+    let snapshot = index_dir.path().join("snapshot");
+    let mut bytes = std::fs::read(&snapshot).unwrap();
+    bytes[8..12].copy_from_slice(&0u32.to_le_bytes());
+    std::fs::write(&snapshot, bytes).unwrap();
+    let error = Index::open(index_dir.path()).err().expect("an old format does not open");
+    assert!(matches!(error, sextant_index::IndexError::OldFormat { found: 0, .. }), "{error}");
+
+    let again = run(repo.path(), index_dir.path());
+    assert_eq!(again.rebuilt.as_deref(), Some("index format changed: rebuilding"));
+    assert_eq!(again.files_parsed, first.files);
+    assert_eq!(again.symbols, first.symbols);
+    assert!(Index::open(index_dir.path()).is_ok());
+    let unchanged = run(repo.path(), index_dir.path());
+    assert_eq!((unchanged.rebuilt, unchanged.files_parsed), (None, 0));
 }

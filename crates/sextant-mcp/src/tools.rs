@@ -171,12 +171,6 @@ async fn on_repository<T: Send + 'static>(
     }
 }
 
-#[allow(clippy::result_large_err)]
-fn page(args: &NameArgs) -> Result<Page, CallToolResponse> {
-    Page::from_token(args.page_token.as_deref().unwrap_or_default(), args.page_size.unwrap_or(0) as usize)
-        .map_err(|e| failure(e.to_string()))
-}
-
 /// Dispatches one call. Every outcome, including bad arguments and engine errors, is a tool result.
 pub(crate) async fn call(
     server: &SextantMcp,
@@ -195,97 +189,7 @@ pub(crate) async fn call(
     match tool {
         "context_pack" => pack(server, parse!(PackArgs)).await,
         "search" => search(server, parse!(SearchArgs)).await,
-        "symbol" => {
-            let args = parse!(NameArgs);
-            let page = match page(&args) {
-                Ok(page) => page,
-                Err(response) => return response,
-            };
-            let name = args.name.clone();
-            on_repository(
-                server,
-                args.repository.as_deref(),
-                move |r| r.symbols(&args.name, page),
-                move |found| {
-                    let mut text = format!("{} definition(s) of `{name}`\n", found.total);
-                    for s in &found.items {
-                        text.push_str(&format!(
-                            "\n{}:{}-{} {} {}\n    {}\n",
-                            s.path, s.start_line, s.end_line, s.kind, s.qualified_name, s.signature
-                        ));
-                    }
-                    let out = SymbolsOut {
-                        total: found.total as u32,
-                        next_page_token: found.next_token(),
-                        symbols: found.items.into_iter().map(SymbolOut::from).collect(),
-                    };
-                    success(text, &out)
-                },
-            )
-            .await
-        }
-        "references" => {
-            let args = parse!(NameArgs);
-            let page = match page(&args) {
-                Ok(page) => page,
-                Err(response) => return response,
-            };
-            let name = args.name.clone();
-            on_repository(
-                server,
-                args.repository.as_deref(),
-                move |r| r.references(&args.name, page),
-                move |found| {
-                    let mut text = format!("{} reference(s) to `{name}`\n", found.total);
-                    for r in &found.items {
-                        let within = r.at.symbol.as_deref().unwrap_or("<top level>");
-                        text.push_str(&format!("{}:{} {} in {}\n", r.at.path, r.at.line, r.kind, within));
-                    }
-                    if found.next_offset.is_some() {
-                        text.push_str(&format!("(more: next_page_token {})\n", found.next_token()));
-                    }
-                    let out = ReferencesOut {
-                        total: found.total as u32,
-                        next_page_token: found.next_token(),
-                        references: found.items.into_iter().map(ReferenceOut::from).collect(),
-                    };
-                    success(text, &out)
-                },
-            )
-            .await
-        }
-        "callers" | "callees" => {
-            let args = parse!(NameArgs);
-            let page = match page(&args) {
-                Ok(page) => page,
-                Err(response) => return response,
-            };
-            let callers = tool == "callers";
-            let name = args.name.clone();
-            on_repository(
-                server,
-                args.repository.as_deref(),
-                move |r| if callers { r.callers(&args.name, page) } else { r.callees(&args.name, page) },
-                move |found| {
-                    let mut text =
-                        format!("{} {} of `{name}`\n", found.total, if callers { "caller(s)" } else { "callee(s)" });
-                    for r in &found.items {
-                        let other = r.other.symbol.as_deref().unwrap_or("<top level>");
-                        text.push_str(&format!("{}:{} {}\n", r.other.path, r.other.line, other));
-                    }
-                    if found.next_offset.is_some() {
-                        text.push_str(&format!("(more: next_page_token {})\n", found.next_token()));
-                    }
-                    let out = RelationsOut {
-                        total: found.total as u32,
-                        next_page_token: found.next_token(),
-                        relations: found.items.into_iter().map(RelationOut::from).collect(),
-                    };
-                    success(text, &out)
-                },
-            )
-            .await
-        }
+        "symbol" | "references" | "callers" | "callees" => navigate(server, tool, parse!(NameArgs)).await,
         "read_file" => {
             let args = parse!(ReadArgs);
             let (start, end) = (args.start_line.unwrap_or(1), args.end_line.unwrap_or(0));
@@ -349,6 +253,85 @@ pub(crate) async fn call(
         "status" => status(server, parse!(StatusArgs)).await,
         "reindex" => reindex(server, parse!(ReindexArgs), context).await,
         other => failure(format!("no tool named `{other}`")),
+    }
+}
+
+/// `symbol`, `references`, `callers` and `callees`: one page of a list about a name.
+async fn navigate(server: &SextantMcp, tool: &str, args: NameArgs) -> CallToolResponse {
+    let page =
+        match Page::from_token(args.page_token.as_deref().unwrap_or_default(), args.page_size.unwrap_or(0) as usize) {
+            Ok(page) => page,
+            Err(e) => return failure(e.to_string()),
+        };
+    let (name, repository) = (args.name, args.repository);
+    let more = |next: String| if next.is_empty() { String::new() } else { format!("(more: next_page_token {next})\n") };
+    match tool {
+        "symbol" => {
+            on_repository(
+                server,
+                repository.as_deref(),
+                {
+                    let name = name.clone();
+                    move |r| r.symbols(&name, page)
+                },
+                |found| {
+                    let mut text = format!("{} definition(s) of `{name}`\n", found.total);
+                    for s in &found.items {
+                        text.push_str(&format!(
+                            "\n{}:{}-{} {} {}\n    {}\n",
+                            s.path, s.start_line, s.end_line, s.kind, s.qualified_name, s.signature
+                        ));
+                    }
+                    text.push_str(&more(found.next_token()));
+                    let next_page_token = found.next_token();
+                    let symbols = found.items.into_iter().map(SymbolOut::from).collect();
+                    success(text, &SymbolsOut { total: found.total as u32, next_page_token, symbols })
+                },
+            )
+            .await
+        }
+        "references" => {
+            on_repository(
+                server,
+                repository.as_deref(),
+                {
+                    let name = name.clone();
+                    move |r| r.references(&name, page)
+                },
+                |found| {
+                    let mut text = format!("{} reference(s) to `{name}`\n", found.total);
+                    for r in &found.items {
+                        let within = r.at.symbol.as_deref().unwrap_or("<top level>");
+                        text.push_str(&format!("{}:{} {} in {}\n", r.at.path, r.at.line, r.kind, within));
+                    }
+                    text.push_str(&more(found.next_token()));
+                    let next_page_token = found.next_token();
+                    let references = found.items.into_iter().map(ReferenceOut::from).collect();
+                    success(text, &ReferencesOut { total: found.total as u32, next_page_token, references })
+                },
+            )
+            .await
+        }
+        _ => {
+            let callers = tool == "callers";
+            let work = {
+                let name = name.clone();
+                move |r: &Repository| if callers { r.callers(&name, page) } else { r.callees(&name, page) }
+            };
+            on_repository(server, repository.as_deref(), work, |found| {
+                let what = if callers { "caller(s)" } else { "callee(s)" };
+                let mut text = format!("{} {what} of `{name}`\n", found.total);
+                for r in &found.items {
+                    let other = r.other.symbol.as_deref().unwrap_or("<top level>");
+                    text.push_str(&format!("{}:{} {}\n", r.other.path, r.other.line, other));
+                }
+                text.push_str(&more(found.next_token()));
+                let next_page_token = found.next_token();
+                let relations = found.items.into_iter().map(RelationOut::from).collect();
+                success(text, &RelationsOut { total: found.total as u32, next_page_token, relations })
+            })
+            .await
+        }
     }
 }
 

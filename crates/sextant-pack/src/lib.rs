@@ -173,6 +173,32 @@ pub enum PackError {
 }
 
 /// Builds the context pack for `request` from `index`.
+///
+/// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use sextant_config::Config;
+/// use sextant_index::{index_repository, Index, IndexOptions, NoProgress};
+/// use sextant_pack::{build_pack, PackRequest};
+///
+/// let repo = tempfile::tempdir()?;
+/// std::fs::write(
+///     repo.path().join("tax.py"),
+///     "def apply_tax(amount):\n    \"\"\"Adds VAT to an amount.\"\"\"\n    return amount * 1.2\n",
+/// )?;
+/// let index_dir = tempfile::tempdir()?;
+/// let config = Config::defaults()?;
+/// index_repository(
+///     &IndexOptions { root: repo.path(), index_dir: index_dir.path(), config: &config, force: false },
+///     &NoProgress,
+/// )?;
+/// let index = Index::open(index_dir.path())?;
+///
+/// let pack = build_pack(&index, &PackRequest { task: "VAT is added twice".into(), budget: 300, ..Default::default() })?;
+/// assert!(pack.tokens <= 300);
+/// assert_eq!(pack.items[0].symbol, "apply_tax");
+/// assert!(pack.text.contains("def apply_tax(amount):"));
+/// # Ok(()) }
+/// ```
 pub fn build_pack(index: &Index, request: &PackRequest) -> Result<ContextPack, PackError> {
     build_pack_with(index, request, None)
 }

@@ -220,11 +220,38 @@ pub enum SyntaxError {
     TooLarge(usize),
 }
 
-/// Parses `source` as `language` and extracts its facts.
+/// Version of what extraction and chunking produce for the same input. Bump it whenever a change to this crate
+/// (a grammar, a language table, the walk, the chunker) changes the facts of some file: the indexer keys its
+/// per-file cache on it, so the fix reaches files that did not change.
+pub const EXTRACTOR_VERSION: u32 = 2;
+
+/// First code point grammars are not fed: planes 3 to 16 (rare CJK extensions, tags, private use).
+const FIRST_UNSAFE_CODE_POINT: u32 = 0x30000;
+/// What replaces such a code point: a CJK ideograph of the same UTF-8 width (four bytes), so every byte offset,
+/// span and line of the file stays where it was.
+const SAFE_REPLACEMENT: char = '\u{20000}';
+
+/// `source` with every code point from U+30000 up replaced by [`SAFE_REPLACEMENT`] (borrowed when there is none).
+///
+/// Why: tree-sitter-bash 0.25.1's external scanner reads out of bounds on such code points after a `{` and
+/// crashed the whole process (found by `tests/fuzz.rs`; `"{\u{10FFFF}"` is enough). Hostile files must never
+/// crash the indexer, and these code points carry no meaning in code.
+fn without_unsafe_code_points(source: &str) -> std::borrow::Cow<'_, str> {
+    if !source.chars().any(|c| c as u32 >= FIRST_UNSAFE_CODE_POINT) {
+        return std::borrow::Cow::Borrowed(source);
+    }
+    std::borrow::Cow::Owned(
+        source.chars().map(|c| if c as u32 >= FIRST_UNSAFE_CODE_POINT { SAFE_REPLACEMENT } else { c }).collect(),
+    )
+}
+
+/// Parses `source` as `language` and extracts its facts. Code points from U+30000 up are read as U+20000 (see
+/// [`without_unsafe_code_points`]); offsets and lines are unchanged.
 pub fn analyze(language: Language, source: &str, limits: ChunkLimits) -> Result<FileFacts, SyntaxError> {
     if source.len() >= u32::MAX as usize {
         return Err(SyntaxError::TooLarge(source.len()));
     }
+    let source = &*without_unsafe_code_points(source);
     let mut parser = tree_sitter::Parser::new();
     parser.set_language(&language.grammar()).map_err(|e| SyntaxError::Grammar { language, message: e.to_string() })?;
     let tree = parser.parse(source, None).ok_or(SyntaxError::NoTree(language))?;

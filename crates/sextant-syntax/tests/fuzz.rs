@@ -94,7 +94,16 @@ fn token_soup() -> impl Strategy<Value = String> {
 }
 
 fn check(language: Language, text: &str) -> Result<(), TestCaseError> {
-    let Ok(facts) = analyze(language, text, LIMITS) else { return Ok(()) };
+    if let Ok(path) = std::env::var("SEXTANT_FUZZ_LAST") {
+        let _ = std::fs::write(path, format!("{language:?}\n{text}"));
+    }
+    let started = std::time::Instant::now();
+    let analyzed = analyze(language, text, LIMITS);
+    let elapsed = started.elapsed();
+    if elapsed > std::time::Duration::from_secs(2) {
+        eprintln!("SLOW {:?} {:?} {} bytes: {:?}", elapsed, language, text.len(), &text[..text.len().min(300)]);
+    }
+    let Ok(facts) = analyzed else { return Ok(()) };
     let lines = text.lines().count().max(1) as u32 + 1;
     for chunk in &facts.chunks {
         prop_assert!(chunk.span.start_line >= 1 && chunk.span.start_line <= chunk.span.end_line);
@@ -104,6 +113,17 @@ fn check(language: Language, text: &str) -> Result<(), TestCaseError> {
         prop_assert!(symbol.span.start_line <= symbol.span.end_line && symbol.span.end_line <= lines);
     }
     Ok(())
+}
+
+/// The smallest input that crashed tree-sitter-bash's scanner (an out-of-bounds read in C), and its neighbours.
+#[test]
+fn high_code_points_after_a_brace_do_not_crash_any_grammar() {
+    for language in Language::ALL {
+        for text in ["{\u{10FFFF}", "{\u{F0000}", "x = {\u{10BF05}}\n", "${\u{E0001}", "{\u{42080}"] {
+            let facts = analyze(language, text, LIMITS);
+            assert!(facts.is_ok(), "{language:?} {text:?}");
+        }
+    }
 }
 
 proptest! {

@@ -20,11 +20,40 @@ use crate::{
 /// Points per upsert request: large enough to amortise the round trip, small enough for default message limits.
 const UPSERT_BATCH: usize = 256;
 
-/// A collection on a Qdrant server. Calls block the calling thread on the store's own runtime, so the store can
-/// be used from plain threads and from blocking sections of an async server alike.
+/// A thread running a single-threaded runtime that drives the client's connections. The runtime is created and
+/// dropped on that thread only; dropping the [`IoThread`] tells it to stop.
+struct IoThread {
+    handle: tokio::runtime::Handle,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+impl IoThread {
+    fn start() -> std::io::Result<IoThread> {
+        let (handle_tx, handle_rx) = std::sync::mpsc::channel();
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        std::thread::Builder::new().name("sextant-qdrant-io".into()).spawn(move || {
+            let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                Ok(runtime) => runtime,
+                Err(e) => {
+                    let _ = handle_tx.send(Err(e));
+                    return;
+                }
+            };
+            let _ = handle_tx.send(Ok(runtime.handle().clone()));
+            // Drives I/O and timers for every request until the store is dropped.
+            let _ = runtime.block_on(stop_rx);
+        })?;
+        let handle = handle_rx.recv().map_err(|_| std::io::Error::other("the I/O thread ended at start"))??;
+        Ok(IoThread { handle, _stop: stop_tx })
+    }
+}
+
+/// A collection on a Qdrant server. Calls block the calling thread while the request runs on the store's I/O
+/// thread, so the store works from plain threads, from blocking sections of an async server, and from async code
+/// alike; and dropping it anywhere (even inside an async task, as on Ctrl-C) never drops a runtime there.
 pub struct RemoteStore {
     client: Qdrant,
-    runtime: tokio::runtime::Runtime,
+    io: IoThread,
     url: String,
     collection: String,
     dimension: usize,
@@ -47,17 +76,13 @@ impl RemoteStore {
         dimension: usize,
     ) -> Result<RemoteStore, VectorError> {
         let error = |message: String| VectorError::Remote { url: url.to_string(), message };
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| error(format!("cannot start a runtime: {e}")))?;
+        let io = IoThread::start().map_err(|e| error(format!("cannot start the I/O thread: {e}")))?;
         let mut builder = Qdrant::from_url(url).skip_compatibility_check();
         if let Some(key) = api_key.filter(|k| !k.is_empty()) {
             builder = builder.api_key(key);
         }
         let client = builder.build().map_err(|e| error(e.to_string()))?;
-        let store =
-            RemoteStore { client, runtime, url: url.to_string(), collection: collection.to_string(), dimension };
+        let store = RemoteStore { client, io, url: url.to_string(), collection: collection.to_string(), dimension };
         store.ensure_collection()?;
         Ok(store)
     }
@@ -82,12 +107,13 @@ impl RemoteStore {
         F: Future<Output = Result<T, qdrant_client::QdrantError>> + Send,
         T: Send,
     {
+        let handle = &self.io.handle;
         let result = if tokio::runtime::Handle::try_current().is_ok() {
-            // Inside another runtime's thread, block_on would panic: run the call on a scoped thread instead.
-            std::thread::scope(|scope| scope.spawn(|| self.runtime.block_on(future)).join())
+            // Inside an async task, blocking on a handle would panic: wait on a scoped thread instead.
+            std::thread::scope(|scope| scope.spawn(|| handle.block_on(future)).join())
                 .map_err(|_| self.error("request thread panicked"))?
         } else {
-            self.runtime.block_on(future)
+            handle.block_on(future)
         };
         result.map_err(|e| self.error(e))
     }
@@ -259,5 +285,27 @@ impl VectorStore for RemoteStore {
     fn flush(&self) -> Result<(), VectorError> {
         // Every write above waited for the server's acknowledgement.
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `sextant watch` with a Qdrant server configured used to panic on Ctrl-C: the store owned a runtime and was
+    /// dropped inside an async task. Now an unreachable server is a clear error, from async code too, and
+    /// nothing panics when the store's I/O thread goes away there.
+    #[test]
+    fn an_unreachable_server_is_an_error_and_nothing_panics_inside_async_code() {
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+        runtime.block_on(async {
+            let io = IoThread::start().expect("I/O thread");
+            drop(io);
+            // Port 1 on loopback refuses connections.
+            let error = RemoteStore::open("http://127.0.0.1:1", None, "sextant_test", 4).unwrap_err();
+            assert!(matches!(&error, VectorError::Remote { url, .. } if url == "http://127.0.0.1:1"), "{error}");
+        });
+        let error = RemoteStore::open("http://127.0.0.1:1", None, "sextant_test", 4).unwrap_err();
+        assert!(error.to_string().contains("127.0.0.1:1"), "{error}");
     }
 }
