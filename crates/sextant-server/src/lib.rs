@@ -4,9 +4,10 @@
 //! clone, so a reindex (incremental, on a blocking thread) never blocks a query: when it commits, the new index
 //! is swapped in. An engine watcher per repository debounces file events and triggers those reindexes, so an
 //! edit shows up in packs within about a second. Every accepted connection has TCP_NODELAY set, so small replies
-//! leave at once instead of waiting on Nagle's algorithm. Requests are bounded (budget, sizes, concurrency) and, when a token
-//! is configured, must carry `authorization: Bearer <token>`. Health (`grpc.health.v1`) and server reflection
-//! are served alongside, so `grpcurl` can list and call everything.
+//! leave at once instead of waiting on Nagle's algorithm. Requests are bounded (budget, sizes, concurrency) and,
+//! when a token is configured, every call (health and reflection included) must carry
+//! `authorization: Bearer <token>`. Health (`grpc.health.v1`) and server reflection are served alongside, so
+//! `grpcurl` can list and call everything.
 
 mod convert;
 mod service;
@@ -188,13 +189,15 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
     let incoming = TcpIncoming::from(listener).with_nodelay(Some(true)).with_keepalive(Some(TCP_KEEPALIVE));
 
     let service = service::SextantService::new(Arc::clone(&repositories), &config);
-    let token = config.token.clone();
+    // One token check in front of every service: the API, health and reflection alike.
+    let token: Arc<Option<String>> = Arc::new(config.token.clone());
+    let guard = move |request: tonic::Request<()>| -> Result<tonic::Request<()>, tonic::Status> {
+        check_token(token.as_deref(), &request)?;
+        Ok(request)
+    };
     let sextant = tonic::service::interceptor::InterceptedService::new(
         SextantServer::new(service).max_decoding_message_size(config.max_request_bytes),
-        move |request: tonic::Request<()>| -> Result<tonic::Request<()>, tonic::Status> {
-            check_token(token.as_deref(), &request)?;
-            Ok(request)
-        },
+        guard.clone(),
     );
 
     let (health_reporter, health_service) = tonic_health::server::health_reporter();
@@ -203,6 +206,8 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
         .register_encoded_file_descriptor_set(sextant_proto::FILE_DESCRIPTOR_SET)
         .build_v1()
         .map_err(|e| ServerError::Reflection(e.to_string()))?;
+    let health_service = tonic::service::interceptor::InterceptedService::new(health_service, guard.clone());
+    let reflection = tonic::service::interceptor::InterceptedService::new(reflection, guard);
 
     let (shutdown_tx, shutdown_rx) = oneshot::channel::<()>();
     let (web_stop_tx, web_stop_rx) = tokio::sync::watch::channel(false);

@@ -415,5 +415,11 @@ async fn bearer_token_is_required_when_configured() {
     assert_eq!(wrong.code(), Code::Unauthenticated);
     let ok = client.list_repositories(authed(ListRepositoriesRequest {}, "s3cret")).await.unwrap().into_inner();
     assert_eq!(ok.repositories[0].name, "shop");
+    // Health and reflection sit behind the same token.
+    let channel = Channel::from_shared(format!("http://{}", running.addr)).unwrap().connect().await.unwrap();
+    let mut health = tonic_health::pb::health_client::HealthClient::new(channel);
+    let check = || tonic_health::pb::HealthCheckRequest { service: "sextant.v1.Sextant".into() };
+    assert_eq!(health.check(check()).await.unwrap_err().code(), Code::Unauthenticated);
+    assert!(health.check(authed(check(), "s3cret")).await.is_ok());
     running.stop().await.unwrap();
 }
