@@ -23,6 +23,9 @@ pub struct Target {
     /// Print JSON instead of text.
     #[arg(long, global = true)]
     pub json: bool,
+    /// Read the index here even when a running `sextant serve` hosts it (queries normally ask that server).
+    #[arg(long, global = true)]
+    pub no_server: bool,
 }
 
 #[derive(Args, Clone)]
@@ -127,9 +130,13 @@ pub enum Command {
         /// Leave out the rule files (AGENTS.md, CLAUDE.md, …) that govern the included code.
         #[arg(long)]
         no_rules: bool,
-        /// Ask a running server instead of reading the index here (e.g. http://127.0.0.1:7711).
+        /// Ask this server instead of reading the index here (e.g. http://127.0.0.1:7711; sends $SEXTANT_TOKEN).
+        /// Without it, a running `sextant serve` that hosts the index is found and asked anyway.
         #[arg(long)]
         server: Option<String>,
+        /// The repository to ask `--server` for, when it hosts several.
+        #[arg(long, requires = "server")]
+        server_repository: Option<String>,
         #[command(flatten)]
         target: Target,
     },

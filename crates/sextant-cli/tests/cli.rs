@@ -206,3 +206,62 @@ fn watch_reindexes_an_edit() {
     let seen = seen.expect("the edit was reindexed");
     assert_eq!((seen["generation"].as_u64(), seen["files_parsed"].as_u64()), (Some(2), Some(1)));
 }
+
+#[test]
+fn queries_go_through_a_running_server_and_fall_back_when_it_is_gone() {
+    use std::io::{BufRead, BufReader};
+    let repo = tempfile::tempdir().unwrap();
+    let index_dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(repo.path().join("src")).unwrap();
+    std::fs::write(
+        repo.path().join("src/lib.rs"),
+        "/// Reads the settings file.\npub fn load_settings(path: &str) -> String {\n    normalize_path(path)\n}\n\nfn normalize_path(p: &str) -> String {\n    p.trim().to_string()\n}\n",
+    )
+    .unwrap();
+    let root = repo.path().to_str().unwrap();
+    let (ok, _, stderr) = sextant(index_dir.path(), &["index", root, "--no-embed", "--quiet"]);
+    assert!(ok, "{stderr}");
+    let local = |args: &[&str]| {
+        let mut with = args.to_vec();
+        with.extend(["--json", "--no-server"]);
+        let (ok, stdout, stderr) = sextant(index_dir.path(), &with);
+        assert!(ok && !stderr.contains("answered by"), "{stderr}");
+        serde_json::from_str::<serde_json::Value>(&stdout).unwrap()
+    };
+    let expected_symbol = local(&["symbol", "load_settings"]);
+    let expected_callers = local(&["callers", "normalize_path"]);
+    let expected_search = local(&["search", "settings", "--mode", "lexical"]);
+
+    let mut server = Command::new(env!("CARGO_BIN_EXE_sextant"))
+        .args(["serve", root, "--listen", "127.0.0.1:0", "--no-http", "--no-watch", "--index-dir"])
+        .arg(index_dir.path())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(server.stderr.take().unwrap()).lines();
+    assert!(lines.next().unwrap().unwrap().starts_with("sextant serving"));
+    std::thread::spawn(move || for _ in lines {});
+
+    for (args, expected) in [
+        (vec!["symbol", "load_settings"], &expected_symbol),
+        (vec!["callers", "normalize_path"], &expected_callers),
+        (vec!["search", "settings", "--mode", "lexical"], &expected_search),
+    ] {
+        let mut with = args.clone();
+        with.push("--json");
+        let (ok, stdout, stderr) = sextant(index_dir.path(), &with);
+        assert!(ok, "{stderr}");
+        assert!(stderr.contains(&format!("answered by sextant serve, pid {}", server.id())), "{args:?}: {stderr}");
+        let answer: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+        assert_eq!(&answer, expected, "{args:?}: the server answers as the index does");
+    }
+    let (ok, text, stderr) = sextant(index_dir.path(), &["pack", "load the settings file", "--budget", "200"]);
+    assert!(ok && stderr.contains("answered by") && text.contains("pub fn load_settings"), "{stderr}");
+
+    // A server killed without cleaning up leaves a record of a dead process: ignored.
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let (ok, stdout, stderr) = sextant(index_dir.path(), &["symbol", "load_settings", "--json"]);
+    assert!(ok && !stderr.contains("answered by"), "{stderr}");
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&stdout).unwrap(), expected_symbol);
+}

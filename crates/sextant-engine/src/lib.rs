@@ -50,10 +50,13 @@ pub use repository::{
 pub use watch::{WatchEvent, Watcher};
 pub use workspace::Workspace;
 
-pub use sextant_index::{IndexSummary, PathFilter, ReferenceInfo, Relation, SearchOptions, Signal, SymbolInfo};
+pub use sextant_index::{
+    IndexSummary, Location, PathFilter, ReferenceInfo, Relation, SearchHit, SearchOptions, Signal, SignalHit,
+    SymbolInfo,
+};
 pub use sextant_overview::{Overview, Rule};
 pub use sextant_pack::{ContextPack, ItemKind, PackItem, PackRequest, TokenizerChoice, MAX_TASK_BYTES};
-pub use sextant_semantic::{SearchHit, SearchMode, SyncReport, VectorState};
+pub use sextant_semantic::{SearchMode, SyncReport, VectorState};
 
 /// The index directory Sextant uses for `root` when none is given: `<cache>/sextant/<dir name>-<hash>`, where
 /// the hash is of the canonical root path, so two checkouts with the same name get distinct indexes and the

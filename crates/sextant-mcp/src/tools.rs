@@ -393,10 +393,7 @@ async fn search(server: &SextantMcp, args: SearchArgs) -> CallToolResponse {
         args.repository.as_deref(),
         move |r| r.search(&query, mode, &options),
         |results| {
-            let mode = serde_json::to_value(results.mode)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default();
+            let mode = results.mode.name().to_string();
             let mut text = format!("{} result(s), {mode} search\n", results.hits.len());
             for warning in &results.warnings {
                 text.push_str(&format!("(warning: {warning})\n"));

@@ -40,6 +40,17 @@ pub enum SearchMode {
     Hybrid,
 }
 
+impl SearchMode {
+    /// Lower-case name, as parsed by `FromStr`.
+    pub fn name(self) -> &'static str {
+        match self {
+            SearchMode::Lexical => "lexical",
+            SearchMode::Semantic => "semantic",
+            SearchMode::Hybrid => "hybrid",
+        }
+    }
+}
+
 impl std::str::FromStr for SearchMode {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {

@@ -51,6 +51,7 @@ pub(crate) fn hit(hit: SearchHit) -> v1::SearchHit {
         symbol: hit.symbol,
         score: hit.score,
         snippet: hit.snippet,
+        tokens: hit.tokens,
     }
 }
 

@@ -9,7 +9,9 @@
 //! `authorization: Bearer <token>`. Health (`grpc.health.v1`) and server reflection are served alongside, so
 //! `grpcurl` can list and call everything.
 
+pub mod client;
 mod convert;
+pub mod discovery;
 mod service;
 pub mod web;
 
@@ -127,17 +129,34 @@ pub struct RunningServer {
 impl RunningServer {
     /// Stops accepting connections and waits for the server to finish.
     pub async fn stop(mut self) -> Result<(), ServerError> {
+        self.forget_records();
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
-        self.task.await.map_err(|e| ServerError::Task(e.to_string()))?
+        let task = std::mem::replace(&mut self.task, tokio::spawn(async { Ok(()) }));
+        task.await.map_err(|e| ServerError::Task(e.to_string()))?
     }
 
     /// Waits until the server ends (it ends when stopped or on a transport error).
-    pub async fn wait(self) -> Result<(), ServerError> {
-        let RunningServer { task, shutdown, _watchers, .. } = self;
-        let _keep_open = (shutdown, _watchers);
-        task.await.map_err(|e| ServerError::Task(e.to_string()))?
+    pub async fn wait(mut self) -> Result<(), ServerError> {
+        let task = std::mem::replace(&mut self.task, tokio::spawn(async { Ok(()) }));
+        let result = task.await.map_err(|e| ServerError::Task(e.to_string()))?;
+        self.forget_records();
+        result
+    }
+
+    /// Removes this server's discovery records (the CLI then reads the index itself).
+    pub fn forget_records(&self) {
+        for repo in self.repositories.repositories() {
+            discovery::remove_own_record(&repo.spec().index_dir);
+        }
+    }
+}
+
+impl Drop for RunningServer {
+    /// A server dropped without `stop` (Ctrl-C in `sextant serve`) still takes its records with it.
+    fn drop(&mut self) {
+        self.forget_records();
     }
 }
 
@@ -262,6 +281,18 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
             .await
             .map_err(ServerError::from)
     });
+    // Command-line queries find this server through these records (see `discovery`).
+    for repo in repositories.repositories() {
+        let record = discovery::ServerRecord {
+            pid: std::process::id(),
+            grpc: addr.to_string(),
+            repository: repo.name().to_string(),
+            token_required: config.token.is_some(),
+        };
+        if let Err(e) = discovery::write_record(&repo.spec().index_dir, &record) {
+            eprintln!("warning: command-line queries will not find this server: {e}");
+        }
+    }
     Ok(RunningServer { addr, http_addr, repositories, shutdown: Some(shutdown_tx), _watchers: watchers, task })
 }
 

@@ -167,7 +167,11 @@ impl Sextant for SextantService {
         };
         let query = r.query;
         let results = self.run(&r.repository, move |repo| repo.search(&query, mode, &options)).await?;
-        Ok(Response::new(v1::SearchResponse { hits: results.hits.into_iter().map(convert::hit).collect() }))
+        Ok(Response::new(v1::SearchResponse {
+            mode: results.mode.name().to_string(),
+            warnings: results.warnings,
+            hits: results.hits.into_iter().map(convert::hit).collect(),
+        }))
     }
 
     async fn get_symbol(&self, request: Request<v1::SymbolRequest>) -> Result<Response<v1::SymbolResponse>, Status> {

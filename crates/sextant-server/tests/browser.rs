@@ -44,13 +44,17 @@ async fn overview_pages_work_in_a_real_browser() {
     write(
         r,
         "crates/ledger/src/lib.rs",
-        "/// Posts a balanced transaction.\npub fn post_transaction(amount: i64) -> i64 {\n    amount\n}\n",
+        "/// Posts a balanced transaction.\npub fn post_transaction(amount: i64) -> i64 {\n    amount\n}\n\n/// Reverses a posted transaction.\npub fn reverse_transaction(amount: i64) -> i64 {\n    -amount\n}\n",
     );
-    write(r, "crates/web/Cargo.toml", "[package]\nname = \"web\"\n");
+    write(
+        r,
+        "crates/web/Cargo.toml",
+        "[package]\nname = \"web\"\n\n[dependencies]\nledger = { path = \"../ledger\" }\n",
+    );
     write(
         r,
         "crates/web/src/main.rs",
-        "fn main() {\n    let total = post_transaction(5);\n    assert_eq!(total, 5);\n}\n",
+        "use ledger::post_transaction;\n\nfn main() {\n    let total = post_transaction(5);\n    assert_eq!(total, 5);\n}\n",
     );
 
     let mut config = ServerConfig::new(vec![RepositorySpec {

@@ -2,6 +2,7 @@
 
 use anyhow::{Context, Result};
 use sextant_engine::{PackRequest, TokenizerChoice};
+use sextant_server::client::RemoteRepository;
 
 use crate::args::Command;
 
@@ -18,6 +19,7 @@ pub fn run(command: Command) -> Result<()> {
         overview,
         no_rules,
         server,
+        server_repository,
         target,
     } = command
     else {
@@ -45,67 +47,18 @@ pub fn run(command: Command) -> Result<()> {
         include_rules: !no_rules,
         semantic_hits: Vec::new(),
     };
-    match server {
-        Some(url) => remote(&url, request, target.json),
-        None => crate::output::pack(&super::query_target(&target)?.pack(request)?, target.json),
-    }
-}
-
-/// Asks a running server for the pack (sending `SEXTANT_TOKEN` when set) and prints its reply.
-fn remote(url: &str, request: PackRequest, as_json: bool) -> Result<()> {
-    use sextant_server::v1;
-    let pack = super::runtime()?.block_on(async move {
-        let mut client = v1::sextant_client::SextantClient::connect(url.to_string())
-            .await
-            .with_context(|| format!("connecting to {url}"))?;
-        let mut message = tonic::Request::new(v1::GetContextPackRequest {
-            repository: String::new(),
-            task: request.task,
-            budget: request.budget as u32,
-            tokenizer: match request.tokenizer {
-                TokenizerChoice::O200kBase => v1::Tokenizer::O200kBase,
-                TokenizerChoice::Cl100kBase => v1::Tokenizer::Cl100kBase,
-            } as i32,
-            mentioned_paths: request.mentioned_paths,
-            mentioned_symbols: request.mentioned_symbols,
-            open_files: request.open_files,
-            languages: request.languages,
-            path_filters: request.path_filters,
-            include_overview: request.include_overview,
-            include_rules: request.include_rules,
-        });
-        if let Ok(token) = std::env::var("SEXTANT_TOKEN") {
-            message.metadata_mut().insert(
-                "authorization",
-                format!("Bearer {token}").parse().context("SEXTANT_TOKEN is not a valid header value")?,
-            );
+    let pack = match server {
+        Some(url) => {
+            let record = sextant_server::discovery::ServerRecord {
+                pid: 0,
+                grpc: url.trim_start_matches("http://").trim_end_matches('/').to_string(),
+                repository: server_repository.unwrap_or_default(),
+                token_required: false,
+            };
+            let token = std::env::var("SEXTANT_TOKEN").ok().filter(|t| !t.is_empty());
+            RemoteRepository::connect(&record, token)?.pack(request)?
         }
-        client.get_context_pack(message).await.map_err(|s| anyhow::anyhow!("{}: {}", s.code(), s.message()))
-    })?;
-    let pack = pack.into_inner();
-    if !as_json {
-        print!("{}", pack.text);
-        eprintln!("-- {} items, {} of {} tokens", pack.items.len(), pack.tokens, pack.budget);
-        return Ok(());
-    }
-    let items: Vec<serde_json::Value> = pack
-        .items
-        .iter()
-        .map(|i| {
-            serde_json::json!({
-                "kind": v1::ItemKind::try_from(i.kind).map_or("Code", |k| match k {
-                    v1::ItemKind::Skeleton => "Skeleton",
-                    v1::ItemKind::Overview => "Overview",
-                    v1::ItemKind::Rule => "Rule",
-                    _ => "Code",
-                }),
-                "path": i.path, "start_line": i.start_line, "end_line": i.end_line, "symbol": i.symbol,
-                "score": i.score, "tokens": i.tokens, "reason": i.reason, "content": i.content,
-            })
-        })
-        .collect();
-    crate::output::json(&serde_json::json!({
-        "items": items, "text": pack.text, "tokens": pack.tokens, "budget": pack.budget,
-        "ranked_files": pack.ranked_files, "generation": pack.index_generation,
-    }))
+        None => super::query_backend(&target)?.pack(request)?,
+    };
+    crate::output::pack(&pack, target.json)
 }

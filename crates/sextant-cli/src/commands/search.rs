@@ -14,8 +14,8 @@ pub fn run(
     languages: Vec<String>,
     paths: Vec<String>,
 ) -> Result<()> {
-    let repository = super::query_target(target)?;
-    let results = repository.search(query, mode, &SearchOptions { limit, languages, paths })?;
+    let backend = super::query_backend(target)?;
+    let results = backend.search(query, mode, &SearchOptions { limit, languages, paths })?;
     for warning in &results.warnings {
         eprintln!("warning: {warning}");
     }
