@@ -1,10 +1,25 @@
 //! The symbol graph: files, modules (directories) and symbols as nodes; `contains`, `defines`, `imports`, `calls`
-//! and `references` as edges (petgraph). References are resolved to definitions without a compiler: by scope
-//! (same file), by imports, by directory, by qualifier (`Foo::bar`, `obj.bar()` where `obj` names a type), and
-//! by uniqueness; a name that stays ambiguous links to each remaining candidate with a split, lower weight.
+//! and `references` as edges (petgraph). References are resolved to definitions without a compiler.
+//!
+//! - **Visibility first.** A reference may resolve only to a definition its file can see: same language family;
+//!   for Rust, its own crate or a library crate (binaries, tests and examples are crates of their own); and only
+//!   packages its manifest declares (Cargo dependencies, `package.json`, `go.mod`, Maven/Gradle modules,
+//!   `pyproject.toml`), transitively. An explicit import is always visible.
+//! - **Scope.** A bare call names something in scope: the same file, a name an import binds (re-exports followed a
+//!   few hops), a glob; a Go call the same package. A qualifier that names an imported module or package (`stats::`,
+//!   `mathx.`) restricts the candidates to it.
+//! - **Receivers.** `self`, a parameter with a declared type, or a type named directly (`Parser::new`) fix the type
+//!   whose method is meant. A call of a common library method (`len`, `push`, `unwrap` …) on a receiver of unknown
+//!   type links only to a method of a type the enclosing code mentions.
+//! - **Scoring.** What remains is scored by same file, imports, directory and qualifier; a name that stays
+//!   ambiguous links to each remaining candidate with a split, lower weight.
+//!
 //! Centrality is a weighted PageRank over calls, references and imports.
 
+mod manifest;
+mod receiver;
 mod resolve;
+mod rust;
 
 use std::collections::HashMap;
 
@@ -21,6 +36,18 @@ pub struct GraphInput<'a> {
     /// What was extracted from it.
     pub facts: &'a FileFacts,
 }
+
+/// A package manifest handed to the builder (`Cargo.toml`, `package.json`, `go.mod`, `pom.xml`, `build.gradle`,
+/// `build.gradle.kts`, `pyproject.toml`): it tells which package a file belongs to and which packages it may use.
+pub struct Manifest<'a> {
+    /// Repository-relative path with `/` separators (`crates/sextant-pack/Cargo.toml`).
+    pub path: &'a str,
+    /// Its text.
+    pub text: &'a str,
+}
+
+/// File names the builder reads as package manifests, for callers that collect them.
+pub const MANIFEST_FILES: &[&str] = manifest::MANIFEST_FILES;
 
 /// A symbol: the file's position in the input and the symbol's index in that file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -140,15 +167,29 @@ impl UseEdges {
 }
 
 impl SymbolGraph {
-    /// Builds the graph: resolves references and imports, then ranks.
+    /// Builds the graph: resolves references and imports, then ranks. Without manifests, Rust crates are told
+    /// apart by layout (`src/lib.rs`, `src/main.rs`, `src/bin/`, `tests/` …) and packages are not filtered.
     pub fn build(files: &[GraphInput<'_>]) -> SymbolGraph {
-        Self::build_with_aliases(files, &[])
+        Self::link(files, &manifest::Packages::new(&[], &[]))
+    }
+
+    /// Builds the graph with package manifests (see [`Manifest`]): package names resolve imports
+    /// (`grep_searcher::…` to `crates/searcher/src`, `@acme/ui` to `packages/ui`, Go module paths to their
+    /// directories), and declared dependencies limit what a reference may resolve to.
+    pub fn build_with_manifests(files: &[GraphInput<'_>], manifests: &[Manifest<'_>]) -> SymbolGraph {
+        let manifests: Vec<(&str, &str)> = manifests.iter().map(|m| (m.path, m.text)).collect();
+        Self::link(files, &manifest::Packages::new(&manifests, &[]))
     }
 
     /// Builds the graph with package aliases: `(name, path)` pairs saying that imports starting with `name`
-    /// (`grep_searcher::…`) refer to the files under `path` (`crates/searcher/src`).
+    /// (`grep_searcher::…`) refer to the files under `path` (`crates/searcher/src`). Dependencies are unknown,
+    /// so packages are not filtered; prefer [`SymbolGraph::build_with_manifests`].
     pub fn build_with_aliases(files: &[GraphInput<'_>], aliases: &[(String, String)]) -> SymbolGraph {
-        let mut data = resolve::resolve(files, aliases);
+        Self::link(files, &manifest::Packages::new(&[], aliases))
+    }
+
+    fn link(files: &[GraphInput<'_>], packages: &manifest::Packages) -> SymbolGraph {
+        let mut data = resolve::resolve(files, packages);
         let graph = Self::petgraph(&data, files.len());
         let node_rank = pagerank(&UseEdges::new(&graph), graph.node_count(), None, 0.85, 50);
         let scale = node_rank.len() as f32;

@@ -2,8 +2,11 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use sextant_syntax::{RefKind, SymbolKind};
+use sextant_syntax::{FileFacts, RefKind, Reference, Symbol, SymbolKind};
 
+use crate::manifest::{Ecosystem, Packages};
+use crate::receiver::{is_common_method, param_type, type_head, ParamStyle};
+use crate::rust::{expand_use, RustModel, UseTarget};
 use crate::{Edge, EdgeKind, GraphData, GraphInput, Node, SymbolId};
 
 /// Candidates beyond this many for one name are too ambiguous to link at all (`new`, `get`, `run`).
@@ -17,7 +20,7 @@ const SOURCE_EXTENSIONS: &[&str] = &[
 /// File stems that stand for their directory (`pkg/__init__.py`, `lib/index.ts`, `src/mod.rs`).
 const DIRECTORY_FILES: &[&str] = &["__init__", "index", "mod", "lib", "main"];
 
-pub(crate) fn resolve(files: &[GraphInput<'_>], aliases: &[(String, String)]) -> GraphData {
+pub(crate) fn resolve(files: &[GraphInput<'_>], packages: &Packages) -> GraphData {
     let mut data = GraphData::default();
     let mut offset = 0u32;
     for f in files {
@@ -27,34 +30,48 @@ pub(crate) fn resolve(files: &[GraphInput<'_>], aliases: &[(String, String)]) ->
     data.symbol_offsets.push(offset);
 
     let mut edges = EdgeSet::default();
-    let paths = PathIndex::new(files, aliases);
+    let roots = |ecosystem: Ecosystem| -> Vec<(String, String)> {
+        packages
+            .import_roots()
+            .filter(|(_, _, e)| *e == ecosystem)
+            .map(|(n, d, _)| (n.to_string(), d.to_string()))
+            .collect()
+    };
+    let (crates, npm) = (roots(Ecosystem::Cargo), roots(Ecosystem::Npm));
+    let paths = PathIndex::new(files, &crates, &npm);
     containment(files, &mut data, &mut edges);
 
-    // Imports: file → file, and the names each file imports.
-    let mut imported_files: Vec<HashSet<u32>> = vec![HashSet::new(); files.len()];
-    let mut imported_names: Vec<HashSet<&str>> = vec![HashSet::new(); files.len()];
-    for (f, file) in files.iter().enumerate() {
-        for import in &file.facts.imports {
-            for target in paths.resolve_import(file.path, &import.path) {
-                if target as usize != f {
-                    imported_files[f].insert(target);
-                    edges.add(Node::File(f as u32), Node::File(target), EdgeKind::Imports, 1.0);
-                }
-            }
-            imported_names[f].extend(import.names.iter().map(String::as_str));
-        }
-    }
+    let rust = RustModel::new(files, packages);
+    let go = GoPackages::new(files, packages);
+    let scopes = imports(files, &paths, &rust, &go, &mut edges);
+    let file_package: Vec<Option<usize>> = files
+        .iter()
+        .map(|f| Ecosystem::of_language(f.facts.language.name()).and_then(|e| packages.package_of(f.path, e)))
+        .collect();
 
     let mut definitions: HashMap<&str, Vec<SymbolId>> = HashMap::new();
+    let mut user_types: HashMap<&str, bool> = HashMap::new(); // type name → whether some definition is a trait
     for (f, file) in files.iter().enumerate() {
         for (s, symbol) in file.facts.symbols.iter().enumerate() {
             definitions.entry(symbol.name.as_str()).or_default().push(SymbolId { file: f as u32, symbol: s as u32 });
+            if symbol.kind.is_type_like() {
+                *user_types.entry(symbol.name.as_str()).or_default() |=
+                    matches!(symbol.kind, SymbolKind::Trait | SymbolKind::Interface);
+            }
         }
     }
 
+    let mut rust_modules: HashMap<&str, Vec<u32>> = HashMap::new();
+    for (f, file) in files.iter().enumerate() {
+        if file.facts.language.name() == "rust" {
+            rust_modules.entry(rust_module_name(file.path)).or_default().push(f as u32);
+        }
+    }
+    let linker =
+        Linker { files, rust: &rust, packages, file_package: &file_package, scopes: &scopes, user_types, rust_modules };
     for (f, file) in files.iter().enumerate() {
         let f = f as u32;
-        let directory = parent_dir(file.path);
+        let context = FileContext::new(file);
         for reference in &file.facts.references {
             let Some(candidates) = definitions.get(reference.name.as_str()) else {
                 continue;
@@ -63,45 +80,15 @@ pub(crate) fn resolve(files: &[GraphInput<'_>], aliases: &[(String, String)]) ->
                 Some(s) => Node::Symbol(SymbolId { file: f, symbol: s }),
                 None => Node::File(f),
             };
-            let score = |c: &SymbolId| -> i32 {
-                let target_file = &files[c.file as usize];
-                let symbol = &target_file.facts.symbols[c.symbol as usize];
-                let mut score = 0;
-                if c.file == f {
-                    score += 4;
-                }
-                if imported_files[f as usize].contains(&c.file) {
-                    score += 3;
-                }
-                if imported_names[f as usize].contains(reference.name.as_str()) && c.file != f {
-                    score += 1;
-                }
-                if parent_dir(target_file.path) == directory {
-                    score += 1;
-                }
-                if let Some(q) = &reference.qualifier {
-                    let parent_name = symbol.parent.map(|p| target_file.facts.symbols[p as usize].name.as_str());
-                    let qualified_by = symbol.qualified_name.rsplit_once(['.', ':', '\\']).map(|(head, _)| head);
-                    if parent_name == Some(q.as_str())
-                        || qualified_by.is_some_and(|h| h.rsplit([':', '.', '\\']).next() == Some(q.as_str()))
-                        || file_stem(target_file.path) == q
-                    {
-                        score += 3;
-                    }
-                }
-                // A call should land on something callable (or a type, for constructors).
-                if reference.kind == RefKind::Call && !(symbol.kind.is_callable() || symbol.kind.is_type_like()) {
-                    score -= 5;
-                }
-                if reference.kind == RefKind::Type
-                    && !(symbol.kind.is_type_like() || symbol.kind == SymbolKind::TypeAlias)
-                {
-                    score -= 5;
-                }
-                score
-            };
-            let scored: Vec<(SymbolId, i32)> =
-                candidates.iter().filter(|c| Node::Symbol(**c) != source).map(|c| (*c, score(c))).collect();
+            let receiver = context.receiver(reference, &linker.user_types);
+            let qualified = linker.qualified_files(f, &context, reference);
+            let scored: Vec<(SymbolId, i32)> = candidates
+                .iter()
+                .filter(|c| Node::Symbol(**c) != source)
+                .filter_map(|c| {
+                    linker.score(f, &context, reference, &receiver, qualified.as_deref(), *c).map(|s| (*c, s))
+                })
+                .collect();
             let Some(best) = scored.iter().map(|(_, s)| *s).max() else {
                 continue;
             };
@@ -121,6 +108,663 @@ pub(crate) fn resolve(files: &[GraphInput<'_>], aliases: &[(String, String)]) ->
     }
     data.edges = edges.into_edges();
     data
+}
+
+/// What one file's imports bring into scope.
+#[derive(Default)]
+struct FileScope {
+    /// Every file an import of this file resolved to: what it names explicitly is visible whatever the packages say.
+    imported: HashSet<u32>,
+    /// Files whose names the file reaches wholesale: module imports, globs, and (outside Rust) any imported file.
+    wide: HashSet<u32>,
+    /// Files whose names a glob brings in unqualified (Rust `use x::*`); followed through re-exports.
+    globs: HashSet<u32>,
+    /// Imported name → the files it comes from, re-exports followed.
+    bindings: HashMap<String, HashSet<u32>>,
+    /// Names that qualify paths (Rust modules by `mod`/`use`, Go package names) → the files they stand for. An
+    /// empty set is a package outside the repository (`fmt`).
+    qualifiers: HashMap<String, HashSet<u32>>,
+    /// Names imported from somewhere that did not resolve: anything of that name may be meant.
+    unresolved: HashSet<String>,
+}
+
+/// Re-exports are followed this many hops (`pub use`, `export … from`, `from .x import y` in `__init__.py`).
+const REEXPORT_HOPS: usize = 3;
+
+/// Resolves every file's imports: adds `imports` edges and returns what each file has in scope.
+fn imports(
+    files: &[GraphInput<'_>],
+    paths: &PathIndex<'_>,
+    rust: &RustModel,
+    go: &GoPackages<'_>,
+    edges: &mut EdgeSet,
+) -> Vec<FileScope> {
+    let mut scopes: Vec<FileScope> = (0..files.len()).map(|_| FileScope::default()).collect();
+    for (f, file) in files.iter().enumerate() {
+        let scope = &mut scopes[f];
+        let mut edge = |target: u32, scope: &mut FileScope| {
+            if target as usize != f {
+                scope.imported.insert(target);
+                edges.add(Node::File(f as u32), Node::File(target), EdgeKind::Imports, 1.0);
+            }
+        };
+        let language = file.facts.language.name();
+        if language == "rust" && rust.knows(f as u32) {
+            for import in &file.facts.imports {
+                let path = import.path.trim();
+                // `mod x;` declares a child module: its file, reachable as `x::…`, nothing brought into scope.
+                if let Some((name, child)) =
+                    rust.declared[f].iter().find(|(name, _)| name.rsplit("::").next() == Some(path))
+                {
+                    let short = name.rsplit("::").next().unwrap_or(name).to_string();
+                    let entry = scope.qualifiers.entry(short).or_default();
+                    if let Some(child) = *child {
+                        entry.insert(child);
+                        edge(child, scope);
+                    }
+                    continue;
+                }
+                for used in expand_use(path) {
+                    match rust.resolve_use(files, f as u32, import.line, &used.segments) {
+                        Some(UseTarget::Module(target)) => {
+                            edge(target, scope);
+                            scope.wide.insert(target);
+                            if let Some(name) = used.binding {
+                                scope.qualifiers.entry(name.clone()).or_default().insert(target);
+                                scope.bindings.entry(name).or_default().insert(target);
+                            }
+                        }
+                        Some(UseTarget::Glob(target)) => {
+                            edge(target, scope);
+                            scope.wide.insert(target);
+                            scope.globs.insert(target);
+                        }
+                        Some(UseTarget::Item(target)) => {
+                            edge(target, scope);
+                            if let Some(name) = used.binding {
+                                scope.bindings.entry(name).or_default().insert(target);
+                            }
+                        }
+                        None => scope.unresolved.extend(used.binding),
+                    }
+                }
+            }
+            continue;
+        }
+        if language == "go" {
+            for import in &file.facts.imports {
+                let targets = go.resolve(&import.path, file.path);
+                for &t in targets.iter().flatten() {
+                    edge(t, scope);
+                    scope.wide.insert(t);
+                }
+                let name = import.names.iter().find(|n| !matches!(n.as_str(), "_" | "."));
+                let name = name.map(String::as_str).or_else(|| go_package_name(&import.path));
+                match (name, targets) {
+                    (Some(name), Some(targets)) => {
+                        scope.qualifiers.entry(name.to_string()).or_default().extend(targets);
+                    }
+                    (Some(name), None) => {
+                        scope.unresolved.insert(name.to_string());
+                    }
+                    (None, _) => {}
+                }
+            }
+            continue;
+        }
+        for import in &file.facts.imports {
+            let targets = paths.resolve_import(file.path, &import.path);
+            for &t in &targets {
+                edge(t, scope);
+                scope.wide.insert(t);
+            }
+            for name in &import.names {
+                if targets.is_empty() {
+                    scope.unresolved.insert(name.clone());
+                } else {
+                    scope.bindings.entry(name.clone()).or_default().extend(targets.iter().copied());
+                }
+            }
+        }
+    }
+    follow_reexports(files, &mut scopes);
+    scopes
+}
+
+/// Extends each binding with where its target files got the name from, a few hops deep: `use crate::shapes::area`
+/// where `shapes/mod.rs` has `pub use circle::area` binds `area` to `circle.rs` too.
+fn follow_reexports(files: &[GraphInput<'_>], scopes: &mut [FileScope]) {
+    let rust: Vec<bool> = files.iter().map(|f| f.facts.language.name() == "rust").collect();
+    let names: Vec<HashSet<&str>> =
+        files.iter().map(|f| f.facts.symbols.iter().map(|s| s.name.as_str()).collect()).collect();
+    let defines = |t: u32, name: &str| names[t as usize].contains(name);
+    let onward = |scopes: &[FileScope], t: u32, name: &str| -> Vec<u32> {
+        let s = &scopes[t as usize];
+        let mut out: Vec<u32> = s.bindings.get(name).into_iter().flatten().copied().collect();
+        // A glob re-exports everything; outside Rust, any import of a barrel file may re-export.
+        out.extend(if rust[t as usize] { &s.globs } else { &s.wide }.iter().copied());
+        out
+    };
+    let mut extended: Vec<Vec<(String, Vec<u32>)>> = Vec::with_capacity(scopes.len());
+    for scope in scopes.iter() {
+        let mut added = Vec::new();
+        for (name, targets) in &scope.bindings {
+            let mut seen: HashSet<u32> = targets.clone();
+            let mut frontier: Vec<u32> = targets.iter().copied().collect();
+            for _ in 0..REEXPORT_HOPS {
+                // A file that defines the name is where it comes from; only one that does not re-exports it.
+                let next: Vec<u32> = frontier
+                    .iter()
+                    .filter(|&&t| !defines(t, name))
+                    .flat_map(|&t| onward(scopes, t, name))
+                    .filter(|t| seen.insert(*t))
+                    .collect();
+                if next.is_empty() {
+                    break;
+                }
+                frontier = next;
+            }
+            // Keep what was found only where the name is defined, so barrel files do not bind everything they import.
+            let found: Vec<u32> = seen.into_iter().filter(|t| !targets.contains(t) && defines(*t, name)).collect();
+            if !found.is_empty() {
+                added.push((name.clone(), found));
+            }
+        }
+        extended.push(added);
+    }
+    for (scope, added) in scopes.iter_mut().zip(extended) {
+        for (name, targets) in added {
+            scope.bindings.entry(name).or_default().extend(targets);
+        }
+    }
+}
+
+/// The name a Go import is used by: the last path element, without a major-version suffix
+/// (`example.com/x/v2` → `x`, `gopkg.in/yaml.v3` → `yaml`).
+fn go_package_name(path: &str) -> Option<&str> {
+    let mut segments = path.trim().trim_matches('"').rsplit('/');
+    let mut last = segments.next()?;
+    if last.len() > 1 && last.starts_with('v') && last[1..].chars().all(|c| c.is_ascii_digit()) {
+        last = segments.next()?;
+    }
+    let last = last.split(".v").next().unwrap_or(last);
+    (!last.is_empty()).then_some(last)
+}
+
+/// Go packages are directories; imports name them by module path.
+struct GoPackages<'a> {
+    /// Directory → its non-test Go files.
+    dirs: HashMap<&'a str, Vec<u32>>,
+    /// Module path → module directory, longest first.
+    modules: Vec<(&'a str, &'a str)>,
+    packages: &'a Packages,
+}
+
+impl<'a> GoPackages<'a> {
+    fn new(files: &'a [GraphInput<'a>], packages: &'a Packages) -> GoPackages<'a> {
+        let mut dirs: HashMap<&str, Vec<u32>> = HashMap::new();
+        for (f, file) in files.iter().enumerate() {
+            if file.facts.language.name() == "go" && !file.path.ends_with("_test.go") {
+                dirs.entry(parent_dir(file.path)).or_default().push(f as u32);
+            }
+        }
+        let mut modules: Vec<(&str, &str)> =
+            packages.import_roots().filter(|(_, _, e)| *e == Ecosystem::Go).map(|(n, d, _)| (n, d)).collect();
+        modules.sort_by_key(|(n, _)| std::cmp::Reverse(n.len()));
+        GoPackages { dirs, modules, packages }
+    }
+
+    /// The files of the package an import names: `Some(empty)` for a package outside the repository, `None`
+    /// when it cannot be told.
+    fn resolve(&self, import: &str, from_path: &str) -> Option<Vec<u32>> {
+        let import = import.trim().trim_matches('"');
+        for (module, dir) in &self.modules {
+            let rest = if import == *module {
+                ""
+            } else if let Some(rest) = import.strip_prefix(module).and_then(|r| r.strip_prefix('/')) {
+                rest
+            } else {
+                continue;
+            };
+            let target = if dir.is_empty() {
+                rest.to_string()
+            } else if rest.is_empty() {
+                dir.to_string()
+            } else {
+                format!("{dir}/{rest}")
+            };
+            return Some(self.dirs.get(target.as_str()).cloned().unwrap_or_default());
+        }
+        // Inside a module, what no in-repository module path covers is a dependency; the standard library's
+        // paths have no dot in their first element.
+        if self.packages.package_of(from_path, Ecosystem::Go).is_some() || !import.split('/').next()?.contains('.') {
+            return Some(Vec::new());
+        }
+        let segments: Vec<&str> = import.split('/').collect();
+        let scored: Vec<(usize, &str)> =
+            self.dirs.keys().map(|d| (matching_suffix(d, &segments), *d)).filter(|(n, _)| *n > 0).collect();
+        let top = scored.iter().map(|(n, _)| *n).max()?;
+        let best: Vec<&str> = scored.iter().filter(|(n, _)| *n == top).map(|(_, d)| *d).collect();
+        (best.len() <= MAX_CANDIDATES).then(|| {
+            let mut out: Vec<u32> = best.iter().flat_map(|d| self.dirs[d].iter().copied()).collect();
+            out.sort_unstable();
+            out
+        })
+    }
+}
+
+/// Language families whose code can call each other's definitions directly.
+fn family(language: &str) -> &str {
+    match language {
+        "javascript" | "typescript" | "tsx" => "js",
+        "java" | "kotlin" | "scala" => "jvm",
+        "c" | "cpp" => "c",
+        other => other,
+    }
+}
+
+/// Languages where a method is reached through a receiver only: there is no implicit `this`, and no inheritance
+/// makes a method of one type a method of another.
+fn exact_receivers(language: &str) -> bool {
+    matches!(language, "rust" | "go")
+}
+
+/// Languages where a bare `m()` inside a method may call a method of the same type.
+fn implicit_this(language: &str) -> bool {
+    matches!(language, "java" | "kotlin" | "scala" | "csharp" | "cpp" | "swift" | "ruby")
+}
+
+/// The receiver of a call, as far as the file tells.
+enum Receiver<'a> {
+    /// No receiver, or one whose type is unknown.
+    Unknown,
+    /// A value or path of this type (`self`, a typed parameter, `Parser::new`).
+    Type(&'a str),
+}
+
+/// Per-file facts the linker consults for each reference.
+struct FileContext<'a> {
+    input: &'a GraphInput<'a>,
+    language: &'static str,
+    style: Option<ParamStyle>,
+    /// Per enclosing symbol: the qualifiers of the calls it makes (`Queue` for `Queue::new()`): the types whose
+    /// values it likely obtains.
+    qualifiers: HashMap<Option<u32>, HashSet<&'a str>>,
+}
+
+impl<'a> FileContext<'a> {
+    fn new(input: &'a GraphInput<'a>) -> FileContext<'a> {
+        let mut qualifiers: HashMap<Option<u32>, HashSet<&str>> = HashMap::new();
+        for r in &input.facts.references {
+            if let (RefKind::Call, Some(q)) = (&r.kind, &r.qualifier) {
+                qualifiers.entry(r.enclosing).or_default().insert(q.as_str());
+            }
+        }
+        let language = input.facts.language.name();
+        FileContext { input, language, style: ParamStyle::of_language(language), qualifiers }
+    }
+
+    /// The type whose method (or body) a symbol of this file is.
+    fn enclosing_type(&self, enclosing: Option<u32>) -> Option<&'a str> {
+        let facts = self.input.facts;
+        let symbol = &facts.symbols[enclosing? as usize];
+        if symbol.kind.is_type_like() {
+            return Some(symbol.name.as_str());
+        }
+        owner_type(facts, symbol)
+    }
+
+    fn receiver(&self, reference: &'a Reference, user_types: &HashMap<&str, bool>) -> Receiver<'a> {
+        let Some(q) = reference.qualifier.as_deref() else { return Receiver::Unknown };
+        let enclosing = self.enclosing_type(reference.enclosing);
+        if matches!(q, "self" | "this" | "Self" | "cls" | "$this" | "static") {
+            return enclosing.map_or(Receiver::Unknown, Receiver::Type);
+        }
+        let signature = reference.enclosing.map(|s| self.input.facts.symbols[s as usize].signature.as_str());
+        if let (Some(signature), Some(style)) = (signature, self.style) {
+            if let Some(ty) = param_type(signature, q, style).and_then(type_head) {
+                return match ty {
+                    "Self" => enclosing.map_or(Receiver::Unknown, Receiver::Type),
+                    ty => Receiver::Type(ty),
+                };
+            }
+        }
+        // `Parser::new`, `Greeter.shout`: a CamelCase qualifier names a type (Go: only one defined here).
+        let camel = q.starts_with(|c: char| c.is_uppercase()) && q.chars().any(|c| c.is_lowercase());
+        if camel && (self.language != "go" || user_types.contains_key(q)) {
+            return Receiver::Type(q);
+        }
+        Receiver::Unknown
+    }
+}
+
+/// The type a method or member belongs to: its enclosing type-like symbol, or the head of a method's qualified
+/// name (`Queue::len` in an `impl Queue`).
+fn owner_type<'a>(facts: &'a FileFacts, symbol: &'a Symbol) -> Option<&'a str> {
+    if let Some(parent) = symbol.parent.and_then(|p| facts.symbols.get(p as usize)) {
+        return parent.kind.is_type_like().then_some(parent.name.as_str());
+    }
+    if symbol.kind != SymbolKind::Method {
+        return None;
+    }
+    let (head, _) = symbol.qualified_name.rsplit_once(['.', ':'])?;
+    let head = head.trim_end_matches([':', '.']);
+    head.rsplit(['.', ':']).next().filter(|h| !h.is_empty())
+}
+
+/// Everything the linker needs across files.
+struct Linker<'a> {
+    files: &'a [GraphInput<'a>],
+    rust: &'a RustModel,
+    packages: &'a Packages,
+    file_package: &'a [Option<usize>],
+    scopes: &'a [FileScope],
+    /// Type names defined in the repository → whether one of them is a trait or interface.
+    user_types: HashMap<&'a str, bool>,
+    /// Rust module name (file stem, or directory of a `mod.rs`) → its files.
+    rust_modules: HashMap<&'a str, Vec<u32>>,
+}
+
+/// The name of the Rust module a file is: its stem, or its directory's name for `mod.rs`, `lib.rs`, `main.rs`.
+fn rust_module_name(path: &str) -> &str {
+    match file_stem(path) {
+        "mod" | "lib" | "main" => parent_dir(path).rsplit('/').find(|s| *s != "src").unwrap_or(""),
+        stem => stem,
+    }
+}
+
+/// Whether a declaration's modifiers make it `private` (to its class, or its file).
+fn is_private_member(language: &str, signature: &str) -> bool {
+    let modifiers = [
+        "public",
+        "protected",
+        "internal",
+        "static",
+        "final",
+        "abstract",
+        "override",
+        "open",
+        "sealed",
+        "readonly",
+        "async",
+        "export",
+        "default",
+        "inline",
+        "suspend",
+        "lazy",
+        "implicit",
+        "virtual",
+        "extern",
+        "unsafe",
+    ];
+    matches!(language, "java" | "kotlin" | "scala" | "csharp" | "typescript" | "tsx" | "php" | "swift")
+        && signature
+            .split_whitespace()
+            .filter(|w| !w.starts_with('@'))
+            .take_while(|w| modifiers.contains(w) || w.starts_with("private") || *w == "fileprivate")
+            .any(|w| matches!(w, "private" | "private[this]" | "fileprivate"))
+}
+
+/// Whether a Rust item is declared `pub` (in any form: `pub(crate)`, `pub(super)` …).
+fn is_pub(signature: &str) -> bool {
+    signature.trim_start().starts_with("pub")
+}
+
+/// Whether `ancestor` encloses symbol `inner` of the same file (or is it).
+fn encloses(facts: &FileFacts, ancestor: u32, inner: Option<u32>) -> bool {
+    let mut current = inner;
+    for _ in 0..64 {
+        match current {
+            Some(s) if s == ancestor => return true,
+            Some(s) => current = facts.symbols.get(s as usize).and_then(|s| s.parent),
+            None => return false,
+        }
+    }
+    false
+}
+
+impl Linker<'_> {
+    /// Whether code in file `f` can see definitions of file `t` at all: same language family, and an explicit
+    /// import, or a crate and a package it may use.
+    fn visible(&self, f: u32, t: u32) -> bool {
+        let (from, to) = (&self.files[f as usize], &self.files[t as usize]);
+        if family(from.facts.language.name()) != family(to.facts.language.name()) {
+            return false;
+        }
+        if f == t || self.scopes[f as usize].imported.contains(&t) {
+            return true;
+        }
+        if !self.rust.file_may_use(f, t) {
+            return false;
+        }
+        // What no crate compiles (a test fixture under `tests/`) is out of reach of code that is compiled.
+        if self.rust.is_uncompiled(t) && !self.rust.is_uncompiled(f) && self.rust.knows(f) {
+            return false;
+        }
+        match (self.file_package[f as usize], self.file_package[t as usize]) {
+            (Some(a), Some(b)) => self.packages.may_use(a, b),
+            _ => true,
+        }
+    }
+
+    /// Whether trait `name` (defined in `trait_file`) is in scope in Rust file `f`: defined there, imported by name,
+    /// or brought in by a glob (`use rayon::prelude::*`), directly or through the glob's re-exports.
+    fn trait_in_scope(&self, f: u32, name: &str, trait_file: u32) -> bool {
+        let scope = &self.scopes[f as usize];
+        trait_file == f
+            || scope.bindings.contains_key(name)
+            || scope.unresolved.contains(name)
+            || scope.globs.iter().any(|&g| {
+                let glob = &self.scopes[g as usize];
+                g == trait_file || glob.bindings.contains_key(name) || glob.globs.contains(&trait_file)
+            })
+    }
+
+    /// When the reference's qualifier names a module or package (`stats::count`, `mathx.Add`, `core_lib::helper`):
+    /// the files it may come from, that module's file and where it re-exports the name from.
+    fn qualified_files(&self, f: u32, context: &FileContext<'_>, reference: &Reference) -> Option<Vec<u32>> {
+        let q = reference.qualifier.as_deref()?;
+        let scope = &self.scopes[f as usize];
+        let targets: Vec<u32> = match scope.qualifiers.get(q) {
+            Some(targets) => targets.iter().copied().collect(),
+            None if context.language == "rust" && self.rust.knows(f) => vec![self.rust.extern_crate_root(q)?],
+            None => return None,
+        };
+        let mut files = targets.clone();
+        for t in targets {
+            let s = &self.scopes[t as usize];
+            files.extend(s.bindings.get(reference.name.as_str()).into_iter().flatten().copied());
+            files.extend(s.globs.iter().copied());
+        }
+        files.sort_unstable();
+        files.dedup();
+        Some(files)
+    }
+
+    /// The score of candidate `c` for a reference in file `f`, or `None` when it cannot be meant.
+    fn score(
+        &self,
+        f: u32,
+        context: &FileContext<'_>,
+        reference: &Reference,
+        receiver: &Receiver<'_>,
+        qualified: Option<&[u32]>,
+        c: SymbolId,
+    ) -> Option<i32> {
+        if !self.visible(f, c.file) {
+            return None;
+        }
+        let scope = &self.scopes[f as usize];
+        let target_file = &self.files[c.file as usize];
+        let symbol = &target_file.facts.symbols[c.symbol as usize];
+        let language = context.language;
+        let is_call = reference.kind == RefKind::Call;
+        let bound = scope.bindings.get(reference.name.as_str()).is_some_and(|b| b.contains(&c.file));
+        let owner = owner_type(target_file.facts, symbol);
+        let mut score = 0;
+
+        // A function's local items are visible inside it only.
+        if let Some(parent) = symbol.parent {
+            if target_file.facts.symbols[parent as usize].kind.is_callable()
+                && (c.file != f || !encloses(target_file.facts, parent, reference.enclosing))
+            {
+                return None;
+            }
+        }
+        // A private Rust item is visible in its module and the modules below it.
+        if language == "rust"
+            && c.file != f
+            && owner.is_none()
+            && symbol.kind != SymbolKind::Macro
+            && !is_pub(&symbol.signature)
+            && !self.rust.is_within(f, c.file)
+        {
+            return None;
+        }
+
+        // `private` members (Java, Kotlin, Scala, C#, TypeScript, PHP, Swift) are seen in their own file; Go names
+        // that start lower-case in their own package (directory).
+        if c.file != f && is_private_member(language, &symbol.signature) {
+            return None;
+        }
+        if language == "go"
+            && symbol.name.starts_with(|ch: char| ch.is_lowercase())
+            && parent_dir(target_file.path) != parent_dir(context.input.path)
+        {
+            return None;
+        }
+
+        // A qualifier that names a module or package (`stats::count`, `mathx.Add`) limits the candidates to it.
+        if let Some(files) = qualified {
+            if !files.contains(&c.file) {
+                return None;
+            }
+            score += 3;
+        }
+
+        if let Some(owner) = owner {
+            let owner_is_trait = self.user_types.get(owner).copied().unwrap_or(false);
+            let common = is_call && is_common_method(&reference.name);
+            // `impl Trait for Vec<u8> { fn len … }`: `v.len()` on a `Vec` is still the inherent `Vec::len`.
+            if common && !self.user_types.contains_key(owner) {
+                return None;
+            }
+            // A Rust trait's method is called by method syntax only where the trait is in scope (trait objects
+            // aside, which is why only common names, where a wrong link is likely, are held to it).
+            let through_trait = !matches!(receiver, Receiver::Type(ty) if *ty == owner);
+            if common
+                && owner_is_trait
+                && through_trait
+                && language == "rust"
+                && self.rust.knows(f)
+                && !self.trait_in_scope(f, owner, c.file)
+            {
+                return None;
+            }
+            match receiver {
+                Receiver::Type(ty) if *ty == owner => score += 6,
+                Receiver::Type(ty) => {
+                    if !owner_is_trait {
+                        // A library type cannot inherit a method of ours; in Rust and Go no type inherits at all.
+                        if !self.user_types.contains_key(ty) || exact_receivers(language) {
+                            return None;
+                        }
+                        score -= 3;
+                    }
+                }
+                Receiver::Unknown if common => {
+                    // `v.len()` with `v` of unknown type: a user's `len` only when the enclosing code obtains a value
+                    // of its type (`let q = Queue::new(); q.len()`), or, bare, is a method of that type itself.
+                    let in_view = match reference.qualifier {
+                        None => implicit_this(language) && context.enclosing_type(reference.enclosing) == Some(owner),
+                        Some(_) => context.qualifiers.get(&reference.enclosing).is_some_and(|m| m.contains(owner)),
+                    };
+                    if !in_view {
+                        return None;
+                    }
+                }
+                Receiver::Unknown => {}
+            }
+        }
+
+        // In Rust, `Type::name()` and `value.name()` name an associated item: never a free function or a type.
+        if owner.is_none() && language == "rust" && matches!(receiver, Receiver::Type(_)) {
+            return None;
+        }
+        // And `x::name()` with a lower-case `x` reaches a free function only when `x` is its module, or a module
+        // that re-exports it (`x.name()` with a value `x` never does).
+        if let (Some(q), None, None, "rust", true) =
+            (reference.qualifier.as_deref(), owner, qualified, language, is_call)
+        {
+            let path_keyword = matches!(q, "crate" | "super" | "self" | "$crate");
+            if !path_keyword && q.starts_with(|ch: char| ch.is_lowercase()) {
+                let defined_in = |t: u32| {
+                    t == c.file
+                        || self.scopes[t as usize]
+                            .bindings
+                            .get(reference.name.as_str())
+                            .is_some_and(|b| b.contains(&c.file))
+                        || self.scopes[t as usize].globs.contains(&c.file)
+                };
+                let inline = symbol.qualified_name.rsplit("::").nth(1) == Some(q);
+                if !inline && !self.rust_modules.get(q).is_some_and(|files| files.iter().any(|&t| defined_in(t))) {
+                    return None;
+                }
+            }
+        }
+
+        // A bare call names something in scope: defined in the file, imported, or (Go) in the same package.
+        if is_call
+            && reference.qualifier.is_none()
+            && owner.is_none()
+            && c.file != f
+            && symbol.kind != SymbolKind::Macro
+        {
+            let in_scope = bound || scope.wide.contains(&c.file) || scope.unresolved.contains(&reference.name);
+            let strict = match language {
+                "rust" => self.rust.knows(f),
+                "python" => true,
+                "javascript" | "typescript" | "tsx" => !context.input.facts.imports.is_empty(),
+                _ => false,
+            };
+            if strict && !in_scope {
+                return None;
+            }
+            if language == "go" && parent_dir(target_file.path) != parent_dir(context.input.path) {
+                return None;
+            }
+        }
+
+        if c.file == f {
+            score += 4;
+        }
+        if bound {
+            score += 4;
+        } else if scope.wide.contains(&c.file) {
+            score += 3;
+        }
+        if parent_dir(target_file.path) == parent_dir(context.input.path) {
+            score += 1;
+        }
+        if let Some(q) = &reference.qualifier {
+            let parent_name = symbol.parent.map(|p| target_file.facts.symbols[p as usize].name.as_str());
+            let qualified_by = symbol.qualified_name.rsplit_once(['.', ':', '\\']).map(|(head, _)| head);
+            if parent_name == Some(q.as_str())
+                || qualified_by.is_some_and(|h| h.rsplit([':', '.', '\\']).next() == Some(q.as_str()))
+                || file_stem(target_file.path) == q
+            {
+                score += 3;
+            }
+        }
+        // A call should land on something callable (or a type, for constructors).
+        if is_call && !(symbol.kind.is_callable() || symbol.kind.is_type_like()) {
+            score -= 5;
+        }
+        if reference.kind == RefKind::Type && !(symbol.kind.is_type_like() || symbol.kind == SymbolKind::TypeAlias) {
+            score -= 5;
+        }
+        Some(score)
+    }
 }
 
 /// Modules are directories; they contain their subdirectories and files; symbols contain nested symbols.
@@ -184,8 +828,10 @@ impl EdgeSet {
 
 /// Finds files by path, path without extension, and module-like suffixes.
 struct PathIndex<'a> {
-    /// Package names and the directories they stand for.
+    /// Rust package names and the source directories they stand for.
     aliases: HashMap<&'a str, &'a str>,
+    /// npm package names and their directories.
+    npm: HashMap<&'a str, &'a str>,
     exact: HashMap<&'a str, u32>,
     /// Path without extension (and without `/index`, `/__init__`, `/mod` …) → files.
     by_module: HashMap<String, Vec<u32>>,
@@ -194,9 +840,10 @@ struct PathIndex<'a> {
 }
 
 impl<'a> PathIndex<'a> {
-    fn new(files: &'a [GraphInput<'a>], aliases: &'a [(String, String)]) -> PathIndex<'a> {
+    fn new(files: &'a [GraphInput<'a>], aliases: &'a [(String, String)], npm: &'a [(String, String)]) -> PathIndex<'a> {
         let mut index = PathIndex {
             aliases: aliases.iter().map(|(name, path)| (name.as_str(), path.as_str())).collect(),
+            npm: npm.iter().map(|(name, path)| (name.as_str(), path.as_str())).collect(),
             exact: HashMap::new(),
             by_module: HashMap::new(),
             by_last_segment: HashMap::new(),
@@ -240,6 +887,26 @@ impl<'a> PathIndex<'a> {
                 let found = self.resolve_import(from_path, &rewritten);
                 if !found.is_empty() {
                     return found;
+                }
+            }
+        }
+        // An npm package name (`@acme/ui`, `@acme/ui/button`, `lodash`) stands for its directory.
+        if !import.starts_with('.') && !import.starts_with('/') {
+            let segments: Vec<&str> = import.split('/').collect();
+            for n in (1..=segments.len().min(2)).rev() {
+                let Some(dir) = self.npm.get(segments[..n].join("/").as_str()) else { continue };
+                let rest = segments[n..].join("/");
+                for base in [dir.to_string(), format!("{dir}/src")] {
+                    let target = if rest.is_empty() { base } else { format!("{base}/{rest}") };
+                    let target = target.trim_start_matches('/');
+                    for ext in SOURCE_EXTENSIONS {
+                        if let Some(&f) = self.exact.get(format!("{target}{ext}").as_str()) {
+                            return vec![f];
+                        }
+                    }
+                    if let Some(files) = self.by_module.get(target) {
+                        return files.clone();
+                    }
                 }
             }
         }
@@ -316,4 +983,54 @@ fn parent_dir(path: &str) -> &str {
 fn file_stem(path: &str) -> &str {
     let name = path.rsplit('/').next().unwrap_or(path);
     name.split('.').next().unwrap_or(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn private_members() {
+        assert!(is_private_member("java", "private static String shout(String text)"));
+        assert!(is_private_member("java", "@Override private void run()"));
+        assert!(!is_private_member("java", "public String greet(String name)"));
+        assert!(is_private_member("scala", "private val partitions = new PartitionStates()"));
+        assert!(!is_private_member("scala", "private[kafka] def truncate(offset: Long): Unit"));
+        assert!(is_private_member("typescript", "private readonly cache: Map<string, number>"));
+        assert!(!is_private_member("rust", "private fn x()"));
+    }
+
+    #[test]
+    fn names() {
+        assert_eq!(go_package_name("example.com/app/mathx"), Some("mathx"));
+        assert_eq!(go_package_name("example.com/x/v2"), Some("x"));
+        assert_eq!(go_package_name("gopkg.in/yaml.v3"), Some("yaml"));
+        assert_eq!(rust_module_name("crates/x/src/shapes/mod.rs"), "shapes");
+        assert_eq!(rust_module_name("crates/x/src/shapes/circle.rs"), "circle");
+        assert_eq!(owner_of("Queue::len", SymbolKind::Method).as_deref(), Some("Queue"));
+        assert_eq!(owner_of("S.Run", SymbolKind::Method).as_deref(), Some("S"));
+        assert_eq!(owner_of("inline::f", SymbolKind::Function), None);
+    }
+
+    fn owner_of(qualified_name: &str, kind: SymbolKind) -> Option<String> {
+        let symbol = Symbol {
+            name: qualified_name.rsplit([':', '.']).next().unwrap().to_string(),
+            qualified_name: qualified_name.to_string(),
+            kind,
+            signature: String::new(),
+            doc: None,
+            span: sextant_syntax::Span { start_byte: 0, end_byte: 0, start_line: 1, end_line: 1 },
+            parent: None,
+        };
+        let facts = FileFacts {
+            language: sextant_syntax::Language::Rust,
+            symbols: vec![symbol.clone()],
+            references: Vec::new(),
+            imports: Vec::new(),
+            chunks: Vec::new(),
+            lines: 1,
+            has_errors: false,
+        };
+        owner_type(&facts, &facts.symbols[0]).map(str::to_string)
+    }
 }
