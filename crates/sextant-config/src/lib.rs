@@ -420,6 +420,9 @@ mod tests {
             "ruby",
             "php",
             "bash",
+            "scala",
+            "kotlin",
+            "swift",
         ] {
             assert!(config.languages.contains_key(lang), "missing {lang}");
         }

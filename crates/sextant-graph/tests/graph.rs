@@ -31,6 +31,7 @@ const FIXTURES: &[&str] = &[
     "rust_use_call",
     "rust_use_call_sibling",
     "rust_vec_len",
+    "scala_object_call",
     "ts_relative_import",
     "ts_workspace_package",
 ];
@@ -57,6 +58,7 @@ fn language_of(path: &str) -> Option<Language> {
         "rb" => Language::Ruby,
         "php" => Language::Php,
         "sh" | "bash" => Language::Bash,
+        "scala" => Language::Scala,
         _ => return None,
     })
 }
@@ -372,6 +374,25 @@ fn go_module_import() {
             "calls main.go::main -> legacy/pkg/mathx/add.go::Add (0.50)",
             "calls main.go::main -> legacy/pkg/mathx/add.go::Println",
         ],
+    );
+}
+
+#[test]
+fn scala_object_call() {
+    let r = check("scala_object_call", Expect::Snapshot);
+    let fetcher = "core/src/main/scala/kafka/server/ReplicaFetcherThread.scala";
+    let utils = "core/src/main/scala/kafka/utils/CoreUtils.scala";
+    let helpers = "core/src/main/scala/kafka/tools/Helpers.scala";
+    assert_edges(
+        "scala_object_call",
+        &r,
+        &[
+            &format!("imports {fetcher} -> {utils}"),
+            &format!("calls {fetcher}::ReplicaFetcherThread.truncate -> {utils}::CoreUtils.swallow"),
+            &format!("calls {fetcher}::ReplicaFetcherThread.truncate -> {fetcher}::PartitionStates.truncateTo"),
+            &format!("calls {fetcher}::ReplicaFetcherThread.partitions -> {fetcher}::PartitionStates"),
+        ],
+        &[&format!("calls {fetcher}::ReplicaFetcherThread.truncate -> {helpers}::Helpers.swallow")],
     );
 }
 

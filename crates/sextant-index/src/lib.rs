@@ -83,7 +83,7 @@ pub enum IndexError {
         lexical: Option<u64>,
     },
     /// The configuration names a language Sextant does not support.
-    #[error("unknown language `{0}` in configuration (supported: rust, python, javascript, typescript, tsx, go, java, c, cpp, csharp, ruby, php, bash)")]
+    #[error("unknown language `{0}` in configuration (supported: rust, python, javascript, typescript, tsx, go, java, c, cpp, csharp, ruby, php, bash, scala, kotlin, swift)")]
     UnknownLanguage(String),
     /// The configuration is unusable.
     #[error("configuration: {0}")]

@@ -706,6 +706,11 @@ fn is_public(symbol: &sextant_syntax::Symbol, language: Language) -> bool {
         Language::Java | Language::CSharp | Language::Php => {
             !(signature.contains("private ") || signature.contains("protected "))
         }
+        // Scala's `private[pkg]` is still private to a package; Kotlin's `internal` to a module.
+        Language::Scala | Language::Kotlin => !["private ", "private[", "protected ", "protected[", "internal "]
+            .iter()
+            .any(|keyword| signature.contains(keyword)),
+        Language::Swift => !(signature.contains("private ") || signature.contains("fileprivate ")),
         _ => !symbol.name.starts_with('_'),
     }
 }

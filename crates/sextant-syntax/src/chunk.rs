@@ -8,6 +8,8 @@
 
 use tree_sitter::Node;
 
+use crate::extract::content_end;
+use crate::languages::LanguageSpec;
 use crate::tokens::estimate_tokens;
 use crate::{Chunk, ChunkLimits, Language, Span, Symbol};
 
@@ -66,7 +68,7 @@ pub(crate) fn chunk_file(
     if lines.count() == 0 {
         return Vec::new();
     }
-    let chunker = Chunker { language, lines: &lines, limits, next_group: std::cell::Cell::new(1) };
+    let chunker = Chunker { language, source, lines: &lines, limits, next_group: std::cell::Cell::new(1) };
     let mut segments = Vec::new();
     chunker.segments_of_children(root, 0, 0, &mut segments);
     if segments.is_empty() {
@@ -108,6 +110,7 @@ fn chunk_symbols(symbols: &[Symbol], span: &Span) -> (String, Vec<String>) {
 
 struct Chunker<'a> {
     language: Language,
+    source: &'a str,
     lines: &'a Lines,
     limits: ChunkLimits,
     next_group: std::cell::Cell<u32>,
@@ -136,12 +139,10 @@ impl Chunker<'_> {
         false
     }
 
-    fn rows(node: Node) -> (usize, usize) {
+    fn rows(&self, node: Node) -> (usize, usize) {
         let start = node.start_position().row;
-        let end_position = node.end_position();
-        // A node ending at column 0 ends on the previous line.
-        let end =
-            if end_position.column == 0 && end_position.row > start { end_position.row - 1 } else { end_position.row };
+        // A node ending at column 0, or in whitespace, ends on its last line with text.
+        let end = content_end(node, self.source).1.max(start);
         (start, end)
     }
 
@@ -149,7 +150,7 @@ impl Chunker<'_> {
         let mut pending_comment: Option<(usize, usize)> = None;
         let mut cursor = container.walk();
         for child in container.named_children(&mut cursor) {
-            let (start_row, end_row) = Self::rows(child);
+            let (start_row, end_row) = self.rows(child);
             if self.is_comment(child.kind()) {
                 pending_comment = Some(match pending_comment {
                     Some((s, e)) if start_row <= e + 1 => (s, end_row),
@@ -192,7 +193,7 @@ impl Chunker<'_> {
         depth: usize,
         out: &mut Vec<Segment>,
     ) {
-        let body = if depth < 8 { find_body(node) } else { None };
+        let body = if depth < 8 { find_body(node, self.language.spec()) } else { None };
         let group = self.next_group.get();
         self.next_group.set(group + 1);
         let Some(body) = body else {
@@ -210,9 +211,9 @@ impl Chunker<'_> {
         out[last].end_row = out[last].end_row.max(end_row);
         // A header or footer too big to ride along (a long signature, say) becomes its own piece.
         if self.lines.tokens(out[first].start_row, out[first].end_row) > self.limits.max_tokens
-            && out[first].start_row < start_row.max(Self::rows(body).0)
+            && out[first].start_row < start_row.max(self.rows(body).0)
         {
-            let header_end = Self::rows(body).0.max(start_row);
+            let header_end = self.rows(body).0.max(start_row);
             out[first].start_row = header_end;
             let mut header = Vec::new();
             self.split_lines(start_row, header_end.saturating_sub(1).max(start_row), unit, group, &mut header);
@@ -268,10 +269,10 @@ impl Chunker<'_> {
 }
 
 /// The node whose children are the pieces of `node`: its body, the body of the definition it wraps, or itself.
-fn find_body(node: Node) -> Option<Node> {
+fn find_body<'t>(node: Node<'t>, spec: &LanguageSpec) -> Option<Node<'t>> {
     let mut candidate = node;
     for _ in 0..4 {
-        if let Some(body) = candidate.child_by_field_name("body") {
+        if let Some(body) = spec.body_of(candidate) {
             if body.named_child_count() >= 2 {
                 return Some(body);
             }
@@ -286,7 +287,7 @@ fn find_body(node: Node) -> Option<Node> {
         // Wrappers: look inside the wrapped definition.
         let wrapped = (0..candidate.named_child_count())
             .filter_map(|i| candidate.named_child(i))
-            .find(|c| c.child_by_field_name("body").is_some() || c.named_child_count() >= 2);
+            .find(|c| spec.body_of(*c).is_some() || c.named_child_count() >= 2);
         match wrapped {
             Some(w) if w.id() != candidate.id() && w.byte_range().len() * 2 > candidate.byte_range().len() => {
                 candidate = w

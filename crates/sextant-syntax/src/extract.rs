@@ -121,11 +121,26 @@ impl<'a> Walker<'a> {
         self.scopes.iter().rev().find_map(|s| s.symbol)
     }
 
+    /// The type a Swift `extension` extends, when `node` is one.
+    fn swift_extension(&self, node: Node) -> Option<String> {
+        if self.language != Language::Swift || node.kind() != "class_declaration" {
+            return None;
+        }
+        if node.child_by_field_name("declaration_kind")?.kind() != "extension" {
+            return None;
+        }
+        let name = strip_generics(self.text(node.child_by_field_name("name")?));
+        (!name.is_empty()).then(|| name.to_string())
+    }
+
     fn visit(&mut self, node: Node, depth: usize, role: Role) {
         while self.scopes.last().is_some_and(|s| s.depth >= depth) {
             self.scopes.pop();
         }
-        if let Some(kind) = role.def {
+        if let Some(name) = self.swift_extension(node) {
+            // `extension Foo { … }` adds to a type defined elsewhere, like a Rust `impl`: a scope, not a symbol.
+            self.scopes.push(Scope { depth, symbol: None, name, kind: Some(SymbolKind::Class) });
+        } else if let Some(kind) = role.def {
             self.definition(node, depth, kind);
         } else if let Some(field) = role.scope_field {
             if let Some(name_node) = node.child_by_field_name(field) {
@@ -189,7 +204,7 @@ impl<'a> Walker<'a> {
             self.out.imports.push(Import { path: name.clone(), names: vec![name.clone()], line });
         }
         let outer = self.outer_node(node);
-        let span = span_of(outer);
+        let span = span_of(outer, self.source);
         let signature = self.signature(node, kind);
         let doc = self.doc_comment(node, outer);
         let index = self.out.symbols.len() as u32;
@@ -235,6 +250,81 @@ impl<'a> Walker<'a> {
                     .and_then(|r| first_descendant_of_kind(r, "type_identifier"))
                     .map(|t| self.text(t).to_string());
                 Some((Some(name_node), self.text(name_node).to_string(), receiver))
+            }
+            (Language::Scala, "val_definition") => {
+                // `val x = …` in a class, object, trait or file; locals and destructuring patterns are not symbols.
+                let name_node = node.child_by_field_name("pattern").filter(|p| p.kind() == "identifier")?;
+                if !is_member_or_top_level(node) {
+                    return None;
+                }
+                Some((Some(name_node), self.text(name_node).to_string(), None))
+            }
+            (Language::Kotlin, "class_declaration") => {
+                let name_node = node.child_by_field_name("name")?;
+                *kind = if has_child_kind(node, "interface") {
+                    SymbolKind::Interface
+                } else if node
+                    .named_child(0)
+                    .is_some_and(|m| m.kind() == "modifiers" && self.text(m).split_whitespace().any(|w| w == "enum"))
+                {
+                    SymbolKind::Enum
+                } else {
+                    SymbolKind::Class
+                };
+                Some((Some(name_node), self.text(name_node).to_string(), None))
+            }
+            (Language::Kotlin, "property_declaration") => {
+                // `val` members and top-level `val`s are constants; `var`s and locals are not symbols.
+                if !has_child_kind(node, "val") || !is_member_or_top_level(node) {
+                    return None;
+                }
+                let declaration = first_child_of_kind(node, "variable_declaration")?;
+                let name_node = first_child_of_kind(declaration, "identifier")?;
+                Some((Some(name_node), self.text(name_node).to_string(), None))
+            }
+            (Language::Kotlin, "function_declaration") => {
+                // `fun Request.Builder.tag(…)`: an extension function is qualified by its receiver type, like a Go
+                // method by its receiver.
+                let name_node = node.child_by_field_name("name")?;
+                let mut cursor = node.walk();
+                let receiver = node
+                    .named_children(&mut cursor)
+                    .take_while(|c| c.id() != name_node.id())
+                    .filter(|c| matches!(c.kind(), "user_type" | "nullable_type"))
+                    .last()
+                    .map(|t| strip_generics(self.text(t).trim_end_matches('?')).to_string())
+                    .filter(|t| !t.is_empty());
+                Some((Some(name_node), self.text(name_node).to_string(), receiver))
+            }
+            (Language::Kotlin, "secondary_constructor") => Some((None, "constructor".to_string(), None)),
+            (Language::Kotlin, "type_alias") => {
+                let name_node = node.child_by_field_name("type")?;
+                Some((Some(name_node), self.text(name_node).to_string(), None))
+            }
+            (Language::Swift, "class_declaration") => {
+                let name_node = node.child_by_field_name("name")?;
+                *kind = match node.child_by_field_name("declaration_kind").map(|k| k.kind()) {
+                    Some("struct") => SymbolKind::Struct,
+                    Some("enum") => SymbolKind::Enum,
+                    _ => SymbolKind::Class,
+                };
+                Some((Some(name_node), strip_generics(self.text(name_node)).to_string(), None))
+            }
+            (Language::Swift, "property_declaration" | "protocol_property_declaration") => {
+                // Member and top-level `let`s are constants; computed `var`s and protocol property requirements
+                // are functions (getters); stored `var`s and locals are not symbols.
+                if !is_member_or_top_level(node) {
+                    return None;
+                }
+                let binding = first_child_of_kind(node, "value_binding_pattern").map(|b| self.text(b));
+                if node.kind() == "protocol_property_declaration" {
+                    *kind = SymbolKind::Function;
+                } else if binding != Some("let") {
+                    node.child_by_field_name("computed_value")?;
+                    *kind = SymbolKind::Function;
+                }
+                let name_node = node.child_by_field_name("name")?.child_by_field_name("bound_identifier")?;
+                Some((Some(name_node), self.text(name_node).to_string(), None))
             }
             (Language::JavaScript | Language::TypeScript | Language::Tsx, "variable_declarator") => {
                 let name_node = node.child_by_field_name("name")?;
@@ -291,7 +381,7 @@ impl<'a> Walker<'a> {
             kind: SymbolKind::Constant,
             signature,
             doc: self.doc_comment(node, node.parent().unwrap_or(node)),
-            span: span_of(node),
+            span: span_of(node, self.source),
             parent: None,
         });
         self.scopes.push(Scope {
@@ -323,7 +413,7 @@ impl<'a> Walker<'a> {
 
     fn signature(&self, node: Node, kind: SymbolKind) -> String {
         let text = self.text(node);
-        let header = match node.child_by_field_name("body") {
+        let header = match self.spec.body_of(node) {
             Some(body) if body.start_byte() > node.start_byte() && kind != SymbolKind::Constant => {
                 self.source.get(node.start_byte()..body.start_byte()).unwrap_or(text)
             }
@@ -391,6 +481,13 @@ impl<'a> Walker<'a> {
             node.child_by_field_name(field)
         };
         let Some(callee) = callee else { return };
+        if field.is_empty() && (callee.kind() == node.kind() || self.spec.bodies.contains(&callee.kind())) {
+            // `f(a)(b)`, Kotlin `f(a) { … }`: the inner call names the callee. `new { … }`: nothing is named.
+            return;
+        }
+        if self.language == Language::Swift && is_swift_subscript(node) {
+            return;
+        }
         let Some(name_node) = terminal_name(callee) else {
             return;
         };
@@ -446,11 +543,27 @@ impl<'a> Walker<'a> {
     }
 
     fn import(&mut self, node: Node) {
-        let path_node =
-            ["module_name", "source", "path", "argument", "name"].iter().find_map(|f| node.child_by_field_name(f));
-        let raw = match path_node {
-            Some(p) => self.text(p),
-            None => self.text(node),
+        let raw = match self.language {
+            // Scala's path is a run of `path` fields, then selectors: `a.b.{C, D}`. The whole statement is it.
+            Language::Scala => self.text(node),
+            // Kotlin's path is a `qualified_identifier` (an alias may follow); Swift's is an `identifier`.
+            Language::Kotlin | Language::Swift => {
+                match first_child_of_kind(node, "qualified_identifier")
+                    .or_else(|| first_child_of_kind(node, "identifier"))
+                {
+                    Some(p) => self.text(p),
+                    None => self.text(node),
+                }
+            }
+            _ => {
+                let path_node = ["module_name", "source", "path", "argument", "name"]
+                    .iter()
+                    .find_map(|f| node.child_by_field_name(f));
+                match path_node {
+                    Some(p) => self.text(p),
+                    None => self.text(node),
+                }
+            }
         };
         let mut path = strip_quotes(raw.trim());
         for keyword in [
@@ -469,7 +582,11 @@ impl<'a> Walker<'a> {
                 path = rest.trim().to_string();
             }
         }
-        let path = strip_quotes(path.trim_end_matches(';').trim());
+        let mut path = strip_quotes(path.trim_end_matches(';').trim());
+        if self.language == Language::Scala && path.contains('\n') {
+            // Long selector lists span lines: `a.b.{\n  C,\n  D\n}` reads as `a.b.{ C, D }`.
+            path = collapse_whitespace(&path, path.len());
+        }
         let mut names = Vec::new();
         collect_identifier_leaves(node, self.source, &mut names);
         for n in &names {
@@ -487,13 +604,26 @@ impl<'a> Walker<'a> {
     }
 }
 
-fn span_of(node: Node) -> Span {
+fn span_of(node: Node, source: &str) -> Span {
+    let (end_byte, end_row) = content_end(node, source);
     Span {
         start_byte: node.start_byte() as u32,
-        end_byte: node.end_byte() as u32,
+        end_byte: end_byte as u32,
         start_line: node.start_position().row as u32 + 1,
-        end_line: node.end_position().row as u32 + 1,
+        end_line: end_row as u32 + 1,
     }
+}
+
+/// The byte and row where a node's text ends, trailing whitespace left out: some grammars stretch a node over
+/// the line break, blank lines and indentation after it (Scala's indented blocks run up to the next token).
+pub(crate) fn content_end(node: Node, source: &str) -> (usize, usize) {
+    let text = source.get(node.start_byte()..node.end_byte()).unwrap_or("");
+    let trimmed = text.trim_end();
+    if trimmed.is_empty() {
+        return (node.end_byte(), node.end_position().row);
+    }
+    let newlines = text[trimmed.len()..].matches('\n').count();
+    (node.start_byte() + trimmed.len(), node.end_position().row.saturating_sub(newlines))
 }
 
 /// Follows C/C++ declarators down to the declared name; returns it and the qualifier of `Foo::bar`.
@@ -523,7 +653,7 @@ fn innermost_declarator<'t>(mut node: Node<'t>, source: &str) -> Option<(Node<'t
     None
 }
 
-/// The node naming what a callee expression finally refers to (`bar` in `a.b::bar`).
+/// The node naming what a callee expression finally refers to (`bar` in `a.b::bar`, `Set` in `Set<String>`).
 fn terminal_name(mut node: Node) -> Option<Node> {
     for _ in 0..12 {
         if node.named_child_count() == 0 {
@@ -532,7 +662,12 @@ fn terminal_name(mut node: Node) -> Option<Node> {
         let next = ["name", "field", "property", "attribute", "method", "macro", "function", "constructor", "type"]
             .iter()
             .find_map(|f| node.child_by_field_name(f))
-            .or_else(|| node.named_child(node.named_child_count().saturating_sub(1)))?;
+            .or_else(|| {
+                (0..node.named_child_count())
+                    .rev()
+                    .filter_map(|i| node.named_child(i))
+                    .find(|c| c.kind() != "type_arguments")
+            })?;
         node = next;
     }
     None
@@ -549,6 +684,35 @@ fn first_descendant_of_kind<'t>(node: Node<'t>, kind: &str) -> Option<Node<'t>> 
         stack.extend(children.into_iter().rev());
     }
     None
+}
+
+fn first_child_of_kind<'t>(node: Node<'t>, kind: &str) -> Option<Node<'t>> {
+    let mut cursor = node.walk();
+    let found = node.children(&mut cursor).find(|c| c.kind() == kind);
+    found
+}
+
+fn has_child_kind(node: Node, kind: &str) -> bool {
+    first_child_of_kind(node, kind).is_some()
+}
+
+/// Whether a binding (Scala `val`, Kotlin and Swift properties) sits in a type's body or at the top of a file,
+/// rather than in a function.
+fn is_member_or_top_level(node: Node) -> bool {
+    node.parent().is_some_and(|p| {
+        matches!(
+            p.kind(),
+            "template_body" | "compilation_unit" | "class_body" | "enum_class_body" | "protocol_body" | "source_file"
+        )
+    })
+}
+
+/// Swift parses `items[key]` as a call whose arguments are in brackets.
+fn is_swift_subscript(call: Node) -> bool {
+    first_child_of_kind(call, "call_suffix")
+        .and_then(|suffix| first_child_of_kind(suffix, "value_arguments"))
+        .and_then(|arguments| arguments.child(0))
+        .is_some_and(|open| open.kind() == "[")
 }
 
 fn collect_identifier_leaves(node: Node, source: &str, out: &mut Vec<String>) {

@@ -35,11 +35,17 @@ pub enum Language {
     Php,
     /// Bash and POSIX shell.
     Bash,
+    /// Scala (2 and 3).
+    Scala,
+    /// Kotlin.
+    Kotlin,
+    /// Swift.
+    Swift,
 }
 
 impl Language {
     /// Every supported language.
-    pub const ALL: [Language; 13] = [
+    pub const ALL: [Language; 16] = [
         Language::Rust,
         Language::Python,
         Language::JavaScript,
@@ -53,6 +59,9 @@ impl Language {
         Language::Ruby,
         Language::Php,
         Language::Bash,
+        Language::Scala,
+        Language::Kotlin,
+        Language::Swift,
     ];
 
     /// The id used in configuration and output (`rust`, `csharp`, …).
@@ -71,6 +80,9 @@ impl Language {
             Language::Ruby => "ruby",
             Language::Php => "php",
             Language::Bash => "bash",
+            Language::Scala => "scala",
+            Language::Kotlin => "kotlin",
+            Language::Swift => "swift",
         }
     }
 
@@ -95,6 +107,9 @@ impl Language {
             Language::Ruby => tree_sitter_ruby::LANGUAGE.into(),
             Language::Php => tree_sitter_php::LANGUAGE_PHP.into(),
             Language::Bash => tree_sitter_bash::LANGUAGE.into(),
+            Language::Scala => tree_sitter_scala::LANGUAGE.into(),
+            Language::Kotlin => tree_sitter_kotlin_ng::LANGUAGE.into(),
+            Language::Swift => tree_sitter_swift::LANGUAGE.into(),
         }
     }
 
@@ -113,6 +128,9 @@ impl Language {
             Language::Ruby => &RUBY,
             Language::Php => &PHP,
             Language::Bash => &BASH,
+            Language::Scala => &SCALA,
+            Language::Kotlin => &KOTLIN,
+            Language::Swift => &SWIFT,
         }
     }
 }
@@ -149,6 +167,23 @@ pub(crate) struct LanguageSpec {
     pub import_calls: &'static [&'static str],
     /// Variable declarators whose value decides whether they define a function (JS/TS `const f = () => …`).
     pub function_values: &'static [&'static str],
+    /// Child kinds that hold a definition's body where the grammar names no `body` field (Kotlin `class_body`,
+    /// Swift `computed_property`): signatures end and chunks split there.
+    pub bodies: &'static [&'static str],
+}
+
+impl LanguageSpec {
+    /// The body of a definition: its `body` field, or its first child of a kind in `bodies`.
+    pub(crate) fn body_of<'t>(&self, node: tree_sitter::Node<'t>) -> Option<tree_sitter::Node<'t>> {
+        node.child_by_field_name("body").or_else(|| {
+            if self.bodies.is_empty() {
+                return None;
+            }
+            let mut cursor = node.walk();
+            let body = node.named_children(&mut cursor).find(|c| self.bodies.contains(&c.kind()));
+            body
+        })
+    }
 }
 
 const NO: &[&str] = &[];
@@ -178,6 +213,7 @@ static RUST: LanguageSpec = LanguageSpec {
     separator: "::",
     import_calls: NO,
     function_values: NO,
+    bodies: NO,
 };
 
 static PYTHON: LanguageSpec = LanguageSpec {
@@ -193,6 +229,7 @@ static PYTHON: LanguageSpec = LanguageSpec {
     separator: ".",
     import_calls: NO,
     function_values: NO,
+    bodies: NO,
 };
 
 static JAVASCRIPT: LanguageSpec = LanguageSpec {
@@ -214,6 +251,7 @@ static JAVASCRIPT: LanguageSpec = LanguageSpec {
     separator: ".",
     import_calls: &["require"],
     function_values: &["arrow_function", "function_expression", "function", "generator_function"],
+    bodies: NO,
 };
 
 static TYPESCRIPT: LanguageSpec = LanguageSpec {
@@ -244,6 +282,7 @@ static TYPESCRIPT: LanguageSpec = LanguageSpec {
     separator: ".",
     import_calls: &["require"],
     function_values: &["arrow_function", "function_expression", "function", "generator_function"],
+    bodies: NO,
 };
 
 static GO: LanguageSpec = LanguageSpec {
@@ -265,6 +304,7 @@ static GO: LanguageSpec = LanguageSpec {
     separator: ".",
     import_calls: NO,
     function_values: NO,
+    bodies: NO,
 };
 
 static JAVA: LanguageSpec = LanguageSpec {
@@ -288,6 +328,7 @@ static JAVA: LanguageSpec = LanguageSpec {
     separator: ".",
     import_calls: NO,
     function_values: NO,
+    bodies: NO,
 };
 
 static C: LanguageSpec = LanguageSpec {
@@ -311,6 +352,7 @@ static C: LanguageSpec = LanguageSpec {
     separator: "::",
     import_calls: NO,
     function_values: NO,
+    bodies: NO,
 };
 
 static CPP: LanguageSpec = LanguageSpec {
@@ -337,6 +379,7 @@ static CPP: LanguageSpec = LanguageSpec {
     separator: "::",
     import_calls: NO,
     function_values: NO,
+    bodies: NO,
 };
 
 static CSHARP: LanguageSpec = LanguageSpec {
@@ -363,6 +406,7 @@ static CSHARP: LanguageSpec = LanguageSpec {
     separator: ".",
     import_calls: NO,
     function_values: NO,
+    bodies: NO,
 };
 
 static RUBY: LanguageSpec = LanguageSpec {
@@ -383,6 +427,7 @@ static RUBY: LanguageSpec = LanguageSpec {
     separator: "::",
     import_calls: &["require", "require_relative", "load"],
     function_values: NO,
+    bodies: NO,
 };
 
 static PHP: LanguageSpec = LanguageSpec {
@@ -418,6 +463,7 @@ static PHP: LanguageSpec = LanguageSpec {
     separator: "\\",
     import_calls: NO,
     function_values: NO,
+    bodies: NO,
 };
 
 static BASH: LanguageSpec = LanguageSpec {
@@ -433,4 +479,88 @@ static BASH: LanguageSpec = LanguageSpec {
     separator: ".",
     import_calls: &["source", "."],
     function_values: NO,
+    bodies: NO,
+};
+
+static SCALA: LanguageSpec = LanguageSpec {
+    defs: &[
+        ("class_definition", SymbolKind::Class),
+        ("object_definition", SymbolKind::Class),
+        ("trait_definition", SymbolKind::Trait),
+        ("enum_definition", SymbolKind::Enum),
+        ("package_object", SymbolKind::Module),
+        ("function_definition", SymbolKind::Function),
+        ("function_declaration", SymbolKind::Function),
+        ("type_definition", SymbolKind::TypeAlias),
+        // Only members and top-level bindings; see `definition_name`.
+        ("val_definition", SymbolKind::Constant),
+        ("val_declaration", SymbolKind::Constant),
+    ],
+    scopes: &[],
+    calls: &[("call_expression", "function"), ("instance_expression", "")],
+    imports: &["import_declaration"],
+    identifiers: &["identifier", "type_identifier"],
+    type_identifiers: &["type_identifier"],
+    comments: &["block_comment", "comment"],
+    wrappers: NO,
+    attributes: NO,
+    separator: ".",
+    import_calls: NO,
+    function_values: NO,
+    // Scala names its bodies `body`; this entry tells the walk that `new { … }` (an anonymous class) names no callee.
+    bodies: &["template_body"],
+};
+
+static KOTLIN: LanguageSpec = LanguageSpec {
+    defs: &[
+        // Classes, interfaces and enum classes share one node kind; see `definition_name`.
+        ("class_declaration", SymbolKind::Class),
+        ("object_declaration", SymbolKind::Class),
+        ("function_declaration", SymbolKind::Function),
+        ("secondary_constructor", SymbolKind::Function),
+        ("type_alias", SymbolKind::TypeAlias),
+        // Only `val` members and top-level `val`s; see `definition_name`.
+        ("property_declaration", SymbolKind::Constant),
+    ],
+    scopes: &[],
+    calls: &[("call_expression", "")],
+    imports: &["import"],
+    identifiers: &["identifier"],
+    type_identifiers: NO,
+    comments: &["block_comment", "line_comment"],
+    wrappers: NO,
+    attributes: NO,
+    separator: ".",
+    import_calls: NO,
+    function_values: NO,
+    bodies: &["class_body", "enum_class_body", "function_body"],
+};
+
+static SWIFT: LanguageSpec = LanguageSpec {
+    defs: &[
+        // Classes, structs, enums, actors and extensions share one node kind; see `definition_name` (an extension
+        // is a scope, like a Rust `impl`, not a second definition of its type).
+        ("class_declaration", SymbolKind::Class),
+        ("protocol_declaration", SymbolKind::Interface),
+        ("function_declaration", SymbolKind::Function),
+        ("protocol_function_declaration", SymbolKind::Function),
+        ("init_declaration", SymbolKind::Function),
+        ("typealias_declaration", SymbolKind::TypeAlias),
+        // Members and top-level `let`s are constants, computed `var`s and property requirements are functions (getters);
+        // see `definition_name`.
+        ("property_declaration", SymbolKind::Constant),
+        ("protocol_property_declaration", SymbolKind::Function),
+    ],
+    scopes: &[],
+    calls: &[("call_expression", ""), ("constructor_expression", "constructed_type")],
+    imports: &["import_declaration"],
+    identifiers: &["simple_identifier", "type_identifier"],
+    type_identifiers: &["type_identifier"],
+    comments: &["comment", "multiline_comment"],
+    wrappers: NO,
+    attributes: NO,
+    separator: ".",
+    import_calls: NO,
+    function_values: NO,
+    bodies: &["computed_property"],
 };

@@ -380,6 +380,112 @@ fn bash() {
 }
 
 #[test]
+fn scala() {
+    let f = check("scala", Language::Scala);
+    assert_symbols(
+        "scala",
+        &f,
+        &[
+            ("Category", Trait),
+            ("Tool", Class),
+            ("Priced", Trait),
+            ("Priced.price", Method),
+            ("Item", Class),
+            ("Item.price", Method),
+            ("Inventory", Class),
+            ("Inventory.Counts", TypeAlias),
+            ("Inventory.items", Constant),
+            ("Inventory.addItem", Method),
+            ("Inventory.total", Method),
+            ("Inventory.MaxItems", Constant),
+            ("Inventory.validateName", Method),
+            ("Inventory.priceOf", Method),
+        ],
+    );
+    assert!(!has_symbol(&f, "Inventory.lastAdded", Constant), "a `var` is not a constant");
+    assert_call("scala", &f, "Inventory.addItem", "validateName");
+    assert_call("scala", &f, "Inventory.total", "priceOf");
+    assert_call("scala", &f, "Inventory.apply", "Inventory");
+    assert_import("scala", &f, "scala.collection.mutable");
+    assert_import("scala", &f, "java.util.concurrent.{ConcurrentHashMap, TimeUnit}");
+    assert_eq!(doc_of(&f, "Inventory"), "Inventory keeps item counts keyed by name.");
+    let sig = &f.symbols.iter().find(|s| s.name == "priceOf").unwrap().signature;
+    assert_eq!(sig, "def priceOf(name: String): Int");
+}
+
+#[test]
+fn kotlin() {
+    let f = check("kotlin", Language::Kotlin);
+    assert_symbols(
+        "kotlin",
+        &f,
+        &[
+            ("MAX_ITEMS", Constant),
+            ("Category", Enum),
+            ("Priced", Interface),
+            ("Priced.price", Method),
+            ("Item", Class),
+            ("Inventory", Class),
+            ("Inventory.items", Constant),
+            ("Inventory.addItem", Method),
+            ("Inventory.total", Method),
+            ("Inventory.create", Method),
+            ("Registry", Class),
+            ("Registry.register", Method),
+            ("validateName", Function),
+            ("priceOf", Function),
+            ("Counts", TypeAlias),
+        ],
+    );
+    assert!(!has_symbol(&f, "Inventory.lastAdded", Constant), "a `var` is not a constant");
+    assert_call("kotlin", &f, "Inventory.addItem", "validateName");
+    assert_call("kotlin", &f, "Inventory.total", "priceOf");
+    assert_call("kotlin", &f, "validateName", "require");
+    assert_import("kotlin", &f, "java.util.concurrent.ConcurrentHashMap");
+    assert_import("kotlin", &f, "kotlin.math.max");
+    assert_eq!(doc_of(&f, "Inventory"), "Inventory keeps item counts keyed by name.");
+    let sig = &f.symbols.iter().find(|s| s.name == "priceOf").unwrap().signature;
+    assert_eq!(sig, "fun priceOf(name: String): Int");
+}
+
+#[test]
+fn swift() {
+    let f = check("swift", Language::Swift);
+    assert_symbols(
+        "swift",
+        &f,
+        &[
+            ("maxItems", Constant),
+            ("Priced", Interface),
+            ("Priced.price", Method),
+            ("Priced.discounted", Method),
+            ("Category", Enum),
+            ("Item", Struct),
+            ("Item.name", Constant),
+            ("Item.price", Method),
+            ("Inventory", Class),
+            ("Inventory.init", Method),
+            ("Inventory.addItem", Method),
+            ("Inventory.total", Method),
+            ("Inventory.description", Method),
+            ("validateName", Function),
+            ("priceOf", Function),
+            ("Counts", TypeAlias),
+        ],
+    );
+    assert_eq!(f.symbols.iter().filter(|s| s.name == "Inventory").count(), 1, "an extension is not a definition");
+    assert!(!f.symbols.iter().any(|s| s.name == "items"), "a stored `var` is not a symbol");
+    assert_call("swift", &f, "Inventory.addItem", "validateName");
+    assert_call("swift", &f, "Inventory.total", "priceOf");
+    assert!(!f.references.iter().any(|r| r.kind == RefKind::Call && r.name == "items"), "subscripts are not calls");
+    assert_import("swift", &f, "Foundation");
+    assert_import("swift", &f, "Collections.OrderedDictionary");
+    assert_eq!(doc_of(&f, "Inventory"), "Inventory keeps item counts keyed by name.");
+    let sig = &f.symbols.iter().find(|s| s.name == "priceOf").unwrap().signature;
+    assert_eq!(sig, "func priceOf(_ name: String) -> Int");
+}
+
+#[test]
 fn broken_syntax_yields_partial_facts() {
     let source = "fn good() { helper(); }\nfn broken( { let x = ;\nfn also_good() {}\n";
     let facts = analyze(Language::Rust, source, ChunkLimits::default()).unwrap();
