@@ -289,7 +289,9 @@ impl Repository {
         let options =
             IndexOptions { root: &self.spec.root, index_dir: &self.spec.index_dir, config: &self.config, force };
         let summary = index_repository_locked(&options, &lock, &Adapter(progress))?;
-        let index = self.load_index()?;
+        // An unchanged run committed nothing: the loaded index (if any) is still the newest.
+        let index = self.current_index()?;
+        index.warm();
         let mut warnings = Vec::new();
 
         // The overview follows the index generation; only a writer stores it.

@@ -31,32 +31,31 @@ pub struct Index {
     path_terms: std::sync::OnceLock<PathTerms>,
 }
 
-/// The terms of every indexed path (directories, file name, and their identifier parts).
+/// The terms of every indexed path (directories, file name, and their identifier parts), as postings: for each
+/// term, the files whose path holds it. Ranking a query touches only the files of its own terms, not every file.
 pub struct PathTerms {
-    /// Per file, its distinct path terms.
-    pub by_file: Vec<Vec<String>>,
-    /// Per term, the number of files whose path holds it.
-    pub document_frequency: std::collections::HashMap<String, u32>,
+    /// Per term, the files whose path holds it (ascending ids).
+    postings: std::collections::HashMap<String, Vec<u32>>,
+    file_count: usize,
 }
 
 impl PathTerms {
     /// Files whose path holds any of `terms`, scored by the summed rarity (ln of files over files holding the
     /// term) of the terms they share, best first (ties by file position).
     pub fn rank_files(&self, terms: &HashSet<String>) -> Vec<(u32, f32)> {
-        let file_count = self.by_file.len().max(1) as f32;
-        let mut ranked: Vec<(u32, f32)> = self
-            .by_file
-            .iter()
-            .enumerate()
-            .filter_map(|(f, file_terms)| {
-                let score: f32 = file_terms
-                    .iter()
-                    .filter(|t| terms.contains(*t))
-                    .map(|t| (file_count / *self.document_frequency.get(t).unwrap_or(&1) as f32).ln())
-                    .sum();
-                (score > 0.0).then_some((f as u32, score))
-            })
-            .collect();
+        let file_count = self.file_count.max(1) as f32;
+        let mut scores: std::collections::HashMap<u32, f32> = std::collections::HashMap::new();
+        for term in terms {
+            let Some(files) = self.postings.get(term) else { continue };
+            let rarity = (file_count / files.len().max(1) as f32).ln();
+            if rarity <= 0.0 {
+                continue;
+            }
+            for &file in files {
+                *scores.entry(file).or_insert(0.0) += rarity;
+            }
+        }
+        let mut ranked: Vec<(u32, f32)> = scores.into_iter().filter(|(_, score)| *score > 0.0).collect();
         ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         ranked
     }
@@ -239,6 +238,15 @@ impl Index {
         })
     }
 
+    /// Computes the lazily built query structures (path-term postings, compound names, the graph's rank edges)
+    /// now, so that the first pack after a commit is no slower than the tenth. Long-lived readers call it once
+    /// after opening; a one-shot CLI query does not need to.
+    pub fn warm(&self) {
+        self.path_terms();
+        self.compound_names();
+        self.graph.prepare_personalized_rank();
+    }
+
     /// The repository root this index was built from.
     pub fn root(&self) -> &str {
         &self.snapshot.root
@@ -283,25 +291,17 @@ impl Index {
     /// The terms of every indexed path, for matching task words against file locations.
     pub fn path_terms(&self) -> &PathTerms {
         self.path_terms.get_or_init(|| {
-            let mut document_frequency = std::collections::HashMap::new();
-            let by_file: Vec<Vec<String>> = self
-                .snapshot
-                .files
-                .iter()
-                .map(|f| {
-                    let mut terms = Vec::new();
-                    for_each_term(&f.path, |t, _, _| {
-                        if !terms.contains(&t) {
-                            terms.push(t);
-                        }
-                    });
-                    for t in &terms {
-                        *document_frequency.entry(t.clone()).or_insert(0) += 1;
+            let mut postings: std::collections::HashMap<String, Vec<u32>> = std::collections::HashMap::new();
+            for (id, f) in self.snapshot.files.iter().enumerate() {
+                for_each_term(&f.path, |t, _, _| {
+                    let files = postings.entry(t).or_default();
+                    // Files come in id order, so a repeated term of one path is the last entry.
+                    if files.last() != Some(&(id as u32)) {
+                        files.push(id as u32);
                     }
-                    terms
-                })
-                .collect();
-            PathTerms { by_file, document_frequency }
+                });
+            }
+            PathTerms { postings, file_count: self.snapshot.files.len() }
         })
     }
 
