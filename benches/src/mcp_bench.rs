@@ -4,7 +4,9 @@
 //! Indexes PATH once (keyword and graph signals, into `target/mcp-bench/<name>`), then asks for the same packs
 //! three ways, interleaved so machine noise hits all of them alike: in-process through the engine (the
 //! baseline), over gRPC from `sextant serve`, and as the `context_pack` tool over stdio from `sextant mcp`, through
-//! a real MCP client (rmcp). Prints p50/p99 of each and their ratio to the baseline. The binary is
+//! a real MCP client (rmcp). Prints p50/p99 of each and their ratio to the baseline; then GetSymbol and Search
+//! round trips against ListRepositories (no work) as the floor, and the server's peak memory before and after 50
+//! concurrent packs at the 32k budget. The binary is
 //! `target/release/sextant` unless `--sextant` says otherwise (build it first: `cargo build --release -p
 //! sextant-cli`).
 
@@ -66,6 +68,16 @@ fn args() -> Result<Args> {
     Ok(Args { root, calls, budget, sextant: sextant.canonicalize()? })
 }
 
+/// Peak resident set size of another process (KiB), from /proc.
+fn peak_rss_kib_of(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
 fn report(name: &str, mut millis: Vec<f64>, baseline_p50: f64) -> f64 {
     millis.sort_by(f64::total_cmp);
     let (p50, p99) = (percentile(&millis, 0.5), percentile(&millis, 0.99));
@@ -93,7 +105,7 @@ fn main() -> Result<()> {
 
     // gRPC: a server over the committed index (no watcher, no HTTP).
     let mut server = std::process::Command::new(&args.sextant)
-        .args(["serve", "--no-watch", "--no-http", "--listen", "127.0.0.1:0", "--index-dir"])
+        .args(["serve", "--no-watch", "--no-http", "--no-embed", "--listen", "127.0.0.1:0", "--index-dir"])
         .arg(&index_dir)
         .arg(&args.root)
         .stderr(Stdio::piped())
@@ -110,6 +122,7 @@ fn main() -> Result<()> {
         }
     };
     std::thread::spawn(move || for _ in lines {});
+    let server_pid = server.id();
 
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let result = runtime.block_on(async {
@@ -183,6 +196,60 @@ fn main() -> Result<()> {
         report("in-process engine (baseline)", engine_ms, baseline);
         report("gRPC GetContextPack (loopback)", grpc_ms, baseline);
         report("MCP context_pack (stdio)", mcp_ms, baseline);
+
+        // Small RPCs over the wire, against ListRepositories (no work at all) as the floor.
+        let names: Vec<String> = repository.current_index()?.indexed_files().take(2_000).flat_map(|f| f.symbols().iter().map(|s| s.name.clone()).collect::<Vec<_>>()).step_by(37).take(args.calls).collect();
+        let (mut floor_ms, mut symbol_ms, mut search_ms) = (Vec::new(), Vec::new(), Vec::new());
+        for (call, name) in names.iter().enumerate() {
+            let started = Instant::now();
+            grpc.list_repositories(v1::ListRepositoriesRequest {}).await?;
+            floor_ms.push(started.elapsed().as_secs_f64() * 1000.0);
+            let started = Instant::now();
+            grpc.get_symbol(v1::SymbolRequest { name: name.clone(), ..Default::default() }).await?;
+            symbol_ms.push(started.elapsed().as_secs_f64() * 1000.0);
+            let started = Instant::now();
+            let query = format!("{name} {}", TASKS[call % TASKS.len()]);
+            grpc.search(v1::SearchRequest { query, limit: 10, ..Default::default() }).await?;
+            search_ms.push(started.elapsed().as_secs_f64() * 1000.0);
+        }
+        let mut sorted = floor_ms.clone();
+        sorted.sort_by(f64::total_cmp);
+        let floor = percentile(&sorted, 0.5);
+        println!();
+        println!("{:<34} {:>9} {:>9} {:>10}", "small RPCs over gRPC", "p50 ms", "p99 ms", "p50 ratio");
+        report("ListRepositories (baseline)", floor_ms, floor);
+        report("GetSymbol", symbol_ms, floor);
+        report("Search (lexical)", search_ms, floor);
+
+        // Memory under load: 50 packs at once at the largest budget, against the server's peak before them.
+        let before = peak_rss_kib_of(server_pid);
+        let started = Instant::now();
+        let mut concurrent = Vec::new();
+        for call in 0..50 {
+            let mut client = grpc.clone();
+            let task = TASKS[call % TASKS.len()];
+            concurrent.push(tokio::spawn(async move {
+                client
+                    .get_context_pack(v1::GetContextPackRequest { task: task.into(), budget: 32_000, ..Default::default() })
+                    .await
+                    .map(|r| r.into_inner().tokens)
+            }));
+        }
+        let mut answered = 0;
+        for handle in concurrent {
+            if handle.await?.is_ok() {
+                answered += 1;
+            }
+        }
+        let after = peak_rss_kib_of(server_pid);
+        println!();
+        println!(
+            "50 concurrent 32k packs: {answered} answered in {:.0} ms; server peak RSS {} MiB before, {} MiB after ({:.2}x)",
+            started.elapsed().as_secs_f64() * 1000.0,
+            before / 1024,
+            after / 1024,
+            after as f64 / before.max(1) as f64
+        );
         anyhow::Ok(())
     });
     let _ = server.kill();

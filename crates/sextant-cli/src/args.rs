@@ -162,6 +162,9 @@ pub enum Command {
         /// Do not watch the repositories for changes.
         #[arg(long)]
         no_watch: bool,
+        /// Skip embeddings: keyword, symbol and graph signals only.
+        #[arg(long)]
+        no_embed: bool,
         /// Largest pack budget accepted.
         #[arg(long, default_value_t = 200_000)]
         max_budget: usize,

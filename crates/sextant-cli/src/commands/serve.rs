@@ -91,6 +91,7 @@ pub fn run(command: Command) -> Result<()> {
         no_http,
         token_env,
         no_watch,
+        no_embed,
         max_budget,
         max_concurrency,
         target,
@@ -104,6 +105,7 @@ pub fn run(command: Command) -> Result<()> {
     config.http_listen = if no_http { None } else { Some(http_listen) };
     config.token = std::env::var(&token_env).ok().filter(|t| !t.is_empty());
     config.watch = !no_watch;
+    config.engine.embed = !no_embed;
     config.max_budget = max_budget;
     config.max_concurrency = max_concurrency;
     if !listen.ip().is_loopback() && config.token.is_none() {
