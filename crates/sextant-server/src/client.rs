@@ -36,6 +36,21 @@ pub enum ClientError {
     Runtime(std::io::Error),
 }
 
+/// What a server's reindex did.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RemoteReindex {
+    /// The generation now answering.
+    pub generation: u64,
+    /// Indexed files.
+    pub files: u64,
+    /// Files parsed in the run.
+    pub files_parsed: u64,
+    /// Wall time of the run.
+    pub elapsed_ms: u64,
+    /// The server that ran it.
+    pub server_pid: u32,
+}
+
 /// One repository of a running server, queried over gRPC; calls block the calling thread.
 pub struct RemoteRepository {
     runtime: tokio::runtime::Runtime,
@@ -181,6 +196,29 @@ impl RemoteRepository {
             budget: pack.budget as usize,
             ranked_files: pack.ranked_files,
             generation: pack.index_generation,
+        })
+    }
+
+    /// Asks the server to bring its index up to date now (`force`: parse everything) and waits for the run; the
+    /// server holds the index directory's writer lock, so this is how a second process updates it.
+    pub fn reindex(&self, force: bool) -> Result<RemoteReindex, ClientError> {
+        let mut client = self.client.clone();
+        let message = v1::ReindexRequest { repository: self.repository.clone(), force };
+        let request = self.request(message);
+        self.runtime.block_on(async {
+            let mut stream = client.reindex(request).await?.into_inner();
+            let mut last = None;
+            while let Some(progress) = stream.message().await? {
+                last = progress.summary.or(last);
+            }
+            let summary = last.ok_or_else(|| tonic::Status::internal("the reindex ended without a summary"))?;
+            Ok(RemoteReindex {
+                generation: summary.generation,
+                files: summary.files,
+                files_parsed: summary.files_parsed,
+                elapsed_ms: summary.elapsed_ms,
+                server_pid: self.pid,
+            })
         })
     }
 
