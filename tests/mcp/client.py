@@ -146,18 +146,20 @@ async def via_http(url, token):
     report = {"transport": "http"}
 
     async def connect(bearer, full):
-        async with create_mcp_http_client(headers={"Authorization": f"Bearer {bearer}"}) as http:
+        headers = {"Authorization": f"Bearer {bearer}"} if bearer is not None else {}
+        async with create_mcp_http_client(headers=headers) as http:
             async with streamable_http_client(url, http_client=http) as (read, write):
                 async with ClientSession(read, write) as session:
                     await exercise(session, report, full)
 
     await connect(token, full=False)
-    try:
-        await asyncio.wait_for(connect("wrong-" + token, full=False), 30)
-        report["wrong_token"] = "accepted"
-    except BaseException as error:  # an ExceptionGroup from the client's task groups
-        leaf = first_leaf(error)
-        report["wrong_token"] = leaf.error.message if isinstance(leaf, MCPError) else repr(leaf)
+    for key, bearer in (("wrong_token", "wrong-" + token), ("no_token", None)):
+        try:
+            await asyncio.wait_for(connect(bearer, full=False), 30)
+            report[key] = "accepted"
+        except BaseException as error:  # an ExceptionGroup from the client's task groups
+            leaf = first_leaf(error)
+            report[key] = leaf.error.message if isinstance(leaf, MCPError) else repr(leaf)
     return report
 
 

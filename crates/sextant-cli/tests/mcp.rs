@@ -156,4 +156,5 @@ fn a_real_mcp_client_over_streamable_http_needs_the_token() {
     assert!(report["pack"]["symbols"].as_array().unwrap().iter().any(|s| s == "load_settings"), "{report}");
     assert_eq!(report["search"]["hits"][0][0], "src/lib.rs");
     assert!(report["wrong_token"].as_str().unwrap().contains("missing or wrong bearer token"), "{report}");
+    assert!(report["no_token"].as_str().unwrap().contains("missing or wrong bearer token"), "{report}");
 }
