@@ -70,6 +70,13 @@ pub fn default_index_dir(root: &Path) -> Result<PathBuf, EngineError> {
     Ok(cache.join("sextant").join(format!("{name}-{hash:016x}")))
 }
 
+/// Whether a presented bearer token is the expected one, compared in constant time (how long the comparison
+/// takes says nothing about how much of the token was right). Every front end that checks tokens uses this.
+pub fn token_matches(presented: &str, expected: &str) -> bool {
+    presented.len() == expected.len()
+        && presented.bytes().zip(expected.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 /// Whether `index_dir` holds a committed index (nothing is read).
 pub fn index_exists(index_dir: &Path) -> bool {
     sextant_index::Index::exists(index_dir)

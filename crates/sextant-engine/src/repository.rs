@@ -352,11 +352,13 @@ impl Repository {
         Ok(engine)
     }
 
-    /// The engine for queries: the store the last completed sync wrote, if any. `Ok(None)` when the index has
-    /// no vectors; an error when it has some but the model cannot be loaded.
-    fn vectors_for_query(&self) -> Result<Option<Arc<SemanticEngine>>, SemanticError> {
+    /// The engine for queries: the store the last completed sync wrote (`state`, read once per query by the
+    /// caller), if any. `Ok(None)` when the index has no vectors; an error when it has some but the model cannot
+    /// be loaded.
+    fn vectors_for_query(&self, state: Option<&VectorState>) -> Result<Option<Arc<SemanticEngine>>, SemanticError> {
+        let Some(state) = state else { return Ok(None) };
         let mut guard = self.vectors.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        if let Some(engine) = guard.as_ref().filter(|e| e.has_vectors()) {
+        if let Some(engine) = guard.as_ref().filter(|e| e.holds(state)) {
             return Ok(Some(Arc::clone(engine)));
         }
         let Some(engine) = SemanticEngine::open_synced(&self.spec.index_dir, &self.config)? else { return Ok(None) };
@@ -382,18 +384,19 @@ impl Repository {
         let index = self.current_index()?;
         let mut options = options.clone();
         options.limit = options.limit.clamp(1, MAX_SEARCH_LIMIT);
-        let mode = mode.unwrap_or(if self.has_vectors() { SearchMode::Hybrid } else { SearchMode::Lexical });
+        let state = VectorState::read(&self.spec.index_dir);
+        let mode = mode.unwrap_or(if state.is_some() { SearchMode::Hybrid } else { SearchMode::Lexical });
         let mut warnings = Vec::new();
         let engine = match mode {
             SearchMode::Lexical => None,
-            SearchMode::Semantic => Some(self.vectors_for_query()?.ok_or_else(|| {
+            SearchMode::Semantic => Some(self.vectors_for_query(state.as_ref())?.ok_or_else(|| {
                 EngineError::FailedPrecondition(format!(
                     "repository `{}` has no vectors (no embedding model set up, or embedding is off); index it \
                      with the model set up, or search with mode lexical",
                     self.spec.name
                 ))
             })?),
-            SearchMode::Hybrid => match self.vectors_for_query() {
+            SearchMode::Hybrid => match self.vectors_for_query(state.as_ref()) {
                 Ok(engine) => engine,
                 Err(e) => {
                     warnings.push(format!("hybrid search without vectors: {e}"));
@@ -412,7 +415,8 @@ impl Repository {
         let mut request = request;
         let overview = if request.include_overview || request.include_rules { self.overview().ok() } else { None };
         if request.semantic_hits.is_empty() && !request.task.trim().is_empty() {
-            if let Ok(Some(engine)) = self.vectors_for_query() {
+            let state = VectorState::read(&self.spec.index_dir);
+            if let Ok(Some(engine)) = self.vectors_for_query(state.as_ref()) {
                 request.semantic_hits =
                     engine.pack_hits(&request.task, &request.languages, &request.path_filters).unwrap_or_default();
             }

@@ -68,6 +68,28 @@ pub(crate) struct Package {
     pub target_roots: Vec<String>,
 }
 
+impl Package {
+    /// A package of a manifest that names one package and no Cargo targets; `import_name`, when code imports it
+    /// by name, stands for the manifest's directory.
+    fn named(
+        dir: &str,
+        ecosystem: Ecosystem,
+        name: &str,
+        import_name: Option<String>,
+        deps: Option<Vec<String>>,
+    ) -> Package {
+        Package {
+            dir: dir.to_string(),
+            ecosystem,
+            names: vec![ecosystem.normalize(name)],
+            import_roots: import_name.map(|n| vec![(n, dir.to_string())]).unwrap_or_default(),
+            deps,
+            lib_root: None,
+            target_roots: Vec::new(),
+        }
+    }
+}
+
 /// Reads one manifest; `None` when the file is not a package manifest (a Cargo workspace root without
 /// `[package]`, a `pyproject.toml` that only configures tools) or names no package.
 pub(crate) fn parse(path: &str, text: &str) -> Option<Package> {
@@ -212,15 +234,7 @@ fn npm(dir: &str, text: &str) -> Option<Package> {
         }
     }
     let name = name?;
-    Some(Package {
-        dir: dir.to_string(),
-        ecosystem: eco,
-        names: vec![eco.normalize(&name)],
-        import_roots: vec![(name, dir.to_string())],
-        deps: Some(deps),
-        lib_root: None,
-        target_roots: Vec::new(),
-    })
+    Some(Package::named(dir, eco, &name, Some(name.clone()), Some(deps)))
 }
 
 fn go_mod(dir: &str, text: &str) -> Option<Package> {
@@ -250,15 +264,7 @@ fn go_mod(dir: &str, text: &str) -> Option<Package> {
         }
     }
     let module = module?;
-    Some(Package {
-        dir: dir.to_string(),
-        ecosystem: eco,
-        names: vec![eco.normalize(&module)],
-        import_roots: vec![(module, dir.to_string())],
-        deps: Some(deps),
-        lib_root: None,
-        target_roots: Vec::new(),
-    })
+    Some(Package::named(dir, eco, &module, Some(module.clone()), Some(deps)))
 }
 
 /// Removes every `<tag>…</tag>` section (comments too, as `<!--`/`-->`).
@@ -300,15 +306,7 @@ fn maven(dir: &str, text: &str) -> Option<Package> {
     let deps: Vec<String> = blocks.iter().flat_map(|b| xml_values(b, "artifactId")).map(|a| eco.normalize(a)).collect();
     let own = drop_sections(&text, "<dependencies>", "</dependencies>");
     let name = xml_values(&own, "artifactId").into_iter().next()?.to_string();
-    Some(Package {
-        dir: dir.to_string(),
-        ecosystem: eco,
-        names: vec![eco.normalize(&name)],
-        import_roots: Vec::new(),
-        deps: Some(deps),
-        lib_root: None,
-        target_roots: Vec::new(),
-    })
+    Some(Package::named(dir, eco, &name, None, Some(deps)))
 }
 
 fn gradle(dir: &str, text: &str) -> Option<Package> {
@@ -337,15 +335,7 @@ fn gradle(dir: &str, text: &str) -> Option<Package> {
             deps.push(eco.normalize(last));
         }
     }
-    Some(Package {
-        dir: dir.to_string(),
-        ecosystem: eco,
-        names: vec![eco.normalize(name)],
-        import_roots: Vec::new(),
-        deps: Some(deps),
-        lib_root: None,
-        target_roots: Vec::new(),
-    })
+    Some(Package::named(dir, eco, name, None, Some(deps)))
 }
 
 /// Whether a line of a TOML array has its closing `]` (outside strings: `"requests[socks]"` does not close).
@@ -415,15 +405,7 @@ fn pyproject(dir: &str, text: &str) -> Option<Package> {
         }
     }
     let name = name?;
-    Some(Package {
-        dir: dir.to_string(),
-        ecosystem: eco,
-        names: vec![eco.normalize(&name)],
-        import_roots: Vec::new(),
-        deps: Some(deps),
-        lib_root: None,
-        target_roots: Vec::new(),
-    })
+    Some(Package::named(dir, eco, &name, None, Some(deps)))
 }
 
 /// The packages of a repository and who may use whom.

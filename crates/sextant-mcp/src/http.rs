@@ -67,10 +67,6 @@ fn local_origin(headers: &HeaderMap) -> bool {
     matches!(host, "localhost" | "127.0.0.1" | "::1")
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
 fn refusal(status: StatusCode, code: i32, message: &str) -> Response {
     let body = serde_json::json!({ "jsonrpc": "2.0", "id": null, "error": { "code": code, "message": message } });
     let mut response = (status, [(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response();
@@ -90,7 +86,7 @@ async fn guard(State(guard): State<Guard>, request: Request, next: Next) -> Resp
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "));
-        if !presented.is_some_and(|p| constant_time_eq(p.as_bytes(), expected.as_bytes())) {
+        if !presented.is_some_and(|p| sextant_engine::token_matches(p, expected)) {
             return refusal(
                 StatusCode::UNAUTHORIZED,
                 -32001,

@@ -264,8 +264,12 @@ impl SemanticEngine {
 
     /// Whether this store holds vectors of this model (a sync completed at some generation).
     pub fn has_vectors(&self) -> bool {
-        VectorState::read(&self.index_dir)
-            .is_some_and(|s| s.fingerprint == self.embedder.fingerprint() && s.location == self.location)
+        VectorState::read(&self.index_dir).is_some_and(|s| self.holds(&s))
+    }
+
+    /// Whether `state` (read by the caller) describes vectors of this model in this store.
+    pub fn holds(&self, state: &VectorState) -> bool {
+        state.fingerprint == self.embedder.fingerprint() && state.location == self.location
     }
 
     /// The chunks nearest in meaning to a task, as (path, start line), best first: the dense signal of a context

@@ -303,11 +303,7 @@ fn check_token<T>(token: Option<&str>, request: &tonic::Request<T>) -> Result<()
         request.metadata().get("authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
     match presented {
         None => Err(tonic::Status::unauthenticated("missing bearer token: send `authorization: Bearer <token>`")),
-        Some(t) if constant_time_eq(t.as_bytes(), expected.as_bytes()) => Ok(()),
+        Some(t) if sextant_engine::token_matches(t, expected) => Ok(()),
         Some(_) => Err(tonic::Status::unauthenticated("wrong bearer token")),
     }
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }

@@ -92,10 +92,6 @@ fn links<'a>(repo: &str, overview: &'a Overview) -> impl Fn(Link) -> String + 'a
     }
 }
 
-fn constant_time_eq(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
 /// Checks the token (header, `token` cookie, or `?token=` which also sets the cookie).
 #[allow(clippy::result_large_err)] // the error is the response itself; boxing it gains nothing here
 fn authorize(web: &Web, headers: &HeaderMap, query: &TokenQuery) -> Result<Option<String>, Response> {
@@ -106,7 +102,7 @@ fn authorize(web: &Web, headers: &HeaderMap, query: &TokenQuery) -> Result<Optio
         .get(header::COOKIE)
         .and_then(|v| v.to_str().ok())
         .and_then(|c| c.split(';').find_map(|kv| kv.trim().strip_prefix("sextant_token=")));
-    let matches = |presented: Option<&str>| presented.is_some_and(|p| constant_time_eq(p, expected));
+    let matches = |presented: Option<&str>| presented.is_some_and(|p| sextant_engine::token_matches(p, expected));
     if matches(bearer) || matches(cookie) {
         return Ok(None);
     }

@@ -6,12 +6,31 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use ::sextant_server::{start, RepositorySpec, ServerConfig};
+use ::sextant_server::{start, RepositorySpec, RunningServer, ServerConfig};
 
 fn write(root: &Path, rel: &str, text: &str) {
     let path = root.join(rel);
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     std::fs::write(path, text).unwrap();
+}
+
+/// A server (gRPC and pages on free loopback ports) hosting `root` as `name`, once its overview is built.
+async fn serve(root: &Path, name: &str, index_dir: &Path, embed: bool) -> RunningServer {
+    let mut config = ServerConfig::new(vec![RepositorySpec {
+        name: name.into(),
+        root: root.to_path_buf(),
+        index_dir: index_dir.to_path_buf(),
+    }]);
+    config.listen = "127.0.0.1:0".parse().unwrap();
+    config.http_listen = Some("127.0.0.1:0".parse().unwrap());
+    config.engine.embed = embed;
+    let running = start(config).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while running.repositories.repositories()[0].cached_overview().is_none() {
+        assert!(Instant::now() < deadline, "overview never built");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    running
 }
 
 fn workspace_root() -> PathBuf {
@@ -57,19 +76,7 @@ async fn overview_pages_work_in_a_real_browser() {
         "use ledger::post_transaction;\n\nfn main() {\n    let total = post_transaction(5);\n    assert_eq!(total, 5);\n}\n",
     );
 
-    let mut config = ServerConfig::new(vec![RepositorySpec {
-        name: "books".into(),
-        root: r.to_path_buf(),
-        index_dir: index_dir.path().to_path_buf(),
-    }]);
-    config.listen = "127.0.0.1:0".parse().unwrap();
-    config.http_listen = Some("127.0.0.1:0".parse().unwrap());
-    let running = start(config).await.unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while running.repositories.repositories()[0].cached_overview().is_none() {
-        assert!(Instant::now() < deadline, "overview never built");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let running = serve(r, "books", index_dir.path(), true).await;
 
     let artifacts = workspace_root().join("target/browser-artifacts");
     std::fs::create_dir_all(&artifacts).unwrap();
@@ -130,20 +137,7 @@ async fn hostile_names_and_text_never_run_script_in_a_real_browser() {
     write(r, "pkg/space and %25 percent?.py", "def odd_name():\n    return 4\n");
     write(r, "pkg/core.py", &format!("# {script}\ndef core():\n    return hostile_package()\n"));
 
-    let mut config = ServerConfig::new(vec![RepositorySpec {
-        name: "shop".into(),
-        root: r.to_path_buf(),
-        index_dir: index_dir.path().to_path_buf(),
-    }]);
-    config.listen = "127.0.0.1:0".parse().unwrap();
-    config.http_listen = Some("127.0.0.1:0".parse().unwrap());
-    config.engine.embed = false;
-    let running = start(config).await.unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while running.repositories.repositories()[0].cached_overview().is_none() {
-        assert!(Instant::now() < deadline, "overview never built");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let running = serve(r, "shop", index_dir.path(), false).await;
     let url = format!("http://{}/r/shop/", running.http_addr.unwrap());
     let output = tokio::process::Command::new("node")
         .arg(driver.join("hostile.mjs"))
