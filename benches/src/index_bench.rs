@@ -1,15 +1,20 @@
-//! Indexing benchmark: `cargo run --release -p sextant-benches --bin index-bench -- [PATH] [--files N]`.
+//! Indexing benchmark: `cargo run --release -p sextant-benches --bin index-bench -- [PATH] [--files N] [--edits]`.
 //!
 //! Indexes PATH (or a generated tree of N files when no path is given) into a fresh temporary index, then again
 //! unchanged, and prints files/s, lines/s, symbols/s, peak RSS and index size relative to source size. The
 //! baseline, measured in the same run, is the time to walk and read every source file once (the I/O floor of
 //! any indexer); the indexing figures are also given as multiples of it.
+//!
+//! With `--edits`, it then measures what an update costs through the engine (index, link, commit, overview;
+//! no vectors): 1, 10, 100 and 1,000 files edited (a line appended, restored afterwards), each next to a full
+//! rebuild of the same tree in the same run, with the time of every phase.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result};
 use sextant_config::Config;
+use sextant_engine::{EngineOptions, EngineProgress, Repository, RepositorySpec};
 use sextant_index::{index_repository, IndexOptions, IndexSummary, NoProgress};
 
 #[path = "common.rs"]
@@ -19,12 +24,14 @@ use common::peak_rss_kib;
 fn main() -> Result<()> {
     let mut path: Option<PathBuf> = None;
     let mut generated_files = 2_000usize;
+    let mut edits = false;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--files" => generated_files = args.next().context("--files needs a number")?.parse()?,
+            "--edits" => edits = true,
             "-h" | "--help" => {
-                println!("usage: index-bench [PATH] [--files N]");
+                println!("usage: index-bench [PATH] [--files N] [--edits]");
                 return Ok(());
             }
             other => path = Some(PathBuf::from(other)),
@@ -87,6 +94,110 @@ fn main() -> Result<()> {
         cold.source_bytes as f64 / 1048576.0
     );
     println!("projected time for 1M lines: {:.1}s", 1_000_000.0 / per_s(cold.lines));
+    if edits {
+        edit_curve(&root)?;
+    }
+    Ok(())
+}
+
+/// Records when each phase of a run began.
+#[derive(Default)]
+struct PhaseClock {
+    marks: std::sync::Mutex<Vec<(String, Instant)>>,
+}
+
+impl EngineProgress for PhaseClock {
+    fn phase(&self, name: &str, _total: Option<u64>) {
+        if let Ok(mut marks) = self.marks.lock() {
+            marks.push((name.to_string(), Instant::now()));
+        }
+    }
+}
+
+impl PhaseClock {
+    /// `phase=seconds` for every phase, the last one ending at `end`.
+    fn report(&self, end: Instant) -> String {
+        let marks = self.marks.lock().map(|m| m.clone()).unwrap_or_default();
+        let mut out = Vec::new();
+        for (i, (name, at)) in marks.iter().enumerate() {
+            let until = marks.get(i + 1).map_or(end, |(_, next)| *next);
+            out.push(format!("{name} {:.3}", until.duration_since(*at).as_secs_f64()));
+        }
+        out.join(", ")
+    }
+}
+
+/// One engine run: (summary, seconds, phase times).
+fn engine_run(repository: &Repository, force: bool) -> Result<(IndexSummary, f64, String)> {
+    let clock = PhaseClock::default();
+    let start = Instant::now();
+    let report = repository.index(force, &clock)?;
+    let end = Instant::now();
+    Ok((report.summary, end.duration_since(start).as_secs_f64(), clock.report(end)))
+}
+
+/// The comment that ends a line in a file of this extension, for edits that keep the file valid.
+fn line_comment(path: &Path) -> Option<&'static str> {
+    match path.extension()?.to_str()? {
+        "rs" | "java" | "scala" | "kt" | "go" | "ts" | "tsx" | "js" | "c" | "h" | "cc" | "cpp" | "hpp" | "cs"
+        | "swift" | "php" => Some("//"),
+        "py" | "rb" | "sh" => Some("#"),
+        _ => None,
+    }
+}
+
+/// Update cost after editing 1, 10, 100 and 1,000 files, next to a full rebuild in the same run.
+fn edit_curve(root: &Path) -> Result<()> {
+    let index_dir = tempfile::tempdir()?;
+    let spec = RepositorySpec::for_root(root, Some(index_dir.path().to_path_buf()))?;
+    let repository = Repository::open(spec, EngineOptions { embed: false, qdrant_url: None })?;
+    let (cold, cold_s, cold_phases) = engine_run(&repository, false)?;
+    let (_, unchanged_s, unchanged_phases) = engine_run(&repository, false)?;
+    let (_, full_s, full_phases) = engine_run(&repository, true)?;
+    println!();
+    println!("engine runs on {} files (index + overview, no vectors):", cold.files);
+    println!("  cold {cold_s:.2}s ({cold_phases})");
+    println!("  full rebuild (baseline) {full_s:.2}s ({full_phases})");
+    println!("  unchanged {unchanged_s:.3}s = {:.3}× full ({unchanged_phases})", unchanged_s / full_s);
+
+    let mut editable: Vec<PathBuf> = ignore::WalkBuilder::new(root)
+        .build()
+        .flatten()
+        .filter(|e| e.file_type().is_some_and(|t| t.is_file()) && line_comment(e.path()).is_some())
+        .map(|e| e.into_path())
+        .collect();
+    editable.sort();
+    println!();
+    println!("| files edited | parsed | update s | × full rebuild | restore s | phases of the update |");
+    println!("|---|---|---|---|---|---|");
+    for count in [1usize, 10, 100, 1000] {
+        if count > editable.len() {
+            break;
+        }
+        // Spread the edits over the tree, as a branch or a refactoring would.
+        let stride = editable.len() / count;
+        let chosen: Vec<&PathBuf> = editable.iter().step_by(stride.max(1)).take(count).collect();
+        let mut originals = Vec::with_capacity(chosen.len());
+        for path in &chosen {
+            let text = std::fs::read(path)?;
+            let comment = line_comment(path).unwrap_or("//");
+            let mut edited = text.clone();
+            edited.extend_from_slice(format!("\n{comment} index-bench edit\n").as_bytes());
+            std::fs::write(path, edited)?;
+            originals.push(text);
+        }
+        let outcome = engine_run(&repository, false);
+        for (path, text) in chosen.iter().zip(&originals) {
+            std::fs::write(path, text)?;
+        }
+        let (summary, update_s, phases) = outcome?;
+        let (_, restore_s, _) = engine_run(&repository, false)?;
+        println!(
+            "| {count} | {} | {update_s:.3} | {:.3} | {restore_s:.3} | {phases} |",
+            summary.files_parsed,
+            update_s / full_s
+        );
+    }
     Ok(())
 }
 

@@ -21,7 +21,10 @@ mod receiver;
 mod resolve;
 mod rust;
 
-use std::collections::HashMap;
+pub use resolve::LinkStats;
+
+use std::collections::{HashMap, HashSet};
+use std::hash::{Hash, Hasher};
 
 use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::EdgeRef;
@@ -110,6 +113,16 @@ pub struct Edge {
     pub weight: f32,
 }
 
+/// The previous link of a repository, for [`SymbolGraph::update_with_manifests`].
+pub struct PreviousLink<'a> {
+    /// Its inputs (old paths and facts), in its order.
+    pub files: &'a [GraphInput<'a>],
+    /// What it produced.
+    pub data: &'a GraphData,
+    /// Paths whose facts differ between its inputs and the new ones (edited, added, removed).
+    pub changed: &'a HashSet<&'a str>,
+}
+
 /// The stored form of the graph: plain data, serialisable, from which [`SymbolGraph`] is rebuilt.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct GraphData {
@@ -123,6 +136,11 @@ pub struct GraphData {
     pub symbol_rank: Vec<f32>,
     /// Centrality per file: the file's own score plus its symbols'.
     pub file_rank: Vec<f32>,
+    /// Per file: a hash of what its imports bring into scope, so an update can tell whose scope changed.
+    pub scope_hashes: Vec<u64>,
+    /// A hash of the repository-wide linking context (manifests, Rust crates and module trees, Go packages):
+    /// when it changes, an update links every file again.
+    pub context_hash: u64,
 }
 
 /// The graph ready for queries.
@@ -183,26 +201,48 @@ impl SymbolGraph {
     /// Builds the graph: resolves references and imports, then ranks. Without manifests, Rust crates are told
     /// apart by layout (`src/lib.rs`, `src/main.rs`, `src/bin/`, `tests/` …) and packages are not filtered.
     pub fn build(files: &[GraphInput<'_>]) -> SymbolGraph {
-        Self::link(files, &manifest::Packages::new(&[], &[]))
+        Self::link(files, &manifest::Packages::new(&[], &[]), 0, None).0
     }
 
     /// Builds the graph with package manifests (see [`Manifest`]): package names resolve imports
     /// (`grep_searcher::…` to `crates/searcher/src`, `@acme/ui` to `packages/ui`, Go module paths to their
     /// directories), and declared dependencies limit what a reference may resolve to.
     pub fn build_with_manifests(files: &[GraphInput<'_>], manifests: &[Manifest<'_>]) -> SymbolGraph {
+        Self::update_with_manifests(files, manifests, None).0
+    }
+
+    /// [`SymbolGraph::build_with_manifests`] after a change: the references of files the change cannot affect keep
+    /// their previous edges, the rest are resolved again (every file when the manifests, the Rust module trees
+    /// or the Go packages changed, or when most files are affected). The result equals a full build's; ranks are
+    /// recomputed over the whole graph (a linear pass).
+    pub fn update_with_manifests(
+        files: &[GraphInput<'_>],
+        manifests: &[Manifest<'_>],
+        previous: Option<PreviousLink<'_>>,
+    ) -> (SymbolGraph, LinkStats) {
+        let mut hasher = std::hash::DefaultHasher::new();
+        for m in manifests {
+            (m.path, m.text).hash(&mut hasher);
+        }
         let manifests: Vec<(&str, &str)> = manifests.iter().map(|m| (m.path, m.text)).collect();
-        Self::link(files, &manifest::Packages::new(&manifests, &[]))
+        let previous = previous.map(|p| resolve::Previous { files: p.files, data: p.data, changed: p.changed });
+        Self::link(files, &manifest::Packages::new(&manifests, &[]), hasher.finish(), previous)
     }
 
     /// Builds the graph with package aliases: `(name, path)` pairs saying that imports starting with `name`
     /// (`grep_searcher::…`) refer to the files under `path` (`crates/searcher/src`). Dependencies are unknown,
     /// so packages are not filtered; prefer [`SymbolGraph::build_with_manifests`].
     pub fn build_with_aliases(files: &[GraphInput<'_>], aliases: &[(String, String)]) -> SymbolGraph {
-        Self::link(files, &manifest::Packages::new(&[], aliases))
+        Self::link(files, &manifest::Packages::new(&[], aliases), 0, None).0
     }
 
-    fn link(files: &[GraphInput<'_>], packages: &manifest::Packages) -> SymbolGraph {
-        let mut data = resolve::resolve(files, packages);
+    fn link(
+        files: &[GraphInput<'_>],
+        packages: &manifest::Packages,
+        manifest_hash: u64,
+        previous: Option<resolve::Previous<'_>>,
+    ) -> (SymbolGraph, LinkStats) {
+        let (mut data, stats) = resolve::resolve(files, packages, manifest_hash, previous);
         let graph = Self::petgraph(&data, files.len());
         let node_rank = pagerank(&UseEdges::new(&graph), graph.node_count(), None, 0.85, 50);
         let scale = node_rank.len() as f32;
@@ -215,7 +255,7 @@ impl SymbolGraph {
                 (node_rank[f] + node_rank[first_symbol + start..first_symbol + end].iter().sum::<f32>()) * scale
             })
             .collect();
-        SymbolGraph { data, graph, file_count: files.len(), use_edges: std::sync::OnceLock::new() }
+        (SymbolGraph { data, graph, file_count: files.len(), use_edges: std::sync::OnceLock::new() }, stats)
     }
 
     /// Rebuilds the queryable graph from stored data; `file_count` is the number of files it was built from.

@@ -1,6 +1,9 @@
 //! Name resolution without a compiler: imports to files, references to definitions.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::hash::{Hash, Hasher};
+
+use rayon::prelude::*;
 
 use sextant_syntax::{FileFacts, RefKind, Reference, Symbol, SymbolKind};
 
@@ -20,7 +23,36 @@ const SOURCE_EXTENSIONS: &[&str] = &[
 /// File stems that stand for their directory (`pkg/__init__.py`, `lib/index.ts`, `src/mod.rs`).
 const DIRECTORY_FILES: &[&str] = &["__init__", "index", "mod", "lib", "main"];
 
-pub(crate) fn resolve(files: &[GraphInput<'_>], packages: &Packages) -> GraphData {
+/// What the previous link produced and which files changed since: [`resolve`] re-resolves only the references
+/// the change can affect and keeps the other files' edges.
+pub(crate) struct Previous<'a> {
+    /// The inputs of the previous link (old paths and facts), in its order.
+    pub files: &'a [GraphInput<'a>],
+    /// What it produced.
+    pub data: &'a GraphData,
+    /// Paths whose facts differ between the two inputs (edited, added, removed).
+    pub changed: &'a HashSet<&'a str>,
+}
+
+/// How much of the graph a link resolved again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct LinkStats {
+    /// Files whose references were resolved again (all of them in a full link).
+    pub files_relinked: u64,
+    /// Whether every file was linked from scratch.
+    pub full: bool,
+}
+
+/// An update re-links everything once more than this share of the files is dirty: the bookkeeping would cost more
+/// than it saves.
+const FULL_LINK_SHARE: f64 = 0.33;
+
+pub(crate) fn resolve(
+    files: &[GraphInput<'_>],
+    packages: &Packages,
+    manifest_hash: u64,
+    previous: Option<Previous<'_>>,
+) -> (GraphData, LinkStats) {
     let mut data = GraphData::default();
     let mut offset = 0u32;
     for f in files {
@@ -29,7 +61,7 @@ pub(crate) fn resolve(files: &[GraphInput<'_>], packages: &Packages) -> GraphDat
     }
     data.symbol_offsets.push(offset);
 
-    let mut edges = EdgeSet::default();
+    let mut containment_edges = EdgeSet::default();
     let roots = |ecosystem: Ecosystem| -> Vec<(String, String)> {
         packages
             .import_roots()
@@ -39,27 +71,25 @@ pub(crate) fn resolve(files: &[GraphInput<'_>], packages: &Packages) -> GraphDat
     };
     let (crates, npm) = (roots(Ecosystem::Cargo), roots(Ecosystem::Npm));
     let paths = PathIndex::new(files, &crates, &npm);
-    containment(files, &mut data, &mut edges);
+    containment(files, &mut data, &mut containment_edges);
 
     let rust = RustModel::new(files, packages);
     let go = GoPackages::new(files, packages);
-    let scopes = imports(files, &paths, &rust, &go, &mut edges);
+    let (scopes, import_edges) = imports(files, &paths, &rust, &go);
+    data.scope_hashes = scopes.par_iter().map(|scope| scope_hash(files, scope)).collect();
+    data.context_hash = context_hash(files, manifest_hash, &rust, &go);
     let file_package: Vec<Option<usize>> = files
         .iter()
         .map(|f| Ecosystem::of_language(f.facts.language.name()).and_then(|e| packages.package_of(f.path, e)))
         .collect();
 
     let mut definitions: HashMap<&str, Vec<SymbolId>> = HashMap::new();
-    let mut user_types: HashMap<&str, bool> = HashMap::new(); // type name → whether some definition is a trait
     for (f, file) in files.iter().enumerate() {
         for (s, symbol) in file.facts.symbols.iter().enumerate() {
             definitions.entry(symbol.name.as_str()).or_default().push(SymbolId { file: f as u32, symbol: s as u32 });
-            if symbol.kind.is_type_like() {
-                *user_types.entry(symbol.name.as_str()).or_default() |=
-                    matches!(symbol.kind, SymbolKind::Trait | SymbolKind::Interface);
-            }
         }
     }
+    let user_types = user_types(files);
 
     let mut rust_modules: HashMap<&str, Vec<u32>> = HashMap::new();
     for (f, file) in files.iter().enumerate() {
@@ -67,47 +97,234 @@ pub(crate) fn resolve(files: &[GraphInput<'_>], packages: &Packages) -> GraphDat
             rust_modules.entry(rust_module_name(file.path)).or_default().push(f as u32);
         }
     }
+    let plan = previous.as_ref().and_then(|previous| plan_update(files, &data, &scopes, &user_types, previous));
     let linker =
         Linker { files, rust: &rust, packages, file_package: &file_package, scopes: &scopes, user_types, rust_modules };
-    for (f, file) in files.iter().enumerate() {
-        let f = f as u32;
-        let context = FileContext::new(file);
-        for reference in &file.facts.references {
-            let Some(candidates) = definitions.get(reference.name.as_str()) else {
-                continue;
-            };
-            let source = match reference.enclosing {
-                Some(s) => Node::Symbol(SymbolId { file: f, symbol: s }),
-                None => Node::File(f),
-            };
-            let receiver = context.receiver(reference, &linker.user_types);
-            let qualified = linker.qualified_files(f, &context, reference);
-            let scored: Vec<(SymbolId, i32)> = candidates
-                .iter()
-                .filter(|c| Node::Symbol(**c) != source)
-                .filter_map(|c| {
-                    linker.score(f, &context, reference, &receiver, qualified.as_deref(), *c).map(|s| (*c, s))
-                })
-                .collect();
-            let Some(best) = scored.iter().map(|(_, s)| *s).max() else {
-                continue;
-            };
-            if best < 0 {
-                continue;
-            }
-            let top: Vec<SymbolId> = scored.iter().filter(|(_, s)| *s == best).map(|(c, _)| *c).collect();
-            if top.len() > MAX_CANDIDATES {
-                continue;
-            }
-            let kind = if reference.kind == RefKind::Call { EdgeKind::Calls } else { EdgeKind::References };
-            let weight = 1.0 / top.len() as f32;
-            for target in top {
-                edges.add(source, Node::Symbol(target), kind, weight);
+    let reference_edges: Vec<Vec<Edge>> = (0..files.len() as u32)
+        .into_par_iter()
+        .map(|f| {
+            plan.as_ref()
+                .filter(|plan| !plan.dirty[f as usize])
+                .and_then(|plan| plan.reuse(f))
+                .unwrap_or_else(|| linker.link_file(f, &definitions))
+        })
+        .collect();
+    let files_relinked = match &plan {
+        Some(plan) => plan.dirty.iter().filter(|d| **d).count() as u64,
+        None => files.len() as u64,
+    };
+
+    data.edges = containment_edges.into_edges();
+    data.edges.extend(import_edges.into_iter().flatten());
+    data.edges.extend(reference_edges.into_iter().flatten());
+    (data, LinkStats { files_relinked, full: plan.is_none() })
+}
+
+/// Type names defined in the repository → whether one of them is a trait or interface.
+fn user_types<'a>(files: &'a [GraphInput<'a>]) -> HashMap<&'a str, bool> {
+    let mut user_types: HashMap<&str, bool> = HashMap::new();
+    for file in files {
+        for symbol in &file.facts.symbols {
+            if symbol.kind.is_type_like() {
+                *user_types.entry(symbol.name.as_str()).or_default() |=
+                    matches!(symbol.kind, SymbolKind::Trait | SymbolKind::Interface);
             }
         }
     }
-    data.edges = edges.into_edges();
-    data
+    user_types
+}
+
+/// Which files of an update must be resolved again, and where the others' old edges are.
+struct UpdatePlan {
+    dirty: Vec<bool>,
+    /// New file index → old file index, for files that kept their path.
+    old_of_new: Vec<Option<u32>>,
+    /// Old file index → new file index.
+    new_of_old: Vec<Option<u32>>,
+    /// Old file index → its `calls`/`references` edges, in stored order.
+    old_edges: Vec<Vec<Edge>>,
+}
+
+impl UpdatePlan {
+    /// The old reference edges of file `f`, renumbered; `None` when one of them points at a file that is gone
+    /// (then the file is resolved again).
+    fn reuse(&self, f: u32) -> Option<Vec<Edge>> {
+        let old_file = self.old_of_new[f as usize]?;
+        let renumber = |node: Node| -> Option<Node> {
+            Some(match node {
+                Node::File(o) => Node::File((*self.new_of_old.get(o as usize)?)?),
+                Node::Symbol(id) => Node::Symbol(SymbolId {
+                    file: (*self.new_of_old.get(id.file as usize)?)?,
+                    symbol: id.symbol,
+                }),
+                Node::Module(_) => return None,
+            })
+        };
+        self.old_edges[old_file as usize]
+            .iter()
+            .map(|e| Some(Edge { from: renumber(e.from)?, to: renumber(e.to)?, kind: e.kind, weight: e.weight }))
+            .collect()
+    }
+}
+
+/// Decides what an update must resolve again; `None` when everything must be (the repository-wide context changed,
+/// or so much did that a full link is cheaper).
+///
+/// A file is dirty when it changed; when what its imports bring into scope changed, or the scope of a file it
+/// imports or qualifies names with did (re-exports, qualified paths read the target's scope); when it mentions a
+/// name that a changed file defines or defined (the candidates for it changed); or when it mentions a type whose
+/// standing as a user type changed (receivers are judged by it).
+fn plan_update(
+    files: &[GraphInput<'_>],
+    data: &GraphData,
+    scopes: &[FileScope],
+    user_types: &HashMap<&str, bool>,
+    previous: &Previous<'_>,
+) -> Option<UpdatePlan> {
+    let old = previous.data;
+    if old.context_hash != data.context_hash || old.scope_hashes.len() != previous.files.len() {
+        return None;
+    }
+    let old_by_path: HashMap<&str, u32> =
+        previous.files.iter().enumerate().map(|(i, f)| (f.path, i as u32)).collect();
+    let old_of_new: Vec<Option<u32>> = files.iter().map(|f| old_by_path.get(f.path).copied()).collect();
+    let mut new_of_old: Vec<Option<u32>> = vec![None; previous.files.len()];
+    for (new, old_index) in old_of_new.iter().enumerate() {
+        if let Some(o) = old_index {
+            new_of_old[*o as usize] = Some(new as u32);
+        }
+    }
+    let changed_new: Vec<bool> = files
+        .iter()
+        .zip(&old_of_new)
+        .map(|(f, o)| o.is_none() || previous.changed.contains(f.path))
+        .collect();
+    let changed_old =
+        previous.files.iter().zip(&new_of_old).map(|(f, n)| n.is_none() || previous.changed.contains(f.path));
+
+    // Names whose candidates changed.
+    let mut names: HashSet<&str> = HashSet::new();
+    for (file, changed) in files.iter().zip(&changed_new) {
+        if *changed {
+            names.extend(file.facts.symbols.iter().map(|s| s.name.as_str()));
+        }
+    }
+    for (file, changed) in previous.files.iter().zip(changed_old) {
+        if changed {
+            names.extend(file.facts.symbols.iter().map(|s| s.name.as_str()));
+        }
+    }
+    // Types that appeared, disappeared or became traits: receivers naming them and methods they own.
+    let old_user_types = self::user_types(previous.files);
+    let mut qualifiers: HashSet<&str> = HashSet::new();
+    for (name, is_trait) in user_types {
+        if old_user_types.get(name) != Some(is_trait) {
+            qualifiers.insert(name);
+        }
+    }
+    for name in old_user_types.keys() {
+        if !user_types.contains_key(name) {
+            qualifiers.insert(name);
+        }
+    }
+    if !qualifiers.is_empty() {
+        names.extend(qualifiers.iter().copied());
+        for file in files {
+            for symbol in &file.facts.symbols {
+                if owner_type(file.facts, symbol).is_some_and(|owner| qualifiers.contains(owner)) {
+                    names.insert(symbol.name.as_str());
+                }
+            }
+        }
+    }
+    // Files whose scope changed, and the Rust module names they go by (`stats::count` reads `stats`' scope).
+    let scope_changed: Vec<bool> = (0..files.len())
+        .map(|f| changed_new[f] || old_of_new[f].is_none_or(|o| old.scope_hashes[o as usize] != data.scope_hashes[f]))
+        .collect();
+    for (f, file) in files.iter().enumerate() {
+        if scope_changed[f] && file.facts.language.name() == "rust" {
+            qualifiers.insert(rust_module_name(file.path));
+        }
+    }
+    let dirty: Vec<bool> = (0..files.len())
+        .into_par_iter()
+        .map(|f| {
+            if scope_changed[f] {
+                return true;
+            }
+            let scope = &scopes[f];
+            let reads_changed_scope = scope
+                .imported
+                .iter()
+                .chain(scope.globs.iter())
+                .chain(scope.qualifiers.values().flatten())
+                .chain(scope.bindings.values().flatten())
+                .any(|&t| scope_changed[t as usize]);
+            reads_changed_scope
+                || files[f].facts.references.iter().any(|r| {
+                    names.contains(r.name.as_str())
+                        || r.qualifier.as_deref().is_some_and(|q| qualifiers.contains(q))
+                })
+        })
+        .collect();
+    let dirty_count = dirty.iter().filter(|d| **d).count();
+    if dirty_count as f64 > FULL_LINK_SHARE * files.len() as f64 {
+        return None;
+    }
+
+    let mut old_edges: Vec<Vec<Edge>> = vec![Vec::new(); previous.files.len()];
+    for edge in &old.edges {
+        if !matches!(edge.kind, EdgeKind::Calls | EdgeKind::References) {
+            continue;
+        }
+        let source = match edge.from {
+            Node::File(f) => f,
+            Node::Symbol(id) => id.file,
+            Node::Module(_) => continue,
+        };
+        if let Some(list) = old_edges.get_mut(source as usize) {
+            list.push(*edge);
+        }
+    }
+    Some(UpdatePlan { dirty, old_of_new, new_of_old, old_edges })
+}
+
+/// A hash of what a file's imports bring into scope, by path (file numbers shift between links).
+fn scope_hash(files: &[GraphInput<'_>], scope: &FileScope) -> u64 {
+    let mut hasher = std::hash::DefaultHasher::new();
+    let paths = |set: &HashSet<u32>| -> Vec<&str> {
+        let mut out: Vec<&str> = set.iter().map(|&t| files[t as usize].path).collect();
+        out.sort_unstable();
+        out
+    };
+    paths(&scope.imported).hash(&mut hasher);
+    paths(&scope.wide).hash(&mut hasher);
+    paths(&scope.globs).hash(&mut hasher);
+    for map in [&scope.bindings, &scope.qualifiers] {
+        let mut entries: Vec<(&str, Vec<&str>)> = map.iter().map(|(name, set)| (name.as_str(), paths(set))).collect();
+        entries.sort_unstable();
+        entries.hash(&mut hasher);
+    }
+    let mut unresolved: Vec<&str> = scope.unresolved.iter().map(String::as_str).collect();
+    unresolved.sort_unstable();
+    unresolved.hash(&mut hasher);
+    hasher.finish()
+}
+
+/// A hash of what every file's resolution depends on beyond its own scope: the manifests, the Rust crates and
+/// module trees, the Go packages.
+fn context_hash(files: &[GraphInput<'_>], manifest_hash: u64, rust: &RustModel, go: &GoPackages<'_>) -> u64 {
+    let mut hasher = std::hash::DefaultHasher::new();
+    manifest_hash.hash(&mut hasher);
+    rust.fingerprint(files).hash(&mut hasher);
+    let mut dirs: Vec<(&str, Vec<&str>)> = go
+        .dirs
+        .iter()
+        .map(|(dir, members)| (*dir, members.iter().map(|&f| files[f as usize].path).collect()))
+        .collect();
+    dirs.sort_unstable();
+    dirs.hash(&mut hasher);
+    hasher.finish()
 }
 
 /// What one file's imports bring into scope.
@@ -131,17 +348,32 @@ struct FileScope {
 /// Re-exports are followed this many hops (`pub use`, `export … from`, `from .x import y` in `__init__.py`).
 const REEXPORT_HOPS: usize = 3;
 
-/// Resolves every file's imports: adds `imports` edges and returns what each file has in scope.
+/// Resolves every file's imports (in parallel): what each file has in scope, and each file's `imports` edges.
 fn imports(
     files: &[GraphInput<'_>],
     paths: &PathIndex<'_>,
     rust: &RustModel,
     go: &GoPackages<'_>,
-    edges: &mut EdgeSet,
-) -> Vec<FileScope> {
-    let mut scopes: Vec<FileScope> = (0..files.len()).map(|_| FileScope::default()).collect();
-    for (f, file) in files.iter().enumerate() {
-        let scope = &mut scopes[f];
+) -> (Vec<FileScope>, Vec<Vec<Edge>>) {
+    let (mut scopes, edges): (Vec<FileScope>, Vec<Vec<Edge>>) =
+        (0..files.len()).into_par_iter().map(|f| file_imports(files, f, paths, rust, go)).unzip();
+    follow_reexports(files, &mut scopes);
+    (scopes, edges)
+}
+
+/// One file's imports: its scope before re-exports are followed, and its `imports` edges.
+fn file_imports(
+    files: &[GraphInput<'_>],
+    f: usize,
+    paths: &PathIndex<'_>,
+    rust: &RustModel,
+    go: &GoPackages<'_>,
+) -> (FileScope, Vec<Edge>) {
+    let mut edges = EdgeSet::default();
+    let mut scope = FileScope::default();
+    let file = &files[f];
+    'resolve: {
+        let scope = &mut scope;
         let mut edge = |target: u32, scope: &mut FileScope| {
             if target as usize != f {
                 scope.imported.insert(target);
@@ -189,7 +421,7 @@ fn imports(
                     }
                 }
             }
-            continue;
+            break 'resolve;
         }
         if language == "go" {
             for import in &file.facts.imports {
@@ -210,7 +442,7 @@ fn imports(
                     (None, _) => {}
                 }
             }
-            continue;
+            break 'resolve;
         }
         for import in &file.facts.imports {
             let targets = paths.resolve_import(file.path, &import.path);
@@ -227,8 +459,7 @@ fn imports(
             }
         }
     }
-    follow_reexports(files, &mut scopes);
-    scopes
+    (scope, edges.into_edges())
 }
 
 /// Extends each binding with where its target files got the name from, a few hops deep: `use crate::shapes::area`
@@ -245,10 +476,16 @@ fn follow_reexports(files: &[GraphInput<'_>], scopes: &mut [FileScope]) {
         out.extend(if rust[t as usize] { &s.globs } else { &s.wide }.iter().copied());
         out
     };
-    let mut extended: Vec<Vec<(String, Vec<u32>)>> = Vec::with_capacity(scopes.len());
-    for scope in scopes.iter() {
+    let names_of = |f: usize| &names[f];
+    let extended: Vec<Vec<(String, Vec<u32>)>> = scopes
+        .par_iter()
+        .map(|scope| {
         let mut added = Vec::new();
         for (name, targets) in &scope.bindings {
+            // Where every target defines the name, there is nothing to follow.
+            if targets.iter().all(|&t| names_of(t as usize).contains(name.as_str())) {
+                continue;
+            }
             let mut seen: HashSet<u32> = targets.clone();
             let mut frontier: Vec<u32> = targets.iter().copied().collect();
             for _ in 0..REEXPORT_HOPS {
@@ -270,8 +507,9 @@ fn follow_reexports(files: &[GraphInput<'_>], scopes: &mut [FileScope]) {
                 added.push((name.clone(), found));
             }
         }
-        extended.push(added);
-    }
+        added
+        })
+        .collect();
     for (scope, added) in scopes.iter_mut().zip(extended) {
         for (name, targets) in added {
             scope.bindings.entry(name).or_default().extend(targets);
@@ -292,7 +530,7 @@ fn go_package_name(path: &str) -> Option<&str> {
 }
 
 /// Go packages are directories; imports name them by module path.
-struct GoPackages<'a> {
+pub(crate) struct GoPackages<'a> {
     /// Directory → its non-test Go files.
     dirs: HashMap<&'a str, Vec<u32>>,
     /// Module path → module directory, longest first.
@@ -524,6 +762,45 @@ fn encloses(facts: &FileFacts, ancestor: u32, inner: Option<u32>) -> bool {
 }
 
 impl Linker<'_> {
+    /// Resolves the references of file `f` against `definitions`: its `calls` and `references` edges.
+    fn link_file(&self, f: u32, definitions: &HashMap<&str, Vec<SymbolId>>) -> Vec<Edge> {
+        let file = &self.files[f as usize];
+        let context = FileContext::new(file);
+        let mut edges = EdgeSet::default();
+        for reference in &file.facts.references {
+            let Some(candidates) = definitions.get(reference.name.as_str()) else {
+                continue;
+            };
+            let source = match reference.enclosing {
+                Some(s) => Node::Symbol(SymbolId { file: f, symbol: s }),
+                None => Node::File(f),
+            };
+            let receiver = context.receiver(reference, &self.user_types);
+            let qualified = self.qualified_files(f, &context, reference);
+            let scored: Vec<(SymbolId, i32)> = candidates
+                .iter()
+                .filter(|c| Node::Symbol(**c) != source)
+                .filter_map(|c| self.score(f, &context, reference, &receiver, qualified.as_deref(), *c).map(|s| (*c, s)))
+                .collect();
+            let Some(best) = scored.iter().map(|(_, s)| *s).max() else {
+                continue;
+            };
+            if best < 0 {
+                continue;
+            }
+            let top: Vec<SymbolId> = scored.iter().filter(|(_, s)| *s == best).map(|(c, _)| *c).collect();
+            if top.len() > MAX_CANDIDATES {
+                continue;
+            }
+            let kind = if reference.kind == RefKind::Call { EdgeKind::Calls } else { EdgeKind::References };
+            let weight = 1.0 / top.len() as f32;
+            for target in top {
+                edges.add(source, Node::Symbol(target), kind, weight);
+            }
+        }
+        edges.into_edges()
+    }
+
     /// Whether code in file `f` can see definitions of file `t` at all: same language family, and an explicit
     /// import, or a crate and a package it may use.
     fn visible(&self, f: u32, t: u32) -> bool {

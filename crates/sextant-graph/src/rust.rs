@@ -281,6 +281,37 @@ impl RustModel {
 
     /// Whether code in crate `from` can name items of crate `to` (packages aside): its own crate, or a library
     /// (its package's, or a dependency's; `Packages` decides the latter).
+    /// A hash of the crates and module trees by path (file numbers shift between links): equal fingerprints
+    /// mean every Rust file sits in the same crates and modules.
+    pub(crate) fn fingerprint(&self, files: &[GraphInput<'_>]) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::hash::DefaultHasher::new();
+        let path = |f: u32| files.get(f as usize).map_or("", |file| file.path);
+        for c in &self.crates {
+            (&c.package_dir, c.is_lib).hash(&mut hasher);
+        }
+        for (f, file) in files.iter().enumerate() {
+            if file.facts.language.name() != "rust" {
+                continue;
+            }
+            file.path.hash(&mut hasher);
+            self.file_crates[f].hash(&mut hasher);
+            self.module_path[f].hash(&mut hasher);
+            self.uncompiled[f].hash(&mut hasher);
+            self.package_dir[f].hash(&mut hasher);
+            for (name, child) in &self.declared[f] {
+                (name, child.map(path)).hash(&mut hasher);
+            }
+        }
+        let mut modules: Vec<(&(u32, String), &str)> = self.modules.iter().map(|(k, &f)| (k, path(f))).collect();
+        modules.sort_unstable();
+        modules.hash(&mut hasher);
+        let mut libs: Vec<(&String, &u32)> = self.lib_by_name.iter().collect();
+        libs.sort_unstable();
+        libs.hash(&mut hasher);
+        hasher.finish()
+    }
+
     pub(crate) fn crate_may_use(&self, from: u32, to: u32) -> bool {
         let (a, b) = (&self.crates[from as usize], &self.crates[to as usize]);
         from == to || b.is_lib && (!a.is_lib || a.package_dir != b.package_dir)

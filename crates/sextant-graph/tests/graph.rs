@@ -12,11 +12,13 @@
 //! A file is its path, a symbol is `path::qualified_name`. `contains` and `defines` edges follow from the
 //! extracted symbols alone and are left out.
 
-use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+mod common;
 
-use sextant_graph::{EdgeKind, GraphInput, Manifest, Node, SymbolGraph, MANIFEST_FILES};
-use sextant_syntax::{analyze, ChunkLimits, FileFacts, Language};
+use std::collections::BTreeSet;
+
+use common::{fixture_dir, fixture_files, is_manifest, language_of, EXPECTED};
+use sextant_graph::{EdgeKind, GraphInput, Manifest, Node, SymbolGraph};
+use sextant_syntax::{analyze, ChunkLimits, FileFacts};
 
 /// Every fixture directory; each has a test below.
 const FIXTURES: &[&str] = &[
@@ -35,59 +37,6 @@ const FIXTURES: &[&str] = &[
     "ts_relative_import",
     "ts_workspace_package",
 ];
-
-const EXPECTED: &str = "expected.txt";
-
-fn fixture_dir(case: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(case)
-}
-
-fn language_of(path: &str) -> Option<Language> {
-    let ext = path.rsplit_once('.')?.1;
-    Some(match ext {
-        "rs" => Language::Rust,
-        "py" => Language::Python,
-        "js" | "jsx" | "mjs" | "cjs" => Language::JavaScript,
-        "ts" | "mts" | "cts" => Language::TypeScript,
-        "tsx" => Language::Tsx,
-        "go" => Language::Go,
-        "java" => Language::Java,
-        "c" | "h" => Language::C,
-        "cc" | "cpp" | "hpp" => Language::Cpp,
-        "cs" => Language::CSharp,
-        "rb" => Language::Ruby,
-        "php" => Language::Php,
-        "sh" | "bash" => Language::Bash,
-        "scala" => Language::Scala,
-        _ => return None,
-    })
-}
-
-fn is_manifest(path: &str) -> bool {
-    MANIFEST_FILES.contains(&path.rsplit('/').next().unwrap_or(path))
-}
-
-/// Repository-relative paths (with `/`) of the fixture's files (sources and manifests), sorted.
-fn fixture_files(base: &Path) -> Vec<String> {
-    fn walk(base: &Path, dir: &Path, out: &mut Vec<String>) {
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                walk(base, &path, out);
-                continue;
-            }
-            let rel = path.strip_prefix(base).unwrap();
-            let rel = rel.components().map(|c| c.as_os_str().to_str().unwrap()).collect::<Vec<_>>().join("/");
-            if rel != EXPECTED {
-                out.push(rel);
-            }
-        }
-    }
-    let mut out = Vec::new();
-    walk(base, base, &mut out);
-    out.sort();
-    out
-}
 
 /// Parses and links a fixture; returns its use edges rendered and sorted, one per line.
 fn link(case: &str) -> String {

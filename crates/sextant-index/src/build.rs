@@ -7,7 +7,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use rayon::prelude::*;
 use serde::Serialize;
 use sextant_config::Config;
-use sextant_graph::{GraphInput, Manifest, SymbolGraph};
+use sextant_graph::{GraphInput, LinkStats, Manifest, PreviousLink, SymbolGraph};
 use sextant_lexical::{ChunkDocument, LexicalIndex, LexicalWriter};
 use sextant_syntax::{analyze, ChunkLimits, FileFacts};
 
@@ -73,6 +73,9 @@ pub struct IndexSummary {
     pub files_reused: u64,
     /// Files removed from the index.
     pub files_removed: u64,
+    /// Files whose references were resolved again (all of them when the index was built from scratch, or when
+    /// the manifests or module trees changed; the changed files and those that may refer to them otherwise).
+    pub files_relinked: u64,
     /// Files parsed with syntax errors (facts may be partial).
     pub files_with_syntax_errors: u64,
     /// Files that were not UTF-8 and were decoded lossily.
@@ -286,6 +289,8 @@ pub fn index_repository_locked(
     let mut records = Vec::with_capacity(outcomes.len());
     let mut skipped = walked.skipped;
     let (mut parsed, mut reused, mut written) = (0u64, 0u64, 0u64);
+    // Paths whose facts may differ from the previous index's: the linker re-resolves around them.
+    let mut changed_paths: HashSet<String> = removed.iter().cloned().collect();
     for outcome in outcomes {
         match outcome {
             Outcome::Kept(record) => {
@@ -293,6 +298,7 @@ pub fn index_repository_locked(
                 records.push(record);
             }
             Outcome::Written { record, parsed: was_parsed } => {
+                changed_paths.insert(record.path.clone());
                 written += 1;
                 if was_parsed {
                     parsed += 1;
@@ -322,6 +328,7 @@ pub fn index_repository_locked(
         writer = None;
     }
     let unchanged = writer.is_none();
+    let mut link_stats = LinkStats::default();
     let snapshot = match (unchanged, previous) {
         (true, Some(mut previous)) => {
             // Nothing to re-link or re-index. Rewrite the snapshot only when what the stat shortcut needs or the
@@ -341,14 +348,27 @@ pub fn index_repository_locked(
             }
             previous
         }
-        (_, _) => {
+        (_, previous) => {
             progress.phase("link", None);
             let inputs: Vec<GraphInput<'_>> =
                 records.iter().map(|r| GraphInput { path: &r.path, facts: &r.facts }).collect();
             let manifest_texts = package_manifests(&root, &records);
             let manifests: Vec<Manifest<'_>> =
                 manifest_texts.iter().map(|(path, text)| Manifest { path, text }).collect();
-            let graph = SymbolGraph::build_with_manifests(&inputs, &manifests).into_data();
+            let old_inputs: Vec<GraphInput<'_>> = previous
+                .iter()
+                .flat_map(|p| p.files.iter())
+                .map(|r| GraphInput { path: &r.path, facts: &r.facts })
+                .collect();
+            let changed: HashSet<&str> = changed_paths.iter().map(String::as_str).collect();
+            let previous_link =
+                previous.as_ref().map(|p| PreviousLink { files: &old_inputs, data: &p.graph, changed: &changed });
+            let (graph, stats) = SymbolGraph::update_with_manifests(&inputs, &manifests, previous_link);
+            link_stats = stats;
+            let graph = graph.into_data();
+            drop(inputs);
+            drop(old_inputs);
+            drop(previous);
             let snapshot = Snapshot {
                 format_version: store::FORMAT_VERSION,
                 generation,
@@ -375,6 +395,7 @@ pub fn index_repository_locked(
     summary.files_parsed = parsed;
     summary.files_reused = reused;
     summary.files_removed = removed.len() as u64;
+    summary.files_relinked = link_stats.files_relinked;
     summary.elapsed_ms = started.elapsed().as_millis() as u64;
     summary.rebuilt = rebuilt;
     Ok(summary)
@@ -511,6 +532,7 @@ pub(crate) fn summarize(
         files_parsed: 0,
         files_reused: 0,
         files_removed: 0,
+        files_relinked: 0,
         files_with_syntax_errors: 0,
         files_decoded_lossily: 0,
         languages: BTreeMap::new(),

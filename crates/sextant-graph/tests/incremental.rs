@@ -1,0 +1,216 @@
+//! An update links only what a change can affect ([`SymbolGraph::update_with_manifests`]); this checks that the
+//! result is exactly what a full link of the same files gives, over random edit sequences.
+//!
+//! The repository is every fixture project side by side (Rust crates with manifests, Python packages, Go modules,
+//! TypeScript workspaces, Java, Scala). An edit deletes a file, copies one to a new path, renames a name
+//! throughout one file (its definitions and its uses change), appends a function that calls into the file, or
+//! restores a file. After each edit the incremental graph (built on the previous incremental one) must equal a
+//! full build edge for edge, in the same order, with the same ranks.
+
+mod common;
+
+use std::collections::{BTreeMap, HashSet};
+
+use common::{fixture_dir, fixture_files, is_manifest, language_of};
+use proptest::prelude::*;
+use sextant_graph::{GraphData, GraphInput, Manifest, PreviousLink, SymbolGraph};
+use sextant_syntax::{analyze, ChunkLimits, FileFacts};
+
+const CASES: &[&str] = &[
+    "go_module_import",
+    "go_package_call",
+    "java_class_method",
+    "python_package_import",
+    "rust_cargo_deps",
+    "rust_reexport",
+    "rust_same_name_methods",
+    "rust_use_call",
+    "rust_vec_len",
+    "scala_object_call",
+    "ts_relative_import",
+    "ts_workspace_package",
+];
+
+/// Path → text of every fixture file, each project under its own directory.
+fn repository() -> BTreeMap<String, String> {
+    let mut files = BTreeMap::new();
+    for case in CASES {
+        let base = fixture_dir(case);
+        for rel in fixture_files(&base) {
+            let text = std::fs::read_to_string(base.join(&rel)).unwrap();
+            files.insert(format!("{case}/{rel}"), text);
+        }
+    }
+    files
+}
+
+/// The analysed sources of a tree (manifests apart).
+struct Analysed {
+    paths: Vec<String>,
+    facts: Vec<FileFacts>,
+    manifests: Vec<(String, String)>,
+}
+
+fn analyse(tree: &BTreeMap<String, String>) -> Analysed {
+    let (mut paths, mut facts, mut manifests) = (Vec::new(), Vec::new(), Vec::new());
+    for (path, text) in tree {
+        if is_manifest(path) {
+            manifests.push((path.clone(), text.clone()));
+        } else if let Some(language) = language_of(path) {
+            paths.push(path.clone());
+            facts.push(analyze(language, text, ChunkLimits::default()).unwrap());
+        }
+    }
+    Analysed { paths, facts, manifests }
+}
+
+impl Analysed {
+    fn inputs(&self) -> Vec<GraphInput<'_>> {
+        self.paths.iter().zip(&self.facts).map(|(path, facts)| GraphInput { path, facts }).collect()
+    }
+
+    fn manifests(&self) -> Vec<Manifest<'_>> {
+        self.manifests.iter().map(|(path, text)| Manifest { path, text }).collect()
+    }
+}
+
+/// One random edit of the tree.
+#[derive(Debug, Clone)]
+enum Edit {
+    Delete(usize),
+    Copy(usize),
+    Rename(usize, usize),
+    AppendCaller(usize),
+    Restore(usize),
+}
+
+fn edit_strategy() -> impl Strategy<Value = Edit> {
+    prop_oneof![
+        any::<usize>().prop_map(Edit::Delete),
+        any::<usize>().prop_map(Edit::Copy),
+        (any::<usize>(), any::<usize>()).prop_map(|(f, n)| Edit::Rename(f, n)),
+        any::<usize>().prop_map(Edit::AppendCaller),
+        any::<usize>().prop_map(Edit::Restore),
+    ]
+}
+
+/// A function in the file's language that calls `callee`, or `None` for languages where a top-level function
+/// does not fit.
+fn caller_snippet(path: &str, callee: &str, n: usize) -> Option<String> {
+    let ext = path.rsplit_once('.')?.1;
+    Some(match ext {
+        "rs" => format!("\npub fn added_caller_{n}() {{\n    {callee}();\n}}\n"),
+        "py" => format!("\n\ndef added_caller_{n}():\n    {callee}()\n"),
+        "ts" | "js" => format!("\nexport function addedCaller{n}() {{\n  {callee}();\n}}\n"),
+        "go" => format!("\nfunc AddedCaller{n}() {{\n\t{callee}()\n}}\n"),
+        _ => return None,
+    })
+}
+
+/// Applies an edit to the tree, returning the paths whose content changed (added, edited or removed).
+fn apply(tree: &mut BTreeMap<String, String>, original: &BTreeMap<String, String>, edit: &Edit) -> Vec<String> {
+    let sources: Vec<String> = tree.keys().filter(|p| !is_manifest(p) && language_of(p).is_some()).cloned().collect();
+    if sources.is_empty() {
+        return Vec::new();
+    }
+    let pick = |i: usize| sources[i % sources.len()].clone();
+    match edit {
+        Edit::Delete(i) => {
+            let path = pick(*i);
+            tree.remove(&path);
+            vec![path]
+        }
+        Edit::Copy(i) => {
+            let path = pick(*i);
+            let (stem, ext) = path.rsplit_once('.').unwrap();
+            let copy = format!("{stem}_copy{}.{ext}", i % 7);
+            let text = tree[&path].clone();
+            tree.insert(copy.clone(), text);
+            vec![copy]
+        }
+        Edit::Rename(i, n) => {
+            let path = pick(*i);
+            let language = language_of(&path).unwrap();
+            let facts = analyze(language, &tree[&path], ChunkLimits::default()).unwrap();
+            let Some(symbol) = facts.symbols.get(n % facts.symbols.len().max(1)) else { return Vec::new() };
+            let renamed = rename_word(&tree[&path], &symbol.name, &format!("{}_renamed", symbol.name));
+            tree.insert(path.clone(), renamed);
+            vec![path]
+        }
+        Edit::AppendCaller(i) => {
+            let path = pick(*i);
+            let language = language_of(&path).unwrap();
+            let facts = analyze(language, &tree[&path], ChunkLimits::default()).unwrap();
+            let callee = facts.symbols.iter().find(|s| s.kind.is_callable()).map_or("missing", |s| s.name.as_str());
+            let Some(snippet) = caller_snippet(&path, callee, *i % 5) else { return Vec::new() };
+            tree.get_mut(&path).unwrap().push_str(&snippet);
+            vec![path]
+        }
+        Edit::Restore(i) => {
+            let paths: Vec<&String> = original.keys().filter(|p| !is_manifest(p)).collect();
+            let path = paths[i % paths.len()].clone();
+            tree.insert(path.clone(), original[&path].clone());
+            vec![path]
+        }
+    }
+}
+
+/// Replaces whole-word occurrences of `from` with `to`.
+fn rename_word(text: &str, from: &str, to: &str) -> String {
+    let is_word = |c: char| c.is_alphanumeric() || c == '_';
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(from) {
+        let before = rest[..at].chars().next_back();
+        let after = rest[at + from.len()..].chars().next();
+        out.push_str(&rest[..at]);
+        if before.is_some_and(is_word) || after.is_some_and(is_word) {
+            out.push_str(from);
+        } else {
+            out.push_str(to);
+        }
+        rest = &rest[at + from.len()..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The parts of the graph an update must reproduce exactly.
+fn comparable(data: &GraphData) -> (Vec<String>, Vec<u32>, Vec<String>, Vec<u64>, u64) {
+    let edges = data.edges.iter().map(|e| format!("{:?} {:?} {:?} {}", e.kind, e.from, e.to, e.weight)).collect();
+    let ranks = data.symbol_rank.iter().chain(&data.file_rank).map(|r| format!("{r:.5}")).collect();
+    (edges, data.symbol_offsets.clone(), ranks, data.scope_hashes.clone(), data.context_hash)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+
+    #[test]
+    fn incremental_link_equals_full_link(edits in proptest::collection::vec(edit_strategy(), 1..8)) {
+        let original = repository();
+        let mut tree = original.clone();
+        let mut before = analyse(&tree);
+        let mut graph = SymbolGraph::build_with_manifests(&before.inputs(), &before.manifests()).into_data();
+        let mut relinked_some_subset = false;
+        for edit in &edits {
+            let changed_paths = apply(&mut tree, &original, edit);
+            let after = analyse(&tree);
+            let changed: HashSet<&str> = changed_paths.iter().map(String::as_str).collect();
+            let old_inputs = before.inputs();
+            let (updated, stats) = SymbolGraph::update_with_manifests(
+                &after.inputs(),
+                &after.manifests(),
+                Some(PreviousLink { files: &old_inputs, data: &graph, changed: &changed }),
+            );
+            let full = SymbolGraph::build_with_manifests(&after.inputs(), &after.manifests());
+            prop_assert_eq!(comparable(updated.data()), comparable(full.data()), "after {:?}", edit);
+            relinked_some_subset |= !stats.full && (stats.files_relinked as usize) < after.paths.len();
+            graph = updated.into_data();
+            before = after;
+        }
+        // Not a test that passes by always linking everything: small edits re-link a subset.
+        if edits.len() >= 4 {
+            prop_assert!(relinked_some_subset, "every update re-linked every file: {:?}", edits);
+        }
+    }
+}
