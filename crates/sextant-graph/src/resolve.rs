@@ -141,6 +141,8 @@ struct UpdatePlan {
     old_of_new: Vec<Option<u32>>,
     /// Old file index → new file index.
     new_of_old: Vec<Option<u32>>,
+    /// For changed files present before and after: old symbol index → new symbol index (`None`: gone).
+    symbol_maps: HashMap<u32, Vec<Option<u32>>>,
     /// Old file index → its `calls`/`references` edges, in stored order.
     old_edges: Vec<Vec<Edge>>,
 }
@@ -155,7 +157,10 @@ impl UpdatePlan {
                 Node::File(o) => Node::File((*self.new_of_old.get(o as usize)?)?),
                 Node::Symbol(id) => Node::Symbol(SymbolId {
                     file: (*self.new_of_old.get(id.file as usize)?)?,
-                    symbol: id.symbol,
+                    symbol: match self.symbol_maps.get(&id.file) {
+                        Some(map) => (*map.get(id.symbol as usize)?)?,
+                        None => id.symbol,
+                    },
                 }),
                 Node::Module(_) => return None,
             })
@@ -199,18 +204,23 @@ fn plan_update(
         .zip(&old_of_new)
         .map(|(f, o)| o.is_none() || previous.changed.contains(f.path))
         .collect();
-    let changed_old =
-        previous.files.iter().zip(&new_of_old).map(|(f, n)| n.is_none() || previous.changed.contains(f.path));
 
-    // Names whose candidates changed.
+    // Names whose candidates changed: every name of a file added or removed; for an edited file, the names whose
+    // definitions differ in anything the linker reads (the others keep their links, renumbered).
     let mut names: HashSet<&str> = HashSet::new();
-    for (file, changed) in files.iter().zip(&changed_new) {
-        if *changed {
-            names.extend(file.facts.symbols.iter().map(|s| s.name.as_str()));
+    let mut symbol_maps: HashMap<u32, Vec<Option<u32>>> = HashMap::new();
+    for (f, file) in files.iter().enumerate() {
+        match old_of_new[f] {
+            None => names.extend(file.facts.symbols.iter().map(|s| s.name.as_str())),
+            Some(o) if changed_new[f] => {
+                let old_facts = previous.files[o as usize].facts;
+                symbol_maps.insert(o, match_symbols(old_facts, file.facts, &mut names));
+            }
+            Some(_) => {}
         }
     }
-    for (file, changed) in previous.files.iter().zip(changed_old) {
-        if changed {
+    for (o, file) in previous.files.iter().enumerate() {
+        if new_of_old[o].is_none() {
             names.extend(file.facts.symbols.iter().map(|s| s.name.as_str()));
         }
     }
@@ -239,7 +249,7 @@ fn plan_update(
     }
     // Files whose scope changed, and the Rust module names they go by (`stats::count` reads `stats`' scope).
     let scope_changed: Vec<bool> = (0..files.len())
-        .map(|f| changed_new[f] || old_of_new[f].is_none_or(|o| old.scope_hashes[o as usize] != data.scope_hashes[f]))
+        .map(|f| old_of_new[f].is_none_or(|o| old.scope_hashes[o as usize] != data.scope_hashes[f]))
         .collect();
     for (f, file) in files.iter().enumerate() {
         if scope_changed[f] && file.facts.language.name() == "rust" {
@@ -249,7 +259,7 @@ fn plan_update(
     let dirty: Vec<bool> = (0..files.len())
         .into_par_iter()
         .map(|f| {
-            if scope_changed[f] {
+            if changed_new[f] || scope_changed[f] {
                 return true;
             }
             let scope = &scopes[f];
@@ -286,7 +296,39 @@ fn plan_update(
             list.push(*edge);
         }
     }
-    Some(UpdatePlan { dirty, old_of_new, new_of_old, old_edges })
+    Some(UpdatePlan { dirty, old_of_new, new_of_old, symbol_maps, old_edges })
+}
+
+/// Matches the symbols of an edited file's old and new facts by everything the linker reads of a definition (name,
+/// qualified name, kind, signature, parent's name and kind), in order: old index → new index. The names of
+/// symbols without a match go into `changed_names`.
+fn match_symbols<'a>(old: &'a FileFacts, new: &'a FileFacts, changed_names: &mut HashSet<&'a str>) -> Vec<Option<u32>> {
+    type Key<'k> = (&'k str, &'k str, SymbolKind, &'k str, Option<(&'k str, SymbolKind)>);
+    let key = |facts: &'a FileFacts, symbol: &'a Symbol| -> Key<'a> {
+        let parent = symbol.parent.and_then(|p| facts.symbols.get(p as usize)).map(|p| (p.name.as_str(), p.kind));
+        (symbol.name.as_str(), symbol.qualified_name.as_str(), symbol.kind, symbol.signature.as_str(), parent)
+    };
+    let mut unmatched_new: HashMap<Key<'a>, std::collections::VecDeque<u32>> = HashMap::new();
+    for (i, symbol) in new.symbols.iter().enumerate() {
+        unmatched_new.entry(key(new, symbol)).or_default().push_back(i as u32);
+    }
+    let map = old
+        .symbols
+        .iter()
+        .map(|symbol| {
+            let found = unmatched_new.get_mut(&key(old, symbol)).and_then(|queue| queue.pop_front());
+            if found.is_none() {
+                changed_names.insert(symbol.name.as_str());
+            }
+            found
+        })
+        .collect();
+    for queue in unmatched_new.values() {
+        for &i in queue {
+            changed_names.insert(new.symbols[i as usize].name.as_str());
+        }
+    }
+    map
 }
 
 /// A hash of what a file's imports bring into scope, by path (file numbers shift between links).

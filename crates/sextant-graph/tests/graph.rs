@@ -15,6 +15,7 @@
 mod common;
 
 use std::collections::BTreeSet;
+use std::path::Path;
 
 use common::{fixture_dir, fixture_files, is_manifest, language_of, EXPECTED};
 use sextant_graph::{EdgeKind, GraphInput, Manifest, Node, SymbolGraph};
