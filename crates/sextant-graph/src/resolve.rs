@@ -521,8 +521,14 @@ fn follow_reexports(files: &[GraphInput<'_>], scopes: &mut [FileScope]) {
     let names_of = |f: usize| &names[f];
     let extended: Vec<Vec<(String, Vec<u32>)>> = scopes
         .par_iter()
-        .map(|scope| {
+        .enumerate()
+        .map(|(f, scope)| {
         let mut added = Vec::new();
+        // Importing a Java, Kotlin, Scala or C# type or a Go package brings in that name only, never what its
+        // file imports in turn.
+        if !reexports_names(files[f].facts.language.name()) {
+            return added;
+        }
         for (name, targets) in &scope.bindings {
             // Where every target defines the name, there is nothing to follow.
             if targets.iter().all(|&t| names_of(t as usize).contains(name.as_str())) {
@@ -557,6 +563,12 @@ fn follow_reexports(files: &[GraphInput<'_>], scopes: &mut [FileScope]) {
             scope.bindings.entry(name).or_default().extend(targets);
         }
     }
+}
+
+/// Whether an import in this language can bring in names its target got from elsewhere (`pub use`, `export … from`,
+/// a package `__init__.py`, a header's own `#include`s).
+fn reexports_names(language: &str) -> bool {
+    !matches!(language, "java" | "kotlin" | "scala" | "csharp" | "go")
 }
 
 /// The name a Go import is used by: the last path element, without a major-version suffix
