@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use serde::Serialize;
 use sextant_config::Config;
 use sextant_index::{
-    index_repository_locked, CommitStamp, Index, IndexOptions, IndexSummary, ReferenceInfo, Relation, SearchOptions,
+    index_repository_opened, CommitStamp, Index, IndexOptions, IndexSummary, ReferenceInfo, Relation, SearchOptions,
     SymbolInfo, WriterLock,
 };
 use sextant_overview::Overview;
@@ -235,8 +235,14 @@ impl Repository {
     }
 
     fn load_index(&self) -> Result<Arc<Index>, EngineError> {
+        // The stamp is read first: a commit landing during the open then only causes one more reload.
         let stamp = Index::commit_stamp(&self.spec.index_dir);
-        let index = Index::open(&self.spec.index_dir)?;
+        self.install(Index::open(&self.spec.index_dir)?, stamp)
+    }
+
+    /// Makes `index` (of the generation `stamp` tells) the one queries use, after checking it was built from this
+    /// repository.
+    fn install(&self, index: Index, stamp: Option<CommitStamp>) -> Result<Arc<Index>, EngineError> {
         if Path::new(index.root()) != self.spec.root {
             return Err(EngineError::FailedPrecondition(format!(
                 "the index at {} was built from {}, not from {}; choose another index directory",
@@ -288,9 +294,15 @@ impl Repository {
         let lock = WriterLock::acquire(&self.spec.index_dir)?;
         let options =
             IndexOptions { root: &self.spec.root, index_dir: &self.spec.index_dir, config: &self.config, force };
-        let summary = index_repository_locked(&options, &lock, &Adapter(progress))?;
-        // An unchanged run committed nothing: the loaded index (if any) is still the newest.
-        let index = self.current_index()?;
+        let run = index_repository_opened(&options, &lock, &Adapter(progress))?;
+        let summary = run.summary;
+        let index = match run.index {
+            // The writer's own reader of what it just committed: nothing is read back from disk.
+            // The writer lock is held, so the stamp read now is the generation just committed.
+            Some(index) => self.install(index, Index::commit_stamp(&self.spec.index_dir))?,
+            // An unchanged run committed nothing: the loaded index (if any) is still the newest.
+            None => self.current_index()?,
+        };
         index.warm();
         let mut warnings = Vec::new();
 

@@ -190,8 +190,7 @@ fn plan_update(
     if old.context_hash != data.context_hash || old.scope_hashes.len() != previous.files.len() {
         return None;
     }
-    let old_by_path: HashMap<&str, u32> =
-        previous.files.iter().enumerate().map(|(i, f)| (f.path, i as u32)).collect();
+    let old_by_path: HashMap<&str, u32> = previous.files.iter().enumerate().map(|(i, f)| (f.path, i as u32)).collect();
     let old_of_new: Vec<Option<u32>> = files.iter().map(|f| old_by_path.get(f.path).copied()).collect();
     let mut new_of_old: Vec<Option<u32>> = vec![None; previous.files.len()];
     for (new, old_index) in old_of_new.iter().enumerate() {
@@ -199,11 +198,8 @@ fn plan_update(
             new_of_old[*o as usize] = Some(new as u32);
         }
     }
-    let changed_new: Vec<bool> = files
-        .iter()
-        .zip(&old_of_new)
-        .map(|(f, o)| o.is_none() || previous.changed.contains(f.path))
-        .collect();
+    let changed_new: Vec<bool> =
+        files.iter().zip(&old_of_new).map(|(f, o)| o.is_none() || previous.changed.contains(f.path)).collect();
 
     // Names whose candidates changed: every name of a file added or removed; for an edited file, the names whose
     // definitions differ in anything the linker reads (the others keep their links, renumbered).
@@ -272,8 +268,7 @@ fn plan_update(
                 .any(|&t| scope_changed[t as usize]);
             reads_changed_scope
                 || files[f].facts.references.iter().any(|r| {
-                    names.contains(r.name.as_str())
-                        || r.qualifier.as_deref().is_some_and(|q| qualifiers.contains(q))
+                    names.contains(r.name.as_str()) || r.qualifier.as_deref().is_some_and(|q| qualifiers.contains(q))
                 })
         })
         .collect();
@@ -523,39 +518,39 @@ fn follow_reexports(files: &[GraphInput<'_>], scopes: &mut [FileScope]) {
         .par_iter()
         .enumerate()
         .map(|(f, scope)| {
-        let mut added = Vec::new();
-        // Importing a Java, Kotlin, Scala or C# type or a Go package brings in that name only, never what its
-        // file imports in turn.
-        if !reexports_names(files[f].facts.language.name()) {
-            return added;
-        }
-        for (name, targets) in &scope.bindings {
-            // Where every target defines the name, there is nothing to follow.
-            if targets.iter().all(|&t| names_of(t as usize).contains(name.as_str())) {
-                continue;
+            let mut added = Vec::new();
+            // Importing a Java, Kotlin, Scala or C# type or a Go package brings in that name only, never what its
+            // file imports in turn.
+            if !reexports_names(files[f].facts.language.name()) {
+                return added;
             }
-            let mut seen: HashSet<u32> = targets.clone();
-            let mut frontier: Vec<u32> = targets.iter().copied().collect();
-            for _ in 0..REEXPORT_HOPS {
-                // A file that defines the name is where it comes from; only one that does not re-exports it.
-                let next: Vec<u32> = frontier
-                    .iter()
-                    .filter(|&&t| !defines(t, name))
-                    .flat_map(|&t| onward(scopes, t, name))
-                    .filter(|t| seen.insert(*t))
-                    .collect();
-                if next.is_empty() {
-                    break;
+            for (name, targets) in &scope.bindings {
+                // Where every target defines the name, there is nothing to follow.
+                if targets.iter().all(|&t| names_of(t as usize).contains(name.as_str())) {
+                    continue;
                 }
-                frontier = next;
+                let mut seen: HashSet<u32> = targets.clone();
+                let mut frontier: Vec<u32> = targets.iter().copied().collect();
+                for _ in 0..REEXPORT_HOPS {
+                    // A file that defines the name is where it comes from; only one that does not re-exports it.
+                    let next: Vec<u32> = frontier
+                        .iter()
+                        .filter(|&&t| !defines(t, name))
+                        .flat_map(|&t| onward(scopes, t, name))
+                        .filter(|t| seen.insert(*t))
+                        .collect();
+                    if next.is_empty() {
+                        break;
+                    }
+                    frontier = next;
+                }
+                // Keep what was found only where the name is defined, so barrel files do not bind everything they import.
+                let found: Vec<u32> = seen.into_iter().filter(|t| !targets.contains(t) && defines(*t, name)).collect();
+                if !found.is_empty() {
+                    added.push((name.clone(), found));
+                }
             }
-            // Keep what was found only where the name is defined, so barrel files do not bind everything they import.
-            let found: Vec<u32> = seen.into_iter().filter(|t| !targets.contains(t) && defines(*t, name)).collect();
-            if !found.is_empty() {
-                added.push((name.clone(), found));
-            }
-        }
-        added
+            added
         })
         .collect();
     for (scope, added) in scopes.iter_mut().zip(extended) {
@@ -834,7 +829,9 @@ impl Linker<'_> {
             let scored: Vec<(SymbolId, i32)> = candidates
                 .iter()
                 .filter(|c| Node::Symbol(**c) != source)
-                .filter_map(|c| self.score(f, &context, reference, &receiver, qualified.as_deref(), *c).map(|s| (*c, s)))
+                .filter_map(|c| {
+                    self.score(f, &context, reference, &receiver, qualified.as_deref(), *c).map(|s| (*c, s))
+                })
                 .collect();
             let Some(best) = scored.iter().map(|(_, s)| *s).max() else {
                 continue;

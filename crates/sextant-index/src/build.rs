@@ -13,7 +13,7 @@ use sextant_syntax::{analyze, ChunkLimits, FileFacts};
 
 use crate::store::{self, FileRecord, GitState, SkipReason, SkippedFile, Snapshot};
 use crate::walk::{self, Candidate, LanguageMatcher};
-use crate::{dir_size, git_state, IndexError, LEXICAL_DIR};
+use crate::{dir_size, git_state, Index, IndexError, LEXICAL_DIR};
 
 /// Bytes inspected for NUL when deciding whether a file is binary (what git does too).
 const BINARY_SNIFF_BYTES: usize = 8000;
@@ -151,9 +151,37 @@ pub fn index_repository(options: &IndexOptions<'_>, progress: &dyn Progress) -> 
 /// index commit (vectors, overview) and no other writer may slip in between.
 pub fn index_repository_locked(
     options: &IndexOptions<'_>,
-    _lock: &crate::WriterLock,
+    lock: &crate::WriterLock,
     progress: &dyn Progress,
 ) -> Result<IndexSummary, IndexError> {
+    run(options, lock, progress, false).map(|run| run.summary)
+}
+
+/// What [`index_repository_opened`] did, and the reader over what it committed.
+pub struct IndexRun {
+    /// The run's summary.
+    pub summary: IndexSummary,
+    /// A reader over the new generation, built from the writer's memory (nothing read back); `None` when the
+    /// run committed nothing (the tree was unchanged).
+    pub index: Option<Index>,
+}
+
+/// [`index_repository_locked`] that also hands over a reader of the generation it committed, for a process that
+/// serves queries: re-opening the index from disk would read back everything just written.
+pub fn index_repository_opened(
+    options: &IndexOptions<'_>,
+    lock: &crate::WriterLock,
+    progress: &dyn Progress,
+) -> Result<IndexRun, IndexError> {
+    run(options, lock, progress, true)
+}
+
+fn run(
+    options: &IndexOptions<'_>,
+    _lock: &crate::WriterLock,
+    progress: &dyn Progress,
+    open: bool,
+) -> Result<IndexRun, IndexError> {
     let started = Instant::now();
     let started_at_ns = now_ns();
     let root =
@@ -396,9 +424,17 @@ pub fn index_repository_locked(
     summary.files_reused = reused;
     summary.files_removed = removed.len() as u64;
     summary.files_relinked = link_stats.files_relinked;
-    summary.elapsed_ms = started.elapsed().as_millis() as u64;
     summary.rebuilt = rebuilt;
-    Ok(summary)
+    let index = match open && !unchanged {
+        true => Some(Index::from_snapshot(
+            &index_dir,
+            snapshot,
+            LexicalIndex::open_or_create(&index_dir.join(LEXICAL_DIR))?,
+        )),
+        false => None,
+    };
+    summary.elapsed_ms = started.elapsed().as_millis() as u64;
+    Ok(IndexRun { summary, index })
 }
 
 fn process(

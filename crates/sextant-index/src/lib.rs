@@ -19,7 +19,8 @@ mod walk;
 use std::path::{Path, PathBuf};
 
 pub use build::{
-    index_repository, index_repository_locked, IndexOptions, IndexSummary, LanguageCount, NoProgress, Progress,
+    index_repository, index_repository_locked, index_repository_opened, IndexOptions, IndexRun, IndexSummary,
+    LanguageCount, NoProgress, Progress,
 };
 pub use file::IndexedFile;
 pub use filter::PathFilter;

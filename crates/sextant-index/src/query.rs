@@ -213,8 +213,13 @@ impl Index {
         }
         let lexical = LexicalIndex::open_or_create(&dir.join(LEXICAL_DIR))?;
         let generation = lexical.committed_payload()?.and_then(|p| p.parse::<u64>().ok());
-        let mut snapshot =
+        let snapshot =
             store::load_consistent(dir, generation)?.ok_or_else(|| IndexError::NotIndexed(dir.to_path_buf()))?;
+        Ok(Index::from_snapshot(dir, snapshot, lexical))
+    }
+
+    /// The reader over a snapshot the caller holds in memory (the writer's, just committed): nothing is read back.
+    pub(crate) fn from_snapshot(dir: &Path, mut snapshot: Snapshot, lexical: LexicalIndex) -> Index {
         let graph = SymbolGraph::from_data(std::mem::take(&mut snapshot.graph));
         let file_ids = snapshot.files.iter().enumerate().map(|(i, f)| (f.path.clone(), i as u32)).collect();
         let mut symbols_by_name: std::collections::HashMap<String, Vec<SymbolId>> = std::collections::HashMap::new();
@@ -226,7 +231,7 @@ impl Index {
                     .push(SymbolId { file: f as u32, symbol: s as u32 });
             }
         }
-        Ok(Index {
+        Index {
             dir: dir.to_path_buf(),
             snapshot,
             graph,
@@ -235,7 +240,7 @@ impl Index {
             symbols_by_name,
             compound_names: std::sync::OnceLock::new(),
             path_terms: std::sync::OnceLock::new(),
-        })
+        }
     }
 
     /// Computes the lazily built query structures (path-term postings, compound names, the graph's rank edges)

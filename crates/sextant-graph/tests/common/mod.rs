@@ -61,4 +61,3 @@ pub fn fixture_files(base: &Path) -> Vec<String> {
     out.sort();
     out
 }
-
