@@ -204,6 +204,8 @@ pub struct IndexSettings {
     pub follow_symlinks: bool,
     /// Index hidden files and directories.
     pub include_hidden: bool,
+    /// A first index commits a checkpoint every this many parsed files (0: never), so an interrupted run resumes.
+    pub checkpoint_files: u64,
     /// Extra ignore patterns in gitignore syntax.
     pub exclude: Vec<String>,
 }

@@ -199,7 +199,23 @@ fn run(
 
     let lexical = LexicalIndex::open_or_create(&index_dir.join(LEXICAL_DIR))?;
     let lexical_generation = lexical.committed_payload()?.and_then(|p| p.parse::<u64>().ok());
-    let (previous, rebuilt) = match store::load_consistent(&index_dir, lexical_generation) {
+    let root_name = root.to_string_lossy();
+    // Nothing published that readers use: a first index, which commits checkpoints and may resume from one.
+    let first_index = !store::snapshot_path(&index_dir).exists();
+    let checkpoint = match first_index && !options.force {
+        true => store::load_checkpoint(&index_dir, lexical_generation)
+            .filter(|c| c.root == root_name && c.config_hash == config_hash),
+        false => None,
+    };
+    let resuming = checkpoint.is_some();
+    if !resuming {
+        store::remove_checkpoint(&index_dir);
+    }
+    let loaded = match checkpoint {
+        Some(checkpoint) => Ok(Some(checkpoint)),
+        None => store::load_consistent(&index_dir, lexical_generation),
+    };
+    let (previous, rebuilt) = match loaded {
         Ok(Some(snapshot)) if options.force => {
             (None, Some("forced".to_string()).filter(|_| !snapshot.files.is_empty()))
         }
@@ -211,6 +227,8 @@ fn run(
         }
         Ok(Some(snapshot)) => (Some(snapshot), None),
         Ok(None) => (None, None),
+        // An interrupted first index without a usable checkpoint: start it again.
+        Err(IndexError::Inconsistent { snapshot: None, .. }) if first_index => (None, None),
         // Another format, or torn beyond repair: rebuild from scratch, saying why (it is not the user's problem).
         Err(IndexError::OldFormat { .. }) => (None, Some("index format changed: rebuilding".to_string())),
         Err(error @ (IndexError::Inconsistent { .. } | IndexError::Corrupt { .. })) => {
@@ -221,7 +239,11 @@ fn run(
     if let Some(reason) = &rebuilt {
         progress.phase(reason, None);
     }
-    let generation = previous.as_ref().map_or(0, |p| p.generation).max(lexical_generation.unwrap_or(0)) + 1;
+    if let Some(checkpoint) = previous.as_ref().filter(|_| resuming) {
+        let resumed = format!("resuming an interrupted first index: {} files were done", checkpoint.files.len());
+        progress.phase(&resumed, None);
+    }
+    let mut generation = previous.as_ref().map_or(0, |p| p.generation).max(lexical_generation.unwrap_or(0)) + 1;
 
     progress.phase("walk", None);
     let walked = walk::walk(&root, config, &index_dir, &matcher)?;
@@ -287,14 +309,40 @@ fn run(
             w.delete_path(path);
         }
         progress.phase("parse", Some(to_process.len() as u64));
-        let processed: Vec<Outcome> = to_process
-            .par_iter()
-            .map(|candidate| {
-                let outcome = process(candidate, config, limits, &previous_by_path, &previous_by_hash, &w);
-                progress.file_done();
-                outcome
-            })
-            .collect();
+        let every = config.index.checkpoint_files as usize;
+        let checkpointing = first_index && every > 0 && to_process.len() > every;
+        let batch = if checkpointing { every } else { to_process.len().max(1) };
+        let mut processed: Vec<Outcome> = Vec::with_capacity(to_process.len());
+        for (number, candidates) in to_process.chunks(batch).enumerate() {
+            let outcomes: Vec<Outcome> = candidates
+                .par_iter()
+                .map(|candidate| {
+                    let outcome = process(candidate, config, limits, &previous_by_path, &previous_by_hash, &w);
+                    progress.file_done();
+                    outcome
+                })
+                .collect();
+            processed.extend(outcomes);
+            // The last batch is committed by the index commit itself.
+            if checkpointing && (number + 1) * batch < to_process.len() {
+                let checkpoint = Snapshot {
+                    format_version: store::FORMAT_VERSION,
+                    generation,
+                    root: root_name.to_string(),
+                    indexed_at: started_at_ns / 1_000_000_000,
+                    started_at_ns,
+                    config_hash,
+                    git: git.clone(),
+                    files: checkpoint_records(&checked, &processed),
+                    skipped: Vec::new(),
+                    graph: Default::default(),
+                };
+                store::prepare_checkpoint(&index_dir, &checkpoint)?;
+                w.checkpoint(&generation.to_string())?;
+                store::publish_checkpoint(&index_dir)?;
+                generation += 1;
+            }
+        }
         let mut processed = processed.into_iter();
         for entry in checked {
             match entry {
@@ -350,8 +398,11 @@ fn run(
     drop(previous_by_hash);
     // A file re-read only because its timestamp was too recent to trust may turn out skipped for the same
     // reason as before: that is no change, and the writer's uncommitted work is dropped.
-    let changed =
-        full_rebuild || written > 0 || !removed.is_empty() || previous_skips != Some(skip_signature(&skipped));
+    let changed = full_rebuild
+        || resuming
+        || written > 0
+        || !removed.is_empty()
+        || previous_skips != Some(skip_signature(&skipped));
     if !changed {
         writer = None;
     }
@@ -400,7 +451,7 @@ fn run(
             let snapshot = Snapshot {
                 format_version: store::FORMAT_VERSION,
                 generation,
-                root: root.to_string_lossy().into_owned(),
+                root: root_name.to_string(),
                 indexed_at: started_at_ns / 1_000_000_000,
                 started_at_ns,
                 config_hash,
@@ -415,6 +466,9 @@ fn run(
                 w.commit(&generation.to_string())?;
             }
             store::publish(&index_dir)?;
+            if first_index {
+                store::remove_checkpoint(&index_dir);
+            }
             snapshot
         }
     };
@@ -435,6 +489,16 @@ fn run(
     };
     summary.elapsed_ms = started.elapsed().as_millis() as u64;
     Ok(IndexRun { summary, index })
+}
+
+/// The files a checkpoint holds: those kept from the checkpoint resumed (their chunks are committed already) and
+/// those written so far, sorted by path.
+fn checkpoint_records(checked: &[Check<'_>], processed: &[Outcome]) -> Vec<FileRecord> {
+    let kept = checked.iter().filter_map(|c| if let Check::Kept(r) = c { Some(r) } else { None });
+    let written = processed.iter().filter_map(|o| if let Outcome::Written { record, .. } = o { Some(record) } else { None });
+    let mut records: Vec<FileRecord> = kept.chain(written).cloned().collect();
+    records.sort_by(|a, b| a.path.cmp(&b.path));
+    records
 }
 
 fn process(

@@ -20,6 +20,9 @@ pub(crate) const FORMAT_VERSION: u32 = 3;
 
 const SNAPSHOT: &str = "snapshot";
 const SNAPSHOT_NEXT: &str = "snapshot.next";
+/// The checkpoint of a first index still under way: what was parsed so far (no graph). Readers never open it.
+pub(crate) const CHECKPOINT: &str = "checkpoint";
+const CHECKPOINT_NEXT: &str = "checkpoint.next";
 const MAGIC: &[u8; 8] = b"SEXTANT\0";
 
 /// The git state of the indexed tree.
@@ -223,6 +226,39 @@ pub(crate) fn publish(dir: &Path) -> Result<(), IndexError> {
         let _ = d.sync_all();
     }
     Ok(())
+}
+
+/// Step one of a checkpoint commit (see [`prepare`]).
+pub(crate) fn prepare_checkpoint(dir: &Path, snapshot: &Snapshot) -> Result<(), IndexError> {
+    write_snapshot_file(&dir.join(CHECKPOINT_NEXT), snapshot)
+}
+
+/// Step three of a checkpoint commit (see [`publish`]).
+pub(crate) fn publish_checkpoint(dir: &Path) -> Result<(), IndexError> {
+    let next = dir.join(CHECKPOINT_NEXT);
+    std::fs::rename(&next, dir.join(CHECKPOINT)).map_err(io(&next))
+}
+
+/// The checkpoint an interrupted first index left, when the lexical index holds exactly its generation (rolled
+/// forward like [`load_consistent`] when the crash came between the lexical commit and the rename). Anything
+/// else is no usable checkpoint.
+pub(crate) fn load_checkpoint(dir: &Path, lexical_generation: Option<u64>) -> Option<Snapshot> {
+    let matches = |s: &Snapshot| Some(s.generation) == lexical_generation;
+    if let Ok(Some(checkpoint)) = read_snapshot_file(&dir.join(CHECKPOINT)) {
+        if matches(&checkpoint) {
+            return Some(checkpoint);
+        }
+    }
+    let next = read_snapshot_file(&dir.join(CHECKPOINT_NEXT)).ok().flatten().filter(matches)?;
+    publish_checkpoint(dir).ok()?;
+    Some(next)
+}
+
+/// Removes the checkpoint files once the index is complete (or when they cannot be used).
+pub(crate) fn remove_checkpoint(dir: &Path) {
+    for name in [CHECKPOINT, CHECKPOINT_NEXT] {
+        let _ = std::fs::remove_file(dir.join(name));
+    }
 }
 
 /// Replaces the current snapshot directly (for changes that do not touch the lexical index).

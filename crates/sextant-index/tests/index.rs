@@ -406,3 +406,85 @@ fn an_index_of_another_format_is_rebuilt_with_a_message_not_reported_as_corrupt(
     let unchanged = run(repo.path(), index_dir.path());
     assert_eq!((unchanged.rebuilt, unchanged.files_parsed), (None, 0));
 }
+
+/// Panics after `limit` parsed files, as a crash in the middle of a run would end it.
+struct CrashAfter {
+    limit: usize,
+    done: std::sync::atomic::AtomicUsize,
+}
+
+impl sextant_index::Progress for CrashAfter {
+    fn file_done(&self) {
+        if self.done.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1 == self.limit {
+            panic!("simulated crash after {} files", self.limit);
+        }
+    }
+}
+
+/// Everything a query can see of an index, for comparing two indexes of the same tree.
+fn observable(index_dir: &Path) -> (Vec<String>, Vec<String>, Vec<String>) {
+    let index = Index::open(index_dir).unwrap();
+    // Every hit of a few narrow queries (ties in score may order them differently between segment layouts).
+    let mut hits: Vec<String> = ["helper_7", "compute_42", "module_13"]
+        .iter()
+        .flat_map(|q| index.search(q, &SearchOptions { limit: 100, ..Default::default() }).unwrap())
+        .map(|h| format!("{}:{}-{}", h.path, h.start_line, h.end_line))
+        .collect();
+    hits.sort();
+    let names: Vec<String> =
+        index.indexed_files().flat_map(|f| f.symbols().iter().map(|s| s.name.clone()).collect::<Vec<_>>()).collect();
+    let mut edges: Vec<String> = names
+        .iter()
+        .flat_map(|name| {
+            let callers = index.callers(name).into_iter().map(move |r| format!("{name} <- {r:?}"));
+            let references = index.references(name).into_iter().map(move |r| format!("{name} ref {r:?}"));
+            callers.chain(references).collect::<Vec<_>>()
+        })
+        .collect();
+    edges.sort();
+    (symbol_names(&index), edges, hits)
+}
+
+#[test]
+fn an_interrupted_first_index_resumes_from_its_last_checkpoint() {
+    let repo = tempfile::tempdir().unwrap();
+    for i in 0..60 {
+        write(
+            repo.path(),
+            &format!("pkg/module_{i:02}.py"),
+            format!(
+                "from pkg.module_{next:02} import helper_{next}\n\n\ndef compute_{i}(x):\n    return helper_{next}(x) + 1\n\n\ndef helper_{i}(y):\n    return y * {i}\n",
+                next = (i + 1) % 60
+            ),
+        );
+    }
+    let mut config = Config::for_repository(repo.path()).unwrap();
+    config.index.checkpoint_files = 10;
+
+    // A crash after 35 parsed files: three checkpoints (30 files) were committed, the rest is lost.
+    let index_dir = tempfile::tempdir().unwrap();
+    let options = IndexOptions { root: repo.path(), index_dir: index_dir.path(), config: &config, force: false };
+    let crash = CrashAfter { limit: 35, done: Default::default() };
+    let crashed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| index_repository(&options, &crash)));
+    assert!(crashed.is_err(), "the simulated crash should end the run");
+    assert!(!index_dir.path().join("snapshot").exists(), "nothing is published before the index is complete");
+    assert!(
+        matches!(Index::open(index_dir.path()), Err(sextant_index::IndexError::NotIndexed(_))),
+        "readers see no index rather than a partial one"
+    );
+
+    let resumed = index_repository(&options, &NoProgress).unwrap();
+    assert_eq!(resumed.files, 60);
+    assert_eq!(resumed.files_reused, 30, "the three checkpoints are reused: {resumed:?}");
+    assert_eq!(resumed.files_parsed, 30);
+    assert!(!index_dir.path().join("checkpoint").exists(), "a complete index leaves no checkpoint behind");
+
+    // Exactly what an uninterrupted index of the same tree holds.
+    let clean_dir = tempfile::tempdir().unwrap();
+    run_with(repo.path(), clean_dir.path(), &config, false);
+    let (resumed_view, clean_view) = (observable(index_dir.path()), observable(clean_dir.path()));
+    assert!(resumed_view.0.len() >= 120, "{:?}", resumed_view.0);
+    assert!(resumed_view.1.iter().filter(|e| e.contains(" <- ")).count() >= 60, "calls resolve: {:?}", resumed_view.1);
+    assert!(resumed_view.2.len() >= 3, "{:?}", resumed_view.2);
+    assert_eq!(resumed_view, clean_view);
+}

@@ -288,6 +288,14 @@ impl LexicalWriter {
         Ok(())
     }
 
+    /// Commits what was written so far with `payload` and goes on writing (a checkpoint of a long run).
+    pub fn checkpoint(&mut self, payload: &str) -> Result<()> {
+        let mut prepared = self.writer.prepare_commit()?;
+        prepared.set_payload(payload);
+        prepared.commit()?;
+        Ok(())
+    }
+
     /// Atomically publishes all changes with `payload` attached; a crash before this leaves the last commit.
     pub fn commit(mut self, payload: &str) -> Result<()> {
         let mut prepared = self.writer.prepare_commit()?;
