@@ -495,7 +495,8 @@ fn run(
 /// those written so far, sorted by path.
 fn checkpoint_records(checked: &[Check<'_>], processed: &[Outcome]) -> Vec<FileRecord> {
     let kept = checked.iter().filter_map(|c| if let Check::Kept(r) = c { Some(r) } else { None });
-    let written = processed.iter().filter_map(|o| if let Outcome::Written { record, .. } = o { Some(record) } else { None });
+    let written =
+        processed.iter().filter_map(|o| if let Outcome::Written { record, .. } = o { Some(record) } else { None });
     let mut records: Vec<FileRecord> = kept.chain(written).cloned().collect();
     records.sort_by(|a, b| a.path.cmp(&b.path));
     records
