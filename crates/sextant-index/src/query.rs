@@ -212,10 +212,21 @@ impl Index {
             return Err(IndexError::NotIndexed(dir.to_path_buf()));
         }
         let lexical = LexicalIndex::open_or_create(&dir.join(LEXICAL_DIR))?;
-        let generation = lexical.committed_payload()?.and_then(|p| p.parse::<u64>().ok());
-        let snapshot =
-            store::load_consistent(dir, generation)?.ok_or_else(|| IndexError::NotIndexed(dir.to_path_buf()))?;
-        Ok(Index::from_snapshot(dir, snapshot, lexical))
+        // The snapshot and the lexical reader must be of one generation although a writer may commit at any time:
+        // read the generation, load its snapshot, move the reader to the newest commit, and check that the
+        // generation did not move meanwhile (then the reader holds exactly it).
+        let mut attempts = 0;
+        loop {
+            let generation = lexical.committed_payload()?.and_then(|p| p.parse::<u64>().ok());
+            let snapshot =
+                store::load_consistent(dir, generation)?.ok_or_else(|| IndexError::NotIndexed(dir.to_path_buf()))?;
+            lexical.reload()?;
+            let after = lexical.committed_payload()?.and_then(|p| p.parse::<u64>().ok());
+            attempts += 1;
+            if after == generation || attempts == 5 {
+                return Ok(Index::from_snapshot(dir, snapshot, lexical));
+            }
+        }
     }
 
     /// The reader over a snapshot the caller holds in memory (the writer's, just committed): nothing is read back.

@@ -488,3 +488,43 @@ fn an_interrupted_first_index_resumes_from_its_last_checkpoint() {
     assert!(resumed_view.2.len() >= 3, "{:?}", resumed_view.2);
     assert_eq!(resumed_view, clean_view);
 }
+
+#[test]
+fn a_reader_keeps_its_generation_while_the_next_one_commits() {
+    let repo = tempfile::tempdir().unwrap();
+    let index_dir = tempfile::tempdir().unwrap();
+    write(repo.path(), "app/billing.py", "def issue_invoice(order):\n    return order.total\n");
+    write(
+        repo.path(),
+        "app/shop.py",
+        "from app.billing import issue_invoice\n\n\ndef checkout(order):\n    return issue_invoice(order)\n",
+    );
+    run(repo.path(), index_dir.path());
+    let before = Index::open(index_dir.path()).unwrap();
+
+    // Generation N+1 renames the function, moves it down and removes the caller's file.
+    write(repo.path(), "app/billing.py", "# Billing.\n\n\ndef send_invoice(order):\n    return order.total\n");
+    std::fs::remove_file(repo.path().join("app/shop.py")).unwrap();
+    let summary = run(repo.path(), index_dir.path());
+    assert_eq!(summary.generation, before.generation() + 1);
+
+    // The old reader still answers from N, symbols and text alike.
+    let hits = before.search("issue_invoice", &SearchOptions { limit: 10, ..Default::default() }).unwrap();
+    let mut paths: Vec<&str> = hits.iter().map(|h| h.path.as_str()).collect();
+    paths.sort();
+    assert_eq!(paths, ["app/billing.py", "app/shop.py"]);
+    let billing = hits.iter().find(|h| h.path == "app/billing.py").unwrap();
+    assert_eq!((billing.start_line, billing.end_line), (1, 2), "N's lines, not N+1's");
+    assert_eq!(before.find_symbols("issue_invoice").len(), 1);
+    assert_eq!(before.callers("issue_invoice").len(), 1);
+    assert!(before.find_symbols("send_invoice").is_empty());
+
+    // A new reader sees N+1 only.
+    let after = Index::open(index_dir.path()).unwrap();
+    let hits = after.search("issue_invoice", &SearchOptions { limit: 10, ..Default::default() }).unwrap();
+    assert!(hits.iter().all(|h| h.path == "app/billing.py"), "the removed file is gone: {hits:?}");
+    assert!(after.find_symbols("issue_invoice").is_empty());
+    let moved = after.search("send_invoice", &SearchOptions { limit: 10, ..Default::default() }).unwrap();
+    assert_eq!((moved[0].path.as_str(), moved[0].start_line), ("app/billing.py", 1));
+    assert_eq!(after.find_symbols("send_invoice")[0].start_line, 4);
+}
