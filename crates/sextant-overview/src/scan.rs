@@ -372,23 +372,24 @@ pub fn build_overview(index: &Index, config: &Config) -> Overview {
         vec![Module { name: repo_name.clone(), kind: ModuleKind::Repository, ..root_module }];
     ordered.extend(modules.into_values());
 
-    // Hierarchy and file assignment (deepest module wins).
-    let parent_of = |i: usize, ordered: &[Module]| -> Option<usize> {
-        if i == 0 {
-            return None;
+    // Hierarchy and file assignment (deepest module wins): walk up the directories to the nearest module, a map
+    // lookup per level (thousands of Go packages times thousands of files would not scale otherwise).
+    let module_at: HashMap<&str, usize> =
+        ordered.iter().enumerate().skip(1).map(|(i, m)| (m.path.as_str(), i)).collect();
+    let nearest_module = |mut dir: &str| -> usize {
+        loop {
+            if let Some(&m) = module_at.get(dir) {
+                return m;
+            }
+            if dir.is_empty() {
+                return 0;
+            }
+            dir = parent_dir(dir);
         }
-        let path = &ordered[i].path;
-        (0..ordered.len())
-            .filter(|&j| j != i && in_dir(&ordered[j].path, path) && ordered[j].path.len() < path.len())
-            .max_by_key(|&j| ordered[j].path.len())
     };
-    let parents: Vec<Option<usize>> = (0..ordered.len()).map(|i| parent_of(i, &ordered)).collect();
-    let module_of_path = |path: &str| -> usize {
-        (0..ordered.len())
-            .filter(|&j| in_dir(&ordered[j].path, parent_dir(path)) || ordered[j].path.is_empty())
-            .max_by_key(|&j| ordered[j].path.len())
-            .unwrap_or(0)
-    };
+    let parents: Vec<Option<usize>> =
+        ordered.iter().enumerate().map(|(i, m)| (i != 0).then(|| nearest_module(parent_dir(&m.path)))).collect();
+    let module_of_path = |path: &str| -> usize { nearest_module(parent_dir(path)) };
     let file_module: Vec<usize> = index.indexed_files().map(|f| module_of_path(f.path())).collect();
     // Ancestor chain (including itself) of each module, for subtree totals.
     let chain = |mut m: usize| -> Vec<usize> {
@@ -517,6 +518,16 @@ pub fn build_overview(index: &Index, config: &Config) -> Overview {
     }
 
     // Purposes: README, manifest description, module doc comment.
+    let mut go_files_by_dir: HashMap<&str, Vec<&str>> = HashMap::new();
+    let mut package_infos: Vec<&str> = Vec::new();
+    for file in index.indexed_files() {
+        if file.language() == Language::Go && !is_test_path(file.path()) {
+            go_files_by_dir.entry(parent_dir(file.path())).or_default().push(file.path());
+        }
+        if file.path().ends_with("/package-info.java") && !is_test_path(file.path()) {
+            package_infos.push(file.path());
+        }
+    }
     let purpose_of = |module: &Module| -> Option<(String, String)> {
         let dir = root.join(&module.path);
         for readme in ["README.md", "README", "README.rst", "readme.md"] {
@@ -533,26 +544,22 @@ pub fn build_overview(index: &Index, config: &Config) -> Overview {
         }
         // A Go package comment may sit in any file of the package.
         if module.kind == ModuleKind::GoPackage {
-            for file in index.indexed_files().filter(|f| {
-                parent_dir(f.path()) == module.path && f.language() == Language::Go && !is_test_path(f.path())
-            }) {
+            for path in go_files_by_dir.get(module.path.as_str()).into_iter().flatten() {
                 if let Some(doc) =
-                    std::fs::read_to_string(root.join(file.path())).ok().and_then(|t| leading_doc(&t, Language::Go))
+                    std::fs::read_to_string(root.join(path)).ok().and_then(|t| leading_doc(&t, Language::Go))
                 {
-                    return Some((doc, file.path().to_string()));
+                    return Some((doc, path.to_string()));
                 }
             }
         }
         // Java: the shallowest package-info.java of the module describes its top package.
-        if let Some(info) = index
-            .indexed_files()
-            .filter(|f| {
-                f.path().ends_with("/package-info.java") && in_dir(&module.path, f.path()) && !is_test_path(f.path())
-            })
-            .min_by_key(|f| (f.path().matches('/').count(), f.path()))
+        if let Some(info) = package_infos
+            .iter()
+            .filter(|path| in_dir(&module.path, path))
+            .min_by_key(|path| (path.matches('/').count(), **path))
         {
-            if let Some(doc) = std::fs::read_to_string(root.join(info.path())).ok().and_then(|t| leading_java_doc(&t)) {
-                return Some((doc, info.path().to_string()));
+            if let Some(doc) = std::fs::read_to_string(root.join(info)).ok().and_then(|t| leading_java_doc(&t)) {
+                return Some((doc, info.to_string()));
             }
         }
         for doc_file in MODULE_DOC_FILES {
