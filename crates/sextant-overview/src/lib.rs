@@ -17,10 +17,12 @@ pub use manifests::{CommandKind, ModuleKind};
 pub use model::*;
 pub use render::{markdown_page, LinkStyle};
 pub use rules::{applicable, Rule, RuleKind};
-pub use scan::build_overview;
+pub use scan::{build_overview, build_overview_with, FileScan, SourceScans};
 
 /// File name of the stored overview inside an index directory.
 pub const OVERVIEW_FILE: &str = "overview.json";
+/// What the overview read from each source file, with the file's hash (a cache for the next build).
+pub const SCANS_FILE: &str = "overview-scans.json";
 
 /// Errors of the overview.
 #[derive(Debug, thiserror::Error)]
@@ -60,14 +62,35 @@ pub fn load(index_dir: &Path) -> Result<Option<Overview>, OverviewError> {
     }
 }
 
-/// The stored overview if it matches the index generation, else a freshly built (and saved) one.
+/// Reads the stored source scans (empty when there are none or they cannot be read: they are only a cache).
+pub fn load_scans(index_dir: &Path) -> SourceScans {
+    std::fs::read(index_dir.join(SCANS_FILE))
+        .ok()
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .unwrap_or_default()
+}
+
+/// Writes the source scans next to the index, atomically.
+pub fn save_scans(index_dir: &Path, scans: &SourceScans) -> Result<(), OverviewError> {
+    let path = index_dir.join(SCANS_FILE);
+    let tmp = index_dir.join(format!("{SCANS_FILE}.tmp"));
+    let bytes = serde_json::to_vec(scans).map_err(|_| OverviewError::Corrupt(path.clone()))?;
+    std::fs::write(&tmp, bytes).map_err(|source| OverviewError::Io { path: tmp.clone(), source })?;
+    std::fs::rename(&tmp, &path).map_err(|source| OverviewError::Io { path, source })
+}
+
+/// The stored overview if it matches the index generation, else a freshly built (and saved) one. Only the files
+/// whose content changed since the last build are read again.
 pub fn ensure(index: &sextant_index::Index, config: &sextant_config::Config) -> Result<Overview, OverviewError> {
     if let Ok(Some(existing)) = load(index.dir()) {
         if existing.generation == index.generation() && existing.root == index.root() {
             return Ok(existing);
         }
     }
-    let overview = build_overview(index, config);
+    let mut scans = load_scans(index.dir());
+    let overview = build_overview_with(index, config, &mut scans);
+    scans.retain_used();
+    save_scans(index.dir(), &scans)?;
     save(index.dir(), &overview)?;
     Ok(overview)
 }

@@ -4,9 +4,10 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 use std::time::Instant;
 
+use serde::{Deserialize, Serialize};
 use sextant_config::Config;
 use sextant_graph::{EdgeKind, Node, SymbolId};
-use sextant_index::Index;
+use sextant_index::{Index, IndexedFile};
 use sextant_syntax::{Language, SymbolKind};
 
 use crate::manifests::{self, CommandKind, ModuleKind};
@@ -209,7 +210,68 @@ struct Module {
 }
 
 /// Builds the overview of an indexed repository.
+/// What the overview reads from one source file (entry points, its leading doc comment), kept with the file's
+/// content hash so that an update reads only the files that changed.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct FileScan {
+    /// Content hash (hex) of the file scanned.
+    hash: String,
+    /// CLI definitions and routes found in it (the first few).
+    entries: Vec<EntryPoint>,
+    /// Its leading doc comment (`package-info.java`: the package's Javadoc).
+    doc: Option<String>,
+}
+
+/// [`FileScan`]s by path, stored beside the overview ([`crate::load_scans`], [`crate::save_scans`]).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SourceScans {
+    files: HashMap<String, FileScan>,
+    /// Paths scanned by this build; the others are dropped when it is saved.
+    #[serde(skip)]
+    used: std::collections::HashSet<String>,
+}
+
+impl SourceScans {
+    /// The scan of `file`, reading it only when its content changed since it was last scanned.
+    fn scan(&mut self, root: &Path, file: IndexedFile<'_>) -> &FileScan {
+        let hash = format!("{:032x}", file.hash());
+        self.used.insert(file.path().to_string());
+        let fresh = self.files.get(file.path()).is_some_and(|scan| scan.hash == hash);
+        if !fresh {
+            let text = std::fs::read_to_string(root.join(file.path())).unwrap_or_default();
+            let mut entries = Vec::new();
+            for (line_no, line) in text.lines().enumerate() {
+                if let Some((kind, name)) = entry_pattern(line.trim()) {
+                    let path = file.path().to_string();
+                    entries.push(EntryPoint { kind: kind.into(), name, path, line: line_no as u32 + 1 });
+                    if entries.len() >= ENTRY_POINTS {
+                        break;
+                    }
+                }
+            }
+            let doc = match file.path().ends_with("/package-info.java") {
+                true => leading_java_doc(&text),
+                false => leading_doc(&text, file.language()),
+            };
+            self.files.insert(file.path().to_string(), FileScan { hash, entries, doc });
+        }
+        &self.files[file.path()]
+    }
+
+    /// Drops the scans of files this build did not look at (deleted, or no longer needed).
+    pub(crate) fn retain_used(&mut self) {
+        let used = std::mem::take(&mut self.used);
+        self.files.retain(|path, _| used.contains(path));
+    }
+}
+
+/// Builds the overview of an index, reading every source file it needs.
 pub fn build_overview(index: &Index, config: &Config) -> Overview {
+    build_overview_with(index, config, &mut SourceScans::default())
+}
+
+/// [`build_overview`] reusing `scans` for files whose content did not change (and updating it).
+pub fn build_overview_with(index: &Index, config: &Config, scans: &mut SourceScans) -> Overview {
     let started = Instant::now();
     let root = Path::new(index.root());
     let mut aux = walk_aux(root, config);
@@ -500,35 +562,22 @@ pub fn build_overview(index: &Index, config: &Config) -> Overview {
         if is_test_path(file.path()) || entries[module].len() >= ENTRY_POINTS {
             continue;
         }
-        if let Ok(text) = std::fs::read_to_string(root.join(file.path())) {
-            for (line_no, line) in text.lines().enumerate() {
-                if let Some((kind, name)) = entry_pattern(line.trim()) {
-                    entries[module].push(EntryPoint {
-                        kind: kind.into(),
-                        name,
-                        path: file.path().to_string(),
-                        line: line_no as u32 + 1,
-                    });
-                    if entries[module].len() >= ENTRY_POINTS {
-                        break;
-                    }
-                }
-            }
-        }
+        let room = ENTRY_POINTS - entries[module].len();
+        entries[module].extend(scans.scan(root, file).entries.iter().take(room).cloned());
     }
 
     // Purposes: README, manifest description, module doc comment.
-    let mut go_files_by_dir: HashMap<&str, Vec<&str>> = HashMap::new();
-    let mut package_infos: Vec<&str> = Vec::new();
+    let mut go_files_by_dir: HashMap<&str, Vec<IndexedFile<'_>>> = HashMap::new();
+    let mut package_infos: Vec<IndexedFile<'_>> = Vec::new();
     for file in index.indexed_files() {
         if file.language() == Language::Go && !is_test_path(file.path()) {
-            go_files_by_dir.entry(parent_dir(file.path())).or_default().push(file.path());
+            go_files_by_dir.entry(parent_dir(file.path())).or_default().push(file);
         }
         if file.path().ends_with("/package-info.java") && !is_test_path(file.path()) {
-            package_infos.push(file.path());
+            package_infos.push(file);
         }
     }
-    let purpose_of = |module: &Module| -> Option<(String, String)> {
+    let mut purpose_of = |module: &Module| -> Option<(String, String)> {
         let dir = root.join(&module.path);
         for readme in ["README.md", "README", "README.rst", "readme.md"] {
             if aux.by_dir.get(&module.path).is_some_and(|names| names.contains(readme)) {
@@ -544,31 +593,26 @@ pub fn build_overview(index: &Index, config: &Config) -> Overview {
         }
         // A Go package comment may sit in any file of the package.
         if module.kind == ModuleKind::GoPackage {
-            for path in go_files_by_dir.get(module.path.as_str()).into_iter().flatten() {
-                if let Some(doc) =
-                    std::fs::read_to_string(root.join(path)).ok().and_then(|t| leading_doc(&t, Language::Go))
-                {
-                    return Some((doc, path.to_string()));
+            for file in go_files_by_dir.get(module.path.as_str()).into_iter().flatten() {
+                if let Some(doc) = scans.scan(root, *file).doc.clone() {
+                    return Some((doc, file.path().to_string()));
                 }
             }
         }
         // Java: the shallowest package-info.java of the module describes its top package.
         if let Some(info) = package_infos
             .iter()
-            .filter(|path| in_dir(&module.path, path))
-            .min_by_key(|path| (path.matches('/').count(), **path))
+            .filter(|f| in_dir(&module.path, f.path()))
+            .min_by_key(|f| (f.path().matches('/').count(), f.path()))
         {
-            if let Some(doc) = std::fs::read_to_string(root.join(info)).ok().and_then(|t| leading_java_doc(&t)) {
-                return Some((doc, info.to_string()));
+            if let Some(doc) = scans.scan(root, *info).doc.clone() {
+                return Some((doc, info.path().to_string()));
             }
         }
         for doc_file in MODULE_DOC_FILES {
             for candidate in [join(&module.path, doc_file), join(&module.path, &format!("src/{doc_file}"))] {
                 let Some(file) = index.file_by_path(&candidate) else { continue };
-                let language = file.language();
-                if let Some(doc) =
-                    std::fs::read_to_string(root.join(&candidate)).ok().and_then(|t| leading_doc(&t, language))
-                {
+                if let Some(doc) = scans.scan(root, file).doc.clone() {
                     return Some((doc, candidate));
                 }
             }

@@ -228,3 +228,36 @@ fn monorepo_with_rule_files_configuration_and_bounded_pages() {
     let module_page = markdown_page(&o, o.module_index("services/api"), 4000, LinkStyle::Plain);
     assert!(module_page.contains("Never change the public API"), "{module_page}");
 }
+
+#[test]
+fn an_update_reads_only_the_source_files_that_changed() {
+    let repo = tempfile::tempdir().unwrap();
+    let r = repo.path();
+    write(r, "go.mod", "module example.com/shop\n\ngo 1.22\n");
+    write(r, "api/server.go", "// Package api serves the shop over HTTP.\npackage api\n\nfunc Serve() {\n\thttp.HandleFunc(\"/orders\", listOrders)\n}\n");
+    write(r, "store/store.go", "// Package store keeps orders.\npackage store\n\nfunc Save() {}\n");
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config::for_repository(r).unwrap();
+    let index_with = |root: &Path| {
+        index_repository(&IndexOptions { root, index_dir: dir.path(), config: &config, force: false }, &NoProgress)
+            .unwrap();
+        Index::open(dir.path()).unwrap()
+    };
+    let index = index_with(r);
+    let first = sextant_overview::ensure(&index, &config).unwrap();
+    let api = module(&first, "api");
+    assert_eq!(api.purpose.as_deref(), Some("Package api serves the shop over HTTP."));
+    assert!(api.entry_points.iter().any(|e| e.kind == "route"), "{:?}", api.entry_points);
+
+    // Change store.go only; make api/server.go unreadable on disk while its content (hash) stays indexed.
+    write(r, "store/store.go", "// Package store keeps orders on disk.\npackage store\n\nfunc Save() {}\n");
+    let index = index_with(r);
+    let saved = std::fs::read(r.join("api/server.go")).unwrap();
+    std::fs::remove_file(r.join("api/server.go")).unwrap();
+    let second = sextant_overview::ensure(&index, &config).unwrap();
+    std::fs::write(r.join("api/server.go"), saved).unwrap();
+    assert_eq!(module(&second, "store").purpose.as_deref(), Some("Package store keeps orders on disk."), "re-read");
+    let api = module(&second, "api");
+    assert_eq!(api.purpose.as_deref(), Some("Package api serves the shop over HTTP."), "from the scan cache");
+    assert!(api.entry_points.iter().any(|e| e.kind == "route"), "from the scan cache: {:?}", api.entry_points);
+}
