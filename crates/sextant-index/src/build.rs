@@ -2,6 +2,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use rayon::prelude::*;
@@ -540,11 +541,11 @@ fn process(
     if longest_line > config.index.max_line_bytes {
         return skip(SkipReason::Minified { longest_line });
     }
-    let (facts, parsed): (FileFacts, bool) = match previous_by_hash.get(&hash) {
+    let (facts, parsed): (Arc<FileFacts>, bool) = match previous_by_hash.get(&hash) {
         // Same content seen at another path (a rename, a copy, another branch): reuse its facts.
-        Some(old) if old.facts.language == candidate.language => (old.facts.clone(), false),
+        Some(old) if old.facts.language == candidate.language => (Arc::clone(&old.facts), false),
         _ => match analyze(candidate.language, &text, limits) {
-            Ok(facts) => (facts, true),
+            Ok(facts) => (Arc::new(facts), true),
             Err(e) => return skip(SkipReason::ParseFailed { error: e.to_string() }),
         },
     };

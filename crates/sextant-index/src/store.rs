@@ -8,6 +8,7 @@
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use sextant_graph::GraphData;
@@ -132,8 +133,25 @@ pub(crate) struct FileRecord {
     pub mtime_ns: u64,
     /// Whether the content was not valid UTF-8 and was decoded lossily.
     pub lossy: bool,
-    /// What was extracted.
-    pub facts: FileFacts,
+    /// What was extracted; shared, so that an update carries an unchanged file over without copying its facts.
+    #[serde(with = "shared_facts")]
+    pub facts: Arc<FileFacts>,
+}
+
+/// Serialises the shared facts as plain [`FileFacts`] (without serde's `rc` feature).
+mod shared_facts {
+    use std::sync::Arc;
+
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use sextant_syntax::FileFacts;
+
+    pub fn serialize<S: Serializer>(facts: &Arc<FileFacts>, serializer: S) -> Result<S::Ok, S::Error> {
+        facts.as_ref().serialize(serializer)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Arc<FileFacts>, D::Error> {
+        FileFacts::deserialize(deserializer).map(Arc::new)
+    }
 }
 
 /// Everything committed about one repository.
