@@ -294,7 +294,9 @@ impl Repository {
         let lock = WriterLock::acquire(&self.spec.index_dir)?;
         let options =
             IndexOptions { root: &self.spec.root, index_dir: &self.spec.index_dir, config: &self.config, force };
-        let run = index_repository_opened(&options, &lock, &Adapter(progress))?;
+        let current = self.loaded_index();
+        let run = index_repository_opened(&options, &lock, &Adapter(progress), current.as_deref())?;
+        drop(current);
         let summary = run.summary;
         let index = match run.index {
             // The writer's own reader of what it just committed: nothing is read back from disk.

@@ -155,7 +155,7 @@ pub fn index_repository_locked(
     lock: &crate::WriterLock,
     progress: &dyn Progress,
 ) -> Result<IndexSummary, IndexError> {
-    run(options, lock, progress, false).map(|run| run.summary)
+    run(options, lock, progress, false, None).map(|run| run.summary)
 }
 
 /// What [`index_repository_opened`] did, and the reader over what it committed.
@@ -167,14 +167,16 @@ pub struct IndexRun {
     pub index: Option<Index>,
 }
 
-/// [`index_repository_locked`] that also hands over a reader of the generation it committed, for a process that
-/// serves queries: re-opening the index from disk would read back everything just written.
+/// [`index_repository_locked`] for a process that serves queries: it starts from `current`, the reader it holds,
+/// when that is still the committed generation (instead of reading the index back from disk), and it hands over
+/// a reader of the generation it commits (instead of re-opening it).
 pub fn index_repository_opened(
     options: &IndexOptions<'_>,
     lock: &crate::WriterLock,
     progress: &dyn Progress,
+    current: Option<&Index>,
 ) -> Result<IndexRun, IndexError> {
-    run(options, lock, progress, true)
+    run(options, lock, progress, true, current)
 }
 
 fn run(
@@ -182,6 +184,7 @@ fn run(
     _lock: &crate::WriterLock,
     progress: &dyn Progress,
     open: bool,
+    current: Option<&Index>,
 ) -> Result<IndexRun, IndexError> {
     let started = Instant::now();
     let started_at_ns = now_ns();
@@ -212,9 +215,17 @@ fn run(
     if !resuming {
         store::remove_checkpoint(&index_dir);
     }
-    let loaded = match checkpoint {
-        Some(checkpoint) => Ok(Some(checkpoint)),
-        None => store::load_consistent(&index_dir, lexical_generation),
+    // The caller's reader stands for the committed state when it is of the committed generation (the writer lock
+    // is held, so nothing commits meanwhile); its facts are shared, not copied.
+    let current = current.filter(|index| {
+        !first_index
+            && lexical_generation == Some(index.generation())
+            && index.dir().canonicalize().is_ok_and(|dir| dir == index_dir)
+    });
+    let loaded = match (checkpoint, current) {
+        (Some(checkpoint), _) => Ok(Some(checkpoint)),
+        (None, Some(index)) => Ok(Some(index.committed_snapshot())),
+        (None, None) => store::load_consistent(&index_dir, lexical_generation),
     };
     let (previous, rebuilt) = match loaded {
         Ok(Some(snapshot)) if options.force => {

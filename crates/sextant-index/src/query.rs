@@ -352,6 +352,11 @@ impl Index {
         self.snapshot.generation
     }
 
+    /// The committed state this reader holds, for a writer starting from it (facts are shared, not copied).
+    pub(crate) fn committed_snapshot(&self) -> Snapshot {
+        Snapshot { graph: self.graph.data().clone(), ..self.snapshot.clone() }
+    }
+
     /// The index directory.
     pub fn dir(&self) -> &Path {
         &self.dir
