@@ -307,7 +307,7 @@ fn match_symbols<'a>(old: &'a FileFacts, new: &'a FileFacts, changed_names: &mut
     for (i, symbol) in new.symbols.iter().enumerate() {
         unmatched_new.entry(key(new, symbol)).or_default().push_back(i as u32);
     }
-    let map = old
+    let map: Vec<Option<u32>> = old
         .symbols
         .iter()
         .map(|symbol| {
@@ -322,6 +322,16 @@ fn match_symbols<'a>(old: &'a FileFacts, new: &'a FileFacts, changed_names: &mut
         for &i in queue {
             changed_names.insert(new.symbols[i as usize].name.as_str());
         }
+    }
+    // Candidates of one name are tried in symbol order: a name whose definitions swapped places changed too.
+    let mut last_of_name: HashMap<&str, u32> = HashMap::new();
+    for (symbol, new_index) in old.symbols.iter().zip(&map) {
+        let Some(new_index) = *new_index else { continue };
+        let last = last_of_name.entry(symbol.name.as_str()).or_insert(new_index);
+        if new_index < *last {
+            changed_names.insert(symbol.name.as_str());
+        }
+        *last = (*last).max(new_index);
     }
     map
 }

@@ -452,8 +452,12 @@ fn run(
                 .map(|r| GraphInput { path: &r.path, facts: &r.facts })
                 .collect();
             let changed: HashSet<&str> = changed_paths.iter().map(String::as_str).collect();
-            let previous_link =
-                previous.as_ref().map(|p| PreviousLink { files: &old_inputs, data: &p.graph, changed: &changed });
+            // A checkpoint has no graph: everything is linked.
+            let previous_link = previous.as_ref().filter(|_| !resuming).map(|p| PreviousLink {
+                files: &old_inputs,
+                data: &p.graph,
+                changed: &changed,
+            });
             let (graph, stats) = SymbolGraph::update_with_manifests(&inputs, &manifests, previous_link);
             link_stats = stats;
             let graph = graph.into_data();
