@@ -8,6 +8,10 @@
 //! With `--edits`, it then measures what an update costs through the engine (index, link, commit, overview;
 //! no vectors): 1, 10, 100 and 1,000 files edited (a line appended, restored afterwards), each next to a full
 //! rebuild of the same tree in the same run, with the time of every phase.
+//!
+//! With `--switch REV` (PATH must be a git work tree with a clean checkout), it measures a branch switch: the
+//! index of REV, then `git checkout` of the original commit and the update until queryable, and back again, next
+//! to a full rebuild in the same run. The original commit is checked out again at the end.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -25,13 +29,15 @@ fn main() -> Result<()> {
     let mut path: Option<PathBuf> = None;
     let mut generated_files = 2_000usize;
     let mut edits = false;
+    let mut switch: Option<String> = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--files" => generated_files = args.next().context("--files needs a number")?.parse()?,
             "--edits" => edits = true,
+            "--switch" => switch = Some(args.next().context("--switch needs a revision")?),
             "-h" | "--help" => {
-                println!("usage: index-bench [PATH] [--files N] [--edits]");
+                println!("usage: index-bench [PATH] [--files N] [--edits] [--switch REV]");
                 return Ok(());
             }
             other => path = Some(PathBuf::from(other)),
@@ -97,7 +103,54 @@ fn main() -> Result<()> {
     if edits {
         edit_curve(&root)?;
     }
+    if let Some(revision) = switch {
+        branch_switch(&root, &revision)?;
+    }
     Ok(())
+}
+
+/// Runs git in `root`, failing with its message.
+fn git(root: &Path, args: &[&str]) -> Result<String> {
+    let output = std::process::Command::new("git").arg("-C").arg(root).args(args).output().context("running git")?;
+    if !output.status.success() {
+        anyhow::bail!("git {args:?}: {}", String::from_utf8_lossy(&output.stderr));
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).trim().to_string())
+}
+
+/// A branch switch from `revision` to the checked-out commit and back, each update timed until queryable.
+fn branch_switch(root: &Path, revision: &str) -> Result<()> {
+    let original = git(root, &["rev-parse", "HEAD"])?;
+    let changed = git(root, &["diff", "--name-only", revision, &original])?.lines().count();
+    let index_dir = tempfile::tempdir()?;
+    let spec = RepositorySpec::for_root(root, Some(index_dir.path().to_path_buf()))?;
+    let repository = Repository::open(spec, EngineOptions { embed: false, qdrant_url: None })?;
+    let outcome = (|| -> Result<()> {
+        git(root, &["checkout", "-q", revision])?;
+        engine_run(&repository, false)?;
+        let (_, full_s, _) = engine_run(&repository, true)?;
+        git(root, &["checkout", "-q", &original])?;
+        let (there, there_s, there_phases) = engine_run(&repository, false)?;
+        git(root, &["checkout", "-q", revision])?;
+        let (back, back_s, back_phases) = engine_run(&repository, false)?;
+        println!();
+        println!("branch switch between {revision} and {original} ({changed} files differ):");
+        println!("  full rebuild (baseline) {full_s:.2}s");
+        for (name, summary, seconds, phases) in
+            [("forward", there, there_s, there_phases), ("back", back, back_s, back_phases)]
+        {
+            println!(
+                "  {name}: {seconds:.3}s = {:.3}× full ({} parsed, {} removed, {} re-linked; {phases})",
+                seconds / full_s,
+                summary.files_parsed,
+                summary.files_removed,
+                summary.files_relinked
+            );
+        }
+        Ok(())
+    })();
+    git(root, &["checkout", "-q", &original])?;
+    outcome
 }
 
 /// Records when each phase of a run began.

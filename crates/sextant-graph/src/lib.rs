@@ -24,7 +24,6 @@ mod rust;
 pub use resolve::LinkStats;
 
 use std::collections::{HashMap, HashSet};
-use std::hash::{Hash, Hasher};
 
 use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::EdgeRef;
@@ -201,7 +200,7 @@ impl SymbolGraph {
     /// Builds the graph: resolves references and imports, then ranks. Without manifests, Rust crates are told
     /// apart by layout (`src/lib.rs`, `src/main.rs`, `src/bin/`, `tests/` …) and packages are not filtered.
     pub fn build(files: &[GraphInput<'_>]) -> SymbolGraph {
-        Self::link(files, &manifest::Packages::new(&[], &[]), 0, None).0
+        Self::link(files, &manifest::Packages::new(&[], &[]), None).0
     }
 
     /// Builds the graph with package manifests (see [`Manifest`]): package names resolve imports
@@ -220,29 +219,24 @@ impl SymbolGraph {
         manifests: &[Manifest<'_>],
         previous: Option<PreviousLink<'_>>,
     ) -> (SymbolGraph, LinkStats) {
-        let mut hasher = std::hash::DefaultHasher::new();
-        for m in manifests {
-            (m.path, m.text).hash(&mut hasher);
-        }
         let manifests: Vec<(&str, &str)> = manifests.iter().map(|m| (m.path, m.text)).collect();
         let previous = previous.map(|p| resolve::Previous { files: p.files, data: p.data, changed: p.changed });
-        Self::link(files, &manifest::Packages::new(&manifests, &[]), hasher.finish(), previous)
+        Self::link(files, &manifest::Packages::new(&manifests, &[]), previous)
     }
 
     /// Builds the graph with package aliases: `(name, path)` pairs saying that imports starting with `name`
     /// (`grep_searcher::…`) refer to the files under `path` (`crates/searcher/src`). Dependencies are unknown,
     /// so packages are not filtered; prefer [`SymbolGraph::build_with_manifests`].
     pub fn build_with_aliases(files: &[GraphInput<'_>], aliases: &[(String, String)]) -> SymbolGraph {
-        Self::link(files, &manifest::Packages::new(&[], aliases), 0, None).0
+        Self::link(files, &manifest::Packages::new(&[], aliases), None).0
     }
 
     fn link(
         files: &[GraphInput<'_>],
         packages: &manifest::Packages,
-        manifest_hash: u64,
         previous: Option<resolve::Previous<'_>>,
     ) -> (SymbolGraph, LinkStats) {
-        let (mut data, stats) = resolve::resolve(files, packages, manifest_hash, previous);
+        let (mut data, stats) = resolve::resolve(files, packages, previous);
         let graph = Self::petgraph(&data, files.len());
         let node_rank = pagerank(&UseEdges::new(&graph), graph.node_count(), None, 0.85, 50);
         let scale = node_rank.len() as f32;

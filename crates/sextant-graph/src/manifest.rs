@@ -551,6 +551,23 @@ impl Packages {
         from == to || self.visible.get(from).is_none_or(|v| v.as_ref().is_none_or(|v| v.contains(&to)))
     }
 
+    /// A hash of what code in `package` may use: the directories of the packages visible from it (`None`:
+    /// unknown, everything). Equal fingerprints mean equal visibility, whatever the packages' numbering.
+    pub(crate) fn visibility_fingerprint(&self, package: Option<usize>) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::hash::DefaultHasher::new();
+        if let Some(p) = package {
+            let visible = self.visible.get(p).and_then(|v| v.as_ref()).map(|set| {
+                let mut dirs: Vec<(&str, Ecosystem)> =
+                    set.iter().map(|&q| (self.list[q].dir.as_str(), self.list[q].ecosystem)).collect();
+                dirs.sort_unstable_by(|a, b| a.0.cmp(b.0).then(format!("{:?}", a.1).cmp(&format!("{:?}", b.1))));
+                dirs
+            });
+            (&self.list[p].dir, self.list[p].ecosystem, visible).hash(&mut hasher);
+        }
+        hasher.finish()
+    }
+
     /// `(import name, directory)` for every package that code refers to by name.
     pub(crate) fn import_roots(&self) -> impl Iterator<Item = (&str, &str, Ecosystem)> {
         self.list.iter().flat_map(|p| p.import_roots.iter().map(move |(n, d)| (n.as_str(), d.as_str(), p.ecosystem)))

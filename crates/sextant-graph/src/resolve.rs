@@ -50,7 +50,6 @@ const FULL_LINK_SHARE: f64 = 0.33;
 pub(crate) fn resolve(
     files: &[GraphInput<'_>],
     packages: &Packages,
-    manifest_hash: u64,
     previous: Option<Previous<'_>>,
 ) -> (GraphData, LinkStats) {
     let mut data = GraphData::default();
@@ -76,12 +75,22 @@ pub(crate) fn resolve(
     let rust = RustModel::new(files, packages);
     let go = GoPackages::new(files, packages);
     let (scopes, import_edges) = imports(files, &paths, &rust, &go);
-    data.scope_hashes = scopes.par_iter().map(|scope| scope_hash(files, scope)).collect();
-    data.context_hash = context_hash(files, manifest_hash, &rust, &go);
     let file_package: Vec<Option<usize>> = files
         .iter()
         .map(|f| Ecosystem::of_language(f.facts.language.name()).and_then(|e| packages.package_of(f.path, e)))
         .collect();
+    // A file's scope includes the packages it may use: a dependency added to one manifest re-links that
+    // package's files only.
+    data.scope_hashes = scopes
+        .par_iter()
+        .zip(&file_package)
+        .map(|(scope, package)| {
+            let mut hasher = std::hash::DefaultHasher::new();
+            (scope_hash(files, scope), packages.visibility_fingerprint(*package)).hash(&mut hasher);
+            hasher.finish()
+        })
+        .collect();
+    data.context_hash = context_hash(files, packages, &file_package, &rust, &go);
 
     let mut definitions: HashMap<&str, Vec<SymbolId>> = HashMap::new();
     for (f, file) in files.iter().enumerate() {
@@ -358,11 +367,19 @@ fn scope_hash(files: &[GraphInput<'_>], scope: &FileScope) -> u64 {
     hasher.finish()
 }
 
-/// A hash of what every file's resolution depends on beyond its own scope: the manifests, the Rust crates and
-/// module trees, the Go packages.
-fn context_hash(files: &[GraphInput<'_>], manifest_hash: u64, rust: &RustModel, go: &GoPackages<'_>) -> u64 {
+/// A hash of what every file's resolution depends on beyond its own scope: which package each file belongs to,
+/// the Rust crates and module trees, the Go packages.
+fn context_hash(
+    files: &[GraphInput<'_>],
+    packages: &Packages,
+    file_package: &[Option<usize>],
+    rust: &RustModel,
+    go: &GoPackages<'_>,
+) -> u64 {
     let mut hasher = std::hash::DefaultHasher::new();
-    manifest_hash.hash(&mut hasher);
+    for (file, package) in files.iter().zip(file_package) {
+        (file.path, package.map(|p| (&packages.list[p].dir, packages.list[p].ecosystem))).hash(&mut hasher);
+    }
     rust.fingerprint(files).hash(&mut hasher);
     let mut dirs: Vec<(&str, Vec<&str>)> = go
         .dirs

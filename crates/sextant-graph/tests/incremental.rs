@@ -4,7 +4,8 @@
 //! The repository is every fixture project side by side (Rust crates with manifests, Python packages, Go modules,
 //! TypeScript workspaces, Java, Scala). An edit deletes a file, copies one to a new path, renames a name
 //! throughout one file (its definitions and its uses change), appends a function that calls into the file,
-//! prepends a function (every symbol index after it shifts), or restores a file. After each edit the incremental graph (built on the previous incremental one) must equal a
+//! prepends a function (every symbol index after it shifts), drops a manifest's dependencies or brings them back,
+//! or restores a file. After each edit the incremental graph (built on the previous incremental one) must equal a
 //! full build edge for edge, in the same order, with the same ranks.
 
 mod common;
@@ -82,6 +83,7 @@ enum Edit {
     Rename(usize, usize),
     AppendCaller(usize),
     PrependFunction(usize),
+    ToggleDependency(usize),
     Restore(usize),
 }
 
@@ -92,6 +94,7 @@ fn edit_strategy() -> impl Strategy<Value = Edit> {
         (any::<usize>(), any::<usize>()).prop_map(|(f, n)| Edit::Rename(f, n)),
         any::<usize>().prop_map(Edit::AppendCaller),
         any::<usize>().prop_map(Edit::PrependFunction),
+        any::<usize>().prop_map(Edit::ToggleDependency),
         any::<usize>().prop_map(Edit::Restore),
     ]
 }
@@ -164,8 +167,25 @@ fn apply(tree: &mut BTreeMap<String, String>, original: &BTreeMap<String, String
             tree.insert(path.clone(), text);
             vec![path]
         }
+        Edit::ToggleDependency(i) => {
+            // A manifest gains or loses its dependencies: what its package may use changes.
+            let manifests: Vec<String> = tree.keys().filter(|p| is_manifest(p)).cloned().collect();
+            let path = manifests[i % manifests.len()].clone();
+            let text = tree[&path].clone();
+            let plugin = "plugin = { path = \"../plugin\" }\n";
+            let toggled = match (path.ends_with(".toml"), text.contains("[dependencies]")) {
+                // `app` may then use `plugin` (its `countdown` resolves), or no longer.
+                (true, true) if text.contains(plugin) => text.replace(plugin, ""),
+                (true, true) => text.replace("[dependencies]\n", &format!("[dependencies]\n{plugin}")),
+                (true, false) => text,
+                (false, _) if text.contains("\"dependencies\"") => text.replace("\"dependencies\"", "\"unused\""),
+                (false, _) => text.replace("\"unused\"", "\"dependencies\""),
+            };
+            tree.insert(path.clone(), toggled);
+            vec![path]
+        }
         Edit::Restore(i) => {
-            let paths: Vec<&String> = original.keys().filter(|p| !is_manifest(p)).collect();
+            let paths: Vec<&String> = original.keys().collect();
             let path = paths[i % paths.len()].clone();
             tree.insert(path.clone(), original[&path].clone());
             vec![path]
