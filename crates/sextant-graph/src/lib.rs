@@ -137,8 +137,10 @@ pub struct GraphData {
     pub file_rank: Vec<f32>,
     /// Per file: a hash of what its imports bring into scope, so an update can tell whose scope changed.
     pub scope_hashes: Vec<u64>,
-    /// A hash of the repository-wide linking context (manifests, Rust crates and module trees, Go packages):
-    /// when it changes, an update links every file again.
+    /// Per file: a hash of its package and the packages it may use.
+    pub package_hashes: Vec<u64>,
+    /// A hash of the repository-wide linking context (the Rust crates and module trees): when it changes, an
+    /// update links every file again.
     pub context_hash: u64,
 }
 

@@ -79,18 +79,11 @@ pub(crate) fn resolve(
         .iter()
         .map(|f| Ecosystem::of_language(f.facts.language.name()).and_then(|e| packages.package_of(f.path, e)))
         .collect();
-    // A file's scope includes the packages it may use: a dependency added to one manifest re-links that
-    // package's files only.
-    data.scope_hashes = scopes
-        .par_iter()
-        .zip(&file_package)
-        .map(|(scope, package)| {
-            let mut hasher = std::hash::DefaultHasher::new();
-            (scope_hash(files, scope), packages.visibility_fingerprint(*package)).hash(&mut hasher);
-            hasher.finish()
-        })
-        .collect();
-    data.context_hash = context_hash(files, packages, &file_package, &rust, &go);
+    data.scope_hashes = scopes.par_iter().map(|scope| scope_hash(files, scope)).collect();
+    // Which package a file is in and what that package may use: a dependency added to one manifest re-links that
+    // package's files (and what refers to their definitions) only.
+    data.package_hashes = file_package.iter().map(|p| packages.visibility_fingerprint(*p)).collect();
+    data.context_hash = rust.fingerprint(files);
 
     let mut definitions: HashMap<&str, Vec<SymbolId>> = HashMap::new();
     for (f, file) in files.iter().enumerate() {
@@ -196,7 +189,11 @@ fn plan_update(
     previous: &Previous<'_>,
 ) -> Option<UpdatePlan> {
     let old = previous.data;
-    if old.context_hash != data.context_hash || old.scope_hashes.len() != previous.files.len() {
+    let stored_per_file = |hashes: &[u64]| hashes.len() == previous.files.len();
+    if old.context_hash != data.context_hash
+        || !stored_per_file(&old.scope_hashes)
+        || !stored_per_file(&old.package_hashes)
+    {
         return None;
     }
     let old_by_path: HashMap<&str, u32> = previous.files.iter().enumerate().map(|(i, f)| (f.path, i as u32)).collect();
@@ -226,6 +223,16 @@ fn plan_update(
     }
     for (o, file) in previous.files.iter().enumerate() {
         if new_of_old[o].is_none() {
+            names.extend(file.facts.symbols.iter().map(|s| s.name.as_str()));
+        }
+    }
+    // Files that moved to another package, or whose package may now use other packages: they resolve again, and
+    // so does whatever names their definitions (who may see them changed).
+    let package_changed: Vec<bool> = (0..files.len())
+        .map(|f| old_of_new[f].is_some_and(|o| old.package_hashes[o as usize] != data.package_hashes[f]))
+        .collect();
+    for (file, changed) in files.iter().zip(&package_changed) {
+        if *changed {
             names.extend(file.facts.symbols.iter().map(|s| s.name.as_str()));
         }
     }
@@ -264,7 +271,7 @@ fn plan_update(
     let dirty: Vec<bool> = (0..files.len())
         .into_par_iter()
         .map(|f| {
-            if changed_new[f] || scope_changed[f] {
+            if changed_new[f] || scope_changed[f] || package_changed[f] {
                 return true;
             }
             let scope = &scopes[f];
@@ -364,30 +371,6 @@ fn scope_hash(files: &[GraphInput<'_>], scope: &FileScope) -> u64 {
     let mut unresolved: Vec<&str> = scope.unresolved.iter().map(String::as_str).collect();
     unresolved.sort_unstable();
     unresolved.hash(&mut hasher);
-    hasher.finish()
-}
-
-/// A hash of what every file's resolution depends on beyond its own scope: which package each file belongs to,
-/// the Rust crates and module trees, the Go packages.
-fn context_hash(
-    files: &[GraphInput<'_>],
-    packages: &Packages,
-    file_package: &[Option<usize>],
-    rust: &RustModel,
-    go: &GoPackages<'_>,
-) -> u64 {
-    let mut hasher = std::hash::DefaultHasher::new();
-    for (file, package) in files.iter().zip(file_package) {
-        (file.path, package.map(|p| (&packages.list[p].dir, packages.list[p].ecosystem))).hash(&mut hasher);
-    }
-    rust.fingerprint(files).hash(&mut hasher);
-    let mut dirs: Vec<(&str, Vec<&str>)> = go
-        .dirs
-        .iter()
-        .map(|(dir, members)| (*dir, members.iter().map(|&f| files[f as usize].path).collect()))
-        .collect();
-    dirs.sort_unstable();
-    dirs.hash(&mut hasher);
     hasher.finish()
 }
 
@@ -606,7 +589,7 @@ fn go_package_name(path: &str) -> Option<&str> {
 }
 
 /// Go packages are directories; imports name them by module path.
-pub(crate) struct GoPackages<'a> {
+struct GoPackages<'a> {
     /// Directory → its non-test Go files.
     dirs: HashMap<&'a str, Vec<u32>>,
     /// Module path → module directory, longest first.
