@@ -213,7 +213,7 @@ fn plan_update(
     let mut symbol_maps: HashMap<u32, Vec<Option<u32>>> = HashMap::new();
     for (f, file) in files.iter().enumerate() {
         match old_of_new[f] {
-            None => names.extend(file.facts.symbols.iter().map(|s| s.name.as_str())),
+            None => names.extend(outward_names(file.facts)),
             Some(o) if changed_new[f] => {
                 let old_facts = previous.files[o as usize].facts;
                 symbol_maps.insert(o, match_symbols(old_facts, file.facts, &mut names));
@@ -223,7 +223,7 @@ fn plan_update(
     }
     for (o, file) in previous.files.iter().enumerate() {
         if new_of_old[o].is_none() {
-            names.extend(file.facts.symbols.iter().map(|s| s.name.as_str()));
+            names.extend(outward_names(file.facts));
         }
     }
     // Files that moved to another package, or whose package may now use other packages: they resolve again, and
@@ -233,7 +233,7 @@ fn plan_update(
         .collect();
     for (file, changed) in files.iter().zip(&package_changed) {
         if *changed {
-            names.extend(file.facts.symbols.iter().map(|s| s.name.as_str()));
+            names.extend(outward_names(file.facts));
         }
     }
     // Types that appeared, disappeared or became traits: receivers naming them and methods they own.
@@ -310,6 +310,18 @@ fn plan_update(
     Some(UpdatePlan { dirty, old_of_new, new_of_old, symbol_maps, old_edges })
 }
 
+/// Whether code in another file can ever resolve to `symbol`: not a `private` member, not an item local to a
+/// function. A change to anything else cannot change another file's links.
+fn seen_from_other_files(facts: &FileFacts, symbol: &Symbol) -> bool {
+    let local = symbol.parent.and_then(|p| facts.symbols.get(p as usize)).is_some_and(|p| p.kind.is_callable());
+    !local && !is_private_member(facts.language.name(), &symbol.signature)
+}
+
+/// The names of a file's definitions that other files may resolve to.
+fn outward_names(facts: &FileFacts) -> impl Iterator<Item = &str> {
+    facts.symbols.iter().filter(|s| seen_from_other_files(facts, s)).map(|s| s.name.as_str())
+}
+
 /// Matches the symbols of an edited file's old and new facts by everything the linker reads of a definition (name,
 /// qualified name, kind, signature, parent's name and kind), in order: old index → new index. The names of
 /// symbols without a match go into `changed_names`.
@@ -328,7 +340,7 @@ fn match_symbols<'a>(old: &'a FileFacts, new: &'a FileFacts, changed_names: &mut
         .iter()
         .map(|symbol| {
             let found = unmatched_new.get_mut(&key(old, symbol)).and_then(|queue| queue.pop_front());
-            if found.is_none() {
+            if found.is_none() && seen_from_other_files(old, symbol) {
                 changed_names.insert(symbol.name.as_str());
             }
             found
@@ -336,7 +348,10 @@ fn match_symbols<'a>(old: &'a FileFacts, new: &'a FileFacts, changed_names: &mut
         .collect();
     for queue in unmatched_new.values() {
         for &i in queue {
-            changed_names.insert(new.symbols[i as usize].name.as_str());
+            let symbol = &new.symbols[i as usize];
+            if seen_from_other_files(new, symbol) {
+                changed_names.insert(symbol.name.as_str());
+            }
         }
     }
     // Candidates of one name are tried in symbol order: a name whose definitions swapped places changed too.
