@@ -105,14 +105,23 @@ pub(crate) fn resolve(
     let reference_edges: Vec<Vec<Edge>> = (0..files.len() as u32)
         .into_par_iter()
         .map(|f| {
-            plan.as_ref()
-                .filter(|plan| !plan.dirty[f as usize])
-                .and_then(|plan| plan.reuse(f))
-                .unwrap_or_else(|| linker.link_file(f, &definitions))
+            let reused = plan.as_ref().and_then(|plan| match &plan.dirty[f as usize] {
+                Dirty::Clean => plan.reuse(f, None),
+                Dirty::Names(names) => {
+                    let mut edges = plan.reuse(f, Some(names))?;
+                    edges.extend(linker.link_file(f, &definitions, Some(names)));
+                    Some(edges)
+                }
+                Dirty::Whole => None,
+            });
+            let mut edges = reused.unwrap_or_else(|| linker.link_file(f, &definitions, None));
+            // One order whichever way the edges came (kept, re-resolved, or both).
+            edges.sort_unstable_by(|a, b| (a.from, a.to, a.kind).cmp(&(b.from, b.to, b.kind)));
+            edges
         })
         .collect();
     let files_relinked = match &plan {
-        Some(plan) => plan.dirty.iter().filter(|d| **d).count() as u64,
+        Some(plan) => plan.dirty.iter().filter(|d| !matches!(d, Dirty::Clean)).count() as u64,
         None => files.len() as u64,
     };
 
@@ -136,9 +145,21 @@ fn user_types<'a>(files: &'a [GraphInput<'a>]) -> HashMap<&'a str, bool> {
     user_types
 }
 
+/// What of a file an update resolves again.
+enum Dirty<'a> {
+    /// Nothing: its old edges stand, renumbered.
+    Clean,
+    /// Only the references of these names; the edges to definitions of other names stand.
+    Names(HashSet<&'a str>),
+    /// Every reference.
+    Whole,
+}
+
 /// Which files of an update must be resolved again, and where the others' old edges are.
-struct UpdatePlan {
-    dirty: Vec<bool>,
+struct UpdatePlan<'a> {
+    dirty: Vec<Dirty<'a>>,
+    /// The previous link's inputs (for the names of old edge targets).
+    old_files: &'a [GraphInput<'a>],
     /// New file index → old file index, for files that kept their path.
     old_of_new: Vec<Option<u32>>,
     /// Old file index → new file index.
@@ -149,10 +170,10 @@ struct UpdatePlan {
     old_edges: Vec<Vec<Edge>>,
 }
 
-impl UpdatePlan {
-    /// The old reference edges of file `f`, renumbered; `None` when one of them points at a file that is gone
-    /// (then the file is resolved again).
-    fn reuse(&self, f: u32) -> Option<Vec<Edge>> {
+impl UpdatePlan<'_> {
+    /// The old reference edges of file `f` except those to definitions named in `except`, renumbered; `None` when
+    /// one of them points at a file or symbol that is gone (then the whole file is resolved again).
+    fn reuse(&self, f: u32, except: Option<&HashSet<&str>>) -> Option<Vec<Edge>> {
         let old_file = self.old_of_new[f as usize]?;
         let renumber = |node: Node| -> Option<Node> {
             Some(match node {
@@ -167,8 +188,15 @@ impl UpdatePlan {
                 Node::Module(_) => return None,
             })
         };
+        let target_name = |node: Node| match node {
+            Node::Symbol(id) => {
+                self.old_files.get(id.file as usize)?.facts.symbols.get(id.symbol as usize).map(|s| s.name.as_str())
+            }
+            _ => None,
+        };
         self.old_edges[old_file as usize]
             .iter()
+            .filter(|e| except.is_none_or(|names| !target_name(e.to).is_some_and(|n| names.contains(n))))
             .map(|e| Some(Edge { from: renumber(e.from)?, to: renumber(e.to)?, kind: e.kind, weight: e.weight }))
             .collect()
     }
@@ -181,13 +209,13 @@ impl UpdatePlan {
 /// imports or qualifies names with did (re-exports, qualified paths read the target's scope); when it mentions a
 /// name that a changed file defines or defined (the candidates for it changed); or when it mentions a type whose
 /// standing as a user type changed (receivers are judged by it).
-fn plan_update(
-    files: &[GraphInput<'_>],
+fn plan_update<'a>(
+    files: &'a [GraphInput<'a>],
     data: &GraphData,
     scopes: &[FileScope],
-    user_types: &HashMap<&str, bool>,
-    previous: &Previous<'_>,
-) -> Option<UpdatePlan> {
+    user_types: &HashMap<&'a str, bool>,
+    previous: &Previous<'a>,
+) -> Option<UpdatePlan<'a>> {
     let old = previous.data;
     let stored_per_file = |hashes: &[u64]| hashes.len() == previous.files.len();
     if old.context_hash != data.context_hash
@@ -268,11 +296,11 @@ fn plan_update(
             qualifiers.insert(rust_module_name(file.path));
         }
     }
-    let dirty: Vec<bool> = (0..files.len())
+    let dirty: Vec<Dirty<'_>> = (0..files.len())
         .into_par_iter()
         .map(|f| {
             if changed_new[f] || scope_changed[f] || package_changed[f] {
-                return true;
+                return Dirty::Whole;
             }
             let scope = &scopes[f];
             let reads_changed_scope = scope
@@ -282,14 +310,29 @@ fn plan_update(
                 .chain(scope.qualifiers.values().flatten())
                 .chain(scope.bindings.values().flatten())
                 .any(|&t| scope_changed[t as usize]);
-            reads_changed_scope
-                || files[f].facts.references.iter().any(|r| {
+            if reads_changed_scope {
+                return Dirty::Whole;
+            }
+            // Only the references that name a changed definition (or a changed type as qualifier) may resolve
+            // differently; edges go to definitions of the reference's name, so the others' edges stand.
+            let affected: HashSet<&str> = files[f]
+                .facts
+                .references
+                .iter()
+                .filter(|r| {
                     names.contains(r.name.as_str()) || r.qualifier.as_deref().is_some_and(|q| qualifiers.contains(q))
                 })
+                .map(|r| r.name.as_str())
+                .collect();
+            if affected.is_empty() {
+                Dirty::Clean
+            } else {
+                Dirty::Names(affected)
+            }
         })
         .collect();
-    let dirty_count = dirty.iter().filter(|d| **d).count();
-    if dirty_count as f64 > FULL_LINK_SHARE * files.len() as f64 {
+    let whole = dirty.iter().filter(|d| matches!(d, Dirty::Whole)).count();
+    if whole as f64 > FULL_LINK_SHARE * files.len() as f64 {
         return None;
     }
 
@@ -307,7 +350,8 @@ fn plan_update(
             list.push(*edge);
         }
     }
-    Some(UpdatePlan { dirty, old_of_new, new_of_old, symbol_maps, old_edges })
+    let old_files = previous.files;
+    Some(UpdatePlan { dirty, old_of_new, new_of_old, symbol_maps, old_edges, old_files })
 }
 
 /// Whether code in another file can ever resolve to `symbol`: not a `private` member, not an item local to a
@@ -836,12 +880,16 @@ fn encloses(facts: &FileFacts, ancestor: u32, inner: Option<u32>) -> bool {
 }
 
 impl Linker<'_> {
-    /// Resolves the references of file `f` against `definitions`: its `calls` and `references` edges.
-    fn link_file(&self, f: u32, definitions: &HashMap<&str, Vec<SymbolId>>) -> Vec<Edge> {
+    /// Resolves the references of file `f` against `definitions` (only those named in `only`, when given): its
+    /// `calls` and `references` edges.
+    fn link_file(&self, f: u32, definitions: &HashMap<&str, Vec<SymbolId>>, only: Option<&HashSet<&str>>) -> Vec<Edge> {
         let file = &self.files[f as usize];
         let context = FileContext::new(file);
         let mut edges = EdgeSet::default();
         for reference in &file.facts.references {
+            if only.is_some_and(|names| !names.contains(reference.name.as_str())) {
+                continue;
+            }
             let Some(candidates) = definitions.get(reference.name.as_str()) else {
                 continue;
             };
