@@ -116,7 +116,7 @@ pub(crate) fn resolve(
             });
             let mut edges = reused.unwrap_or_else(|| linker.link_file(f, &definitions, None));
             // One order whichever way the edges came (kept, re-resolved, or both).
-            edges.sort_unstable_by(|a, b| (a.from, a.to, a.kind).cmp(&(b.from, b.to, b.kind)));
+            edges.sort_unstable_by_key(|e| (e.from, e.to, e.kind));
             edges
         })
         .collect();
