@@ -152,10 +152,10 @@ fn common_sections(
             " " span.muted { (e.path) ":" (e.line) }
         }))
         (list("Depends on", &m.depends_on, 15, |d| html! {
-            (module_link(overview, d.module, links)) " " span.muted { "(" (d.count) " references)" }
+            (module_link(overview, d.module, links)) " " span.muted { "(" (crate::render::evidence(d)) ")" }
         }))
         (list("Used by", &m.used_by, 15, |d| html! {
-            (module_link(overview, d.module, links)) " " span.muted { "(" (d.count) " references)" }
+            (module_link(overview, d.module, links)) " " span.muted { "(" (crate::render::evidence(d)) ")" }
         }))
         @if m.tests.files > 0 {
             h2 { "Tests" }
@@ -231,19 +231,22 @@ pub fn dependency_svg(overview: &Overview, links: &dyn Fn(Link) -> String) -> St
         chosen.push(0);
     }
     let position_of = |m: usize| chosen.iter().position(|&c| c == m);
-    let edges: Vec<(usize, usize, u32)> = chosen
+    let edges: Vec<(usize, usize, u32, bool)> = chosen
         .iter()
         .enumerate()
         .flat_map(|(i, &m)| {
-            overview.modules[m].depends_on.iter().filter_map(move |d| Some((i, position_of(d.module)?, d.count)))
+            overview.modules[m]
+                .depends_on
+                .iter()
+                .filter_map(move |d| Some((i, position_of(d.module)?, d.count, d.declared)))
         })
-        .filter(|(a, b, _)| a != b)
+        .filter(|(a, b, _, _)| a != b)
         .collect();
     // Layers: a module sits below everything it depends on (longest path, bounded so cycles terminate).
     let mut layer = vec![0usize; chosen.len()];
     for _ in 0..chosen.len() {
         let mut changed = false;
-        for &(a, b, _) in &edges {
+        for &(a, b, _, _) in &edges {
             if layer[b] < layer[a] + 1 && layer[a] + 1 < chosen.len() {
                 layer[b] = layer[a] + 1;
                 changed = true;
@@ -267,12 +270,14 @@ pub fn dependency_svg(overview: &Overview, links: &dyn Fn(Link) -> String) -> St
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width:.0}\" height=\"{height:.0}\" viewBox=\"0 0 {width:.0} {height:.0}\" font-family=\"system-ui,sans-serif\" font-size=\"12\">\
 <defs><marker id=\"arrow\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerWidth=\"7\" markerHeight=\"7\" orient=\"auto\"><path d=\"M0,0 L10,5 L0,10 z\" fill=\"#8a94a6\"/></marker></defs>"
     );
-    for &(a, b, count) in &edges {
+    for &(a, b, count, declared) in &edges {
         let (x1, y1) = (xy[a].0 + box_w / 2.0, xy[a].1 + box_h);
         let (x2, y2) = (xy[b].0 + box_w / 2.0, xy[b].1);
         let (y1, y2) = if y2 > y1 { (y1, y2) } else { (xy[a].1, xy[b].1 + box_h) };
-        let stroke = (1.0 + (count as f64).ln()).min(4.0);
-        let _ = write!(svg, "<line x1=\"{x1:.0}\" y1=\"{y1:.0}\" x2=\"{x2:.0}\" y2=\"{y2:.0}\" stroke=\"#8a94a6\" stroke-width=\"{stroke:.1}\" marker-end=\"url(#arrow)\"><title>{count} references</title></line>");
+        let stroke = (1.0 + (count as f64).ln().max(0.0)).min(4.0);
+        // Declared dependencies are solid lines, dependencies only observed in the code are dashed.
+        let (dash, what) = if declared { ("", "declared") } else { (" stroke-dasharray=\"5 4\"", "observed") };
+        let _ = write!(svg, "<line x1=\"{x1:.0}\" y1=\"{y1:.0}\" x2=\"{x2:.0}\" y2=\"{y2:.0}\" stroke=\"#8a94a6\" stroke-width=\"{stroke:.1}\"{dash} marker-end=\"url(#arrow)\"><title>{what}, {count} references</title></line>");
     }
     for (i, &m) in chosen.iter().enumerate() {
         let (x, y) = xy[i];

@@ -58,6 +58,9 @@ pub(crate) struct ManifestInfo {
     pub commands: Vec<(CommandKind, String, &'static str)>,
     /// Sub-project directories the build declares (Gradle `include`, Maven `<module>`).
     pub subprojects: Vec<String>,
+    /// Names of the packages the manifest declares as dependencies (Cargo, npm, Go); `None` when it does not
+    /// say.
+    pub declared: Option<Vec<String>>,
 }
 
 /// What a command is for.
@@ -128,12 +131,55 @@ fn read(dir: &Path, name: &str) -> Option<String> {
 }
 
 /// Inspects the manifests in `dir` (repository-relative `rel`).
+/// The crates a `Cargo.toml` depends on (normal, dev and build, also per target), by the name code uses (the
+/// `package =` rename's key).
+fn cargo_dependencies(manifest: &toml::Table) -> Vec<String> {
+    let kinds = ["dependencies", "dev-dependencies", "build-dependencies"];
+    let tables = std::iter::once(manifest).chain(
+        manifest
+            .get("target")
+            .and_then(|t| t.as_table())
+            .into_iter()
+            .flat_map(|targets| targets.values().filter_map(|t| t.as_table())),
+    );
+    let mut names: Vec<String> = tables
+        .flat_map(|table| kinds.iter().filter_map(|k| table.get(*k).and_then(|d| d.as_table())))
+        .flat_map(|deps| {
+            deps.iter().map(|(key, spec)| {
+                spec.get("package").and_then(|p| p.as_str()).map_or_else(|| key.clone(), str::to_string)
+            })
+        })
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
+/// The module paths a `go.mod` requires.
+fn go_requirements(text: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut in_block = false;
+    for line in text.lines().map(str::trim) {
+        if line.starts_with("require (") {
+            in_block = true;
+        } else if in_block && line == ")" {
+            in_block = false;
+        } else if let Some(single) = line.strip_prefix("require ") {
+            names.extend(single.split_whitespace().next().map(str::to_string));
+        } else if in_block {
+            names.extend(line.split_whitespace().next().filter(|n| !n.starts_with("//")).map(str::to_string));
+        }
+    }
+    names
+}
+
 pub(crate) fn inspect(dir: &Path, rel: &str) -> ManifestInfo {
     let mut info = ManifestInfo::default();
     let at = |cmd: &str| if rel.is_empty() { cmd.to_string() } else { format!("(cd {rel} && {cmd})") };
     if let Some(text) = read(dir, "Cargo.toml") {
         if let Ok(value) = text.parse::<toml::Table>() {
             if let Some(package) = value.get("package").and_then(|p| p.as_table()) {
+                info.declared = Some(cargo_dependencies(&value));
                 info.kind = Some(ModuleKind::Cargo);
                 info.name = package.get("name").and_then(|v| v.as_str()).map(str::to_string);
                 info.description = package.get("description").and_then(|v| v.as_str()).map(str::to_string);
@@ -164,6 +210,9 @@ pub(crate) fn inspect(dir: &Path, rel: &str) -> ManifestInfo {
                 "npm"
             };
             info.commands.push((CommandKind::Setup, at(&format!("{runner} install")), "package.json"));
+            let kinds = ["dependencies", "devDependencies", "peerDependencies", "optionalDependencies"];
+            let names = kinds.iter().filter_map(|k| value[*k].as_object()).flat_map(|deps| deps.keys().cloned());
+            info.declared.get_or_insert_with(Vec::new).extend(names);
             if let Some(scripts) = value["scripts"].as_object() {
                 for name in scripts.keys().take(30) {
                     let command = if runner == "npm" && !matches!(name.as_str(), "test" | "start") {
@@ -182,6 +231,7 @@ pub(crate) fn inspect(dir: &Path, rel: &str) -> ManifestInfo {
             info.name = text.lines().find_map(|l| l.strip_prefix("module ")).map(|m| m.trim().to_string());
         }
         info.commands.push((CommandKind::Build, at("go build ./..."), "go.mod"));
+        info.declared.get_or_insert_with(Vec::new).extend(go_requirements(&text));
         info.commands.push((CommandKind::Test, at("go test ./..."), "go.mod"));
     }
     for python_manifest in ["pyproject.toml", "setup.py", "setup.cfg"] {

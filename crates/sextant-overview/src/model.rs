@@ -158,6 +158,10 @@ pub struct Dependency {
     pub module: usize,
     /// Imports and calls across the boundary.
     pub count: u32,
+    /// Whether the module's manifest declares it (else it was only observed in imports and calls, for modules
+    /// without a manifest that says).
+    #[serde(default)]
+    pub declared: bool,
 }
 
 /// Where a module's tests are and how to run them.

@@ -218,13 +218,11 @@ fn module_page(overview: &Overview, index: usize, max_chars: usize, style: LinkS
     );
     page.section(
         "Depends on",
-        &bounded(&m.depends_on, 12, |d| {
-            format!("- {} ({} references)", module_ref(overview, d.module, style), d.count)
-        }),
+        &bounded(&m.depends_on, 12, |d| format!("- {} ({})", module_ref(overview, d.module, style), evidence(d))),
     );
     page.section(
         "Used by",
-        &bounded(&m.used_by, 12, |d| format!("- {} ({} references)", module_ref(overview, d.module, style), d.count)),
+        &bounded(&m.used_by, 12, |d| format!("- {} ({})", module_ref(overview, d.module, style), evidence(d))),
     );
     let mut tests = String::new();
     if m.tests.files > 0 {
@@ -265,4 +263,12 @@ fn module_page(overview: &Overview, index: usize, max_chars: usize, style: LinkS
         }),
     );
     page.finish()
+}
+
+/// How a dependency is known: declared in the manifest (with the references seen), or only observed.
+pub(crate) fn evidence(d: &crate::Dependency) -> String {
+    match d.declared {
+        true => format!("declared, {} references", d.count),
+        false => format!("observed, {} references", d.count),
+    }
 }

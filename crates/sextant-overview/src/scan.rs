@@ -207,9 +207,10 @@ struct Module {
     kind: ModuleKind,
     description: Option<String>,
     commands: Vec<(CommandKind, String, String)>,
+    /// The dependencies its manifest declares; `None` when there is no manifest that says.
+    declared: Option<Vec<String>>,
 }
 
-/// Builds the overview of an indexed repository.
 /// What the overview reads from one source file (entry points, its leading doc comment), kept with the file's
 /// content hash so that an update reads only the files that changed.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -265,7 +266,7 @@ impl SourceScans {
     }
 }
 
-/// Builds the overview of an index, reading every source file it needs.
+/// Builds the overview of an indexed repository, reading every source file it needs.
 pub fn build_overview(index: &Index, config: &Config) -> Overview {
     build_overview_with(index, config, &mut SourceScans::default())
 }
@@ -307,7 +308,14 @@ pub fn build_overview_with(index: &Index, config: &Config, scans: &mut SourceSca
             let name = info.name.clone().unwrap_or_else(|| dir.rsplit('/').next().unwrap_or(dir).to_string());
             modules.insert(
                 dir.clone(),
-                Module { path: dir.clone(), name, kind, description: info.description.clone(), commands },
+                Module {
+                    path: dir.clone(),
+                    name,
+                    kind,
+                    description: info.description.clone(),
+                    commands,
+                    declared: info.declared.clone(),
+                },
             );
         } else if dir.is_empty() {
             modules.insert(
@@ -318,6 +326,7 @@ pub fn build_overview_with(index: &Index, config: &Config, scans: &mut SourceSca
                     kind: ModuleKind::Repository,
                     description: info.description.clone(),
                     commands,
+                    declared: None,
                 },
             );
         }
@@ -337,6 +346,7 @@ pub fn build_overview_with(index: &Index, config: &Config, scans: &mut SourceSca
                 kind,
                 description: None,
                 commands: Vec::new(),
+                declared: None,
             });
         }
     }
@@ -353,6 +363,7 @@ pub fn build_overview_with(index: &Index, config: &Config, scans: &mut SourceSca
                 kind: ModuleKind::Python,
                 description: None,
                 commands: Vec::new(),
+                declared: None,
             });
         }
     }
@@ -375,6 +386,7 @@ pub fn build_overview_with(index: &Index, config: &Config, scans: &mut SourceSca
                 kind: ModuleKind::GoPackage,
                 description: None,
                 commands: Vec::new(),
+                declared: None,
             });
         }
     }
@@ -392,7 +404,14 @@ pub fn build_overview_with(index: &Index, config: &Config, scans: &mut SourceSca
             let name = dir.clone();
             modules.insert(
                 dir.clone(),
-                Module { path: dir, name, kind: ModuleKind::Directory, description: None, commands: Vec::new() },
+                Module {
+                    path: dir,
+                    name,
+                    kind: ModuleKind::Directory,
+                    description: None,
+                    commands: Vec::new(),
+                    declared: None,
+                },
             );
         }
     }
@@ -405,7 +424,14 @@ pub fn build_overview_with(index: &Index, config: &Config, scans: &mut SourceSca
             None => {
                 modules.insert(
                     path.clone(),
-                    Module { path, name, kind: ModuleKind::Configured, description: None, commands: Vec::new() },
+                    Module {
+                        path,
+                        name,
+                        kind: ModuleKind::Configured,
+                        description: None,
+                        commands: Vec::new(),
+                        declared: None,
+                    },
                 );
             }
         }
@@ -420,6 +446,7 @@ pub fn build_overview_with(index: &Index, config: &Config, scans: &mut SourceSca
             kind: ModuleKind::Configured,
             description: None,
             commands: Vec::new(),
+            declared: None,
         });
     }
     let repo_name = root.file_name().map_or("repository".into(), |n| n.to_string_lossy().into_owned());
@@ -429,6 +456,7 @@ pub fn build_overview_with(index: &Index, config: &Config, scans: &mut SourceSca
         kind: ModuleKind::Repository,
         description: None,
         commands: Vec::new(),
+        declared: None,
     });
     let mut ordered: Vec<Module> =
         vec![Module { name: repo_name.clone(), kind: ModuleKind::Repository, ..root_module }];
@@ -537,6 +565,41 @@ pub fn build_overview_with(index: &Index, config: &Config, scans: &mut SourceSca
             *edges.entry((ma, mb)).or_default() += 1;
         }
     }
+
+    // What each module depends on: for a module whose manifest lists its dependencies, exactly the modules of the
+    // repository it declares (with the imports and calls observed towards each); for others, what imports and
+    // calls show.
+    let normalize = |name: &str| name.replace('_', "-");
+    let by_name: HashMap<String, usize> = ordered
+        .iter()
+        .enumerate()
+        .filter(|(_, m)| m.declared.is_some() && !m.name.is_empty())
+        .map(|(i, m)| (normalize(&m.name), i))
+        .collect();
+    let dependencies: Vec<Vec<Dependency>> = (0..n)
+        .map(|i| {
+            let observed = |b: usize| edges.get(&(i, b)).copied().unwrap_or(0);
+            let mut deps: Vec<Dependency> = match &ordered[i].declared {
+                Some(declared) => {
+                    let mut targets: Vec<usize> = declared
+                        .iter()
+                        .filter_map(|name| by_name.get(&normalize(name)).copied())
+                        .filter(|&b| b != i)
+                        .collect();
+                    targets.sort_unstable();
+                    targets.dedup();
+                    targets.into_iter().map(|b| Dependency { module: b, count: observed(b), declared: true }).collect()
+                }
+                None => edges
+                    .iter()
+                    .filter(|((a, _), _)| *a == i)
+                    .map(|((_, b), c)| Dependency { module: *b, count: *c, declared: false })
+                    .collect(),
+            };
+            deps.sort_by(|a, b| b.count.cmp(&a.count).then(a.module.cmp(&b.module)));
+            deps
+        })
+        .collect();
 
     // Entry points: mains, CLI definitions and HTTP routes.
     let mut entries: Vec<Vec<EntryPoint>> = vec![Vec::new(); n];
@@ -647,18 +710,15 @@ pub fn build_overview_with(index: &Index, config: &Config, scans: &mut SourceSca
                 })
             })
             .collect();
-        let mut depends_on: Vec<Dependency> = edges
+        let depends_on = dependencies[i].clone();
+        let mut used_by: Vec<Dependency> = dependencies
             .iter()
-            .filter(|((a, _), _)| *a == i)
-            .map(|((_, b), c)| Dependency { module: *b, count: *c })
+            .enumerate()
+            .flat_map(|(from, deps)| {
+                deps.iter().filter(|d| d.module == i).map(move |d| Dependency { module: from, ..d.clone() })
+            })
             .collect();
-        depends_on.sort_by(|a, b| b.count.cmp(&a.count).then(a.module.cmp(&b.module)));
-        let mut used_by: Vec<Dependency> = edges
-            .iter()
-            .filter(|((_, b), _)| *b == i)
-            .map(|((a, _), c)| Dependency { module: *a, count: *c })
-            .collect();
-        used_by.sort_by(|a, b| b.count.cmp(&a.count).then(a.module.cmp(&b.module)));
+        used_by.sort_by(|a, b| b.declared.cmp(&a.declared).then(b.count.cmp(&a.count)).then(a.module.cmp(&b.module)));
         let commands: Vec<Command> = module
             .commands
             .iter()

@@ -50,7 +50,18 @@ fn cargo_workspace() {
     );
     write(r, "crates/core/src/lib.rs", "//! Core pricing.\n\n/// Computes a price.\npub fn compute_price(base: u32) -> u32 {\n    apply_discount(base)\n}\n\nfn apply_discount(x: u32) -> u32 { x - 1 }\n");
     write(r, "crates/core/tests/pricing.rs", "#[test]\nfn prices() { assert_eq!(acme_core::compute_price(2), 1); }\n");
-    write(r, "crates/cli/Cargo.toml", "[package]\nname = \"acme-cli\"\n");
+    write(
+        r,
+        "crates/cli/Cargo.toml",
+        "[package]\nname = \"acme-cli\"\n\n[dependencies]\nacme-core = { path = \"../core\" }\n",
+    );
+    // A crate that mentions core's names but does not depend on it: no dependency, whatever the names say.
+    write(r, "crates/tool/Cargo.toml", "[package]\nname = \"acme-tool\"\n");
+    write(
+        r,
+        "crates/tool/src/lib.rs",
+        "pub fn run() -> u32 {\n    compute_price(1)\n}\n\nfn compute_price(x: u32) -> u32 { x }\n",
+    );
     write(r, "crates/cli/src/main.rs", "//! The acme command line.\nuse acme_core::compute_price;\n\n#[derive(Parser)]\nstruct Args {}\n\nfn main() {\n    let price = compute_price(3);\n    println!(\"{}\", price);\n}\n");
     let o = overview_of(r);
     let core = module(&o, "crates/core");
@@ -65,6 +76,8 @@ fn cargo_workspace() {
     assert!(cli.entry_points.iter().any(|e| e.kind == "main" && e.path == "crates/cli/src/main.rs"));
     assert!(cli.entry_points.iter().any(|e| e.kind == "cli" && e.name == "clap parser"));
     assert!(depends(&o, "crates/cli", "crates/core"), "{:?}", cli.depends_on);
+    assert!(cli.depends_on.iter().all(|d| d.declared), "{:?}", cli.depends_on);
+    assert!(module(&o, "crates/tool").depends_on.is_empty(), "{:?}", module(&o, "crates/tool").depends_on);
     assert!(module(&o, "crates/core").used_by.iter().any(|d| o.modules[d.module].path == "crates/cli"));
     assert_eq!(commands(&o, CommandKind::Test), ["cargo test --workspace"]);
     let page = markdown_page(&o, None, 8000, LinkStyle::Plain);
@@ -86,7 +99,11 @@ fn npm_workspace_with_scripts_and_routes() {
         "packages/ui/src/button.ts",
         "export function renderButton(label: string): string {\n  return `<button>${label}</button>`;\n}\n",
     );
-    write(r, "packages/api/package.json", r#"{"name":"@shop/api","scripts":{"start":"node dist/server.js"}}"#);
+    write(
+        r,
+        "packages/api/package.json",
+        r#"{"name":"@shop/api","scripts":{"start":"node dist/server.js"},"dependencies":{"@shop/ui":"workspace:*"}}"#,
+    );
     write(r, "packages/api/src/server.ts", "import { renderButton } from '../../ui/src/button';\n\napp.get('/users', (req, res) => res.send(renderButton('x')));\n\nexport function listUsers() {\n  return renderButton('users');\n}\n");
     let o = overview_of(r);
     assert_eq!(commands(&o, CommandKind::Test), ["npm test"]);
@@ -260,4 +277,41 @@ fn an_update_reads_only_the_source_files_that_changed() {
     let api = module(&second, "api");
     assert_eq!(api.purpose.as_deref(), Some("Package api serves the shop over HTTP."), "from the scan cache");
     assert!(api.entry_points.iter().any(|e| e.kind == "route"), "from the scan cache: {:?}", api.entry_points);
+}
+
+/// The overview of this very repository: every crate depends on exactly the workspace crates its `Cargo.toml`
+/// declares (normal, dev and build dependencies), no fewer and none that only names in the code suggest.
+#[test]
+fn this_repository_lists_the_crate_dependencies_its_manifests_declare_and_no_others() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap();
+    let overview = overview_of(&root);
+    let json = serde_json::to_value(&overview).unwrap();
+    let modules = json["modules"].as_array().unwrap();
+    // The crates of this repository (the workspace's and the test fixtures'), by name.
+    let crates: std::collections::HashSet<&str> =
+        modules.iter().filter(|m| m["kind"] == "Cargo").filter_map(|m| m["name"].as_str()).collect();
+    let mut checked = 0;
+    for module in modules.iter().filter(|m| m["kind"] == "Cargo") {
+        let dir = module["path"].as_str().unwrap();
+        let manifest: toml::Table =
+            std::fs::read_to_string(root.join(dir).join("Cargo.toml")).unwrap().parse().unwrap();
+        let mut declared: Vec<String> = ["dependencies", "dev-dependencies", "build-dependencies"]
+            .iter()
+            .filter_map(|kind| manifest.get(*kind).and_then(|d| d.as_table()))
+            .flat_map(|deps| deps.keys().cloned())
+            .filter(|name| crates.contains(name.as_str()))
+            .collect();
+        declared.sort();
+        declared.dedup();
+        let mut listed: Vec<String> = module["depends_on"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| modules[d["module"].as_u64().unwrap() as usize]["name"].as_str().unwrap().to_string())
+            .collect();
+        listed.sort();
+        assert_eq!(listed, declared, "{dir}");
+        checked += 1;
+    }
+    assert!(checked >= 14, "only {checked} crates found");
 }
