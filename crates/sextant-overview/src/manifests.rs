@@ -391,6 +391,7 @@ pub(crate) fn how_to_sections(text: &str, max_chars: usize) -> Vec<(String, Stri
         "install",
         "setup",
         "set up",
+        "set-up",
         "getting started",
         "build",
         "test",
@@ -429,6 +430,36 @@ pub(crate) fn how_to_sections(text: &str, max_chars: usize) -> Vec<(String, Stri
     }
     sections.retain(|(_, body)| !body.is_empty());
     sections
+}
+
+/// The shell commands in the code blocks of a README's set-up, build, test and run sections (`&&` chains split,
+/// prompts and comments dropped), in order: what a newcomer is told to run.
+pub(crate) fn how_to_commands(text: &str) -> Vec<String> {
+    let mut commands: Vec<String> = Vec::new();
+    for (_, excerpt) in how_to_sections(text, usize::MAX) {
+        let mut in_fence = false;
+        let mut shell = false;
+        for line in excerpt.lines() {
+            let t = line.trim();
+            if let Some(info) = t.strip_prefix("```") {
+                in_fence = !in_fence;
+                shell = in_fence && matches!(info.trim(), "" | "sh" | "bash" | "shell" | "console" | "zsh");
+                continue;
+            }
+            if !in_fence || !shell || t.starts_with('#') {
+                continue;
+            }
+            let t = t.strip_prefix("$ ").unwrap_or(t);
+            // A trailing `# comment` explains the command; it is not part of it.
+            let t = t.split("  #").next().unwrap_or(t).trim();
+            for part in t.split("&&").map(str::trim).filter(|p| !p.is_empty()) {
+                if !commands.iter().any(|c| c == part) {
+                    commands.push(part.to_string());
+                }
+            }
+        }
+    }
+    commands
 }
 
 /// `run:` commands of a GitHub Actions workflow (one-line ones, and the first line of blocks).

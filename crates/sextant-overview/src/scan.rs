@@ -777,10 +777,17 @@ pub fn build_overview_with(index: &Index, config: &Config, scans: &mut SourceSca
         }
     }
     let mut docs = Vec::new();
+    let mut commands = out_modules[0].commands.clone();
     for doc in ["README.md", "CONTRIBUTING.md", "README.rst", "README"] {
         if let Ok(text) = std::fs::read_to_string(root.join(doc)) {
             for (heading, excerpt) in manifests::how_to_sections(&text, 1200).into_iter().take(6) {
                 docs.push(DocSection { source: doc.into(), heading, excerpt });
+            }
+            // What the README tells a newcomer to run counts as much as what the manifests define.
+            for command in manifests::how_to_commands(&text).into_iter().take(20) {
+                if !commands.iter().any(|c| c.command == command) {
+                    commands.push(Command { kind: classify_command(&command), command, source: doc.into() });
+                }
             }
         }
     }
@@ -793,7 +800,7 @@ pub fn build_overview_with(index: &Index, config: &Config, scans: &mut SourceSca
         lines: sizes[0].1,
         symbols: index.indexed_files().map(|f| f.symbols().len() as u64).sum(),
         languages: repo_languages,
-        commands: out_modules[0].commands.clone(),
+        commands,
         ci,
         docs,
         head: sextant_index::git_state(root).map(|g| g.head),
@@ -836,7 +843,9 @@ fn join(dir: &str, name: &str) -> String {
 
 fn classify_command(command: &str) -> CommandKind {
     let lower = command.to_lowercase();
-    let words: Vec<&str> = lower.split(|c: char| c.is_whitespace() || c == ':').collect();
+    // Script names count word by word: `indexer-config/setup-models.sh` sets up.
+    let words: Vec<&str> =
+        lower.split(|c: char| c.is_whitespace() || matches!(c, ':' | '/' | '-' | '_' | '.')).collect();
     let has = |w: &[&str]| words.iter().any(|x| w.contains(x));
     if has(&["test", "pytest", "tox", "nextest", "jest", "vitest"]) {
         CommandKind::Test

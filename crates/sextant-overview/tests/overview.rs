@@ -314,4 +314,14 @@ fn this_repository_lists_the_crate_dependencies_its_manifests_declare_and_no_oth
         checked += 1;
     }
     assert!(checked >= 14, "only {checked} crates found");
+
+    // The README's set-up section is where a newcomer starts: its script and commands are the set-up commands.
+    let commands: Vec<(&str, &str)> = json["repository"]["commands"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["kind"].as_str().unwrap(), c["command"].as_str().unwrap()))
+        .collect();
+    assert!(commands.contains(&("Setup", "indexer-config/setup-models.sh")), "{commands:?}");
+    assert!(commands.contains(&("Test", "cargo test --workspace --locked")), "{commands:?}");
 }
