@@ -1,6 +1,6 @@
 //! Building an overview from an index and the repository's manifests, docs, rule files and history.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::Path;
 use std::time::Instant;
 
@@ -229,7 +229,7 @@ pub struct SourceScans {
     files: HashMap<String, FileScan>,
     /// Paths scanned by this build; the others are dropped when it is saved.
     #[serde(skip)]
-    used: std::collections::HashSet<String>,
+    used: HashSet<String>,
 }
 
 impl SourceScans {
@@ -511,7 +511,28 @@ pub fn build_overview_with(index: &Index, config: &Config, scans: &mut SourceSca
         }
     }
 
-    // Key symbols per module (own subtree), by centrality.
+    // Key symbols per module (own subtree): first by how many other modules use them (calls and references
+    // from outside), then by centrality, so a crate's API comes before its accessors.
+    let mut users: HashSet<(SymbolId, usize)> = HashSet::new();
+    for edge in &index.graph().data().edges {
+        let (EdgeKind::Calls | EdgeKind::References, Node::Symbol(target)) = (edge.kind, edge.to) else { continue };
+        let source_file = match edge.from {
+            Node::File(f) => f,
+            Node::Symbol(s) => s.file,
+            Node::Module(_) => continue,
+        };
+        let (Some(&from), Some(&to)) = (file_module.get(source_file as usize), file_module.get(target.file as usize))
+        else {
+            continue;
+        };
+        if from != to {
+            users.insert((target, from));
+        }
+    }
+    let mut outside_users: HashMap<SymbolId, u32> = HashMap::new();
+    for (symbol, _) in users {
+        *outside_users.entry(symbol).or_default() += 1;
+    }
     let mut key: Vec<Vec<(f32, SymbolId)>> = vec![Vec::new(); n];
     for (file, &module) in index.indexed_files().zip(&file_module) {
         if is_test_path(file.path()) {
@@ -537,6 +558,12 @@ pub fn build_overview_with(index: &Index, config: &Config, scans: &mut SourceSca
             if symbol.kind == SymbolKind::Method {
                 rank *= 0.5;
             }
+            // Whole other modules using it outweigh any centrality; accessors (`fn path(&self)`, `getName()`) are
+            // used everywhere and explain nothing, so they come last.
+            rank = match is_accessor(symbol) {
+                true => rank * 0.1,
+                false => outside_users.get(&id).copied().unwrap_or(0) as f32 * 10_000.0 + rank.min(9_999.0),
+            };
             for &m in &chains[module] {
                 let list = &mut key[m];
                 list.push((rank, id));
@@ -860,6 +887,19 @@ fn classify_command(command: &str) -> CommandKind {
     }
 }
 
+/// A method without parameters (beyond its receiver) and a body of a few lines: a getter or a conversion.
+fn is_accessor(symbol: &sextant_syntax::Symbol) -> bool {
+    if symbol.kind != SymbolKind::Method || symbol.span.end_line.saturating_sub(symbol.span.start_line) > 3 {
+        return false;
+    }
+    let Some(params) = symbol.signature.split_once('(').and_then(|(_, rest)| rest.split_once(')')).map(|(p, _)| p)
+    else {
+        return false;
+    };
+    let params = params.trim();
+    params.is_empty() || matches!(params, "&self" | "self" | "&mut self" | "mut self")
+}
+
 /// A test command for a module without its own: the nearest ancestor's, narrowed to the module where the tool
 /// allows it.
 fn inherited_test_command(ordered: &[Module], parents: &[Option<usize>], i: usize, module: &Module) -> Option<String> {
@@ -926,8 +966,12 @@ fn entry_pattern(line: &str) -> Option<(&'static str, String)> {
         ("new Command(", "commander program"),
         ("yargs(", "yargs program"),
     ];
+    // Code, not a string that mentions it (a detector's own pattern list, a test fixture in a literal).
+    let in_code = |pattern: &str| {
+        line.match_indices(pattern).any(|(at, _)| !matches!(line[..at].chars().next_back(), Some('"' | '\'' | '`')))
+    };
     for (pattern, name) in CLI {
-        if line.contains(pattern) {
+        if in_code(pattern) {
             return Some(("cli", name.to_string()));
         }
     }
@@ -937,7 +981,7 @@ fn entry_pattern(line: &str) -> Option<(&'static str, String)> {
             .filter(|s| s.starts_with('/') || s.is_empty())
             .map_or_else(|| manifests::truncate(line, 80), |s| s.to_string())
     };
-    if ROUTE_PREFIXES.iter().any(|p| line.starts_with(p)) || ROUTE_CONTAINS.iter().any(|p| line.contains(p)) {
+    if ROUTE_PREFIXES.iter().any(|p| line.starts_with(p)) || ROUTE_CONTAINS.iter().any(|p| in_code(p)) {
         let literal = route_literal(line);
         if literal.starts_with('/') {
             let method = ["GET", "POST", "PUT", "DELETE", "get", "post", "put", "delete"]
@@ -1011,4 +1055,17 @@ fn history(root: &Path, modules: &[Module], limit: usize) -> Vec<Option<Activity
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::entry_pattern;
+
+    #[test]
+    fn entry_points_are_code_not_strings_that_mention_them() {
+        assert_eq!(entry_pattern("#[derive(Parser, Debug)]"), Some(("cli", "clap parser".to_string())));
+        assert_eq!(entry_pattern("(\"#[derive(Parser\", \"clap parser\"),"), None, "a detector's own pattern list");
+        assert_eq!(entry_pattern("http.HandleFunc(\"/orders\", list)"), Some(("route", "/orders".to_string())));
+        assert_eq!(entry_pattern("const ROUTES: &[&str] = &[\".HandleFunc(\"];"), None);
+    }
 }
