@@ -48,7 +48,7 @@ fn cargo_workspace() {
         "crates/core/Cargo.toml",
         "[package]\nname = \"acme-core\"\ndescription = \"Pricing rules and ledgers.\"\n",
     );
-    write(r, "crates/core/src/lib.rs", "//! Core pricing.\n\n/// Computes a price.\npub fn compute_price(base: u32) -> u32 {\n    apply_discount(base)\n}\n\nfn apply_discount(x: u32) -> u32 { x - 1 }\n");
+    write(r, "crates/core/src/lib.rs", "//! Core pricing.\n\n/// Computes a price.\npub fn compute_price(base: u32) -> u32 {\n    apply_discount(base)\n}\n\nfn apply_discount(x: u32) -> u32 { x - 1 }\n\npub struct Ledger {\n    name: String,\n}\n\nimpl Ledger {\n    pub fn name(&self) -> &str {\n        &self.name\n    }\n}\n\npub fn ledger_name(l: &Ledger) -> &str {\n    l.name()\n}\n");
     write(r, "crates/core/tests/pricing.rs", "#[test]\nfn prices() { assert_eq!(acme_core::compute_price(2), 1); }\n");
     write(
         r,
@@ -62,13 +62,16 @@ fn cargo_workspace() {
         "crates/tool/src/lib.rs",
         "pub fn run() -> u32 {\n    compute_price(1)\n}\n\nfn compute_price(x: u32) -> u32 { x }\n",
     );
-    write(r, "crates/cli/src/main.rs", "//! The acme command line.\nuse acme_core::compute_price;\n\n#[derive(Parser)]\nstruct Args {}\n\nfn main() {\n    let price = compute_price(3);\n    println!(\"{}\", price);\n}\n");
+    write(r, "crates/cli/src/main.rs", "//! The acme command line.\nuse acme_core::{compute_price, Ledger};\n\n#[derive(Parser)]\nstruct Args {}\n\nfn main() {\n    let price = compute_price(3);\n    println!(\"{}\", price);\n}\n\nfn show(a: &Ledger, b: &Ledger, c: &Ledger) -> String {\n    format!(\"{} {} {}\", a.name(), b.name(), c.name())\n}\n\nfn title(l: &Ledger) -> &str {\n    l.name()\n}\n");
     let o = overview_of(r);
     let core = module(&o, "crates/core");
     assert_eq!((core.kind, core.name.as_str()), (ModuleKind::Cargo, "acme-core"));
     assert_eq!(core.purpose.as_deref(), Some("Pricing rules and ledgers."));
-    assert_eq!(core.key_symbols[0].name, "compute_price");
-    assert_eq!(core.key_symbols[0].signature, "pub fn compute_price(base: u32) -> u32");
+    // What another crate uses comes first; an accessor comes after everything else, however often it is called.
+    let position = |name: &str| core.key_symbols.iter().position(|k| k.name == name).unwrap_or(usize::MAX);
+    assert!(position("compute_price") < 2 && position("Ledger") < 2, "{:?}", core.key_symbols);
+    assert!(position("Ledger::name") > position("ledger_name"), "{:?}", core.key_symbols);
+    assert_eq!(core.key_symbols[position("compute_price")].signature, "pub fn compute_price(base: u32) -> u32");
     assert_eq!(core.tests.files, 1);
     assert_eq!(core.tests.command.as_deref(), Some("cargo test -p acme-core"));
     let cli = module(&o, "crates/cli");
