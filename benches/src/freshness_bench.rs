@@ -8,9 +8,7 @@
 //! save-to-visible latency; the baselines from the same run are a `GetSymbol` round trip and a full rebuild of
 //! the same tree through the engine. PATH's files are edited in place and restored: use a copy.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
@@ -19,7 +17,7 @@ use sextant_server::v1;
 
 #[path = "common.rs"]
 mod common;
-use common::percentile;
+use common::{percentile, sextant_binary, start_server};
 
 /// How long one edit may take to become visible before the bench gives up.
 const VISIBLE_WITHIN: Duration = Duration::from_secs(60);
@@ -32,22 +30,16 @@ struct Args {
 
 fn args() -> Result<Args> {
     let mut it = std::env::args().skip(1);
-    let (mut root, mut edits, mut sextant) = (None, 20usize, PathBuf::from("target/release/sextant"));
+    let (mut root, mut edits, mut sextant) = (None, 20usize, None);
     while let Some(arg) = it.next() {
         match arg.as_str() {
             "--edits" => edits = it.next().context("--edits needs a number")?.parse()?,
-            "--sextant" => sextant = PathBuf::from(it.next().context("--sextant needs a path")?),
+            "--sextant" => sextant = Some(PathBuf::from(it.next().context("--sextant needs a path")?)),
             other => root = Some(PathBuf::from(other)),
         }
     }
     let root = root.context("usage: freshness-bench PATH [--edits N] [--sextant BIN]")?.canonicalize()?;
-    if !sextant.exists() {
-        bail!(
-            "{} not found; build it with `cargo build --release -p sextant-cli` or pass --sextant",
-            sextant.display()
-        );
-    }
-    Ok(Args { root, edits, sextant: sextant.canonicalize()? })
+    Ok(Args { root, edits, sextant: sextant_binary(sextant)? })
 }
 
 /// The text of `original` with a new function named `name` added where the language allows one.
@@ -106,22 +98,7 @@ fn main() -> Result<()> {
         full_rebuild_ms
     );
 
-    let mut server = std::process::Command::new(&args.sextant)
-        .args(["serve", "--no-http", "--no-embed", "--listen", "127.0.0.1:0", "--index-dir"])
-        .arg(&index_dir)
-        .arg(&args.root)
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .context("starting sextant serve")?;
-    let mut lines = BufReader::new(server.stderr.take().context("server stderr")?).lines();
-    let address = loop {
-        let line = lines.next().context("the server exited before listening")??;
-        if let (true, Some((_, address))) = (line.starts_with("sextant serving"), line.rsplit_once(" on ")) {
-            break address.trim().to_string();
-        }
-    };
-    std::thread::spawn(move || for _ in lines {});
+    let (mut server, address) = start_server(&args.sextant, &["--no-http", "--no-embed"], &index_dir, &args.root)?;
 
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let result = runtime.block_on(async {

@@ -10,7 +10,6 @@
 //! `target/release/sextant` unless `--sextant` says otherwise (build it first: `cargo build --release -p
 //! sextant-cli`).
 
-use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Instant;
@@ -23,7 +22,7 @@ use sextant_server::v1;
 
 #[path = "common.rs"]
 mod common;
-use common::percentile;
+use common::{percentile, sextant_binary, start_server};
 
 /// Tasks phrased as issue text, generic enough to hit code in any repository.
 const TASKS: &[&str] = &[
@@ -48,24 +47,17 @@ struct Args {
 
 fn args() -> Result<Args> {
     let mut it = std::env::args().skip(1);
-    let (mut root, mut calls, mut budget, mut sextant) =
-        (None, 100usize, 8_000u32, PathBuf::from("target/release/sextant"));
+    let (mut root, mut calls, mut budget, mut sextant) = (None, 100usize, 8_000u32, None);
     while let Some(arg) = it.next() {
         match arg.as_str() {
             "--calls" => calls = it.next().context("--calls needs a number")?.parse()?,
             "--budget" => budget = it.next().context("--budget needs a number")?.parse()?,
-            "--sextant" => sextant = PathBuf::from(it.next().context("--sextant needs a path")?),
+            "--sextant" => sextant = Some(PathBuf::from(it.next().context("--sextant needs a path")?)),
             other => root = Some(PathBuf::from(other)),
         }
     }
     let root = root.context("usage: mcp-bench PATH [--calls N] [--budget TOKENS] [--sextant BIN]")?.canonicalize()?;
-    if !sextant.exists() {
-        bail!(
-            "{} not found; build it with `cargo build --release -p sextant-cli` or pass --sextant",
-            sextant.display()
-        );
-    }
-    Ok(Args { root, calls, budget, sextant: sextant.canonicalize()? })
+    Ok(Args { root, calls, budget, sextant: sextant_binary(sextant)? })
 }
 
 /// Peak resident set size of another process (KiB), from /proc.
@@ -104,24 +96,8 @@ fn main() -> Result<()> {
     );
 
     // gRPC: a server over the committed index (no watcher, no HTTP).
-    let mut server = std::process::Command::new(&args.sextant)
-        .args(["serve", "--no-watch", "--no-http", "--no-embed", "--listen", "127.0.0.1:0", "--index-dir"])
-        .arg(&index_dir)
-        .arg(&args.root)
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .context("starting sextant serve")?;
-    let mut lines = BufReader::new(server.stderr.take().context("server stderr")?).lines();
-    let address = loop {
-        let line = lines.next().context("the server exited before listening")??;
-        if let Some((_, address)) = line.rsplit_once(" on ") {
-            if line.starts_with("sextant serving") {
-                break address.trim().to_string();
-            }
-        }
-    };
-    std::thread::spawn(move || for _ in lines {});
+    let (mut server, address) =
+        start_server(&args.sextant, &["--no-watch", "--no-http", "--no-embed"], &index_dir, &args.root)?;
     let server_pid = server.id();
 
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;

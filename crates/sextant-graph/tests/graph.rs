@@ -17,27 +17,9 @@ mod common;
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use common::{fixture_dir, fixture_files, is_manifest, language_of, EXPECTED};
+use common::{fixture_dir, fixture_files, is_manifest, language_of, EXPECTED, FIXTURES};
 use sextant_graph::{EdgeKind, GraphInput, Manifest, Node, SymbolGraph};
 use sextant_syntax::{analyze, ChunkLimits, FileFacts};
-
-/// Every fixture directory; each has a test below.
-const FIXTURES: &[&str] = &[
-    "go_module_import",
-    "go_package_call",
-    "java_class_method",
-    "python_package_import",
-    "rust_cargo_deps",
-    "rust_reexport",
-    "rust_same_name_methods",
-    "rust_same_name_receiver",
-    "rust_use_call",
-    "rust_use_call_sibling",
-    "rust_vec_len",
-    "scala_object_call",
-    "ts_relative_import",
-    "ts_workspace_package",
-];
 
 /// Parses and links a fixture; returns its use edges rendered and sorted, one per line.
 fn link(case: &str) -> String {

@@ -12,30 +12,15 @@ mod common;
 
 use std::collections::{BTreeMap, HashSet};
 
-use common::{fixture_dir, fixture_files, is_manifest, language_of};
+use common::{fixture_dir, fixture_files, is_manifest, language_of, FIXTURES};
 use proptest::prelude::*;
 use sextant_graph::{GraphData, GraphInput, Manifest, PreviousLink, SymbolGraph};
 use sextant_syntax::{analyze, ChunkLimits, FileFacts};
 
-const CASES: &[&str] = &[
-    "go_module_import",
-    "go_package_call",
-    "java_class_method",
-    "python_package_import",
-    "rust_cargo_deps",
-    "rust_reexport",
-    "rust_same_name_methods",
-    "rust_use_call",
-    "rust_vec_len",
-    "scala_object_call",
-    "ts_relative_import",
-    "ts_workspace_package",
-];
-
 /// Path → text of every fixture file, each project under its own directory.
 fn repository() -> BTreeMap<String, String> {
     let mut files = BTreeMap::new();
-    for case in CASES {
+    for case in FIXTURES {
         let base = fixture_dir(case);
         for rel in fixture_files(&base) {
             let text = std::fs::read_to_string(base.join(&rel)).unwrap();

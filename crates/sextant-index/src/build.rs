@@ -260,6 +260,19 @@ fn run(
     progress.phase("walk", None);
     let walked = walk::walk(&root, config, &index_dir, &matcher)?;
     let git = git_state(&root);
+    // What this run commits (checkpoints and the final snapshot): its files, skips and graph under its header.
+    let run_snapshot = |generation: u64, files: Vec<FileRecord>, skipped: Vec<SkippedFile>, graph| Snapshot {
+        format_version: store::FORMAT_VERSION,
+        generation,
+        root: root_name.to_string(),
+        indexed_at: started_at_ns / 1_000_000_000,
+        started_at_ns,
+        config_hash,
+        git: git.clone(),
+        files,
+        skipped,
+        graph,
+    };
 
     let previous_by_path: HashMap<&str, &FileRecord> =
         previous.iter().flat_map(|p| p.files.iter()).map(|r| (r.path.as_str(), r)).collect();
@@ -337,18 +350,8 @@ fn run(
             processed.extend(outcomes);
             // The last batch is committed by the index commit itself.
             if checkpointing && (number + 1) * batch < to_process.len() {
-                let checkpoint = Snapshot {
-                    format_version: store::FORMAT_VERSION,
-                    generation,
-                    root: root_name.to_string(),
-                    indexed_at: started_at_ns / 1_000_000_000,
-                    started_at_ns,
-                    config_hash,
-                    git: git.clone(),
-                    files: checkpoint_records(&checked, &processed),
-                    skipped: Vec::new(),
-                    graph: Default::default(),
-                };
+                let files = checkpoint_records(&checked, &processed);
+                let checkpoint = run_snapshot(generation, files, Vec::new(), Default::default());
                 store::prepare_checkpoint(&index_dir, &checkpoint)?;
                 w.checkpoint(&generation.to_string())?;
                 store::publish_checkpoint(&index_dir)?;
@@ -464,18 +467,7 @@ fn run(
             drop(inputs);
             drop(old_inputs);
             drop(previous);
-            let snapshot = Snapshot {
-                format_version: store::FORMAT_VERSION,
-                generation,
-                root: root_name.to_string(),
-                indexed_at: started_at_ns / 1_000_000_000,
-                started_at_ns,
-                config_hash,
-                git: git.clone(),
-                files: records,
-                skipped,
-                graph,
-            };
+            let snapshot = run_snapshot(generation, records, skipped, graph);
             progress.phase("commit", None);
             store::prepare(&index_dir, &snapshot)?;
             if let Some(w) = writer {

@@ -45,9 +45,14 @@ pub enum OverviewError {
 
 /// Writes the overview next to the index, atomically.
 pub fn save(index_dir: &Path, overview: &Overview) -> Result<(), OverviewError> {
-    let path = index_dir.join(OVERVIEW_FILE);
-    let tmp = index_dir.join(format!("{OVERVIEW_FILE}.tmp"));
-    let bytes = serde_json::to_vec(overview).map_err(|_| OverviewError::Corrupt(path.clone()))?;
+    write_json(index_dir, OVERVIEW_FILE, overview)
+}
+
+/// Writes `value` as JSON to `index_dir/name` by temporary file and rename, so readers see the old or the new.
+fn write_json(index_dir: &Path, name: &str, value: &impl serde::Serialize) -> Result<(), OverviewError> {
+    let path = index_dir.join(name);
+    let tmp = index_dir.join(format!("{name}.tmp"));
+    let bytes = serde_json::to_vec(value).map_err(|_| OverviewError::Corrupt(path.clone()))?;
     std::fs::write(&tmp, bytes).map_err(|source| OverviewError::Io { path: tmp.clone(), source })?;
     std::fs::rename(&tmp, &path).map_err(|source| OverviewError::Io { path, source })
 }
@@ -72,11 +77,7 @@ pub fn load_scans(index_dir: &Path) -> SourceScans {
 
 /// Writes the source scans next to the index, atomically.
 pub fn save_scans(index_dir: &Path, scans: &SourceScans) -> Result<(), OverviewError> {
-    let path = index_dir.join(SCANS_FILE);
-    let tmp = index_dir.join(format!("{SCANS_FILE}.tmp"));
-    let bytes = serde_json::to_vec(scans).map_err(|_| OverviewError::Corrupt(path.clone()))?;
-    std::fs::write(&tmp, bytes).map_err(|source| OverviewError::Io { path: tmp.clone(), source })?;
-    std::fs::rename(&tmp, &path).map_err(|source| OverviewError::Io { path, source })
+    write_json(index_dir, SCANS_FILE, scans)
 }
 
 /// The stored overview if it matches the index generation, else a freshly built (and saved) one. Only the files

@@ -5,6 +5,24 @@ use std::path::{Path, PathBuf};
 use sextant_graph::MANIFEST_FILES;
 use sextant_syntax::Language;
 
+/// Every fixture directory; each has a test in `graph.rs`.
+pub const FIXTURES: &[&str] = &[
+    "go_module_import",
+    "go_package_call",
+    "java_class_method",
+    "python_package_import",
+    "rust_cargo_deps",
+    "rust_reexport",
+    "rust_same_name_methods",
+    "rust_same_name_receiver",
+    "rust_use_call",
+    "rust_use_call_sibling",
+    "rust_vec_len",
+    "scala_object_call",
+    "ts_relative_import",
+    "ts_workspace_package",
+];
+
 /// The file beside a fixture's sources that holds its expected edges.
 pub const EXPECTED: &str = "expected.txt";
 
