@@ -171,7 +171,7 @@ fn common_sections(
             p { (a.commits) " of the recent commits touched it; last: “" (a.last_subject) "”." }
         }
         (list("Rules that apply here", &applicable, 10, |r| html! {
-            b { (r.source) } pre { (crate::manifests::truncate(&r.text, 1500)) }
+            b { (r.source) } pre { (r.text) }
         }))
     }
 }
@@ -198,7 +198,8 @@ pub fn page(overview: &Overview, index: usize, links: &dyn Fn(Link) -> String) -
             @if has_subtree { h2 { "Modules" } (subtree) }
             (list("Conventions for agents (rule files)", &overview.rules, 12, |r| {
                 let scope = if r.scope.is_empty() { "whole repository".to_string() } else { format!("{}/", r.scope) };
-                html! { b { (r.source) } " " span.muted { "(" (scope) ")" } pre { (crate::manifests::truncate(&r.text, 800)) } }
+                let globs = if r.globs.is_empty() { String::new() } else { format!(", files {}", r.globs.join(", ")) };
+                html! { b { (r.source) } " " span.muted { "(" (scope) (globs) ")" } pre { (r.text) } }
             }))
             @for doc in repo.docs.iter().take(4) {
                 h2 { (doc.heading) " " span.muted { "(" (doc.source) ")" } }

@@ -151,15 +151,7 @@ fn repository_page(overview: &Overview, max_chars: usize, style: LinkStyle) -> S
         "Entry points",
         &bounded(&entry_points, 10, |e| format!("- {} `{}` at {}:{}", e.kind, e.name, e.path, e.line)),
     );
-    page.section(
-        "Conventions for agents (rule files)",
-        &bounded(&overview.rules, 12, |r| {
-            let scope = if r.scope.is_empty() { "whole repository".to_string() } else { format!("`{}/`", r.scope) };
-            let globs = if r.globs.is_empty() { String::new() } else { format!(", files {}", r.globs.join(", ")) };
-            let first = r.text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
-            format!("- **{}** ({scope}{globs}): {}", r.source, crate::manifests::truncate(first, 160))
-        }),
-    );
+    page.section("Conventions for agents (rule files)", &bounded(&overview.rules, 12, |r| rule_block(r)));
     let mut docs = String::new();
     for section in repo.docs.iter().take(4) {
         let _ = writeln!(docs, "### {} ({})\n{}\n", section.heading, section.source, section.excerpt);
@@ -252,18 +244,26 @@ fn module_page(overview: &Overview, index: usize, max_chars: usize, style: LinkS
     }
     let sample = format!("{}/x", m.path);
     let applicable = rules::applicable(&overview.rules, &sample);
-    page.section(
-        "Rules that apply here",
-        &bounded(&applicable, 8, |r| {
-            format!(
-                "- **{}**: {}",
-                r.source,
-                crate::manifests::truncate(r.text.lines().find(|l| !l.trim().is_empty()).unwrap_or(""), 160)
-            )
-        }),
-    );
+    page.section("Rules that apply here", &bounded(&applicable, 8, |r| rule_block(r)));
     page.finish()
 }
+
+/// A rule file as agents need it: where it comes from, what it governs, and its text (quoted, up to
+/// [`RULE_CHARS`] characters, then where to read the rest).
+fn rule_block(rule: &rules::Rule) -> String {
+    let scope = if rule.scope.is_empty() { "whole repository".to_string() } else { format!("`{}/`", rule.scope) };
+    let globs = if rule.globs.is_empty() { String::new() } else { format!(", files {}", rule.globs.join(", ")) };
+    let mut text = crate::manifests::truncate(rule.text.trim(), RULE_CHARS);
+    if text.len() < rule.text.trim().len() {
+        let _ = write!(text, "\n(… the rest is in {})", rule.source);
+    }
+    let quoted: Vec<String> =
+        text.lines().map(|l| if l.is_empty() { ">".to_string() } else { format!("> {l}") }).collect();
+    format!("- **{}** ({scope}{globs}):\n\n{}\n", rule.source, quoted.join("\n"))
+}
+
+/// How much of one rule file a Markdown page quotes.
+const RULE_CHARS: usize = 2_000;
 
 /// How a dependency is known: declared in the manifest (with the references seen), or only observed.
 pub(crate) fn evidence(d: &crate::Dependency) -> String {

@@ -196,7 +196,11 @@ fn monorepo_with_rule_files_configuration_and_bounded_pages() {
         ".PHONY: all\nall: build\nbuild:\n\tgo build ./...\ntest:\n\tgo test ./...\nlint:\n\tgolangci-lint run\n",
     );
     write(r, "AGENTS.md", "# Agents\nRun `make test` before committing.\n");
-    write(r, "services/api/AGENTS.md", "Never change the public API without a version bump.\n");
+    write(
+        r,
+        "services/api/AGENTS.md",
+        "# API rules\n\nNever change the public API without a version bump.\n\n- Handlers return JSON errors.\n",
+    );
     write(r, "CLAUDE.md", "Prefer small functions.\n");
     write(
         r,
@@ -246,7 +250,10 @@ fn monorepo_with_rule_files_configuration_and_bounded_pages() {
     assert!(page.len() <= 4200, "{}", page.len());
     assert!(page.contains("more modules") || page.contains("Left out to keep this page short"), "{page}");
     let module_page = markdown_page(&o, o.module_index("services/api"), 4000, LinkStyle::Plain);
-    assert!(module_page.contains("Never change the public API"), "{module_page}");
+    // Rule files are quoted in full (not only their first line), with what they govern.
+    assert!(module_page.contains("> Never change the public API"), "{module_page}");
+    assert!(module_page.contains("> - Handlers return JSON errors."), "{module_page}");
+    assert!(module_page.contains("**services/api/AGENTS.md** (`services/api/`)"), "{module_page}");
 }
 
 #[test]
