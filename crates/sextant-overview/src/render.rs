@@ -151,7 +151,7 @@ fn repository_page(overview: &Overview, max_chars: usize, style: LinkStyle) -> S
         "Entry points",
         &bounded(&entry_points, 10, |e| format!("- {} `{}` at {}:{}", e.kind, e.name, e.path, e.line)),
     );
-    page.section("Conventions for agents (rule files)", &bounded(&overview.rules, 12, |r| rule_block(r)));
+    page.section("Conventions for agents (rule files)", &bounded(&overview.rules, 12, rule_block));
     let mut docs = String::new();
     for section in repo.docs.iter().take(4) {
         let _ = writeln!(docs, "### {} ({})\n{}\n", section.heading, section.source, section.excerpt);
