@@ -425,6 +425,7 @@ mod tests {
             "scala",
             "kotlin",
             "swift",
+            "groovy",
         ] {
             assert!(config.languages.contains_key(lang), "missing {lang}");
         }

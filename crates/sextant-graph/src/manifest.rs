@@ -31,7 +31,7 @@ impl Ecosystem {
             "rust" => Ecosystem::Cargo,
             "javascript" | "typescript" | "tsx" => Ecosystem::Npm,
             "go" => Ecosystem::Go,
-            "java" | "kotlin" | "scala" => Ecosystem::Jvm,
+            "java" | "kotlin" | "scala" | "groovy" => Ecosystem::Jvm,
             "python" => Ecosystem::Python,
             _ => return None,
         })

@@ -88,7 +88,7 @@ impl ParamStyle {
     pub(crate) fn of_language(name: &str) -> Option<ParamStyle> {
         Some(match name {
             "rust" | "typescript" | "tsx" | "python" | "scala" | "kotlin" | "swift" => ParamStyle::Colon,
-            "java" | "c" | "cpp" | "csharp" | "php" => ParamStyle::TypeFirst,
+            "java" | "groovy" | "c" | "cpp" | "csharp" | "php" => ParamStyle::TypeFirst,
             "go" => ParamStyle::NameFirst,
             _ => return None,
         })

@@ -632,7 +632,7 @@ fn follow_reexports(files: &[GraphInput<'_>], scopes: &mut [FileScope]) {
 /// Whether an import in this language can bring in names its target got from elsewhere (`pub use`, `export … from`,
 /// a package `__init__.py`, a header's own `#include`s).
 fn reexports_names(language: &str) -> bool {
-    !matches!(language, "java" | "kotlin" | "scala" | "csharp" | "go")
+    !matches!(language, "java" | "kotlin" | "scala" | "groovy" | "csharp" | "go")
 }
 
 /// The name a Go import is used by: the last path element, without a major-version suffix
@@ -713,7 +713,7 @@ impl<'a> GoPackages<'a> {
 fn family(language: &str) -> &str {
     match language {
         "javascript" | "typescript" | "tsx" => "js",
-        "java" | "kotlin" | "scala" => "jvm",
+        "java" | "kotlin" | "scala" | "groovy" => "jvm",
         "c" | "cpp" => "c",
         other => other,
     }
@@ -727,7 +727,7 @@ fn exact_receivers(language: &str) -> bool {
 
 /// Languages where a bare `m()` inside a method may call a method of the same type.
 fn implicit_this(language: &str) -> bool {
-    matches!(language, "java" | "kotlin" | "scala" | "csharp" | "cpp" | "swift" | "ruby")
+    matches!(language, "java" | "kotlin" | "scala" | "groovy" | "csharp" | "cpp" | "swift" | "ruby")
 }
 
 /// The receiver of a call, as far as the file tells.
@@ -853,7 +853,7 @@ fn is_private_member(language: &str, signature: &str) -> bool {
         "extern",
         "unsafe",
     ];
-    matches!(language, "java" | "kotlin" | "scala" | "csharp" | "typescript" | "tsx" | "php" | "swift")
+    matches!(language, "java" | "kotlin" | "scala" | "groovy" | "csharp" | "typescript" | "tsx" | "php" | "swift")
         && signature
             .split_whitespace()
             .filter(|w| !w.starts_with('@'))

@@ -848,7 +848,7 @@ fn is_public(symbol: &sextant_syntax::Symbol, language: Language) -> bool {
     match language {
         Language::Rust => signature.starts_with("pub ") || signature.starts_with("pub("),
         Language::Go => symbol.name.chars().next().is_some_and(char::is_uppercase),
-        Language::Java | Language::CSharp | Language::Php => {
+        Language::Java | Language::Groovy | Language::CSharp | Language::Php => {
             !(signature.contains("private ") || signature.contains("protected "))
         }
         // Scala's `private[pkg]` is still private to a package; Kotlin's `internal` to a module.

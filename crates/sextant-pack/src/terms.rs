@@ -175,7 +175,7 @@ const STOPWORDS: &[&str] = &[
 /// File extensions that make a token a file name.
 const SOURCE_EXTENSIONS: &[&str] = &[
     "rs", "py", "pyi", "js", "mjs", "cjs", "jsx", "ts", "tsx", "go", "java", "c", "h", "cc", "cpp", "hpp", "cs", "rb",
-    "php", "sh", "kt", "scala", "swift", "toml", "json", "yaml", "yml", "md",
+    "php", "sh", "kt", "scala", "swift", "groovy", "gradle", "toml", "json", "yaml", "yml", "md",
 ];
 
 /// The terms extracted from a task.

@@ -41,11 +41,13 @@ pub enum Language {
     Kotlin,
     /// Swift.
     Swift,
+    /// Groovy (and Gradle build scripts).
+    Groovy,
 }
 
 impl Language {
     /// Every supported language.
-    pub const ALL: [Language; 16] = [
+    pub const ALL: [Language; 17] = [
         Language::Rust,
         Language::Python,
         Language::JavaScript,
@@ -62,6 +64,7 @@ impl Language {
         Language::Scala,
         Language::Kotlin,
         Language::Swift,
+        Language::Groovy,
     ];
 
     /// The id used in configuration and output (`rust`, `csharp`, …).
@@ -83,6 +86,7 @@ impl Language {
             Language::Scala => "scala",
             Language::Kotlin => "kotlin",
             Language::Swift => "swift",
+            Language::Groovy => "groovy",
         }
     }
 
@@ -110,6 +114,7 @@ impl Language {
             Language::Scala => tree_sitter_scala::LANGUAGE.into(),
             Language::Kotlin => tree_sitter_kotlin_ng::LANGUAGE.into(),
             Language::Swift => tree_sitter_swift::LANGUAGE.into(),
+            Language::Groovy => tree_sitter_groovy::LANGUAGE.into(),
         }
     }
 
@@ -131,6 +136,7 @@ impl Language {
             Language::Scala => &SCALA,
             Language::Kotlin => &KOTLIN,
             Language::Swift => &SWIFT,
+            Language::Groovy => &GROOVY,
         }
     }
 }
@@ -319,6 +325,33 @@ static JAVA: LanguageSpec = LanguageSpec {
     ],
     scopes: &[],
     calls: &[("method_invocation", "name"), ("object_creation_expression", "type")],
+    imports: &["import_declaration"],
+    identifiers: &["identifier", "type_identifier"],
+    type_identifiers: &["type_identifier"],
+    comments: &["block_comment", "line_comment"],
+    wrappers: NO,
+    attributes: &["marker_annotation", "annotation"],
+    separator: ".",
+    import_calls: NO,
+    function_values: NO,
+    bodies: NO,
+};
+
+/// Groovy's grammar extends Java's: the same declarations plus `def` functions, and calls without parentheses
+/// (`implementation project(':core')` in a Gradle script).
+static GROOVY: LanguageSpec = LanguageSpec {
+    defs: &[
+        ("class_declaration", SymbolKind::Class),
+        ("record_declaration", SymbolKind::Class),
+        ("interface_declaration", SymbolKind::Interface),
+        ("annotation_type_declaration", SymbolKind::Interface),
+        ("enum_declaration", SymbolKind::Enum),
+        ("method_declaration", SymbolKind::Method),
+        ("constructor_declaration", SymbolKind::Method),
+        ("function_definition", SymbolKind::Function),
+    ],
+    scopes: &[],
+    calls: &[("method_invocation", "name"), ("object_creation_expression", "type"), ("juxt_function_call", "name")],
     imports: &["import_declaration"],
     identifiers: &["identifier", "type_identifier"],
     type_identifiers: &["type_identifier"],

@@ -535,3 +535,21 @@ fn calls_inside_rust_macro_arguments_are_seen() {
         assert!(calls.contains(&expected), "{expected:?} missing from {calls:?}");
     }
 }
+
+/// The grammar (tree-sitter-groovy 0.1) extends Java's: inside class bodies it wants Java's semicolons, and it does
+/// not parse `?.` or `as` casts. The fixture keeps to what it parses; a file using the rest still yields most of
+/// its facts, flagged with syntax errors. Gradle scripts (top-level calls and closures) parse.
+#[test]
+fn groovy() {
+    let f = check("groovy", Language::Groovy);
+    assert_symbols(
+        "groovy",
+        &f,
+        &[("Inventory", Class), ("Inventory.addItem", Method), ("Inventory.total", Method), ("validateName", Function)],
+    );
+    assert_call("groovy", &f, "Inventory.addItem", "validateName");
+    assert_import("groovy", &f, "java.util.concurrent.ConcurrentHashMap");
+    assert_eq!(doc_of(&f, "Inventory"), "Inventory keeps item counts keyed by name.");
+    let sig = &f.symbols.iter().find(|s| s.name == "addItem").unwrap().signature;
+    assert_eq!(sig, "void addItem(String name, int count)");
+}
