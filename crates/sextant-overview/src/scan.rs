@@ -239,7 +239,10 @@ impl SourceScans {
         self.used.insert(file.path().to_string());
         let fresh = self.files.get(file.path()).is_some_and(|scan| scan.hash == hash);
         if !fresh {
-            let text = std::fs::read_to_string(root.join(file.path())).unwrap_or_default();
+            let read = std::fs::read_to_string(root.join(file.path()));
+            // A file that cannot be read now is scanned again next time, not remembered as empty.
+            let hash = if read.is_ok() { hash } else { String::new() };
+            let text = read.unwrap_or_default();
             let mut entries = Vec::new();
             for (line_no, line) in text.lines().enumerate() {
                 if let Some((kind, name)) = entry_pattern(line.trim()) {
