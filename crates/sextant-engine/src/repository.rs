@@ -298,6 +298,19 @@ impl Repository {
         let run = index_repository_opened(&options, &lock, &Adapter(progress), current.as_deref())?;
         drop(current);
         let summary = run.summary;
+        // Nothing changed, nothing is loaded here, no vectors to check and the overview is of this generation: a
+        // one-shot `sextant index` need not open the index at all.
+        let vectors_wanted = self.options.embed && self.config.embed.enabled;
+        if run.index.is_none() && summary.unchanged && !vectors_wanted && self.loaded_index().is_none() {
+            let overview_current = matches!(
+                sextant_overview::load(&self.spec.index_dir),
+                Ok(Some(o)) if o.generation == summary.generation && Path::new(&o.root) == self.spec.root
+            );
+            if overview_current {
+                drop(lock);
+                return Ok(IndexReport { summary, vectors: None, vector_location: None, warnings: Vec::new() });
+            }
+        }
         let index = match run.index {
             // The writer's own reader of what it just committed: nothing is read back from disk.
             // The writer lock is held, so the stamp read now is the generation just committed.

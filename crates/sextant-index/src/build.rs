@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use rayon::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sextant_config::Config;
 use sextant_graph::{GraphInput, LinkStats, Manifest, PreviousLink, SymbolGraph};
 use sextant_lexical::{ChunkDocument, LexicalIndex, LexicalWriter};
@@ -47,7 +47,7 @@ pub struct IndexOptions<'a> {
 }
 
 /// Files and lines per language.
-#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct LanguageCount {
     /// Files.
     pub files: u64,
@@ -56,7 +56,7 @@ pub struct LanguageCount {
 }
 
 /// What an indexing run did.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct IndexSummary {
     /// Canonical repository root.
     pub root: PathBuf,
@@ -222,6 +222,27 @@ fn run(
             && lexical_generation == Some(index.generation())
             && index.dir().canonicalize().is_ok_and(|dir| dir == index_dir)
     });
+    // An unchanged tree, told from the stat cache alone: the snapshot is not even loaded.
+    let mut prewalked = None;
+    if !options.force && !first_index && checkpoint.is_none() && current.is_none() {
+        let usable = |c: &store::StatCache| {
+            Some(c.generation) == lexical_generation && c.root == root_name && c.config_hash == config_hash
+        };
+        if let Some(cache) = store::load_stat_cache(&index_dir).filter(usable) {
+            progress.phase("walk", None);
+            let walked = walk::walk(&root, config, &index_dir, &matcher)?;
+            let git = git_state(&root);
+            if git == cache.git && stat_cache_matches(&cache, &walked) {
+                let mut summary = cache.summary;
+                summary.unchanged = true;
+                (summary.files_parsed, summary.files_reused, summary.files_removed) = (0, summary.files, 0);
+                (summary.files_relinked, summary.rebuilt) = (0, None);
+                summary.elapsed_ms = started.elapsed().as_millis() as u64;
+                return Ok(IndexRun { summary, index: None });
+            }
+            prewalked = Some((walked, git));
+        }
+    }
     let loaded = match (checkpoint, current) {
         (Some(checkpoint), _) => Ok(Some(checkpoint)),
         (None, Some(index)) => Ok(Some(index.committed_snapshot())),
@@ -257,9 +278,17 @@ fn run(
     }
     let mut generation = previous.as_ref().map_or(0, |p| p.generation).max(lexical_generation.unwrap_or(0)) + 1;
 
-    progress.phase("walk", None);
-    let walked = walk::walk(&root, config, &index_dir, &matcher)?;
-    let git = git_state(&root);
+    let (walked, git) = match prewalked {
+        Some(walked) => walked,
+        None => {
+            progress.phase("walk", None);
+            (walk::walk(&root, config, &index_dir, &matcher)?, git_state(&root))
+        }
+    };
+    let walk_view: Vec<(String, u64, u64)> =
+        walked.candidates.iter().map(|c| (c.rel.clone(), c.size, c.mtime_ns)).collect();
+    let mut walk_skipped: Vec<String> = walked.skipped.iter().map(|s| s.path.clone()).collect();
+    walk_skipped.sort();
     // What this run commits (checkpoints and the final snapshot): its files, skips and graph under its header.
     let run_snapshot = |generation: u64, files: Vec<FileRecord>, skipped: Vec<SkippedFile>, graph| Snapshot {
         format_version: store::FORMAT_VERSION,
@@ -487,6 +516,19 @@ fn run(
     summary.files_removed = removed.len() as u64;
     summary.files_relinked = link_stats.files_relinked;
     summary.rebuilt = rebuilt;
+    store::save_stat_cache(
+        &index_dir,
+        &store::StatCache {
+            generation: snapshot.generation,
+            root: root_name.to_string(),
+            config_hash,
+            trusted_before_ns: snapshot.started_at_ns.saturating_sub(RACY_WINDOW_NS),
+            git: snapshot.git.clone(),
+            candidates: walk_view,
+            walk_skipped,
+            summary: summary.clone(),
+        },
+    );
     let index = match open && !unchanged {
         true => Some(Index::from_snapshot(
             &index_dir,
@@ -497,6 +539,19 @@ fn run(
     };
     summary.elapsed_ms = started.elapsed().as_millis() as u64;
     Ok(IndexRun { summary, index })
+}
+
+/// Whether the walk sees exactly the tree the stat cache describes: the same paths with the same size and
+/// modification time, each old enough to be trusted, and the same paths skipped by the walk.
+fn stat_cache_matches(cache: &store::StatCache, walked: &walk::WalkOutput) -> bool {
+    let mut skipped: Vec<&str> = walked.skipped.iter().map(|s| s.path.as_str()).collect();
+    skipped.sort_unstable();
+    walked.candidates.len() == cache.candidates.len()
+        && walked.candidates.iter().zip(&cache.candidates).all(|(c, (path, size, mtime))| {
+            c.rel == *path && c.size == *size && c.mtime_ns == *mtime && c.mtime_ns < cache.trusted_before_ns
+        })
+        && skipped.len() == cache.walk_skipped.len()
+        && skipped.iter().zip(&cache.walk_skipped).all(|(a, b)| a == b)
 }
 
 /// The files a checkpoint holds: those kept from the checkpoint resumed (their chunks are committed already) and

@@ -189,6 +189,11 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> IndexError + '_ {
 
 /// Reads a snapshot file; `Ok(None)` when absent.
 pub(crate) fn read_snapshot_file(path: &Path) -> Result<Option<Snapshot>, IndexError> {
+    read_file(path)
+}
+
+/// Reads a file written by [`write_file`]: magic, format version, checksum, lz4-compressed postcard.
+fn read_file<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Option<T>, IndexError> {
     let file = match File::open(path) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -215,7 +220,12 @@ pub(crate) fn read_snapshot_file(path: &Path) -> Result<Option<Snapshot>, IndexE
 }
 
 fn write_snapshot_file(path: &Path, snapshot: &Snapshot) -> Result<(), IndexError> {
-    let payload = postcard::to_allocvec(snapshot)
+    write_file(path, snapshot)
+}
+
+/// Writes `value` (postcard, lz4, checksummed) and syncs it to disk.
+fn write_file(path: &Path, value: &impl Serialize) -> Result<(), IndexError> {
+    let payload = postcard::to_allocvec(value)
         .map_err(|e| IndexError::Corrupt { path: path.to_path_buf(), message: format!("cannot encode: {e}") })?;
     // Names, paths and signatures repeat a lot: lz4 makes the file about 2.7× smaller for ~2 ms per MB.
     let payload = lz4_flex::compress_prepend_size(&payload);
@@ -228,6 +238,43 @@ fn write_snapshot_file(path: &Path, snapshot: &Snapshot) -> Result<(), IndexErro
     let file = writer.into_inner().map_err(|e| io(path)(e.into_error()))?;
     file.sync_all().map_err(io(path))?;
     Ok(())
+}
+
+/// What an unchanged run needs to know that nothing changed, without loading the snapshot: the walk's view of the
+/// tree when the committed generation was last checked, and that run's summary.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct StatCache {
+    /// The committed generation it describes (equal to the lexical index's, or it is stale).
+    pub generation: u64,
+    /// Canonical repository root.
+    pub root: String,
+    /// Configuration hash of that generation.
+    pub config_hash: u64,
+    /// Files modified at or after this time (ns since the epoch) are not trusted by their stat alone.
+    pub trusted_before_ns: u64,
+    /// git HEAD at the time.
+    pub git: Option<GitState>,
+    /// Every candidate the walk found: path, size, modification time (sorted by path).
+    pub candidates: Vec<(String, u64, u64)>,
+    /// Paths the walk itself skipped (symlink loops, unreadable directories …).
+    pub walk_skipped: Vec<String>,
+    /// The summary of that generation.
+    pub summary: crate::IndexSummary,
+}
+
+const STAT_CACHE: &str = "stat-cache";
+
+/// The stat cache, if there is a readable one (it is only a shortcut: anything wrong with it means "not usable").
+pub(crate) fn load_stat_cache(dir: &Path) -> Option<StatCache> {
+    read_file(&dir.join(STAT_CACHE)).ok().flatten()
+}
+
+/// Replaces the stat cache (by temporary file and rename; a failure only costs the shortcut).
+pub(crate) fn save_stat_cache(dir: &Path, cache: &StatCache) {
+    let next = dir.join(format!("{STAT_CACHE}.next"));
+    if write_file(&next, cache).is_ok() {
+        let _ = std::fs::rename(&next, dir.join(STAT_CACHE));
+    }
 }
 
 /// Step one of a commit: the complete next snapshot, durable but not yet current.

@@ -528,3 +528,59 @@ fn a_reader_keeps_its_generation_while_the_next_one_commits() {
     assert_eq!((moved[0].path.as_str(), moved[0].start_line), ("app/billing.py", 1));
     assert_eq!(after.find_symbols("send_invoice")[0].start_line, 4);
 }
+
+/// Sets every file under `root` to have been modified an hour ago, so their stats are trusted.
+fn age_files(root: &Path) {
+    let past = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    for entry in walk_files(root) {
+        std::fs::File::options().write(true).open(&entry).unwrap().set_modified(past).unwrap();
+    }
+}
+
+fn walk_files(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(walk_files(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
+#[test]
+fn an_unchanged_tree_is_told_from_the_stat_cache_and_any_change_is_still_seen() {
+    let repo = tempfile::tempdir().unwrap();
+    let index_dir = tempfile::tempdir().unwrap();
+    fixture_repo(repo.path());
+    age_files(repo.path());
+    let first = run(repo.path(), index_dir.path());
+    assert!(index_dir.path().join("stat-cache").is_file());
+
+    // Unchanged: the same counts, nothing parsed, nothing committed.
+    let again = run(repo.path(), index_dir.path());
+    assert!(again.unchanged);
+    assert_eq!(
+        (again.files, again.symbols, again.files_parsed, again.files_reused),
+        (first.files, first.symbols, 0, first.files)
+    );
+    assert_eq!(again.generation, first.generation);
+
+    // An edit, a new file and a removed file are all seen (the cache no longer matches the walk).
+    write(repo.path(), "app/service.py", "def place_order(order):\n    return order\n");
+    let edited = run(repo.path(), index_dir.path());
+    assert_eq!((edited.unchanged, edited.files_parsed), (false, 1));
+    write(repo.path(), "app/extra.py", "def extra():\n    return 1\n");
+    assert_eq!(run(repo.path(), index_dir.path()).files_parsed, 1);
+    std::fs::remove_file(repo.path().join("app/extra.py")).unwrap();
+    assert_eq!(run(repo.path(), index_dir.path()).files_removed, 1);
+
+    // A cache of another generation is not used: after a commit elsewhere it is ignored, not trusted.
+    age_files(repo.path());
+    let settled = run(repo.path(), index_dir.path());
+    let index = Index::open(index_dir.path()).unwrap();
+    assert_eq!(index.generation(), settled.generation);
+    assert!(index.find_symbols("place_order").len() == 1 && index.find_symbols("extra").is_empty());
+}
