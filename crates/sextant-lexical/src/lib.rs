@@ -162,6 +162,9 @@ impl LexicalIndex {
     /// Starts a writer. Only one may exist per index (others get a lock error).
     pub fn writer(&self) -> Result<LexicalWriter> {
         let writer = self.index.writer_with_num_threads(2, 96 * 1024 * 1024)?;
+        // A writer killed during a commit leaves files no commit refers to (a segment's `.del` file); the next
+        // commit would collide with them. Remove them before writing anything.
+        writer.garbage_collect_files().wait()?;
         Ok(LexicalWriter { writer, fields: self.fields })
     }
 
