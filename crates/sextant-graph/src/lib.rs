@@ -222,7 +222,6 @@ impl SymbolGraph {
         previous: Option<PreviousLink<'_>>,
     ) -> (SymbolGraph, LinkStats) {
         let manifests: Vec<(&str, &str)> = manifests.iter().map(|m| (m.path, m.text)).collect();
-        let previous = previous.map(|p| resolve::Previous { files: p.files, data: p.data, changed: p.changed });
         Self::link(files, &manifest::Packages::new(&manifests, &[]), previous)
     }
 
@@ -236,7 +235,7 @@ impl SymbolGraph {
     fn link(
         files: &[GraphInput<'_>],
         packages: &manifest::Packages,
-        previous: Option<resolve::Previous<'_>>,
+        previous: Option<PreviousLink<'_>>,
     ) -> (SymbolGraph, LinkStats) {
         let (mut data, stats) = resolve::resolve(files, packages, previous);
         let graph = Self::petgraph(&data, files.len());

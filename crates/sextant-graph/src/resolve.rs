@@ -10,7 +10,7 @@ use sextant_syntax::{FileFacts, RefKind, Reference, Symbol, SymbolKind};
 use crate::manifest::{Ecosystem, Packages};
 use crate::receiver::{is_common_method, param_type, type_head, ParamStyle};
 use crate::rust::{expand_use, RustModel, UseTarget};
-use crate::{Edge, EdgeKind, GraphData, GraphInput, Node, SymbolId};
+use crate::{Edge, EdgeKind, GraphData, GraphInput, Node, PreviousLink, SymbolId};
 
 /// Candidates beyond this many for one name are too ambiguous to link at all (`new`, `get`, `run`).
 const MAX_CANDIDATES: usize = 8;
@@ -22,17 +22,6 @@ const SOURCE_EXTENSIONS: &[&str] = &[
 ];
 /// File stems that stand for their directory (`pkg/__init__.py`, `lib/index.ts`, `src/mod.rs`).
 const DIRECTORY_FILES: &[&str] = &["__init__", "index", "mod", "lib", "main"];
-
-/// What the previous link produced and which files changed since: [`resolve`] re-resolves only the references
-/// the change can affect and keeps the other files' edges.
-pub(crate) struct Previous<'a> {
-    /// The inputs of the previous link (old paths and facts), in its order.
-    pub files: &'a [GraphInput<'a>],
-    /// What it produced.
-    pub data: &'a GraphData,
-    /// Paths whose facts differ between the two inputs (edited, added, removed).
-    pub changed: &'a HashSet<&'a str>,
-}
 
 /// How much of the graph a link resolved again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -50,7 +39,7 @@ const FULL_LINK_SHARE: f64 = 0.33;
 pub(crate) fn resolve(
     files: &[GraphInput<'_>],
     packages: &Packages,
-    previous: Option<Previous<'_>>,
+    previous: Option<PreviousLink<'_>>,
 ) -> (GraphData, LinkStats) {
     let mut data = GraphData::default();
     let mut offset = 0u32;
@@ -214,7 +203,7 @@ fn plan_update<'a>(
     data: &GraphData,
     scopes: &[FileScope],
     user_types: &HashMap<&'a str, bool>,
-    previous: &Previous<'a>,
+    previous: &PreviousLink<'a>,
 ) -> Option<UpdatePlan<'a>> {
     let old = previous.data;
     let stored_per_file = |hashes: &[u64]| hashes.len() == previous.files.len();
