@@ -136,7 +136,7 @@ impl Language {
             Language::Scala => &SCALA,
             Language::Kotlin => &KOTLIN,
             Language::Swift => &SWIFT,
-            Language::Groovy => &GROOVY,
+            Language::Groovy => &JAVA,
         }
     }
 }
@@ -313,33 +313,9 @@ static GO: LanguageSpec = LanguageSpec {
     bodies: NO,
 };
 
+/// Java, and Groovy, whose grammar extends Java's with `def` functions and calls without parentheses
+/// (`implementation project(':core')` in a Gradle script); Java's grammar has neither node kind.
 static JAVA: LanguageSpec = LanguageSpec {
-    defs: &[
-        ("class_declaration", SymbolKind::Class),
-        ("record_declaration", SymbolKind::Class),
-        ("interface_declaration", SymbolKind::Interface),
-        ("annotation_type_declaration", SymbolKind::Interface),
-        ("enum_declaration", SymbolKind::Enum),
-        ("method_declaration", SymbolKind::Method),
-        ("constructor_declaration", SymbolKind::Method),
-    ],
-    scopes: &[],
-    calls: &[("method_invocation", "name"), ("object_creation_expression", "type")],
-    imports: &["import_declaration"],
-    identifiers: &["identifier", "type_identifier"],
-    type_identifiers: &["type_identifier"],
-    comments: &["block_comment", "line_comment"],
-    wrappers: NO,
-    attributes: &["marker_annotation", "annotation"],
-    separator: ".",
-    import_calls: NO,
-    function_values: NO,
-    bodies: NO,
-};
-
-/// Groovy's grammar extends Java's: the same declarations plus `def` functions, and calls without parentheses
-/// (`implementation project(':core')` in a Gradle script).
-static GROOVY: LanguageSpec = LanguageSpec {
     defs: &[
         ("class_declaration", SymbolKind::Class),
         ("record_declaration", SymbolKind::Class),
