@@ -1,13 +1,19 @@
 //! Retrieval evaluation runner:
 //! `cargo run --release -p sextant-benches --bin eval-runner -- --data DEV.jsonl --mirrors DIR --work DIR --out PRED.jsonl
 //!  [--repos owner/name,…] [--sources a,b] [--per-repo N] [--limit N] [--budget 32000]
-//!  [--search-modes lexical,semantic,hybrid]`
+//!  [--search-modes lexical,semantic,hybrid] [--variants name:weight=value,…;name2:…]`
 //!
 //! For each row it writes the tree of the row's repository at its base commit from the bare mirror at
 //! `DIR/<owner>+<name>/repo` (only files whose blob changed since the previous row of the same repository are
 //! rewritten, so the index update re-parses only those), indexes it incrementally, builds the context pack for the
 //! row's query at the budget, and writes the predictions format of `shared/eval/README.md`. Score the output with
 //! `python3 shared/eval/harness.py score DEV.jsonl PRED.jsonl`.
+//!
+//! Mirrors are matched case-insensitively (data sets spell owners differently); rows whose repository has no
+//! mirror are listed on stderr, never silently dropped.
+//!
+//! With `--variants`, each row's pack is also built with other ranking weights (see `sextant_pack::RankWeights`)
+//! and written to `PRED.<name>.jsonl`, so one run over the rows compares several settings on the same indexes.
 //!
 //! With `--search-modes`, it evaluates search instead of packs: after indexing it brings the row's vectors up to
 //! date (through the vector cache, so each commit embeds only chunks never seen) and writes, per mode,
@@ -22,7 +28,7 @@ use anyhow::{bail, Context, Result};
 use serde_json::{json, Value};
 use sextant_config::Config;
 use sextant_index::{index_repository, Index, IndexOptions, NoProgress, SearchOptions};
-use sextant_pack::{build_pack, PackRequest, TokenizerChoice};
+use sextant_pack::{build_pack, PackRequest, RankWeights, TokenizerChoice};
 use sextant_semantic::{NoSyncProgress, SearchMode, SemanticEngine, StoreLocation};
 
 #[path = "common.rs"]
@@ -45,6 +51,7 @@ struct Args {
     search_modes: Vec<SearchMode>,
     dense: bool,
     hybrid_variants: Vec<(String, sextant_semantic::HybridWeights)>,
+    variants: Vec<(String, RankWeights)>,
 }
 
 fn parse_args() -> Result<Args> {
@@ -61,6 +68,7 @@ fn parse_args() -> Result<Args> {
         search_modes: Vec::new(),
         dense: false,
         hybrid_variants: Vec::new(),
+        variants: Vec::new(),
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -83,6 +91,13 @@ fn parse_args() -> Result<Args> {
                     args.hybrid_variants.push((name.to_string(), spec.parse().map_err(anyhow::Error::msg)?));
                 }
             }
+            // `name:graph=0.5,file_prior=0.3;name2:…`: packs with other ranking weights.
+            "--variants" => {
+                for variant in value()?.split(';').filter(|v| !v.is_empty()) {
+                    let (name, spec) = variant.split_once(':').unwrap_or((variant, ""));
+                    args.variants.push((name.to_string(), spec.parse().map_err(anyhow::Error::msg)?));
+                }
+            }
             "--search-modes" => {
                 args.search_modes =
                     value()?.split(',').map(|m| m.parse().map_err(anyhow::Error::msg)).collect::<Result<_>>()?
@@ -101,6 +116,8 @@ fn main() -> Result<()> {
     let file = std::fs::File::open(&args.data).with_context(|| format!("opening {}", args.data.display()))?;
     let mut rows: Vec<Value> = Vec::new();
     let mut per_repo: HashMap<String, usize> = HashMap::new();
+    let mirrors = Mirrors::scan(&args.mirrors)?;
+    let mut missing: BTreeMap<String, usize> = BTreeMap::new();
     for line in std::io::BufReader::new(file).lines() {
         let row: Value = serde_json::from_str(&line?)?;
         let repo = row["repo"].as_str().unwrap_or_default().to_string();
@@ -110,7 +127,8 @@ fn main() -> Result<()> {
         {
             continue;
         }
-        if !mirror_path(&args.mirrors, &repo).exists() {
+        if mirrors.path(&repo).is_none() {
+            *missing.entry(repo).or_default() += 1;
             continue;
         }
         let count = per_repo.entry(repo).or_default();
@@ -123,6 +141,10 @@ fn main() -> Result<()> {
             break;
         }
     }
+    if !missing.is_empty() {
+        let list: Vec<String> = missing.iter().map(|(repo, rows)| format!("{repo} ({rows} rows)")).collect();
+        eprintln!("warning: no mirror under {} for: {}", args.mirrors.display(), list.join(", "));
+    }
     // Rows of one repository together, so each commit is an incremental update of the previous one.
     rows.sort_by(|a, b| a["repo"].as_str().cmp(&b["repo"].as_str()));
     std::fs::create_dir_all(&args.work)?;
@@ -130,9 +152,14 @@ fn main() -> Result<()> {
         std::fs::create_dir_all(parent)?;
     }
     if !args.search_modes.is_empty() {
-        return evaluate_search(&args, &rows);
+        return evaluate_search(&args, &mirrors, &rows);
     }
     let mut out = std::io::BufWriter::new(std::fs::File::create(&args.out)?);
+    let mut variant_outs = Vec::new();
+    for (name, weights) in &args.variants {
+        let path = args.out.with_extension(format!("{name}.jsonl"));
+        variant_outs.push((name.clone(), *weights, std::io::BufWriter::new(std::fs::File::create(&path)?)));
+    }
     let mut timings: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
     let embedder = if args.dense {
         let config = Config::defaults()?;
@@ -148,7 +175,7 @@ fn main() -> Result<()> {
         let tree = args.work.join("trees").join(&key);
         let started = Instant::now();
         let written = materialize(
-            &mirror_path(&args.mirrors, repo),
+            mirrors.path(repo).context("mirror vanished")?,
             commit,
             &tree,
             &args.work.join("trees").join(format!("{key}.manifest.json")),
@@ -184,18 +211,11 @@ fn main() -> Result<()> {
         let pack_s = pack_started.elapsed().as_secs_f64();
         timings.entry("index").or_default().push(indexed_s);
         timings.entry("pack").or_default().push(pack_s);
-        let items: Vec<Value> = pack
-            .items
-            .iter()
-            .map(|i| json!({"file": i.path, "start_line": i.start_line, "end_line": i.end_line, "tokens": i.tokens, "kind": i.kind.as_str()}))
-            .collect();
-        let ranked: Vec<&String> = pack.ranked_files.iter().take(100).collect();
-        writeln!(
-            out,
-            "{}",
-            json!({"instance_id": id, "ranked_files": ranked, "pack": items, "pack_tokens": pack.tokens})
-        )?;
-        out.flush()?;
+        write_prediction(&mut out, id, &pack)?;
+        for (_, weights, variant_out) in &mut variant_outs {
+            let pack = build_pack(&index, &PackRequest { weights: *weights, ..request.clone() })?;
+            write_prediction(variant_out, id, &pack)?;
+        }
         let gold: Vec<&str> =
             row["gold_files"].as_array().map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
         let ranks: Vec<Option<usize>> =
@@ -219,7 +239,7 @@ fn main() -> Result<()> {
 }
 
 /// Search evaluation: one predictions file per mode.
-fn evaluate_search(args: &Args, rows: &[Value]) -> Result<()> {
+fn evaluate_search(args: &Args, mirrors: &Mirrors, rows: &[Value]) -> Result<()> {
     let needs_vectors = args.search_modes.iter().any(|m| *m != SearchMode::Lexical);
     let embedder = if needs_vectors {
         let config = Config::defaults()?;
@@ -254,7 +274,7 @@ fn evaluate_search(args: &Args, rows: &[Value]) -> Result<()> {
         let key = repo.replace('/', "+");
         let tree = args.work.join("trees").join(&key);
         materialize(
-            &mirror_path(&args.mirrors, repo),
+            mirrors.path(repo).context("mirror vanished")?,
             commit,
             &tree,
             &args.work.join("trees").join(format!("{key}.manifest.json")),
@@ -327,8 +347,41 @@ fn evaluate_search(args: &Args, rows: &[Value]) -> Result<()> {
     Ok(())
 }
 
-fn mirror_path(mirrors: &Path, repo: &str) -> PathBuf {
-    mirrors.join(repo.replace('/', "+")).join("repo")
+/// One predictions line in the format of `shared/eval/README.md`.
+fn write_prediction(out: &mut impl Write, id: &str, pack: &sextant_pack::ContextPack) -> Result<()> {
+    let items: Vec<Value> = pack
+        .items
+        .iter()
+        .map(|i| json!({"file": i.path, "start_line": i.start_line, "end_line": i.end_line, "tokens": i.tokens, "kind": i.kind.as_str()}))
+        .collect();
+    let ranked: Vec<&String> = pack.ranked_files.iter().take(100).collect();
+    writeln!(out, "{}", json!({"instance_id": id, "ranked_files": ranked, "pack": items, "pack_tokens": pack.tokens}))?;
+    out.flush()?;
+    Ok(())
+}
+
+/// The bare mirrors under a directory (`<owner>+<name>/repo`), found by repository name in any letter case.
+struct Mirrors {
+    by_lowercase_name: HashMap<String, PathBuf>,
+}
+
+impl Mirrors {
+    fn scan(dir: &Path) -> Result<Mirrors> {
+        let mut by_lowercase_name = HashMap::new();
+        for entry in std::fs::read_dir(dir).with_context(|| format!("listing mirrors in {}", dir.display()))? {
+            let entry = entry?;
+            let repo = entry.path().join("repo");
+            if repo.is_dir() {
+                by_lowercase_name.insert(entry.file_name().to_string_lossy().to_lowercase(), repo);
+            }
+        }
+        Ok(Mirrors { by_lowercase_name })
+    }
+
+    /// The mirror of `owner/name`.
+    fn path(&self, repo: &str) -> Option<&Path> {
+        self.by_lowercase_name.get(&repo.replace('/', "+").to_lowercase()).map(PathBuf::as_path)
+    }
 }
 
 /// Writes the tree of `commit` into `dest`, touching only files whose blob changed since the manifest's state.
@@ -370,7 +423,16 @@ fn materialize(mirror: &Path, commit: &str, dest: &Path, manifest_path: &Path) -
             let _ = std::fs::remove_file(&target);
             continue;
         };
+        // A path can change between file and directory from one commit to the next.
+        if target.is_dir() {
+            std::fs::remove_dir_all(&target)?;
+        }
         if let Some(parent) = target.parent() {
+            for ancestor in parent.ancestors().take_while(|a| *a != dest) {
+                if ancestor.is_file() {
+                    std::fs::remove_file(ancestor)?;
+                }
+            }
             std::fs::create_dir_all(parent)?;
         }
         std::fs::write(&target, blob.content())?;

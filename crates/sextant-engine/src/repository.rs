@@ -7,8 +7,8 @@ use std::sync::{Arc, Mutex, RwLock};
 use serde::Serialize;
 use sextant_config::Config;
 use sextant_index::{
-    index_repository_opened, CommitStamp, Index, IndexOptions, IndexSummary, ReferenceInfo, Relation, SearchOptions,
-    SymbolInfo, WriterLock,
+    index_repository_opened, CommitStamp, Index, IndexOptions, IndexSummary, LexicalSearcher, ReferenceInfo, Relation,
+    SearchOptions, SymbolInfo, WriterLock,
 };
 use sextant_overview::Overview;
 use sextant_pack::{build_pack_with, ContextPack, PackRequest};
@@ -408,11 +408,20 @@ impl Repository {
         options: &SearchOptions,
     ) -> Result<SearchResults, EngineError> {
         check_text("query", query)?;
-        let index = self.current_index()?;
         let mut options = options.clone();
         options.limit = options.limit.clamp(1, MAX_SEARCH_LIMIT);
         let state = VectorState::read(&self.spec.index_dir);
         let mode = mode.unwrap_or(if state.is_some() { SearchMode::Hybrid } else { SearchMode::Lexical });
+        // Keyword search in a process that has not loaded the index (a one-shot CLI query) reads the lexical index
+        // alone rather than loading the whole snapshot first.
+        if mode == SearchMode::Lexical && self.loaded_index().is_none() {
+            if let Some(searcher) = LexicalSearcher::open(&self.spec.index_dir)?
+                .filter(|searcher| Path::new(searcher.root()) == self.spec.root)
+            {
+                return Ok(SearchResults { mode, hits: searcher.search(query, &options)?, warnings: Vec::new() });
+            }
+        }
+        let index = self.current_index()?;
         let mut warnings = Vec::new();
         let engine = match mode {
             SearchMode::Lexical => None,

@@ -201,7 +201,16 @@ fn run(
     let matcher = LanguageMatcher::new(config)?;
     let config_hash = config_hash(config);
 
-    let lexical = LexicalIndex::open_or_create(&index_dir.join(LEXICAL_DIR))?;
+    let lexical = match LexicalIndex::open_or_create(&index_dir.join(LEXICAL_DIR)) {
+        // Written by a Sextant with another lexical schema: the snapshot's format version differs too, so the
+        // whole index is rebuilt below ("index format changed"); its lexical part starts empty.
+        Err(sextant_lexical::LexicalError::Schema(_)) => {
+            std::fs::remove_dir_all(index_dir.join(LEXICAL_DIR))
+                .map_err(|e| IndexError::Io { path: index_dir.join(LEXICAL_DIR), source: e })?;
+            LexicalIndex::open_or_create(&index_dir.join(LEXICAL_DIR))?
+        }
+        other => other?,
+    };
     let lexical_generation = lexical.committed_payload()?.and_then(|p| p.parse::<u64>().ok());
     let root_name = root.to_string_lossy();
     // Nothing published that readers use: a first index, which commits checkpoints and may resume from one.
@@ -615,6 +624,7 @@ fn process(
         writer.delete_path(&candidate.rel);
     }
     let language = candidate.language.name();
+    let file_tokens = facts.chunks.iter().map(|c| c.tokens).sum();
     for chunk in &facts.chunks {
         let body = text.get(chunk.span.start_byte as usize..chunk.span.end_byte as usize).unwrap_or("");
         let mut symbols = chunk.symbol_path.clone();
@@ -630,6 +640,7 @@ fn process(
             start_line: chunk.span.start_line,
             end_line: chunk.span.end_line,
             tokens: chunk.tokens,
+            file_tokens,
         };
         if let Err(e) = writer.add_chunk(&document) {
             return skip(SkipReason::ParseFailed { error: format!("cannot index chunk: {e}") });

@@ -73,3 +73,54 @@ mod tests {
         assert!(PathFilter::new(&["src/main.rs"]).matches("src/main.rs"));
     }
 }
+
+/// Whether a repository-relative path is a test, a test fixture or test data (by the usual directory and file
+/// naming conventions of each language), which ranking treats as secondary and overviews list as tests.
+pub fn is_test_path(path: &str) -> bool {
+    let lower = path.to_ascii_lowercase();
+    let name = lower.rsplit('/').next().unwrap_or(&lower);
+    lower.split('/').any(|part| {
+        matches!(
+            part,
+            "test" | "tests" | "spec" | "specs" | "__tests__" | "testdata" | "testing" | "fixtures" | "__fixtures__"
+        )
+    }) || name.starts_with("test_")
+        || name.ends_with("_test.go")
+        || name.ends_with("_test.py")
+        || name.ends_with("_tests.rs")
+        || name.contains(".test.")
+        || name.contains(".spec.")
+        || name.ends_with("test.java")
+        || name.ends_with("tests.java")
+        || name.ends_with("test.kt")
+        || name.ends_with("test.scala")
+        || name.ends_with("tests.cs")
+        || name.ends_with("_spec.rb")
+}
+
+#[cfg(test)]
+mod test_path_tests {
+    use super::is_test_path;
+
+    #[test]
+    fn recognises_tests_by_directory_and_name() {
+        for path in [
+            "tests/cli.rs",
+            "src/__tests__/a.ts",
+            "pkg/server/server_test.go",
+            "test_flask.py",
+            "pkg/test_utils.py",
+            "core/src/test/java/FooTest.java",
+            "src/foo.spec.ts",
+            "testdata/input.json",
+            "tests/fixtures/x.py",
+        ] {
+            assert!(is_test_path(path), "{path}");
+        }
+        for path in
+            ["src/lib.rs", "src/testing_utils_are_not/../x.rs", "contest/main.go", "src/attest.py", "latest/x.go"]
+        {
+            assert!(!is_test_path(path), "{path}");
+        }
+    }
+}

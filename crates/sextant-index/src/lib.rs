@@ -23,12 +23,12 @@ pub use build::{
     LanguageCount, NoProgress, Progress,
 };
 pub use file::IndexedFile;
-pub use filter::PathFilter;
+pub use filter::{is_test_path, PathFilter};
 pub use fusion::{Signal, SignalHit};
 pub use lock::{WriterLock, WRITER_LOCK_FILE};
 pub use query::{
-    clip_snippet_line, CommitStamp, Index, Location, PathTerms, ReferenceInfo, Relation, SearchHit, SearchOptions,
-    SymbolInfo,
+    clip_snippet_line, CommitStamp, Index, LexicalSearcher, Location, PathTerms, ReferenceInfo, Relation, SearchHit,
+    SearchOptions, SymbolInfo,
 };
 pub use sextant_graph::SymbolId;
 pub use store::{GitState, SkipReason, SkippedFile};

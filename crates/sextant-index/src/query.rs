@@ -29,6 +29,8 @@ pub struct Index {
     compound_names: std::sync::OnceLock<Vec<(String, Vec<String>)>>,
     /// Terms of each file's path and, per term, how many paths hold it; computed on first use.
     path_terms: std::sync::OnceLock<PathTerms>,
+    /// File ids by their lexical file key, and the corpus figures of whole-file ranking; computed on first use.
+    file_keys: std::sync::OnceLock<(std::collections::HashMap<u64, u32>, sextant_lexical::FileCorpus)>,
 }
 
 /// The terms of every indexed path (directories, file name, and their identifier parts), as postings: for each
@@ -251,6 +253,7 @@ impl Index {
             symbols_by_name,
             compound_names: std::sync::OnceLock::new(),
             path_terms: std::sync::OnceLock::new(),
+            file_keys: std::sync::OnceLock::new(),
         }
     }
 
@@ -302,6 +305,23 @@ impl Index {
     /// The id of the indexed file at `path` (see [`IndexedFile::id`]), if there is one.
     pub fn file_id(&self, path: &str) -> Option<u32> {
         self.file_ids.get(path).copied()
+    }
+
+    /// Files ranked as whole documents by BM25 over their text and path (see
+    /// [`LexicalIndex::search_files`]), best first, at most `limit`.
+    pub fn search_files(&self, query: &str, limit: usize) -> Result<Vec<(u32, f32)>, IndexError> {
+        let (ids, corpus) = self.file_keys.get_or_init(|| {
+            let mut ids = std::collections::HashMap::with_capacity(self.snapshot.files.len());
+            let mut tokens = 0u64;
+            for (id, f) in self.snapshot.files.iter().enumerate() {
+                ids.insert(sextant_lexical::file_key(&f.path), id as u32);
+                tokens += f.facts.chunks.iter().map(|c| c.tokens as u64).sum::<u64>();
+            }
+            let files = self.snapshot.files.len();
+            (ids, sextant_lexical::FileCorpus { files, mean_tokens: tokens as f32 / files.max(1) as f32 })
+        });
+        let ranked = self.lexical.search_files(query, *corpus, limit)?;
+        Ok(ranked.into_iter().filter_map(|(key, score)| Some((*ids.get(&key)?, score))).collect())
     }
 
     /// The terms of every indexed path, for matching task words against file locations.
@@ -378,37 +398,7 @@ impl Index {
     }
 
     fn search_with(&self, query: &str, options: &SearchOptions, snippets: bool) -> Result<Vec<SearchHit>, IndexError> {
-        let paths = PathFilter::new(&options.paths);
-        if !paths.is_unrestricted() && paths.prefixes().is_empty() {
-            return Ok(Vec::new());
-        }
-        let filter = SearchFilter { languages: options.languages.clone(), paths: paths.prefixes().to_vec() };
-        let hits = self.lexical.search(query, &filter, options.limit)?;
-        let mut terms = HashSet::new();
-        if snippets {
-            for_each_term(query, |t, _, _| {
-                terms.insert(t);
-            });
-        }
-        Ok(hits
-            .into_iter()
-            .enumerate()
-            .map(|(i, hit)| {
-                let symbol = hit.symbols.split_whitespace().next().unwrap_or("").to_string();
-                let snippet = if snippets { snippet(&hit.text, &terms) } else { String::new() };
-                SearchHit {
-                    path: hit.path,
-                    start_line: hit.start_line,
-                    end_line: hit.end_line,
-                    language: hit.language,
-                    symbol,
-                    score: hit.score,
-                    snippet,
-                    tokens: hit.tokens,
-                    signals: vec![SignalHit { signal: Signal::Lexical, rank: i as u32 + 1, score: hit.score }],
-                }
-            })
-            .collect())
+        lexical_search(&self.lexical, query, options, snippets)
     }
 
     /// A symbol and its file.
@@ -609,4 +599,85 @@ fn snippet(text: &str, terms: &HashSet<String>) -> String {
         .max_by_key(|&i| (scores[i..i + window].iter().sum::<usize>(), usize::MAX - i))
         .unwrap_or(0);
     lines[best..best + window].iter().map(|l| clip_snippet_line(l)).collect::<Vec<_>>().join("\n")
+}
+
+/// BM25 over the chunks of a lexical index, as [`SearchHit`]s (with snippets when asked).
+fn lexical_search(
+    lexical: &LexicalIndex,
+    query: &str,
+    options: &SearchOptions,
+    snippets: bool,
+) -> Result<Vec<SearchHit>, IndexError> {
+    let paths = PathFilter::new(&options.paths);
+    if !paths.is_unrestricted() && paths.prefixes().is_empty() {
+        return Ok(Vec::new());
+    }
+    let filter = SearchFilter { languages: options.languages.clone(), paths: paths.prefixes().to_vec() };
+    let hits = lexical.search(query, &filter, options.limit)?;
+    let mut terms = HashSet::new();
+    if snippets {
+        for_each_term(query, |t, _, _| {
+            terms.insert(t);
+        });
+    }
+    Ok(hits
+        .into_iter()
+        .enumerate()
+        .map(|(i, hit)| {
+            let symbol = hit.symbols.split_whitespace().next().unwrap_or("").to_string();
+            let snippet = if snippets { snippet(&hit.text, &terms) } else { String::new() };
+            SearchHit {
+                path: hit.path,
+                start_line: hit.start_line,
+                end_line: hit.end_line,
+                language: hit.language,
+                symbol,
+                score: hit.score,
+                snippet,
+                tokens: hit.tokens,
+                signals: vec![SignalHit { signal: Signal::Lexical, rank: i as u32 + 1, score: hit.score }],
+            }
+        })
+        .collect())
+}
+
+/// BM25 search over a committed index without loading its snapshot: a one-shot process that only wants keyword
+/// search opens the lexical index alone (memory-mapped), so it answers in milliseconds at any repository size.
+pub struct LexicalSearcher {
+    lexical: LexicalIndex,
+    root: String,
+    generation: u64,
+}
+
+impl LexicalSearcher {
+    /// Opens the lexical index of `dir` when its generation is vouched for by the small stat cache (which also
+    /// names the repository it was built from); `None` when it is not (an index written before the cache
+    /// existed, or one whose cache is stale), and the caller opens the whole [`Index`] instead.
+    pub fn open(dir: &Path) -> Result<Option<LexicalSearcher>, IndexError> {
+        if !store::snapshot_path(dir).exists() || !dir.join(LEXICAL_DIR).is_dir() {
+            return Err(IndexError::NotIndexed(dir.to_path_buf()));
+        }
+        let Some(cache) = store::load_stat_cache(dir) else { return Ok(None) };
+        let lexical = LexicalIndex::open_or_create(&dir.join(LEXICAL_DIR))?;
+        let generation = lexical.committed_payload()?.and_then(|p| p.parse::<u64>().ok());
+        if generation != Some(cache.generation) {
+            return Ok(None);
+        }
+        Ok(Some(LexicalSearcher { lexical, root: cache.root, generation: cache.generation }))
+    }
+
+    /// The repository root the index was built from.
+    pub fn root(&self) -> &str {
+        &self.root
+    }
+
+    /// The committed generation searched.
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// What [`Index::search`] answers for the same generation.
+    pub fn search(&self, query: &str, options: &SearchOptions) -> Result<Vec<SearchHit>, IndexError> {
+        lexical_search(&self.lexical, query, options, true)
+    }
 }

@@ -17,7 +17,7 @@ use sextant_syntax::FileFacts;
 use crate::IndexError;
 
 /// Bumped whenever the stored layout changes; older snapshots are rebuilt.
-pub(crate) const FORMAT_VERSION: u32 = 4;
+pub(crate) const FORMAT_VERSION: u32 = 5;
 
 const SNAPSHOT: &str = "snapshot";
 const SNAPSHOT_NEXT: &str = "snapshot.next";

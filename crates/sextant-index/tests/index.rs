@@ -584,3 +584,53 @@ fn an_unchanged_tree_is_told_from_the_stat_cache_and_any_change_is_still_seen() 
     assert_eq!(index.generation(), settled.generation);
     assert!(index.find_symbols("place_order").len() == 1 && index.find_symbols("extra").is_empty());
 }
+
+#[test]
+fn a_lexical_index_of_another_schema_is_rebuilt_not_an_error() {
+    let repo = tempfile::tempdir().unwrap();
+    let index_dir = tempfile::tempdir().unwrap();
+    fixture_repo(repo.path());
+    let first = run(repo.path(), index_dir.path());
+    // An older Sextant's lexical index: another tantivy schema, and its snapshot of an older format.
+    let lexical = index_dir.path().join(sextant_index::LEXICAL_DIR);
+    std::fs::remove_dir_all(&lexical).unwrap();
+    std::fs::create_dir_all(&lexical).unwrap();
+    let mut schema = tantivy::schema::Schema::builder();
+    schema.add_text_field("body", tantivy::schema::TEXT);
+    tantivy::Index::create_in_dir(&lexical, schema.build()).unwrap();
+    let snapshot = index_dir.path().join("snapshot");
+    let mut bytes = std::fs::read(&snapshot).unwrap();
+    bytes[8..12].copy_from_slice(&0u32.to_le_bytes());
+    std::fs::write(&snapshot, bytes).unwrap();
+
+    let again = run(repo.path(), index_dir.path());
+    assert_eq!(again.rebuilt.as_deref(), Some("index format changed: rebuilding"));
+    assert_eq!(again.files_parsed, first.files);
+    let index = Index::open(index_dir.path()).unwrap();
+    let hits = index.search("parse configuration", &SearchOptions::default()).unwrap();
+    assert_eq!(hits[0].path, "tools/src/parse.rs");
+}
+
+#[test]
+fn keyword_search_without_the_snapshot_answers_what_the_index_answers() {
+    let repo = tempfile::tempdir().unwrap();
+    let index_dir = tempfile::tempdir().unwrap();
+    fixture_repo(repo.path());
+    run(repo.path(), index_dir.path());
+    let index = Index::open(index_dir.path()).unwrap();
+    let searcher = sextant_index::LexicalSearcher::open(index_dir.path()).unwrap().expect("the stat cache vouches");
+    assert_eq!(searcher.generation(), index.generation());
+    assert_eq!(searcher.root(), index.root());
+    for query in ["parse configuration", "order store save", "invoice total"] {
+        let options = SearchOptions { limit: 5, ..SearchOptions::default() };
+        assert_eq!(searcher.search(query, &options).unwrap(), index.search(query, &options).unwrap(), "{query}");
+    }
+    // Without the stat cache it cannot tell which repository the index is of, so it defers to the full open.
+    std::fs::remove_file(index_dir.path().join("stat-cache")).unwrap();
+    assert!(sextant_index::LexicalSearcher::open(index_dir.path()).unwrap().is_none());
+    // A directory that holds no index is a clear error, and nothing is created in it.
+    let empty = tempfile::tempdir().unwrap();
+    let error = sextant_index::LexicalSearcher::open(empty.path()).err().expect("not indexed");
+    assert!(matches!(error, sextant_index::IndexError::NotIndexed(_)), "{error}");
+    assert_eq!(std::fs::read_dir(empty.path()).unwrap().count(), 0);
+}

@@ -1,6 +1,9 @@
 //! The lexical index: one tantivy document per chunk, analysed with a code-aware tokenizer, ranked with BM25
 //! over the chunk text, its symbol names (boosted) and its path (boosted).
 //!
+//! Whole files are ranked too ([`LexicalIndex::search_files`]): BM25 with each file as one document, computed
+//! from the chunks' postings, so no second copy of the text is indexed.
+//!
 //! Writers delete and re-add whole files, so an index update touches only the files that changed. Each commit
 //! carries a payload (the indexer's generation number) so the caller can tell which state it holds.
 
@@ -8,15 +11,17 @@ mod tokenizer;
 
 pub use tokenizer::{for_each_term, CodeTokenizer};
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use tantivy::collector::TopDocs;
+use tantivy::postings::Postings;
 use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
 use tantivy::schema::{
-    Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, INDEXED, STORED, STRING,
+    Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, FAST, INDEXED, STORED, STRING,
 };
 use tantivy::tokenizer::TextAnalyzer;
-use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
+use tantivy::{DocSet, Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term, TERMINATED};
 
 /// Name under which the code tokenizer is registered.
 pub const CODE_TOKENIZER: &str = "sextant_code";
@@ -27,6 +32,14 @@ const SYMBOL_BOOST: f32 = 3.0;
 const PATH_BOOST: f32 = 2.0;
 /// Most distinct terms taken from one query (the rest are ignored).
 const MAX_QUERY_TERMS: usize = 64;
+/// Whole-file ranking: a path term counts this many times a body term (a file's name says what it is about).
+const FILE_PATH_WEIGHT: u32 = 3;
+/// Whole-file ranking skips terms found in more than this share of all chunks: they cannot tell files apart, and
+/// reading their postings would cost the most.
+const FILE_COMMON_TERM_SHARE: f32 = 0.25;
+/// BM25 parameters of the whole-file ranking.
+const BM25_K1: f32 = 1.2;
+const BM25_B: f32 = 0.75;
 
 /// Errors of the lexical index.
 #[derive(Debug, thiserror::Error)]
@@ -52,6 +65,8 @@ struct Fields {
     start_line: Field,
     end_line: Field,
     tokens: Field,
+    file_key: Field,
+    file_tokens: Field,
 }
 
 fn schema() -> (Schema, Fields) {
@@ -75,6 +90,8 @@ fn schema() -> (Schema, Fields) {
         start_line: builder.add_u64_field("start_line", STORED),
         end_line: builder.add_u64_field("end_line", STORED | INDEXED),
         tokens: builder.add_u64_field("tokens", STORED),
+        file_key: builder.add_u64_field("file_key", FAST),
+        file_tokens: builder.add_u64_field("file_tokens", FAST),
     };
     (builder.build(), fields)
 }
@@ -95,6 +112,22 @@ pub struct ChunkDocument<'a> {
     pub end_line: u32,
     /// Estimated tokens.
     pub tokens: u32,
+    /// Estimated tokens of the whole file (the sum over its chunks): its length in whole-file ranking.
+    pub file_tokens: u32,
+}
+
+/// The key under which whole-file ranking reports a path ([`LexicalIndex::search_files`]).
+pub fn file_key(path: &str) -> u64 {
+    xxhash_rust::xxh3::xxh3_64(path.as_bytes())
+}
+
+/// Corpus figures that whole-file ranking needs and chunk postings do not hold.
+#[derive(Debug, Clone, Copy)]
+pub struct FileCorpus {
+    /// Files indexed.
+    pub files: usize,
+    /// Mean estimated tokens per file.
+    pub mean_tokens: f32,
 }
 
 /// Restrictions on a search.
@@ -251,6 +284,107 @@ impl LexicalIndex {
     }
 }
 
+impl LexicalIndex {
+    /// Whole-file BM25: each file scored as one document holding all its chunks' text, with its path terms
+    /// counting [`FILE_PATH_WEIGHT`] times, best `limit` first as ([`file_key`], score). It is computed from the
+    /// chunk postings (term frequencies summed per file), so files that match a task throughout rank by their
+    /// length-normalised evidence, which summing chunk scores would distort towards long files.
+    pub fn search_files(&self, query: &str, corpus: FileCorpus, limit: usize) -> Result<Vec<(u64, f32)>> {
+        let mut terms: Vec<String> = Vec::new();
+        for_each_term(query, |t, _, _| {
+            if !terms.contains(&t) && terms.len() < MAX_QUERY_TERMS {
+                terms.push(t);
+            }
+        });
+        if terms.is_empty() || limit == 0 || corpus.files == 0 {
+            return Ok(Vec::new());
+        }
+        let f = self.fields;
+        let searcher = self.reader.searcher();
+        let chunk_count = searcher.num_docs().max(1) as f32;
+        // Per file: its length and, per query term, body and path frequencies.
+        struct FileCounts {
+            tokens: u64,
+            body: Vec<u32>,
+            path: Vec<u32>,
+        }
+        let mut files: HashMap<u64, FileCounts> = HashMap::new();
+        for (term_index, text) in terms.iter().enumerate() {
+            let body_term = Term::from_field_text(f.body, text);
+            if searcher.doc_freq(&body_term)? as f32 > FILE_COMMON_TERM_SHARE * chunk_count {
+                continue;
+            }
+            let path_term = Term::from_field_text(f.path, text);
+            for segment in searcher.segment_readers() {
+                let keys = segment.fast_fields().u64("file_key")?;
+                let lengths = segment.fast_fields().u64("file_tokens")?;
+                let alive = segment.alive_bitset();
+                for (field, term) in [(f.body, &body_term), (f.path, &path_term)] {
+                    let Some(mut postings) = segment
+                        .inverted_index(field)?
+                        .read_postings(term, IndexRecordOption::WithFreqs)
+                        .map_err(tantivy::TantivyError::from)?
+                    else {
+                        continue;
+                    };
+                    let mut doc = postings.doc();
+                    while doc != TERMINATED {
+                        if alive.is_none_or(|a| a.is_alive(doc)) {
+                            if let Some(key) = keys.first(doc) {
+                                let counts = files.entry(key).or_insert_with(|| FileCounts {
+                                    tokens: lengths.first(doc).unwrap_or(0),
+                                    body: vec![0; terms.len()],
+                                    path: vec![0; terms.len()],
+                                });
+                                let tf = postings.term_freq();
+                                if field == f.body {
+                                    counts.body[term_index] += tf;
+                                } else {
+                                    // Every chunk repeats the path: count it once per file.
+                                    counts.path[term_index] = counts.path[term_index].max(tf);
+                                }
+                            }
+                        }
+                        doc = postings.advance();
+                    }
+                }
+            }
+        }
+        let mut file_freq = vec![0u32; terms.len()];
+        for counts in files.values() {
+            for (t, df) in file_freq.iter_mut().enumerate() {
+                if counts.body[t] + counts.path[t] > 0 {
+                    *df += 1;
+                }
+            }
+        }
+        let n = corpus.files as f32;
+        let idf: Vec<f32> =
+            file_freq.iter().map(|&df| (1.0 + (n - df as f32 + 0.5) / (df as f32 + 0.5)).ln()).collect();
+        let mean = corpus.mean_tokens.max(1.0);
+        let mut scored: Vec<(u64, f32)> = files
+            .into_iter()
+            .map(|(key, counts)| {
+                let norm = BM25_K1 * (1.0 - BM25_B + BM25_B * counts.tokens as f32 / mean);
+                let score = (0..terms.len())
+                    .map(|t| {
+                        let tf = (counts.body[t] + FILE_PATH_WEIGHT * counts.path[t]) as f32;
+                        if tf == 0.0 {
+                            0.0
+                        } else {
+                            idf[t] * tf * (BM25_K1 + 1.0) / (tf + norm)
+                        }
+                    })
+                    .sum();
+                (key, score)
+            })
+            .collect();
+        scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        scored.truncate(limit);
+        Ok(scored)
+    }
+}
+
 /// Adds and removes chunks; nothing is visible until [`LexicalWriter::commit`]. Adding and deleting take `&self`
 /// so indexing threads can feed one writer; operations on one path must come from one thread, in order.
 pub struct LexicalWriter {
@@ -287,6 +421,8 @@ impl LexicalWriter {
         doc.add_u64(f.start_line, chunk.start_line as u64);
         doc.add_u64(f.end_line, chunk.end_line as u64);
         doc.add_u64(f.tokens, chunk.tokens as u64);
+        doc.add_u64(f.file_key, file_key(chunk.path));
+        doc.add_u64(f.file_tokens, chunk.file_tokens as u64);
         self.writer.add_document(doc)?;
         Ok(())
     }
@@ -315,7 +451,16 @@ mod tests {
 
     fn add(writer: &LexicalWriter, path: &str, symbols: &str, text: &str) {
         writer
-            .add_chunk(&ChunkDocument { path, language: "rust", symbols, text, start_line: 1, end_line: 3, tokens: 10 })
+            .add_chunk(&ChunkDocument {
+                path,
+                language: "rust",
+                symbols,
+                text,
+                start_line: 1,
+                end_line: 3,
+                tokens: 10,
+                file_tokens: 10,
+            })
             .unwrap();
     }
 
@@ -370,5 +515,55 @@ mod tests {
         let reopened = LexicalIndex::open_or_create(dir.path()).unwrap();
         assert_eq!(reopened.committed_payload().unwrap().as_deref(), Some("2"));
         assert_eq!(reopened.num_chunks(), 1);
+    }
+
+    fn chunk<'a>(path: &'a str, text: &'a str, file_tokens: u32) -> ChunkDocument<'a> {
+        ChunkDocument { path, language: "rust", symbols: "", text, start_line: 1, end_line: 1, tokens: 10, file_tokens }
+    }
+
+    #[test]
+    fn whole_file_ranking_normalises_by_file_length_and_weighs_paths() {
+        let dir = tempfile::tempdir().unwrap();
+        let index = LexicalIndex::open_or_create(dir.path()).unwrap();
+        let writer = index.writer().unwrap();
+        // A long hub file mentions "session" once in each of 30 chunks; a short file is about sessions expiring.
+        for i in 0..30 {
+            let text = format!("fn step_{i}() {{ session.touch(); registry.update(); metrics.record(); }}");
+            writer.add_chunk(&chunk("src/hub.rs", &text, 3000)).unwrap();
+        }
+        writer.add_chunk(&chunk("src/expiry.rs", "fn expire(session: &Session) { session.expire() }", 40)).unwrap();
+        writer.add_chunk(&chunk("src/expiry.rs", "fn notice() { log(\"session expired\") }", 40)).unwrap();
+        // Matching only by its name.
+        writer.add_chunk(&chunk("src/session.rs", "fn open() {}", 10)).unwrap();
+        // Files that do not match, so the query's terms are rare enough to count.
+        let fillers: Vec<String> = (0..200).map(|i| format!("src/filler_{i}.rs")).collect();
+        for path in &fillers {
+            writer.add_chunk(&chunk(path, "fn unrelated() { registry.update() }", 10)).unwrap();
+        }
+        writer.commit("1").unwrap();
+        index.reload().unwrap();
+        let corpus = FileCorpus { files: 203, mean_tokens: 25.0 };
+
+        let ranked = index.search_files("session expiration notice", corpus, 10).unwrap();
+        let order: Vec<u64> = ranked.iter().map(|(key, _)| *key).collect();
+        assert_eq!(
+            order,
+            [file_key("src/expiry.rs"), file_key("src/session.rs"), file_key("src/hub.rs")],
+            "{ranked:?}"
+        );
+        // Summed chunk scores put the hub first: that is what whole-file ranking corrects.
+        let chunks = index.search("session expiration notice", &SearchFilter::default(), 100).unwrap();
+        let hub_total: f32 = chunks.iter().filter(|h| h.path == "src/hub.rs").map(|h| h.score).sum();
+        let expiry_total: f32 = chunks.iter().filter(|h| h.path == "src/expiry.rs").map(|h| h.score).sum();
+        assert!(hub_total > expiry_total, "{hub_total} {expiry_total}");
+
+        // A deleted file is gone from the ranking.
+        let writer = index.writer().unwrap();
+        writer.delete_path("src/expiry.rs");
+        writer.commit("2").unwrap();
+        index.reload().unwrap();
+        let ranked = index.search_files("session expiration notice", corpus, 10).unwrap();
+        assert!(ranked.iter().all(|(key, _)| *key != file_key("src/expiry.rs")), "{ranked:?}");
+        assert!(index.search_files("", corpus, 10).unwrap().is_empty());
     }
 }

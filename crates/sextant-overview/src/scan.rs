@@ -103,22 +103,6 @@ fn walk_aux(root: &Path, config: &Config) -> AuxFiles {
     aux
 }
 
-fn is_test_path(path: &str) -> bool {
-    let lower = path.to_ascii_lowercase();
-    let name = lower.rsplit('/').next().unwrap_or(&lower);
-    lower
-        .split('/')
-        .any(|part| matches!(part, "test" | "tests" | "spec" | "specs" | "__tests__" | "testdata" | "testing"))
-        || name.starts_with("test_")
-        || name.ends_with("_test.go")
-        || name.ends_with("_test.py")
-        || name.contains(".test.")
-        || name.contains(".spec.")
-        || name.ends_with("test.java")
-        || name.ends_with("tests.cs")
-        || name.ends_with("_spec.rb")
-}
-
 fn in_dir(dir: &str, path: &str) -> bool {
     dir.is_empty() || path == dir || path.starts_with(&format!("{dir}/"))
 }
@@ -375,7 +359,9 @@ pub fn build_overview_with(index: &Index, config: &Config, scans: &mut SourceSca
         modules.values().filter(|m| m.kind == ModuleKind::GoModule).map(|m| m.path.clone()).collect();
     if !go_modules.is_empty() {
         let mut go_dirs: BTreeSet<String> = BTreeSet::new();
-        for f in index.indexed_files().filter(|f| f.language() == Language::Go && !is_test_path(f.path())) {
+        for f in
+            index.indexed_files().filter(|f| f.language() == Language::Go && !sextant_index::is_test_path(f.path()))
+        {
             let dir = parent_dir(f.path());
             if go_modules.iter().any(|m| in_dir(m, dir)) {
                 go_dirs.insert(dir.to_string());
@@ -500,7 +486,7 @@ pub fn build_overview_with(index: &Index, config: &Config, scans: &mut SourceSca
     let mut languages: Vec<BTreeMap<String, (u64, u64)>> = vec![BTreeMap::new(); n];
     let mut tests: Vec<(u64, BTreeSet<String>)> = vec![(0, BTreeSet::new()); n];
     for (file, &module) in index.indexed_files().zip(&file_module) {
-        let test = is_test_path(file.path());
+        let test = sextant_index::is_test_path(file.path());
         for &m in &chains[module] {
             sizes[m].0 += 1;
             sizes[m].1 += file.lines() as u64;
@@ -538,7 +524,7 @@ pub fn build_overview_with(index: &Index, config: &Config, scans: &mut SourceSca
     }
     let mut key: Vec<Vec<(f32, SymbolId)>> = vec![Vec::new(); n];
     for (file, &module) in index.indexed_files().zip(&file_module) {
-        if is_test_path(file.path()) {
+        if sextant_index::is_test_path(file.path()) {
             continue;
         }
         for (s, symbol) in file.symbols().iter().enumerate() {
@@ -652,7 +638,7 @@ pub fn build_overview_with(index: &Index, config: &Config, scans: &mut SourceSca
                 line: 1,
             });
         }
-        if is_test_path(file.path()) || entries[module].len() >= ENTRY_POINTS {
+        if sextant_index::is_test_path(file.path()) || entries[module].len() >= ENTRY_POINTS {
             continue;
         }
         let room = ENTRY_POINTS - entries[module].len();
@@ -663,10 +649,10 @@ pub fn build_overview_with(index: &Index, config: &Config, scans: &mut SourceSca
     let mut go_files_by_dir: HashMap<&str, Vec<IndexedFile<'_>>> = HashMap::new();
     let mut package_infos: Vec<IndexedFile<'_>> = Vec::new();
     for file in index.indexed_files() {
-        if file.language() == Language::Go && !is_test_path(file.path()) {
+        if file.language() == Language::Go && !sextant_index::is_test_path(file.path()) {
             go_files_by_dir.entry(parent_dir(file.path())).or_default().push(file);
         }
-        if file.path().ends_with("/package-info.java") && !is_test_path(file.path()) {
+        if file.path().ends_with("/package-info.java") && !sextant_index::is_test_path(file.path()) {
             package_infos.push(file);
         }
     }

@@ -20,7 +20,7 @@ use serde::Serialize;
 use sextant_index::{Index, IndexError, PathFilter};
 use sextant_overview::{rules, Overview};
 
-pub use rank::{rank, Ranking, UnitScore};
+pub use rank::{rank, RankWeights, Ranking, UnitScore};
 pub use terms::TaskTerms;
 
 /// The BPE vocabulary tokens are counted with.
@@ -83,6 +83,8 @@ pub struct PackRequest {
     /// Chunks nearest in meaning to the task, best first, as (path, start line): the dense signal, computed by a
     /// caller that has vectors (this crate does not embed). Empty: ranking without it.
     pub semantic_hits: Vec<(String, u32)>,
+    /// How the ranking weighs its signals; the defaults are the tuned ones.
+    pub weights: RankWeights,
 }
 
 /// Share of the budget the overview excerpt may take.

@@ -15,40 +15,123 @@ const MAX_DEFINITIONS_PER_NAME: usize = 12;
 const LEXICAL_DEPTH: usize = 200;
 /// Symbols taken from the graph ranking.
 const GRAPH_DEPTH: usize = 300;
-/// Files whose every chunk gets a share of the file's score: where one part of a file matches, the change
-/// is often elsewhere in the same file.
-const EXPANDED_FILES: usize = 20;
-/// Share of a file's score each of its chunks receives.
-const FILE_PRIOR: f32 = 0.4;
-
-/// Signal weights in the fusion; tuned on the development evaluation set.
-struct Weights {
-    lexical_task: f32,
-    lexical_identifiers: f32,
-    symbol_identifier: f32,
-    symbol_word: f32,
-    path: f32,
-    mentioned: f32,
-    graph: f32,
-    lexical_files: f32,
-    path_terms: f32,
-    semantic: f32,
-    semantic_files: f32,
+/// Tunable parameters of the ranking: the weight of each signal in the fusion and the file-level adjustments.
+/// The defaults are tuned on the development evaluation set (`eval-runner --variants` compares others).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RankWeights {
+    /// BM25 over the whole task.
+    pub lexical_task: f32,
+    /// BM25 over the task's identifiers only.
+    pub lexical_identifiers: f32,
+    /// Definitions named exactly like an identifier of the task (or a compound of its words).
+    pub symbol_identifier: f32,
+    /// Definitions named like a plain word of the task.
+    pub symbol_word: f32,
+    /// Files whose path the task names.
+    pub path: f32,
+    /// Files of dotted module or class names in the task (`requests.adapters.HTTPAdapter`).
+    pub module: f32,
+    /// Paths and symbols the caller mentions, and open files.
+    pub mentioned: f32,
+    /// Personalised PageRank around the seeds.
+    pub graph: f32,
+    /// Files by their summed BM25 evidence.
+    pub lexical_files: f32,
+    /// Files whose path terms echo the task's words.
+    pub path_terms: f32,
+    /// Files by whole-file BM25 over the task (each file one document, its path counting thrice).
+    pub file_bm25: f32,
+    /// How whole-file BM25 enters the fusion: 0 by rank alone, 1 by rank scaled by the file's share of the best
+    /// file's BM25 score (so a clear winner stays ahead of files that barely match), or in between.
+    pub file_bm25_by_score: f32,
+    /// Chunks nearest in meaning (dense hits).
+    pub semantic: f32,
+    /// Files of the dense hits.
+    pub semantic_files: f32,
+    /// Files whose every chunk gets a share of the file's score: where one part of a file matches, the change
+    /// is often elsewhere in the same file.
+    pub expanded_files: usize,
+    /// Share of a file's score each of its chunks receives.
+    pub file_prior: f32,
+    /// Rank offset of the file-level lists in the fusion (`weight / (offset + rank)`): smaller trusts their first
+    /// places more.
+    pub file_rank_offset: f32,
+    /// Factor on the scores of tests, fixtures and test data when the task is not about tests: the code a task
+    /// needs is rarely a test, though tests echo its words.
+    pub test_files: f32,
+    /// A file's whole-file lexical evidence sums at most this many of its best chunk scores, so a long hub file
+    /// matching a long task in many places does not outrank the file that matches it best.
+    pub file_hits: usize,
 }
 
-const WEIGHTS: Weights = Weights {
-    lexical_task: 1.0,
-    lexical_identifiers: 1.0,
-    symbol_identifier: 1.2,
-    symbol_word: 0.2,
-    path: 1.2,
-    mentioned: 3.0,
-    graph: 0.3,
-    lexical_files: 2.0,
-    path_terms: 1.0,
-    semantic: 1.0,
-    semantic_files: 1.0,
-};
+impl Default for RankWeights {
+    fn default() -> Self {
+        RankWeights {
+            lexical_task: 1.0,
+            lexical_identifiers: 1.0,
+            symbol_identifier: 1.2,
+            symbol_word: 0.2,
+            path: 1.2,
+            module: 1.0,
+            mentioned: 3.0,
+            graph: 0.3,
+            lexical_files: 2.0,
+            path_terms: 1.0,
+            file_bm25: 6.0,
+            file_bm25_by_score: 0.5,
+            semantic: 1.0,
+            semantic_files: 1.0,
+            expanded_files: 20,
+            file_prior: 0.4,
+            file_rank_offset: sextant_index::fusion::RRF_K,
+            test_files: 0.5,
+            file_hits: 200,
+        }
+    }
+}
+
+impl std::str::FromStr for RankWeights {
+    type Err = String;
+
+    /// Parses `name=value,name=value` over the defaults (`graph=0.5,file_prior=0.3`).
+    fn from_str(spec: &str) -> Result<Self, Self::Err> {
+        let mut weights = RankWeights::default();
+        for pair in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let (name, value) = pair.split_once('=').ok_or_else(|| format!("expected name=value, got `{pair}`"))?;
+            let number: f32 = value.trim().parse().map_err(|_| format!("`{value}` is not a number (in `{pair}`)"))?;
+            let field = match name.trim() {
+                "lexical_task" => &mut weights.lexical_task,
+                "lexical_identifiers" => &mut weights.lexical_identifiers,
+                "symbol_identifier" => &mut weights.symbol_identifier,
+                "symbol_word" => &mut weights.symbol_word,
+                "path" => &mut weights.path,
+                "module" => &mut weights.module,
+                "mentioned" => &mut weights.mentioned,
+                "graph" => &mut weights.graph,
+                "lexical_files" => &mut weights.lexical_files,
+                "path_terms" => &mut weights.path_terms,
+                "file_bm25" => &mut weights.file_bm25,
+                "file_bm25_by_score" => &mut weights.file_bm25_by_score,
+                "semantic" => &mut weights.semantic,
+                "semantic_files" => &mut weights.semantic_files,
+                "file_prior" => &mut weights.file_prior,
+                "file_rank_offset" => &mut weights.file_rank_offset,
+                "test_files" => &mut weights.test_files,
+                "expanded_files" => {
+                    weights.expanded_files = number.max(0.0) as usize;
+                    continue;
+                }
+                "file_hits" => {
+                    weights.file_hits = number.max(1.0) as usize;
+                    continue;
+                }
+                other => return Err(format!("unknown ranking weight `{other}`")),
+            };
+            *field = number;
+        }
+        Ok(weights)
+    }
+}
 
 /// A chunk with its fused score and why it ranked.
 #[derive(Debug, Clone, PartialEq)]
@@ -79,6 +162,7 @@ type Unit = (u32, u32);
 struct Fusion {
     scores: HashMap<Unit, (f32, Vec<(f32, String)>)>,
     file_scores: HashMap<u32, f32>,
+    file_rank_offset: f32,
 }
 
 impl Fusion {
@@ -99,7 +183,7 @@ impl Fusion {
         let mut seen = HashSet::new();
         for file in files {
             if seen.insert(*file) {
-                *self.file_scores.entry(*file).or_insert(0.0) += rrf(weight, seen.len());
+                *self.file_scores.entry(*file).or_insert(0.0) += weight / (self.file_rank_offset + seen.len() as f32);
             }
         }
     }
@@ -119,10 +203,13 @@ fn symbol_unit(index: &Index, id: SymbolId) -> Option<Unit> {
 
 /// Ranks units and files for the request.
 pub fn rank(index: &Index, request: &PackRequest) -> Result<Ranking, IndexError> {
-    let terms = TaskTerms::extract(&request.task);
+    let weights = &request.weights;
+    let task = crate::terms::retrieval_text(&request.task);
+    let terms = TaskTerms::extract(&task);
     let paths = PathFilter::new(&request.path_filters);
     let allowed = |file: u32| crate::file_allowed(index, request, &paths, file);
-    let mut fusion = Fusion { scores: HashMap::new(), file_scores: HashMap::new() };
+    let mut fusion =
+        Fusion { scores: HashMap::new(), file_scores: HashMap::new(), file_rank_offset: weights.file_rank_offset };
     let search_options = SearchOptions {
         limit: LEXICAL_DEPTH,
         languages: request.languages.clone(),
@@ -144,19 +231,32 @@ pub fn rank(index: &Index, request: &PackRequest) -> Result<Ranking, IndexError>
             })
             .collect()
     };
-    let task_hits = lexical(&request.task)?;
+    let task_hits = lexical(&task)?;
     let lexical_task = to_units(&task_hits);
-    fusion.add_list(WEIGHTS.lexical_task, &lexical_task);
+    fusion.add_list(weights.lexical_task, &lexical_task);
     // Whole-file lexical evidence: the sum of a file's chunk scores, so files that match throughout rank high.
-    let mut file_totals: HashMap<u32, f32> = HashMap::new();
+    let mut file_hits: HashMap<u32, Vec<f32>> = HashMap::new();
     for hit in &task_hits {
         if let Some(file) = index.file_id(&hit.path) {
-            *file_totals.entry(file).or_insert(0.0) += hit.score;
+            file_hits.entry(file).or_default().push(hit.score);
         }
     }
-    let mut lexical_files: Vec<(u32, f32)> = file_totals.into_iter().collect();
+    // Hits come best first, so each file's list is already in descending order.
+    let mut lexical_files: Vec<(u32, f32)> =
+        file_hits.into_iter().map(|(file, scores)| (file, scores.iter().take(weights.file_hits).sum())).collect();
     lexical_files.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-    fusion.add_file_list(WEIGHTS.lexical_files, &lexical_files.iter().map(|(f, _)| *f).collect::<Vec<_>>());
+    fusion.add_file_list(weights.lexical_files, &lexical_files.iter().map(|(f, _)| *f).collect::<Vec<_>>());
+    // Whole-file BM25: files as documents, so length normalisation works per file rather than per chunk.
+    if weights.file_bm25 > 0.0 {
+        let mut by_file = index.search_files(&task, LEXICAL_DEPTH)?;
+        by_file.retain(|(f, _)| allowed(*f));
+        let best = by_file.first().map_or(1.0, |(_, score)| score.max(f32::EPSILON));
+        for (rank, (file, score)) in by_file.iter().enumerate() {
+            let share = 1.0 - weights.file_bm25_by_score * (1.0 - score / best);
+            *fusion.file_scores.entry(*file).or_insert(0.0) +=
+                share * weights.file_bm25 / (weights.file_rank_offset + rank as f32 + 1.0);
+        }
+    }
     // Paths whose directories and file names echo the task's words ("fix the env filter parser" and
     // `filter/env/parser.rs`), weighted by how rare each path term is.
     let mut task_terms: HashSet<String> = HashSet::new();
@@ -170,9 +270,9 @@ pub fn rank(index: &Index, request: &PackRequest) -> Result<Ranking, IndexError>
     let mut by_path = index.path_terms().rank_files(&task_terms);
     by_path.retain(|(f, _)| allowed(*f));
     by_path.truncate(200);
-    fusion.add_file_list(WEIGHTS.path_terms, &by_path.iter().map(|(f, _)| *f).collect::<Vec<_>>());
+    fusion.add_file_list(weights.path_terms, &by_path.iter().map(|(f, _)| *f).collect::<Vec<_>>());
     let lexical_identifiers = to_units(&lexical(&terms.identifiers.join(" "))?);
-    fusion.add_list(WEIGHTS.lexical_identifiers, &lexical_identifiers);
+    fusion.add_list(weights.lexical_identifiers, &lexical_identifiers);
 
     // Dense: chunks whose embedding is nearest the task's, and their files in order of first appearance.
     let semantic: Vec<(Unit, String)> = request
@@ -183,14 +283,14 @@ pub fn rank(index: &Index, request: &PackRequest) -> Result<Ranking, IndexError>
             Some((unit_at(file, *line)?, "semantic match".to_string()))
         })
         .collect();
-    fusion.add_list(WEIGHTS.semantic, &semantic);
+    fusion.add_list(weights.semantic, &semantic);
     let mut semantic_files: Vec<u32> = Vec::new();
     for ((file, _), _) in &semantic {
         if !semantic_files.contains(file) {
             semantic_files.push(*file);
         }
     }
-    fusion.add_file_list(WEIGHTS.semantic_files, &semantic_files);
+    fusion.add_file_list(weights.semantic_files, &semantic_files);
 
     // Symbol names: definitions named exactly like an identifier (strong) or a word (weak) of the task.
     let mut seeds: Vec<(Node, f32)> = Vec::new();
@@ -213,7 +313,7 @@ pub fn rank(index: &Index, request: &PackRequest) -> Result<Ranking, IndexError>
         list
     };
     let by_identifier = symbol_matches(&terms.identifiers, &mut seeds, 2.0);
-    fusion.add_list(WEIGHTS.symbol_identifier, &by_identifier);
+    fusion.add_list(weights.symbol_identifier, &by_identifier);
     let by_word = symbol_matches(&terms.words, &mut seeds, 0.5);
     // Compound names whose every part the task mentions (`check_token` for "check the bearer token").
     let mentioned_parts: HashSet<String> =
@@ -225,21 +325,62 @@ pub fn rank(index: &Index, request: &PackRequest) -> Result<Ranking, IndexError>
         .map(|(name, _)| name.clone())
         .collect();
     let by_compound = symbol_matches(&compound, &mut seeds, 1.0);
-    fusion.add_list(WEIGHTS.symbol_identifier, &by_compound);
-    fusion.add_list(WEIGHTS.symbol_word, &by_word);
+    fusion.add_list(weights.symbol_identifier, &by_compound);
+    fusion.add_list(weights.symbol_word, &by_word);
 
-    // Paths: files named in the task, by path suffix or by file name.
+    // Paths: files named in the task, by path suffix or by file name. A path from another machine
+    // (`/usr/lib/python3/site-packages/flask/app.py`) matches by its longest suffix found in the repository.
     let path_files = |paths: &[String]| -> Vec<u32> {
         let mut files = Vec::new();
         for wanted in paths {
-            let wanted = wanted.trim_matches('/');
-            for file in index.indexed_files() {
-                let path = file.path();
-                let matches = path == wanted
-                    || path.ends_with(&format!("/{wanted}"))
-                    || (!wanted.contains('.') && path.starts_with(&format!("{wanted}/")));
-                if matches && allowed(file.id()) && !files.contains(&file.id()) {
-                    files.push(file.id());
+            let components: Vec<&str> = wanted.split('/').filter(|c| !c.is_empty() && *c != ".").collect();
+            for skip in 0..components.len().saturating_sub(1).max(1) {
+                let suffix = components[skip..].join("/");
+                let before = files.len();
+                for file in index.indexed_files() {
+                    let path = file.path();
+                    let matches = path == suffix
+                        || path.ends_with(&format!("/{suffix}"))
+                        || (skip == 0 && !suffix.contains('.') && path.starts_with(&format!("{suffix}/")));
+                    if matches && allowed(file.id()) && !files.contains(&file.id()) {
+                        files.push(file.id());
+                    }
+                }
+                if files.len() > before || (skip == 0 && components.len() <= 2) {
+                    break;
+                }
+            }
+        }
+        files
+    };
+    // Dotted names (`requests.adapters.HTTPAdapter`): the file whose path, without its extension, ends with the
+    // longest prefix of the name (`requests/adapters.py`), or the package it names (`requests/adapters/__init__.py`).
+    let module_files = |modules: &[String]| -> Vec<u32> {
+        let mut files: Vec<u32> = Vec::new();
+        for module in modules {
+            let parts: Vec<&str> = module.split('/').collect();
+            for take in (2..=parts.len()).rev() {
+                let wanted = parts[..take].join("/");
+                let package = format!("{wanted}/__init__");
+                let found: Vec<u32> = index
+                    .indexed_files()
+                    .filter(|file| {
+                        let stem = file.path().rsplit_once('.').map_or(file.path(), |(stem, _)| stem);
+                        [wanted.as_str(), package.as_str()]
+                            .iter()
+                            .any(|w| stem == *w || stem.ends_with(&format!("/{w}")))
+                    })
+                    .map(|file| file.id())
+                    .filter(|&f| allowed(f))
+                    .take(3)
+                    .collect();
+                if !found.is_empty() {
+                    for f in found {
+                        if !files.contains(&f) {
+                            files.push(f);
+                        }
+                    }
+                    break;
                 }
             }
         }
@@ -268,8 +409,24 @@ pub fn rank(index: &Index, request: &PackRequest) -> Result<Ranking, IndexError>
     for &f in &named_files {
         seeds.push((Node::File(f), 1.5));
     }
-    fusion.add_list(WEIGHTS.path, &file_units(&named_files, "path named in the task"));
-    fusion.add_file_list(WEIGHTS.path, &named_files);
+    // Lines the task points at (stack frames, compiler messages) come before the named files' central chunks.
+    let mut named_units: Vec<(Unit, String)> = Vec::new();
+    for (path, line) in &terms.locations {
+        for file in path_files(std::slice::from_ref(path)).into_iter().filter_map(|f| index.file(f)) {
+            if let Some(unit) = unit_at(file, *line) {
+                named_units.push((unit, format!("line {line} named in the task")));
+            }
+        }
+    }
+    named_units.extend(file_units(&named_files, "path named in the task"));
+    fusion.add_list(weights.path, &named_units);
+    fusion.add_file_list(weights.path, &named_files);
+    let named_modules = module_files(&terms.modules);
+    for &f in &named_modules {
+        seeds.push((Node::File(f), 1.0));
+    }
+    fusion.add_list(weights.module, &file_units(&named_modules, "module named in the task"));
+    fusion.add_file_list(weights.module, &named_modules);
 
     // Explicit mentions and open files.
     let (mentioned_files, open_files) = (path_files(&request.mentioned_paths), path_files(&request.open_files));
@@ -288,7 +445,7 @@ pub fn rank(index: &Index, request: &PackRequest) -> Result<Ranking, IndexError>
             }
         }
     }
-    fusion.add_list(WEIGHTS.mentioned, &mentioned);
+    fusion.add_list(weights.mentioned, &mentioned);
 
     // The symbols defined in the best lexical hits seed the graph too.
     for (rank, ((file, chunk), _)) in lexical_task.iter().chain(lexical_identifiers.iter()).take(20).enumerate() {
@@ -328,8 +485,8 @@ pub fn rank(index: &Index, request: &PackRequest) -> Result<Ranking, IndexError>
                 Some((symbol_unit(index, *id)?, format!("graph neighbour `{}`", symbol.qualified_name)))
             })
             .collect();
-        fusion.add_list(WEIGHTS.graph, &list);
-        fusion.add_file_list(WEIGHTS.graph, &files.iter().take(GRAPH_DEPTH).map(|(f, _)| *f).collect::<Vec<_>>());
+        fusion.add_list(weights.graph, &list);
+        fusion.add_file_list(weights.graph, &files.iter().take(GRAPH_DEPTH).map(|(f, _)| *f).collect::<Vec<_>>());
         graph_scores = symbols.into_iter().collect();
     }
 
@@ -367,11 +524,24 @@ pub fn rank(index: &Index, request: &PackRequest) -> Result<Ranking, IndexError>
             files.push((*file, *score));
         }
     }
+    if weights.test_files != 1.0 && !about_tests(&terms) {
+        let is_test = |file: u32| index.file(file).is_some_and(|f| sextant_index::is_test_path(f.path()));
+        for (file, score) in &mut files {
+            if is_test(*file) {
+                *score *= weights.test_files;
+            }
+        }
+        for unit in &mut units {
+            if is_test(unit.file) {
+                unit.score *= weights.test_files;
+            }
+        }
+    }
     files.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
 
     let mut by_unit: HashMap<Unit, usize> = units.iter().enumerate().map(|(i, u)| ((u.file, u.chunk), i)).collect();
-    for (position, (file, file_score)) in files.iter().take(EXPANDED_FILES).enumerate() {
-        let prior = file_score * FILE_PRIOR;
+    for (position, (file, file_score)) in files.iter().take(weights.expanded_files).enumerate() {
+        let prior = file_score * weights.file_prior;
         let chunk_count = index.file(*file).map_or(0, |f| f.chunks().len() as u32);
         for chunk in 0..chunk_count {
             match by_unit.get(&(*file, chunk)) {
@@ -390,4 +560,12 @@ pub fn rank(index: &Index, request: &PackRequest) -> Result<Ranking, IndexError>
     }
     units.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.file.cmp(&b.file)).then(a.chunk.cmp(&b.chunk)));
     Ok(Ranking { units, files, graph_scores })
+}
+
+/// Whether the task is about tests themselves (it says "test" or names a test file), so tests keep their rank.
+fn about_tests(terms: &TaskTerms) -> bool {
+    terms.words.iter().chain(terms.identifiers.iter()).any(|w| {
+        let lower = w.to_lowercase();
+        matches!(lower.as_str(), "test" | "tests" | "testing" | "spec" | "specs" | "fixture" | "fixtures" | "flaky")
+    }) || terms.paths.iter().any(|p| sextant_index::is_test_path(p))
 }

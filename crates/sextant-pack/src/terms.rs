@@ -187,6 +187,12 @@ pub struct TaskTerms {
     pub words: Vec<String>,
     /// Path-like tokens (`src/app.py`, `utils.rs`, `a/b/`), in order, unique.
     pub paths: Vec<String>,
+    /// Lines the task points at: `src/app.py:42` (compiler output), `(Foo.java:42)` (JVM stack frames),
+    /// `File "app.py", line 42` (Python tracebacks), `app.py#L42` (links). Their paths are in `paths` too.
+    pub locations: Vec<(String, u32)>,
+    /// Dotted module or class names (`requests.adapters.HTTPAdapter`, `org.apache.kafka.common.Node`) written
+    /// as paths (`requests/adapters/HTTPAdapter`), for matching the files that define them.
+    pub modules: Vec<String>,
 }
 
 impl TaskTerms {
@@ -198,21 +204,39 @@ impl TaskTerms {
                 list.push(value.to_string());
             }
         };
-        // Path-like tokens: runs of path characters containing '/' or ending in a known extension.
-        for raw in task.split(|c: char| {
-            c.is_whitespace() || matches!(c, '`' | '\'' | '"' | '(' | ')' | ',' | ';' | '<' | '>' | '[' | ']')
-        }) {
+        // Path-like tokens: runs of path characters containing '/' or ending in a known extension, with the line
+        // a stack frame or compiler message gives.
+        let tokens: Vec<&str> = task
+            .split(|c: char| {
+                c.is_whitespace() || matches!(c, '`' | '\'' | '"' | '(' | ')' | ',' | ';' | '<' | '>' | '[' | ']')
+            })
+            .filter(|t| !t.is_empty())
+            .collect();
+        for (position, raw) in tokens.iter().enumerate() {
             let token = raw.trim_matches(|c: char| matches!(c, '.' | ':' | '!' | '?' | '*'));
             if token.len() < 3 || token.len() > 200 || token.contains("://") {
                 continue;
             }
+            let (token, mut line) = split_line_suffix(token);
             let has_extension = token.rsplit_once('.').is_some_and(|(stem, ext)| {
                 !stem.is_empty() && SOURCE_EXTENSIONS.contains(&ext.to_ascii_lowercase().as_str())
             });
             let pathy =
                 token.contains('/') && token.chars().all(|c| c.is_alphanumeric() || matches!(c, '/' | '.' | '_' | '-'));
             if has_extension || pathy {
-                push(&mut terms.paths, token.trim_start_matches("./").trim_end_matches(':'));
+                let path = token.trim_start_matches("./").trim_end_matches(':');
+                push(&mut terms.paths, path);
+                // Python tracebacks: `File "app.py", line 42`.
+                if line.is_none() && tokens.get(position + 1) == Some(&"line") {
+                    line = tokens.get(position + 2).and_then(|n| n.trim_end_matches(':').parse().ok());
+                }
+                if let Some(line) = line.filter(|_| has_extension) {
+                    if terms.locations.len() < 50 && !terms.locations.iter().any(|(p, l)| p == path && *l == line) {
+                        terms.locations.push((path.to_string(), line));
+                    }
+                }
+            } else if let Some(module) = dotted_module(token) {
+                push(&mut terms.modules, &module);
             }
         }
         // Identifiers and words.
@@ -262,6 +286,94 @@ impl TaskTerms {
     }
 }
 
+/// Commit trailers and sign-offs: who reviewed or wrote a change says nothing about where it is.
+const TRAILERS: &[&str] = &[
+    "reviewers:",
+    "reviewed-by:",
+    "reviewed by:",
+    "signed-off-by:",
+    "co-authored-by:",
+    "acked-by:",
+    "tested-by:",
+    "reported-by:",
+    "suggested-by:",
+    "author:",
+    "authors:",
+    "cc:",
+];
+
+/// The part of a task that retrieval should read: commit trailers (`Reviewers: …`, `Signed-off-by: …`), e-mail
+/// addresses and URLs are dropped (their words match unrelated files: author tags, licence headers), the rest is
+/// kept as written.
+pub fn retrieval_text(task: &str) -> String {
+    let mut kept = String::with_capacity(task.len());
+    for line in task.lines() {
+        let lower = line.trim_start().to_ascii_lowercase();
+        // A trailer may also be run into the message on one line (`... (#123)  Reviewers: A <a@b>, B <c@d>`).
+        let cut = TRAILERS.iter().filter_map(|t| lower.find(t)).min();
+        let line = match cut {
+            Some(0) => continue,
+            Some(at) if lower[at..].contains('@') => &line.trim_start()[..at],
+            _ => line,
+        };
+        for word in line.split_inclusive(char::is_whitespace) {
+            let bare = word.trim().trim_matches(|c: char| matches!(c, '<' | '>' | '(' | ')' | ',' | '[' | ']'));
+            if is_email(bare) || bare.contains("://") {
+                kept.push(' ');
+            } else {
+                kept.push_str(word);
+            }
+        }
+        kept.push('\n');
+    }
+    kept
+}
+
+/// `name@host.domain`, but not `@Override` or `` `a@b` ``.
+fn is_email(word: &str) -> bool {
+    let Some((local, domain)) = word.split_once('@') else { return false };
+    let local_ok =
+        !local.is_empty() && local.chars().all(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '+' | '-'));
+    let domain_ok = domain.contains('.')
+        && !domain.starts_with('.')
+        && domain.chars().all(|c| c.is_alphanumeric() || matches!(c, '.' | '-'));
+    local_ok && domain_ok
+}
+
+/// Splits `path:42`, `path:42:7` and `path#L42` into the path and its line.
+fn split_line_suffix(token: &str) -> (&str, Option<u32>) {
+    if let Some((path, anchor)) = token.rsplit_once("#L") {
+        let digits: String = anchor.chars().take_while(char::is_ascii_digit).collect();
+        return (path, digits.parse().ok());
+    }
+    let mut parts = token.rsplitn(3, ':');
+    let last = parts.next().unwrap_or_default();
+    let middle = parts.next();
+    let first = parts.next();
+    let number = |s: &str| if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) { s.parse().ok() } else { None };
+    match (first, middle.and_then(number), number(last)) {
+        (Some(path), Some(line), Some(_column)) => (path, Some(line)),
+        _ => match (middle, number(last)) {
+            (Some(_), Some(line)) => (&token[..token.len() - last.len() - 1], Some(line)),
+            _ => (token, None),
+        },
+    }
+}
+
+/// `requests.adapters.HTTPAdapter` as `requests/adapters/HTTPAdapter`: three or more identifier parts joined by
+/// dots, starting with a lower-case package name (so prose such as `e.g.` or `Foo.bar()` is not taken).
+fn dotted_module(token: &str) -> Option<String> {
+    let parts: Vec<&str> = token.split('.').collect();
+    let identifier = |p: &&str| {
+        !p.is_empty()
+            && p.chars().next().is_some_and(|c| c.is_alphabetic() || c == '_')
+            && p.chars().all(|c| c.is_alphanumeric() || c == '_')
+    };
+    let lower_start = parts.first()?.chars().next()?.is_lowercase();
+    (parts.len() >= 3 && lower_start && parts.iter().all(identifier) && parts.iter().take(2).all(|p| p.len() >= 2))
+        .then(|| parts.join("/"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::TaskTerms;
@@ -276,5 +388,43 @@ mod tests {
         assert!(terms.words.contains(&"retry".to_string()));
         assert!(!terms.words.iter().any(|w| w == "the" || w == "when"));
         assert_eq!(terms.paths, ["requests/adapters.py"]);
+    }
+
+    #[test]
+    fn finds_lines_of_stack_frames_and_compiler_messages() {
+        let terms = TaskTerms::extract(
+            "error at src/parser.rs:120:9\n  File \"/usr/lib/python3/site-packages/flask/app.py\", line 1515, in wsgi_app\n\
+             at org.apache.kafka.clients.NetworkClient.poll(NetworkClient.java:563)\nsee utils.go#L40 and e.g. this",
+        );
+        assert_eq!(
+            terms.locations,
+            [
+                ("src/parser.rs".to_string(), 120),
+                ("/usr/lib/python3/site-packages/flask/app.py".to_string(), 1515),
+                ("NetworkClient.java".to_string(), 563),
+                ("utils.go".to_string(), 40)
+            ]
+        );
+        assert!(terms.paths.contains(&"NetworkClient.java".to_string()));
+        assert_eq!(terms.modules, ["org/apache/kafka/clients/NetworkClient/poll"]);
+    }
+
+    #[test]
+    fn dotted_names_become_module_paths() {
+        let terms =
+            TaskTerms::extract("Calling requests.adapters.HTTPAdapter.send() fails; Foo.bar() and e.g. x.y are prose");
+        assert_eq!(terms.modules, ["requests/adapters/HTTPAdapter/send"]);
+    }
+
+    #[test]
+    fn retrieval_text_drops_trailers_addresses_and_links() {
+        let text = super::retrieval_text(
+            "KAFKA-1: Fix the fetcher (#12)  Reviewers: Jun Rao <junrao@gmail.com>, Colin <c@apache.org>\n\nSee https://issues.apache.org/x and use `@Override`.\nSigned-off-by: A B <a@b.org>\nAuthor: someone",
+        );
+        assert!(text.contains("KAFKA-1: Fix the fetcher (#12)"), "{text}");
+        assert!(text.contains("See") && text.contains("`@Override`."), "{text}");
+        for gone in ["Jun", "junrao", "gmail", "apache.org", "https", "Signed", "someone"] {
+            assert!(!text.contains(gone), "{gone} in {text}");
+        }
     }
 }

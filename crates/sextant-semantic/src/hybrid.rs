@@ -25,6 +25,9 @@ const MIN_POOL: usize = 50;
 const MAX_DEFINITIONS_PER_NAME: usize = 8;
 /// Chunks of a file whose scores make up its evidence.
 const FILE_EVIDENCE_CHUNKS: usize = 3;
+/// Chunks of one file shown before every other file with evidence has had its turn: a page filled by one
+/// file hides the other places a query matches.
+const CHUNKS_PER_FILE_FIRST: usize = 3;
 /// Lines of a snippet built from the file (for hits the lexical index did not snip).
 const SNIPPET_LINES: usize = 3;
 
@@ -165,6 +168,24 @@ pub fn search_weighted(
         }
         SearchMode::Hybrid => hybrid(index, engine, query, options, weights),
     }
+}
+
+/// Reorders hits (best first) so that each file shows at most `per_file` chunks before the hits of files with
+/// fewer; the deferred chunks follow in their original order. Within each part the score order is kept.
+fn diversify(hits: Vec<SearchHit>, per_file: usize) -> Vec<SearchHit> {
+    let mut shown: HashMap<String, usize> = HashMap::new();
+    let (mut first, mut deferred) = (Vec::with_capacity(hits.len()), Vec::new());
+    for hit in hits {
+        let count = shown.entry(hit.path.clone()).or_insert(0);
+        *count += 1;
+        if *count <= per_file {
+            first.push(hit);
+        } else {
+            deferred.push(hit);
+        }
+    }
+    first.append(&mut deferred);
+    first
 }
 
 /// A chunk's place: its file and first line.
@@ -320,6 +341,7 @@ fn hybrid(
     fused.sort_by(|a, b| {
         b.score.total_cmp(&a.score).then_with(|| a.path.cmp(&b.path)).then_with(|| a.start_line.cmp(&b.start_line))
     });
+    let mut fused = diversify(fused, CHUNKS_PER_FILE_FIRST);
     fused.truncate(options.limit);
     for hit in &mut fused {
         if hit.snippet.is_empty() {

@@ -241,3 +241,29 @@ fn a_qdrant_server_returns_what_the_embedded_store_returns() {
     let StoreLocation::Qdrant { collection, .. } = &location else { unreachable!() };
     sextant_vector::RemoteStore::open(&url, api_key, collection, 384).expect("reopen").drop_collection().expect("drop");
 }
+
+#[test]
+fn one_file_cannot_fill_the_first_page_of_hybrid_results() {
+    let fixture = Fixture::new();
+    // A file with many chunks that all match, and a smaller file that matches once.
+    let mut resolver = String::new();
+    for i in 0..12 {
+        resolver.push_str(&format!(
+            "/// Resolves references to definitions, pass {i}.\npub fn resolve_references_{i}(refs: &[Ref]) -> Vec<Definition> {{\n    refs.iter().map(|r| lookup_definition(r)).collect()\n}}\n\n"
+        ));
+    }
+    std::fs::write(fixture.root.join("src/resolver.rs"), resolver).expect("write");
+    std::fs::write(
+        fixture.root.join("src/index.rs"),
+        "/// Finds the definitions a reference may point at.\npub fn definitions_for(reference: &Ref) -> Vec<Definition> {\n    Vec::new()\n}\n",
+    )
+    .expect("write");
+    let index = fixture.index();
+    let options = SearchOptions { limit: 10, ..SearchOptions::default() };
+    let hits = search(&index, None, "resolve references to definitions", &options, SearchMode::Hybrid).expect("hybrid");
+    let from_resolver = hits[..4].iter().filter(|h| h.path == "src/resolver.rs").count();
+    assert_eq!(from_resolver, 3, "{:?}", paths(&hits));
+    assert!(paths(&hits[..4]).contains(&"src/index.rs"), "{:?}", paths(&hits));
+    // The deferred chunks still come, after the other files.
+    assert!(hits.iter().filter(|h| h.path == "src/resolver.rs").count() > 3, "{:?}", paths(&hits));
+}

@@ -1,0 +1,137 @@
+//! File ranking on a fixture repository: tests versus the code they test, stack traces, dotted module names,
+//! and long files that mention a task everywhere versus the file about it.
+
+use std::path::Path;
+
+use sextant_config::Config;
+use sextant_index::{index_repository, Index, IndexOptions, NoProgress};
+use sextant_pack::{build_pack, PackRequest, RankWeights};
+
+fn write(root: &Path, rel: &str, text: &str) {
+    let path = root.join(rel);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
+struct Fixture {
+    _repo: tempfile::TempDir,
+    _dir: tempfile::TempDir,
+    index: Index,
+}
+
+fn fixture() -> Fixture {
+    let repo = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let root = repo.path();
+    write(
+        root,
+        "shop/session.py",
+        "\"\"\"Shopping sessions.\"\"\"\n\n\nclass Session:\n    def __init__(self, ttl):\n        self.ttl = ttl\n\n    def expire(self, now):\n        \"\"\"Ends the session once its time to live has passed.\"\"\"\n        return now > self.ttl\n",
+    );
+    // The test repeats the task's words more often than the code does.
+    write(
+        root,
+        "tests/test_session.py",
+        "from shop.session import Session\n\n\ndef test_session_expire():\n    session = Session(ttl=5)\n    assert session.expire(now=6)  # session expire after ttl\n\n\ndef test_session_expire_not_yet():\n    session = Session(ttl=5)\n    assert not session.expire(now=4)  # session expire before ttl\n",
+    );
+    let mut cart = String::from("\"\"\"The cart.\"\"\"\n\n\ndef total(items):\n    result = 0\n");
+    for i in 0..6 {
+        cart.push_str(&format!("    result += items[{i}].price\n"));
+    }
+    cart.push_str("    return result\n\n\ndef empty(items):\n    return not items\n");
+    write(root, "shop/cart.py", &cart);
+    write(
+        root,
+        "shop/payments.py",
+        "class Gateway:\n    def charge(self, amount):\n        if amount <= 0:\n            raise ValueError(amount)\n        return amount\n",
+    );
+    // A long file that touches sessions, carts and payments everywhere, as hub files do.
+    let mut hub = String::from("\"\"\"Wiring.\"\"\"\n");
+    for i in 0..40 {
+        hub.push_str(&format!(
+            "\n\ndef step_{i}(session, cart, gateway):\n    session.touch()\n    cart.refresh()\n    gateway.ping()\n    return {i}\n"
+        ));
+    }
+    write(root, "shop/wiring.py", &hub);
+    // A long file that mentions the ledger in every function, and a short one about reconciling it.
+    let mut books = String::from("\"\"\"Bookkeeping jobs.\"\"\"\n");
+    for i in 0..40 {
+        books.push_str(&format!(
+            "\n\ndef job_{i}(ledger):\n    ledger.lock()\n    ledger.reconcile_later({i})\n    return ledger.balance()\n"
+        ));
+    }
+    write(root, "shop/jobs.py", &books);
+    write(
+        root,
+        "shop/audit.py",
+        "def check(entries):\n    \"\"\"Reports a ledger mismatch found while we reconcile.\"\"\"\n    return [e for e in entries if e.mismatch]\n",
+    );
+    for i in 0..30 {
+        write(root, &format!("shop/misc_{i}.py"), &format!("def helper_{i}(x):\n    return x + {i}\n"));
+    }
+    let config = Config::defaults().unwrap();
+    index_repository(&IndexOptions { root, index_dir: dir.path(), config: &config, force: false }, &NoProgress)
+        .unwrap();
+    let index = Index::open(dir.path()).unwrap();
+    Fixture { _repo: repo, _dir: dir, index }
+}
+
+fn ranked(f: &Fixture, task: &str, weights: RankWeights) -> Vec<String> {
+    let request = PackRequest { task: task.to_string(), budget: 2000, weights, ..Default::default() };
+    build_pack(&f.index, &request).unwrap().ranked_files
+}
+
+fn position(files: &[String], path: &str) -> usize {
+    files.iter().position(|f| f == path).unwrap_or_else(|| panic!("{path} not ranked: {files:?}"))
+}
+
+#[test]
+fn code_outranks_its_tests_unless_the_task_is_about_tests() {
+    let f = fixture();
+    let files = ranked(&f, "session expire returns true too early", RankWeights::default());
+    assert!(position(&files, "shop/session.py") < position(&files, "tests/test_session.py"), "{files:?}");
+    // Without the demotion the test, which echoes the words most, comes first: the fixture exercises the rule.
+    let undemoted =
+        ranked(&f, "session expire returns true too early", RankWeights { test_files: 1.0, ..Default::default() });
+    assert_eq!(undemoted[0], "tests/test_session.py", "{undemoted:?}");
+    // A task about the tests keeps them where the evidence puts them.
+    let files = ranked(&f, "the session expire test is flaky", RankWeights::default());
+    assert_eq!(files[0], "tests/test_session.py", "{files:?}");
+}
+
+#[test]
+fn a_stack_trace_from_another_machine_leads_to_the_line_it_names() {
+    let f = fixture();
+    let task = "Crash on checkout:\nTraceback (most recent call last):\n  File \"/home/ci/venv/lib/python3.11/site-packages/shop/cart.py\", line 7, in total\nIndexError: list index out of range";
+    let request = PackRequest { task: task.to_string(), budget: 2000, ..Default::default() };
+    let pack = build_pack(&f.index, &request).unwrap();
+    assert_eq!(pack.ranked_files[0], "shop/cart.py", "{:?}", pack.ranked_files);
+    let first = &pack.items[0];
+    assert_eq!(first.path, "shop/cart.py");
+    assert!(first.start_line <= 7 && 7 <= first.end_line, "{first:?}");
+    assert!(first.reason.contains("line 7 named in the task"), "{first:?}");
+}
+
+#[test]
+fn a_dotted_name_finds_the_module_that_defines_it() {
+    let f = fixture();
+    let request =
+        PackRequest { task: "shop.payments.Gateway rejects refunds".to_string(), budget: 2000, ..Default::default() };
+    let pack = build_pack(&f.index, &request).unwrap();
+    assert_eq!(pack.ranked_files[0], "shop/payments.py", "{:?}", pack.ranked_files);
+    assert!(pack.items[0].reason.contains("module named in the task"), "{:?}", pack.items[0]);
+}
+
+#[test]
+fn whole_file_evidence_prefers_the_file_about_the_task_over_a_hub() {
+    let f = fixture();
+    let task = "ledger mismatch when we reconcile";
+    let by_file = f.index.search_files(task, 10).unwrap();
+    let paths: Vec<&str> = by_file.iter().map(|(id, _)| f.index.file(*id).unwrap().path()).collect();
+    assert_eq!(paths[..2], ["shop/audit.py", "shop/jobs.py"], "{by_file:?}");
+    let files = ranked(&f, task, RankWeights::default());
+    assert_eq!(files[..2], ["shop/audit.py", "shop/jobs.py"], "{files:?}");
+    // Chunk evidence alone favours the long file that mentions the ledger everywhere.
+    let without = ranked(&f, task, RankWeights { file_bm25: 0.0, ..Default::default() });
+    assert_eq!(without[0], "shop/jobs.py", "{without:?}");
+}
