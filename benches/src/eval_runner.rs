@@ -9,6 +9,8 @@
 //! row's query at the budget, and writes the predictions format of `shared/eval/README.md`. Score the output with
 //! `python3 shared/eval/harness.py score DEV.jsonl PRED.jsonl`.
 //!
+//! The rows evaluated are written to `rows.jsonl` beside PRED, for running the BM25 baseline on the same rows.
+//!
 //! Mirrors are matched case-insensitively (data sets spell owners differently); rows whose repository has no
 //! mirror are listed on stderr, never silently dropped.
 //!
@@ -151,6 +153,12 @@ fn main() -> Result<()> {
     if let Some(parent) = args.out.parent() {
         std::fs::create_dir_all(parent)?;
     }
+    // The rows evaluated, so a baseline (`harness.py baseline rows.jsonl …`) runs on exactly them.
+    let mut selected = std::io::BufWriter::new(std::fs::File::create(args.out.with_file_name("rows.jsonl"))?);
+    for row in &rows {
+        writeln!(selected, "{row}")?;
+    }
+    selected.flush()?;
     if !args.search_modes.is_empty() {
         return evaluate_search(&args, &mirrors, &rows);
     }

@@ -1,4 +1,5 @@
-//! Pack latency benchmark: `cargo run --release -p sextant-benches --bin pack-bench -- PATH [--queries N]`.
+//! Pack latency benchmark: `cargo run --release -p sextant-benches --bin pack-bench -- PATH [--queries N]
+//! [--weights name=value,…]` (ranking weights other than the defaults, see `sextant_pack::RankWeights`).
 //!
 //! Indexes PATH (incrementally, into `target/pack-bench/<name>`), derives deterministic tasks from the indexed
 //! symbols (a doc-comment sentence or a name spelled out in words, as issue text would), and times context packs
@@ -20,9 +21,13 @@ fn main() -> Result<()> {
     let mut args = std::env::args().skip(1);
     let mut path = None;
     let mut queries = 60usize;
+    let mut weights = sextant_pack::RankWeights::default();
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--queries" => queries = args.next().context("--queries needs a number")?.parse()?,
+            "--weights" => {
+                weights = args.next().context("--weights needs a value")?.parse().map_err(anyhow::Error::msg)?
+            }
             other => path = Some(PathBuf::from(other)),
         }
     }
@@ -77,20 +82,27 @@ fn main() -> Result<()> {
     baseline.sort_by(f64::total_cmp);
     let (base_p50, base_p99) = (percentile(&baseline, 0.5), percentile(&baseline, 0.99));
     println!();
-    println!("| operation | p50 ms | p99 ms | p50 × baseline |");
-    println!("|---|---|---|---|");
-    println!("| baseline: lexical top-10 search | {base_p50:.1} | {base_p99:.1} | 1.0 |");
+    println!("| operation | p50 ms | p99 ms | p50 × baseline | budget used |");
+    println!("|---|---|---|---|---|");
+    println!("| baseline: lexical top-10 search | {base_p50:.1} | {base_p99:.1} | 1.0 | |");
     for budget in [2_000usize, 8_000, 32_000] {
         let mut times = Vec::new();
+        let mut used = 0usize;
         for task in &tasks {
             let started = Instant::now();
-            let pack = build_pack(&index, &PackRequest { task: task.clone(), budget, ..Default::default() })?;
+            let pack = build_pack(&index, &PackRequest { task: task.clone(), budget, weights, ..Default::default() })?;
             times.push(started.elapsed().as_secs_f64() * 1000.0);
             assert!(pack.tokens <= budget);
+            used += pack.tokens;
         }
         times.sort_by(f64::total_cmp);
         let (p50, p99) = (percentile(&times, 0.5), percentile(&times, 0.99));
-        println!("| context pack, budget {budget} | {p50:.1} | {p99:.1} | {:.1} |", p50 / base_p50.max(1e-9));
+        let fill = used as f64 / (budget * tasks.len().max(1)) as f64;
+        println!(
+            "| context pack, budget {budget} | {p50:.1} | {p99:.1} | {:.1} | {:.1}% |",
+            p50 / base_p50.max(1e-9),
+            fill * 100.0
+        );
     }
     Ok(())
 }

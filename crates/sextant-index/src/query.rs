@@ -26,11 +26,17 @@ pub struct Index {
     file_ids: std::collections::HashMap<String, u32>,
     symbols_by_name: std::collections::HashMap<String, Vec<SymbolId>>,
     /// Compound symbol names (two or more parts) with their lower-cased parts, computed on first use.
-    compound_names: std::sync::OnceLock<Vec<(String, Vec<String>)>>,
+    compound_names: std::sync::OnceLock<CompoundNames>,
     /// Terms of each file's path and, per term, how many paths hold it; computed on first use.
     path_terms: std::sync::OnceLock<PathTerms>,
     /// File ids by their lexical file key, and the corpus figures of whole-file ranking; computed on first use.
     file_keys: std::sync::OnceLock<(std::collections::HashMap<u64, u32>, sextant_lexical::FileCorpus)>,
+}
+
+/// Compound symbol names with their lower-cased parts (sorted by name), and by first part.
+struct CompoundNames {
+    names: Vec<(String, Vec<String>)>,
+    by_first_part: std::collections::HashMap<String, Vec<usize>>,
 }
 
 /// The terms of every indexed path (directories, file name, and their identifier parts), as postings: for each
@@ -262,7 +268,7 @@ impl Index {
     /// after opening; a one-shot CLI query does not need to.
     pub fn warm(&self) {
         self.path_terms();
-        self.compound_names();
+        self.compound_index();
         self.graph.prepare_personalized_rank();
     }
 
@@ -341,8 +347,23 @@ impl Index {
         })
     }
 
-    /// Symbol names made of two or more parts (`check_token`, `parseConfig`) with their lower-cased parts.
-    pub fn compound_names(&self) -> &[(String, Vec<String>)] {
+    /// The symbol names made of two or more parts (`check_token`, `parseConfig`) all of whose lower-cased parts
+    /// are in `parts`, in name order. They are found through their first part, so a query touches only the names
+    /// that start with a word it has.
+    pub fn compound_names_within(&self, parts: &HashSet<String>) -> Vec<&str> {
+        let compounds = self.compound_index();
+        let mut found: Vec<usize> = parts
+            .iter()
+            .filter_map(|part| compounds.by_first_part.get(part))
+            .flatten()
+            .copied()
+            .filter(|&i| compounds.names[i].1.iter().all(|p| parts.contains(p)))
+            .collect();
+        found.sort_unstable();
+        found.into_iter().map(|i| compounds.names[i].0.as_str()).collect()
+    }
+
+    fn compound_index(&self) -> &CompoundNames {
         self.compound_names.get_or_init(|| {
             let mut names: Vec<(String, Vec<String>)> = self
                 .symbols_by_name
@@ -358,7 +379,11 @@ impl Index {
                 })
                 .collect();
             names.sort();
-            names
+            let mut by_first_part: std::collections::HashMap<String, Vec<usize>> = std::collections::HashMap::new();
+            for (i, (_, parts)) in names.iter().enumerate() {
+                by_first_part.entry(parts[0].clone()).or_default().push(i);
+            }
+            CompoundNames { names, by_first_part }
         })
     }
 

@@ -309,19 +309,23 @@ impl LexicalIndex {
             path: Vec<u32>,
         }
         let mut files: HashMap<u64, FileCounts> = HashMap::new();
+        let mut query_terms = Vec::with_capacity(terms.len());
         for (term_index, text) in terms.iter().enumerate() {
             let body_term = Term::from_field_text(f.body, text);
-            if searcher.doc_freq(&body_term)? as f32 > FILE_COMMON_TERM_SHARE * chunk_count {
-                continue;
+            if searcher.doc_freq(&body_term)? as f32 <= FILE_COMMON_TERM_SHARE * chunk_count {
+                query_terms.push((term_index, body_term, Term::from_field_text(f.path, text)));
             }
-            let path_term = Term::from_field_text(f.path, text);
-            for segment in searcher.segment_readers() {
-                let keys = segment.fast_fields().u64("file_key")?;
-                let lengths = segment.fast_fields().u64("file_tokens")?;
-                let alive = segment.alive_bitset();
-                for (field, term) in [(f.body, &body_term), (f.path, &path_term)] {
-                    let Some(mut postings) = segment
-                        .inverted_index(field)?
+        }
+        for segment in searcher.segment_readers() {
+            let keys = segment.fast_fields().u64("file_key")?;
+            let lengths = segment.fast_fields().u64("file_tokens")?;
+            let alive = segment.alive_bitset();
+            let (body_index, path_index) = (segment.inverted_index(f.body)?, segment.inverted_index(f.path)?);
+            for (term_index, body_term, path_term) in &query_terms {
+                let term_index = *term_index;
+                for (field, term) in [(f.body, body_term), (f.path, path_term)] {
+                    let inverted = if field == f.body { &body_index } else { &path_index };
+                    let Some(mut postings) = inverted
                         .read_postings(term, IndexRecordOption::WithFreqs)
                         .map_err(tantivy::TantivyError::from)?
                     else {

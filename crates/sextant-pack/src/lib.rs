@@ -43,13 +43,46 @@ impl TokenizerChoice {
         }
     }
 
-    /// Exact token count of `text`.
+    /// Exact token count of `text`: the sum of the counts of its pre-tokenizer pieces (what
+    /// `bpe_openai::Tokenizer::count` computes; neither vocabulary normalises), with each distinct piece counted
+    /// once per thread. Code repeats its identifiers, keywords and indentation, so most pieces are looked up,
+    /// not encoded again; a pack at 32k tokens counts its text several times while it fills.
     pub fn count(self, text: &str) -> usize {
-        match self {
-            TokenizerChoice::O200kBase => bpe_openai::o200k_base().count(text),
-            TokenizerChoice::Cl100kBase => bpe_openai::cl100k_base().count(text),
-        }
+        let tokenizer = match self {
+            TokenizerChoice::O200kBase => bpe_openai::o200k_base(),
+            TokenizerChoice::Cl100kBase => bpe_openai::cl100k_base(),
+        };
+        PIECE_COUNTS.with(|cache| {
+            let mut cache = cache.borrow_mut();
+            let counts = &mut cache[self as usize];
+            if counts.len() > MAX_CACHED_PIECES {
+                counts.clear();
+            }
+            tokenizer
+                .split(text)
+                .map(|piece| match counts.get(piece) {
+                    Some(&count) => count as usize,
+                    None => {
+                        let count = tokenizer.bpe.count(piece.as_bytes());
+                        if piece.len() <= MAX_CACHED_PIECE_BYTES {
+                            counts.insert(piece.to_string(), count as u32);
+                        }
+                        count
+                    }
+                })
+                .sum()
+        })
     }
+}
+
+/// Distinct pieces remembered per thread and vocabulary before the cache starts over.
+const MAX_CACHED_PIECES: usize = 200_000;
+/// Longer pieces (long runs of symbols or spaces) are rare and not remembered.
+const MAX_CACHED_PIECE_BYTES: usize = 64;
+
+thread_local! {
+    /// Token counts of pre-tokenizer pieces, per vocabulary (indexed by `TokenizerChoice as usize`).
+    static PIECE_COUNTS: std::cell::RefCell<[HashMap<String, u32>; 2]> = Default::default();
 }
 
 /// Largest budget accepted (a pack bigger than any context window helps nobody).
@@ -303,5 +336,29 @@ impl<'a> SourceCache<'a> {
                 })
             })
             .as_deref()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TokenizerChoice;
+
+    #[test]
+    fn cached_piece_counts_equal_the_tokenizers_own_count() {
+        let long_run = format!("x{}y", " ".repeat(300));
+        let texts = [
+            "fn main() {\n    let total = items.iter().map(|i| i.price).sum::<u64>();\n}\n",
+            "def résumé(naïve):\n\treturn naïve  # 日本語のコメント 🚀\n",
+            long_run.as_str(),
+            "",
+            "class A:\n        pass\n\n\n\n        # trailing   \n",
+        ];
+        for _ in 0..2 {
+            // The second pass answers from the cache.
+            for text in texts {
+                assert_eq!(TokenizerChoice::O200kBase.count(text), bpe_openai::o200k_base().count(text), "{text:?}");
+                assert_eq!(TokenizerChoice::Cl100kBase.count(text), bpe_openai::cl100k_base().count(text), "{text:?}");
+            }
+        }
     }
 }

@@ -319,10 +319,10 @@ pub fn rank(index: &Index, request: &PackRequest) -> Result<Ranking, IndexError>
     let mentioned_parts: HashSet<String> =
         terms.words.iter().chain(terms.identifiers.iter()).map(|w| w.to_lowercase()).collect();
     let compound: Vec<String> = index
-        .compound_names()
-        .iter()
-        .filter(|(name, parts)| parts.iter().all(|p| mentioned_parts.contains(p)) && !terms.identifiers.contains(name))
-        .map(|(name, _)| name.clone())
+        .compound_names_within(&mentioned_parts)
+        .into_iter()
+        .filter(|name| !terms.identifiers.iter().any(|i| i == name))
+        .map(str::to_string)
         .collect();
     let by_compound = symbol_matches(&compound, &mut seeds, 1.0);
     fusion.add_list(weights.symbol_identifier, &by_compound);
@@ -568,4 +568,22 @@ fn about_tests(terms: &TaskTerms) -> bool {
         let lower = w.to_lowercase();
         matches!(lower.as_str(), "test" | "tests" | "testing" | "spec" | "specs" | "fixture" | "fixtures" | "flaky")
     }) || terms.paths.iter().any(|p| sextant_index::is_test_path(p))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RankWeights;
+
+    #[test]
+    fn weights_parse_over_the_defaults_and_reject_unknown_names() {
+        let weights: RankWeights = "graph=0.5, expanded_files=30,test_files=1".parse().unwrap();
+        assert_eq!(weights.graph, 0.5);
+        assert_eq!(weights.expanded_files, 30);
+        assert_eq!(weights.test_files, 1.0);
+        assert_eq!(weights.file_bm25, RankWeights::default().file_bm25);
+        assert_eq!("".parse::<RankWeights>().unwrap(), RankWeights::default());
+        assert!("grpah=1".parse::<RankWeights>().unwrap_err().contains("unknown ranking weight `grpah`"));
+        assert!("graph=high".parse::<RankWeights>().unwrap_err().contains("not a number"));
+        assert!("graph".parse::<RankWeights>().unwrap_err().contains("expected name=value"));
+    }
 }
