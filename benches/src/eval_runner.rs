@@ -448,5 +448,16 @@ fn materialize(mirror: &Path, commit: &str, dest: &Path, manifest_path: &Path) -
         present.insert(path.clone(), oid.clone());
     }
     std::fs::write(manifest_path, serde_json::to_vec(&present)?)?;
+    // A git directory whose HEAD is the commit and whose objects are the mirror's, so the indexer sees the
+    // history before the commit (co-change), as it would in a clone.
+    let git = dest.join(".git");
+    std::fs::create_dir_all(git.join("objects/info"))?;
+    std::fs::create_dir_all(git.join("refs/heads"))?;
+    std::fs::write(git.join("config"), "[core]\n\trepositoryformatversion = 0\n\tbare = false\n")?;
+    std::fs::write(
+        git.join("objects/info/alternates"),
+        format!("{}\n", mirror.join("objects").canonicalize()?.display()),
+    )?;
+    std::fs::write(git.join("HEAD"), format!("{}\n", repo.revparse_single(commit)?.peel_to_commit()?.id()))?;
     Ok(written)
 }

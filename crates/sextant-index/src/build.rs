@@ -12,6 +12,7 @@ use sextant_graph::{GraphInput, LinkStats, Manifest, PreviousLink, SymbolGraph};
 use sextant_lexical::{ChunkDocument, LexicalIndex, LexicalWriter};
 use sextant_syntax::{analyze, ChunkLimits, FileFacts};
 
+use crate::history;
 use crate::store::{self, FileRecord, GitState, SkipReason, SkippedFile, Snapshot};
 use crate::walk::{self, Candidate, LanguageMatcher};
 use crate::{dir_size, git_state, Index, IndexError, LEXICAL_DIR};
@@ -286,6 +287,7 @@ fn run(
         progress.phase(&resumed, None);
     }
     let mut generation = previous.as_ref().map_or(0, |p| p.generation).max(lexical_generation.unwrap_or(0)) + 1;
+    let previous_git = previous.as_ref().map(|p| p.git.clone());
 
     let (walked, git) = match prewalked {
         Some(walked) => walked,
@@ -538,6 +540,18 @@ fn run(
             summary: summary.clone(),
         },
     );
+    // Files that change together, from git history: mined again only when HEAD moved (new commits are added to
+    // the previous counts). A failure costs only this ranking signal.
+    let history_current =
+        previous_git.as_ref() == Some(&snapshot.git) && index_dir.join(history::COCHANGE_FILE).exists();
+    if snapshot.git.is_some() && !history_current {
+        progress.phase("history", None);
+        if let Some(state) =
+            history::MiningState::mine(&root, store::load_mining_state(&index_dir), history::MAX_COMMITS)
+        {
+            store::save_cochange(&index_dir, &state);
+        }
+    }
     let index = match open && !unchanged {
         true => Some(Index::from_snapshot(
             &index_dir,

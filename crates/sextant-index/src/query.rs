@@ -31,6 +31,8 @@ pub struct Index {
     path_terms: std::sync::OnceLock<PathTerms>,
     /// File ids by their lexical file key, and the corpus figures of whole-file ranking; computed on first use.
     file_keys: std::sync::OnceLock<(std::collections::HashMap<u64, u32>, sextant_lexical::FileCorpus)>,
+    /// Files that change together (from git history), read on first use.
+    cochange: std::sync::OnceLock<Option<crate::history::CoChange>>,
 }
 
 /// Compound symbol names with their lower-cased parts (sorted by name), and by first part.
@@ -260,6 +262,7 @@ impl Index {
             compound_names: std::sync::OnceLock::new(),
             path_terms: std::sync::OnceLock::new(),
             file_keys: std::sync::OnceLock::new(),
+            cochange: std::sync::OnceLock::new(),
         }
     }
 
@@ -269,6 +272,8 @@ impl Index {
     pub fn warm(&self) {
         self.path_terms();
         self.compound_index();
+        self.file_keys();
+        self.co_change();
         self.graph.prepare_personalized_rank();
     }
 
@@ -316,7 +321,19 @@ impl Index {
     /// Files ranked as whole documents by BM25 over their text and path (see
     /// [`LexicalIndex::search_files`]), best first, at most `limit`.
     pub fn search_files(&self, query: &str, limit: usize) -> Result<Vec<(u32, f32)>, IndexError> {
-        let (ids, corpus) = self.file_keys.get_or_init(|| {
+        let (ids, corpus) = self.file_keys();
+        let ranked = self.lexical.search_files(query, *corpus, limit)?;
+        Ok(ranked.into_iter().filter_map(|(key, score)| Some((*ids.get(&key)?, score))).collect())
+    }
+
+    /// Files that changed together with others in git history (the last commits before the indexed HEAD), if the
+    /// repository has history.
+    pub fn co_change(&self) -> Option<&crate::history::CoChange> {
+        self.cochange.get_or_init(|| store::load_cochange(&self.dir)).as_ref()
+    }
+
+    fn file_keys(&self) -> &(std::collections::HashMap<u64, u32>, sextant_lexical::FileCorpus) {
+        self.file_keys.get_or_init(|| {
             let mut ids = std::collections::HashMap::with_capacity(self.snapshot.files.len());
             let mut tokens = 0u64;
             for (id, f) in self.snapshot.files.iter().enumerate() {
@@ -325,9 +342,7 @@ impl Index {
             }
             let files = self.snapshot.files.len();
             (ids, sextant_lexical::FileCorpus { files, mean_tokens: tokens as f32 / files.max(1) as f32 })
-        });
-        let ranked = self.lexical.search_files(query, *corpus, limit)?;
-        Ok(ranked.into_iter().filter_map(|(key, score)| Some((*ids.get(&key)?, score))).collect())
+        })
     }
 
     /// The terms of every indexed path, for matching task words against file locations.

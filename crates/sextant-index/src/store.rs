@@ -353,3 +353,32 @@ pub(crate) fn load_consistent(dir: &Path, lexical_generation: Option<u64>) -> Re
     }
     Ok(current)
 }
+
+/// The co-change table queries read, if one was mined.
+pub(crate) fn load_cochange(dir: &Path) -> Option<crate::history::CoChange> {
+    read_file(&dir.join(crate::history::COCHANGE_FILE)).ok().flatten()
+}
+
+/// The miner's counts of the last run, if any.
+pub(crate) fn load_mining_state(dir: &Path) -> Option<crate::history::MiningState> {
+    read_file(&dir.join(crate::history::MINING_STATE_FILE)).ok().flatten()
+}
+
+/// Replaces the miner's counts and the table made from them, each by temporary file and rename (a failure only
+/// costs the signal; a reader sees the old table or the new one).
+pub(crate) fn save_cochange(dir: &Path, state: &crate::history::MiningState) {
+    for (name, written) in [
+        (
+            crate::history::MINING_STATE_FILE,
+            write_file(&dir.join(format!("{}.next", crate::history::MINING_STATE_FILE)), state),
+        ),
+        (
+            crate::history::COCHANGE_FILE,
+            write_file(&dir.join(format!("{}.next", crate::history::COCHANGE_FILE)), &state.summarise()),
+        ),
+    ] {
+        if written.is_ok() {
+            let _ = std::fs::rename(dir.join(format!("{name}.next")), dir.join(name));
+        }
+    }
+}

@@ -59,6 +59,11 @@ pub struct RankWeights {
     /// Factor on the scores of tests, fixtures and test data when the task is not about tests: the code a task
     /// needs is rarely a test, though tests echo its words.
     pub test_files: f32,
+    /// Share of a best file's score given to the files that changed with it in git history (times the share of
+    /// its commits they were part of).
+    pub cochange: f32,
+    /// How many of the best files lend their score to their co-changed files.
+    pub cochange_sources: usize,
     /// A file's whole-file lexical evidence sums at most this many of its best chunk scores, so a long hub file
     /// matching a long task in many places does not outrank the file that matches it best.
     pub file_hits: usize,
@@ -85,6 +90,8 @@ impl Default for RankWeights {
             file_prior: 0.4,
             file_rank_offset: sextant_index::fusion::RRF_K,
             test_files: 0.5,
+            cochange: 0.0,
+            cochange_sources: 5,
             file_hits: 200,
         }
     }
@@ -117,8 +124,13 @@ impl std::str::FromStr for RankWeights {
                 "file_prior" => &mut weights.file_prior,
                 "file_rank_offset" => &mut weights.file_rank_offset,
                 "test_files" => &mut weights.test_files,
+                "cochange" => &mut weights.cochange,
                 "expanded_files" => {
                     weights.expanded_files = number.max(0.0) as usize;
+                    continue;
+                }
+                "cochange_sources" => {
+                    weights.cochange_sources = number.max(0.0) as usize;
                     continue;
                 }
                 "file_hits" => {
@@ -524,20 +536,40 @@ pub fn rank(index: &Index, request: &PackRequest) -> Result<Ranking, IndexError>
             files.push((*file, *score));
         }
     }
-    if weights.test_files != 1.0 && !about_tests(&terms) {
-        let is_test = |file: u32| index.file(file).is_some_and(|f| sextant_index::is_test_path(f.path()));
+    let test_factor = if about_tests(&terms) { 1.0 } else { weights.test_files };
+    let is_test = |file: u32| index.file(file).is_some_and(|f| sextant_index::is_test_path(f.path()));
+    if test_factor != 1.0 {
         for (file, score) in &mut files {
             if is_test(*file) {
-                *score *= weights.test_files;
+                *score *= test_factor;
             }
         }
         for unit in &mut units {
             if is_test(unit.file) {
-                unit.score *= weights.test_files;
+                unit.score *= test_factor;
             }
         }
     }
     files.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    // Files that changed together with the best files in git history: a change to one often needs the other.
+    if let Some(history) = index.co_change().filter(|_| weights.cochange > 0.0) {
+        let mut boosts: HashMap<u32, f32> = HashMap::new();
+        for &(file, score) in files.iter().take(weights.cochange_sources) {
+            let Some(path) = index.file(file).map(|f| f.path()) else { continue };
+            for (partner, share) in history.partners(path) {
+                let Some(partner) = index.file_id(partner).filter(|&p| p != file && allowed(p)) else { continue };
+                let factor = if is_test(partner) { test_factor } else { 1.0 };
+                *boosts.entry(partner).or_insert(0.0) += weights.cochange * share * score * factor;
+            }
+        }
+        for (file, score) in &mut files {
+            if let Some(boost) = boosts.remove(file) {
+                *score += boost;
+            }
+        }
+        files.extend(boosts);
+        files.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    }
 
     let mut by_unit: HashMap<Unit, usize> = units.iter().enumerate().map(|(i, u)| ((u.file, u.chunk), i)).collect();
     for (position, (file, file_score)) in files.iter().take(weights.expanded_files).enumerate() {
