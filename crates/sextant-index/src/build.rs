@@ -296,6 +296,15 @@ fn run(
             (walk::walk(&root, config, &index_dir, &matcher)?, git_state(&root))
         }
     };
+    // Files that change together, from git history: mined again only when HEAD moved (new commits are added to
+    // the previous counts), on a thread of its own while the files are parsed. A failure costs only this signal.
+    let history_current = previous_git.as_ref() == Some(&git) && index_dir.join(history::COCHANGE_FILE).exists();
+    let history = (git.is_some() && !history_current).then(|| {
+        let (root, index_dir) = (root.to_path_buf(), index_dir.to_path_buf());
+        std::thread::spawn(move || {
+            history::MiningState::mine(&root, store::load_mining_state(&index_dir), history::MAX_COMMITS)
+        })
+    });
     let walk_view: Vec<(String, u64, u64)> =
         walked.candidates.iter().map(|c| (c.rel.clone(), c.size, c.mtime_ns)).collect();
     let mut walk_skipped: Vec<String> = walked.skipped.iter().map(|s| s.path.clone()).collect();
@@ -540,15 +549,9 @@ fn run(
             summary: summary.clone(),
         },
     );
-    // Files that change together, from git history: mined again only when HEAD moved (new commits are added to
-    // the previous counts). A failure costs only this ranking signal.
-    let history_current =
-        previous_git.as_ref() == Some(&snapshot.git) && index_dir.join(history::COCHANGE_FILE).exists();
-    if snapshot.git.is_some() && !history_current {
+    if let Some(mining) = history {
         progress.phase("history", None);
-        if let Some(state) =
-            history::MiningState::mine(&root, store::load_mining_state(&index_dir), history::MAX_COMMITS)
-        {
+        if let Ok(Some(state)) = mining.join() {
             store::save_cochange(&index_dir, &state);
         }
     }

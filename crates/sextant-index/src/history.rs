@@ -12,7 +12,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 /// Commits walked when mining from scratch.
-pub(crate) const MAX_COMMITS: usize = 2_000;
+pub(crate) const MAX_COMMITS: usize = 1_000;
 /// Commits that change more files than this (reformatting, renames, vendoring) are skipped.
 const MAX_FILES_PER_COMMIT: usize = 30;
 /// Partners kept per file.

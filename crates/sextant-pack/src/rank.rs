@@ -90,7 +90,7 @@ impl Default for RankWeights {
             file_prior: 0.4,
             file_rank_offset: sextant_index::fusion::RRF_K,
             test_files: 0.5,
-            cochange: 0.0,
+            cochange: 0.1,
             cochange_sources: 5,
             file_hits: 200,
         }
@@ -551,23 +551,27 @@ pub fn rank(index: &Index, request: &PackRequest) -> Result<Ranking, IndexError>
         }
     }
     files.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-    // Files that changed together with the best files in git history: a change to one often needs the other.
+    // Files that changed together with the best files in git history: a change to one often needs the other. A
+    // partner rises towards the file that lends it the score, never past it.
     if let Some(history) = index.co_change().filter(|_| weights.cochange > 0.0) {
-        let mut boosts: HashMap<u32, f32> = HashMap::new();
+        let mut boosts: HashMap<u32, (f32, f32)> = HashMap::new();
         for &(file, score) in files.iter().take(weights.cochange_sources) {
             let Some(path) = index.file(file).map(|f| f.path()) else { continue };
             for (partner, share) in history.partners(path) {
                 let Some(partner) = index.file_id(partner).filter(|&p| p != file && allowed(p)) else { continue };
                 let factor = if is_test(partner) { test_factor } else { 1.0 };
-                *boosts.entry(partner).or_insert(0.0) += weights.cochange * share * score * factor;
+                let entry = boosts.entry(partner).or_insert((0.0, 0.0));
+                entry.0 += weights.cochange * share * score * factor;
+                entry.1 = entry.1.max(score * 0.999);
             }
         }
+        let raise = |score: f32, (boost, ceiling): (f32, f32)| score.max((score + boost).min(ceiling));
         for (file, score) in &mut files {
             if let Some(boost) = boosts.remove(file) {
-                *score += boost;
+                *score = raise(*score, boost);
             }
         }
-        files.extend(boosts);
+        files.extend(boosts.into_iter().map(|(file, boost)| (file, raise(0.0, boost))));
         files.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
     }
 

@@ -135,3 +135,58 @@ fn whole_file_evidence_prefers_the_file_about_the_task_over_a_hub() {
     let without = ranked(&f, task, RankWeights { file_bm25: 0.0, ..Default::default() });
     assert_eq!(without[0], "shop/jobs.py", "{without:?}");
 }
+
+/// Commits `files` on HEAD.
+fn commit(repo: &git2::Repository, files: &[(&str, &str)]) {
+    let root = repo.workdir().unwrap().to_path_buf();
+    let mut index = repo.index().unwrap();
+    for (path, text) in files {
+        write(&root, path, text);
+        index.add_path(Path::new(path)).unwrap();
+    }
+    index.write().unwrap();
+    let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
+    let signature = git2::Signature::now("t", "t@example.com").unwrap();
+    let parent = repo.head().ok().and_then(|h| h.peel_to_commit().ok());
+    let parents: Vec<&git2::Commit<'_>> = parent.iter().collect();
+    repo.commit(Some("HEAD"), &signature, &signature, "change", &tree, &parents).unwrap();
+}
+
+#[test]
+fn files_that_change_together_rise_with_the_file_the_task_is_about() {
+    let repo_dir = tempfile::tempdir().unwrap();
+    let index_dir = tempfile::tempdir().unwrap();
+    let repo = git2::Repository::init(repo_dir.path()).unwrap();
+    for i in 0..20 {
+        commit(&repo, &[(&format!("pkg/other_{i}.py"), &format!("def other_{i}(x):\n    return x * {i}\n"))]);
+    }
+    // The schema and its migration always change together; the task only names the schema.
+    for round in 0..4 {
+        commit(
+            &repo,
+            &[
+                (
+                    "pkg/schema.py",
+                    &format!("COLUMNS = ['id', 'email', 'c{round}']\n\n\ndef invoice_schema():\n    return COLUMNS\n"),
+                ),
+                ("pkg/migrate.py", &format!("def upgrade(db):\n    db.run('step {round}')\n")),
+            ],
+        );
+    }
+    let config = Config::defaults().unwrap();
+    index_repository(
+        &IndexOptions { root: repo_dir.path(), index_dir: index_dir.path(), config: &config, force: false },
+        &NoProgress,
+    )
+    .unwrap();
+    let index = Index::open(index_dir.path()).unwrap();
+    let task = "add a currency column to the invoice schema";
+    let request = |weights| PackRequest { task: task.to_string(), budget: 2000, weights, ..Default::default() };
+    let with = build_pack(&index, &request(RankWeights::default())).unwrap().ranked_files;
+    assert_eq!(with[..2], ["pkg/schema.py", "pkg/migrate.py"], "{with:?}");
+    // Without history the migration, which shares no word with the task, is not ranked at all.
+    let without =
+        build_pack(&index, &request(RankWeights { cochange: 0.0, ..Default::default() })).unwrap().ranked_files;
+    assert_eq!(without[0], "pkg/schema.py");
+    assert!(!without.contains(&"pkg/migrate.py".to_string()), "{without:?}");
+}
