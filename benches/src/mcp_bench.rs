@@ -175,7 +175,7 @@ fn main() -> Result<()> {
 
         // Small RPCs over the wire, against ListRepositories (no work at all) as the floor.
         let names: Vec<String> = repository.current_index()?.indexed_files().take(2_000).flat_map(|f| f.symbols().iter().map(|s| s.name.clone()).collect::<Vec<_>>()).step_by(37).take(args.calls).collect();
-        let (mut floor_ms, mut symbol_ms, mut search_ms) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut floor_ms, mut symbol_ms, mut search_ms, mut status_ms) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for (call, name) in names.iter().enumerate() {
             let started = Instant::now();
             grpc.list_repositories(v1::ListRepositoriesRequest {}).await?;
@@ -187,6 +187,9 @@ fn main() -> Result<()> {
             let query = format!("{name} {}", TASKS[call % TASKS.len()]);
             grpc.search(v1::SearchRequest { query, limit: 10, ..Default::default() }).await?;
             search_ms.push(started.elapsed().as_secs_f64() * 1000.0);
+            let started = Instant::now();
+            grpc.status(v1::StatusRequest::default()).await?;
+            status_ms.push(started.elapsed().as_secs_f64() * 1000.0);
         }
         let mut sorted = floor_ms.clone();
         sorted.sort_by(f64::total_cmp);
@@ -196,6 +199,7 @@ fn main() -> Result<()> {
         report("ListRepositories (baseline)", floor_ms, floor);
         report("GetSymbol", symbol_ms, floor);
         report("Search (lexical)", search_ms, floor);
+        report("Status", status_ms, floor);
 
         // Memory under load: 50 packs at once at the largest budget, against the server's peak before them.
         let before = peak_rss_kib_of(server_pid);

@@ -33,6 +33,8 @@ pub struct Index {
     file_keys: std::sync::OnceLock<(std::collections::HashMap<u64, u32>, sextant_lexical::FileCorpus)>,
     /// Files that change together (from git history), read on first use.
     cochange: std::sync::OnceLock<Option<crate::history::CoChange>>,
+    /// The counts of this generation, computed on first use (they walk every file and edge).
+    summary: std::sync::OnceLock<IndexSummary>,
 }
 
 /// Compound symbol names with their lower-cased parts (sorted by name), and by first part.
@@ -263,6 +265,7 @@ impl Index {
             path_terms: std::sync::OnceLock::new(),
             file_keys: std::sync::OnceLock::new(),
             cochange: std::sync::OnceLock::new(),
+            summary: std::sync::OnceLock::new(),
         }
     }
 
@@ -285,7 +288,11 @@ impl Index {
     /// Counts and state of the index.
     pub fn status(&self) -> IndexSummary {
         // The snapshot's own graph field was moved into `self.graph`; pass that instead of cloning anything.
-        summarize(&self.snapshot, self.graph.data(), Path::new(&self.snapshot.root), &self.dir, true)
+        self.summary
+            .get_or_init(|| {
+                summarize(&self.snapshot, self.graph.data(), Path::new(&self.snapshot.root), &self.dir, true)
+            })
+            .clone()
     }
 
     /// Unix seconds of the last commit.
