@@ -1,27 +1,13 @@
 //! Context packs on a fixture repository: ranking, budgets, rendering, determinism.
 
-use std::path::Path;
-
 use proptest::prelude::*;
-use sextant_config::Config;
-use sextant_index::{index_repository, Index, IndexOptions, NoProgress};
 use sextant_pack::{build_pack, ItemKind, PackError, PackRequest, TokenizerChoice};
 
-fn write(root: &Path, rel: &str, text: &str) {
-    let path = root.join(rel);
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, text).unwrap();
-}
-
-struct Fixture {
-    _repo: tempfile::TempDir,
-    _dir: tempfile::TempDir,
-    index: Index,
-}
+mod common;
+use common::{write, Fixture};
 
 fn fixture() -> Fixture {
     let repo = tempfile::tempdir().unwrap();
-    let dir = tempfile::tempdir().unwrap();
     let root = repo.path();
     write(
         root,
@@ -39,11 +25,7 @@ fn fixture() -> Fixture {
     }
     write(root, "reports/builder.py", &filler);
     write(root, "web/app.js", "import { Invoice } from './invoice';\n\nexport function checkout(cart) {\n  const invoice = new Invoice(cart.lines);\n  return invoice.total();\n}\n");
-    let config = Config::defaults().unwrap();
-    index_repository(&IndexOptions { root, index_dir: dir.path(), config: &config, force: false }, &NoProgress)
-        .unwrap();
-    let index = Index::open(dir.path()).unwrap();
-    Fixture { _repo: repo, _dir: dir, index }
+    Fixture::index(repo)
 }
 
 fn request(task: &str, budget: usize) -> PackRequest {

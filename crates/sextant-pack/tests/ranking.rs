@@ -3,25 +3,13 @@
 
 use std::path::Path;
 
-use sextant_config::Config;
-use sextant_index::{index_repository, Index, IndexOptions, NoProgress};
 use sextant_pack::{build_pack, PackRequest, RankWeights};
 
-fn write(root: &Path, rel: &str, text: &str) {
-    let path = root.join(rel);
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, text).unwrap();
-}
-
-struct Fixture {
-    _repo: tempfile::TempDir,
-    _dir: tempfile::TempDir,
-    index: Index,
-}
+mod common;
+use common::{write, Fixture};
 
 fn fixture() -> Fixture {
     let repo = tempfile::tempdir().unwrap();
-    let dir = tempfile::tempdir().unwrap();
     let root = repo.path();
     write(
         root,
@@ -69,11 +57,7 @@ fn fixture() -> Fixture {
     for i in 0..30 {
         write(root, &format!("shop/misc_{i}.py"), &format!("def helper_{i}(x):\n    return x + {i}\n"));
     }
-    let config = Config::defaults().unwrap();
-    index_repository(&IndexOptions { root, index_dir: dir.path(), config: &config, force: false }, &NoProgress)
-        .unwrap();
-    let index = Index::open(dir.path()).unwrap();
-    Fixture { _repo: repo, _dir: dir, index }
+    Fixture::index(repo)
 }
 
 fn ranked(f: &Fixture, task: &str, weights: RankWeights) -> Vec<String> {
@@ -155,7 +139,6 @@ fn commit(repo: &git2::Repository, files: &[(&str, &str)]) {
 #[test]
 fn files_that_change_together_rise_with_the_file_the_task_is_about() {
     let repo_dir = tempfile::tempdir().unwrap();
-    let index_dir = tempfile::tempdir().unwrap();
     let repo = git2::Repository::init(repo_dir.path()).unwrap();
     for i in 0..20 {
         commit(&repo, &[(&format!("pkg/other_{i}.py"), &format!("def other_{i}(x):\n    return x * {i}\n"))]);
@@ -173,20 +156,15 @@ fn files_that_change_together_rise_with_the_file_the_task_is_about() {
             ],
         );
     }
-    let config = Config::defaults().unwrap();
-    index_repository(
-        &IndexOptions { root: repo_dir.path(), index_dir: index_dir.path(), config: &config, force: false },
-        &NoProgress,
-    )
-    .unwrap();
-    let index = Index::open(index_dir.path()).unwrap();
+    let f = Fixture::index(repo_dir);
+    let index = &f.index;
     let task = "add a currency column to the invoice schema";
     let request = |weights| PackRequest { task: task.to_string(), budget: 2000, weights, ..Default::default() };
-    let with = build_pack(&index, &request(RankWeights::default())).unwrap().ranked_files;
+    let with = build_pack(index, &request(RankWeights::default())).unwrap().ranked_files;
     assert_eq!(with[..2], ["pkg/schema.py", "pkg/migrate.py"], "{with:?}");
     // Without history the migration, which shares no word with the task, is not ranked at all.
     let without =
-        build_pack(&index, &request(RankWeights { cochange: 0.0, ..Default::default() })).unwrap().ranked_files;
+        build_pack(index, &request(RankWeights { cochange: 0.0, ..Default::default() })).unwrap().ranked_files;
     assert_eq!(without[0], "pkg/schema.py");
     assert!(!without.contains(&"pkg/migrate.py".to_string()), "{without:?}");
 }
