@@ -13,6 +13,8 @@ use crate::PackRequest;
 const MAX_DEFINITIONS_PER_NAME: usize = 12;
 /// Hits taken from each lexical query.
 const LEXICAL_DEPTH: usize = 200;
+/// Dotted names of a task looked up as modules (a stack trace repeats the same few).
+const MAX_MODULES: usize = 20;
 /// Symbols taken from the graph ranking.
 const GRAPH_DEPTH: usize = 300;
 /// Tunable parameters of the ranking: the weight of each signal in the fusion and the file-level adjustments.
@@ -348,12 +350,13 @@ pub fn rank(index: &Index, request: &PackRequest) -> Result<Ranking, IndexError>
             let components: Vec<&str> = wanted.split('/').filter(|c| !c.is_empty() && *c != ".").collect();
             for skip in 0..components.len().saturating_sub(1).max(1) {
                 let suffix = components[skip..].join("/");
+                let (as_suffix, as_dir) = (format!("/{suffix}"), format!("{suffix}/"));
                 let before = files.len();
                 for file in index.indexed_files() {
                     let path = file.path();
                     let matches = path == suffix
-                        || path.ends_with(&format!("/{suffix}"))
-                        || (skip == 0 && !suffix.contains('.') && path.starts_with(&format!("{suffix}/")));
+                        || path.ends_with(&as_suffix)
+                        || (skip == 0 && !suffix.contains('.') && path.starts_with(&as_dir));
                     if matches && allowed(file.id()) && !files.contains(&file.id()) {
                         files.push(file.id());
                     }
@@ -369,18 +372,17 @@ pub fn rank(index: &Index, request: &PackRequest) -> Result<Ranking, IndexError>
     // longest prefix of the name (`requests/adapters.py`), or the package it names (`requests/adapters/__init__.py`).
     let module_files = |modules: &[String]| -> Vec<u32> {
         let mut files: Vec<u32> = Vec::new();
-        for module in modules {
+        for module in modules.iter().take(MAX_MODULES) {
             let parts: Vec<&str> = module.split('/').collect();
             for take in (2..=parts.len()).rev() {
                 let wanted = parts[..take].join("/");
                 let package = format!("{wanted}/__init__");
+                let suffixes = [format!("/{wanted}"), format!("/{package}")];
                 let found: Vec<u32> = index
                     .indexed_files()
                     .filter(|file| {
                         let stem = file.path().rsplit_once('.').map_or(file.path(), |(stem, _)| stem);
-                        [wanted.as_str(), package.as_str()]
-                            .iter()
-                            .any(|w| stem == *w || stem.ends_with(&format!("/{w}")))
+                        stem == wanted || stem == package || suffixes.iter().any(|s| stem.ends_with(s.as_str()))
                     })
                     .map(|file| file.id())
                     .filter(|&f| allowed(f))
