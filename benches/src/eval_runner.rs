@@ -20,6 +20,7 @@
 //! With `--search-modes`, it evaluates search instead of packs: after indexing it brings the row's vectors up to
 //! date (through the vector cache, so each commit embeds only chunks never seen) and writes, per mode,
 //! `PRED.<mode>.jsonl` with the files of the top search results in order (and no pack), for file recall@k.
+//! `--no-vectors` leaves the dense signal out (hybrid then fuses the others), which needs no model.
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::{BufRead, Write};
@@ -54,6 +55,7 @@ struct Args {
     dense: bool,
     hybrid_variants: Vec<(String, sextant_semantic::HybridWeights)>,
     variants: Vec<(String, RankWeights)>,
+    no_vectors: bool,
 }
 
 fn parse_args() -> Result<Args> {
@@ -71,6 +73,7 @@ fn parse_args() -> Result<Args> {
         dense: false,
         hybrid_variants: Vec::new(),
         variants: Vec::new(),
+        no_vectors: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -86,6 +89,8 @@ fn parse_args() -> Result<Args> {
             "--limit" => args.limit = value()?.parse()?,
             "--budget" => args.budget = value()?.parse()?,
             "--dense" => args.dense = true,
+            // Hybrid search without the dense signal (no model, no embedding): the other signals alone.
+            "--no-vectors" => args.no_vectors = true,
             // `name:lexical=1,semantic=2;name2:…`: extra hybrid runs with other fusion weights.
             "--hybrid-weights" => {
                 for variant in value()?.split(';').filter(|v| !v.is_empty()) {
@@ -248,7 +253,7 @@ fn main() -> Result<()> {
 
 /// Search evaluation: one predictions file per mode.
 fn evaluate_search(args: &Args, mirrors: &Mirrors, rows: &[Value]) -> Result<()> {
-    let needs_vectors = args.search_modes.iter().any(|m| *m != SearchMode::Lexical);
+    let needs_vectors = !args.no_vectors && args.search_modes.iter().any(|m| *m != SearchMode::Lexical);
     let embedder = if needs_vectors {
         let config = Config::defaults()?;
         Some(std::sync::Arc::new(sextant_embed::Embedder::load(&sextant_embed::EmbedderOptions::from_settings(

@@ -27,6 +27,9 @@ pub enum Signal {
     Symbol,
     /// A file whose path terms the query echoes.
     Path,
+    /// A file that BM25 ranks high as a whole (each file one document).
+    #[serde(rename = "whole_file")]
+    WholeFile,
 }
 
 impl Signal {
@@ -37,6 +40,7 @@ impl Signal {
             Signal::Semantic => "semantic",
             Signal::Symbol => "symbol",
             Signal::Path => "path",
+            Signal::WholeFile => "whole_file",
         }
     }
 }

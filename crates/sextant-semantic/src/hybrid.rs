@@ -1,8 +1,8 @@
 //! Lexical, semantic and hybrid search over one index.
 //!
-//! Hybrid search fuses four ranked lists with weighted reciprocal-rank fusion (score = Σ wᵢ / (K + rankᵢ)):
-//! BM25 chunk hits, dense (embedding) hits, definitions whose name the query spells, and files whose path
-//! terms the query echoes. Ranks rather than raw scores are fused because BM25 and cosine scores live on
+//! Hybrid search fuses ranked lists with weighted reciprocal-rank fusion (score = Σ wᵢ / (K + rankᵢ)): BM25 chunk
+//! hits, dense (embedding) hits, definitions whose name the query spells, files whose path terms the query echoes,
+//! and files that BM25 ranks high as a whole. Ranks rather than raw scores are fused because BM25 and cosine scores live on
 //! unrelated scales; every fused result keeps the rank each signal gave it, so a caller can see why it is there.
 
 use std::collections::{HashMap, HashSet};
@@ -77,6 +77,8 @@ pub struct HybridWeights {
     pub symbol: f32,
     /// Path terms.
     pub path: f32,
+    /// Whole-file BM25: chunks of the files that match the query best as a whole.
+    pub whole_file: f32,
     /// Share of its file's evidence (the sum of the file's best chunk scores) each chunk receives: a file that
     /// matches in several places is likelier the one to read.
     pub file: f32,
@@ -85,7 +87,7 @@ pub struct HybridWeights {
 impl Default for HybridWeights {
     /// Tuned on the development evaluation set (see the README's figures).
     fn default() -> Self {
-        HybridWeights { lexical: 1.0, semantic: 1.0, symbol: 0.6, path: 0.4, file: 0.5 }
+        HybridWeights { lexical: 1.0, semantic: 1.0, symbol: 0.6, path: 0.4, whole_file: 4.0, file: 0.5 }
     }
 }
 
@@ -97,6 +99,7 @@ impl HybridWeights {
             Signal::Semantic => self.semantic,
             Signal::Symbol => self.symbol,
             Signal::Path => self.path,
+            Signal::WholeFile => self.whole_file,
         }
     }
 }
@@ -114,6 +117,7 @@ impl std::str::FromStr for HybridWeights {
                 "semantic" => weights.semantic = value,
                 "symbol" => weights.symbol = value,
                 "path" => weights.path = value,
+                "whole_file" => weights.whole_file = value,
                 "file" => weights.file = value,
                 other => return Err(format!("unknown signal {other:?}")),
             }
@@ -290,12 +294,25 @@ fn hybrid(
         );
     }
 
-    // Path terms boost chunks other signals found in files whose path the query echoes.
+    // Path terms, and files that match as a whole, boost chunks other signals found.
     let files_by_path = path_matches(index, query);
+    let whole_files: HashMap<&str, (u32, f32)> = if weights.whole_file > 0.0 {
+        index
+            .search_files(query, pool)?
+            .into_iter()
+            .enumerate()
+            .filter_map(|(i, (file, score))| Some((index.file(file)?.path(), (i as u32 + 1, score))))
+            .collect()
+    } else {
+        HashMap::new()
+    };
     let keys: Vec<ChunkKey> = fusion.candidates.keys().cloned().collect();
     for key in keys {
         if let Some(&(rank, score)) = files_by_path.get(key.0.as_str()) {
-            fusion.add(key, |_| {}, SignalHit { signal: Signal::Path, rank, score });
+            fusion.add(key.clone(), |_| {}, SignalHit { signal: Signal::Path, rank, score });
+        }
+        if let Some(&(rank, score)) = whole_files.get(key.0.as_str()) {
+            fusion.add(key, |_| {}, SignalHit { signal: Signal::WholeFile, rank, score });
         }
     }
 

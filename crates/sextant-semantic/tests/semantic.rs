@@ -126,13 +126,14 @@ fn hybrid_results_say_which_signals_found_them() {
     let index = fixture.index();
     engine.sync(&index, &NoSyncProgress).expect("sync");
     let options = SearchOptions { limit: 4, ..SearchOptions::default() };
-    // `save_record` names a definition, "database" is a word of its chunk, "storage" a term of its path.
+    // `save_record` names a definition, "database" is a word of its chunk, "storage" a term of its path, and the
+    // file matches best as a whole.
     let hits =
         search(&index, Some(&engine), "save_record database storage", &options, SearchMode::Hybrid).expect("search");
     assert_eq!(hits[0].path, "src/storage.rs", "{hits:?}");
     let mut signals: Vec<&str> = hits[0].signals.iter().map(|s| s.signal.name()).collect();
     signals.sort();
-    assert_eq!(signals, vec!["lexical", "path", "semantic", "symbol"]);
+    assert_eq!(signals, vec!["lexical", "path", "semantic", "symbol", "whole_file"]);
     assert!(hits.windows(2).all(|w| w[0].score >= w[1].score));
 }
 
@@ -266,4 +267,24 @@ fn one_file_cannot_fill_the_first_page_of_hybrid_results() {
     assert!(paths(&hits[..4]).contains(&"src/index.rs"), "{:?}", paths(&hits));
     // The deferred chunks still come, after the other files.
     assert!(hits.iter().filter(|h| h.path == "src/resolver.rs").count() > 3, "{:?}", paths(&hits));
+}
+
+#[test]
+fn hybrid_search_says_when_a_whole_file_matches() {
+    let fixture = Fixture::new();
+    let index = fixture.index();
+    let options = SearchOptions { limit: 5, ..SearchOptions::default() };
+    let weights = sextant_semantic::HybridWeights { whole_file: 1.0, ..Default::default() };
+    let query = "insert row database transaction";
+    let hits =
+        sextant_semantic::search_weighted(&index, None, query, &options, SearchMode::Hybrid, &weights).expect("hybrid");
+    assert_eq!(hits[0].path, "src/storage.rs", "{hits:?}");
+    let signal = hits[0].signals.iter().find(|s| s.signal == Signal::WholeFile).expect("whole-file signal");
+    assert_eq!(signal.rank, 1);
+    assert_eq!(Signal::WholeFile.name(), "whole_file");
+    // Off, it is not computed.
+    let off = sextant_semantic::HybridWeights { whole_file: 0.0, ..Default::default() };
+    let hits =
+        sextant_semantic::search_weighted(&index, None, query, &options, SearchMode::Hybrid, &off).expect("hybrid");
+    assert!(hits.iter().all(|h| h.signals.iter().all(|s| s.signal != Signal::WholeFile)), "{hits:?}");
 }

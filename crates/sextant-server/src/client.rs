@@ -247,6 +247,7 @@ fn hit(h: v1::SearchHit) -> SearchHit {
                     "semantic" => Signal::Semantic,
                     "symbol" => Signal::Symbol,
                     "path" => Signal::Path,
+                    "whole_file" => Signal::WholeFile,
                     _ => return None,
                 };
                 Some(SignalHit { signal, rank: s.rank, score: s.score })
