@@ -12,6 +12,8 @@ use crate::{rules, OverviewError};
 
 /// Modules drawn in the dependency diagram (the largest ones).
 const DIAGRAM_MODULES: usize = 30;
+/// Boxes per row of the diagram: five fit a 1,280-pixel page.
+const DIAGRAM_ROW: usize = 5;
 /// Entries in the module tree on the repository page.
 const TREE_ENTRIES: usize = 300;
 
@@ -62,7 +64,7 @@ const STYLE: &str = "body{font:15px/1.5 system-ui,sans-serif;max-width:1100px;ma
 a{color:#1a5fb4;text-decoration:none}a:hover{text-decoration:underline}code{background:#f2f4f7;padding:0 .25em;border-radius:3px}\
 table{border-collapse:collapse}td,th{border-bottom:1px solid #e3e6ea;padding:.3em .6em;text-align:left;vertical-align:top}\
 nav{margin-bottom:1em;color:#667}h1{font-size:1.6em}h2{font-size:1.2em;margin-top:1.6em}ul.tree{list-style:none;padding-left:1.2em}\
-.muted{color:#667}pre{background:#f6f8fa;padding:.8em;overflow:auto}";
+.muted{color:#667}pre{background:#f6f8fa;padding:.8em;overflow:auto}svg{max-width:100%;height:auto}";
 
 /// A whole page: the navigation, then `body`.
 fn shell(title: &str, links: &dyn Fn(Link) -> String, body: Markup) -> String {
@@ -257,16 +259,58 @@ pub fn dependency_svg(overview: &Overview, links: &dyn Fn(Link) -> String) -> St
             break;
         }
     }
-    let (box_w, box_h, gap_x, gap_y) = (190.0, 38.0, 24.0, 70.0);
-    let mut column = vec![0usize; chosen.len() + 1];
-    let mut xy = vec![(0.0f64, 0.0f64); chosen.len()];
-    for i in 0..chosen.len() {
-        let l = layer[i];
-        xy[i] = (20.0 + column[l] as f64 * (box_w + gap_x), 20.0 + l as f64 * (box_h + gap_y));
-        column[l] += 1;
+    // Order within each layer by the barycentre of the neighbours above (two sweeps), which removes most edge
+    // crossings; then wrap each layer into rows of at most `DIAGRAM_ROW` boxes so the diagram fits a page's width.
+    let layers = layer.iter().max().copied().unwrap_or(0) + 1;
+    let mut order: Vec<Vec<usize>> = vec![Vec::new(); layers];
+    for (i, &l) in layer.iter().enumerate() {
+        order[l].push(i);
     }
-    let width = 40.0 + column.iter().max().copied().unwrap_or(1).max(1) as f64 * (box_w + gap_x);
-    let height = 40.0 + (layer.iter().max().copied().unwrap_or(0) + 1) as f64 * (box_h + gap_y);
+    let mut place = vec![0.0f64; chosen.len()];
+    let mut set_places = |row: &[usize], place: &mut [f64]| {
+        for (k, &i) in row.iter().enumerate() {
+            place[i] = k as f64;
+        }
+    };
+    for row in &order {
+        set_places(row, &mut place);
+    }
+    for _ in 0..2 {
+        for l in 1..layers {
+            let mut keyed: Vec<(f64, usize)> = order[l]
+                .iter()
+                .map(|&i| {
+                    let above: Vec<f64> = edges
+                        .iter()
+                        .filter_map(|&(a, b, _, _)| match () {
+                            _ if b == i && layer[a] < l => Some(place[a]),
+                            _ if a == i && layer[b] < l => Some(place[b]),
+                            _ => None,
+                        })
+                        .collect();
+                    let key = if above.is_empty() { place[i] } else { above.iter().sum::<f64>() / above.len() as f64 };
+                    (key, i)
+                })
+                .collect();
+            keyed.sort_by(|x, y| x.0.total_cmp(&y.0).then(x.1.cmp(&y.1)));
+            order[l] = keyed.into_iter().map(|(_, i)| i).collect();
+            set_places(&order[l], &mut place);
+        }
+    }
+    let (box_w, box_h, gap_x, gap_y, gap_row) = (190.0, 38.0, 24.0, 70.0, 16.0);
+    let mut xy = vec![(0.0f64, 0.0f64); chosen.len()];
+    let mut top = 20.0;
+    for row in &order {
+        for (k, &i) in row.iter().enumerate() {
+            let (line, column) = (k / DIAGRAM_ROW, k % DIAGRAM_ROW);
+            xy[i] = (20.0 + column as f64 * (box_w + gap_x), top + line as f64 * (box_h + gap_row));
+        }
+        let lines = row.len().div_ceil(DIAGRAM_ROW).max(1);
+        top += lines as f64 * (box_h + gap_row) - gap_row + gap_y;
+    }
+    let widest = order.iter().map(Vec::len).max().unwrap_or(1).clamp(1, DIAGRAM_ROW);
+    let width = 40.0 + widest as f64 * (box_w + gap_x);
+    let height = top - gap_y + 20.0 + box_h / 2.0;
     let mut svg = format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width:.0}\" height=\"{height:.0}\" viewBox=\"0 0 {width:.0} {height:.0}\" font-family=\"system-ui,sans-serif\" font-size=\"12\">\
 <defs><marker id=\"arrow\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerWidth=\"7\" markerHeight=\"7\" orient=\"auto\"><path d=\"M0,0 L10,5 L0,10 z\" fill=\"#8a94a6\"/></marker></defs>"

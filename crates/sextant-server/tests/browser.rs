@@ -162,3 +162,51 @@ async fn hostile_names_and_text_never_run_script_in_a_real_browser() {
     assert!(visited.len() >= 5, "{urls:?}");
     running.stop().await.unwrap();
 }
+
+/// The overview of a real repository (this one: a workspace of 15 crates) in a real browser: the repository page,
+/// the dependency diagram and a module page are rendered and kept as screenshots in `target/browser-artifacts/`,
+/// every link on them resolves, and the diagram fits the viewport's width.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_overview_of_a_real_repository_fits_and_every_link_resolves() {
+    let driver = workspace_root().join("tests/browser");
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    if !(Path::new(&chromium).exists() && driver.join("node_modules/playwright-core").exists()) {
+        assert!(std::env::var_os("CI").is_none(), "CI must provide Chromium and tests/browser/node_modules");
+        eprintln!("skipped: Chromium or playwright-core missing; `.ci/run` installs them");
+        return;
+    }
+    let index_dir = tempfile::tempdir().unwrap();
+    let running = serve(&workspace_root(), "sextant", index_dir.path(), false).await;
+    let artifacts = workspace_root().join("target/browser-artifacts");
+    std::fs::create_dir_all(&artifacts).unwrap();
+    let base = format!("http://{}/r/sextant/", running.http_addr.unwrap());
+    let output = tokio::process::Command::new("node")
+        .arg(driver.join("real.mjs"))
+        .arg(&base)
+        .arg(&artifacts)
+        .env("CHROMIUM", &chromium)
+        .output()
+        .await
+        .expect("node runs");
+    assert!(output.status.success(), "browser script failed: {}", String::from_utf8_lossy(&output.stderr));
+    let seen: serde_json::Value = serde_json::from_slice(&output.stdout).expect("one JSON line");
+    assert!(seen["title"].as_str().unwrap().contains("project overview"), "{seen}");
+    assert!(seen["modules"].as_u64().unwrap() >= 15, "every crate is a module: {seen}");
+    assert!(seen["heading"].as_str().unwrap().contains(seen["moduleName"].as_str().unwrap()), "{seen}");
+    assert_eq!(seen["broken"], serde_json::json!([]), "{seen}");
+    assert!(seen["checked"].as_u64().unwrap() > 20, "{seen}");
+    let diagram = &seen["diagram"];
+    assert!(
+        diagram["width"].as_f64().unwrap() <= diagram["viewport"].as_f64().unwrap(),
+        "diagram wider than the page: {seen}"
+    );
+    assert!(
+        diagram["scrollWidth"].as_f64().unwrap() <= diagram["viewport"].as_f64().unwrap(),
+        "the page scrolls sideways: {seen}"
+    );
+    for name in ["real-repository.png", "real-diagram.png", "real-module.png"] {
+        let png = std::fs::read(artifacts.join(name)).expect("screenshot written");
+        assert!(png.starts_with(b"\x89PNG") && png.len() > 1000, "{name}");
+    }
+    running.stop().await.unwrap();
+}

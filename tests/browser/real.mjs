@@ -1,0 +1,61 @@
+// Loads the overview of a real repository in headless Chromium: the repository page, the dependency diagram page and
+// the first module page, each with a screenshot; checks that every link on those pages resolves and measures whether
+// the diagram fits the viewport. Usage: node real.mjs BASE_URL ARTIFACT_DIR — prints one JSON line with what it saw.
+import { chromium } from 'playwright-core';
+
+const [base, artifacts] = process.argv.slice(2);
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+         '--disable-component-update', '--disable-sync'],
+});
+const broken = [];
+const checked = new Set();
+// Every same-origin link of the page, fetched once: a link that does not answer 200 is broken.
+async function checkLinks(page) {
+  // SVG links carry their target in an attribute, not in a string `href` property.
+  const hrefs = await page.$$eval('a', (as) => as
+    .map((a) => a.getAttribute('href') ?? a.getAttribute('xlink:href'))
+    .filter((h) => h)
+    .map((h) => new URL(h, document.baseURI).href));
+  for (const href of hrefs) {
+    const url = href.split('#')[0];
+    if (!url.startsWith(new URL(base).origin) || checked.has(url)) continue;
+    checked.add(url);
+    const response = await page.request.get(url);
+    if (response.status() !== 200) broken.push(`${url} → ${response.status()}`);
+  }
+  return hrefs.length;
+}
+try {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  await page.goto(base);
+  const title = (await page.textContent('h1')) ?? '';
+  const modules = await page.locator('a.module').count();
+  const repositoryLinks = await checkLinks(page);
+  await page.screenshot({ path: `${artifacts}/real-repository.png`, fullPage: true });
+
+  await page.goto(`${base}deps`);
+  const diagram = await page.evaluate(() => {
+    const svg = document.querySelector('svg');
+    if (!svg) return null;
+    const box = svg.getBoundingClientRect();
+    return { width: box.width, height: box.height, viewport: window.innerWidth, scrollWidth: document.documentElement.scrollWidth };
+  });
+  const diagramLinks = await checkLinks(page);
+  await page.screenshot({ path: `${artifacts}/real-diagram.png`, fullPage: true });
+
+  await page.goto(base);
+  const link = page.locator('a.module').first();
+  const moduleName = ((await link.textContent()) ?? '').trim();
+  await Promise.all([page.waitForNavigation(), link.click()]);
+  const heading = (await page.textContent('h1')) ?? '';
+  const moduleLinks = await checkLinks(page);
+  await page.screenshot({ path: `${artifacts}/real-module.png`, fullPage: true });
+  console.log(JSON.stringify({
+    title, modules, moduleName, heading, diagram, broken, checked: checked.size,
+    links: { repository: repositoryLinks, diagram: diagramLinks, module: moduleLinks },
+  }));
+} finally {
+  await browser.close();
+}
