@@ -267,7 +267,7 @@ pub fn dependency_svg(overview: &Overview, links: &dyn Fn(Link) -> String) -> St
         order[l].push(i);
     }
     let mut place = vec![0.0f64; chosen.len()];
-    let mut set_places = |row: &[usize], place: &mut [f64]| {
+    let set_places = |row: &[usize], place: &mut [f64]| {
         for (k, &i) in row.iter().enumerate() {
             place[i] = k as f64;
         }
@@ -276,8 +276,8 @@ pub fn dependency_svg(overview: &Overview, links: &dyn Fn(Link) -> String) -> St
         set_places(row, &mut place);
     }
     for _ in 0..2 {
-        for l in 1..layers {
-            let mut keyed: Vec<(f64, usize)> = order[l]
+        for (l, row) in order.iter_mut().enumerate().skip(1) {
+            let mut keyed: Vec<(f64, usize)> = row
                 .iter()
                 .map(|&i| {
                     let above: Vec<f64> = edges
@@ -293,8 +293,8 @@ pub fn dependency_svg(overview: &Overview, links: &dyn Fn(Link) -> String) -> St
                 })
                 .collect();
             keyed.sort_by(|x, y| x.0.total_cmp(&y.0).then(x.1.cmp(&y.1)));
-            order[l] = keyed.into_iter().map(|(_, i)| i).collect();
-            set_places(&order[l], &mut place);
+            *row = keyed.into_iter().map(|(_, i)| i).collect();
+            set_places(row, &mut place);
         }
     }
     let (box_w, box_h, gap_x, gap_y, gap_row) = (190.0, 38.0, 24.0, 70.0, 16.0);
