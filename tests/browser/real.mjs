@@ -1,6 +1,6 @@
 // Loads the overview of a real repository in headless Chromium: the repository page, the dependency diagram page and
-// the first module page, each with a screenshot; checks that every link on those pages resolves and measures whether
-// the diagram fits the viewport. Usage: node real.mjs BASE_URL ARTIFACT_DIR — prints one JSON line with what it saw.
+// the first module page, each with a screenshot; checks that every link on those pages resolves, counts the side
+// navigation's entries on each, and measures whether the diagram fits the viewport. Usage: node real.mjs BASE_URL ARTIFACT_DIR — prints one JSON line with what it saw.
 import { chromium } from 'playwright-core';
 
 const [base, artifacts] = process.argv.slice(2);
@@ -32,6 +32,7 @@ try {
   await page.goto(base);
   const title = (await page.textContent('h1')) ?? '';
   const modules = await page.locator('a.module').count();
+  const side = { repository: await page.locator('nav.side li').count() };
   const repositoryLinks = await checkLinks(page);
   await page.screenshot({ path: `${artifacts}/real-repository.png`, fullPage: true });
 
@@ -42,6 +43,7 @@ try {
     const box = svg.getBoundingClientRect();
     return { width: box.width, height: box.height, viewport: window.innerWidth, scrollWidth: document.documentElement.scrollWidth };
   });
+  side.diagram = await page.locator('nav.side li').count();
   const diagramLinks = await checkLinks(page);
   await page.screenshot({ path: `${artifacts}/real-diagram.png`, fullPage: true });
 
@@ -50,10 +52,12 @@ try {
   const moduleName = ((await link.textContent()) ?? '').trim();
   await Promise.all([page.waitForNavigation(), link.click()]);
   const heading = (await page.textContent('h1')) ?? '';
+  side.module = await page.locator('nav.side li').count();
+  side.moduleCurrent = (await page.locator('nav.side b').last().getAttribute('title')) ?? '';
   const moduleLinks = await checkLinks(page);
   await page.screenshot({ path: `${artifacts}/real-module.png`, fullPage: true });
   console.log(JSON.stringify({
-    title, modules, moduleName, heading, diagram, broken, checked: checked.size,
+    title, modules, moduleName, heading, diagram, side, broken, checked: checked.size,
     links: { repository: repositoryLinks, diagram: diagramLinks, module: moduleLinks },
   }));
 } finally {

@@ -60,25 +60,92 @@ pub fn encode_path(path: &str) -> String {
 const SEGMENT: &percent_encoding::AsciiSet =
     &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
 
-const STYLE: &str = "body{font:15px/1.5 system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#1d2330}\
+const STYLE: &str = "body{font:15px/1.5 system-ui,sans-serif;max-width:1400px;margin:2em auto;padding:0 1em;color:#1d2330}\
+.layout{display:flex;gap:2em}main{flex:1;min-width:0}nav.side{flex:0 0 15em;font-size:.85em;position:sticky;top:1em;\
+align-self:flex-start;max-height:95vh;overflow:auto}ul.side{list-style:none;padding-left:.9em;margin:.2em 0}\
 a{color:#1a5fb4;text-decoration:none}a:hover{text-decoration:underline}code{background:#f2f4f7;padding:0 .25em;border-radius:3px}\
 table{border-collapse:collapse}td,th{border-bottom:1px solid #e3e6ea;padding:.3em .6em;text-align:left;vertical-align:top}\
 nav{margin-bottom:1em;color:#667}h1{font-size:1.6em}h2{font-size:1.2em;margin-top:1.6em}ul.tree{list-style:none;padding-left:1.2em}\
 .muted{color:#667}pre{background:#f6f8fa;padding:.8em;overflow:auto}svg{max-width:100%;height:auto}";
 
-/// A whole page: the navigation, then `body`.
-fn shell(title: &str, links: &dyn Fn(Link) -> String, body: Markup) -> String {
+/// Entries of the side navigation's module tree at most (the largest first).
+const SIDE_ENTRIES: usize = 60;
+
+/// A whole page: the module tree beside it (the current module's ancestors open), the navigation, then `body`.
+fn shell(
+    overview: &Overview,
+    current: Option<usize>,
+    title: &str,
+    links: &dyn Fn(Link) -> String,
+    body: Markup,
+) -> String {
     html! {
         (DOCTYPE)
         html {
             head { meta charset="utf-8"; title { (title) } style { (PreEscaped(STYLE)) } }
             body {
-                nav { a href=(links(Link::Home)) { "overview" } " · " a href=(links(Link::Diagram)) { "dependency diagram" } }
-                (body)
+                div.layout {
+                    nav.side {
+                        b { a href=(links(Link::Home)) { (overview.repository.name) } }
+                        (side_tree(overview, 0, current, links, &mut { SIDE_ENTRIES }))
+                    }
+                    main {
+                        nav { a href=(links(Link::Home)) { "overview" } " · " a href=(links(Link::Diagram)) { "dependency diagram" } }
+                        (body)
+                    }
+                }
             }
         }
     }
     .into_string()
+}
+
+/// The children of `index`, largest first; a child is opened when it is the current module or one of its ancestors.
+fn side_tree(
+    overview: &Overview,
+    index: usize,
+    current: Option<usize>,
+    links: &dyn Fn(Link) -> String,
+    budget: &mut usize,
+) -> Markup {
+    let mut children = overview.modules[index].children.clone();
+    children.sort_by(|a, b| overview.modules[*b].lines.cmp(&overview.modules[*a].lines).then(a.cmp(b)));
+    let open = |c: usize| {
+        let mut at = current;
+        while let Some(m) = at {
+            if m == c {
+                return true;
+            }
+            at = overview.modules.get(m).and_then(|m| m.parent);
+        }
+        false
+    };
+    children.truncate(*budget);
+    *budget -= children.len();
+    let mut items = Vec::with_capacity(children.len());
+    // Under an open module, a child is named by the rest of its path.
+    let parent_path = if index == 0 { String::new() } else { format!("{}/", overview.modules[index].path) };
+    for c in children {
+        let sub = if open(c) {
+            side_tree(overview, c, current, links, budget)
+        } else {
+            html! {}
+        };
+        let full = module_label(overview, c);
+        let label =
+            full.strip_prefix(parent_path.as_str()).filter(|rest| !rest.is_empty()).unwrap_or(&full).to_string();
+        items.push(html! {
+            li {
+                @if Some(c) == current {
+                    b title=(full) { (label) }
+                } @else {
+                    a.side href=(links(Link::Module(c))) title=(full) { (label) }
+                }
+                (sub)
+            }
+        });
+    }
+    html! { ul.side { @for item in items { (item) } } }
 }
 
 fn module_label(overview: &Overview, index: usize) -> String {
@@ -181,7 +248,7 @@ fn common_sections(
 /// The HTML page of the repository (0) or a module.
 pub fn page(overview: &Overview, index: usize, links: &dyn Fn(Link) -> String) -> String {
     let Some(m) = overview.modules.get(index) else {
-        return shell("not found", links, html! { p { "No such module." } });
+        return shell(overview, None, "not found", links, html! { p { "No such module." } });
     };
     let mut budget = TREE_ENTRIES;
     let subtree = tree(overview, index, links, &mut budget);
@@ -209,7 +276,7 @@ pub fn page(overview: &Overview, index: usize, links: &dyn Fn(Link) -> String) -
             }
             (common_sections(overview, m, &entry_points, links))
         };
-        return shell(&repo.name, links, body);
+        return shell(overview, Some(0), &repo.name, links, body);
     }
     let languages: Vec<String> = m.languages.iter().map(|l| format!("{} {}", l.language, l.lines)).collect();
     let entry_points: Vec<&crate::model::EntryPoint> = m.entry_points.iter().collect();
@@ -222,7 +289,7 @@ pub fn page(overview: &Overview, index: usize, links: &dyn Fn(Link) -> String) -
         @if has_subtree { h2 { "Submodules" } (subtree) }
         (common_sections(overview, m, &entry_points, links))
     };
-    shell(&m.path, links, body)
+    shell(overview, Some(index), &m.path, links, body)
 }
 
 /// The dependency diagram of the largest modules as a standalone SVG, boxes linking to module pages.
@@ -356,7 +423,7 @@ pub fn diagram_page(overview: &Overview, links: &dyn Fn(Link) -> String) -> Stri
         // The SVG is built below with every text and link escaped.
         (PreEscaped(dependency_svg(overview, links)))
     };
-    shell("dependency diagram", links, body)
+    shell(overview, None, "dependency diagram", links, body)
 }
 
 /// Writes the overview as a static site into `dir`; returns the number of pages written.

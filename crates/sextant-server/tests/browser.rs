@@ -165,7 +165,7 @@ async fn hostile_names_and_text_never_run_script_in_a_real_browser() {
 
 /// The overview of a real repository (this one: a workspace of 15 crates) in a real browser: the repository page,
 /// the dependency diagram and a module page are rendered and kept as screenshots in `target/browser-artifacts/`,
-/// every link on them resolves, and the diagram fits the viewport's width.
+/// every link on them resolves, each has the module tree beside it, and the diagram fits the viewport's width.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_overview_of_a_real_repository_fits_and_every_link_resolves() {
     let driver = workspace_root().join("tests/browser");
@@ -204,6 +204,11 @@ async fn the_overview_of_a_real_repository_fits_and_every_link_resolves() {
         diagram["scrollWidth"].as_f64().unwrap() <= diagram["viewport"].as_f64().unwrap(),
         "the page scrolls sideways: {seen}"
     );
+    // The module tree is beside every page, with the current module in bold.
+    for page in ["repository", "diagram", "module"] {
+        assert!(seen["side"][page].as_u64().unwrap() >= 15, "side navigation on the {page} page: {seen}");
+    }
+    assert_eq!(seen["side"]["moduleCurrent"], seen["moduleName"], "{seen}");
     for name in ["real-repository.png", "real-diagram.png", "real-module.png"] {
         let png = std::fs::read(artifacts.join(name)).expect("screenshot written");
         assert!(png.starts_with(b"\x89PNG") && png.len() > 1000, "{name}");
