@@ -37,19 +37,34 @@ fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
 }
 
+/// The browser driver: `Some(chromium)` when Chromium and playwright-core are installed. Without them the test is
+/// skipped with a message, except under `CI=true`, where it fails.
+fn browser() -> Option<String> {
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    if Path::new(&chromium).exists() && workspace_root().join("tests/browser/node_modules/playwright-core").exists() {
+        return Some(chromium);
+    }
+    assert!(std::env::var_os("CI").is_none(), "CI must provide Chromium and tests/browser/node_modules (see .ci/run)");
+    eprintln!("skipped: Chromium or playwright-core missing; `.ci/run` installs them");
+    None
+}
+
+/// Runs `tests/browser/SCRIPT` with `args` in Chromium and returns the one JSON line it prints.
+async fn run_script(chromium: &str, script: &str, args: &[&std::ffi::OsStr]) -> serde_json::Value {
+    let output = tokio::process::Command::new("node")
+        .arg(workspace_root().join("tests/browser").join(script))
+        .args(args)
+        .env("CHROMIUM", chromium)
+        .output()
+        .await
+        .expect("node runs");
+    assert!(output.status.success(), "browser script failed: {}", String::from_utf8_lossy(&output.stderr));
+    serde_json::from_slice(&output.stdout).expect("one JSON line")
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn overview_pages_work_in_a_real_browser() {
-    let driver = workspace_root().join("tests/browser");
-    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    let ready = Path::new(&chromium).exists() && driver.join("node_modules/playwright-core").exists();
-    if !ready {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must provide Chromium and tests/browser/node_modules (see .ci/run)"
-        );
-        eprintln!("skipped: Chromium or playwright-core missing; `.ci/run` installs them");
-        return;
-    }
+    let Some(chromium) = browser() else { return };
 
     let repo = tempfile::tempdir().unwrap();
     let index_dir = tempfile::tempdir().unwrap();
@@ -83,16 +98,7 @@ async fn overview_pages_work_in_a_real_browser() {
     let screenshot = artifacts.join("overview-module.png");
     let _ = std::fs::remove_file(&screenshot);
     let url = format!("http://{}/r/books/", running.http_addr.unwrap());
-    let output = tokio::process::Command::new("node")
-        .arg(driver.join("overview.mjs"))
-        .arg(&url)
-        .arg(&screenshot)
-        .env("CHROMIUM", &chromium)
-        .output()
-        .await
-        .expect("node runs");
-    assert!(output.status.success(), "browser script failed: {}", String::from_utf8_lossy(&output.stderr));
-    let seen: serde_json::Value = serde_json::from_slice(&output.stdout).expect("one JSON line");
+    let seen = run_script(&chromium, "overview.mjs", &[url.as_ref(), screenshot.as_os_str()]).await;
     assert!(seen["title"].as_str().unwrap().contains("project overview"), "{seen}");
     // Modules are listed by size, so the first link is the ledger crate.
     assert_eq!(seen["moduleName"], "crates/ledger");
@@ -112,13 +118,7 @@ async fn overview_pages_work_in_a_real_browser() {
 /// no-script Content-Security-Policy.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_names_and_text_never_run_script_in_a_real_browser() {
-    let driver = workspace_root().join("tests/browser");
-    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    if !(Path::new(&chromium).exists() && driver.join("node_modules/playwright-core").exists()) {
-        assert!(std::env::var_os("CI").is_none(), "CI must provide Chromium and tests/browser/node_modules");
-        eprintln!("skipped: Chromium or playwright-core missing; `.ci/run` installs them");
-        return;
-    }
+    let Some(chromium) = browser() else { return };
     let repo = tempfile::tempdir().unwrap();
     let index_dir = tempfile::tempdir().unwrap();
     let r = repo.path();
@@ -139,15 +139,7 @@ async fn hostile_names_and_text_never_run_script_in_a_real_browser() {
 
     let running = serve(r, "shop", index_dir.path(), false).await;
     let url = format!("http://{}/r/shop/", running.http_addr.unwrap());
-    let output = tokio::process::Command::new("node")
-        .arg(driver.join("hostile.mjs"))
-        .arg(&url)
-        .env("CHROMIUM", &chromium)
-        .output()
-        .await
-        .expect("node runs");
-    assert!(output.status.success(), "browser script failed: {}", String::from_utf8_lossy(&output.stderr));
-    let seen: serde_json::Value = serde_json::from_slice(&output.stdout).expect("one JSON line");
+    let seen = run_script(&chromium, "hostile.mjs", &[url.as_ref()]).await;
     assert_eq!(seen["errors"], serde_json::json!([]), "{seen}");
     assert_eq!(seen["dialogs"], serde_json::json!([]), "a dialog opened: {seen}");
     assert_eq!(seen["pwned"], false, "a script ran: {seen}");
@@ -168,28 +160,13 @@ async fn hostile_names_and_text_never_run_script_in_a_real_browser() {
 /// every link on them resolves, each has the module tree beside it, and the diagram fits the viewport's width.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_overview_of_a_real_repository_fits_and_every_link_resolves() {
-    let driver = workspace_root().join("tests/browser");
-    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    if !(Path::new(&chromium).exists() && driver.join("node_modules/playwright-core").exists()) {
-        assert!(std::env::var_os("CI").is_none(), "CI must provide Chromium and tests/browser/node_modules");
-        eprintln!("skipped: Chromium or playwright-core missing; `.ci/run` installs them");
-        return;
-    }
+    let Some(chromium) = browser() else { return };
     let index_dir = tempfile::tempdir().unwrap();
     let running = serve(&workspace_root(), "sextant", index_dir.path(), false).await;
     let artifacts = workspace_root().join("target/browser-artifacts");
     std::fs::create_dir_all(&artifacts).unwrap();
     let base = format!("http://{}/r/sextant/", running.http_addr.unwrap());
-    let output = tokio::process::Command::new("node")
-        .arg(driver.join("real.mjs"))
-        .arg(&base)
-        .arg(&artifacts)
-        .env("CHROMIUM", &chromium)
-        .output()
-        .await
-        .expect("node runs");
-    assert!(output.status.success(), "browser script failed: {}", String::from_utf8_lossy(&output.stderr));
-    let seen: serde_json::Value = serde_json::from_slice(&output.stdout).expect("one JSON line");
+    let seen = run_script(&chromium, "real.mjs", &[base.as_ref(), artifacts.as_os_str()]).await;
     assert!(seen["title"].as_str().unwrap().contains("project overview"), "{seen}");
     assert!(seen["modules"].as_u64().unwrap() >= 15, "every crate is a module: {seen}");
     assert!(seen["heading"].as_str().unwrap().contains(seen["moduleName"].as_str().unwrap()), "{seen}");
