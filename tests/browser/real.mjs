@@ -56,7 +56,18 @@ try {
   side.moduleCurrent = (await page.locator('nav.side b').last().getAttribute('title')) ?? '';
   const moduleLinks = await checkLinks(page);
   await page.screenshot({ path: `${artifacts}/real-module.png`, fullPage: true });
-  console.log(JSON.stringify({
+  // The search box in the side navigation: a symbol name finds its module and its definition.
+  await page.fill('form.search input[name=q]', 'SymbolGraph');
+  await Promise.all([page.waitForNavigation(), page.press('form.search input[name=q]', 'Enter')]);
+  const search = {
+    heading: (await page.textContent('h1')) ?? '',
+    url: page.url(),
+    found: await page.$$eval('a.found', (as) => as.map((a) => a.textContent)),
+    body: (await page.textContent('main')) ?? '',
+  };
+  search.links = await checkLinks(page);
+  await page.screenshot({ path: `${artifacts}/real-search.png`, fullPage: true });
+  console.log(JSON.stringify({ search,
     title, modules, moduleName, heading, diagram, side, broken, checked: checked.size,
     links: { repository: repositoryLinks, diagram: diagramLinks, module: moduleLinks },
   }));

@@ -27,6 +27,23 @@ pub enum Link<'a> {
     Source(&'a str, u32),
     /// The dependency diagram.
     Diagram,
+    /// Where the search form sends its query (`q`); empty where there is no server to answer (a static site).
+    Search,
+}
+
+/// A symbol the page search found: a definition of that name, or a chunk whose text matches.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FoundSymbol {
+    /// Name (or the chunk's symbol).
+    pub name: String,
+    /// Kind of definition, or "text match".
+    pub kind: String,
+    /// Repository-relative path.
+    pub path: String,
+    /// Line to open.
+    pub line: u32,
+    /// Signature or matching line.
+    pub detail: String,
 }
 
 /// Escapes text for HTML (for callers that assemble markup by hand; pages here use maud, which escapes every
@@ -66,7 +83,7 @@ align-self:flex-start;max-height:95vh;overflow:auto}ul.side{list-style:none;padd
 a{color:#1a5fb4;text-decoration:none}a:hover{text-decoration:underline}code{background:#f2f4f7;padding:0 .25em;border-radius:3px}\
 table{border-collapse:collapse}td,th{border-bottom:1px solid #e3e6ea;padding:.3em .6em;text-align:left;vertical-align:top}\
 nav{margin-bottom:1em;color:#667}h1{font-size:1.6em}h2{font-size:1.2em;margin-top:1.6em}ul.tree{list-style:none;padding-left:1.2em}\
-.muted{color:#667}pre{background:#f6f8fa;padding:.8em;overflow:auto}svg{max-width:100%;height:auto}";
+.muted{color:#667}pre{background:#f6f8fa;padding:.8em;overflow:auto}svg{max-width:100%;height:auto}form.search input{width:100%;margin-bottom:.6em}";
 
 /// Entries of the side navigation's module tree at most (the largest first).
 const SIDE_ENTRIES: usize = 60;
@@ -86,6 +103,12 @@ fn shell(
             body {
                 div.layout {
                     nav.side {
+                        @let action = links(Link::Search);
+                        @if !action.is_empty() {
+                            form.search action=(action) method="get" {
+                                input type="search" name="q" placeholder="symbol or module" aria-label="search";
+                            }
+                        }
                         b { a href=(links(Link::Home)) { (overview.repository.name) } }
                         (side_tree(overview, 0, current, links, &mut { SIDE_ENTRIES }))
                     }
@@ -415,6 +438,42 @@ pub fn dependency_svg(overview: &Overview, links: &dyn Fn(Link) -> String) -> St
     svg
 }
 
+/// The results of a search from the pages: modules whose path or name holds the query, then the symbols found.
+pub fn search_page(
+    overview: &Overview,
+    query: &str,
+    symbols: &[FoundSymbol],
+    links: &dyn Fn(Link) -> String,
+) -> String {
+    let needle = query.to_lowercase();
+    let modules: Vec<usize> = (1..overview.modules.len())
+        .filter(|&i| {
+            let m = &overview.modules[i];
+            !needle.is_empty() && (m.path.to_lowercase().contains(&needle) || m.name.to_lowercase().contains(&needle))
+        })
+        .take(30)
+        .collect();
+    let body = html! {
+        h1 { "Search" }
+        p.muted { "“" (query) "”" }
+        h2 { "Modules" }
+        @if modules.is_empty() { p.muted { "None." } }
+        ul { @for &m in &modules { li { (module_link(overview, m, links)) " " span.muted { (overview.modules[m].lines) " lines" } } } }
+        h2 { "Symbols and code" }
+        @if symbols.is_empty() { p.muted { "None." } }
+        ul {
+            @for s in symbols {
+                li {
+                    a.found href=(links(Link::Source(&s.path, s.line))) { code { (s.name) } }
+                    " " span.muted { (s.kind) " · " (s.path) ":" (s.line) }
+                    @if !s.detail.is_empty() { br; code { (s.detail) } }
+                }
+            }
+        }
+    };
+    shell(overview, None, "search", links, body)
+}
+
 /// The diagram page.
 pub fn diagram_page(overview: &Overview, links: &dyn Fn(Link) -> String) -> String {
     let body = html! {
@@ -449,6 +508,7 @@ pub fn write_site(overview: &Overview, dir: &Path) -> Result<usize, OverviewErro
                 Link::Home => format!("{depth_prefix}index.html"),
                 Link::Module(m) => format!("{depth_prefix}{}", file_of(m)),
                 Link::Diagram => format!("{depth_prefix}dependencies.html"),
+                Link::Search => String::new(),
                 Link::Source(path, line) => format!("file://{}/{}#L{line}", encode_path(&root), encode_path(path)),
             }
         };
@@ -461,6 +521,7 @@ pub fn write_site(overview: &Overview, dir: &Path) -> Result<usize, OverviewErro
             Link::Home => "index.html".into(),
             Link::Module(m) => file_of(m),
             Link::Diagram => "dependencies.html".into(),
+            Link::Search => String::new(),
             Link::Source(path, line) => format!("file://{}/{}#L{line}", encode_path(&root), encode_path(path)),
         }
     };

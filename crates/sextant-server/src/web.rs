@@ -40,12 +40,13 @@ pub fn router(repositories: Arc<Workspace>, token: Option<String>) -> Router {
         .route("/r/{repo}/deps", get(diagram_page))
         .route("/r/{repo}/deps.svg", get(diagram_svg))
         .route("/r/{repo}/source/{*path}", get(source_page))
+        .route("/r/{repo}/search", get(search_page))
         .with_state(Web { repositories, token })
 }
 
 /// The policy every page is served with: no scripts, no plugins, no framing, styles only inline.
 const CONTENT_SECURITY_POLICY: &str =
-    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 /// Wraps the HTTP app (pages and `/mcp`): refuses foreign `Host` names when `loopback_only`, and adds the
 /// security headers to every response.
@@ -88,6 +89,7 @@ fn links<'a>(repo: &str, overview: &'a Overview) -> impl Fn(Link) -> String + 'a
             format!("/r/{repo}/m/{}", encode_path(overview.modules.get(m).map_or("", |m| m.path.as_str())))
         }
         Link::Diagram => format!("/r/{repo}/deps"),
+        Link::Search => format!("/r/{repo}/search"),
         Link::Source(path, line) => format!("/r/{repo}/source/{}#L{line}", encode_path(path)),
     }
 }
@@ -217,6 +219,73 @@ async fn diagram_page(
         Html(html::diagram_page(overview, links)).into_response()
     })
     .await
+}
+
+/// The query of the page search, with the token like every page.
+#[derive(serde::Deserialize)]
+struct SearchQuery {
+    q: Option<String>,
+    token: Option<String>,
+}
+
+/// Longest page-search query taken (characters).
+const MAX_PAGE_QUERY: usize = 200;
+/// Results of each kind on the search page.
+const PAGE_RESULTS: usize = 20;
+
+async fn search_page(
+    State(web): State<Web>,
+    headers: HeaderMap,
+    Query(query): Query<SearchQuery>,
+    UrlPath(repo): UrlPath<String>,
+) -> Response {
+    let cookie = match authorize(&web, &headers, &TokenQuery { token: query.token }) {
+        Ok(cookie) => cookie,
+        Err(response) => return response,
+    };
+    let (repository, overview) = match hosted(&web, &repo).await {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    let wanted: String = query.q.unwrap_or_default().trim().chars().take(MAX_PAGE_QUERY).collect();
+    let text = wanted.clone();
+    let found = tokio::task::spawn_blocking(move || -> Vec<html::FoundSymbol> {
+        let Ok(index) = repository.current_index() else { return Vec::new() };
+        if text.is_empty() {
+            return Vec::new();
+        }
+        // Definitions of that name first, then chunks whose text matches.
+        let mut found: Vec<html::FoundSymbol> = index
+            .find_symbols(&text)
+            .into_iter()
+            .take(PAGE_RESULTS)
+            .map(|s| html::FoundSymbol {
+                name: s.qualified_name,
+                kind: s.kind,
+                path: s.path,
+                line: s.start_line,
+                detail: s.signature,
+            })
+            .collect();
+        let options = sextant_index::SearchOptions { limit: PAGE_RESULTS, ..Default::default() };
+        for hit in index.search(&text, &options).unwrap_or_default() {
+            if !found.iter().any(|f| f.path == hit.path && f.line == hit.start_line) {
+                let detail = hit.snippet.lines().next().unwrap_or_default().trim().to_string();
+                found.push(html::FoundSymbol {
+                    name: if hit.symbol.is_empty() { hit.path.clone() } else { hit.symbol },
+                    kind: "text match".to_string(),
+                    path: hit.path,
+                    line: hit.start_line,
+                    detail,
+                });
+            }
+        }
+        found
+    })
+    .await
+    .unwrap_or_default();
+    let page = html::search_page(&overview, &wanted, &found, &links(&repo, &overview));
+    with_cookie(cookie, Html(page).into_response())
 }
 
 async fn diagram_svg(

@@ -186,7 +186,15 @@ async fn the_overview_of_a_real_repository_fits_and_every_link_resolves() {
         assert!(seen["side"][page].as_u64().unwrap() >= 15, "side navigation on the {page} page: {seen}");
     }
     assert_eq!(seen["side"]["moduleCurrent"], seen["moduleName"], "{seen}");
-    for name in ["real-repository.png", "real-diagram.png", "real-module.png"] {
+    // The search box: the query reaches the server (the page policy allows forms to this origin) and finds the
+    // definition, whose source link resolves like every other link.
+    let search = &seen["search"];
+    assert_eq!(search["heading"], "Search", "{search}");
+    assert!(search["url"].as_str().unwrap().contains("/r/sextant/search?q=SymbolGraph"), "{search}");
+    let found: Vec<&str> = search["found"].as_array().unwrap().iter().filter_map(|f| f.as_str()).collect();
+    assert!(found.contains(&"SymbolGraph"), "{search}");
+    assert!(search["body"].as_str().unwrap().contains("crates/sextant-graph/src/lib.rs"), "{search}");
+    for name in ["real-repository.png", "real-diagram.png", "real-module.png", "real-search.png"] {
         let png = std::fs::read(artifacts.join(name)).expect("screenshot written");
         assert!(png.starts_with(b"\x89PNG") && png.len() > 1000, "{name}");
     }
