@@ -1,6 +1,6 @@
 // Loads every page of a hostile repository's overview in headless Chromium and reports whether any script ran.
-// Usage: node hostile.mjs START_URL — visits the start page, then every same-origin link on it and on the pages
-// it reaches (breadth first, at most 60 pages), and prints one JSON line: the pages visited with their HTTP
+// Usage: node hostile.mjs START_URL — visits the start page and a search for a hostile query, then every
+// same-origin link on them and on the pages they reach (breadth first, at most 60 pages), and prints one JSON line: the pages visited with their HTTP
 // status and Content-Security-Policy, any dialog that opened, and whether the page-global marker the hostile
 // file names try to set was ever set.
 import { chromium } from 'playwright-core';
@@ -11,12 +11,14 @@ const browser = await chromium.launch({
   args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
          '--disable-component-update', '--disable-sync'],
 });
-const report = { visited: [], dialogs: [], pwned: false, errors: [] };
+const report = { visited: [], dialogs: [], pwned: false, injected: [], errors: [] };
 try {
   const page = await browser.newPage();
   page.on('dialog', async (dialog) => { report.dialogs.push(dialog.message()); await dialog.dismiss(); });
   const origin = new URL(start).origin;
-  const queue = [start];
+  // The page search echoes its query: a query that is markup and script is one more hostile page.
+  const hostileQuery = '<script>window.__pwned=4;alert(4)</script>" onmouseover="window.__pwned=5';
+  const queue = [start, `${start}search?q=${encodeURIComponent(hostileQuery)}`];
   const seen = new Set(queue);
   while (queue.length > 0 && report.visited.length < 60) {
     const url = queue.shift();
@@ -27,6 +29,10 @@ try {
       csp: response ? (response.headers()['content-security-policy'] || '') : '',
     });
     if (await page.evaluate(() => window.__pwned !== undefined)) report.pwned = true;
+    // The policy blocks scripts anyway; markup injected by a name or a query must not even reach the DOM.
+    const injected = await page.evaluate(() => document.querySelectorAll('script').length
+      + [...document.querySelectorAll('*')].filter((e) => [...e.attributes].some((a) => a.name.startsWith('on'))).length);
+    if (injected > 0) report.injected.push(url);
     // SVG anchors have no string `href`: resolve the attribute against the page instead.
     const hrefs = await page.$$eval('a[href]', (anchors) =>
       anchors.map((a) => new URL(a.getAttribute('href'), document.baseURI).href));

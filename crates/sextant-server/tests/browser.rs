@@ -143,6 +143,7 @@ async fn hostile_names_and_text_never_run_script_in_a_real_browser() {
     assert_eq!(seen["errors"], serde_json::json!([]), "{seen}");
     assert_eq!(seen["dialogs"], serde_json::json!([]), "a dialog opened: {seen}");
     assert_eq!(seen["pwned"], false, "a script ran: {seen}");
+    assert_eq!(seen["injected"], serde_json::json!([]), "markup reached the DOM: {seen}");
     let visited = seen["visited"].as_array().unwrap();
     for page in visited {
         assert_eq!(page["status"], 200, "a link does not resolve: {page}");
@@ -150,6 +151,7 @@ async fn hostile_names_and_text_never_run_script_in_a_real_browser() {
     }
     let urls: Vec<&str> = visited.iter().map(|p| p["url"].as_str().unwrap()).collect();
     assert!(urls.iter().any(|u| u.contains("/m/x%22")), "the hostile module page was reached: {urls:?}");
+    assert!(urls.iter().any(|u| u.contains("/search?q=%3Cscript%3E")), "the hostile search was made: {urls:?}");
     assert!(urls.iter().any(|u| u.contains("/source/") && u.contains("%3Cscript%3E")), "{urls:?}");
     assert!(visited.len() >= 5, "{urls:?}");
     running.stop().await.unwrap();
