@@ -53,6 +53,11 @@ try {
   await Promise.all([page.waitForNavigation(), link.click()]);
   const heading = (await page.textContent('h1')) ?? '';
   side.module = await page.locator('nav.side li').count();
+  const neighbourhood = await page.evaluate(() => {
+    const svg = document.querySelector('div.neighbourhood svg');
+    if (!svg) return null;
+    return { boxes: svg.querySelectorAll('a').length, width: svg.getBoundingClientRect().width, viewport: window.innerWidth };
+  });
   side.moduleCurrent = (await page.locator('nav.side b').last().getAttribute('title')) ?? '';
   const moduleLinks = await checkLinks(page);
   await page.screenshot({ path: `${artifacts}/real-module.png`, fullPage: true });
@@ -68,7 +73,7 @@ try {
   search.links = await checkLinks(page);
   await page.screenshot({ path: `${artifacts}/real-search.png`, fullPage: true });
   console.log(JSON.stringify({ search,
-    title, modules, moduleName, heading, diagram, side, broken, checked: checked.size,
+    title, modules, moduleName, heading, diagram, neighbourhood, side, broken, checked: checked.size,
     links: { repository: repositoryLinks, diagram: diagramLinks, module: moduleLinks },
   }));
 } finally {

@@ -12,6 +12,8 @@ use crate::{rules, OverviewError};
 
 /// Modules drawn in the dependency diagram (the largest ones).
 const DIAGRAM_MODULES: usize = 30;
+/// Neighbours of each direction drawn on a module page.
+const NEIGHBOURS: usize = 6;
 /// Boxes per row of the diagram: five fit a 1,280-pixel page.
 const DIAGRAM_ROW: usize = 5;
 /// Entries in the module tree on the repository page.
@@ -310,6 +312,12 @@ pub fn page(overview: &Overview, index: usize, links: &dyn Fn(Link) -> String) -
         p.muted { (m.files) " files · " (m.lines) " lines · " (languages.join(", ")) }
         @if let Some(parent) = m.parent { p { "Part of " (module_link(overview, parent, links)) } }
         @if has_subtree { h2 { "Submodules" } (subtree) }
+        @if let Some(svg) = neighbourhood_svg(overview, index, links) {
+            h2 { "Neighbourhood" }
+            p.muted { "What it uses (below it) and what uses it (above it)." }
+            // The SVG is built with every text and link escaped.
+            div.neighbourhood { (PreEscaped(svg)) }
+        }
         (common_sections(overview, m, &entry_points, links))
     };
     shell(overview, Some(index), &m.path, links, body)
@@ -323,6 +331,29 @@ pub fn dependency_svg(overview: &Overview, links: &dyn Fn(Link) -> String) -> St
     if chosen.is_empty() {
         chosen.push(0);
     }
+    layered_svg(overview, chosen, links)
+}
+
+/// The neighbourhood of one module as an SVG: the module, what it uses and what uses it (the strongest
+/// `NEIGHBOURS` of each), laid out like the whole diagram.
+pub fn neighbourhood_svg(overview: &Overview, index: usize, links: &dyn Fn(Link) -> String) -> Option<String> {
+    let m = overview.modules.get(index)?;
+    let strongest = |deps: &[crate::model::Dependency]| {
+        let mut deps: Vec<(usize, u32)> = deps.iter().map(|d| (d.module, d.count)).collect();
+        deps.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        deps.into_iter().take(NEIGHBOURS).map(|(module, _)| module).collect::<Vec<_>>()
+    };
+    let mut chosen = vec![index];
+    for n in strongest(&m.depends_on).into_iter().chain(strongest(&m.used_by)) {
+        if !chosen.contains(&n) && n < overview.modules.len() {
+            chosen.push(n);
+        }
+    }
+    (chosen.len() > 1).then(|| layered_svg(overview, chosen, links))
+}
+
+/// Draws `chosen` modules in layers, each below what it uses, with their dependency edges.
+fn layered_svg(overview: &Overview, chosen: Vec<usize>, links: &dyn Fn(Link) -> String) -> String {
     let position_of = |m: usize| chosen.iter().position(|&c| c == m);
     let edges: Vec<(usize, usize, u32, bool)> = chosen
         .iter()

@@ -183,6 +183,10 @@ async fn the_overview_of_a_real_repository_fits_and_every_link_resolves() {
         diagram["scrollWidth"].as_f64().unwrap() <= diagram["viewport"].as_f64().unwrap(),
         "the page scrolls sideways: {seen}"
     );
+    // The module page draws its neighbourhood: sextant-graph, what it uses and what uses it, each a link.
+    let neighbourhood = &seen["neighbourhood"];
+    assert!(neighbourhood["boxes"].as_u64().unwrap() >= 3, "{seen}");
+    assert!(neighbourhood["width"].as_f64().unwrap() <= neighbourhood["viewport"].as_f64().unwrap(), "{seen}");
     // The module tree is beside every page, with the current module in bold.
     for page in ["repository", "diagram", "module"] {
         assert!(seen["side"][page].as_u64().unwrap() >= 15, "side navigation on the {page} page: {seen}");
