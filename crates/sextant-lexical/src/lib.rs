@@ -282,9 +282,7 @@ impl LexicalIndex {
         });
         Ok(hits)
     }
-}
 
-impl LexicalIndex {
     /// Whole-file BM25: each file scored as one document holding all its chunks' text, with its path terms
     /// counting [`FILE_PATH_WEIGHT`] times, best `limit` first as ([`file_key`], score). It is computed from the
     /// chunk postings (term frequencies summed per file), so files that match a task throughout rank by their

@@ -541,15 +541,16 @@ pub fn rank(index: &Index, request: &PackRequest) -> Result<Ranking, IndexError>
     let test_factor = if about_tests(&terms) { 1.0 } else { weights.test_files };
     let is_test = |file: u32| index.file(file).is_some_and(|f| sextant_index::is_test_path(f.path()));
     if test_factor != 1.0 {
+        // Every unit's file is among `files`: decide each file once, not once per unit.
+        let mut tests: HashSet<u32> = HashSet::new();
         for (file, score) in &mut files {
             if is_test(*file) {
                 *score *= test_factor;
+                tests.insert(*file);
             }
         }
-        for unit in &mut units {
-            if is_test(unit.file) {
-                unit.score *= test_factor;
-            }
+        for unit in units.iter_mut().filter(|u| tests.contains(&u.file)) {
+            unit.score *= test_factor;
         }
     }
     files.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));

@@ -169,6 +169,19 @@ async fn home(State(web): State<Web>, headers: HeaderMap, Query(query): Query<To
 }
 
 /// Authorises the request, finds the repository's overview and renders with `render`.
+/// The token check, then the hosted repository and its overview: what every overview page starts with. The cookie
+/// to set (a `?token=` that matched) comes back with them.
+async fn authorized(
+    web: &Web,
+    headers: &HeaderMap,
+    query: &TokenQuery,
+    repo: &str,
+) -> Result<(Option<String>, Arc<Repository>, Arc<Overview>), Response> {
+    let cookie = authorize(web, headers, query)?;
+    let (repository, overview) = hosted(web, repo).await?;
+    Ok((cookie, repository, overview))
+}
+
 async fn with_overview(
     web: &Web,
     headers: &HeaderMap,
@@ -176,12 +189,8 @@ async fn with_overview(
     repo: &str,
     render: impl FnOnce(&Overview, &dyn Fn(Link) -> String) -> Response,
 ) -> Response {
-    let cookie = match authorize(web, headers, query) {
-        Ok(cookie) => cookie,
-        Err(response) => return response,
-    };
-    match hosted(web, repo).await {
-        Ok((_, overview)) => with_cookie(cookie, render(&overview, &links(repo, &overview))),
+    match authorized(web, headers, query, repo).await {
+        Ok((cookie, _, overview)) => with_cookie(cookie, render(&overview, &links(repo, &overview))),
         Err(response) => response,
     }
 }
@@ -239,14 +248,11 @@ async fn search_page(
     Query(query): Query<SearchQuery>,
     UrlPath(repo): UrlPath<String>,
 ) -> Response {
-    let cookie = match authorize(&web, &headers, &TokenQuery { token: query.token }) {
-        Ok(cookie) => cookie,
-        Err(response) => return response,
-    };
-    let (repository, overview) = match hosted(&web, &repo).await {
-        Ok(found) => found,
-        Err(response) => return response,
-    };
+    let (cookie, repository, overview) =
+        match authorized(&web, &headers, &TokenQuery { token: query.token }, &repo).await {
+            Ok(found) => found,
+            Err(response) => return response,
+        };
     let wanted: String = query.q.unwrap_or_default().trim().chars().take(MAX_PAGE_QUERY).collect();
     let text = wanted.clone();
     let found = tokio::task::spawn_blocking(move || -> Vec<html::FoundSymbol> {
