@@ -214,6 +214,19 @@ pub struct SourceScans {
     /// Paths scanned by this build; the others are dropped when it is saved.
     #[serde(skip)]
     used: HashSet<String>,
+    /// Module activity as of one HEAD: reading the history means diffing hundreds of trees, and it changes only
+    /// when HEAD (or the module list) does, not on each edit.
+    #[serde(default)]
+    history: Option<HistoryScan>,
+}
+
+/// [`Activity`] per module, computed at one HEAD over one module list.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+struct HistoryScan {
+    head: String,
+    limit: usize,
+    modules: Vec<String>,
+    activity: Vec<Option<Activity>>,
 }
 
 impl SourceScans {
@@ -244,6 +257,20 @@ impl SourceScans {
             self.files.insert(file.path().to_string(), FileScan { hash, entries, doc });
         }
         &self.files[file.path()]
+    }
+
+    /// [`history`] of `modules`, read again only when HEAD or the module list moved since the cached reading.
+    fn history(&mut self, root: &Path, modules: &[Module], limit: usize) -> Vec<Option<Activity>> {
+        let head = git_head(root);
+        let paths: Vec<String> = modules.iter().map(|m| m.path.clone()).collect();
+        if let (Some(cached), Some(head)) = (&self.history, &head) {
+            if &cached.head == head && cached.limit == limit && cached.modules == paths {
+                return cached.activity.clone();
+            }
+        }
+        let activity = history(root, modules, limit);
+        self.history = head.map(|head| HistoryScan { head, limit, modules: paths, activity: activity.clone() });
+        activity
     }
 
     /// Drops the scans of files this build did not look at (deleted, or no longer needed).
@@ -656,6 +683,7 @@ pub fn build_overview_with(index: &Index, config: &Config, scans: &mut SourceSca
             package_infos.push(file);
         }
     }
+    let activity = scans.history(root, &ordered, config.overview.history_commits);
     let mut purpose_of = |module: &Module| -> Option<(String, String)> {
         let dir = root.join(&module.path);
         for readme in ["README.md", "README", "README.rst", "readme.md"] {
@@ -699,7 +727,6 @@ pub fn build_overview_with(index: &Index, config: &Config, scans: &mut SourceSca
         None
     };
 
-    let activity = history(root, &ordered, config.overview.history_commits);
     let mut out_modules = Vec::with_capacity(n);
     for (i, module) in ordered.iter().enumerate() {
         let purpose = purpose_of(module);
@@ -994,6 +1021,13 @@ fn entry_pattern(line: &str) -> Option<(&'static str, String)> {
 fn capitalize(word: &str) -> String {
     let mut chars = word.chars();
     chars.next().map(|c| c.to_uppercase().collect::<String>() + &chars.as_str().to_lowercase()).unwrap_or_default()
+}
+
+/// The commit id HEAD points at, if `root` is in a git repository with one.
+fn git_head(root: &Path) -> Option<String> {
+    let repo = git2::Repository::discover(root).ok()?;
+    let head = repo.head().ok()?.target()?;
+    Some(head.to_string())
 }
 
 /// Commits touching each module (subtree) among the last `limit` commits, with the last change.

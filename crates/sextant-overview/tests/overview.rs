@@ -5,7 +5,7 @@ use std::path::Path;
 
 use sextant_config::Config;
 use sextant_index::{index_repository, Index, IndexOptions, NoProgress};
-use sextant_overview::{build_overview, markdown_page, CommandKind, LinkStyle, ModuleKind, Overview, RuleKind};
+use sextant_overview::{build_overview, build_overview_with, markdown_page, CommandKind, LinkStyle, ModuleKind, Overview, RuleKind};
 
 fn write(root: &Path, rel: &str, text: &str) {
     let path = root.join(rel);
@@ -184,6 +184,48 @@ fn go_module_with_packages_and_history() {
     assert!(depends(&o, "cmd/server", "internal/store"), "{:?}", server.depends_on);
     assert_eq!(commands(&o, CommandKind::Test), ["go test ./..."]);
     assert!(o.repository.head.is_some());
+}
+
+/// Module activity is read from git once per HEAD: an edit does not diff the history again, a commit does.
+#[test]
+fn module_history_is_read_again_only_when_head_moves() {
+    let repo = tempfile::tempdir().unwrap();
+    let r = repo.path();
+    write(r, "go.mod", "module example.com/svc\n\ngo 1.22\n");
+    write(r, "store/store.go", "package store\n\nfunc Save(id string) error {\n\treturn nil\n}\n");
+    let git = git2::Repository::init(r).unwrap();
+    let sig = git2::Signature::now("t", "t@example.com").unwrap();
+    let commit = |message: &str| {
+        let mut staged = git.index().unwrap();
+        staged.add_all(["*"], git2::IndexAddOption::DEFAULT, None).unwrap();
+        staged.write().unwrap();
+        let tree = git.find_tree(staged.write_tree().unwrap()).unwrap();
+        let parents: Vec<git2::Commit> = git.head().ok().and_then(|h| h.peel_to_commit().ok()).into_iter().collect();
+        let parents: Vec<&git2::Commit> = parents.iter().collect();
+        git.commit(Some("HEAD"), &sig, &sig, message, &tree, &parents).unwrap();
+    };
+    commit("Add the store");
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config::for_repository(r).unwrap();
+    let overview = |scans: &mut sextant_overview::SourceScans| {
+        index_repository(&IndexOptions { root: r, index_dir: dir.path(), config: &config, force: false }, &NoProgress)
+            .unwrap();
+        build_overview_with(&Index::open(dir.path()).unwrap(), &config, scans)
+    };
+    let commits = |o: &Overview| module(o, "store").activity.as_ref().map(|a| a.commits);
+    let mut scans = sextant_overview::SourceScans::default();
+    assert_eq!(commits(&overview(&mut scans)), Some(1));
+
+    // Mark the cached reading, then edit without committing: the mark proves the history was not read again.
+    let mut cached = serde_json::to_value(&scans).unwrap();
+    let store = cached["history"]["modules"].as_array().unwrap().iter().position(|m| m == "store").unwrap();
+    cached["history"]["activity"][store]["commits"] = 7.into();
+    let mut scans: sextant_overview::SourceScans = serde_json::from_value(cached).unwrap();
+    write(r, "store/store.go", "package store\n\nfunc Save(id string) error {\n\treturn nil\n}\n\nfunc Load() {}\n");
+    assert_eq!(commits(&overview(&mut scans)), Some(7));
+
+    commit("Add Load");
+    assert_eq!(commits(&overview(&mut scans)), Some(2), "a new HEAD reads the history again");
 }
 
 #[test]
