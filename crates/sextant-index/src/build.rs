@@ -12,6 +12,8 @@ use sextant_graph::{GraphInput, LinkStats, Manifest, PreviousLink, SymbolGraph};
 use sextant_lexical::{ChunkDocument, LexicalIndex, LexicalWriter};
 use sextant_syntax::{analyze, ChunkLimits, FileFacts};
 
+use crate::crash_point::{self, CrashPoint};
+use crate::db;
 use crate::history;
 use crate::store::{self, FileRecord, GitState, SkipReason, SkippedFile, Snapshot};
 use crate::walk::{self, Candidate, LanguageMatcher};
@@ -215,7 +217,7 @@ fn run(
     let lexical_generation = lexical.committed_payload()?.and_then(|p| p.parse::<u64>().ok());
     let root_name = root.to_string_lossy();
     // Nothing published that readers use: a first index, which commits checkpoints and may resume from one.
-    let first_index = !store::snapshot_path(&index_dir).exists();
+    let first_index = !db::has_committed(&index_dir);
     let checkpoint = match first_index && !options.force {
         true => store::load_checkpoint(&index_dir, lexical_generation)
             .filter(|c| c.root == root_name && c.config_hash == config_hash),
@@ -253,10 +255,15 @@ fn run(
             prewalked = Some((walked, git));
         }
     }
+    // An interrupted commit is finished (or dropped) first, so the committed records are what `previous` says.
+    match db::settle(&index_dir, lexical_generation) {
+        Ok(()) | Err(IndexError::OldFormat { .. } | IndexError::Corrupt { .. }) => {}
+        Err(other) => return Err(other),
+    }
     let loaded = match (checkpoint, current) {
         (Some(checkpoint), _) => Ok(Some(checkpoint)),
         (None, Some(index)) => Ok(Some(index.committed_snapshot())),
-        (None, None) => store::load_consistent(&index_dir, lexical_generation),
+        (None, None) => db::load(&index_dir, lexical_generation),
     };
     let (previous, rebuilt) = match loaded {
         Ok(Some(snapshot)) if options.force => {
@@ -482,14 +489,19 @@ fn run(
             let refreshed = stat(&previous.files) != stat(&records)
                 || skip_stat(&previous.skipped) != skip_stat(&skipped)
                 || previous.git != git;
-            previous.files = records;
-            previous.skipped = skipped;
             if refreshed {
-                previous.git = git.clone();
-                previous.started_at_ns = started_at_ns;
-                store::replace(&index_dir, &previous)?;
+                let mut refreshed = previous.clone();
+                refreshed.files = records;
+                refreshed.skipped = skipped;
+                refreshed.git = git.clone();
+                refreshed.started_at_ns = started_at_ns;
+                db::replace(&index_dir, &refreshed, Some(&previous))?;
+                refreshed
+            } else {
+                previous.files = records;
+                previous.skipped = skipped;
+                previous
             }
-            previous
         }
         (_, previous) => {
             progress.phase("link", None);
@@ -512,17 +524,23 @@ fn run(
             });
             let (graph, stats) = SymbolGraph::update_with_manifests(&inputs, &manifests, previous_link);
             link_stats = stats;
-            let graph = graph.into_data();
+            let mut graph = graph.into_data();
+            db::canonicalise(&mut graph);
             drop(inputs);
             drop(old_inputs);
-            drop(previous);
             let snapshot = run_snapshot(generation, records, skipped, graph);
             progress.phase("commit", None);
-            store::prepare(&index_dir, &snapshot)?;
+            // Only records that differ from what is committed are written; a resumed checkpoint, a rebuild or a
+            // first index replaces them all.
+            let base = previous.as_ref().filter(|_| !resuming);
+            db::prepare(&index_dir, &snapshot, base)?;
+            drop(previous);
+            crash_point::reached(CrashPoint::AfterPrepare);
             if let Some(w) = writer {
                 w.commit(&generation.to_string())?;
             }
-            store::publish(&index_dir)?;
+            crash_point::reached(CrashPoint::AfterLexicalCommit);
+            db::publish(&index_dir)?;
             if first_index {
                 store::remove_checkpoint(&index_dir);
             }

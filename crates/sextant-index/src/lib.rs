@@ -8,6 +8,9 @@
 //! stays private to this crate.
 
 mod build;
+#[doc(hidden)]
+pub mod crash_point;
+mod db;
 mod file;
 mod filter;
 pub mod fusion;
@@ -98,6 +101,14 @@ pub enum IndexError {
         dir: PathBuf,
         /// The process holding the writer lock, when it recorded itself.
         pid: Option<u32>,
+    },
+    /// The record store (LMDB) failed.
+    #[error("index store {dir}: {message}")]
+    Store {
+        /// The store directory.
+        dir: PathBuf,
+        /// What LMDB said.
+        message: String,
     },
     /// The lexical index failed.
     #[error(transparent)]

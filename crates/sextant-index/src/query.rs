@@ -9,6 +9,7 @@ use sextant_lexical::{for_each_term, LexicalIndex, SearchFilter};
 use sextant_syntax::{RefKind, Symbol};
 
 use crate::build::{summarize, IndexSummary};
+use crate::db;
 use crate::store::{self, Snapshot};
 use crate::{IndexError, IndexedFile, PathFilter, Signal, SignalHit, LEXICAL_DIR};
 
@@ -93,9 +94,8 @@ impl Default for SearchOptions {
 /// Identifies one commit of an index directory; see [`Index::commit_stamp`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CommitStamp {
-    inode: u64,
-    modified_ns: i64,
-    len: u64,
+    generation: u64,
+    started_at_ns: u64,
 }
 
 /// A ranked chunk.
@@ -182,21 +182,16 @@ pub struct ReferenceInfo {
 }
 
 impl Index {
-    /// Whether `dir` holds a committed index (cheap: nothing is read).
+    /// Whether `dir` holds a committed index (cheap: only the header is read).
     pub fn exists(dir: &Path) -> bool {
-        store::snapshot_path(dir).exists()
+        db::has_committed(dir)
     }
 
-    /// A stamp of the commit currently in `dir` (one `stat`): it changes whenever a writer commits a new
-    /// generation, so a long-lived reader can notice another process's commit without reading anything.
+    /// A stamp of the commit currently in `dir` (one small read of the store's header): it changes whenever a
+    /// writer commits a new generation, so a long-lived reader can notice another process's commit cheaply.
     pub fn commit_stamp(dir: &Path) -> Option<CommitStamp> {
-        use std::os::unix::fs::MetadataExt;
-        let meta = std::fs::metadata(store::snapshot_path(dir)).ok()?;
-        Some(CommitStamp {
-            inode: meta.ino(),
-            modified_ns: meta.mtime() * 1_000_000_000 + meta.mtime_nsec(),
-            len: meta.len(),
-        })
+        let (generation, started_at_ns) = db::committed_generation(dir).ok().flatten()?;
+        Some(CommitStamp { generation, started_at_ns })
     }
 
     /// Opens the committed index in `dir` for queries.
@@ -220,7 +215,7 @@ impl Index {
     /// # Ok(()) }
     /// ```
     pub fn open(dir: &Path) -> Result<Index, IndexError> {
-        if !store::snapshot_path(dir).exists() {
+        if !db::has_committed(dir) {
             return Err(IndexError::NotIndexed(dir.to_path_buf()));
         }
         let lexical = LexicalIndex::open_or_create(&dir.join(LEXICAL_DIR))?;
@@ -230,8 +225,7 @@ impl Index {
         let mut attempts = 0;
         loop {
             let generation = lexical.committed_payload()?.and_then(|p| p.parse::<u64>().ok());
-            let snapshot =
-                store::load_consistent(dir, generation)?.ok_or_else(|| IndexError::NotIndexed(dir.to_path_buf()))?;
+            let snapshot = db::load(dir, generation)?.ok_or_else(|| IndexError::NotIndexed(dir.to_path_buf()))?;
             lexical.reload()?;
             let after = lexical.committed_payload()?.and_then(|p| p.parse::<u64>().ok());
             attempts += 1;
@@ -701,7 +695,7 @@ impl LexicalSearcher {
     /// names the repository it was built from); `None` when it is not (an index written before the cache
     /// existed, or one whose cache is stale), and the caller opens the whole [`Index`] instead.
     pub fn open(dir: &Path) -> Result<Option<LexicalSearcher>, IndexError> {
-        if !store::snapshot_path(dir).exists() || !dir.join(LEXICAL_DIR).is_dir() {
+        if !db::has_committed(dir) || !dir.join(LEXICAL_DIR).is_dir() {
             return Err(IndexError::NotIndexed(dir.to_path_buf()));
         }
         let Some(cache) = store::load_stat_cache(dir) else { return Ok(None) };

@@ -1,13 +1,10 @@
-//! The committed state of an index: one snapshot file (per-file facts, the graph, skips, git state; postcard,
-//! lz4-compressed, checksummed) next to the tantivy directory, kept consistent by a two-step commit.
-//!
-//! A commit writes `snapshot.next` (fsynced), commits tantivy with the new generation as payload, then renames
-//! `snapshot.next` over `snapshot`. A crash before the tantivy commit leaves the old state; a crash after it is
-//! rolled forward on the next open (the complete `snapshot.next` and tantivy agree on the generation).
+//! What an index stores about a repository ([`Snapshot`]: per-file facts, the graph, skips, git state), and the
+//! small files beside the committed store ([`crate::db`]): the checkpoint of a first index under way, the stat
+//! cache and the co-change tables (postcard, lz4-compressed, checksummed, replaced by rename).
 
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
@@ -16,11 +13,9 @@ use sextant_syntax::FileFacts;
 
 use crate::IndexError;
 
-/// Bumped whenever the stored layout changes; older snapshots are rebuilt.
-pub(crate) const FORMAT_VERSION: u32 = 5;
+/// Bumped whenever the stored layout changes; older indexes are rebuilt. 6: the per-file LMDB store.
+pub(crate) const FORMAT_VERSION: u32 = 6;
 
-const SNAPSHOT: &str = "snapshot";
-const SNAPSHOT_NEXT: &str = "snapshot.next";
 /// The checkpoint of a first index still under way: what was parsed so far (no graph). Readers never open it.
 pub(crate) const CHECKPOINT: &str = "checkpoint";
 const CHECKPOINT_NEXT: &str = "checkpoint.next";
@@ -179,16 +174,12 @@ pub(crate) struct Snapshot {
     pub graph: GraphData,
 }
 
-pub(crate) fn snapshot_path(dir: &Path) -> PathBuf {
-    dir.join(SNAPSHOT)
-}
-
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> IndexError + '_ {
     move |source| IndexError::Io { path: path.to_path_buf(), source }
 }
 
-/// Reads a snapshot file; `Ok(None)` when absent.
-pub(crate) fn read_snapshot_file(path: &Path) -> Result<Option<Snapshot>, IndexError> {
+/// Reads a snapshot file (a checkpoint); `Ok(None)` when absent.
+fn read_snapshot_file(path: &Path) -> Result<Option<Snapshot>, IndexError> {
     read_file(path)
 }
 
@@ -202,7 +193,7 @@ fn read_file<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Option<T>, I
     let mut bytes = Vec::new();
     BufReader::new(file).read_to_end(&mut bytes).map_err(io(path))?;
     let corrupt = |why: &str| IndexError::Corrupt { path: path.to_path_buf(), message: why.to_string() };
-    let body = bytes.strip_prefix(MAGIC.as_slice()).ok_or_else(|| corrupt("not a Sextant snapshot"))?;
+    let body = bytes.strip_prefix(MAGIC.as_slice()).ok_or_else(|| corrupt("not a Sextant file"))?;
     if body.len() < 12 {
         return Err(corrupt("truncated"));
     }
@@ -239,7 +230,6 @@ fn write_file(path: &Path, value: &impl Serialize) -> Result<(), IndexError> {
     file.sync_all().map_err(io(path))?;
     Ok(())
 }
-
 /// What an unchanged run needs to know that nothing changed, without loading the snapshot: the walk's view of the
 /// tree when the committed generation was last checked, and that run's summary.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -277,35 +267,19 @@ pub(crate) fn save_stat_cache(dir: &Path, cache: &StatCache) {
     }
 }
 
-/// Step one of a commit: the complete next snapshot, durable but not yet current.
-pub(crate) fn prepare(dir: &Path, snapshot: &Snapshot) -> Result<(), IndexError> {
-    write_snapshot_file(&dir.join(SNAPSHOT_NEXT), snapshot)
-}
-
-/// Step three of a commit: make the prepared snapshot current.
-pub(crate) fn publish(dir: &Path) -> Result<(), IndexError> {
-    let next = dir.join(SNAPSHOT_NEXT);
-    std::fs::rename(&next, dir.join(SNAPSHOT)).map_err(io(&next))?;
-    if let Ok(d) = File::open(dir) {
-        // Persist the rename itself; not every platform can fsync a directory, and that is fine.
-        let _ = d.sync_all();
-    }
-    Ok(())
-}
-
-/// Step one of a checkpoint commit (see [`prepare`]).
+/// Step one of a checkpoint commit: the checkpoint, durable but not yet current.
 pub(crate) fn prepare_checkpoint(dir: &Path, snapshot: &Snapshot) -> Result<(), IndexError> {
     write_snapshot_file(&dir.join(CHECKPOINT_NEXT), snapshot)
 }
 
-/// Step three of a checkpoint commit (see [`publish`]).
+/// Step three of a checkpoint commit: make the prepared checkpoint current.
 pub(crate) fn publish_checkpoint(dir: &Path) -> Result<(), IndexError> {
     let next = dir.join(CHECKPOINT_NEXT);
     std::fs::rename(&next, dir.join(CHECKPOINT)).map_err(io(&next))
 }
 
 /// The checkpoint an interrupted first index left, when the lexical index holds exactly its generation (rolled
-/// forward like [`load_consistent`] when the crash came between the lexical commit and the rename). Anything
+/// forward when the crash came between the lexical commit and the rename). Anything
 /// else is no usable checkpoint.
 pub(crate) fn load_checkpoint(dir: &Path, lexical_generation: Option<u64>) -> Option<Snapshot> {
     let matches = |s: &Snapshot| Some(s.generation) == lexical_generation;
@@ -324,34 +298,6 @@ pub(crate) fn remove_checkpoint(dir: &Path) {
     for name in [CHECKPOINT, CHECKPOINT_NEXT] {
         let _ = std::fs::remove_file(dir.join(name));
     }
-}
-
-/// Replaces the current snapshot directly (for changes that do not touch the lexical index).
-pub(crate) fn replace(dir: &Path, snapshot: &Snapshot) -> Result<(), IndexError> {
-    prepare(dir, snapshot)?;
-    publish(dir)
-}
-
-/// Loads the committed snapshot, finishing an interrupted commit when tantivy already holds its generation.
-pub(crate) fn load_consistent(dir: &Path, lexical_generation: Option<u64>) -> Result<Option<Snapshot>, IndexError> {
-    let current = read_snapshot_file(&dir.join(SNAPSHOT))?;
-    let current_generation = current.as_ref().map(|s| s.generation);
-    if lexical_generation != current_generation {
-        // tantivy is ahead: the crash came between steps two and three. Roll forward if the prepared snapshot
-        // matches; anything else means the two disagree and only a rebuild can help.
-        if let Ok(Some(next)) = read_snapshot_file(&dir.join(SNAPSHOT_NEXT)) {
-            if Some(next.generation) == lexical_generation {
-                publish(dir)?;
-                return Ok(Some(next));
-            }
-        }
-        return Err(IndexError::Inconsistent {
-            dir: dir.to_path_buf(),
-            snapshot: current_generation,
-            lexical: lexical_generation,
-        });
-    }
-    Ok(current)
 }
 
 /// The co-change table queries read, if one was mined.

@@ -4,6 +4,7 @@ use std::path::Path;
 
 use sextant_config::Config;
 use sextant_graph::{EdgeKind, Node};
+use sextant_index::crash_point::{self, CrashPoint};
 use sextant_index::{index_repository, Index, IndexOptions, IndexSummary, NoProgress, SearchOptions};
 
 fn write(root: &Path, rel: &str, text: impl AsRef<[u8]>) {
@@ -226,22 +227,32 @@ fn bad_input_is_skipped_with_reasons() {
     assert_eq!(index.search("odd_chars", &SearchOptions::default()).unwrap()[0].path, "odd name ü [1].py");
 }
 
+/// Runs an index of `root` that stops as a process killed at `point` would.
+fn crash_at(root: &Path, index_dir: &Path, point: CrashPoint) {
+    let config = Config::for_repository(root).unwrap();
+    let options = IndexOptions { root, index_dir, config: &config, force: false };
+    crash_point::arm(point);
+    let crashed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| index_repository(&options, &NoProgress)));
+    assert!(crashed.is_err(), "the simulated crash should end the run");
+}
+
 #[test]
-fn a_crash_before_commit_leaves_the_previous_index_readable() {
+fn a_crash_before_the_lexical_commit_leaves_the_previous_index_readable() {
     let repo = tempfile::tempdir().unwrap();
     let index_dir = tempfile::tempdir().unwrap();
     fixture_repo(repo.path());
     run(repo.path(), index_dir.path());
-    // Simulate a crash after the next snapshot was prepared but before anything else: a stray, garbled
-    // `snapshot.next` with no lexical commit.
-    std::fs::write(index_dir.path().join("snapshot.next"), b"half-written").unwrap();
+    write(repo.path(), "app/extra.py", "def extra_function():\n    pass\n");
+    // The store holds the next generation as a pending overlay, tantivy does not: readers see generation 1.
+    crash_at(repo.path(), index_dir.path(), CrashPoint::AfterPrepare);
     let index = Index::open(index_dir.path()).unwrap();
-    assert_eq!(index.file_count(), 4);
+    assert_eq!((index.generation(), index.file_count()), (1, 4));
+    assert!(index.find_symbols("extra_function").is_empty());
     assert!(!index.search("write_json", &SearchOptions::default()).unwrap().is_empty());
-    // The next run recovers and commits normally.
-    write(repo.path(), "app/extra.py", "def extra():\n    pass\n");
+    // The next run drops the stale overlay and commits normally.
     let summary = run(repo.path(), index_dir.path());
-    assert_eq!((summary.generation, summary.files), (2, 5));
+    assert_eq!((summary.generation, summary.files, summary.files_parsed), (2, 5, 1));
+    assert_eq!(Index::open(index_dir.path()).unwrap().find_symbols("extra_function").len(), 1);
 }
 
 #[test]
@@ -251,20 +262,38 @@ fn a_crash_between_lexical_commit_and_publish_rolls_forward() {
     fixture_repo(repo.path());
     run(repo.path(), index_dir.path());
     write(repo.path(), "app/extra.py", "def extra_function():\n    pass\n");
-    run(repo.path(), index_dir.path());
-    // Rewind the published snapshot to generation 1 while tantivy holds generation 2 and `snapshot.next` is
-    // the complete generation-2 snapshot: exactly the state a crash between the two renames leaves.
-    let current = std::fs::read(index_dir.path().join("snapshot")).unwrap();
-    std::fs::write(index_dir.path().join("snapshot.next"), &current).unwrap();
-    let older_repo = tempfile::tempdir().unwrap();
-    let older_dir = tempfile::tempdir().unwrap();
-    fixture_repo(older_repo.path());
-    run(older_repo.path(), older_dir.path());
-    std::fs::copy(older_dir.path().join("snapshot"), index_dir.path().join("snapshot")).unwrap();
+    write(
+        repo.path(),
+        "app/service.py",
+        "from app.extra import extra_function\n\n\ndef place_order(order):\n    return extra_function()\n",
+    );
+    std::fs::remove_file(repo.path().join("tools/src/parse.rs")).unwrap();
+    // tantivy holds generation 2, the store's committed records generation 1 under a complete overlay.
+    crash_at(repo.path(), index_dir.path(), CrashPoint::AfterLexicalCommit);
     let index = Index::open(index_dir.path()).unwrap();
-    assert_eq!(index.status().generation, 2);
+    assert_eq!((index.generation(), index.file_count()), (2, 4), "readers see the overlay");
     assert_eq!(index.find_symbols("extra_function").len(), 1);
-    assert!(!index_dir.path().join("snapshot.next").exists(), "rolled forward");
+    assert!(index.find_symbols("parse_config").is_empty(), "the removed file is gone");
+    assert_eq!(index.callers("extra_function").len(), 1, "edges of the overlay are read too");
+    // Reading wrote nothing: a second reader sees the same, and the next writer publishes the overlay without
+    // parsing anything again.
+    assert_eq!(Index::open(index_dir.path()).unwrap().generation(), 2);
+    let summary = run(repo.path(), index_dir.path());
+    assert_eq!((summary.generation, summary.files_parsed, summary.files), (2, 0, 4));
+    let clean_dir = tempfile::tempdir().unwrap();
+    run(repo.path(), clean_dir.path());
+    let (converged, clean) = (Index::open(index_dir.path()).unwrap(), Index::open(clean_dir.path()).unwrap());
+    assert_eq!(symbol_names(&converged), symbol_names(&clean));
+    assert_eq!(converged.callers("extra_function"), clean.callers("extra_function"));
+}
+
+/// What an older Sextant (format 5 and before) left: one snapshot file, no store.
+fn make_legacy(index_dir: &Path, format: u32) {
+    std::fs::remove_dir_all(index_dir.join("store")).unwrap();
+    let mut bytes = b"SEXTANT\0".to_vec();
+    bytes.extend_from_slice(&format.to_le_bytes());
+    bytes.extend_from_slice(&[0; 32]);
+    std::fs::write(index_dir.join("snapshot"), bytes).unwrap();
 }
 
 #[test]
@@ -390,19 +419,16 @@ fn an_index_of_another_format_is_rebuilt_with_a_message_not_reported_as_corrupt(
     fixture_repo(repo.path());
     let first = run(repo.path(), index_dir.path());
     assert_eq!(first.rebuilt, None, "a first index is not a rebuild");
-    // An older Sextant wrote this snapshot: same magic, format version 0.
-    let snapshot = index_dir.path().join("snapshot");
-    let mut bytes = std::fs::read(&snapshot).unwrap();
-    bytes[8..12].copy_from_slice(&0u32.to_le_bytes());
-    std::fs::write(&snapshot, bytes).unwrap();
+    make_legacy(index_dir.path(), 5);
     let error = Index::open(index_dir.path()).err().expect("an old format does not open");
-    assert!(matches!(error, sextant_index::IndexError::OldFormat { found: 0, .. }), "{error}");
+    assert!(matches!(error, sextant_index::IndexError::OldFormat { found: 5, .. }), "{error}");
 
     let again = run(repo.path(), index_dir.path());
     assert_eq!(again.rebuilt.as_deref(), Some("index format changed: rebuilding"));
     assert_eq!(again.files_parsed, first.files);
     assert_eq!(again.symbols, first.symbols);
     assert!(Index::open(index_dir.path()).is_ok());
+    assert!(!index_dir.path().join("snapshot").exists(), "the old format's file is gone");
     let unchanged = run(repo.path(), index_dir.path());
     assert_eq!((unchanged.rebuilt, unchanged.files_parsed), (None, 0));
 }
@@ -467,7 +493,7 @@ fn an_interrupted_first_index_resumes_from_its_last_checkpoint() {
     let crash = CrashAfter { limit: 35, done: Default::default() };
     let crashed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| index_repository(&options, &crash)));
     assert!(crashed.is_err(), "the simulated crash should end the run");
-    assert!(!index_dir.path().join("snapshot").exists(), "nothing is published before the index is complete");
+    assert!(!Index::exists(index_dir.path()), "nothing is published before the index is complete");
     assert!(
         matches!(Index::open(index_dir.path()), Err(sextant_index::IndexError::NotIndexed(_))),
         "readers see no index rather than a partial one"
@@ -598,10 +624,7 @@ fn a_lexical_index_of_another_schema_is_rebuilt_not_an_error() {
     let mut schema = tantivy::schema::Schema::builder();
     schema.add_text_field("body", tantivy::schema::TEXT);
     tantivy::Index::create_in_dir(&lexical, schema.build()).unwrap();
-    let snapshot = index_dir.path().join("snapshot");
-    let mut bytes = std::fs::read(&snapshot).unwrap();
-    bytes[8..12].copy_from_slice(&0u32.to_le_bytes());
-    std::fs::write(&snapshot, bytes).unwrap();
+    make_legacy(index_dir.path(), 5);
 
     let again = run(repo.path(), index_dir.path());
     assert_eq!(again.rebuilt.as_deref(), Some("index format changed: rebuilding"));
@@ -633,4 +656,69 @@ fn keyword_search_without_the_snapshot_answers_what_the_index_answers() {
     let error = sextant_index::LexicalSearcher::open(empty.path()).err().expect("not indexed");
     assert!(matches!(error, sextant_index::IndexError::NotIndexed(_)), "{error}");
     assert_eq!(std::fs::read_dir(empty.path()).unwrap().count(), 0);
+}
+
+/// An update writes only the records that changed: whatever it wrote, a reader of the store afterwards sees
+/// exactly what the writer holds in memory (files, facts and the graph edge for edge), and that equals a clean
+/// index of the same tree. Edits add, change, rename and delete files and definitions, and use an edited file's
+/// definitions from unchanged files, so edges of unchanged files move too.
+#[test]
+fn the_store_after_updates_equals_the_writers_memory_and_a_clean_index() {
+    let repo = tempfile::tempdir().unwrap();
+    let index_dir = tempfile::tempdir().unwrap();
+    let r = repo.path();
+    fixture_repo(r);
+    write(r, "app/caller.py", "from app.storage import write_json\n\n\ndef export(o):\n    return write_json(o)\n");
+    let config = Config::for_repository(r).unwrap();
+    let storage = "\"\"\"Persistence.\"\"\"\n\nclass OrderStore:\n    def save_order(self, order):\n        return write_json(order)\n";
+    let edits: Vec<Box<dyn Fn(&Path)>> = vec![
+        Box::new(|_: &Path| {}),
+        // A definition inserted before write_json: the symbol's position in its file moves.
+        Box::new(move |r: &Path| {
+            write(
+                r,
+                "app/storage.py",
+                format!("{storage}\n\ndef helper():\n    pass\n\n\ndef write_json(payload):\n    return helper()\n"),
+            )
+        }),
+        Box::new(|r: &Path| {
+            write(
+                r,
+                "app/new_module.py",
+                "from app.storage import OrderStore\n\n\ndef build():\n    return OrderStore()\n",
+            )
+        }),
+        Box::new(|r: &Path| std::fs::rename(r.join("app/caller.py"), r.join("app/exporter.py")).unwrap()),
+        // write_json disappears: its callers' edges go.
+        Box::new(move |r: &Path| write(r, "app/storage.py", storage)),
+        Box::new(|r: &Path| std::fs::remove_file(r.join("tools/src/parse.rs")).unwrap()),
+        Box::new(|r: &Path| {
+            write(r, "tools/src/parse.rs", "pub fn parse_config(text: &str) -> usize {\n    text.len()\n}\n")
+        }),
+    ];
+    let mut held: Option<Index> = None;
+    for (step, edit) in edits.iter().enumerate() {
+        edit(r);
+        let lock = sextant_index::WriterLock::acquire(index_dir.path()).unwrap();
+        let options = IndexOptions { root: r, index_dir: index_dir.path(), config: &config, force: false };
+        let run = sextant_index::index_repository_opened(&options, &lock, &NoProgress, held.as_ref()).unwrap();
+        drop(lock);
+        let written = match run.index {
+            Some(index) => index,
+            None => continue,
+        };
+        let reopened = Index::open(index_dir.path()).unwrap();
+        assert_eq!(reopened.generation(), written.generation(), "step {step}");
+        assert_eq!(symbol_names(&reopened), symbol_names(&written), "step {step}");
+        assert!(reopened.graph().data() == written.graph().data(), "step {step}: the stored graph differs");
+        let clean_dir = tempfile::tempdir().unwrap();
+        run_with(r, clean_dir.path(), &config, false);
+        let clean = Index::open(clean_dir.path()).unwrap();
+        assert_eq!(symbol_names(&reopened), symbol_names(&clean), "step {step}");
+        assert!(
+            reopened.graph().data().edges == clean.graph().data().edges,
+            "step {step}: edges differ from a clean index"
+        );
+        held = Some(written);
+    }
 }

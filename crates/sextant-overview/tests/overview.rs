@@ -5,7 +5,9 @@ use std::path::Path;
 
 use sextant_config::Config;
 use sextant_index::{index_repository, Index, IndexOptions, NoProgress};
-use sextant_overview::{build_overview, build_overview_with, markdown_page, CommandKind, LinkStyle, ModuleKind, Overview, RuleKind};
+use sextant_overview::{
+    build_overview, build_overview_with, markdown_page, CommandKind, LinkStyle, ModuleKind, Overview, RuleKind,
+};
 
 fn write(root: &Path, rel: &str, text: &str) {
     let path = root.join(rel);
