@@ -311,13 +311,20 @@ impl Repository {
                 return Ok(IndexReport { summary, vectors: None, vector_location: None, warnings: Vec::new() });
             }
         }
-        let index = match run.index {
+        let mut index = match run.index {
             // The writer's own reader of what it just committed: nothing is read back from disk.
             // The writer lock is held, so the stamp read now is the generation just committed.
             Some(index) => self.install(index, Index::commit_stamp(&self.spec.index_dir))?,
             // An unchanged run committed nothing: the loaded index (if any) is still the newest.
             None => self.current_index()?,
         };
+        // Queries see the new generation from here on; its centrality, carried over from the previous one, is made
+        // exact next (the one pass over the whole graph an update leaves until after its commit).
+        if let Some(pending) = run.ranks_pending {
+            progress.phase("ranks", None);
+            let exact = sextant_index::exact_ranks(&lock, &index, pending)?;
+            index = self.install(exact, Index::commit_stamp(&self.spec.index_dir))?;
+        }
         index.warm();
         let mut warnings = Vec::new();
 

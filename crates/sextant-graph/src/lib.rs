@@ -113,6 +113,7 @@ pub struct Edge {
 }
 
 /// The previous link of a repository, for [`SymbolGraph::update_with_manifests`].
+#[derive(Clone, Copy)]
 pub struct PreviousLink<'a> {
     /// Its inputs (old paths and facts), in its order.
     pub files: &'a [GraphInput<'a>],
@@ -225,6 +226,29 @@ impl SymbolGraph {
         Self::link(files, &manifest::Packages::new(&manifests, &[]), previous)
     }
 
+    /// [`SymbolGraph::update_with_manifests`] without computing centrality, the one whole-graph pass of an update:
+    /// each file keeps its previous ranks (an edited file's symbols those of the same name, new ones the average).
+    /// The caller makes the ranks exact later with [`SymbolGraph::compute_ranks`]; everything else equals a full
+    /// build's.
+    pub fn update_carrying_ranks(
+        files: &[GraphInput<'_>],
+        manifests: &[Manifest<'_>],
+        previous: PreviousLink<'_>,
+    ) -> (GraphData, LinkStats) {
+        let manifests: Vec<(&str, &str)> = manifests.iter().map(|m| (m.path, m.text)).collect();
+        let (mut data, stats) = resolve::resolve(files, &manifest::Packages::new(&manifests, &[]), Some(previous));
+        carry_ranks(files, &mut data, &previous);
+        (data, stats)
+    }
+
+    /// Computes exact centrality (weighted PageRank over use edges) into `data`, whose `symbol_offsets` say how
+    /// many files and symbols it has.
+    pub fn compute_ranks(data: &mut GraphData) {
+        let file_count = data.symbol_offsets.len().saturating_sub(1);
+        let graph = Self::petgraph(data, file_count);
+        rank_into(data, &graph, file_count);
+    }
+
     /// Builds the graph with package aliases: `(name, path)` pairs saying that imports starting with `name`
     /// (`grep_searcher::…`) refer to the files under `path` (`crates/searcher/src`). Dependencies are unknown,
     /// so packages are not filtered; prefer [`SymbolGraph::build_with_manifests`].
@@ -239,17 +263,7 @@ impl SymbolGraph {
     ) -> (SymbolGraph, LinkStats) {
         let (mut data, stats) = resolve::resolve(files, packages, previous);
         let graph = Self::petgraph(&data, files.len());
-        let node_rank = pagerank(&UseEdges::new(&graph), graph.node_count(), None, 0.85, 50);
-        let scale = node_rank.len() as f32;
-        let module_count = data.modules.len();
-        let first_symbol = files.len() + module_count;
-        data.symbol_rank = node_rank[first_symbol..].iter().map(|r| r * scale).collect();
-        data.file_rank = (0..files.len())
-            .map(|f| {
-                let (start, end) = (data.symbol_offsets[f] as usize, data.symbol_offsets[f + 1] as usize);
-                (node_rank[f] + node_rank[first_symbol + start..first_symbol + end].iter().sum::<f32>()) * scale
-            })
-            .collect();
+        rank_into(&mut data, &graph, files.len());
         (SymbolGraph { data, graph, file_count: files.len(), use_edges: std::sync::OnceLock::new() }, stats)
     }
 
@@ -457,6 +471,57 @@ fn local_pagerank(edges: &UseEdges, personalization: &[f32], damping: f32) -> Ve
 
 /// Weighted PageRank over the use edges (calls, references, imports); dangling mass and the teleport go to the
 /// personalisation vector (uniform when absent). Returns a probability per node.
+/// Centrality over `graph` (built from `data`) into `data`'s rank fields, scaled so the average node scores 1.
+fn rank_into(data: &mut GraphData, graph: &DiGraph<Node, (EdgeKind, f32)>, file_count: usize) {
+    let node_rank = pagerank(&UseEdges::new(graph), graph.node_count(), None, 0.85, 50);
+    let scale = node_rank.len() as f32;
+    let first_symbol = file_count + data.modules.len();
+    data.symbol_rank = node_rank[first_symbol..].iter().map(|r| r * scale).collect();
+    data.file_rank = (0..file_count)
+        .map(|f| {
+            let (start, end) = (data.symbol_offsets[f] as usize, data.symbol_offsets[f + 1] as usize);
+            (node_rank[f] + node_rank[first_symbol + start..first_symbol + end].iter().sum::<f32>()) * scale
+        })
+        .collect();
+}
+
+/// Gives `data` (just linked, unranked) the previous link's ranks: an unchanged file keeps its symbols' ranks; a
+/// changed one gives each symbol the previous rank of a symbol of the same name in that file, else the average (1);
+/// a new file's symbols get the average, and the file the sum over its symbols plus its own average.
+fn carry_ranks(files: &[GraphInput<'_>], data: &mut GraphData, previous: &PreviousLink<'_>) {
+    let old_index: HashMap<&str, usize> = previous.files.iter().enumerate().map(|(i, f)| (f.path, i)).collect();
+    let old = previous.data;
+    let old_symbols = |o: usize| -> Option<&[f32]> {
+        let (start, end) = (*old.symbol_offsets.get(o)? as usize, *old.symbol_offsets.get(o + 1)? as usize);
+        old.symbol_rank.get(start..end)
+    };
+    let mut symbol_rank = Vec::with_capacity(data.symbol_offsets.last().copied().unwrap_or(0) as usize);
+    let mut file_rank = Vec::with_capacity(files.len());
+    for file in files {
+        let carried = old_index.get(file.path).and_then(|&o| Some((o, old_symbols(o)?)));
+        let symbols = &file.facts.symbols;
+        match carried {
+            Some((o, ranks)) if !previous.changed.contains(file.path) && ranks.len() == symbols.len() => {
+                symbol_rank.extend_from_slice(ranks);
+                file_rank.push(old.file_rank.get(o).copied().unwrap_or(1.0));
+            }
+            Some((o, ranks)) => {
+                let old_file = &previous.files[o];
+                let by_name: HashMap<&str, f32> =
+                    old_file.facts.symbols.iter().zip(ranks).map(|(s, &r)| (s.name.as_str(), r)).collect();
+                symbol_rank.extend(symbols.iter().map(|s| by_name.get(s.name.as_str()).copied().unwrap_or(1.0)));
+                file_rank.push(old.file_rank.get(o).copied().unwrap_or(1.0));
+            }
+            None => {
+                symbol_rank.extend(std::iter::repeat_n(1.0, symbols.len()));
+                file_rank.push(1.0 + symbols.len() as f32);
+            }
+        }
+    }
+    data.symbol_rank = symbol_rank;
+    data.file_rank = file_rank;
+}
+
 fn pagerank(edges: &UseEdges, n: usize, personalization: Option<&[f32]>, damping: f32, iterations: usize) -> Vec<f32> {
     if n == 0 {
         return Vec::new();

@@ -226,6 +226,16 @@ proptest! {
             );
             let full = SymbolGraph::build_with_manifests(&after.inputs(), &after.manifests());
             prop_assert_eq!(comparable(updated.data()), comparable(full.data()), "after {:?}", edit);
+            // The same update with ranks carried over, then computed: the same graph.
+            let (mut carried, _) = SymbolGraph::update_carrying_ranks(
+                &after.inputs(),
+                &after.manifests(),
+                PreviousLink { files: &old_inputs, data: &graph, changed: &changed },
+            );
+            prop_assert_eq!(carried.symbol_rank.len(), full.data().symbol_rank.len());
+            prop_assert_eq!(carried.file_rank.len(), full.data().file_rank.len());
+            SymbolGraph::compute_ranks(&mut carried);
+            prop_assert_eq!(comparable(&carried), comparable(full.data()), "ranked after {:?}", edit);
             prop_assert!(stats.files_relinked as usize <= after.paths.len());
             graph = updated.into_data();
             before = after;
@@ -256,4 +266,19 @@ fn a_small_edit_relinks_a_subset() {
     assert!(stats.files_relinked >= 1 && (stats.files_relinked as usize) < after.paths.len() / 2, "{stats:?}");
     let full = SymbolGraph::build_with_manifests(&after.inputs(), &after.manifests());
     assert_eq!(comparable(updated.data()), comparable(full.data()));
+
+    // Carried ranks: every file but the edited one keeps its symbols' previous ranks exactly; the edited file's
+    // old symbols keep theirs by name and the new one starts at the average.
+    let (carried, _) = SymbolGraph::update_carrying_ranks(
+        &after.inputs(),
+        &after.manifests(),
+        PreviousLink { files: &old_inputs, data: &graph, changed: &changed },
+    );
+    let edited = after.paths.iter().position(|p| p == path).unwrap();
+    let (start, end) = (carried.symbol_offsets[edited] as usize, carried.symbol_offsets[edited + 1] as usize);
+    assert_eq!(carried.symbol_rank[..start], graph.symbol_rank[..start]);
+    assert_eq!(carried.symbol_rank[end..], graph.symbol_rank[end - 1..]);
+    assert_eq!(carried.symbol_rank[start..end - 1], graph.symbol_rank[start..end - 1]);
+    assert_eq!(carried.symbol_rank[end - 1], 1.0, "the added function starts at the average");
+    assert_eq!(carried.file_rank, graph.file_rank);
 }

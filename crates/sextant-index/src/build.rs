@@ -168,6 +168,27 @@ pub struct IndexRun {
     /// A reader over the new generation, built from the writer's memory (nothing read back); `None` when the
     /// run committed nothing (the tree was unchanged).
     pub index: Option<Index>,
+    /// Set when `index`'s ranks were carried over from the previous generation: the caller makes the reader
+    /// answer queries first, then hands this to [`exact_ranks`] (still under the writer lock).
+    pub ranks_pending: Option<PendingRanks>,
+}
+
+/// What remains of an update whose ranks were carried over: the whole-graph centrality pass, and the stat cache
+/// (written only once the ranks are exact, so that a crash in between is noticed by the next run).
+pub struct PendingRanks {
+    stat_cache: store::StatCache,
+}
+
+/// Computes exact ranks for `index` (the generation a run just committed with carried ranks), stores them and
+/// returns a reader with them; the facts are shared, not copied.
+pub fn exact_ranks(_lock: &crate::WriterLock, index: &Index, pending: PendingRanks) -> Result<Index, IndexError> {
+    let mut snapshot = index.committed_snapshot();
+    SymbolGraph::compute_ranks(&mut snapshot.graph);
+    snapshot.ranks_exact = true;
+    db::write_ranks(index.dir(), snapshot.generation, &snapshot.graph)?;
+    store::save_stat_cache(index.dir(), &pending.stat_cache);
+    let lexical = LexicalIndex::open_or_create(&index.dir().join(LEXICAL_DIR))?;
+    Ok(Index::from_snapshot(index.dir(), snapshot, lexical))
 }
 
 /// [`index_repository_locked`] for a process that serves queries: it starts from `current`, the reader it holds,
@@ -250,7 +271,7 @@ fn run(
                 (summary.files_parsed, summary.files_reused, summary.files_removed) = (0, summary.files, 0);
                 (summary.files_relinked, summary.rebuilt) = (0, None);
                 summary.elapsed_ms = started.elapsed().as_millis() as u64;
-                return Ok(IndexRun { summary, index: None });
+                return Ok(IndexRun { summary, index: None, ranks_pending: None });
             }
             prewalked = Some((walked, git));
         }
@@ -328,6 +349,7 @@ fn run(
         files,
         skipped,
         graph,
+        ranks_exact: true,
     };
 
     let previous_by_path: HashMap<&str, &FileRecord> =
@@ -479,8 +501,16 @@ fn run(
     }
     let unchanged = writer.is_none();
     let mut link_stats = LinkStats::default();
+    let mut ranks_refreshed = false;
     let snapshot = match (unchanged, previous) {
         (true, Some(mut previous)) => {
+            // A crash after an update's commit left carried ranks: finish them now.
+            if !previous.ranks_exact {
+                SymbolGraph::compute_ranks(&mut previous.graph);
+                previous.ranks_exact = true;
+                db::write_ranks(&index_dir, previous.generation, &previous.graph)?;
+                ranks_refreshed = true;
+            }
             // Nothing to re-link or re-index. Rewrite the snapshot only when what the stat shortcut needs or the
             // git state moved; otherwise an unchanged run writes nothing at all.
             let stat =
@@ -522,13 +552,23 @@ fn run(
                 data: &p.graph,
                 changed: &changed,
             });
-            let (graph, stats) = SymbolGraph::update_with_manifests(&inputs, &manifests, previous_link);
+            // An update carries the previous ranks over: the whole-graph pass waits until after the commit.
+            let (mut graph, stats, ranks_exact) = match previous_link {
+                Some(previous_link) => {
+                    let (graph, stats) = SymbolGraph::update_carrying_ranks(&inputs, &manifests, previous_link);
+                    (graph, stats, false)
+                }
+                None => {
+                    let (graph, stats) = SymbolGraph::update_with_manifests(&inputs, &manifests, None);
+                    (graph.into_data(), stats, true)
+                }
+            };
             link_stats = stats;
-            let mut graph = graph.into_data();
             db::canonicalise(&mut graph);
             drop(inputs);
             drop(old_inputs);
-            let snapshot = run_snapshot(generation, records, skipped, graph);
+            let mut snapshot = run_snapshot(generation, records, skipped, graph);
+            snapshot.ranks_exact = ranks_exact;
             progress.phase("commit", None);
             // Only records that differ from what is committed are written; a resumed checkpoint, a rebuild or a
             // first index replaces them all.
@@ -544,6 +584,13 @@ fn run(
             if first_index {
                 store::remove_checkpoint(&index_dir);
             }
+            // A caller without a reader to serve has nothing to show early: the ranks are made exact now.
+            if !snapshot.ranks_exact && !open {
+                progress.phase("ranks", None);
+                SymbolGraph::compute_ranks(&mut snapshot.graph);
+                snapshot.ranks_exact = true;
+                db::write_ranks(&index_dir, snapshot.generation, &snapshot.graph)?;
+            }
             snapshot
         }
     };
@@ -554,26 +601,30 @@ fn run(
     summary.files_removed = removed.len() as u64;
     summary.files_relinked = link_stats.files_relinked;
     summary.rebuilt = rebuilt;
-    store::save_stat_cache(
-        &index_dir,
-        &store::StatCache {
-            generation: snapshot.generation,
-            root: root_name.to_string(),
-            config_hash,
-            trusted_before_ns: snapshot.started_at_ns.saturating_sub(RACY_WINDOW_NS),
-            git: snapshot.git.clone(),
-            candidates: walk_view,
-            walk_skipped,
-            summary: summary.clone(),
-        },
-    );
+    let stat_cache = store::StatCache {
+        generation: snapshot.generation,
+        root: root_name.to_string(),
+        config_hash,
+        trusted_before_ns: snapshot.started_at_ns.saturating_sub(RACY_WINDOW_NS),
+        git: snapshot.git.clone(),
+        candidates: walk_view,
+        walk_skipped,
+        summary: summary.clone(),
+    };
+    let ranks_pending = match snapshot.ranks_exact {
+        true => {
+            store::save_stat_cache(&index_dir, &stat_cache);
+            None
+        }
+        false => Some(PendingRanks { stat_cache }),
+    };
     if let Some(mining) = history {
         progress.phase("history", None);
         if let Ok(Some(state)) = mining.join() {
             store::save_cochange(&index_dir, &state);
         }
     }
-    let index = match open && !unchanged {
+    let index = match open && (!unchanged || ranks_refreshed) {
         true => Some(Index::from_snapshot(
             &index_dir,
             snapshot,
@@ -582,7 +633,7 @@ fn run(
         false => None,
     };
     summary.elapsed_ms = started.elapsed().as_millis() as u64;
-    Ok(IndexRun { summary, index })
+    Ok(IndexRun { summary, index, ranks_pending })
 }
 
 /// Whether the walk sees exactly the tree the stat cache describes: the same paths with the same size and

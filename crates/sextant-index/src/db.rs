@@ -146,6 +146,8 @@ struct ModuleGraph {
 struct Ranks {
     symbol_rank: Vec<f32>,
     file_rank: Vec<f32>,
+    /// Computed over this generation's graph (else carried over from the previous one).
+    exact: bool,
 }
 
 /// An open store: the environment and its tables (committed and pending).
@@ -397,6 +399,7 @@ fn read_snapshot(
     let module_graph: ModuleGraph =
         decode_compressed(dir, "module graph", find(MODULES).ok_or_else(|| corrupt(dir, "no module graph"))?)?;
     let ranks: Ranks = decode_compressed(dir, "ranks", find(RANKS).ok_or_else(|| corrupt(dir, "no ranks"))?)?;
+    let ranks_exact = ranks.exact;
     let graph = assemble_graph(dir, &files, file_graphs, module_graph, ranks, header.context_hash)?;
     Ok(Snapshot {
         format_version: header.format_version,
@@ -409,6 +412,7 @@ fn read_snapshot(
         files,
         skipped,
         graph,
+        ranks_exact,
     })
 }
 
@@ -612,7 +616,11 @@ fn encode_changes(snapshot: &Snapshot, base: Option<&Snapshot>) -> Encoded {
         edges: EdgeEncoder::new(&snapshot.files, &graph.modules)
             .encode(by_group[0].iter().map(|&i| &graph.edges[i as usize])),
     };
-    let ranks = Ranks { symbol_rank: graph.symbol_rank.clone(), file_rank: graph.file_rank.clone() };
+    let ranks = Ranks {
+        symbol_rank: graph.symbol_rank.clone(),
+        file_rank: graph.file_rank.clone(),
+        exact: snapshot.ranks_exact,
+    };
     let repository = vec![(MODULES, encode_compressed(&modules)), (RANKS, encode_compressed(&ranks))];
     Encoded { files, edges, skipped, repository }
 }
@@ -807,4 +815,18 @@ fn header_generation(store: &Store, txn: &RoTxn, dir: &Path) -> Result<Option<u6
 pub(crate) fn replace(dir: &Path, snapshot: &Snapshot, base: Option<&Snapshot>) -> Result<(), IndexError> {
     prepare(dir, snapshot, base)?;
     publish(dir)
+}
+
+/// Replaces the committed ranks of `generation` with exact ones, computed after its commit (one small
+/// transaction; nothing happens when another generation was committed meanwhile).
+pub(crate) fn write_ranks(dir: &Path, generation: u64, graph: &GraphData) -> Result<(), IndexError> {
+    let store = open(dir, false)?.ok_or_else(|| IndexError::NotIndexed(dir.to_path_buf()))?;
+    let error = store_error(dir);
+    let mut txn = store.env.write_txn().map_err(&error)?;
+    if header_generation(&store, &txn, dir)? != Some(generation) {
+        return Ok(());
+    }
+    let ranks = Ranks { symbol_rank: graph.symbol_rank.clone(), file_rank: graph.file_rank.clone(), exact: true };
+    store.committed[Table::Repository.index()].put(&mut txn, RANKS, &encode_compressed(&ranks)).map_err(&error)?;
+    txn.commit().map_err(&error)
 }

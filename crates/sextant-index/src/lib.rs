@@ -23,8 +23,8 @@ mod walk;
 use std::path::{Path, PathBuf};
 
 pub use build::{
-    index_repository, index_repository_locked, index_repository_opened, IndexOptions, IndexRun, IndexSummary,
-    LanguageCount, NoProgress, Progress,
+    exact_ranks, index_repository, index_repository_locked, index_repository_opened, IndexOptions, IndexRun,
+    IndexSummary, LanguageCount, NoProgress, PendingRanks, Progress,
 };
 pub use file::IndexedFile;
 pub use filter::{is_test_path, PathFilter};

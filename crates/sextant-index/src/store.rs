@@ -172,6 +172,9 @@ pub(crate) struct Snapshot {
     pub skipped: Vec<SkippedFile>,
     /// The symbol graph over `files` (same order).
     pub graph: GraphData,
+    /// Whether `graph`'s ranks were computed over this graph, or carried over from the previous one by an update
+    /// that left the whole-graph pass for after its commit.
+    pub ranks_exact: bool,
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> IndexError + '_ {

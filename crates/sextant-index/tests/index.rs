@@ -702,11 +702,17 @@ fn the_store_after_updates_equals_the_writers_memory_and_a_clean_index() {
         let lock = sextant_index::WriterLock::acquire(index_dir.path()).unwrap();
         let options = IndexOptions { root: r, index_dir: index_dir.path(), config: &config, force: false };
         let run = sextant_index::index_repository_opened(&options, &lock, &NoProgress, held.as_ref()).unwrap();
-        drop(lock);
-        let written = match run.index {
-            Some(index) => index,
-            None => continue,
+        let written = match (run.index, run.ranks_pending) {
+            (Some(index), None) => index,
+            (Some(index), Some(pending)) => {
+                assert!(!index.ranks_exact(), "step {step}: an update carries ranks over");
+                assert!(!Index::open(index_dir.path()).unwrap().ranks_exact(), "step {step}: and commits them so");
+                sextant_index::exact_ranks(&lock, &index, pending).unwrap()
+            }
+            (None, _) => continue,
         };
+        drop(lock);
+        assert!(written.ranks_exact());
         let reopened = Index::open(index_dir.path()).unwrap();
         assert_eq!(reopened.generation(), written.generation(), "step {step}");
         assert_eq!(symbol_names(&reopened), symbol_names(&written), "step {step}");
@@ -719,6 +725,29 @@ fn the_store_after_updates_equals_the_writers_memory_and_a_clean_index() {
             reopened.graph().data().edges == clean.graph().data().edges,
             "step {step}: edges differ from a clean index"
         );
+        assert!(
+            reopened.graph().data().symbol_rank == clean.graph().data().symbol_rank
+                && reopened.graph().data().file_rank == clean.graph().data().file_rank,
+            "step {step}: ranks differ from a clean index"
+        );
         held = Some(written);
     }
+
+    // A crash after an update's commit, before its ranks were made exact: the next run, although nothing
+    // changed, computes them.
+    write(r, "app/late.py", "from app.storage import OrderStore\n\n\ndef late():\n    return OrderStore()\n");
+    let lock = sextant_index::WriterLock::acquire(index_dir.path()).unwrap();
+    let options = IndexOptions { root: r, index_dir: index_dir.path(), config: &config, force: false };
+    let run = sextant_index::index_repository_opened(&options, &lock, &NoProgress, held.as_ref()).unwrap();
+    assert!(run.ranks_pending.is_some());
+    drop((run, lock));
+    assert!(!Index::open(index_dir.path()).unwrap().ranks_exact());
+    let summary = run_with(r, index_dir.path(), &config, false);
+    assert_eq!((summary.files_parsed, summary.unchanged), (0, true));
+    let finished = Index::open(index_dir.path()).unwrap();
+    let clean_dir = tempfile::tempdir().unwrap();
+    run_with(r, clean_dir.path(), &config, false);
+    let clean = Index::open(clean_dir.path()).unwrap();
+    assert!(finished.ranks_exact());
+    assert!(finished.graph().data().symbol_rank == clean.graph().data().symbol_rank);
 }
