@@ -152,6 +152,9 @@ pub struct Repository {
     writing: Mutex<()>,
     /// Whether a run waits behind the one in progress (at most one does).
     queued: AtomicBool,
+    /// Set by the watcher when files changed after its last run began: the run under way is superseded, so it
+    /// leaves the work that only polishes its generation (exact ranks, warming, the overview) to the next one.
+    pub(crate) edits_pending: AtomicBool,
     last_error: RwLock<Option<String>>,
 }
 
@@ -176,6 +179,7 @@ impl Repository {
             vectors: Mutex::new(None),
             writing: Mutex::new(()),
             queued: AtomicBool::new(false),
+            edits_pending: AtomicBool::new(false),
             last_error: RwLock::new(None),
         })
     }
@@ -318,25 +322,32 @@ impl Repository {
             // An unchanged run committed nothing: the loaded index (if any) is still the newest.
             None => self.current_index()?,
         };
-        // Queries see the new generation from here on; its centrality, carried over from the previous one, is made
-        // exact next (the one pass over the whole graph an update leaves until after its commit).
-        if let Some(pending) = run.ranks_pending {
+        // Queries see the new generation from here on. When more edits already wait for the next run, what follows
+        // (exact ranks, warming, the overview) is left to that run, which comes at once: edits in quick succession
+        // are not each held up by the previous one's tail.
+        let superseded = || self.edits_pending.load(Ordering::Acquire);
+        let mut warnings = Vec::new();
+        // The centrality, carried over from the previous generation, is made exact (the one pass over the whole
+        // graph that an update leaves until after its commit).
+        if let Some(pending) = run.ranks_pending.filter(|_| !superseded()) {
             progress.phase("ranks", None);
             let exact = sextant_index::exact_ranks(&lock, &index, pending)?;
             index = self.install(exact, Index::commit_stamp(&self.spec.index_dir))?;
         }
-        index.warm();
-        let mut warnings = Vec::new();
-
+        if !superseded() {
+            index.warm();
+        }
         // The overview follows the index generation; only a writer stores it.
-        progress.phase("overview", None);
-        match sextant_overview::ensure(&index, &self.config) {
-            Ok(overview) => {
-                if let Ok(mut guard) = self.overview.write() {
-                    *guard = Some(Arc::new(overview));
+        if !superseded() {
+            progress.phase("overview", None);
+            match sextant_overview::ensure(&index, &self.config) {
+                Ok(overview) => {
+                    if let Ok(mut guard) = self.overview.write() {
+                        *guard = Some(Arc::new(overview));
+                    }
                 }
+                Err(e) => warnings.push(format!("the overview could not be built: {e}")),
             }
-            Err(e) => warnings.push(format!("the overview could not be built: {e}")),
         }
 
         let (mut vectors, mut vector_location) = (None, None);

@@ -1,6 +1,7 @@
 //! Watching a repository: debounced file events trigger incremental indexing runs.
 
 use std::path::Path;
+use std::sync::atomic::Ordering;
 use std::sync::mpsc::{channel, RecvTimeoutError};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
@@ -49,6 +50,7 @@ impl Repository {
             path: root.clone(),
             source: std::io::Error::other(format!("cannot watch: {e}")),
         };
+        let edited: Weak<Repository> = Arc::downgrade(self);
         let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
             let Ok(event) = event else { return };
             if matches!(event.kind, EventKind::Access(_)) {
@@ -56,6 +58,9 @@ impl Repository {
             }
             // Our own index writes and git's bookkeeping are not edits.
             if event.paths.iter().any(|p| is_edit(p, &index_dir, &git_dir)) {
+                if let Some(repository) = edited.upgrade() {
+                    repository.edits_pending.store(true, Ordering::Release);
+                }
                 let _ = tx.send(());
             }
         })
@@ -75,6 +80,8 @@ impl Repository {
                         }
                     }
                     let Some(repository) = repository.upgrade() else { return };
+                    // What this run will see; edits from here on mark it superseded.
+                    repository.edits_pending.store(false, Ordering::Release);
                     match repository.index(false, &NoEngineProgress) {
                         Ok(report) => on_event(WatchEvent::Reindexed(Box::new(report))),
                         Err(e) => on_event(WatchEvent::Failed(e.to_string())),

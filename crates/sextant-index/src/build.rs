@@ -823,8 +823,13 @@ pub(crate) fn summarize(
         summary.files_with_syntax_errors += facts.has_errors as u64;
         summary.files_decoded_lossily += record.lossy as u64;
     }
+    // Counted by kind first: a map entry per edge would allocate a name per edge (a million on kafka).
+    let mut by_kind: BTreeMap<sextant_graph::EdgeKind, u64> = BTreeMap::new();
     for edge in &graph.edges {
-        *summary.edges.entry(edge.kind.as_str().to_string()).or_default() += 1;
+        *by_kind.entry(edge.kind).or_default() += 1;
+    }
+    for (kind, count) in by_kind {
+        summary.edges.insert(kind.as_str().to_string(), count);
     }
     for s in &snapshot.skipped {
         *summary.skipped.entry(s.reason.label().to_string()).or_default() += 1;
