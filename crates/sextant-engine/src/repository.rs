@@ -481,6 +481,14 @@ impl Repository {
     /// Definitions of `name` (`parse`, `Parser::parse`, `Parser.parse`), one page.
     pub fn symbols(&self, name: &str, page: Page) -> Result<Paged<SymbolInfo>, EngineError> {
         check_text("name", name)?;
+        // Nothing loaded (a one-shot CLI): the store reads just the files that define the name.
+        if self.loaded_index().is_none() {
+            if let Ok(Some(found)) = Index::find_symbols_in_store(&self.spec.index_dir, name) {
+                if Path::new(&found.root) == self.spec.root {
+                    return Ok(page.apply(found.symbols));
+                }
+            }
+        }
         Ok(page.apply(self.current_index()?.find_symbols(name)))
     }
 

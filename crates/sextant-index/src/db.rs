@@ -42,6 +42,8 @@ const HEADER: &[u8] = b"committed";
 const PENDING_HEADER: &[u8] = b"pending";
 const MODULES: &[u8] = b"modules";
 const RANKS: &[u8] = b"ranks";
+/// Marks a store emptied of another format's records (see [`drop_unreadable`]).
+const EMPTIED: &[u8] = b"emptied";
 
 /// The tables that an update writes record by record, each with its pending overlay.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -50,9 +52,11 @@ enum Table {
     Edges,
     Skipped,
     Repository,
+    /// Symbol name → the paths of the files that define it (sorted): what a lookup by name reads first.
+    Names,
 }
 
-const TABLES: [Table; 4] = [Table::Files, Table::Edges, Table::Skipped, Table::Repository];
+const TABLES: [Table; 5] = [Table::Files, Table::Edges, Table::Skipped, Table::Repository, Table::Names];
 
 impl Table {
     fn name(self) -> &'static str {
@@ -61,6 +65,7 @@ impl Table {
             Table::Edges => "edges",
             Table::Skipped => "skipped",
             Table::Repository => "repository",
+            Table::Names => "names",
         }
     }
 
@@ -146,6 +151,9 @@ struct ModuleGraph {
 struct Ranks {
     symbol_rank: Vec<f32>,
     file_rank: Vec<f32>,
+    /// Where each file's symbols start in `symbol_rank` (files in path order), so that a lookup can find one
+    /// symbol's rank without reading the files before it.
+    symbol_offsets: Vec<u32>,
     /// Computed over this generation's graph (else carried over from the previous one).
     exact: bool,
 }
@@ -154,8 +162,8 @@ struct Ranks {
 struct Store {
     env: Env,
     meta: Database<Bytes, Bytes>,
-    committed: [Database<Bytes, Bytes>; 4],
-    pending: [Database<Bytes, Bytes>; 4],
+    committed: [Database<Bytes, Bytes>; 5],
+    pending: [Database<Bytes, Bytes>; 5],
     /// The data file's identity when opened: a store deleted and created again at the same path is opened anew.
     identity: (u64, u64),
 }
@@ -226,9 +234,9 @@ fn open(dir: &Path, create: bool) -> Result<Option<Arc<Store>>, IndexError> {
     let identity = data_identity(&store_dir).unwrap_or_default();
     let store = Arc::new(Store {
         env,
-        meta: databases[8],
-        committed: [databases[0], databases[1], databases[2], databases[3]],
-        pending: [databases[4], databases[5], databases[6], databases[7]],
+        meta: databases[10],
+        committed: [databases[0], databases[1], databases[2], databases[3], databases[4]],
+        pending: [databases[5], databases[6], databases[7], databases[8], databases[9]],
         identity,
     });
     stores.insert(key, Arc::clone(&store));
@@ -619,6 +627,7 @@ fn encode_changes(snapshot: &Snapshot, base: Option<&Snapshot>) -> Encoded {
     let ranks = Ranks {
         symbol_rank: graph.symbol_rank.clone(),
         file_rank: graph.file_rank.clone(),
+        symbol_offsets: graph.symbol_offsets.clone(),
         exact: snapshot.ranks_exact,
     };
     let repository = vec![(MODULES, encode_compressed(&modules)), (RANKS, encode_compressed(&ranks))];
@@ -686,6 +695,9 @@ pub(crate) fn prepare(dir: &Path, snapshot: &Snapshot, base: Option<&Snapshot>) 
     let store = open(dir, true)?.ok_or_else(|| corrupt(dir, "cannot create the store"))?;
     let error = store_error(dir);
     let encoded = encode_changes(snapshot, base);
+    if base.is_none() {
+        drop_unreadable(dir, &store)?;
+    }
     let mut txn = store.env.write_txn().map_err(&error)?;
     // With nothing committed there is nothing for readers to lose: the records go straight into the committed
     // tables (no second copy), and only the header waits for publishing.
@@ -721,6 +733,7 @@ pub(crate) fn prepare(dir: &Path, snapshot: &Snapshot, base: Option<&Snapshot>) 
             pending(Table::Skipped).put(&mut txn, gone.path.as_bytes(), &[]).map_err(&error)?;
         }
     }
+    write_names(dir, &store, &mut txn, snapshot, base, in_place)?;
     let header = Header {
         format_version: FORMAT_VERSION,
         generation: snapshot.generation,
@@ -734,6 +747,104 @@ pub(crate) fn prepare(dir: &Path, snapshot: &Snapshot, base: Option<&Snapshot>) 
     };
     store.meta.put(&mut txn, PENDING_HEADER, &encode(&header)).map_err(&error)?;
     txn.commit().map_err(&error)
+}
+
+/// Empties a store that holds another format (or an undecodable header), in a transaction of its own: no reader
+/// can use those records, and pages freed by a committed transaction are reused by the rebuild that follows
+/// instead of doubling the file.
+fn drop_unreadable(dir: &Path, store: &Store) -> Result<(), IndexError> {
+    let error = store_error(dir);
+    let readable = {
+        let txn = store.env.read_txn().map_err(&error)?;
+        !matches!(header(store, &txn, HEADER, dir), Err(IndexError::OldFormat { .. } | IndexError::Corrupt { .. }))
+    };
+    if readable {
+        return Ok(());
+    }
+    let mut txn = store.env.write_txn().map_err(&error)?;
+    for table in TABLES {
+        store.committed[table.index()].clear(&mut txn).map_err(&error)?;
+        store.pending[table.index()].clear(&mut txn).map_err(&error)?;
+    }
+    store.meta.clear(&mut txn).map_err(&error)?;
+    txn.commit().map_err(&error)?;
+    // LMDB reuses pages freed by a transaction only from the second transaction after it: one small commit in
+    // between lets the rebuild write into them.
+    let mut txn = store.env.write_txn().map_err(&error)?;
+    store.meta.put(&mut txn, EMPTIED, &[]).map_err(&error)?;
+    txn.commit().map_err(&error)
+}
+
+/// The distinct symbol names a file defines.
+fn defined_names(facts: &FileFacts) -> std::collections::BTreeSet<&str> {
+    facts.symbols.iter().map(|s| s.name.as_str()).collect()
+}
+
+/// Brings the names table up to `snapshot` in the overlay (or in place): every name from scratch without a base,
+/// else only the names that files added, changed or removed define or defined.
+fn write_names(
+    dir: &Path,
+    store: &Store,
+    txn: &mut RwTxn,
+    snapshot: &Snapshot,
+    base: Option<&Snapshot>,
+    in_place: bool,
+) -> Result<(), IndexError> {
+    let error = store_error(dir);
+    let target = match in_place {
+        true => store.committed[Table::Names.index()],
+        false => store.pending[Table::Names.index()],
+    };
+    let mut lists: std::collections::BTreeMap<&str, Vec<&str>> = std::collections::BTreeMap::new();
+    let Some(base) = base else {
+        for file in &snapshot.files {
+            for name in defined_names(&file.facts) {
+                lists.entry(name).or_default().push(&file.path);
+            }
+        }
+        for (name, paths) in lists {
+            target.put(txn, name.as_bytes(), &encode(&paths)).map_err(&error)?;
+        }
+        return Ok(());
+    };
+    let old: HashMap<&str, &FileRecord> = base.files.iter().map(|f| (f.path.as_str(), f)).collect();
+    let new: HashMap<&str, &FileRecord> = snapshot.files.iter().map(|f| (f.path.as_str(), f)).collect();
+    // Per affected name: paths that no longer define it, and paths that now do.
+    let mut changes: std::collections::BTreeMap<&str, (Vec<&str>, Vec<&str>)> = std::collections::BTreeMap::new();
+    for file in &snapshot.files {
+        let before = old.get(file.path.as_str());
+        if before.is_some_and(|b| Arc::ptr_eq(&b.facts, &file.facts)) {
+            continue;
+        }
+        let now = defined_names(&file.facts);
+        let was = before.map(|b| defined_names(&b.facts)).unwrap_or_default();
+        for name in was.difference(&now) {
+            changes.entry(name).or_default().0.push(&file.path);
+        }
+        for name in now.difference(&was) {
+            changes.entry(name).or_default().1.push(&file.path);
+        }
+    }
+    for gone in base.files.iter().filter(|f| !new.contains_key(f.path.as_str())) {
+        for name in defined_names(&gone.facts) {
+            changes.entry(name).or_default().0.push(&gone.path);
+        }
+    }
+    let committed = store.committed[Table::Names.index()];
+    for (name, (removed, added)) in changes {
+        let current: Vec<String> = match committed.get(txn, name.as_bytes()).map_err(&error)? {
+            Some(bytes) => decode(dir, "name list", bytes)?,
+            None => Vec::new(),
+        };
+        let mut paths: Vec<&str> = current.iter().map(String::as_str).filter(|p| !removed.contains(p)).collect();
+        paths.extend(added);
+        paths.sort_unstable();
+        paths.dedup();
+        // An empty value deletes the name when the overlay is applied.
+        let value = if paths.is_empty() { Vec::new() } else { encode(&paths) };
+        target.put(txn, name.as_bytes(), &value).map_err(&error)?;
+    }
+    Ok(())
 }
 
 /// Step three of a commit: applies the pending overlay and makes its header the committed one. Also removes the
@@ -826,7 +937,135 @@ pub(crate) fn write_ranks(dir: &Path, generation: u64, graph: &GraphData) -> Res
     if header_generation(&store, &txn, dir)? != Some(generation) {
         return Ok(());
     }
-    let ranks = Ranks { symbol_rank: graph.symbol_rank.clone(), file_rank: graph.file_rank.clone(), exact: true };
+    let ranks = Ranks {
+        symbol_rank: graph.symbol_rank.clone(),
+        file_rank: graph.file_rank.clone(),
+        symbol_offsets: graph.symbol_offsets.clone(),
+        exact: true,
+    };
     store.committed[Table::Repository.index()].put(&mut txn, RANKS, &encode_compressed(&ranks)).map_err(&error)?;
     txn.commit().map_err(&error)
+}
+
+/// The definitions of one name, read from the committed records alone: the files that define it (with their
+/// position in path order) and the ranks. What a one-shot lookup needs, without loading the index.
+pub(crate) struct NamedDefinitions {
+    pub root: String,
+    pub generation: u64,
+    /// `(file index, record)` of each file that defines the name.
+    pub files: Vec<(u32, FileRecord)>,
+    pub symbol_rank: Vec<f32>,
+    pub symbol_offsets: Vec<u32>,
+}
+
+/// [`NamedDefinitions`] of `name`; `None` when the store has no committed generation or an interrupted commit
+/// is pending (then only a full open knows the generation readers see).
+pub(crate) fn named_definitions(dir: &Path, name: &str) -> Result<Option<NamedDefinitions>, IndexError> {
+    let Some(store) = open(dir, false)? else { return Ok(None) };
+    let error = store_error(dir);
+    let txn = store.env.read_txn().map_err(&error)?;
+    if store.meta.get(&txn, PENDING_HEADER).map_err(&error)?.is_some() {
+        return Ok(None);
+    }
+    let Some(header) = header(&store, &txn, HEADER, dir)? else { return Ok(None) };
+    let repository = |key: &[u8]| store.committed[Table::Repository.index()].get(&txn, key);
+    let ranks: Ranks = match repository(RANKS).map_err(&error)? {
+        Some(bytes) => decode_compressed(dir, "ranks", bytes)?,
+        None => return Err(corrupt(dir, "no ranks")),
+    };
+    let paths: Vec<String> = match store.committed[Table::Names.index()].get(&txn, name.as_bytes()).map_err(&error)? {
+        Some(bytes) => decode(dir, "name list", bytes)?,
+        None => Vec::new(),
+    };
+    let files_table = store.committed[Table::Files.index()];
+    let mut files = Vec::with_capacity(paths.len());
+    for path in paths {
+        let Some(bytes) = files_table.get(&txn, path.as_bytes()).map_err(&error)? else {
+            return Err(corrupt(dir, format!("the names table lists {path}, which has no record")));
+        };
+        let stored: StoredFile = decode_compressed(dir, "file", bytes)?;
+        // The file's position among all files: the keys before it (no values are read).
+        let before = (std::ops::Bound::Unbounded, std::ops::Bound::Excluded(path.as_bytes()));
+        let position = files_table.range(&txn, &before).map_err(&error)?.count() as u32;
+        let record = FileRecord {
+            path,
+            hash: stored.hash,
+            size: stored.size,
+            mtime_ns: stored.mtime_ns,
+            lossy: stored.lossy,
+            facts: Arc::new(stored.facts),
+        };
+        files.push((position, record));
+    }
+    Ok(Some(NamedDefinitions {
+        root: header.root,
+        generation: header.generation,
+        files,
+        symbol_rank: ranks.symbol_rank,
+        symbol_offsets: ranks.symbol_offsets,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn snapshot(files: usize, generation: u64) -> Snapshot {
+        let python = sextant_syntax::Language::from_name("python").expect("python is supported");
+        let files = (0..files)
+            .map(|i| {
+                let text = format!(
+                    "def handler_{i}(request):\n    \"\"\"Handles request {i}.\"\"\"\n    return process_{i}(request)\n\n\ndef process_{i}(r):\n    return [r] * {i}\n"
+                );
+                let facts = sextant_syntax::analyze(python, &text, Default::default()).expect("parses");
+                FileRecord { path: format!("pkg/m{i:04}.py"), hash: i as u128, size: 1, mtime_ns: 1, lossy: false, facts: Arc::new(facts) }
+            })
+            .collect::<Vec<_>>();
+        let inputs: Vec<sextant_graph::GraphInput<'_>> =
+            files.iter().map(|f| sextant_graph::GraphInput { path: &f.path, facts: &f.facts }).collect();
+        let mut graph = sextant_graph::SymbolGraph::build_with_manifests(&inputs, &[]).into_data();
+        canonicalise(&mut graph);
+        Snapshot {
+            format_version: FORMAT_VERSION,
+            generation,
+            root: "/repo".into(),
+            indexed_at: 0,
+            started_at_ns: 0,
+            config_hash: 0,
+            git: None,
+            files,
+            skipped: Vec::new(),
+            graph,
+            ranks_exact: true,
+        }
+    }
+
+    fn data_size(dir: &Path) -> u64 {
+        std::fs::metadata(dir.join(STORE_DIR).join("data.mdb")).map(|m| m.len()).unwrap_or(0)
+    }
+
+    #[test]
+    fn a_store_of_another_format_is_emptied_before_the_rebuild_so_the_file_does_not_double() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = snapshot(400, 1);
+        prepare(dir.path(), &first, None).unwrap();
+        publish(dir.path()).unwrap();
+        assert_eq!(load(dir.path(), Some(1)).unwrap().as_ref(), Some(&first));
+        let size = data_size(dir.path());
+
+        // What an older Sextant's header looks like to this one: another format version up front.
+        let store = open(dir.path(), false).unwrap().unwrap();
+        let mut txn = store.env.write_txn().unwrap();
+        let mut old = encode(&(FORMAT_VERSION - 1));
+        old.extend_from_slice(&[0; 16]);
+        store.meta.put(&mut txn, HEADER, &old).unwrap();
+        txn.commit().unwrap();
+        assert!(matches!(load(dir.path(), Some(1)), Err(IndexError::OldFormat { .. })));
+
+        let rebuilt = snapshot(400, 2);
+        prepare(dir.path(), &rebuilt, None).unwrap();
+        publish(dir.path()).unwrap();
+        assert_eq!(load(dir.path(), Some(2)).unwrap().as_ref(), Some(&rebuilt));
+        assert!(data_size(dir.path()) <= size + size / 4, "{} grew from {size}", data_size(dir.path()));
+    }
 }

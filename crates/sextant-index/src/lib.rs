@@ -33,7 +33,7 @@ pub use history::CoChange;
 pub use lock::{WriterLock, WRITER_LOCK_FILE};
 pub use query::{
     clip_snippet_line, CommitStamp, Index, LexicalSearcher, Location, PathTerms, ReferenceInfo, Relation, SearchHit,
-    SearchOptions, SymbolInfo,
+    SearchOptions, StoredSymbols, SymbolInfo,
 };
 pub use sextant_graph::SymbolId;
 pub use store::{GitState, SkipReason, SkippedFile};

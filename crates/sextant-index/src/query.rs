@@ -457,37 +457,48 @@ impl Index {
     /// Describes a symbol.
     pub fn symbol_info(&self, id: SymbolId) -> Option<SymbolInfo> {
         let (file, s) = self.symbol(id)?;
-        Some(SymbolInfo {
-            path: file.path().to_string(),
-            name: s.name.clone(),
-            qualified_name: s.qualified_name.clone(),
-            kind: s.kind.as_str().to_string(),
-            signature: s.signature.clone(),
-            doc: s.doc.clone(),
-            start_line: s.span.start_line,
-            end_line: s.span.end_line,
-            rank: self.graph.symbol_rank(id),
-        })
+        Some(symbol_info(file.path(), s, self.graph.symbol_rank(id)))
     }
 
     /// Symbols whose name, qualified name, or qualified-name suffix is `name` (`parse`, `Parser::parse`,
     /// `Parser.parse`), most central first.
     pub fn find_symbol_ids(&self, name: &str) -> Vec<SymbolId> {
-        let wanted = normalize_path(name);
-        let simple = wanted.rsplit('.').next().unwrap_or(&wanted).to_string();
-        let qualified = wanted.contains('.');
+        let wanted = WantedName::new(name);
         let mut ids: Vec<SymbolId> = self
-            .symbols_named(&simple)
+            .symbols_named(&wanted.simple)
             .iter()
             .copied()
-            .filter(|id| {
-                let Some((_, symbol)) = self.symbol(*id) else { return false };
-                let full = normalize_path(&symbol.qualified_name);
-                !qualified || full == wanted || full.ends_with(&format!(".{wanted}"))
-            })
+            .filter(|id| self.symbol(*id).is_some_and(|(_, symbol)| wanted.matches(&symbol.qualified_name)))
             .collect();
         ids.sort_by(|a, b| self.graph.symbol_rank(*b).total_cmp(&self.graph.symbol_rank(*a)).then_with(|| a.cmp(b)));
         ids
+    }
+
+    /// What [`Index::find_symbols`] answers, read from the store without opening the index: only the records of
+    /// the files that define the name are decoded, so a one-shot lookup costs milliseconds at any repository
+    /// size. `None` when the store cannot answer alone (an interrupted commit is pending); the caller opens the
+    /// index instead.
+    pub fn find_symbols_in_store(dir: &Path, name: &str) -> Result<Option<StoredSymbols>, IndexError> {
+        let wanted = WantedName::new(name);
+        let Some(found) = db::named_definitions(dir, &wanted.simple)? else { return Ok(None) };
+        let mut ranked: Vec<(f32, SymbolId, SymbolInfo)> = Vec::new();
+        for (file_index, record) in &found.files {
+            let first = found.symbol_offsets.get(*file_index as usize).copied().unwrap_or(0) as usize;
+            for (s, symbol) in record.facts.symbols.iter().enumerate() {
+                if symbol.name != wanted.simple || !wanted.matches(&symbol.qualified_name) {
+                    continue;
+                }
+                let rank = found.symbol_rank.get(first + s).copied().unwrap_or(0.0);
+                let id = SymbolId { file: *file_index, symbol: s as u32 };
+                ranked.push((rank, id, symbol_info(&record.path, symbol, rank)));
+            }
+        }
+        ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+        Ok(Some(StoredSymbols {
+            root: found.root,
+            generation: found.generation,
+            symbols: ranked.into_iter().map(|(_, _, info)| info).collect(),
+        }))
     }
 
     /// Definitions matching `name` (see [`Index::find_symbol_ids`]).
@@ -618,6 +629,57 @@ fn sort_relations(relations: &mut [Relation]) {
 /// `a::b`, `a\b` and `a.b` compare equal.
 fn normalize_path(name: &str) -> String {
     name.trim().replace("::", ".").replace('\\', ".")
+}
+
+fn symbol_info(path: &str, s: &Symbol, rank: f32) -> SymbolInfo {
+    SymbolInfo {
+        path: path.to_string(),
+        name: s.name.clone(),
+        qualified_name: s.qualified_name.clone(),
+        kind: s.kind.as_str().to_string(),
+        signature: s.signature.clone(),
+        doc: s.doc.clone(),
+        start_line: s.span.start_line,
+        end_line: s.span.end_line,
+        rank,
+    }
+}
+
+/// A name as lookups take it: `parse`, `Parser::parse` or `Parser.parse`.
+struct WantedName {
+    /// Normalised (`::` and `\\` as `.`).
+    full: String,
+    /// The last segment, which definitions are indexed by.
+    simple: String,
+}
+
+impl WantedName {
+    fn new(name: &str) -> WantedName {
+        let full = normalize_path(name);
+        let simple = full.rsplit('.').next().unwrap_or(&full).to_string();
+        WantedName { full, simple }
+    }
+
+    /// Whether a definition with this qualified name is meant: any, for a simple name; else the same qualified
+    /// name or one ending in it.
+    fn matches(&self, qualified_name: &str) -> bool {
+        if !self.full.contains('.') {
+            return true;
+        }
+        let full = normalize_path(qualified_name);
+        full == self.full || full.ends_with(&format!(".{}", self.full))
+    }
+}
+
+/// Definitions found by [`Index::find_symbols_in_store`], with the generation and repository they come from.
+#[derive(Debug, Clone)]
+pub struct StoredSymbols {
+    /// The repository root the index was built from.
+    pub root: String,
+    /// The committed generation read.
+    pub generation: u64,
+    /// What [`Index::find_symbols`] returns for the same name and generation.
+    pub symbols: Vec<SymbolInfo>,
 }
 
 /// The run of lines with the most query terms.

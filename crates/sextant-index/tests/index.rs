@@ -751,3 +751,52 @@ fn the_store_after_updates_equals_the_writers_memory_and_a_clean_index() {
     assert!(finished.ranks_exact());
     assert!(finished.graph().data().symbol_rank == clean.graph().data().symbol_rank);
 }
+
+/// A lookup by name from the store alone answers what the loaded index answers (same definitions, same order,
+/// same ranks), also after updates that add, move and remove definitions of that name.
+#[test]
+fn definitions_from_the_store_alone_equal_the_loaded_index() {
+    let repo = tempfile::tempdir().unwrap();
+    let index_dir = tempfile::tempdir().unwrap();
+    let r = repo.path();
+    fixture_repo(r);
+    write(
+        r,
+        "app/other.py",
+        "def write_json(x):\n    return x\n\n\nclass Writer:\n    def write_json(self, x):\n        return x\n",
+    );
+    let same = |names: &[&str]| {
+        let index = Index::open(index_dir.path()).unwrap();
+        for name in names {
+            let stored = Index::find_symbols_in_store(index_dir.path(), name).unwrap().expect("the store answers");
+            assert_eq!(stored.generation, index.generation());
+            assert_eq!(stored.root, index.root());
+            assert_eq!(stored.symbols, index.find_symbols(name), "{name}");
+        }
+    };
+    run(r, index_dir.path());
+    same(&["write_json", "Writer.write_json", "OrderStore::save_order", "parse_config", "missing"]);
+    assert_eq!(Index::find_symbols_in_store(index_dir.path(), "write_json").unwrap().unwrap().symbols.len(), 3);
+
+    // One definition removed, one moved to a new file, one added elsewhere.
+    std::fs::remove_file(r.join("app/other.py")).unwrap();
+    write(r, "app/moved.py", "class Writer:\n    def write_json(self, x):\n        return x\n");
+    write(r, "tools/src/parse.rs", "pub fn parse_config(t: &str) -> usize { t.len() }\npub fn write_json() {}\n");
+    run(r, index_dir.path());
+    same(&["write_json", "Writer.write_json", "parse_config", "OrderStore"]);
+    let paths: Vec<String> = Index::find_symbols_in_store(index_dir.path(), "write_json")
+        .unwrap()
+        .unwrap()
+        .symbols
+        .into_iter()
+        .map(|s| s.path)
+        .collect();
+    let mut sorted = paths.clone();
+    sorted.sort();
+    assert_eq!(sorted, ["app/moved.py", "app/storage.py", "tools/src/parse.rs"]);
+
+    // An interrupted commit: the store alone cannot say which generation readers see.
+    write(r, "app/late.py", "def write_json():\n    pass\n");
+    crash_at(r, index_dir.path(), CrashPoint::AfterLexicalCommit);
+    assert!(Index::find_symbols_in_store(index_dir.path(), "write_json").unwrap().is_none());
+}
