@@ -329,6 +329,9 @@ pub(crate) fn load(dir: &Path, lexical_generation: Option<u64>) -> Result<Option
     }
 }
 
+/// A key and its value, borrowed from a read transaction.
+type Entry<'t> = (&'t [u8], &'t [u8]);
+
 /// The records of one table: the committed ones, under the pending overlay when `overlay` (in key order).
 fn records<'t>(
     store: &Store,
@@ -336,7 +339,7 @@ fn records<'t>(
     table: Table,
     overlay: Option<&Header>,
     dir: &Path,
-) -> Result<Vec<(&'t [u8], &'t [u8])>, IndexError> {
+) -> Result<Vec<Entry<'t>>, IndexError> {
     let error = store_error(dir);
     let mut out: Vec<(&[u8], &[u8])> = Vec::new();
     let base_wanted = !overlay.is_some_and(|h| h.replaces_all);

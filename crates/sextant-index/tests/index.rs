@@ -658,6 +658,9 @@ fn keyword_search_without_the_snapshot_answers_what_the_index_answers() {
     assert_eq!(std::fs::read_dir(empty.path()).unwrap().count(), 0);
 }
 
+/// A change to a fixture tree.
+type Edit = Box<dyn Fn(&Path)>;
+
 /// An update writes only the records that changed: whatever it wrote, a reader of the store afterwards sees
 /// exactly what the writer holds in memory (files, facts and the graph edge for edge), and that equals a clean
 /// index of the same tree. Edits add, change, rename and delete files and definitions, and use an edited file's
@@ -671,7 +674,7 @@ fn the_store_after_updates_equals_the_writers_memory_and_a_clean_index() {
     write(r, "app/caller.py", "from app.storage import write_json\n\n\ndef export(o):\n    return write_json(o)\n");
     let config = Config::for_repository(r).unwrap();
     let storage = "\"\"\"Persistence.\"\"\"\n\nclass OrderStore:\n    def save_order(self, order):\n        return write_json(order)\n";
-    let edits: Vec<Box<dyn Fn(&Path)>> = vec![
+    let edits: Vec<Edit> = vec![
         Box::new(|_: &Path| {}),
         // A definition inserted before write_json: the symbol's position in its file moves.
         Box::new(move |r: &Path| {
