@@ -4,7 +4,10 @@
 //! interleaved order so drift hits all alike, `rg -i -c` over the tree (the baseline: a full scan with no index),
 //! `sextant search --no-server --mode lexical` (keyword search from the lexical index alone), and
 //! `sextant search --no-server --mode hybrid` (which loads the whole index). It prints the median wall time and the
-//! median peak RSS of each, and the ratio to the baseline. PATH must be indexed already (`sextant index PATH`).
+//! median peak RSS of each, and the ratio to the baseline. A second table does the same for definition lookups
+//! (`--symbols "A;B"`): `rg -w -c` for the name (baseline), `sextant symbol --no-server` (read from the store: only
+//! the files that define the name) and `sextant callers --no-server` (which loads the whole index). PATH must be
+//! indexed already (`sextant index PATH`).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -16,6 +19,8 @@ use anyhow::{bail, Context, Result};
 mod common;
 use common::percentile;
 
+const DEFAULT_SYMBOLS: &str = "ReplicaFetcherThread;KafkaConsumer;GroupCoordinator;LogCleaner;SaslServerAuthenticator";
+
 const DEFAULT_QUERIES: &str =
     "replica fetcher truncation;consumer group rebalance;transaction coordinator abort;log segment cleaner;sasl authentication handshake";
 
@@ -25,16 +30,19 @@ type CommandFor<'a> = Box<dyn Fn(&str) -> Command + 'a>;
 fn main() -> Result<()> {
     let mut args = std::env::args().skip(1);
     let (mut root, mut queries, mut runs, mut sextant) = (None, DEFAULT_QUERIES.to_string(), 3usize, None);
+    let mut symbols = DEFAULT_SYMBOLS.to_string();
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--queries" => queries = args.next().context("--queries needs a value")?,
+            "--symbols" => symbols = args.next().context("--symbols needs a value")?,
             "--runs" => runs = args.next().context("--runs needs a value")?.parse()?,
             "--sextant" => sextant = Some(PathBuf::from(args.next().context("--sextant needs a value")?)),
             other if root.is_none() => root = Some(PathBuf::from(other)),
             other => bail!("unknown argument {other}"),
         }
     }
-    let root = root.context("usage: cli-bench PATH [--queries \"a;b\"] [--runs N] [--sextant BIN]")?;
+    let root =
+        root.context("usage: cli-bench PATH [--queries \"a;b\"] [--symbols \"A;B\"] [--runs N] [--sextant BIN]")?;
     let sextant = common::sextant_binary(sextant)?;
     let queries: Vec<&str> = queries.split(';').map(str::trim).filter(|q| !q.is_empty()).collect();
 
@@ -57,18 +65,49 @@ fn main() -> Result<()> {
         ),
         ("sextant search --no-server --mode hybrid", Box::new(|query: &str| search(&sextant, &root, query, "hybrid"))),
     ];
+    println!("{} queries × {runs} runs, each a new process, on {}", queries.len(), root.display());
+    measure(&systems, &queries, runs)?;
+
+    let symbols: Vec<&str> = symbols.split(';').map(str::trim).filter(|q| !q.is_empty()).collect();
+    let navigate = |command: &'static str| -> CommandFor {
+        let (sextant, root) = (&sextant, &root);
+        Box::new(move |name: &str| {
+            let mut run = Command::new(sextant);
+            run.args([command, "--no-server", "--repo"]).arg(root).arg(name);
+            run
+        })
+    };
+    let lookups: Vec<(&str, CommandFor)> = vec![
+        (
+            "rg -w -c for the name (baseline)",
+            Box::new(|name: &str| {
+                let mut command = Command::new("rg");
+                command.args(["-w", "-c", "-e", name]).arg(&root);
+                command
+            }),
+        ),
+        ("sextant symbol --no-server (from the store)", navigate("symbol")),
+        ("sextant callers --no-server (loads the index)", navigate("callers")),
+    ];
+    println!();
+    println!("{} names × {runs} runs, each a new process", symbols.len());
+    measure(&lookups, &symbols, runs)
+}
+
+/// Runs every system on every input `runs` times, interleaved, and prints the table (the first system is the
+/// baseline).
+fn measure(systems: &[(&str, CommandFor)], inputs: &[&str], runs: usize) -> Result<()> {
     let mut walls: Vec<Vec<f64>> = vec![Vec::new(); systems.len()];
     let mut peaks: Vec<Vec<f64>> = vec![Vec::new(); systems.len()];
     for _ in 0..runs {
-        for query in &queries {
+        for input in inputs {
             for (i, (name, command)) in systems.iter().enumerate() {
-                let (wall, peak_kib) = run(command(query)).with_context(|| format!("{name}: {query}"))?;
+                let (wall, peak_kib) = run(command(input)).with_context(|| format!("{name}: {input}"))?;
                 walls[i].push(wall);
                 peaks[i].push(peak_kib as f64);
             }
         }
     }
-    println!("{} queries × {runs} runs, each a new process, on {}", queries.len(), root.display());
     println!("| command | median ms | p90 ms | median peak RSS MiB | median × baseline |");
     println!("|---|---|---|---|---|");
     let median = |values: &mut Vec<f64>| {
