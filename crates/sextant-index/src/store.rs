@@ -13,8 +13,8 @@ use sextant_syntax::FileFacts;
 
 use crate::IndexError;
 
-/// Bumped whenever the stored layout changes; older indexes are rebuilt. 7: the per-file LMDB store.
-pub(crate) const FORMAT_VERSION: u32 = 7;
+/// Bumped whenever the stored layout changes; older indexes are rebuilt. 8: the per-file LMDB store.
+pub(crate) const FORMAT_VERSION: u32 = 8;
 
 /// The checkpoint of a first index still under way: what was parsed so far (no graph). Readers never open it.
 pub(crate) const CHECKPOINT: &str = "checkpoint";
