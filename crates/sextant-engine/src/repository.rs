@@ -431,7 +431,7 @@ impl Repository {
         let state = VectorState::read(&self.spec.index_dir);
         let mode = mode.unwrap_or(if state.is_some() { SearchMode::Hybrid } else { SearchMode::Lexical });
         // Keyword search in a process that has not loaded the index (a one-shot CLI query) reads the lexical index
-        // alone rather than loading the whole snapshot first.
+        // alone rather than loading the whole index first.
         if mode == SearchMode::Lexical && self.loaded_index().is_none() {
             if let Some(searcher) = LexicalSearcher::open(&self.spec.index_dir)?
                 .filter(|searcher| Path::new(searcher.root()) == self.spec.root)

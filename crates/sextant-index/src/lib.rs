@@ -3,7 +3,8 @@
 //! [`index_repository`] walks the tree (honouring `.gitignore`/`.ignore` and the configured excludes), decides
 //! per file whether anything changed (size and mtime, then a content hash), parses changed files in parallel
 //! with `sextant-syntax`, writes their chunks to the tantivy index, links everything with `sextant-graph`, and
-//! commits atomically (a snapshot file and the tantivy directory, in two steps). [`Index`] opens a committed index
+//! commits atomically (the record store, which writes only what changed, and the tantivy directory, in two steps).
+//! [`Index`] opens a committed index
 //! for search and symbol navigation; its files are read through [`IndexedFile`] views, while the stored layout
 //! stays private to this crate.
 
@@ -62,7 +63,7 @@ pub enum IndexError {
     /// No index exists at the given place.
     #[error("no index at {0}; run `sextant index` first")]
     NotIndexed(PathBuf),
-    /// The stored snapshot cannot be decoded.
+    /// A stored record (or a checkpoint or cache file) cannot be decoded.
     #[error("index file {path} is corrupt ({message}); run `sextant reindex`")]
     Corrupt {
         /// The file.
@@ -78,8 +79,8 @@ pub enum IndexError {
         /// Expected version.
         expected: u32,
     },
-    /// The snapshot and the lexical index disagree and cannot be reconciled.
-    #[error("index at {dir} is inconsistent (snapshot generation {snapshot:?}, lexical generation {lexical:?}); run `sextant reindex`")]
+    /// The record store and the lexical index disagree and cannot be reconciled.
+    #[error("index at {dir} is inconsistent (store generation {snapshot:?}, lexical generation {lexical:?}); run `sextant reindex`")]
     Inconsistent {
         /// The index directory.
         dir: PathBuf,
