@@ -650,3 +650,38 @@ fn check_text(field: &str, value: &str) -> Result<(), EngineError> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::progress::NoEngineProgress;
+
+    /// A run that more edits already supersede installs its generation for queries and leaves exact ranks and the
+    /// overview to the next run, which finishes them even when nothing else changed.
+    #[test]
+    fn a_superseded_run_leaves_exact_ranks_and_the_overview_to_the_next() {
+        let (repo, dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        std::fs::write(repo.path().join("a.py"), "from b import g\n\n\ndef f():\n    return g()\n").unwrap();
+        std::fs::write(repo.path().join("b.py"), "def g():\n    pass\n").unwrap();
+        let spec = RepositorySpec::for_root(repo.path(), Some(dir.path().to_path_buf())).unwrap();
+        let repository = Repository::open(spec, EngineOptions { embed: false, qdrant_url: None }).unwrap();
+        let first = repository.index(false, &NoEngineProgress).unwrap().summary.generation;
+        let overview_generation = || sextant_overview::load(dir.path()).unwrap().map(|o| o.generation);
+        assert_eq!(overview_generation(), Some(first));
+
+        std::fs::write(repo.path().join("b.py"), "def g():\n    pass\n\n\ndef h():\n    return g()\n").unwrap();
+        repository.edits_pending.store(true, Ordering::Release);
+        let second = repository.index(false, &NoEngineProgress).unwrap().summary.generation;
+        let index = repository.loaded_index().unwrap();
+        assert_eq!((index.generation(), index.find_symbols("h").len()), (second, 1), "queries see the edit");
+        assert!(!index.ranks_exact(), "ranks stay carried over");
+        assert_eq!(overview_generation(), Some(first), "the overview waits for the next run");
+
+        repository.edits_pending.store(false, Ordering::Release);
+        let third = repository.index(false, &NoEngineProgress).unwrap().summary;
+        assert!(third.unchanged);
+        assert!(repository.loaded_index().unwrap().ranks_exact());
+        assert!(Index::open(dir.path()).unwrap().ranks_exact(), "and stored so");
+        assert_eq!(overview_generation(), Some(second));
+    }
+}
