@@ -49,7 +49,7 @@ pub(crate) fn resolve(
     }
     data.symbol_offsets.push(offset);
 
-    let mut containment_edges = EdgeSet::default();
+    let mut containment_edges = Vec::new();
     let roots = |ecosystem: Ecosystem| -> Vec<(String, String)> {
         packages
             .import_roots()
@@ -114,7 +114,12 @@ pub(crate) fn resolve(
         None => files.len() as u64,
     };
 
-    data.edges = containment_edges.into_edges();
+    // One allocation for all edges: a million on kafka, copied once.
+    let total = containment_edges.len()
+        + import_edges.iter().map(Vec::len).sum::<usize>()
+        + reference_edges.iter().map(Vec::len).sum::<usize>();
+    data.edges = Vec::with_capacity(total);
+    data.edges.append(&mut containment_edges);
     data.edges.extend(import_edges.into_iter().flatten());
     data.edges.extend(reference_edges.into_iter().flatten());
     (data, LinkStats { files_relinked, full: plan.is_none() })
@@ -1158,7 +1163,7 @@ impl Linker<'_> {
 }
 
 /// Modules are directories; they contain their subdirectories and files; symbols contain nested symbols.
-fn containment(files: &[GraphInput<'_>], data: &mut GraphData, edges: &mut EdgeSet) {
+fn containment(files: &[GraphInput<'_>], data: &mut GraphData, edges: &mut Vec<Edge>) {
     let mut modules: BTreeMap<String, u32> = BTreeMap::new();
     let mut module_id = |dir: &str, data: &mut GraphData| -> u32 {
         *modules.entry(dir.to_string()).or_insert_with(|| {
@@ -1166,12 +1171,18 @@ fn containment(files: &[GraphInput<'_>], data: &mut GraphData, edges: &mut EdgeS
             data.modules.len() as u32 - 1
         })
     };
+    // Only a module's edges can repeat (its files reach it one by one); a symbol has one file and one parent.
+    let mut module_children: HashSet<(u32, Node)> = HashSet::new();
+    let contains = |from: Node, to: Node| Edge { from, to, kind: EdgeKind::Contains, weight: 1.0 };
     for (f, file) in files.iter().enumerate() {
         let mut dir = parent_dir(file.path).to_string();
         let mut child = Node::File(f as u32);
         loop {
             let m = module_id(&dir, data);
-            let new_edge = edges.add(Node::Module(m), child, EdgeKind::Contains, 1.0);
+            let new_edge = module_children.insert((m, child));
+            if new_edge {
+                edges.push(contains(Node::Module(m), child));
+            }
             if !new_edge || dir.is_empty() {
                 break;
             }
@@ -1180,9 +1191,9 @@ fn containment(files: &[GraphInput<'_>], data: &mut GraphData, edges: &mut EdgeS
         }
         for (s, symbol) in file.facts.symbols.iter().enumerate() {
             let id = Node::Symbol(SymbolId { file: f as u32, symbol: s as u32 });
-            edges.add(Node::File(f as u32), id, EdgeKind::Defines, 1.0);
+            edges.push(Edge { from: Node::File(f as u32), to: id, kind: EdgeKind::Defines, weight: 1.0 });
             if let Some(p) = symbol.parent {
-                edges.add(Node::Symbol(SymbolId { file: f as u32, symbol: p }), id, EdgeKind::Contains, 1.0);
+                edges.push(contains(Node::Symbol(SymbolId { file: f as u32, symbol: p }), id));
             }
         }
     }
