@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use heed::types::Bytes;
-use heed::{Database, Env, EnvOpenOptions, RoTxn, RwTxn};
+use heed::{Database, Env, EnvOpenOptions, RoTxn, RwTxn, WithoutTls};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use sextant_graph::{Edge, EdgeKind, GraphData, Node, SymbolId};
@@ -160,7 +160,9 @@ struct Ranks {
 
 /// An open store: the environment and its tables (committed and pending).
 struct Store {
-    env: Env,
+    /// Read transactions hold a reader slot only while they live (not per thread): a server's blocking pool may run
+    /// more threads than LMDB has slots.
+    env: Env<WithoutTls>,
     meta: Database<Bytes, Bytes>,
     committed: [Database<Bytes, Bytes>; 5],
     pending: [Database<Bytes, Bytes>; 5],
@@ -202,7 +204,8 @@ fn open(dir: &Path, create: bool) -> Result<Option<Arc<Store>>, IndexError> {
     let error = store_error(dir);
     // SAFETY: the files are only ever opened through this handle in this process (the map above), and other
     // processes change them only through LMDB's own transactions.
-    let env = unsafe { EnvOpenOptions::new().map_size(MAP_SIZE).max_dbs(16).open(&store_dir) }.map_err(&error)?;
+    let env = unsafe { EnvOpenOptions::new().read_txn_without_tls().map_size(MAP_SIZE).max_dbs(16).open(&store_dir) }
+        .map_err(&error)?;
     let names: Vec<String> = TABLES
         .iter()
         .map(|t| t.name().to_string())

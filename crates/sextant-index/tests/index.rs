@@ -803,3 +803,28 @@ fn definitions_from_the_store_alone_equal_the_loaded_index() {
     crash_at(r, index_dir.path(), CrashPoint::AfterLexicalCommit);
     assert!(Index::find_symbols_in_store(index_dir.path(), "write_json").unwrap().is_none());
 }
+
+/// A server's blocking pool can run hundreds of threads that each ask the store for the committed generation:
+/// LMDB has 126 reader slots, so none may stay claimed by a thread after its read.
+#[test]
+fn many_threads_reading_the_store_do_not_run_out_of_reader_slots() {
+    let repo = tempfile::tempdir().unwrap();
+    let index_dir = tempfile::tempdir().unwrap();
+    fixture_repo(repo.path());
+    run(repo.path(), index_dir.path());
+    let threads = 200;
+    let barrier = std::sync::Arc::new(std::sync::Barrier::new(threads));
+    let handles: Vec<_> = (0..threads)
+        .map(|_| {
+            let (barrier, dir) = (std::sync::Arc::clone(&barrier), index_dir.path().to_path_buf());
+            // Every thread reads, then stays alive until all have read.
+            std::thread::spawn(move || {
+                let stamp = Index::commit_stamp(&dir);
+                barrier.wait();
+                stamp
+            })
+        })
+        .collect();
+    let stamps: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    assert!(stamps.iter().all(|s| s.is_some() && *s == stamps[0]), "some reads failed");
+}
