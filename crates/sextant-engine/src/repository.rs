@@ -331,8 +331,10 @@ impl Repository {
         // graph that an update leaves until after its commit).
         if let Some(pending) = run.ranks_pending.filter(|_| !superseded()) {
             progress.phase("ranks", None);
-            let exact = sextant_index::exact_ranks(&lock, &index, pending)?;
-            index = self.install(exact, Index::commit_stamp(&self.spec.index_dir))?;
+            // Given up when edits arrive meanwhile: the next run, due at once, carries the ranks on and finishes them.
+            if let Some(exact) = sextant_index::exact_ranks(&lock, &index, pending, &superseded)? {
+                index = self.install(exact, Index::commit_stamp(&self.spec.index_dir))?;
+            }
         }
         if !superseded() {
             index.warm();

@@ -244,9 +244,25 @@ impl SymbolGraph {
     /// Computes exact centrality (weighted PageRank over use edges) into `data`, whose `symbol_offsets` say how
     /// many files and symbols it has.
     pub fn compute_ranks(data: &mut GraphData) {
+        Self::compute_ranks_unless(data, &|| false);
+    }
+
+    /// [`SymbolGraph::compute_ranks`] that gives up as soon as `stop` says so (it is asked between the steps and
+    /// after every iteration): whether the ranks were computed. `data` is untouched when it gave up.
+    pub fn compute_ranks_unless(data: &mut GraphData, stop: &dyn Fn() -> bool) -> bool {
         let file_count = data.symbol_offsets.len().saturating_sub(1);
         let graph = Self::petgraph(data, file_count);
-        rank_into(data, &graph, file_count);
+        if stop() {
+            return false;
+        }
+        let edges = UseEdges::new(&graph);
+        match pagerank_unless(&edges, graph.node_count(), None, 0.85, 50, stop) {
+            Some(node_rank) => {
+                assign_ranks(data, &node_rank, file_count);
+                true
+            }
+            None => false,
+        }
     }
 
     /// Builds the graph with package aliases: `(name, path)` pairs saying that imports starting with `name`
@@ -474,6 +490,11 @@ fn local_pagerank(edges: &UseEdges, personalization: &[f32], damping: f32) -> Ve
 /// Centrality over `graph` (built from `data`) into `data`'s rank fields, scaled so the average node scores 1.
 fn rank_into(data: &mut GraphData, graph: &DiGraph<Node, (EdgeKind, f32)>, file_count: usize) {
     let node_rank = pagerank(&UseEdges::new(graph), graph.node_count(), None, 0.85, 50);
+    assign_ranks(data, &node_rank, file_count);
+}
+
+/// Node ranks (files, then modules, then symbols) into `data`'s rank fields, scaled so the average node scores 1.
+fn assign_ranks(data: &mut GraphData, node_rank: &[f32], file_count: usize) {
     let scale = node_rank.len() as f32;
     let first_symbol = file_count + data.modules.len();
     data.symbol_rank = node_rank[first_symbol..].iter().map(|r| r * scale).collect();
@@ -523,8 +544,20 @@ fn carry_ranks(files: &[GraphInput<'_>], data: &mut GraphData, previous: &Previo
 }
 
 fn pagerank(edges: &UseEdges, n: usize, personalization: Option<&[f32]>, damping: f32, iterations: usize) -> Vec<f32> {
+    pagerank_unless(edges, n, personalization, damping, iterations, &|| false).unwrap_or_default()
+}
+
+/// [`pagerank`] that returns `None` once `stop` says so (asked after every iteration).
+fn pagerank_unless(
+    edges: &UseEdges,
+    n: usize,
+    personalization: Option<&[f32]>,
+    damping: f32,
+    iterations: usize,
+    stop: &dyn Fn() -> bool,
+) -> Option<Vec<f32>> {
     if n == 0 {
-        return Vec::new();
+        return Some(Vec::new());
     }
     let teleport: Vec<f32> = match personalization {
         Some(p) if p.iter().sum::<f32>() > 0.0 => {
@@ -548,8 +581,11 @@ fn pagerank(edges: &UseEdges, n: usize, personalization: Option<&[f32]>, damping
         if delta < 1e-7 {
             break;
         }
+        if stop() {
+            return None;
+        }
     }
-    rank
+    Some(rank)
 }
 
 #[cfg(test)]

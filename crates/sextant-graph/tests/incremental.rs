@@ -282,3 +282,24 @@ fn a_small_edit_relinks_a_subset() {
     assert_eq!(carried.symbol_rank[end - 1], 1.0, "the added function starts at the average");
     assert_eq!(carried.file_rank, graph.file_rank);
 }
+
+/// The exact-ranks pass can be abandoned (a newer run is due): it then leaves the data as it was; run to the end
+/// it gives a full link's ranks.
+#[test]
+fn computing_ranks_gives_up_when_told_and_leaves_the_data_as_it_was() {
+    let tree = repository();
+    let analysed = analyse(&tree);
+    let full = SymbolGraph::build_with_manifests(&analysed.inputs(), &analysed.manifests()).into_data();
+    let mut data = full.clone();
+    data.symbol_rank.iter_mut().for_each(|r| *r = 7.0);
+    let before = data.clone();
+    let asked = std::cell::Cell::new(0);
+    let stop_after_first_iteration = || {
+        asked.set(asked.get() + 1);
+        asked.get() > 1
+    };
+    assert!(!SymbolGraph::compute_ranks_unless(&mut data, &stop_after_first_iteration));
+    assert!(data == before, "an abandoned pass changes nothing");
+    assert!(SymbolGraph::compute_ranks_unless(&mut data, &|| false));
+    assert_eq!(comparable(&data), comparable(&full));
+}

@@ -180,15 +180,27 @@ pub struct PendingRanks {
 }
 
 /// Computes exact ranks for `index` (the generation a run just committed with carried ranks), stores them and
-/// returns a reader with them; the facts are shared, not copied.
-pub fn exact_ranks(_lock: &crate::WriterLock, index: &Index, pending: PendingRanks) -> Result<Index, IndexError> {
+/// returns a reader with them; the facts are shared, not copied. Gives up, returning `None`, as soon as `stop` says
+/// so (a newer run is due and will do it): the ranks then stay carried over, in memory and in the store, or, when
+/// it gave up after storing them, only in memory.
+pub fn exact_ranks(
+    _lock: &crate::WriterLock,
+    index: &Index,
+    pending: PendingRanks,
+    stop: &dyn Fn() -> bool,
+) -> Result<Option<Index>, IndexError> {
     let mut snapshot = index.committed_snapshot();
-    SymbolGraph::compute_ranks(&mut snapshot.graph);
+    if !SymbolGraph::compute_ranks_unless(&mut snapshot.graph, stop) {
+        return Ok(None);
+    }
     snapshot.ranks_exact = true;
     db::write_ranks(index.dir(), snapshot.generation, &snapshot.graph)?;
     store::save_stat_cache(index.dir(), &pending.stat_cache);
+    if stop() {
+        return Ok(None);
+    }
     let lexical = LexicalIndex::open_or_create(&index.dir().join(LEXICAL_DIR))?;
-    Ok(Index::from_snapshot(index.dir(), snapshot, lexical))
+    Ok(Some(Index::from_snapshot(index.dir(), snapshot, lexical)))
 }
 
 /// [`index_repository_locked`] for a process that serves queries: it starts from `current`, the reader it holds,

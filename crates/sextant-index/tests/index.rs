@@ -710,7 +710,7 @@ fn the_store_after_updates_equals_the_writers_memory_and_a_clean_index() {
             (Some(index), Some(pending)) => {
                 assert!(!index.ranks_exact(), "step {step}: an update carries ranks over");
                 assert!(!Index::open(index_dir.path()).unwrap().ranks_exact(), "step {step}: and commits them so");
-                sextant_index::exact_ranks(&lock, &index, pending).unwrap()
+                sextant_index::exact_ranks(&lock, &index, pending, &|| false).unwrap().expect("not stopped")
             }
             (None, _) => continue,
         };
