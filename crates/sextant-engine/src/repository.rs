@@ -223,7 +223,9 @@ impl Repository {
     pub fn current_index(&self) -> Result<Arc<Index>, EngineError> {
         let stamp = Index::commit_stamp(&self.spec.index_dir);
         if let Some(loaded) = self.current.read().ok().as_ref().and_then(|guard| guard.as_ref()) {
-            if loaded.stamp == stamp || stamp.is_none() {
+            // While this process's own run writes, a newer stamp is that run's commit, whose reader it installs
+            // in a moment: reading the index back from disk meanwhile would cost a full load for nothing.
+            if loaded.stamp == stamp || stamp.is_none() || self.writing.try_lock().is_err() {
                 return Ok(Arc::clone(&loaded.index));
             }
         }
@@ -685,5 +687,30 @@ mod tests {
         assert!(repository.loaded_index().unwrap().ranks_exact());
         assert!(Index::open(dir.path()).unwrap().ranks_exact(), "and stored so");
         assert_eq!(overview_generation(), Some(second));
+    }
+
+    /// Between its commit and installing the new reader, a run of this process leaves queries on the reader they
+    /// have: the commit's stamp alone does not make them load the index from disk. Another process's commit does.
+    #[test]
+    fn queries_during_this_process_s_own_run_do_not_reload_from_disk() {
+        let (repo, dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        std::fs::write(repo.path().join("a.py"), "def f():\n    pass\n").unwrap();
+        let spec = RepositorySpec::for_root(repo.path(), Some(dir.path().to_path_buf())).unwrap();
+        let repository = Repository::open(spec, EngineOptions { embed: false, qdrant_url: None }).unwrap();
+        repository.index(false, &NoEngineProgress).unwrap();
+        let loaded = repository.current_index().unwrap();
+
+        // A commit lands while a run of this process holds the writing lock (as between its commit and install).
+        std::fs::write(repo.path().join("b.py"), "def g():\n    pass\n").unwrap();
+        let config = sextant_config::Config::for_repository(repo.path()).unwrap();
+        let options =
+            sextant_index::IndexOptions { root: repo.path(), index_dir: dir.path(), config: &config, force: false };
+        let writing = repository.writing.lock().unwrap();
+        sextant_index::index_repository(&options, &sextant_index::NoProgress).unwrap();
+        assert!(Arc::ptr_eq(&repository.current_index().unwrap(), &loaded), "kept while this process writes");
+        drop(writing);
+        let reloaded = repository.current_index().unwrap();
+        assert!(!Arc::ptr_eq(&reloaded, &loaded));
+        assert_eq!(reloaded.find_symbols("g").len(), 1, "another writer's commit is loaded once no run is under way");
     }
 }
