@@ -1,6 +1,7 @@
 //! The committed state of an index in LMDB (`<index>/store/`): a record per indexed file (its facts), a record per
-//! file of the graph edges that start in it, a record per skipped path, and three small repository-wide records
-//! (the header, the module edges, the ranks). An update writes the records that changed and the small ones.
+//! file of the graph edges that start in it, a record per skipped path, a names table (symbol name → the files
+//! that define it), and three small repository-wide records (the header, the module edges, the ranks). An update
+//! writes the records that changed and the small ones.
 //!
 //! The commit is two-step with tantivy, each step durable:
 //! 1. [`prepare`]: one transaction writes the changed records into the *pending* tables (an overlay: a value, or
