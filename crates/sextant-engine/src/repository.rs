@@ -702,9 +702,8 @@ mod tests {
 
         // A commit lands while a run of this process holds the writing lock (as between its commit and install).
         std::fs::write(repo.path().join("b.py"), "def g():\n    pass\n").unwrap();
-        let config = sextant_config::Config::for_repository(repo.path()).unwrap();
-        let options =
-            sextant_index::IndexOptions { root: repo.path(), index_dir: dir.path(), config: &config, force: false };
+        let config = Config::for_repository(repo.path()).unwrap();
+        let options = IndexOptions { root: repo.path(), index_dir: dir.path(), config: &config, force: false };
         let writing = repository.writing.lock().unwrap();
         sextant_index::index_repository(&options, &sextant_index::NoProgress).unwrap();
         assert!(Arc::ptr_eq(&repository.current_index().unwrap(), &loaded), "kept while this process writes");
