@@ -468,21 +468,24 @@ fn assemble_graph(
     let module_ids: HashMap<&str, u32> =
         module_graph.modules.iter().enumerate().map(|(i, m)| (m.as_str(), i as u32)).collect();
     let symbol_counts: Vec<u32> = files.iter().map(|f| f.facts.symbols.len() as u32).collect();
-    let node = |list: &EdgeList, stored: StoredNode| -> Option<Node> {
-        let name = |i: u32| list.names.get(i as usize).map(String::as_str);
-        match stored {
-            StoredNode::File(n) => file_ids.get(name(n)?).map(|&f| Node::File(f)),
-            StoredNode::Module(n) => module_ids.get(name(n)?).map(|&m| Node::Module(m)),
-            StoredNode::Symbol(n, symbol) => {
-                let file = *file_ids.get(name(n)?)?;
-                (symbol < symbol_counts[file as usize]).then_some(Node::Symbol(SymbolId { file, symbol }))
-            }
-        }
-    };
     let decode_list = |list: &EdgeList| -> Result<Vec<Edge>, IndexError> {
+        // Each name of the record is looked up once (as a file and as a module), not once per edge.
+        let as_file: Vec<Option<u32>> = list.names.iter().map(|n| file_ids.get(n.as_str()).copied()).collect();
+        let as_module: Vec<Option<u32>> = list.names.iter().map(|n| module_ids.get(n.as_str()).copied()).collect();
+        let node = |stored: StoredNode| -> Option<Node> {
+            let lookup = |table: &[Option<u32>], i: u32| table.get(i as usize).copied().flatten();
+            match stored {
+                StoredNode::File(n) => lookup(&as_file, n).map(Node::File),
+                StoredNode::Module(n) => lookup(&as_module, n).map(Node::Module),
+                StoredNode::Symbol(n, symbol) => {
+                    let file = lookup(&as_file, n)?;
+                    (symbol < symbol_counts[file as usize]).then_some(Node::Symbol(SymbolId { file, symbol }))
+                }
+            }
+        };
         list.edges
             .iter()
-            .map(|e| match (node(list, e.from), node(list, e.to)) {
+            .map(|e| match (node(e.from), node(e.to)) {
                 (Some(from), Some(to)) => Ok(Edge { from, to, kind: e.kind, weight: e.weight }),
                 _ => Err(corrupt(dir, "an edge names a file, module or symbol that is not indexed")),
             })
