@@ -413,13 +413,13 @@ impl Index {
         self.snapshot.generation
     }
 
-    /// The committed state this reader holds, for a writer starting from it (facts are shared, not copied).
     /// Whether its ranks are exact, or carried over from the previous generation until
     /// [`crate::exact_ranks`] computes them.
     pub fn ranks_exact(&self) -> bool {
         self.snapshot.ranks_exact
     }
 
+    /// The committed state this reader holds, for a writer starting from it (facts are shared, not copied).
     pub(crate) fn committed_snapshot(&self) -> Snapshot {
         Snapshot { graph: self.graph.data().clone(), ..self.snapshot.clone() }
     }
