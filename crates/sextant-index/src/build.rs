@@ -190,17 +190,26 @@ pub fn exact_ranks(
     stop: &dyn Fn() -> bool,
 ) -> Result<Option<Index>, IndexError> {
     let mut snapshot = index.committed_snapshot();
-    if !SymbolGraph::compute_ranks_unless(&mut snapshot.graph, stop) {
+    if !make_ranks_exact(index.dir(), &mut snapshot, stop)? {
         return Ok(None);
     }
-    snapshot.ranks_exact = true;
-    db::write_ranks(index.dir(), snapshot.generation, &snapshot.graph)?;
     store::save_stat_cache(index.dir(), &pending.stat_cache);
     if stop() {
         return Ok(None);
     }
     let lexical = LexicalIndex::open_or_create(&index.dir().join(LEXICAL_DIR))?;
     Ok(Some(Index::from_snapshot(index.dir(), snapshot, lexical)))
+}
+
+/// Computes `snapshot`'s exact ranks and stores them for its generation; `false` (nothing changed) when `stop` said
+/// so first.
+fn make_ranks_exact(dir: &Path, snapshot: &mut Snapshot, stop: &dyn Fn() -> bool) -> Result<bool, IndexError> {
+    if !SymbolGraph::compute_ranks_unless(&mut snapshot.graph, stop) {
+        return Ok(false);
+    }
+    snapshot.ranks_exact = true;
+    db::write_ranks(dir, snapshot.generation, &snapshot.graph)?;
+    Ok(true)
 }
 
 /// [`index_repository_locked`] for a process that serves queries: it starts from `current`, the reader it holds,
@@ -518,9 +527,7 @@ fn run(
         (true, Some(mut previous)) => {
             // A crash after an update's commit left carried ranks: finish them now.
             if !previous.ranks_exact {
-                SymbolGraph::compute_ranks(&mut previous.graph);
-                previous.ranks_exact = true;
-                db::write_ranks(&index_dir, previous.generation, &previous.graph)?;
+                make_ranks_exact(&index_dir, &mut previous, &|| false)?;
                 ranks_refreshed = true;
             }
             // Nothing to re-link or re-index. Rewrite the snapshot only when what the stat shortcut needs or the
@@ -599,9 +606,7 @@ fn run(
             // A caller without a reader to serve has nothing to show early: the ranks are made exact now.
             if !snapshot.ranks_exact && !open {
                 progress.phase("ranks", None);
-                SymbolGraph::compute_ranks(&mut snapshot.graph);
-                snapshot.ranks_exact = true;
-                db::write_ranks(&index_dir, snapshot.generation, &snapshot.graph)?;
+                make_ranks_exact(&index_dir, &mut snapshot, &|| false)?;
             }
             snapshot
         }
