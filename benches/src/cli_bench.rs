@@ -5,9 +5,9 @@
 //! `sextant search --no-server --mode lexical` (keyword search from the lexical index alone), and
 //! `sextant search --no-server --mode hybrid` (which loads the whole index). It prints the median wall time and the
 //! median peak RSS of each, and the ratio to the baseline. A second table does the same for definition lookups
-//! (`--symbols "A;B"`): `rg -w -c` for the name (baseline), `sextant symbol --no-server` (read from the store: only
-//! the files that define the name) and `sextant callers --no-server` (which loads the whole index). PATH must be
-//! indexed already (`sextant index PATH`).
+//! (`--symbols "A;B"`): `rg -w -c` for the name (baseline), then `sextant symbol`, `callers`, `callees` and `refs`
+//! with `--no-server`, each read from the store (the records of the files that define or mention the name, not
+//! the whole index). PATH must be indexed already (`sextant index PATH`).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -86,8 +86,10 @@ fn main() -> Result<()> {
                 command
             }),
         ),
-        ("sextant symbol --no-server (from the store)", navigate("symbol")),
-        ("sextant callers --no-server (loads the index)", navigate("callers")),
+        ("sextant symbol --no-server", navigate("symbol")),
+        ("sextant callers --no-server", navigate("callers")),
+        ("sextant callees --no-server", navigate("callees")),
+        ("sextant refs --no-server", navigate("refs")),
     ];
     println!();
     println!("{} names × {runs} runs, each a new process", symbols.len());

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use serde::Serialize;
 use sextant_config::Config;
 use sextant_index::{
-    index_repository_opened, CommitStamp, Index, IndexOptions, IndexSummary, LexicalSearcher, ReferenceInfo, Relation,
+    index_repository_opened, CommitStamp, FromStore, Index, IndexOptions, IndexSummary, LexicalSearcher, ReferenceInfo, Relation,
     SearchOptions, SymbolInfo, WriterLock,
 };
 use sextant_overview::Overview;
@@ -485,13 +485,8 @@ impl Repository {
     /// Definitions of `name` (`parse`, `Parser::parse`, `Parser.parse`), one page.
     pub fn symbols(&self, name: &str, page: Page) -> Result<Paged<SymbolInfo>, EngineError> {
         check_text("name", name)?;
-        // Nothing loaded (a one-shot CLI): the store reads just the files that define the name.
-        if self.loaded_index().is_none() {
-            if let Ok(Some(found)) = Index::find_symbols_in_store(&self.spec.index_dir, name) {
-                if Path::new(&found.root) == self.spec.root {
-                    return Ok(page.apply(found.symbols));
-                }
-            }
+        if let Some(found) = self.from_store(|dir| Index::find_symbols_in_store(dir, name)) {
+            return Ok(page.apply(found));
         }
         Ok(page.apply(self.current_index()?.find_symbols(name)))
     }
@@ -499,19 +494,43 @@ impl Repository {
     /// Mentions of `name`, with what each resolved to, one page.
     pub fn references(&self, name: &str, page: Page) -> Result<Paged<ReferenceInfo>, EngineError> {
         check_text("name", name)?;
+        if let Some(found) = self.from_store(|dir| Index::references_in_store(dir, name)) {
+            return Ok(page.apply(found));
+        }
         Ok(page.apply(self.current_index()?.references(name)))
     }
 
     /// Who calls `name`, one page.
     pub fn callers(&self, name: &str, page: Page) -> Result<Paged<Relation>, EngineError> {
         check_text("name", name)?;
+        if let Some(found) = self.from_store(|dir| Index::callers_in_store(dir, name)) {
+            return Ok(page.apply(found));
+        }
         Ok(page.apply(self.current_index()?.callers(name)))
     }
 
     /// What `name` calls, one page.
     pub fn callees(&self, name: &str, page: Page) -> Result<Paged<Relation>, EngineError> {
         check_text("name", name)?;
+        if let Some(found) = self.from_store(|dir| Index::callees_in_store(dir, name)) {
+            return Ok(page.apply(found));
+        }
         Ok(page.apply(self.current_index()?.callees(name)))
+    }
+
+    /// In a process that has not loaded the index (a one-shot CLI), the answer read from the store record by
+    /// record, when the store can give it for this repository; `None` sends the caller to the loaded index.
+    fn from_store<T>(
+        &self,
+        read: impl FnOnce(&Path) -> Result<Option<FromStore<T>>, sextant_index::IndexError>,
+    ) -> Option<T> {
+        if self.loaded_index().is_some() {
+            return None;
+        }
+        match read(&self.spec.index_dir) {
+            Ok(Some(found)) if Path::new(&found.root) == self.spec.root => Some(found.answer),
+            _ => None,
+        }
     }
 
     /// Lines `start_line..=end_line` (1-based; 0 for the end) of an indexed file, exactly as indexed: a file that

@@ -247,7 +247,7 @@ fn open(dir: &Path, create: bool) -> Result<Option<Arc<Store>>, IndexError> {
     Ok(Some(store))
 }
 
-fn corrupt(dir: &Path, message: impl Into<String>) -> IndexError {
+pub(crate) fn corrupt(dir: &Path, message: impl Into<String>) -> IndexError {
     IndexError::Corrupt { path: dir.join(STORE_DIR), message: message.into() }
 }
 
@@ -960,63 +960,131 @@ pub(crate) fn write_ranks(dir: &Path, generation: u64, graph: &GraphData) -> Res
     txn.commit().map_err(&error)
 }
 
-/// The definitions of one name, read from the committed records alone: the files that define it (with their
-/// position in path order) and the ranks. What a one-shot lookup needs, without loading the index.
-pub(crate) struct NamedDefinitions {
-    pub root: String,
-    pub generation: u64,
-    /// `(file index, record)` of each file that defines the name.
-    pub files: Vec<(u32, FileRecord)>,
-    pub symbol_rank: Vec<f32>,
-    pub symbol_offsets: Vec<u32>,
+/// One committed generation read record by record, inside one read transaction (see [`read_committed`]): what a
+/// one-shot lookup reads instead of loading the index.
+pub(crate) struct CommittedRecords<'a> {
+    store: &'a Store,
+    txn: RoTxn<'a, WithoutTls>,
+    dir: &'a Path,
+    header: Header,
 }
 
-/// [`NamedDefinitions`] of `name`; `None` when the store has no committed generation or an interrupted commit
-/// is pending (then only a full open knows the generation readers see).
-pub(crate) fn named_definitions(dir: &Path, name: &str) -> Result<Option<NamedDefinitions>, IndexError> {
-    let Some(store) = open(dir, false)? else { return Ok(None) };
-    let error = store_error(dir);
-    let txn = store.env.read_txn().map_err(&error)?;
-    if store.meta.get(&txn, PENDING_HEADER).map_err(&error)?.is_some() {
-        return Ok(None);
-    }
-    let Some(header) = header(&store, &txn, HEADER, dir)? else { return Ok(None) };
-    let repository = |key: &[u8]| store.committed[Table::Repository.index()].get(&txn, key);
-    let ranks: Ranks = match repository(RANKS).map_err(&error)? {
-        Some(bytes) => decode_compressed(dir, "ranks", bytes)?,
-        None => return Err(corrupt(dir, "no ranks")),
-    };
-    let paths: Vec<String> = match store.committed[Table::Names.index()].get(&txn, name.as_bytes()).map_err(&error)? {
-        Some(bytes) => decode_compressed(dir, "name list", bytes)?,
-        None => Vec::new(),
-    };
-    let files_table = store.committed[Table::Files.index()];
-    let mut files = Vec::with_capacity(paths.len());
-    for path in paths {
-        let Some(bytes) = files_table.get(&txn, path.as_bytes()).map_err(&error)? else {
-            return Err(corrupt(dir, format!("the names table lists {path}, which has no record")));
+/// A node of a stored edge, named by path (see [`StoredNode`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum PathNode<'a> {
+    File(&'a str),
+    Module(&'a str),
+    Symbol(&'a str, u32),
+}
+
+/// The edges that start in one file, as stored.
+pub(crate) struct FileEdges(EdgeList);
+
+impl FileEdges {
+    /// `(from, to, kind, weight)` of every edge, in stored order; edges naming a node outside the record are
+    /// left out (a corrupt record, which a full load reports).
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (PathNode<'_>, PathNode<'_>, EdgeKind, f32)> + '_ {
+        let node = |stored: StoredNode| -> Option<PathNode<'_>> {
+            let name = |n: u32| self.0.names.get(n as usize).map(String::as_str);
+            Some(match stored {
+                StoredNode::File(n) => PathNode::File(name(n)?),
+                StoredNode::Module(n) => PathNode::Module(name(n)?),
+                StoredNode::Symbol(n, symbol) => PathNode::Symbol(name(n)?, symbol),
+            })
         };
-        let stored: StoredFile = decode_compressed(dir, "file", bytes)?;
-        // The file's position among all files: the keys before it (no values are read).
-        let before = (std::ops::Bound::Unbounded, std::ops::Bound::Excluded(path.as_bytes()));
-        let position = files_table.range(&txn, &before).map_err(&error)?.count() as u32;
-        let record = FileRecord {
-            path,
+        self.0.edges.iter().filter_map(move |e| Some((node(e.from)?, node(e.to)?, e.kind, e.weight)))
+    }
+}
+
+impl CommittedRecords<'_> {
+    /// The repository root the generation was built from.
+    pub(crate) fn root(&self) -> &str {
+        &self.header.root
+    }
+
+    /// The generation read.
+    pub(crate) fn generation(&self) -> u64 {
+        self.header.generation
+    }
+
+    /// The index directory.
+    pub(crate) fn dir(&self) -> &Path {
+        self.dir
+    }
+
+    fn error(&self) -> impl Fn(heed::Error) -> IndexError + '_ {
+        store_error(self.dir)
+    }
+
+    /// The record of the file at `path`.
+    pub(crate) fn file(&self, path: &str) -> Result<Option<FileRecord>, IndexError> {
+        let table = self.store.committed[Table::Files.index()];
+        let Some(bytes) = table.get(&self.txn, path.as_bytes()).map_err(self.error())? else { return Ok(None) };
+        let stored: StoredFile = decode_compressed(self.dir, "file", bytes)?;
+        Ok(Some(FileRecord {
+            path: path.to_string(),
             hash: stored.hash,
             size: stored.size,
             mtime_ns: stored.mtime_ns,
             lossy: stored.lossy,
             facts: Arc::new(stored.facts),
-        };
-        files.push((position, record));
+        }))
     }
-    Ok(Some(NamedDefinitions {
-        root: header.root,
-        generation: header.generation,
-        files,
-        symbol_rank: ranks.symbol_rank,
-        symbol_offsets: ranks.symbol_offsets,
-    }))
+
+    /// The edges that start in the file at `path`.
+    pub(crate) fn file_edges(&self, path: &str) -> Result<Option<FileEdges>, IndexError> {
+        let table = self.store.committed[Table::Edges.index()];
+        let Some(bytes) = table.get(&self.txn, path.as_bytes()).map_err(self.error())? else { return Ok(None) };
+        let graph: FileGraph = decode_compressed(self.dir, "edges", bytes)?;
+        Ok(Some(FileEdges(graph.edges)))
+    }
+
+    /// The paths of the files that define a symbol named `name` (a simple name), in path order.
+    pub(crate) fn defining_paths(&self, name: &str) -> Result<Vec<String>, IndexError> {
+        let table = self.store.committed[Table::Names.index()];
+        match table.get(&self.txn, name.as_bytes()).map_err(self.error())? {
+            Some(bytes) => decode_compressed(self.dir, "name list", bytes),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// Every indexed path, in path order (keys only: no record is decoded).
+    pub(crate) fn paths(&self) -> Result<Vec<&str>, IndexError> {
+        let table = self.store.committed[Table::Files.index()];
+        let mut out = Vec::new();
+        for entry in table.lazily_decode_data().iter(&self.txn).map_err(self.error())? {
+            let (key, _) = entry.map_err(self.error())?;
+            out.push(std::str::from_utf8(key).map_err(|_| corrupt(self.dir, "a file key is not UTF-8"))?);
+        }
+        Ok(out)
+    }
+
+    /// The generation's symbol ranks and where each file's symbols start in them (files in path order).
+    pub(crate) fn symbol_ranks(&self) -> Result<(Vec<f32>, Vec<u32>), IndexError> {
+        let table = self.store.committed[Table::Repository.index()];
+        let ranks: Ranks = match table.get(&self.txn, RANKS).map_err(self.error())? {
+            Some(bytes) => decode_compressed(self.dir, "ranks", bytes)?,
+            None => return Err(corrupt(self.dir, "no ranks")),
+        };
+        Ok((ranks.symbol_rank, ranks.symbol_offsets))
+    }
+}
+
+/// Runs `read` over the committed generation of `dir`, in one read transaction. `None` when the store has no
+/// committed generation or an interrupted commit is pending (then only a full open knows the generation readers
+/// see).
+pub(crate) fn read_committed<R>(
+    dir: &Path,
+    read: impl FnOnce(&CommittedRecords<'_>) -> Result<R, IndexError>,
+) -> Result<Option<R>, IndexError> {
+    let Some(store) = open(dir, false)? else { return Ok(None) };
+    let txn = store.env.read_txn().map_err(store_error(dir))?;
+    if store.meta.get(&txn, PENDING_HEADER).map_err(store_error(dir))?.is_some() {
+        return Ok(None);
+    }
+    let Some(header) = header(&store, &txn, HEADER, dir)? else { return Ok(None) };
+    let records = CommittedRecords { store: &store, txn, dir, header };
+    read(&records).map(Some)
 }
 
 #[cfg(test)]

@@ -19,6 +19,7 @@ mod history;
 mod lock;
 mod query;
 mod store;
+mod stored;
 mod walk;
 
 use std::path::{Path, PathBuf};
@@ -34,10 +35,11 @@ pub use history::CoChange;
 pub use lock::{WriterLock, WRITER_LOCK_FILE};
 pub use query::{
     clip_snippet_line, CommitStamp, Index, LexicalSearcher, Location, PathTerms, ReferenceInfo, Relation, SearchHit,
-    SearchOptions, StoredSymbols, SymbolInfo,
+    SearchOptions, SymbolInfo,
 };
 pub use sextant_graph::SymbolId;
 pub use store::{GitState, SkipReason, SkippedFile};
+pub use stored::FromStore;
 
 /// Subdirectory of the index directory holding the tantivy index.
 pub const LEXICAL_DIR: &str = "lexical";

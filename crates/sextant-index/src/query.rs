@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use sextant_graph::{EdgeKind, Node, SymbolGraph, SymbolId};
 use sextant_lexical::{for_each_term, LexicalIndex, SearchFilter};
-use sextant_syntax::{RefKind, Symbol};
+use sextant_syntax::{RefKind, Reference, Symbol};
 
 use crate::build::{summarize, IndexSummary};
 use crate::db;
@@ -474,33 +474,6 @@ impl Index {
         ids
     }
 
-    /// What [`Index::find_symbols`] answers, read from the store without opening the index: only the records of
-    /// the files that define the name are decoded, so a one-shot lookup costs milliseconds at any repository
-    /// size. `None` when the store cannot answer alone (an interrupted commit is pending); the caller opens the
-    /// index instead.
-    pub fn find_symbols_in_store(dir: &Path, name: &str) -> Result<Option<StoredSymbols>, IndexError> {
-        let wanted = WantedName::new(name);
-        let Some(found) = db::named_definitions(dir, &wanted.simple)? else { return Ok(None) };
-        let mut ranked: Vec<(f32, SymbolId, SymbolInfo)> = Vec::new();
-        for (file_index, record) in &found.files {
-            let first = found.symbol_offsets.get(*file_index as usize).copied().unwrap_or(0) as usize;
-            for (s, symbol) in record.facts.symbols.iter().enumerate() {
-                if symbol.name != wanted.simple || !wanted.matches(&symbol.qualified_name) {
-                    continue;
-                }
-                let rank = found.symbol_rank.get(first + s).copied().unwrap_or(0.0);
-                let id = SymbolId { file: *file_index, symbol: s as u32 };
-                ranked.push((rank, id, symbol_info(&record.path, symbol, rank)));
-            }
-        }
-        ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
-        Ok(Some(StoredSymbols {
-            root: found.root,
-            generation: found.generation,
-            symbols: ranked.into_iter().map(|(_, _, info)| info).collect(),
-        }))
-    }
-
     /// Definitions matching `name` (see [`Index::find_symbol_ids`]).
     pub fn find_symbols(&self, name: &str) -> Vec<SymbolInfo> {
         self.find_symbol_ids(name).into_iter().filter_map(|id| self.symbol_info(id)).collect()
@@ -513,20 +486,7 @@ impl Index {
             Node::Module(_) => return None,
         };
         let file = self.file(file_index)?;
-        let symbol = enclosing.and_then(|e| file.symbols().get(e as usize));
-        let line = file
-            .references()
-            .iter()
-            .find(|r| r.name == name && r.kind == kind && r.enclosing == enclosing)
-            .map(|r| r.line)
-            .or_else(|| symbol.map(|s| s.span.start_line))
-            .unwrap_or(1);
-        Some(Location {
-            path: file.path().to_string(),
-            line,
-            symbol: symbol.map(|s| s.qualified_name.clone()),
-            kind: symbol.map(|s| s.kind.as_str().to_string()),
-        })
+        Some(location_in(file.path(), file.symbols(), file.references(), enclosing, name, kind))
     }
 
     /// Who calls the symbols named `name`.
@@ -594,44 +554,84 @@ impl Index {
                 if normalized.contains('.') && !resolved.iter().any(|id| targets.contains(id)) {
                     continue;
                 }
-                let symbol = reference.enclosing.and_then(|e| file.symbols().get(e as usize));
-                out.push(ReferenceInfo {
-                    at: Location {
-                        path: file.path().to_string(),
-                        line: reference.line,
-                        symbol: symbol.map(|s| s.qualified_name.clone()),
-                        kind: symbol.map(|s| s.kind.as_str().to_string()),
-                    },
-                    kind: reference.kind.as_str().to_string(),
-                    qualifier: reference.qualifier.clone(),
-                    resolved_to: resolved
-                        .iter()
-                        .filter_map(|id| {
-                            self.symbol(*id).map(|(file, s)| format!("{}:{}", file.path(), s.qualified_name))
-                        })
-                        .collect(),
-                });
+                let resolved_to = resolved
+                    .iter()
+                    .filter_map(|id| self.symbol(*id).map(|(file, s)| format!("{}:{}", file.path(), s.qualified_name)))
+                    .collect();
+                out.push(reference_info(file.path(), file.symbols(), reference, resolved_to));
             }
         }
         out
     }
 }
 
-fn sort_relations(relations: &mut [Relation]) {
+/// Strongest first, then by place. The last keys only order ties, so that an answer read from the store lists
+/// relations exactly as one from a loaded index.
+pub(crate) fn sort_relations(relations: &mut [Relation]) {
     relations.sort_by(|a, b| {
         b.weight
             .total_cmp(&a.weight)
             .then_with(|| a.other.path.cmp(&b.other.path))
             .then(a.other.line.cmp(&b.other.line))
+            .then_with(|| a.other.symbol.cmp(&b.other.symbol))
+            .then_with(|| a.subject.path.cmp(&b.subject.path))
+            .then(a.subject.start_line.cmp(&b.subject.start_line))
+            .then_with(|| a.subject.qualified_name.cmp(&b.subject.qualified_name))
     });
 }
 
+/// Where a relation's other end is: the line of its first `kind` mention of `name` inside `enclosing` (a symbol of
+/// the file, or file-level code), else the enclosing symbol's first line.
+pub(crate) fn location_in(
+    path: &str,
+    symbols: &[Symbol],
+    references: &[Reference],
+    enclosing: Option<u32>,
+    name: &str,
+    kind: RefKind,
+) -> Location {
+    let symbol = enclosing.and_then(|e| symbols.get(e as usize));
+    let line = references
+        .iter()
+        .find(|r| r.name == name && r.kind == kind && r.enclosing == enclosing)
+        .map(|r| r.line)
+        .or_else(|| symbol.map(|s| s.span.start_line))
+        .unwrap_or(1);
+    Location {
+        path: path.to_string(),
+        line,
+        symbol: symbol.map(|s| s.qualified_name.clone()),
+        kind: symbol.map(|s| s.kind.as_str().to_string()),
+    }
+}
+
+/// A mention as [`Index::references`] reports it.
+pub(crate) fn reference_info(
+    path: &str,
+    symbols: &[Symbol],
+    reference: &Reference,
+    resolved_to: Vec<String>,
+) -> ReferenceInfo {
+    let symbol = reference.enclosing.and_then(|e| symbols.get(e as usize));
+    ReferenceInfo {
+        at: Location {
+            path: path.to_string(),
+            line: reference.line,
+            symbol: symbol.map(|s| s.qualified_name.clone()),
+            kind: symbol.map(|s| s.kind.as_str().to_string()),
+        },
+        kind: reference.kind.as_str().to_string(),
+        qualifier: reference.qualifier.clone(),
+        resolved_to,
+    }
+}
+
 /// `a::b`, `a\b` and `a.b` compare equal.
-fn normalize_path(name: &str) -> String {
+pub(crate) fn normalize_path(name: &str) -> String {
     name.trim().replace("::", ".").replace('\\', ".")
 }
 
-fn symbol_info(path: &str, s: &Symbol, rank: f32) -> SymbolInfo {
+pub(crate) fn symbol_info(path: &str, s: &Symbol, rank: f32) -> SymbolInfo {
     SymbolInfo {
         path: path.to_string(),
         name: s.name.clone(),
@@ -646,15 +646,15 @@ fn symbol_info(path: &str, s: &Symbol, rank: f32) -> SymbolInfo {
 }
 
 /// A name as lookups take it: `parse`, `Parser::parse` or `Parser.parse`.
-struct WantedName {
+pub(crate) struct WantedName {
     /// Normalised (`::` and `\\` as `.`).
-    full: String,
+    pub(crate) full: String,
     /// The last segment, which definitions are indexed by.
-    simple: String,
+    pub(crate) simple: String,
 }
 
 impl WantedName {
-    fn new(name: &str) -> WantedName {
+    pub(crate) fn new(name: &str) -> WantedName {
         let full = normalize_path(name);
         let simple = full.rsplit('.').next().unwrap_or(&full).to_string();
         WantedName { full, simple }
@@ -662,7 +662,7 @@ impl WantedName {
 
     /// Whether a definition with this qualified name is meant: any, for a simple name; else the same qualified
     /// name or one ending in it.
-    fn matches(&self, qualified_name: &str) -> bool {
+    pub(crate) fn matches(&self, qualified_name: &str) -> bool {
         if !self.full.contains('.') {
             return true;
         }
@@ -671,18 +671,6 @@ impl WantedName {
     }
 }
 
-/// Definitions found by [`Index::find_symbols_in_store`], with the generation and repository they come from.
-#[derive(Debug, Clone)]
-pub struct StoredSymbols {
-    /// The repository root the index was built from.
-    pub root: String,
-    /// The committed generation read.
-    pub generation: u64,
-    /// What [`Index::find_symbols`] returns for the same name and generation.
-    pub symbols: Vec<SymbolInfo>,
-}
-
-/// The run of lines with the most query terms.
 /// A snippet line as search results show it: trailing space dropped, cut with `…` past the longest line kept.
 pub fn clip_snippet_line(line: &str) -> String {
     let line = line.trim_end();
@@ -692,6 +680,7 @@ pub fn clip_snippet_line(line: &str) -> String {
     }
 }
 
+/// The run of lines with the most query terms.
 fn snippet(text: &str, terms: &HashSet<String>) -> String {
     let lines: Vec<&str> = text.lines().collect();
     if lines.is_empty() {

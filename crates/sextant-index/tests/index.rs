@@ -755,10 +755,11 @@ fn the_store_after_updates_equals_the_writers_memory_and_a_clean_index() {
     assert!(finished.graph().data().symbol_rank == clean.graph().data().symbol_rank);
 }
 
-/// A lookup by name from the store alone answers what the loaded index answers (same definitions, same order,
-/// same ranks), also after updates that add, move and remove definitions of that name.
+/// Lookups by name from the store alone (definitions, callers, callees, references) answer what the loaded index
+/// answers (same entries, same order, same ranks), also after updates that add, move and remove definitions and
+/// calls of that name.
 #[test]
-fn definitions_from_the_store_alone_equal_the_loaded_index() {
+fn lookups_from_the_store_alone_equal_the_loaded_index() {
     let repo = tempfile::tempdir().unwrap();
     let index_dir = tempfile::tempdir().unwrap();
     let r = repo.path();
@@ -766,31 +767,58 @@ fn definitions_from_the_store_alone_equal_the_loaded_index() {
     write(
         r,
         "app/other.py",
-        "def write_json(x):\n    return x\n\n\nclass Writer:\n    def write_json(self, x):\n        return x\n",
+        "def write_json(x):\n    return x\n\n\nclass Writer:\n    def write_json(self, x):\n        return x\n\n    def flush(self):\n        self.write_json(1)\n        return write_json(2)\n",
     );
+    write(r, "app/caller.py", "from app.storage import write_json\n\n\ndef export(rows):\n    return write_json(rows)\n");
     let same = |names: &[&str]| {
-        let index = Index::open(index_dir.path()).unwrap();
+        let dir = index_dir.path();
+        let index = Index::open(dir).unwrap();
         for name in names {
-            let stored = Index::find_symbols_in_store(index_dir.path(), name).unwrap().expect("the store answers");
-            assert_eq!(stored.generation, index.generation());
-            assert_eq!(stored.root, index.root());
-            assert_eq!(stored.symbols, index.find_symbols(name), "{name}");
+            let stored = Index::find_symbols_in_store(dir, name).unwrap().expect("the store answers");
+            assert_eq!((stored.generation, stored.root.as_str()), (index.generation(), index.root()));
+            assert_eq!(stored.answer, index.find_symbols(name), "definitions of {name}");
+            let callers = Index::callers_in_store(dir, name).unwrap().expect("the store answers");
+            assert_eq!(callers.generation, index.generation());
+            assert_eq!(callers.answer, index.callers(name), "callers of {name}");
+            let callees = Index::callees_in_store(dir, name).unwrap().expect("the store answers");
+            assert_eq!(callees.answer, index.callees(name), "callees of {name}");
+            let references = Index::references_in_store(dir, name).unwrap().expect("the store answers");
+            assert_eq!(references.answer, index.references(name), "references of {name}");
         }
     };
+    let names = ["write_json", "Writer.write_json", "OrderStore::save_order", "parse_config", "flush", "missing"];
     run(r, index_dir.path());
-    same(&["write_json", "Writer.write_json", "OrderStore::save_order", "parse_config", "missing"]);
-    assert_eq!(Index::find_symbols_in_store(index_dir.path(), "write_json").unwrap().unwrap().symbols.len(), 3);
+    same(&names);
+    let dir = index_dir.path();
+    assert_eq!(Index::find_symbols_in_store(dir, "write_json").unwrap().unwrap().answer.len(), 3);
+    let callers: Vec<String> = Index::callers_in_store(dir, "write_json")
+        .unwrap()
+        .unwrap()
+        .answer
+        .into_iter()
+        .map(|relation| format!("{}:{}", relation.other.path, relation.other.symbol.unwrap_or_default()))
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    assert_eq!(callers, ["app/caller.py:export", "app/other.py:Writer.flush", "app/storage.py:OrderStore.save_order"]);
+    let callees = Index::callees_in_store(dir, "save_order").unwrap().unwrap().answer;
+    assert!(callees.iter().any(|c| c.other.path == "app/storage.py" && c.other.line == 10), "{callees:?}");
+    let references = Index::references_in_store(dir, "write_json").unwrap().unwrap().answer;
+    assert!(references.iter().any(|m| m.at.path == "app/caller.py" && m.at.line == 5), "{references:?}");
 
-    // One definition removed, one moved to a new file, one added elsewhere.
+    // One definition removed, one moved to a new file, one added elsewhere; a caller gone, one added.
     std::fs::remove_file(r.join("app/other.py")).unwrap();
+    std::fs::remove_file(r.join("app/caller.py")).unwrap();
     write(r, "app/moved.py", "class Writer:\n    def write_json(self, x):\n        return x\n");
     write(r, "tools/src/parse.rs", "pub fn parse_config(t: &str) -> usize { t.len() }\npub fn write_json() {}\n");
+    write(r, "tools/src/emit.rs", "use crate::parse::write_json;\n\npub fn emit() {\n    write_json();\n}\n");
     run(r, index_dir.path());
-    same(&["write_json", "Writer.write_json", "parse_config", "OrderStore"]);
-    let paths: Vec<String> = Index::find_symbols_in_store(index_dir.path(), "write_json")
+    same(&names);
+    same(&["OrderStore", "emit"]);
+    let paths: Vec<String> = Index::find_symbols_in_store(dir, "write_json")
         .unwrap()
         .unwrap()
-        .symbols
+        .answer
         .into_iter()
         .map(|s| s.path)
         .collect();
@@ -801,7 +829,12 @@ fn definitions_from_the_store_alone_equal_the_loaded_index() {
     // An interrupted commit: the store alone cannot say which generation readers see.
     write(r, "app/late.py", "def write_json():\n    pass\n");
     crash_at(r, index_dir.path(), CrashPoint::AfterLexicalCommit);
-    assert!(Index::find_symbols_in_store(index_dir.path(), "write_json").unwrap().is_none());
+    assert!(Index::find_symbols_in_store(dir, "write_json").unwrap().is_none());
+    assert!(Index::callers_in_store(dir, "write_json").unwrap().is_none());
+    assert!(Index::references_in_store(dir, "write_json").unwrap().is_none());
+    // A name without an indexed term cannot be narrowed by the lexical index.
+    run(r, index_dir.path());
+    assert!(Index::references_in_store(dir, "+").unwrap().is_none());
 }
 
 /// A server's blocking pool can run hundreds of threads that each ask the store for the committed generation:

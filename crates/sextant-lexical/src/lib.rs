@@ -11,7 +11,7 @@ mod tokenizer;
 
 pub use tokenizer::{for_each_term, CodeTokenizer};
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use tantivy::collector::TopDocs;
@@ -283,6 +283,41 @@ impl LexicalIndex {
         Ok(hits)
     }
 
+    /// The files ([`file_key`]s) whose chunk text holds every one of `terms` (indexed terms, as [`for_each_term`]
+    /// gives them; each may occur in any chunk of the file). A lookup by name narrows the files it reads with
+    /// this: a file that mentions an identifier holds its terms.
+    pub fn files_with_terms(&self, terms: &[String]) -> Result<HashSet<u64>> {
+        let searcher = self.reader.searcher();
+        let mut found: Option<HashSet<u64>> = None;
+        for text in terms {
+            let term = Term::from_field_text(self.fields.body, text);
+            let mut with_term = HashSet::new();
+            for segment in searcher.segment_readers() {
+                let keys = segment.fast_fields().u64("file_key")?;
+                let alive = segment.alive_bitset();
+                let inverted = segment.inverted_index(self.fields.body)?;
+                let Some(mut postings) =
+                    inverted.read_postings(&term, IndexRecordOption::Basic).map_err(tantivy::TantivyError::from)?
+                else {
+                    continue;
+                };
+                let mut doc = postings.doc();
+                while doc != TERMINATED {
+                    if alive.is_none_or(|a| a.is_alive(doc)) {
+                        if let Some(key) = keys.first(doc) {
+                            if found.as_ref().is_none_or(|f| f.contains(&key)) {
+                                with_term.insert(key);
+                            }
+                        }
+                    }
+                    doc = postings.advance();
+                }
+            }
+            found = Some(with_term);
+        }
+        Ok(found.unwrap_or_default())
+    }
+
     /// Whole-file BM25: each file scored as one document holding all its chunks' text, with its path terms
     /// counting [`FILE_PATH_WEIGHT`] times, best `limit` first as ([`file_key`], score). It is computed from the
     /// chunk postings (term frequencies summed per file), so files that match a task throughout rank by their
@@ -521,6 +556,32 @@ mod tests {
 
     fn chunk<'a>(path: &'a str, text: &'a str, file_tokens: u32) -> ChunkDocument<'a> {
         ChunkDocument { path, language: "rust", symbols: "", text, start_line: 1, end_line: 1, tokens: 10, file_tokens }
+    }
+
+    #[test]
+    fn files_with_terms_needs_every_term_somewhere_in_the_file_and_forgets_deleted_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let index = LexicalIndex::open_or_create(dir.path()).unwrap();
+        let writer = index.writer().unwrap();
+        // The two terms in different chunks of one file.
+        writer.add_chunk(&chunk("src/a.rs", "fn parseConfig() {}", 10)).unwrap();
+        writer.add_chunk(&chunk("src/a.rs", "fn other() { loader.run() }", 10)).unwrap();
+        writer.add_chunk(&chunk("src/b.rs", "fn parse_config() { parseConfig() }", 10)).unwrap();
+        writer.add_chunk(&chunk("src/c.rs", "fn loader() {}", 10)).unwrap();
+        writer.commit("1").unwrap();
+        index.reload().unwrap();
+        let terms = |words: &[&str]| words.iter().map(|w| w.to_string()).collect::<Vec<_>>();
+        let keys = |paths: &[&str]| paths.iter().map(|p| file_key(p)).collect::<HashSet<u64>>();
+
+        assert_eq!(index.files_with_terms(&terms(&["parseconfig"])).unwrap(), keys(&["src/a.rs", "src/b.rs"]));
+        assert_eq!(index.files_with_terms(&terms(&["parseconfig", "loader"])).unwrap(), keys(&["src/a.rs"]));
+        assert_eq!(index.files_with_terms(&terms(&["absent"])).unwrap(), keys(&[]));
+
+        let writer = index.writer().unwrap();
+        writer.delete_path("src/a.rs");
+        writer.commit("2").unwrap();
+        index.reload().unwrap();
+        assert_eq!(index.files_with_terms(&terms(&["parseconfig"])).unwrap(), keys(&["src/b.rs"]));
     }
 
     #[test]
