@@ -1,5 +1,5 @@
 //! Pack latency benchmark: `cargo run --release -p sextant-benches --bin pack-bench -- PATH [--queries N]
-//! [--weights name=value,…]` (ranking weights other than the defaults, see `sextant_pack::RankWeights`).
+//! [--budgets 2000,8000,32000] [--weights name=value,…]` (ranking weights other than the defaults, see `sextant_pack::RankWeights`).
 //!
 //! Indexes PATH (incrementally, into `target/pack-bench/<name>`), derives deterministic tasks from the indexed
 //! symbols (a doc-comment sentence or a name spelled out in words, as issue text would), and times context packs
@@ -22,16 +22,25 @@ fn main() -> Result<()> {
     let mut path = None;
     let mut queries = 60usize;
     let mut weights = sextant_pack::RankWeights::default();
+    let mut budgets = vec![2_000usize, 8_000, 32_000];
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--queries" => queries = args.next().context("--queries needs a number")?.parse()?,
             "--weights" => {
                 weights = args.next().context("--weights needs a value")?.parse().map_err(anyhow::Error::msg)?
             }
+            "--budgets" => {
+                budgets = args
+                    .next()
+                    .context("--budgets needs a value")?
+                    .split(',')
+                    .map(|b| b.trim().parse::<usize>())
+                    .collect::<Result<_, _>>()?
+            }
             other => path = Some(PathBuf::from(other)),
         }
     }
-    let root = path.context("usage: pack-bench PATH [--queries N]")?.canonicalize()?;
+    let root = path.context("usage: pack-bench PATH [--queries N] [--budgets 2000,8000,32000]")?.canonicalize()?;
     let name = root.file_name().map_or("repo".into(), |n| n.to_string_lossy().into_owned());
     let index_dir = PathBuf::from("target/pack-bench").join(name);
     let config = Config::for_repository(&root)?;
@@ -85,7 +94,7 @@ fn main() -> Result<()> {
     println!("| operation | p50 ms | p99 ms | p50 × baseline | budget used |");
     println!("|---|---|---|---|---|");
     println!("| baseline: lexical top-10 search | {base_p50:.1} | {base_p99:.1} | 1.0 | |");
-    for budget in [2_000usize, 8_000, 32_000] {
+    for &budget in &budgets {
         let mut times = Vec::new();
         let mut used = 0usize;
         for task in &tasks {

@@ -7,8 +7,8 @@ use std::sync::{Arc, Mutex, RwLock};
 use serde::Serialize;
 use sextant_config::Config;
 use sextant_index::{
-    index_repository_opened, CommitStamp, FromStore, Index, IndexOptions, IndexSummary, LexicalSearcher, ReferenceInfo, Relation,
-    SearchOptions, SymbolInfo, WriterLock,
+    index_repository_opened, CommitStamp, FromStore, Index, IndexOptions, IndexSummary, LexicalSearcher, ReferenceInfo,
+    Relation, SearchOptions, SymbolInfo, WriterLock,
 };
 use sextant_overview::Overview;
 use sextant_pack::{build_pack_with, ContextPack, PackRequest};
@@ -485,7 +485,7 @@ impl Repository {
     /// Definitions of `name` (`parse`, `Parser::parse`, `Parser.parse`), one page.
     pub fn symbols(&self, name: &str, page: Page) -> Result<Paged<SymbolInfo>, EngineError> {
         check_text("name", name)?;
-        if let Some(found) = self.from_store(|dir| Index::find_symbols_in_store(dir, name)) {
+        if let Some(found) = self.answer_from_store(|dir| Index::find_symbols_in_store(dir, name)) {
             return Ok(page.apply(found));
         }
         Ok(page.apply(self.current_index()?.find_symbols(name)))
@@ -494,7 +494,7 @@ impl Repository {
     /// Mentions of `name`, with what each resolved to, one page.
     pub fn references(&self, name: &str, page: Page) -> Result<Paged<ReferenceInfo>, EngineError> {
         check_text("name", name)?;
-        if let Some(found) = self.from_store(|dir| Index::references_in_store(dir, name)) {
+        if let Some(found) = self.answer_from_store(|dir| Index::references_in_store(dir, name)) {
             return Ok(page.apply(found));
         }
         Ok(page.apply(self.current_index()?.references(name)))
@@ -503,7 +503,7 @@ impl Repository {
     /// Who calls `name`, one page.
     pub fn callers(&self, name: &str, page: Page) -> Result<Paged<Relation>, EngineError> {
         check_text("name", name)?;
-        if let Some(found) = self.from_store(|dir| Index::callers_in_store(dir, name)) {
+        if let Some(found) = self.answer_from_store(|dir| Index::callers_in_store(dir, name)) {
             return Ok(page.apply(found));
         }
         Ok(page.apply(self.current_index()?.callers(name)))
@@ -512,7 +512,7 @@ impl Repository {
     /// What `name` calls, one page.
     pub fn callees(&self, name: &str, page: Page) -> Result<Paged<Relation>, EngineError> {
         check_text("name", name)?;
-        if let Some(found) = self.from_store(|dir| Index::callees_in_store(dir, name)) {
+        if let Some(found) = self.answer_from_store(|dir| Index::callees_in_store(dir, name)) {
             return Ok(page.apply(found));
         }
         Ok(page.apply(self.current_index()?.callees(name)))
@@ -520,7 +520,7 @@ impl Repository {
 
     /// In a process that has not loaded the index (a one-shot CLI), the answer read from the store record by
     /// record, when the store can give it for this repository; `None` sends the caller to the loaded index.
-    fn from_store<T>(
+    fn answer_from_store<T>(
         &self,
         read: impl FnOnce(&Path) -> Result<Option<FromStore<T>>, sextant_index::IndexError>,
     ) -> Option<T> {

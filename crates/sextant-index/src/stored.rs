@@ -135,7 +135,8 @@ impl Index {
                         Some(s) => PathNode::Symbol(path, s),
                         None => PathNode::File(path),
                     };
-                    let edge_kind = if reference.kind == RefKind::Call { EdgeKind::Calls } else { EdgeKind::References };
+                    let edge_kind =
+                        if reference.kind == RefKind::Call { EdgeKind::Calls } else { EdgeKind::References };
                     // What the mention resolved to, ordered as the loaded graph orders neighbours.
                     let mut resolved: Vec<(f32, &str, u32, String)> = Vec::new();
                     for (from, to, kind, weight) in edges.iter().flat_map(|e| e.iter()) {
@@ -208,10 +209,7 @@ fn definitions(records: &CommittedRecords<'_>, wanted: &WantedName) -> Result<Ve
     let mut ranked: Vec<(f32, usize, Definition)> = Vec::new();
     for path in defining {
         let (Some(record), Ok(position)) = (records.file(&path)?, paths.binary_search(&path.as_str())) else {
-            return Err(db::corrupt(
-                records.dir(),
-                format!("the names table lists {path}, which has no record"),
-            ));
+            return Err(db::corrupt(records.dir(), format!("the names table lists {path}, which has no record")));
         };
         let first = offsets.get(position).copied().unwrap_or(0) as usize;
         for (s, symbol) in record.facts.symbols.iter().enumerate() {

@@ -769,7 +769,11 @@ fn lookups_from_the_store_alone_equal_the_loaded_index() {
         "app/other.py",
         "def write_json(x):\n    return x\n\n\nclass Writer:\n    def write_json(self, x):\n        return x\n\n    def flush(self):\n        self.write_json(1)\n        return write_json(2)\n",
     );
-    write(r, "app/caller.py", "from app.storage import write_json\n\n\ndef export(rows):\n    return write_json(rows)\n");
+    write(
+        r,
+        "app/caller.py",
+        "from app.storage import write_json\n\n\ndef export(rows):\n    return write_json(rows)\n",
+    );
     let same = |names: &[&str]| {
         let dir = index_dir.path();
         let index = Index::open(dir).unwrap();
@@ -815,13 +819,8 @@ fn lookups_from_the_store_alone_equal_the_loaded_index() {
     run(r, index_dir.path());
     same(&names);
     same(&["OrderStore", "emit"]);
-    let paths: Vec<String> = Index::find_symbols_in_store(dir, "write_json")
-        .unwrap()
-        .unwrap()
-        .answer
-        .into_iter()
-        .map(|s| s.path)
-        .collect();
+    let paths: Vec<String> =
+        Index::find_symbols_in_store(dir, "write_json").unwrap().unwrap().answer.into_iter().map(|s| s.path).collect();
     let mut sorted = paths.clone();
     sorted.sort();
     assert_eq!(sorted, ["app/moved.py", "app/storage.py", "tools/src/parse.rs"]);

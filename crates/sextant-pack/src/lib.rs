@@ -48,6 +48,13 @@ impl TokenizerChoice {
     /// once per thread. Code repeats its identifiers, keywords and indentation, so most pieces are looked up,
     /// not encoded again; a pack at 32k tokens counts its text several times while it fills.
     pub fn count(self, text: &str) -> usize {
+        self.count_within(text, usize::MAX).unwrap_or(usize::MAX)
+    }
+
+    /// [`TokenizerChoice::count`] when it is at most `limit`, else `None`, found without reading past the piece
+    /// that crosses the limit: a pack learns that a large candidate does not fit for the price of what is left
+    /// of its budget, not of the candidate.
+    pub fn count_within(self, text: &str, limit: usize) -> Option<usize> {
         let tokenizer = match self {
             TokenizerChoice::O200kBase => bpe_openai::o200k_base(),
             TokenizerChoice::Cl100kBase => bpe_openai::cl100k_base(),
@@ -58,19 +65,23 @@ impl TokenizerChoice {
             if counts.len() > MAX_CACHED_PIECES {
                 counts.clear();
             }
-            tokenizer
-                .split(text)
-                .map(|piece| match counts.get(piece) {
+            let mut total = 0usize;
+            for piece in tokenizer.split(text) {
+                total += match counts.get(piece) {
                     Some(&count) => count as usize,
                     None => {
                         let count = tokenizer.bpe.count(piece.as_bytes());
                         if piece.len() <= MAX_CACHED_PIECE_BYTES {
-                            counts.insert(piece.to_string(), count as u32);
+                            counts.insert(piece.into(), count as u32);
                         }
                         count
                     }
-                })
-                .sum()
+                };
+                if total > limit {
+                    return None;
+                }
+            }
+            Some(total)
         })
     }
 }
@@ -80,9 +91,13 @@ const MAX_CACHED_PIECES: usize = 200_000;
 /// Longer pieces (long runs of symbols or spaces) are rare and not remembered.
 const MAX_CACHED_PIECE_BYTES: usize = 64;
 
+/// Token counts of pre-tokenizer pieces. The keys are short and looked up once per piece of every text counted:
+/// foldhash hashes them several times faster than the default SipHash.
+type PieceCounts = HashMap<Box<str>, u32, foldhash::fast::RandomState>;
+
 thread_local! {
     /// Token counts of pre-tokenizer pieces, per vocabulary (indexed by `TokenizerChoice as usize`).
-    static PIECE_COUNTS: std::cell::RefCell<[HashMap<String, u32>; 2]> = Default::default();
+    static PIECE_COUNTS: std::cell::RefCell<[PieceCounts; 2]> = Default::default();
 }
 
 /// Largest budget accepted (a pack bigger than any context window helps nobody).

@@ -27,15 +27,13 @@ pub(crate) struct Candidate {
 }
 
 impl Candidate {
-    /// Renders and counts whatever is still pending; `false` if the code cannot be read as indexed.
-    fn materialize(&mut self, sources: &mut SourceCache<'_>, tokenizer: TokenizerChoice) -> bool {
+    /// Renders the code if still pending; `false` if it cannot be read as indexed. Counting waits until the
+    /// fill knows how much room is left (see [`TokenizerChoice::count_within`]).
+    fn render(&mut self, sources: &mut SourceCache<'_>) -> bool {
         if let Some((file, start, end, language)) = self.source.take() {
             let Some(body) = sources.text(file).and_then(|t| t.get(start as usize..end as usize)) else { return false };
             let item = &mut self.item;
             item.content = code_block(&item.path, item.start_line, item.end_line, &item.symbol, language, body);
-        }
-        if self.item.tokens == 0 {
-            self.item.tokens = tokenizer.count(&self.item.content) as u32;
         }
         true
     }
@@ -231,14 +229,10 @@ pub(crate) fn fill(
         if budget.saturating_sub(used) < 16 {
             break;
         }
-        if !candidate.materialize(sources, tokenizer) {
+        if !candidate.render(sources) {
             continue;
         }
         for mut item in std::iter::once(candidate.item).chain(candidate.fallback) {
-            if item.tokens == 0 {
-                // The fallback is counted only when the item itself did not fit.
-                item.tokens = tokenizer.count(&item.content) as u32;
-            }
             if item.kind == ItemKind::Code {
                 if let Some(merged) = merge_into(index, sources, &items, &item, tokenizer) {
                     let freed: usize =
@@ -266,7 +260,16 @@ pub(crate) fn fill(
             } else {
                 0
             };
-            let cost = item.tokens as usize + if items.is_empty() { 0 } else { separator_tokens };
+            let separator = if items.is_empty() { 0 } else { separator_tokens };
+            if item.tokens == 0 {
+                // Counted only now (a fallback only when its item did not fit), and only as far as the room left.
+                let room = (budget + freed).saturating_sub(used + separator);
+                match tokenizer.count_within(&item.content, room) {
+                    Some(tokens) => item.tokens = tokens as u32,
+                    None => continue,
+                }
+            }
+            let cost = item.tokens as usize + separator;
             if used + cost > budget + freed {
                 continue;
             }
@@ -361,16 +364,24 @@ fn merge_into(
     let language = file.language().name();
     let text = sources.text(file.id())?;
     let base = &items[target];
-    let content = code_block(&item.path, start, end, &base.symbol, language, line_range(text, start, end));
-    // Count only the lines added around the base item (re-counting a growing item each time is quadratic);
-    // merged items are counted exactly once at the end of the fill.
+    let before: u32 = items[..target].iter().map(|i| i.tokens).sum();
+    let cap = if before >= FINE_GRAINED_PREFIX { before.min(MERGE_LATE_MAX_TOKENS) } else { MERGE_MAX_TOKENS };
+    // Count only the lines added around the base item (re-counting a growing item each time is quadratic), and
+    // only up to the cap: a union that would exceed it is not built, however large. Merged items are counted
+    // exactly once at the end of the fill.
     let mut tokens = base.tokens;
+    let mut add = |from: u32, to: u32| -> Option<()> {
+        let room = cap.checked_sub(tokens)? as usize;
+        tokens += tokenizer.count_within(line_range(text, from, to), room)? as u32;
+        Some(())
+    };
     if start < base.start_line {
-        tokens += tokenizer.count(line_range(text, start, base.start_line - 1)) as u32;
+        add(start, base.start_line - 1)?;
     }
     if end > base.end_line {
-        tokens += tokenizer.count(line_range(text, base.end_line + 1, end)) as u32;
+        add(base.end_line + 1, end)?;
     }
+    let content = code_block(&item.path, start, end, &base.symbol, language, line_range(text, start, end));
     let merged = PackItem {
         path: item.path.clone(),
         start_line: start,
@@ -386,9 +397,7 @@ fn merge_into(
         },
         content,
     };
-    let before: u32 = items[..target].iter().map(|i| i.tokens).sum();
-    let cap = if before >= FINE_GRAINED_PREFIX { before.min(MERGE_LATE_MAX_TOKENS) } else { MERGE_MAX_TOKENS };
-    (merged.tokens <= cap).then_some(Merge { target, item: merged, absorbed })
+    Some(Merge { target, item: merged, absorbed })
 }
 
 fn render_text(items: &[PackItem]) -> String {
