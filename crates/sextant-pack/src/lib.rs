@@ -376,4 +376,16 @@ mod tests {
             }
         }
     }
+
+    #[test]
+    fn counting_within_a_limit_is_exact_up_to_it_and_stops_past_it() {
+        let text = "fn main() {\n    let total = items.iter().map(|i| i.price).sum::<u64>();\n}\n".repeat(20);
+        let exact = TokenizerChoice::O200kBase.count(&text);
+        assert!(exact > 100, "{exact}");
+        assert_eq!(TokenizerChoice::O200kBase.count_within(&text, exact), Some(exact));
+        assert_eq!(TokenizerChoice::O200kBase.count_within(&text, usize::MAX), Some(exact));
+        assert_eq!(TokenizerChoice::O200kBase.count_within(&text, exact - 1), None);
+        assert_eq!(TokenizerChoice::O200kBase.count_within(&text, 0), None);
+        assert_eq!(TokenizerChoice::O200kBase.count_within("", 0), Some(0));
+    }
 }
