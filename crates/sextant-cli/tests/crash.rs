@@ -25,13 +25,16 @@ fn index(config: &Path, root: &Path, index_dir: &Path) {
     assert!(output.status.success(), "index failed: {}", String::from_utf8_lossy(&output.stderr));
 }
 
-/// What queries see of an index: definitions, callers and every hit of narrow searches (sorted), or the error.
+/// What queries see of an index: definitions, callers, callees, mentions and every hit of narrow searches (sorted),
+/// or the error.
 fn observe(config: &Path, index_dir: &Path) -> Result<Vec<String>, String> {
     let mut seen = Vec::new();
-    let queries: [&[&str]; 5] = [
+    let queries: [&[&str]; 7] = [
         &["symbol", "compute_7", "--no-server", "--json"],
         &["symbol", "renamed_helper_5", "--no-server", "--json"],
         &["callers", "helper_12", "--no-server", "--json"],
+        &["callees", "compute_7", "--no-server", "--json"],
+        &["refs", "helper_12", "--no-server", "--json"],
         &["search", "renamed", "--mode", "lexical", "--limit", "100", "--no-server", "--json"],
         &["search", "added_later", "--mode", "lexical", "--limit", "100", "--no-server", "--json"],
     ];
