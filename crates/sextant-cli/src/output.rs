@@ -114,6 +114,21 @@ fn summary(s: &IndexSummary, after_indexing: bool) {
     println!("  symbols {}, references {}, chunks {}, lines {}", s.symbols, s.references, s.chunks, s.lines);
     let edges: Vec<String> = s.edges.iter().map(|(k, v)| format!("{k} {v}")).collect();
     println!("  graph edges: {}", edges.join(", "));
+    if let Some(scip) = &s.scip {
+        match &scip.error {
+            Some(error) => println!("  SCIP not used: {error}"),
+            None => println!(
+                "  SCIP ({}): {} files covered, {} precise edges{}",
+                scip.files.join(", "),
+                scip.covered_files,
+                scip.precise_edges,
+                match scip.stale_documents {
+                    0 => String::new(),
+                    n => format!(", {n} documents older than their files (name-matched there)"),
+                }
+            ),
+        }
+    }
     if s.files_with_syntax_errors > 0 || s.files_decoded_lossily > 0 {
         println!(
             "  parsed partially (syntax errors): {}, decoded lossily (not UTF-8): {}",

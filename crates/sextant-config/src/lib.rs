@@ -35,6 +35,7 @@ pub const REPOSITORY_KEYS: &[&str] = &[
     "chunk",
     "languages",
     "overview",
+    "graph",
 ];
 
 /// The user's configuration file: `$SEXTANT_CONFIG` when set, else `$XDG_CONFIG_HOME/sextant/config.toml`, else
@@ -105,6 +106,17 @@ pub struct Config {
     pub embed: EmbedSettings,
     /// Where chunk vectors are stored.
     pub vectors: VectorSettings,
+    /// How the symbol graph is built.
+    pub graph: GraphSettings,
+}
+
+/// How the symbol graph is built.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct GraphSettings {
+    /// SCIP indexes (repository-relative paths) whose references replace the name-matched ones of the files they
+    /// cover; missing files are ignored.
+    pub scip: Vec<String>,
 }
 
 /// How chunk embeddings are computed.
@@ -309,6 +321,14 @@ impl Config {
                 format!("{} is below the minimum of 1000", self.overview.max_page_chars),
             ));
         }
+        for path in &self.graph.scip {
+            if path.is_empty() || path.starts_with('/') || path.contains('\\') || path.split('/').any(|p| p == "..") {
+                return Err(invalid(
+                    "graph.scip",
+                    format!("`{path}` must be a path inside the repository (relative, without `..`)"),
+                ));
+            }
+        }
         for module in &self.overview.modules {
             if module.path.starts_with('/') || module.path.split('/').any(|p| p == "..") {
                 return Err(invalid(
@@ -462,6 +482,13 @@ mod tests {
         assert!(err.to_string().contains("languages.rust.globs"), "{err}");
         let err = Config::defaults_with_override("not toml =", "x").unwrap_err();
         assert!(matches!(err, ConfigError::Parse { .. }));
+        for outside in ["../other/index.scip", "/tmp/index.scip", "a/../../index.scip", ""] {
+            let text = format!("[graph]\nscip = [{outside:?}]\n");
+            let err = Config::defaults_with_override(&text, "x").unwrap_err();
+            assert!(err.to_string().contains("graph.scip"), "{outside}: {err}");
+        }
+        let inside = Config::defaults_with_override("[graph]\nscip = [\"build/index.scip\"]\n", "x").unwrap();
+        assert_eq!(inside.graph.scip, ["build/index.scip"]);
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use sextant_config::Config;
-use sextant_graph::{GraphInput, LinkStats, Manifest, PreviousLink, SymbolGraph};
+use sextant_graph::{GraphData, GraphInput, LinkStats, Manifest, PreviousLink, SymbolGraph};
 use sextant_lexical::{ChunkDocument, LexicalIndex, LexicalWriter};
 use sextant_syntax::{analyze, ChunkLimits, FileFacts};
 
@@ -111,6 +111,24 @@ pub struct IndexSummary {
     /// Why every file was parsed again, when the previous index could not be reused (forced, another format,
     /// a configuration or extractor change, damage).
     pub rebuilt: Option<String>,
+    /// What the SCIP indexes gave the graph, when the run linked with one (see `graph.scip`).
+    #[serde(default)]
+    pub scip: Option<ScipSummary>,
+}
+
+/// What the SCIP indexes of a run gave its graph.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ScipSummary {
+    /// The SCIP files read (repository-relative).
+    pub files: Vec<String>,
+    /// Indexed files whose references come from them.
+    pub covered_files: u64,
+    /// Precise `calls`/`references` edges.
+    pub precise_edges: u64,
+    /// Documents older than their files (those files keep name-matched edges).
+    pub stale_documents: u64,
+    /// Why the indexes could not be used (the graph is then name-matched everywhere).
+    pub error: Option<String>,
 }
 
 /// Phase A's verdict on a file.
@@ -142,6 +160,47 @@ fn config_hash(config: &Config) -> u64 {
         format!("{}{:?}{:?}{:?}", sextant_syntax::EXTRACTOR_VERSION, config.index, config.chunk, config.languages)
             .as_bytes(),
     )
+}
+
+/// The configured SCIP indexes that exist inside `root` (repository-relative names and full paths), and a stamp of
+/// their names, sizes and modification times (0 for none): a regenerated index changes the stamp and re-links.
+fn scip_files(root: &Path, config: &Config) -> (Vec<(String, PathBuf)>, u64) {
+    let mut files = Vec::new();
+    let mut stamp = 0u64;
+    for relative in &config.graph.scip {
+        // Resolved links must stay in the tree: the name comes from a repository's own configuration.
+        let Ok(path) = root.join(relative).canonicalize() else { continue };
+        let Ok(metadata) = std::fs::metadata(&path) else { continue };
+        if !path.starts_with(root) || !metadata.is_file() {
+            continue;
+        }
+        let modified =
+            metadata.modified().ok().and_then(|t| t.duration_since(UNIX_EPOCH).ok()).map_or(0, |d| d.as_nanos());
+        stamp = xxhash_rust::xxh3::xxh3_64(format!("{stamp}:{relative}:{}:{modified}", metadata.len()).as_bytes());
+        files.push((relative.clone(), path));
+    }
+    (files, stamp)
+}
+
+/// Replaces the name-matched reference edges of the files the SCIP indexes cover with theirs; `None` when no index
+/// is configured and present. A SCIP file that cannot be read leaves the graph as it was, with the reason.
+fn link_scip(files: &[(String, PathBuf)], inputs: &[GraphInput<'_>], graph: &mut GraphData) -> Option<ScipSummary> {
+    if files.is_empty() {
+        return None;
+    }
+    let mut summary = ScipSummary { files: files.iter().map(|(name, _)| name.clone()).collect(), ..Default::default() };
+    let paths: Vec<PathBuf> = files.iter().map(|(_, path)| path.clone()).collect();
+    match sextant_scip::ScipIndex::read(&paths) {
+        Ok(index) => {
+            let precise = index.precise_edges(inputs);
+            summary.covered_files = precise.covered_files() as u64;
+            summary.precise_edges = precise.edges.len() as u64;
+            summary.stale_documents = precise.stale_documents.len() as u64;
+            precise.apply(graph);
+        }
+        Err(error) => summary.error = Some(error.to_string()),
+    }
+    Some(summary)
 }
 
 /// Indexes (or updates the index of) a repository, holding the index directory's writer lock for the run
@@ -245,6 +304,7 @@ fn run(
     let limits = ChunkLimits { max_tokens: config.chunk.max_tokens, min_tokens: config.chunk.min_tokens };
     let matcher = LanguageMatcher::new(config)?;
     let config_hash = config_hash(config);
+    let (scip, scip_stamp) = scip_files(&root, config);
 
     let lexical = match LexicalIndex::open_or_create(&index_dir.join(LEXICAL_DIR)) {
         // Written by a Sextant with another lexical schema: the snapshot's format version differs too, so the
@@ -286,7 +346,7 @@ fn run(
             progress.phase("walk", None);
             let walked = walk::walk(&root, config, &index_dir, &matcher)?;
             let git = git_state(&root);
-            if git == cache.git && stat_cache_matches(&cache, &walked) {
+            if git == cache.git && cache.scip_stamp == scip_stamp && stat_cache_matches(&cache, &walked) {
                 let mut summary = cache.summary;
                 summary.unchanged = true;
                 (summary.files_parsed, summary.files_reused, summary.files_removed) = (0, summary.files, 0);
@@ -371,6 +431,7 @@ fn run(
         skipped,
         graph,
         ranks_exact: true,
+        scip_stamp,
     };
 
     let previous_by_path: HashMap<&str, &FileRecord> =
@@ -424,7 +485,9 @@ fn run(
     let mut writer: Option<LexicalWriter> = None;
     let mut outcomes: Vec<Outcome> = Vec::with_capacity(walked.candidates.len());
     let full_rebuild = previous.is_none();
-    if !to_process.is_empty() || !removed.is_empty() || full_rebuild {
+    // A new, regenerated or removed SCIP index changes the graph of unchanged files: a generation of its own.
+    let scip_changed = previous.as_ref().is_some_and(|p| p.scip_stamp != scip_stamp);
+    if !to_process.is_empty() || !removed.is_empty() || full_rebuild || scip_changed {
         let mut w = lexical.writer()?;
         if full_rebuild {
             w.delete_all()?;
@@ -516,12 +579,14 @@ fn run(
         || resuming
         || written > 0
         || !removed.is_empty()
-        || previous_skips != Some(skip_signature(&skipped));
+        || previous_skips != Some(skip_signature(&skipped))
+        || scip_changed;
     if !changed {
         writer = None;
     }
     let unchanged = writer.is_none();
     let mut link_stats = LinkStats::default();
+    let mut scip_summary = None;
     let mut ranks_refreshed = false;
     let snapshot = match (unchanged, previous) {
         (true, Some(mut previous)) => {
@@ -565,8 +630,8 @@ fn run(
                 .map(|r| GraphInput { path: &r.path, facts: &r.facts })
                 .collect();
             let changed: HashSet<&str> = changed_paths.iter().map(String::as_str).collect();
-            // A checkpoint has no graph: everything is linked.
-            let previous_link = previous.as_ref().filter(|_| !resuming).map(|p| PreviousLink {
+            // A checkpoint has no graph, and a new SCIP index changes edges of unchanged files: everything is linked.
+            let previous_link = previous.as_ref().filter(|_| !resuming && !scip_changed).map(|p| PreviousLink {
                 files: &old_inputs,
                 data: &p.graph,
                 changed: &changed,
@@ -583,6 +648,9 @@ fn run(
                 }
             };
             link_stats = stats;
+            scip_summary = link_scip(&scip, &inputs, &mut graph);
+            // A full link ranked the name-matched graph: the precise one is ranked after the commit.
+            let ranks_exact = ranks_exact && scip_summary.as_ref().is_none_or(|s| s.precise_edges == 0);
             db::canonicalise(&mut graph);
             drop(inputs);
             drop(old_inputs);
@@ -618,6 +686,7 @@ fn run(
     summary.files_removed = removed.len() as u64;
     summary.files_relinked = link_stats.files_relinked;
     summary.rebuilt = rebuilt;
+    summary.scip = scip_summary;
     let stat_cache = store::StatCache {
         generation: snapshot.generation,
         root: root_name.to_string(),
@@ -627,6 +696,7 @@ fn run(
         candidates: walk_view,
         walk_skipped,
         summary: summary.clone(),
+        scip_stamp,
     };
     let ranks_pending = match snapshot.ranks_exact {
         true => {
@@ -796,7 +866,7 @@ fn package_manifests(root: &Path, records: &[FileRecord]) -> Vec<(String, String
 
 pub(crate) fn summarize(
     snapshot: &Snapshot,
-    graph: &sextant_graph::GraphData,
+    graph: &GraphData,
     root: &Path,
     index_dir: &Path,
     unchanged: bool,
@@ -826,6 +896,7 @@ pub(crate) fn summarize(
         elapsed_ms: 0,
         git: snapshot.git.clone(),
         rebuilt: None,
+        scip: None,
     };
     for record in &snapshot.files {
         let facts = &record.facts;

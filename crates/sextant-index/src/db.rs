@@ -86,6 +86,8 @@ struct Header {
     config_hash: u64,
     git: Option<GitState>,
     context_hash: u64,
+    /// See [`Snapshot::scip_stamp`].
+    scip_stamp: u64,
     /// The overlay replaces every record (a first index or a rebuild), rather than updating some.
     replaces_all: bool,
 }
@@ -431,6 +433,7 @@ fn read_snapshot(
         skipped,
         graph,
         ranks_exact,
+        scip_stamp: header.scip_stamp,
     })
 }
 
@@ -756,6 +759,7 @@ pub(crate) fn prepare(dir: &Path, snapshot: &Snapshot, base: Option<&Snapshot>) 
         config_hash: snapshot.config_hash,
         git: snapshot.git.clone(),
         context_hash: snapshot.graph.context_hash,
+        scip_stamp: snapshot.scip_stamp,
         replaces_all: base.is_none() && !in_place,
     };
     store.meta.put(&mut txn, PENDING_HEADER, &encode(&header)).map_err(&error)?;
@@ -1118,6 +1122,7 @@ mod tests {
             skipped: Vec::new(),
             graph,
             ranks_exact: true,
+            scip_stamp: 0,
         }
     }
 

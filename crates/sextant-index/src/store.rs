@@ -13,8 +13,9 @@ use sextant_syntax::FileFacts;
 
 use crate::IndexError;
 
-/// Bumped whenever the stored layout changes; older indexes are rebuilt. 8: the per-file LMDB store.
-pub(crate) const FORMAT_VERSION: u32 = 8;
+/// Bumped whenever the stored layout changes; older indexes are rebuilt. 8: the per-file LMDB store; 9: the SCIP
+/// stamp in the header.
+pub(crate) const FORMAT_VERSION: u32 = 9;
 
 /// The checkpoint of a first index still under way: what was parsed so far (no graph). Readers never open it.
 pub(crate) const CHECKPOINT: &str = "checkpoint";
@@ -175,6 +176,8 @@ pub(crate) struct Snapshot {
     /// Whether `graph`'s ranks were computed over this graph, or carried over from the previous one by an update
     /// that left the whole-graph pass for after its commit.
     pub ranks_exact: bool,
+    /// The sizes and times of the SCIP indexes the graph used (0 for none): a changed index re-links.
+    pub scip_stamp: u64,
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> IndexError + '_ {
@@ -253,6 +256,8 @@ pub(crate) struct StatCache {
     pub walk_skipped: Vec<String>,
     /// The summary of that generation.
     pub summary: crate::IndexSummary,
+    /// The SCIP stamp of that generation.
+    pub scip_stamp: u64,
 }
 
 const STAT_CACHE: &str = "stat-cache";

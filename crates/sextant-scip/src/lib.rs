@@ -213,9 +213,7 @@ impl ScipIndex {
                 .collect();
             for occurrence in document.occurrences.iter().filter(|o| !o.definition) {
                 let Some(&target) = definitions.get(&occurrence.symbol) else { continue };
-                let Some(target_symbol) =
-                    files[target.file as usize].facts.symbols.get(target.symbol as usize)
-                else {
+                let Some(target_symbol) = files[target.file as usize].facts.symbols.get(target.symbol as usize) else {
                     continue;
                 };
                 let from = match innermost_symbol(facts, occurrence.line, None) {
