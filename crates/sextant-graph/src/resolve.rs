@@ -1001,13 +1001,17 @@ impl Linker<'_> {
         let owner = owner_type(target_file.facts, symbol);
         let mut score = 0;
 
-        // A function's local items are visible inside it only.
-        if let Some(parent) = symbol.parent {
-            if target_file.facts.symbols[parent as usize].kind.is_callable()
+        // A function's local items are visible inside it only, and so are their members (the methods of a class
+        // defined inside a test function).
+        let mut ancestor = symbol.parent;
+        while let Some(parent) = ancestor {
+            let parent_symbol = &target_file.facts.symbols[parent as usize];
+            if parent_symbol.kind.is_callable()
                 && (c.file != f || !encloses(target_file.facts, parent, reference.enclosing))
             {
                 return None;
             }
+            ancestor = parent_symbol.parent.filter(|&p| p != parent);
         }
         // A private Rust item is visible in its module and the modules below it.
         if language == "rust"
@@ -1108,6 +1112,39 @@ impl Linker<'_> {
                 if !inline && !self.rust_modules.get(q).is_some_and(|files| files.iter().any(|&t| defined_in(t))) {
                     return None;
                 }
+            }
+        }
+
+        // In Python a bare `name()` never reaches a method: members are reached through `self`, `cls` or a value.
+        if language == "python"
+            && is_call
+            && reference.qualifier.is_none()
+            && owner.is_some()
+            && symbol.kind.is_callable()
+        {
+            return None;
+        }
+        // In Python, `x.name()` reaches a module-level function only through a module: a qualifier that resolved
+        // to one (handled above), an imported name (`from . import _types as _t`), or one named like the function's
+        // file. A value's method call (`headers.get()`) never does.
+        if let (Some(q), None, None, "python") = (reference.qualifier.as_deref(), owner, qualified, language) {
+            let imported = scope.bindings.contains_key(q) || scope.unresolved.contains(q);
+            if symbol.kind.is_callable() && !imported && q != file_stem(target_file.path) {
+                return None;
+            }
+        }
+        // Likewise in JavaScript and TypeScript for a function of another file: `context.onError()` is not the
+        // `onError` an unrelated test file defines, unless this file imports that file (a namespace import,
+        // `require`) or the qualifier is an imported name.
+        if let (Some(q), None, None, "javascript" | "typescript" | "tsx") =
+            (reference.qualifier.as_deref(), owner, qualified, language)
+        {
+            let reachable = scope.imported.contains(&c.file)
+                || scope.bindings.contains_key(q)
+                || scope.unresolved.contains(q)
+                || q == file_stem(target_file.path);
+            if c.file != f && symbol.kind.is_callable() && !reachable {
+                return None;
             }
         }
 
@@ -1300,7 +1337,9 @@ impl<'a> PathIndex<'a> {
             for n in (1..=segments.len().min(2)).rev() {
                 let Some(dir) = self.npm.get(segments[..n].join("/").as_str()) else { continue };
                 let rest = segments[n..].join("/");
-                for base in [dir.to_string(), format!("{dir}/src")] {
+                // `src/` first: a package's root `index.js` is often a shim into its build output (`dist/`), while
+                // `src/index.ts` is the source the rest of the repository's code comes from.
+                for base in [format!("{dir}/src"), dir.to_string()] {
                     let target = if rest.is_empty() { base } else { format!("{base}/{rest}") };
                     let target = target.trim_start_matches('/');
                     for ext in SOURCE_EXTENSIONS {

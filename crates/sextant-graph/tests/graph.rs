@@ -121,6 +121,28 @@ fn fixtures_are_all_listed() {
     }
 }
 
+/// Python calls through a receiver: `headers.get()` is not the module-level `get`, a module alias (`_t.has_read()`)
+/// is; a bare `url_for()` is the function, not the method of that name; a class local to a function is not what
+/// `page.render()` elsewhere calls.
+#[test]
+fn python_receiver_calls() {
+    let r = check("python_receiver_calls", Expect::Snapshot);
+    assert_edges(
+        "python_receiver_calls",
+        &r,
+        &[
+            "calls pkg/models.py::fetch -> pkg/_types.py::has_read",
+            "calls pkg/models.py::load -> pkg/api.py::get",
+            "calls pkg/models.py::fetch -> pkg/models.py::url_for",
+        ],
+        &[
+            "calls pkg/models.py::fetch -> pkg/api.py::get",
+            "calls pkg/models.py::fetch -> pkg/models.py::Flask.url_for",
+            "calls pkg/views.py::show -> pkg/models.py::make.Local.render",
+        ],
+    );
+}
+
 #[test]
 fn rust_use_call() {
     let r = check("rust_use_call", Expect::Snapshot);
@@ -266,6 +288,29 @@ fn ts_workspace_package() {
         &[
             &format!("calls {app}::main -> {legacy}::render"),
             &format!("calls {app}::main -> {legacy}::OldWidget.paint"),
+        ],
+    );
+}
+
+/// A package imported by name resolves to its `src/` (not the root `index.js` shim into a build), whose barrel
+/// `export * from` / `export { … } from` statements lead to the defining files; a method call on a parameter is not
+/// the same-named function of a test file nobody imports.
+#[test]
+fn ts_barrel_reexport() {
+    let r = check("ts_barrel_reexport", Expect::Snapshot);
+    let (parse, shared) = ("packages/core/src/parse.ts", "packages/shared/src");
+    assert_edges(
+        "ts_barrel_reexport",
+        &r,
+        &[
+            &format!("imports {parse} -> {shared}/index.ts"),
+            &format!("imports {shared}/index.ts -> {shared}/general.ts"),
+            &format!("calls {parse}::parse -> {shared}/general.ts::isString"),
+            &format!("calls {parse}::parse -> {shared}/ids.ts::makeId"),
+        ],
+        &[
+            &format!("imports {parse} -> packages/shared/index.js"),
+            &format!("calls {parse}::parse -> packages/core/__tests__/parse.spec.ts::onError"),
         ],
     );
 }

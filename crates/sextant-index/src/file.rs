@@ -3,7 +3,7 @@
 use std::ops::RangeInclusive;
 
 use sextant_graph::SymbolId;
-use sextant_syntax::{Chunk, Import, Language, Reference, Symbol};
+use sextant_syntax::{Chunk, FileFacts, Import, Language, Reference, Symbol};
 
 use crate::store::FileRecord;
 
@@ -55,6 +55,11 @@ impl<'a> IndexedFile<'a> {
     /// Whether the parser met syntax errors (the facts then cover what it could recover).
     pub fn has_errors(self) -> bool {
         self.record.facts.has_errors
+    }
+
+    /// Everything extracted from the file (what the graph linker reads).
+    pub fn facts(self) -> &'a FileFacts {
+        &self.record.facts
     }
 
     /// The symbols defined in the file; a symbol's position here is the `symbol` of its [`SymbolId`].

@@ -7,8 +7,8 @@
 //!
 //! [`ScipIndex::precise_edges`] maps an index onto the symbols Sextant extracted: a SCIP definition becomes the
 //! extracted symbol of the same name whose span holds its line, and every reference to it becomes a `calls` edge
-//! (the file has a call of that name on that line) or a `references` edge, from the innermost extracted symbol
-//! around it. [`PreciseEdges::apply`] then replaces the heuristic `calls`/`references` edges between the files the
+//! (the file has a call of that name on that line) or a `references` edge, from where the extractor placed that
+//! mention (else the innermost extracted symbol around it). [`PreciseEdges::apply`] then replaces the heuristic `calls`/`references` edges between the files the
 //! index covers; edges from or into other files stay, and so do import and containment edges.
 //!
 //! An index older than the files is detected per document: when most of its type and method definitions no
@@ -25,6 +25,10 @@ use sextant_syntax::{FileFacts, RefKind};
 
 /// SCIP files larger than this are refused (with an error) rather than read into memory.
 pub const MAX_SCIP_BYTES: u64 = 1 << 30;
+
+/// A reference this close below the start of a same-named definition (decorators, then the name) is that definition
+/// naming itself again.
+const REDEFINITION_HEADER_LINES: u32 = 2;
 
 /// A document needs at least this many type and method definitions before it can be judged stale.
 const STALE_MIN_DEFINITIONS: usize = 4;
@@ -172,7 +176,7 @@ impl ScipIndex {
         let file_index: HashMap<&str, u32> = files.iter().enumerate().map(|(i, f)| (f.path, i as u32)).collect();
         let mut covered = vec![false; files.len()];
         let mut stale_documents = Vec::new();
-        let mut definitions: HashMap<u32, SymbolId> = HashMap::new();
+        let mut definitions: HashMap<u32, Vec<SymbolId>> = HashMap::new();
         let mut documents: Vec<(u32, &Document)> = Vec::new();
         for document in &self.documents {
             let Some(&file) = file_index.get(document.path.as_str()) else { continue };
@@ -196,12 +200,24 @@ impl ScipIndex {
             }
             covered[file as usize] = true;
             for (symbol, id) in found {
-                definitions.entry(symbol).or_insert(id);
+                definitions.entry(symbol).or_default().push(id);
             }
             documents.push((file, document));
         }
+        // A symbol defined more than once (overloads: `@overload` stubs, TypeScript signatures) is one entity; its
+        // references go to the last definition, the implementation, and the others are its aliases.
+        let mut aliases = HashMap::new();
+        let definitions: HashMap<u32, SymbolId> = definitions
+            .into_iter()
+            .filter_map(|(symbol, ids)| {
+                let canonical = *ids.last()?;
+                aliases.extend(ids.into_iter().filter(|id| *id != canonical).map(|id| (id, canonical)));
+                Some((symbol, canonical))
+            })
+            .collect();
 
         let mut edges = Vec::new();
+        let mut call_sites = Vec::new();
         let mut seen: HashSet<(Node, Node, EdgeKind)> = HashSet::new();
         for (file, document) in documents {
             let facts = files[file as usize].facts;
@@ -211,19 +227,52 @@ impl ScipIndex {
                 .filter(|r| r.kind == RefKind::Call)
                 .map(|r| (r.line, r.name.as_str()))
                 .collect();
+            // Where the extractor put a mention: its enclosing symbol says where the code runs (a decorator runs
+            // where its function is defined, not inside it).
+            let mut enclosing: HashMap<(u32, &str), Option<u32>> = HashMap::new();
+            for reference in &facts.references {
+                enclosing.entry((reference.line, reference.name.as_str())).or_insert(reference.enclosing);
+            }
             for occurrence in document.occurrences.iter().filter(|o| !o.definition) {
-                let Some(&target) = definitions.get(&occurrence.symbol) else { continue };
+                let name = &self.symbols[occurrence.symbol as usize].name;
+                let Some(&target) = definitions.get(&occurrence.symbol) else {
+                    if calls.contains(&(occurrence.line, name.as_str())) {
+                        call_sites.push(CallSite { file, line: occurrence.line, name: name.clone(), target: None });
+                    }
+                    continue;
+                };
                 let Some(target_symbol) = files[target.file as usize].facts.symbols.get(target.symbol as usize) else {
                     continue;
                 };
-                let from = match innermost_symbol(facts, occurrence.line, None) {
+                // A redefinition of the same entity (Python's `@overload` stubs and implementation after the first
+                // definition, which scip-python records as references to it): an alias, not a use.
+                if let Some(own) = innermost_symbol(facts, occurrence.line, Some(&target_symbol.name)) {
+                    let own_id = SymbolId { file, symbol: own };
+                    let header = facts.symbols[own as usize].span.start_line;
+                    let is_call = calls.contains(&(occurrence.line, target_symbol.name.as_str()));
+                    if own_id != target && occurrence.line <= header + REDEFINITION_HEADER_LINES && !is_call {
+                        aliases.insert(own_id, target);
+                        continue;
+                    }
+                }
+                let source = match enclosing.get(&(occurrence.line, target_symbol.name.as_str())) {
+                    Some(known) => *known,
+                    None => innermost_symbol(facts, occurrence.line, None),
+                };
+                let from = match source {
                     Some(symbol) => Node::Symbol(SymbolId { file, symbol }),
                     None => Node::File(file),
                 };
-                let kind = match calls.contains(&(occurrence.line, target_symbol.name.as_str())) {
+                // A call of that name on that line, to something callable (`dayjs.locale(locale)` also mentions the
+                // constant `locale`, which is not what is called).
+                let callable = target_symbol.kind.is_callable() || target_symbol.kind.is_type_like();
+                let kind = match callable && calls.contains(&(occurrence.line, target_symbol.name.as_str())) {
                     true => EdgeKind::Calls,
                     false => EdgeKind::References,
                 };
+                if kind == EdgeKind::Calls {
+                    call_sites.push(CallSite { file, line: occurrence.line, name: name.clone(), target: Some(target) });
+                }
                 let to = Node::Symbol(target);
                 if seen.insert((from, to, kind)) {
                     edges.push(Edge { from, to, kind, weight: 1.0 });
@@ -231,7 +280,7 @@ impl ScipIndex {
             }
         }
         edges.sort_unstable_by_key(|e| (e.from, e.to, e.kind));
-        PreciseEdges { covered, edges, stale_documents }
+        PreciseEdges { covered, edges, stale_documents, aliases, call_sites }
     }
 }
 
@@ -244,6 +293,25 @@ pub struct PreciseEdges {
     pub edges: Vec<Edge>,
     /// Documents of indexed files whose definitions no longer match the files (the index is older than them).
     pub stale_documents: Vec<String>,
+    /// Extracted symbols that are further definitions of one SCIP symbol (overloads) → the definition its
+    /// references link to.
+    pub aliases: HashMap<SymbolId, SymbolId>,
+    /// The calls the index resolved in covered files (where the extractor saw a call of that name), each with its
+    /// target: what a precision measurement compares a linker with, call by call.
+    pub call_sites: Vec<CallSite>,
+}
+
+/// A call the SCIP index resolved.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CallSite {
+    /// The calling file (index into the linker's inputs).
+    pub file: u32,
+    /// Line of the call (1-based).
+    pub line: u32,
+    /// The name called.
+    pub name: String,
+    /// The definition called; `None` for one outside the repository (a library's, a builtin).
+    pub target: Option<SymbolId>,
 }
 
 impl PreciseEdges {

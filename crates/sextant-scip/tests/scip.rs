@@ -70,7 +70,7 @@ fn uses_of(graph: &sextant_graph::GraphData, from: Node) -> Vec<(Node, EdgeKind,
         .filter(|e| e.from == from && matches!(e.kind, EdgeKind::Calls | EdgeKind::References))
         .map(|e| (e.to, e.kind, e.weight))
         .collect();
-    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out.sort_by_key(|a| a.0);
     out
 }
 

@@ -156,7 +156,12 @@ impl<'a> Walker<'a> {
         if self.language == Language::Rust && node.kind() == "token_tree" {
             self.calls_in_macro_arguments(node);
         }
-        if role.import {
+        // `export … from './x'` re-exports what another file defines: for the graph, an import of that file (a barrel
+        // `index.ts` reaches its modules' definitions through these).
+        let reexport = matches!(self.language, Language::JavaScript | Language::TypeScript | Language::Tsx)
+            && node.kind() == "export_statement"
+            && node.child_by_field_name("source").is_some();
+        if role.import || reexport {
             self.import(node);
         }
         if let Some(kind) = role.identifier {

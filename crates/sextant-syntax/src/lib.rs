@@ -223,7 +223,7 @@ pub enum SyntaxError {
 /// Version of what extraction and chunking produce for the same input. Bump it whenever a change to this crate
 /// (a grammar, a language table, the walk, the chunker) changes the facts of some file: the indexer keys its
 /// per-file cache on it, so the fix reaches files that did not change.
-pub const EXTRACTOR_VERSION: u32 = 3;
+pub const EXTRACTOR_VERSION: u32 = 4;
 
 /// First code point grammars are not fed: planes 3 to 16 (rare CJK extensions, tags, private use).
 const FIRST_UNSAFE_CODE_POINT: u32 = 0x30000;

@@ -11,6 +11,7 @@ pub const FIXTURES: &[&str] = &[
     "go_package_call",
     "java_class_method",
     "python_package_import",
+    "python_receiver_calls",
     "rust_cargo_deps",
     "rust_reexport",
     "rust_same_name_methods",
@@ -19,6 +20,7 @@ pub const FIXTURES: &[&str] = &[
     "rust_use_call_sibling",
     "rust_vec_len",
     "scala_object_call",
+    "ts_barrel_reexport",
     "ts_relative_import",
     "ts_workspace_package",
 ];
