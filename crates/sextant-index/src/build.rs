@@ -184,13 +184,30 @@ fn scip_files(root: &Path, config: &Config) -> (Vec<(String, PathBuf)>, u64) {
 
 /// Replaces the name-matched reference edges of the files the SCIP indexes cover with theirs; `None` when no index
 /// is configured and present. A SCIP file that cannot be read leaves the graph as it was, with the reason.
-fn link_scip(files: &[(String, PathBuf)], inputs: &[GraphInput<'_>], graph: &mut GraphData) -> Option<ScipSummary> {
+fn link_scip(
+    files: &[(String, PathBuf)],
+    stamp: u64,
+    inputs: &[GraphInput<'_>],
+    graph: &mut GraphData,
+) -> Option<ScipSummary> {
+    /// The last SCIP indexes read in this process, by stamp: a server's updates do not decode them again.
+    static READ: std::sync::Mutex<Option<(u64, Arc<sextant_scip::ScipIndex>)>> = std::sync::Mutex::new(None);
     if files.is_empty() {
         return None;
     }
     let mut summary = ScipSummary { files: files.iter().map(|(name, _)| name.clone()).collect(), ..Default::default() };
     let paths: Vec<PathBuf> = files.iter().map(|(_, path)| path.clone()).collect();
-    match sextant_scip::ScipIndex::read(&paths) {
+    let mut read = READ.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let cached = read.as_ref().filter(|(read_stamp, _)| *read_stamp == stamp).map(|(_, index)| Arc::clone(index));
+    let loaded = match cached {
+        Some(index) => Ok(index),
+        None => sextant_scip::ScipIndex::read(&paths).map(Arc::new),
+    };
+    if let Ok(index) = &loaded {
+        *read = Some((stamp, Arc::clone(index)));
+    }
+    drop(read);
+    match loaded {
         Ok(index) => {
             let precise = index.precise_edges(inputs);
             summary.covered_files = precise.covered_files() as u64;
@@ -648,7 +665,7 @@ fn run(
                 }
             };
             link_stats = stats;
-            scip_summary = link_scip(&scip, &inputs, &mut graph);
+            scip_summary = link_scip(&scip, scip_stamp, &inputs, &mut graph);
             // A full link ranked the name-matched graph: the precise one is ranked after the commit.
             let ranks_exact = ranks_exact && scip_summary.as_ref().is_none_or(|s| s.precise_edges == 0);
             db::canonicalise(&mut graph);
