@@ -38,10 +38,17 @@ try {
 
   await page.goto(`${base}deps`);
   const diagram = await page.evaluate(() => {
-    const svg = document.querySelector('svg');
-    if (!svg) return null;
-    const box = svg.getBoundingClientRect();
-    return { width: box.width, height: box.height, viewport: window.innerWidth, scrollWidth: document.documentElement.scrollWidth };
+    const svgs = [...document.querySelectorAll('main svg, body svg')].filter((s, i, all) => all.indexOf(s) === i);
+    if (svgs.length === 0) return null;
+    const width = Math.max(...svgs.map((s) => s.getBoundingClientRect().width));
+    const height = svgs.reduce((sum, s) => sum + s.getBoundingClientRect().height, 0);
+    // Group colours of the module diagram's boxes (legend swatches included), and the group diagram's boxes.
+    const fills = new Set([...svgs[0].querySelectorAll('rect')].map((r) => r.getAttribute('fill')));
+    const groupBoxes = svgs.length > 1 ? svgs[1].querySelectorAll('a rect').length : 0;
+    return {
+      width, height, svgs: svgs.length, fills: fills.size, groupBoxes,
+      viewport: window.innerWidth, scrollWidth: document.documentElement.scrollWidth,
+    };
   });
   side.diagram = await page.locator('nav.side li').count();
   const diagramLinks = await checkLinks(page);

@@ -352,7 +352,42 @@ pub fn neighbourhood_svg(overview: &Overview, index: usize, links: &dyn Fn(Link)
     (chosen.len() > 1).then(|| layered_svg(overview, chosen, links))
 }
 
-/// Draws `chosen` modules in layers, each below what it uses, with their dependency edges.
+/// Fill colours of module groups (boxes of modules in the same directory share one).
+const GROUP_COLOURS: [&str; 8] =
+    ["#eef3fb", "#fdf0e1", "#e8f5e9", "#f3e8fb", "#fbe9ec", "#e6f6f7", "#f7f5e1", "#ececec"];
+
+/// The group a module is drawn in: the directory that holds it (`crates` for `crates/sextant-index`), `""` for a
+/// top-level module.
+fn group_of(overview: &Overview, module: usize) -> &str {
+    overview.modules.get(module).and_then(|m| m.path.rsplit_once('/')).map_or("", |(dir, _)| dir)
+}
+
+/// How a group is named: its directory, or the repository for the top level.
+fn group_label(overview: &Overview, group: &str) -> String {
+    match group {
+        "" => format!("{} (top level)", overview.repository.name),
+        dir => format!("{dir}/"),
+    }
+}
+
+/// Where a group links: the module of its directory when there is one, else its first member.
+fn group_module(overview: &Overview, group: &str, first_member: usize) -> usize {
+    match group {
+        "" => 0,
+        dir => overview.modules.iter().position(|m| m.path == dir).unwrap_or(first_member),
+    }
+}
+
+/// One box of a layered diagram.
+struct DiagramBox {
+    label: String,
+    title: String,
+    href: String,
+    fill: &'static str,
+}
+
+/// Draws `chosen` modules in layers, each below what it uses, with their dependency edges; boxes are coloured by
+/// group (the directory that holds them), with a legend of the groups drawn.
 fn layered_svg(overview: &Overview, chosen: Vec<usize>, links: &dyn Fn(Link) -> String) -> String {
     let position_of = |m: usize| chosen.iter().position(|&c| c == m);
     let edges: Vec<(usize, usize, u32, bool)> = chosen
@@ -366,12 +401,116 @@ fn layered_svg(overview: &Overview, chosen: Vec<usize>, links: &dyn Fn(Link) -> 
         })
         .filter(|(a, b, _, _)| a != b)
         .collect();
-    // Layers: a module sits below everything it depends on (longest path, bounded so cycles terminate).
-    let mut layer = vec![0usize; chosen.len()];
-    for _ in 0..chosen.len() {
+    // Groups in order of first appearance, each with its colour.
+    let mut groups: Vec<(&str, usize)> = Vec::new();
+    for &m in &chosen {
+        let group = group_of(overview, m);
+        if !groups.iter().any(|(g, _)| *g == group) {
+            groups.push((group, m));
+        }
+    }
+    let colour_of_group = |position: usize| GROUP_COLOURS[position % GROUP_COLOURS.len()];
+    let colour = |m: usize| {
+        let group = group_of(overview, m);
+        colour_of_group(groups.iter().position(|(g, _)| *g == group).unwrap_or(0))
+    };
+    let boxes: Vec<DiagramBox> = chosen
+        .iter()
+        .map(|&m| DiagramBox {
+            label: module_label(overview, m),
+            title: format!("{} ({} lines)", module_label(overview, m), overview.modules[m].lines),
+            href: links(Link::Module(m)),
+            fill: colour(m),
+        })
+        .collect();
+    // A legend only says something when boxes differ in colour.
+    let legend: Vec<DiagramBox> = match groups.len() > 1 {
+        true => groups
+            .iter()
+            .enumerate()
+            .map(|(k, &(group, first))| DiagramBox {
+                label: group_label(overview, group),
+                title: format!("group {}", group_label(overview, group)),
+                href: links(Link::Module(group_module(overview, group, first))),
+                fill: colour_of_group(k),
+            })
+            .collect(),
+        false => Vec::new(),
+    };
+    draw_layers(&boxes, &edges, &legend, "arrow")
+}
+
+/// The diagram of module groups: one box per group (the modules in one directory; the top-level ones together), an
+/// arrow where a module of one uses a module of another. What a repository of hundreds of modules looks like
+/// from above; `None` when there are fewer than two groups.
+pub fn group_svg(overview: &Overview, links: &dyn Fn(Link) -> String) -> Option<String> {
+    // Per group: its directory, its first member, how many modules and lines it holds.
+    let mut groups: Vec<(&str, usize, usize, u64)> = Vec::new();
+    for m in 1..overview.modules.len() {
+        let group = group_of(overview, m);
+        let lines = overview.modules[m].lines;
+        match groups.iter_mut().find(|(g, _, _, _)| *g == group) {
+            Some(entry) => {
+                entry.2 += 1;
+                entry.3 += lines;
+            }
+            None => groups.push((group, m, 1, lines)),
+        }
+    }
+    if groups.len() < 2 {
+        return None;
+    }
+    // The largest groups, by lines.
+    let mut order: Vec<usize> = (0..groups.len()).collect();
+    order.sort_by(|&a, &b| groups[b].3.cmp(&groups[a].3).then(a.cmp(&b)));
+    order.truncate(DIAGRAM_MODULES);
+    let position_of = |group: &str| order.iter().position(|&i| groups[i].0 == group);
+    let mut weights: std::collections::BTreeMap<(usize, usize), (u32, bool)> = std::collections::BTreeMap::new();
+    for m in 1..overview.modules.len() {
+        let Some(from) = position_of(group_of(overview, m)) else { continue };
+        for dependency in &overview.modules[m].depends_on {
+            let Some(to) = position_of(group_of(overview, dependency.module)) else { continue };
+            if from != to {
+                let entry = weights.entry((from, to)).or_insert((0, false));
+                entry.0 += dependency.count;
+                entry.1 |= dependency.declared;
+            }
+        }
+    }
+    let edges: Vec<(usize, usize, u32, bool)> =
+        weights.into_iter().map(|((a, b), (count, declared))| (a, b, count, declared)).collect();
+    let boxes: Vec<DiagramBox> = order
+        .iter()
+        .enumerate()
+        .map(|(k, &i)| {
+            let (group, first, members, lines) = groups[i];
+            let modules = if members == 1 { "1 module".to_string() } else { format!("{members} modules") };
+            DiagramBox {
+                label: format!("{} ({modules})", group_label(overview, group)),
+                title: format!("{}: {modules}, {lines} lines", group_label(overview, group)),
+                href: links(Link::Module(group_module(overview, group, first))),
+                fill: GROUP_COLOURS[k % GROUP_COLOURS.len()],
+            }
+        })
+        .collect();
+    Some(draw_layers(&boxes, &edges, &[], "group-arrow"))
+}
+
+/// Lays boxes out in layers, each below what it uses (`edges`: from, to, references, declared), and draws them with
+/// their edges and, below, a legend of coloured labels.
+fn draw_layers(
+    boxes: &[DiagramBox],
+    edges: &[(usize, usize, u32, bool)],
+    legend: &[DiagramBox],
+    marker: &str,
+) -> String {
+    let count = boxes.len();
+    // Layers: a box sits below everything it depends on (longest path, bounded so cycles terminate).
+    let mut layer = vec![0usize; count];
+    for _ in 0..count {
         let mut changed = false;
-        for &(a, b, _, _) in &edges {
-            if layer[b] < layer[a] + 1 && layer[a] + 1 < chosen.len() {
+        for &(a, b, _, _) in edges {
+            if layer[b] < layer[a] + 1 && layer[a] + 1 < count {
                 layer[b] = layer[a] + 1;
                 changed = true;
             }
@@ -387,7 +526,7 @@ fn layered_svg(overview: &Overview, chosen: Vec<usize>, links: &dyn Fn(Link) -> 
     for (i, &l) in layer.iter().enumerate() {
         order[l].push(i);
     }
-    let mut place = vec![0.0f64; chosen.len()];
+    let mut place = vec![0.0f64; count];
     let set_places = |row: &[usize], place: &mut [f64]| {
         for (k, &i) in row.iter().enumerate() {
             place[i] = k as f64;
@@ -419,7 +558,7 @@ fn layered_svg(overview: &Overview, chosen: Vec<usize>, links: &dyn Fn(Link) -> 
         }
     }
     let (box_w, box_h, gap_x, gap_y, gap_row) = (190.0, 38.0, 24.0, 70.0, 16.0);
-    let mut xy = vec![(0.0f64, 0.0f64); chosen.len()];
+    let mut xy = vec![(0.0f64, 0.0f64); count];
     let mut top = 20.0;
     for row in &order {
         for (k, &i) in row.iter().enumerate() {
@@ -429,40 +568,60 @@ fn layered_svg(overview: &Overview, chosen: Vec<usize>, links: &dyn Fn(Link) -> 
         let lines = row.len().div_ceil(DIAGRAM_ROW).max(1);
         top += lines as f64 * (box_h + gap_row) - gap_row + gap_y;
     }
-    let widest = order.iter().map(Vec::len).max().unwrap_or(1).clamp(1, DIAGRAM_ROW);
+    let widest = order.iter().map(Vec::len).max().unwrap_or(1).max(legend.len()).clamp(1, DIAGRAM_ROW);
     let width = 40.0 + widest as f64 * (box_w + gap_x);
-    let height = top - gap_y + 20.0 + box_h / 2.0;
+    let legend_rows = legend.len().div_ceil(DIAGRAM_ROW);
+    let legend_top = top - gap_y + 20.0 + box_h / 2.0;
+    let height = legend_top + legend_rows as f64 * 22.0 + if legend.is_empty() { 0.0 } else { 10.0 };
     let mut svg = format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width:.0}\" height=\"{height:.0}\" viewBox=\"0 0 {width:.0} {height:.0}\" font-family=\"system-ui,sans-serif\" font-size=\"12\">\
-<defs><marker id=\"arrow\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerWidth=\"7\" markerHeight=\"7\" orient=\"auto\"><path d=\"M0,0 L10,5 L0,10 z\" fill=\"#8a94a6\"/></marker></defs>"
+<defs><marker id=\"{marker}\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerWidth=\"7\" markerHeight=\"7\" orient=\"auto\"><path d=\"M0,0 L10,5 L0,10 z\" fill=\"#8a94a6\"/></marker></defs>"
     );
-    for &(a, b, count, declared) in &edges {
+    for &(a, b, count, declared) in edges {
         let (x1, y1) = (xy[a].0 + box_w / 2.0, xy[a].1 + box_h);
         let (x2, y2) = (xy[b].0 + box_w / 2.0, xy[b].1);
         let (y1, y2) = if y2 > y1 { (y1, y2) } else { (xy[a].1, xy[b].1 + box_h) };
         let stroke = (1.0 + (count as f64).ln().max(0.0)).min(4.0);
         // Declared dependencies are solid lines, dependencies only observed in the code are dashed.
         let (dash, what) = if declared { ("", "declared") } else { (" stroke-dasharray=\"5 4\"", "observed") };
-        let _ = write!(svg, "<line x1=\"{x1:.0}\" y1=\"{y1:.0}\" x2=\"{x2:.0}\" y2=\"{y2:.0}\" stroke=\"#8a94a6\" stroke-width=\"{stroke:.1}\"{dash} marker-end=\"url(#arrow)\"><title>{what}, {count} references</title></line>");
+        let _ = write!(svg, "<line x1=\"{x1:.0}\" y1=\"{y1:.0}\" x2=\"{x2:.0}\" y2=\"{y2:.0}\" stroke=\"#8a94a6\" stroke-width=\"{stroke:.1}\"{dash} marker-end=\"url(#{marker})\"><title>{what}, {count} references</title></line>");
     }
-    for (i, &m) in chosen.iter().enumerate() {
-        let (x, y) = xy[i];
-        let label = module_label(overview, m);
-        let short = if label.chars().count() > 26 {
-            format!("…{}", label.chars().rev().take(25).collect::<Vec<_>>().into_iter().rev().collect::<String>())
+    // Long labels keep their end, which names the module.
+    let shorten = |label: &str, most: usize| {
+        if label.chars().count() > most {
+            format!("…{}", label.chars().rev().take(most - 1).collect::<Vec<_>>().into_iter().rev().collect::<String>())
         } else {
-            label.clone()
-        };
+            label.to_string()
+        }
+    };
+    for (i, diagram_box) in boxes.iter().enumerate() {
+        let (x, y) = xy[i];
+        let short = shorten(&diagram_box.label, 26);
         let _ = write!(
             svg,
-            "<a href=\"{}\"><rect x=\"{x:.0}\" y=\"{y:.0}\" width=\"{box_w}\" height=\"{box_h}\" rx=\"6\" fill=\"#eef3fb\" stroke=\"#1a5fb4\"/>\
-<text x=\"{:.0}\" y=\"{:.0}\" text-anchor=\"middle\" fill=\"#1d2330\">{}</text><title>{} ({} lines)</title></a>",
-            escape(&links(Link::Module(m))),
+            "<a href=\"{}\"><rect x=\"{x:.0}\" y=\"{y:.0}\" width=\"{box_w}\" height=\"{box_h}\" rx=\"6\" fill=\"{}\" stroke=\"#1a5fb4\"/>\
+<text x=\"{:.0}\" y=\"{:.0}\" text-anchor=\"middle\" fill=\"#1d2330\">{}</text><title>{}</title></a>",
+            escape(&diagram_box.href),
+            diagram_box.fill,
             x + box_w / 2.0,
             y + box_h / 2.0 + 4.0,
             escape(&short),
-            escape(&label),
-            overview.modules[m].lines
+            escape(&diagram_box.title),
+        );
+    }
+    for (k, entry) in legend.iter().enumerate() {
+        let (line, column) = (k / DIAGRAM_ROW, k % DIAGRAM_ROW);
+        let (x, y) = (20.0 + column as f64 * (box_w + gap_x), legend_top + line as f64 * 22.0);
+        let _ = write!(
+            svg,
+            "<a href=\"{}\"><rect x=\"{x:.0}\" y=\"{y:.0}\" width=\"14\" height=\"14\" rx=\"3\" fill=\"{}\" stroke=\"#1a5fb4\"/>\
+<text x=\"{:.0}\" y=\"{:.0}\" fill=\"#1d2330\">{}</text><title>{}</title></a>",
+            escape(&entry.href),
+            entry.fill,
+            x + 20.0,
+            y + 11.0,
+            escape(&shorten(&entry.label, 24)),
+            escape(&entry.title),
         );
     }
     svg.push_str("</svg>");
@@ -509,9 +668,14 @@ pub fn search_page(
 pub fn diagram_page(overview: &Overview, links: &dyn Fn(Link) -> String) -> String {
     let body = html! {
         h1 { "Module dependencies" }
-        p.muted { "The " (DIAGRAM_MODULES) " largest modules; an arrow points from a module to one it uses." }
-        // The SVG is built below with every text and link escaped.
+        p.muted { "The " (DIAGRAM_MODULES) " largest modules; an arrow points from a module to one it uses. Boxes of one colour sit in one directory (the legend below)." }
+        // The SVGs are built with every text and link escaped.
         (PreEscaped(dependency_svg(overview, links)))
+        @if let Some(groups) = group_svg(overview, links) {
+            h2 { "Module groups" }
+            p.muted { "Modules grouped by the directory that holds them; an arrow points from a group to one whose modules its modules use." }
+            div.groups { (PreEscaped(groups)) }
+        }
     };
     shell(overview, None, "dependency diagram", links, body)
 }

@@ -159,7 +159,8 @@ async fn hostile_names_and_text_never_run_script_in_a_real_browser() {
 
 /// The overview of a real repository (this one: a workspace of 15 crates) in a real browser: the repository page,
 /// the dependency diagram and a module page are rendered and kept as screenshots in `target/browser-artifacts/`,
-/// every link on them resolves, each has the module tree beside it, and the diagram fits the viewport's width.
+/// every link on them resolves, each has the module tree beside it, and the diagrams (modules coloured by group, and
+/// the groups) fit the viewport's width.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_overview_of_a_real_repository_fits_and_every_link_resolves() {
     let Some(chromium) = browser() else { return };
@@ -183,6 +184,10 @@ async fn the_overview_of_a_real_repository_fits_and_every_link_resolves() {
         diagram["scrollWidth"].as_f64().unwrap() <= diagram["viewport"].as_f64().unwrap(),
         "the page scrolls sideways: {seen}"
     );
+    // Modules are coloured by group (`crates/` and the top-level ones), and the groups have a diagram of their own.
+    assert_eq!(diagram["svgs"], 2, "module diagram and group diagram: {seen}");
+    assert!(diagram["fills"].as_u64().unwrap() >= 2, "boxes coloured by group: {seen}");
+    assert!(diagram["groupBoxes"].as_u64().unwrap() >= 2, "{seen}");
     // The module page draws its neighbourhood: sextant-graph, what it uses and what uses it, each a link.
     let neighbourhood = &seen["neighbourhood"];
     assert!(neighbourhood["boxes"].as_u64().unwrap() >= 3, "{seen}");
