@@ -963,9 +963,30 @@ impl Linker<'_> {
     fn qualified_files(&self, f: u32, context: &FileContext<'_>, reference: &Reference) -> Option<Vec<u32>> {
         let q = reference.qualifier.as_deref()?;
         let scope = &self.scopes[f as usize];
+        let module_binding = matches!(context.language, "python" | "javascript" | "typescript" | "tsx")
+            && !self.user_types.contains_key(q);
         let targets: Vec<u32> = match scope.qualifiers.get(q) {
             Some(targets) => targets.iter().copied().collect(),
             None if context.language == "rust" && self.rust.knows(f) => vec![self.rust.extern_crate_root(q)?],
+            // `import flask` then `flask.url_for()`, `import * as utils` then `utils.x()`: an imported name that is not
+            // a type stands for what it came from. In Python only when that is the module of that name (`flask` for
+            // `flask/__init__.py`): an imported value such as `current_app` is an object of some class. In
+            // JavaScript and TypeScript an imported value (`nodeOps.createElement()`) is measured to be best read as
+            // its file's namespace too.
+            None if module_binding => {
+                let targets: Vec<u32> = scope.bindings.get(q)?.iter().copied().collect();
+                let module_named = |t: &u32| {
+                    let path = self.files[*t as usize].path;
+                    match file_stem(path) {
+                        "__init__" => parent_dir(path).rsplit('/').next() == Some(q),
+                        stem => stem == q,
+                    }
+                };
+                if context.language == "python" && !targets.iter().any(module_named) {
+                    return None;
+                }
+                targets
+            }
             None => return None,
         };
         let mut files = targets.clone();
@@ -1039,6 +1060,13 @@ impl Linker<'_> {
         // A qualifier that names a module or package (`stats::count`, `mathx.Add`) limits the candidates to it.
         if let Some(files) = qualified {
             if !files.contains(&c.file) {
+                return None;
+            }
+            // In Python and JavaScript/TypeScript, `module.name` is a module-level name, never a class's member
+            // (`flask.url_for()` is the function, not the method `Flask.url_for` of a class the module imports).
+            let module_qualifier = reference.qualifier.as_deref().is_some_and(|q| !self.user_types.contains_key(q));
+            if owner.is_some() && module_qualifier && matches!(language, "python" | "javascript" | "typescript" | "tsx")
+            {
                 return None;
             }
             score += 3;

@@ -139,7 +139,19 @@ fn python_receiver_calls() {
             "calls pkg/models.py::fetch -> pkg/api.py::get",
             "calls pkg/models.py::fetch -> pkg/models.py::Flask.url_for",
             "calls pkg/views.py::show -> pkg/models.py::make.Local.render",
+            // `import web` then `web.href()`: the module's function, never a method of a class it imports.
+            "calls pkg/client.py::link -> web/app.py::Router.href",
         ],
+    );
+    assert_edges(
+        "python_receiver_calls",
+        &r,
+        &[
+            "calls pkg/client.py::link -> web/helpers.py::href",
+            // An imported value (`current_router`) is an object, not a module: its class's methods stay candidates.
+            "calls pkg/client.py::link_through_router -> web/app.py::Router.href (0.50)",
+        ],
+        &[],
     );
 }
 
@@ -307,10 +319,13 @@ fn ts_barrel_reexport() {
             &format!("imports {shared}/index.ts -> {shared}/general.ts"),
             &format!("calls {parse}::parse -> {shared}/general.ts::isString"),
             &format!("calls {parse}::parse -> {shared}/ids.ts::makeId"),
+            // An imported value reads as its file's namespace: `nodeOps.createElement()` is the function there.
+            &format!("calls {parse}::parse -> {shared}/nodeOps.ts::createElement"),
         ],
         &[
             &format!("imports {parse} -> packages/shared/index.js"),
             &format!("calls {parse}::parse -> packages/core/__tests__/parse.spec.ts::onError"),
+            &format!("calls {parse}::parse -> packages/core/src/renderer.ts::RendererOptions.createElement"),
         ],
     );
 }
