@@ -236,11 +236,7 @@ fn common_sections(
 ) -> Markup {
     let applicable = rules::applicable(&overview.rules, &format!("{}/x", m.path));
     html! {
-        (list("Key symbols", &m.key_symbols, 12, |s| html! {
-            a href=(links(Link::Source(&s.path, s.line))) { code { (s.signature) } }
-            " " span.muted { (s.kind) " · " (s.path) ":" (s.line) }
-            @if let Some(doc) = &s.doc { " — " (doc) }
-        }))
+        (public_api(m, links))
         (list("Entry points", entry_points, 15, |e| html! {
             (e.kind) " " a href=(links(Link::Source(&e.path, e.line))) { code { (e.name) } }
             " " span.muted { (e.path) ":" (e.line) }
@@ -250,6 +246,18 @@ fn common_sections(
         }))
         (list("Used by", &m.used_by, 15, |d| html! {
             (module_link(overview, d.module, links)) " " span.muted { "(" (crate::render::evidence(d)) ")" }
+        }))
+        (list("Called from other modules", &m.calls_in, 8, |f| html! {
+            a href=(links(Link::Source(&f.path, f.line))) { code { (f.symbol) } }
+            " " span.muted { "← " (f.calls) @if f.calls == 1 { " call" } @else { " calls" } "; e.g. " }
+            a href=(links(Link::Source(&f.caller_path, f.caller_line))) { code { (f.caller) } }
+            " in " (module_link(overview, f.caller_module, links))
+        }))
+        (list("Calls into other modules", &m.calls_out, 8, |f| html! {
+            a href=(links(Link::Source(&f.path, f.line))) { code { (f.symbol) } }
+            " in " (module_link(overview, f.module, links))
+            " " span.muted { "← " (f.calls) @if f.calls == 1 { " call" } @else { " calls" } "; e.g. " }
+            a href=(links(Link::Source(&f.caller_path, f.caller_line))) { code { (f.caller) } }
         }))
         @if m.tests.files > 0 {
             h2 { "Tests" }
@@ -267,6 +275,43 @@ fn common_sections(
         (list("Rules that apply here", &applicable, 10, |r| html! {
             b { (r.source) } pre { (r.text) }
         }))
+    }
+}
+
+/// The module's key symbols as its public API, grouped by type: each type with the members listed under it, then
+/// the functions and members whose type is not among them.
+fn public_api(m: &ModuleOverview, links: &dyn Fn(Link) -> String) -> Markup {
+    if m.key_symbols.is_empty() {
+        return html! {};
+    }
+    let owner_of = |name: &str| name.rsplit_once(['.', ':']).map(|(owner, _)| owner.trim_end_matches(':').to_string());
+    let is_type = |kind: &str| matches!(kind, "class" | "struct" | "interface" | "trait" | "enum" | "type");
+    let types: Vec<&crate::model::KeySymbol> = m.key_symbols.iter().filter(|s| is_type(&s.kind)).collect();
+    let member_of = |s: &crate::model::KeySymbol| {
+        owner_of(&s.name).filter(|owner| types.iter().any(|t| t.name == *owner && !is_type(&s.kind)))
+    };
+    let rest: Vec<&crate::model::KeySymbol> =
+        m.key_symbols.iter().filter(|s| !is_type(&s.kind) && member_of(s).is_none()).collect();
+    let symbol = |s: &crate::model::KeySymbol| {
+        html! {
+            a href=(links(Link::Source(&s.path, s.line))) { code { (s.signature) } }
+            " " span.muted { (s.kind) " · " (s.path) ":" (s.line) }
+            @if let Some(doc) = &s.doc { " — " (doc) }
+        }
+    };
+    html! {
+        h2 { "Public API" }
+        ul {
+            @for t in &types {
+                li {
+                    (symbol(t))
+                    @let members: Vec<&crate::model::KeySymbol> =
+                        m.key_symbols.iter().filter(|s| member_of(s).as_deref() == Some(t.name.as_str())).collect();
+                    @if !members.is_empty() { ul { @for s in &members { li { (symbol(s)) } } } }
+                }
+            }
+            @for s in &rest { li { (symbol(s)) } }
+        }
     }
 }
 

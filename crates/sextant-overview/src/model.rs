@@ -111,6 +111,12 @@ pub struct ModuleOverview {
     pub depends_on: Vec<Dependency>,
     /// Modules that use it, with reference counts.
     pub used_by: Vec<Dependency>,
+    /// Its symbols that other modules call most (how data flows in).
+    #[serde(default)]
+    pub calls_in: Vec<Flow>,
+    /// The symbols of other modules it calls most (how data flows out).
+    #[serde(default)]
+    pub calls_out: Vec<Flow>,
     /// Its tests.
     pub tests: Tests,
     /// Commands its manifest defines.
@@ -149,6 +155,29 @@ pub struct EntryPoint {
     pub path: String,
     /// Line.
     pub line: u32,
+}
+
+/// Calls of one symbol across a module boundary, with one of them to show.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Flow {
+    /// The called symbol (qualified name).
+    pub symbol: String,
+    /// Where it is defined.
+    pub path: String,
+    /// Its first line.
+    pub line: u32,
+    /// The module it is in.
+    pub module: usize,
+    /// Calls counted (certain links only, each caller once).
+    pub calls: u32,
+    /// One caller: its qualified name (or its file, for file-level code).
+    pub caller: String,
+    /// Where the caller is.
+    pub caller_path: String,
+    /// The caller's first line.
+    pub caller_line: u32,
+    /// The caller's module.
+    pub caller_module: usize,
 }
 
 /// A module dependency with its weight.

@@ -216,6 +216,38 @@ fn module_page(overview: &Overview, index: usize, max_chars: usize, style: LinkS
         "Used by",
         &bounded(&m.used_by, 12, |d| format!("- {} ({})", module_ref(overview, d.module, style), evidence(d))),
     );
+    page.section(
+        "Called from other modules",
+        &bounded(&m.calls_in, 8, |f| {
+            format!(
+                "- `{}` ({}:{}) ← {} calls; e.g. `{}` in {} ({}:{})",
+                f.symbol,
+                f.path,
+                f.line,
+                f.calls,
+                f.caller,
+                module_ref(overview, f.caller_module, style),
+                f.caller_path,
+                f.caller_line
+            )
+        }),
+    );
+    page.section(
+        "Calls into other modules",
+        &bounded(&m.calls_out, 8, |f| {
+            format!(
+                "- `{}` in {} ({}:{}) ← {} calls; e.g. `{}` ({}:{})",
+                f.symbol,
+                module_ref(overview, f.module, style),
+                f.path,
+                f.line,
+                f.calls,
+                f.caller,
+                f.caller_path,
+                f.caller_line
+            )
+        }),
+    );
     let mut tests = String::new();
     if m.tests.files > 0 {
         let _ = writeln!(

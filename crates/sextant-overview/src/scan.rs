@@ -16,6 +16,8 @@ use crate::rules::{self, Rule};
 
 /// Key symbols kept per module.
 const KEY_SYMBOLS: usize = 12;
+/// Symbols listed per direction of a module's calls across its boundary.
+const FLOWS: usize = 8;
 /// Entry points kept per module.
 const ENTRY_POINTS: usize = 20;
 /// A directory without a manifest becomes a module when it holds this share of the repository's lines.
@@ -591,8 +593,13 @@ pub fn build_overview_with(index: &Index, config: &Config, scans: &mut SourceSca
         }
     }
 
-    // Dependencies between modules from imports and calls.
+    // Dependencies between modules from imports and calls; and, per module, the calls that cross its boundary
+    // (certain links only), by called symbol: how data flows in and out.
     let mut edges: HashMap<(usize, usize), u32> = HashMap::new();
+    let test_file: Vec<bool> = index.indexed_files().map(|f| sextant_index::is_test_path(f.path())).collect();
+    type Crossing = HashMap<SymbolId, (u32, Node)>;
+    let mut inbound: Vec<Crossing> = vec![HashMap::new(); n];
+    let mut outbound: Vec<Crossing> = vec![HashMap::new(); n];
     for edge in &index.graph().data().edges {
         if !matches!(edge.kind, EdgeKind::Imports | EdgeKind::Calls) {
             continue;
@@ -607,7 +614,46 @@ pub fn build_overview_with(index: &Index, config: &Config, scans: &mut SourceSca
         if ma != mb && edge.weight >= 0.5 {
             *edges.entry((ma, mb)).or_default() += 1;
         }
+        if let (EdgeKind::Calls, Node::Symbol(callee), true) = (edge.kind, edge.to, ma != mb && edge.weight >= 1.0) {
+            // Tests call everything; they say nothing about how the code's own data flows.
+            if !test_file[a] {
+                inbound[mb].entry(callee).or_insert((0, edge.from)).0 += 1;
+                outbound[ma].entry(callee).or_insert((0, edge.from)).0 += 1;
+            }
+        }
     }
+    let flows = |crossing: &Crossing| -> Vec<Flow> {
+        let mut most: Vec<(&SymbolId, &(u32, Node))> = crossing.iter().collect();
+        most.sort_by(|a, b| b.1 .0.cmp(&a.1 .0).then(a.0.cmp(b.0)));
+        most.into_iter()
+            .take(FLOWS)
+            .filter_map(|(&callee, &(calls, caller))| {
+                let (file, symbol) = index.symbol(callee)?;
+                let (caller, caller_path, caller_line, caller_file) = match caller {
+                    Node::Symbol(id) => {
+                        let (f, s) = index.symbol(id)?;
+                        (s.qualified_name.clone(), f.path().to_string(), s.span.start_line, id.file)
+                    }
+                    Node::File(f) => {
+                        let path = index.file(f)?.path().to_string();
+                        (path.clone(), path, 1, f)
+                    }
+                    Node::Module(_) => return None,
+                };
+                Some(Flow {
+                    symbol: symbol.qualified_name.clone(),
+                    path: file.path().to_string(),
+                    line: symbol.span.start_line,
+                    module: file_module[callee.file as usize],
+                    calls,
+                    caller,
+                    caller_path,
+                    caller_line,
+                    caller_module: file_module[caller_file as usize],
+                })
+            })
+            .collect()
+    };
 
     // What each module depends on: for a module whose manifest lists its dependencies, exactly the modules of the
     // repository it declares (with the imports and calls observed towards each); for others, what imports and
@@ -789,6 +835,8 @@ pub fn build_overview_with(index: &Index, config: &Config, scans: &mut SourceSca
             entry_points: std::mem::take(&mut entries[i]),
             depends_on,
             used_by,
+            calls_in: flows(&inbound[i]),
+            calls_out: flows(&outbound[i]),
             tests: Tests {
                 files: tests[i].0,
                 dirs: test_dirs,

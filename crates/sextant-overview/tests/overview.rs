@@ -84,6 +84,29 @@ fn cargo_workspace() {
     assert!(cli.depends_on.iter().all(|d| d.declared), "{:?}", cli.depends_on);
     assert!(module(&o, "crates/tool").depends_on.is_empty(), "{:?}", module(&o, "crates/tool").depends_on);
     assert!(module(&o, "crates/core").used_by.iter().any(|d| o.modules[d.module].path == "crates/cli"));
+    // How data flows across the boundary: `main` of the cli calls `compute_price` of core (tests do not count).
+    let inbound: Vec<(&str, &str, &str)> = core
+        .calls_in
+        .iter()
+        .map(|f| (f.symbol.as_str(), f.caller.as_str(), o.modules[f.caller_module].path.as_str()))
+        .collect();
+    assert!(inbound.contains(&("compute_price", "main", "crates/cli")), "{inbound:?}");
+    assert!(core.calls_in.iter().all(|f| !f.caller_path.contains("/tests/")), "{:?}", core.calls_in);
+    let outbound = &cli.calls_out;
+    assert!(
+        outbound.iter().any(|f| f.symbol == "compute_price" && o.modules[f.module].path == "crates/core"),
+        "{outbound:?}"
+    );
+    // The page lists the public API by type: `Ledger` with its method under it, functions after.
+    let core_index = o.modules.iter().position(|m| m.path == "crates/core").unwrap();
+    let html = sextant_overview::html::page(&o, core_index, &|_| "#".to_string());
+    let api = &html[html.find("Public API").expect("a public API section")..];
+    let ledger = api.find("pub struct Ledger").expect("the type");
+    let method = api.find("pub fn name(&amp;self)").expect("its method");
+    let function = api.find("pub fn compute_price").expect("a function");
+    assert!(ledger < method && api[ledger..method].contains("<ul>"), "the method nests under its type: {api}");
+    assert!(function < ledger || function > method, "{api}");
+    assert!(html.contains("Called from other modules"), "{html}");
     assert_eq!(commands(&o, CommandKind::Test), ["cargo test --workspace"]);
     let page = markdown_page(&o, None, 8000, LinkStyle::Plain);
     assert!(page.contains("`crates/core` | cargo | Pricing rules and ledgers."), "{page}");
