@@ -1,4 +1,9 @@
-//! Call-graph precision against a SCIP index: `graph-bench PATH --scip FILE [--scip FILE …] [--examples N]`.
+//! Call-graph precision against a SCIP index: `graph-bench PATH (--scip FILE … | --index-with TOOL) [--examples N]`.
+//!
+//! `--index-with scip-python` or `--index-with scip-typescript` builds the gold index first: it runs that indexer
+//! (npm `@sourcegraph/scip-python`, `@sourcegraph/scip-typescript`, found on `PATH` or in
+//! `$SCIP_TOOLS/node_modules/.bin`) over the tree into a temporary file. A Python tree with a `src/` layout may need a `pyrightconfig.json` with
+//! `extraPaths`, and a JavaScript tree a `tsconfig.json` with `allowJs`, for the indexer to resolve its imports.
 //!
 //! Indexes PATH with name-matched linking only (its `graph.scip` setting cleared) into a temporary directory and
 //! maps the SCIP index (written by the language's own indexer, e.g. `scip-python index`) onto the same extracted
@@ -27,18 +32,25 @@ type Targets = BTreeSet<SymbolId>;
 
 fn main() -> Result<()> {
     let mut args = std::env::args().skip(1);
-    let (mut root, mut scip, mut examples) = (None, Vec::new(), 0usize);
+    let (mut root, mut scip, mut examples, mut index_with) = (None, Vec::new(), 0usize, None);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--scip" => scip.push(PathBuf::from(args.next().context("--scip needs a file")?)),
             "--examples" => examples = args.next().context("--examples needs a number")?.parse()?,
+            "--index-with" => {
+                index_with = Some(args.next().context("--index-with needs scip-python or scip-typescript")?)
+            }
             other if root.is_none() => root = Some(PathBuf::from(other)),
             other => bail!("unknown argument {other}"),
         }
     }
     let root = root.context("usage: graph-bench PATH --scip FILE [--scip FILE …] [--examples N]")?.canonicalize()?;
+    let gold_dir = tempfile::tempdir()?;
+    if let Some(tool) = &index_with {
+        scip.push(run_indexer(tool, &root, gold_dir.path())?);
+    }
     if scip.is_empty() {
-        bail!("graph-bench needs a SCIP index (--scip FILE), e.g. from `scip-python index`");
+        bail!("graph-bench needs a SCIP index: --scip FILE, or --index-with scip-python|scip-typescript");
     }
     let mut config = Config::for_repository(&root)?;
     config.graph.scip.clear();
@@ -167,4 +179,33 @@ fn main() -> Result<()> {
         missed.iter().take(examples).for_each(|line| println!("{line}"));
     }
     Ok(())
+}
+
+/// Runs a SCIP indexer over `root` and returns the index it wrote (in `out_dir`).
+fn run_indexer(tool: &str, root: &std::path::Path, out_dir: &std::path::Path) -> Result<PathBuf> {
+    let output = out_dir.join("index.scip");
+    let name = root.file_name().map_or("repo".into(), |n| n.to_string_lossy().into_owned());
+    let args: Vec<String> = match tool {
+        "scip-python" => ["index", "--project-name", &name, "--project-version", "0", "--output"]
+            .iter()
+            .map(|a| a.to_string())
+            .chain([output.display().to_string(), ".".into()])
+            .collect(),
+        "scip-typescript" => vec!["index".into(), "--output".into(), output.display().to_string()],
+        other => bail!("unknown indexer {other}: use scip-python or scip-typescript"),
+    };
+    let local = std::env::var_os("SCIP_TOOLS").map(|dir| PathBuf::from(dir).join("node_modules/.bin").join(tool));
+    let program = local.filter(|p| p.is_file()).unwrap_or_else(|| PathBuf::from(tool));
+    let status = std::process::Command::new(&program)
+        .args(&args)
+        .current_dir(root)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .with_context(|| {
+            format!("running {} (install it with `npm install @sourcegraph/{tool}`)", program.display())
+        })?;
+    if !status.success() || !output.is_file() {
+        bail!("{tool} failed ({status}) on {}", root.display());
+    }
+    Ok(output)
 }
