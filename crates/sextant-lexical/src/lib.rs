@@ -294,24 +294,14 @@ impl LexicalIndex {
             let mut with_term = HashSet::new();
             for segment in searcher.segment_readers() {
                 let keys = segment.fast_fields().u64("file_key")?;
-                let alive = segment.alive_bitset();
                 let inverted = segment.inverted_index(self.fields.body)?;
-                let Some(mut postings) =
-                    inverted.read_postings(&term, IndexRecordOption::Basic).map_err(tantivy::TantivyError::from)?
-                else {
-                    continue;
-                };
-                let mut doc = postings.doc();
-                while doc != TERMINATED {
-                    if alive.is_none_or(|a| a.is_alive(doc)) {
-                        if let Some(key) = keys.first(doc) {
-                            if found.as_ref().is_none_or(|f| f.contains(&key)) {
-                                with_term.insert(key);
-                            }
+                for_each_live_posting(segment, &inverted, &term, IndexRecordOption::Basic, |doc, _| {
+                    if let Some(key) = keys.first(doc) {
+                        if found.as_ref().is_none_or(|f| f.contains(&key)) {
+                            with_term.insert(key);
                         }
                     }
-                    doc = postings.advance();
-                }
+                })?;
             }
             found = Some(with_term);
         }
@@ -352,38 +342,25 @@ impl LexicalIndex {
         for segment in searcher.segment_readers() {
             let keys = segment.fast_fields().u64("file_key")?;
             let lengths = segment.fast_fields().u64("file_tokens")?;
-            let alive = segment.alive_bitset();
             let (body_index, path_index) = (segment.inverted_index(f.body)?, segment.inverted_index(f.path)?);
             for (term_index, body_term, path_term) in &query_terms {
                 let term_index = *term_index;
                 for (field, term) in [(f.body, body_term), (f.path, path_term)] {
                     let inverted = if field == f.body { &body_index } else { &path_index };
-                    let Some(mut postings) = inverted
-                        .read_postings(term, IndexRecordOption::WithFreqs)
-                        .map_err(tantivy::TantivyError::from)?
-                    else {
-                        continue;
-                    };
-                    let mut doc = postings.doc();
-                    while doc != TERMINATED {
-                        if alive.is_none_or(|a| a.is_alive(doc)) {
-                            if let Some(key) = keys.first(doc) {
-                                let counts = files.entry(key).or_insert_with(|| FileCounts {
-                                    tokens: lengths.first(doc).unwrap_or(0),
-                                    body: vec![0; terms.len()],
-                                    path: vec![0; terms.len()],
-                                });
-                                let tf = postings.term_freq();
-                                if field == f.body {
-                                    counts.body[term_index] += tf;
-                                } else {
-                                    // Every chunk repeats the path: count it once per file.
-                                    counts.path[term_index] = counts.path[term_index].max(tf);
-                                }
-                            }
+                    for_each_live_posting(segment, inverted, term, IndexRecordOption::WithFreqs, |doc, tf| {
+                        let Some(key) = keys.first(doc) else { return };
+                        let counts = files.entry(key).or_insert_with(|| FileCounts {
+                            tokens: lengths.first(doc).unwrap_or(0),
+                            body: vec![0; terms.len()],
+                            path: vec![0; terms.len()],
+                        });
+                        if field == f.body {
+                            counts.body[term_index] += tf;
+                        } else {
+                            // Every chunk repeats the path: count it once per file.
+                            counts.path[term_index] = counts.path[term_index].max(tf);
                         }
-                        doc = postings.advance();
-                    }
+                    })?;
                 }
             }
         }
@@ -420,6 +397,30 @@ impl LexicalIndex {
         scored.truncate(limit);
         Ok(scored)
     }
+}
+
+/// Calls `visit(doc, term frequency)` for every live chunk of `segment` whose postings in `inverted` hold `term`
+/// (the frequency is 0 unless `option` records it).
+fn for_each_live_posting(
+    segment: &tantivy::SegmentReader,
+    inverted: &tantivy::InvertedIndexReader,
+    term: &Term,
+    option: IndexRecordOption,
+    mut visit: impl FnMut(tantivy::DocId, u32),
+) -> Result<()> {
+    let Some(mut postings) = inverted.read_postings(term, option).map_err(tantivy::TantivyError::from)? else {
+        return Ok(());
+    };
+    let alive = segment.alive_bitset();
+    let mut doc = postings.doc();
+    while doc != TERMINATED {
+        if alive.is_none_or(|a| a.is_alive(doc)) {
+            let frequency = if option == IndexRecordOption::Basic { 0 } else { postings.term_freq() };
+            visit(doc, frequency);
+        }
+        doc = postings.advance();
+    }
+    Ok(())
 }
 
 /// Adds and removes chunks; nothing is visible until [`LexicalWriter::commit`]. Adding and deleting take `&self`
