@@ -1062,15 +1062,17 @@ impl Linker<'_> {
 
         // A function's local items are visible inside it only, and so are their members (the methods of a class
         // defined inside a test function).
+        // (Bounded by the symbol count, so a malformed parent chain cannot loop.)
         let mut ancestor = symbol.parent;
-        while let Some(parent) = ancestor {
-            let parent_symbol = &target_file.facts.symbols[parent as usize];
+        for _ in 0..target_file.facts.symbols.len() {
+            let Some(parent) = ancestor else { break };
+            let Some(parent_symbol) = target_file.facts.symbols.get(parent as usize) else { break };
             if parent_symbol.kind.is_callable()
                 && (c.file != f || !encloses(target_file.facts, parent, reference.enclosing))
             {
                 return None;
             }
-            ancestor = parent_symbol.parent.filter(|&p| p != parent);
+            ancestor = parent_symbol.parent;
         }
         // A private Rust item is visible in its module and the modules below it.
         if language == "rust"
