@@ -350,7 +350,7 @@ fn innermost_symbol(facts: &FileFacts, line: u32, name: Option<&str>) -> Option<
         .enumerate()
         .filter(|(_, s)| s.span.start_line <= line && line <= s.span.end_line)
         .filter(|(_, s)| name.is_none_or(|n| s.name == n))
-        .min_by_key(|(i, s)| (s.span.end_line - s.span.start_line, usize::MAX - i))
+        .min_by_key(|(i, s)| (s.span.end_line.saturating_sub(s.span.start_line), usize::MAX - i))
         .map(|(i, _)| i as u32)
 }
 
