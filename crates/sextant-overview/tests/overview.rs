@@ -402,3 +402,28 @@ fn this_repository_lists_the_crate_dependencies_its_manifests_declare_and_no_oth
     assert!(commands.contains(&("Setup", "indexer-config/setup-models.sh")), "{commands:?}");
     assert!(commands.contains(&("Test", "cargo test --workspace --locked")), "{commands:?}");
 }
+
+/// The stored overview is compressed JSON that reads back equal; an earlier version's uncompressed files are removed
+/// when it is written, and an index that has only those reads as having no overview yet.
+#[test]
+fn the_stored_overview_is_compressed_and_replaces_the_uncompressed_files() {
+    let repo = tempfile::tempdir().unwrap();
+    let r = repo.path();
+    write(r, "pkg/__init__.py", "\"\"\"Tools.\"\"\"\n");
+    write(r, "pkg/tool.py", "def run():\n    return 1\n");
+    let overview = overview_of(r);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("overview.json"), "{}").unwrap();
+    std::fs::write(dir.path().join("overview-scans.json"), "{}").unwrap();
+    assert!(sextant_overview::load(dir.path()).unwrap().is_none(), "an uncompressed overview is not read");
+
+    sextant_overview::save(dir.path(), &overview).unwrap();
+    let stored = std::fs::read(dir.path().join(sextant_overview::OVERVIEW_FILE)).unwrap();
+    assert_eq!(stored[..4], [0x28, 0xb5, 0x2f, 0xfd], "zstd frame");
+    assert!(stored.len() < serde_json::to_vec(&overview).unwrap().len());
+    assert_eq!(sextant_overview::load(dir.path()).unwrap(), Some(overview));
+    assert!(!dir.path().join("overview.json").exists() && !dir.path().join("overview-scans.json").exists());
+
+    std::fs::write(dir.path().join(sextant_overview::OVERVIEW_FILE), b"not zstd").unwrap();
+    assert!(matches!(sextant_overview::load(dir.path()), Err(sextant_overview::OverviewError::Corrupt(_))));
+}
