@@ -14,8 +14,8 @@ use sextant_syntax::FileFacts;
 use crate::IndexError;
 
 /// Bumped whenever the stored layout changes; older indexes are rebuilt. 8: the per-file LMDB store; 9: the SCIP
-/// stamp in the header.
-pub(crate) const FORMAT_VERSION: u32 = 9;
+/// stamp in the header; 10: path keys in the names table.
+pub(crate) const FORMAT_VERSION: u32 = 10;
 
 /// The checkpoint of a first index still under way: what was parsed so far (no graph). Readers never open it.
 pub(crate) const CHECKPOINT: &str = "checkpoint";
