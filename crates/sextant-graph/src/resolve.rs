@@ -4,7 +4,6 @@ use std::collections::BTreeMap;
 // Linking hashes millions of short keys (names, paths, node pairs) per run: foldhash, seeded per process like the
 // standard hasher (names come from repositories people did not write) and several times faster on short keys.
 use foldhash::{HashMap, HashSet};
-use std::hash::{Hash, Hasher};
 
 use rayon::prelude::*;
 
@@ -71,7 +70,8 @@ pub(crate) fn resolve(
         .iter()
         .map(|f| Ecosystem::of_language(f.facts.language.name()).and_then(|e| packages.package_of(f.path, e)))
         .collect();
-    data.scope_hashes = scopes.par_iter().map(|scope| scope_hash(files, scope)).collect();
+    let path_hashes: Vec<u64> = files.iter().map(|f| xxhash_rust::xxh3::xxh3_64(f.path.as_bytes())).collect();
+    data.scope_hashes = scopes.par_iter().map(|scope| scope_hash(&path_hashes, scope)).collect();
     // Which package a file is in and what that package may use: a dependency added to one manifest re-links that
     // package's files (and what refers to their definitions) only.
     data.package_hashes = file_package.iter().map(|p| packages.visibility_fingerprint(*p)).collect();
@@ -446,26 +446,33 @@ fn match_symbols<'a>(old: &'a FileFacts, new: &'a FileFacts, changed_names: &mut
     map
 }
 
-/// A hash of what a file's imports bring into scope, by path (file numbers shift between links).
-fn scope_hash(files: &[GraphInput<'_>], scope: &FileScope) -> u64 {
-    let mut hasher = std::hash::DefaultHasher::new();
-    let paths = |set: &HashSet<u32>| -> Vec<&str> {
-        let mut out: Vec<&str> = set.iter().map(|&t| files[t as usize].path).collect();
-        out.sort_unstable();
-        out
+/// A hash of what a file's imports bring into scope, by path (file numbers shift between links). It is stored and
+/// compared across processes, so it is xxh3, not a per-process hasher. Sets are combined by wrapping sums of their
+/// members' hashes (`path_hashes`, one per file, computed once per link): order-free, so nothing is sorted.
+fn scope_hash(path_hashes: &[u64], scope: &FileScope) -> u64 {
+    use xxhash_rust::xxh3::{xxh3_64, xxh3_64_with_seed};
+    let set = |members: &HashSet<u32>| -> u64 {
+        members.iter().fold(members.len() as u64, |sum, &t| sum.wrapping_add(path_hashes[t as usize]))
     };
-    paths(&scope.imported).hash(&mut hasher);
-    paths(&scope.wide).hash(&mut hasher);
-    paths(&scope.globs).hash(&mut hasher);
-    for map in [&scope.bindings, &scope.qualifiers] {
-        let mut entries: Vec<(&str, Vec<&str>)> = map.iter().map(|(name, set)| (name.as_str(), paths(set))).collect();
-        entries.sort_unstable();
-        entries.hash(&mut hasher);
-    }
-    let mut unresolved: Vec<&str> = scope.unresolved.iter().map(String::as_str).collect();
-    unresolved.sort_unstable();
-    unresolved.hash(&mut hasher);
-    hasher.finish()
+    let map = |entries: &HashMap<String, HashSet<u32>>| -> u64 {
+        entries.iter().fold(entries.len() as u64, |sum, (name, members)| {
+            sum.wrapping_add(xxh3_64_with_seed(name.as_bytes(), set(members)))
+        })
+    };
+    let unresolved = scope
+        .unresolved
+        .iter()
+        .fold(scope.unresolved.len() as u64, |sum, name| sum.wrapping_add(xxh3_64(name.as_bytes())));
+    let parts = [
+        set(&scope.imported),
+        set(&scope.wide),
+        set(&scope.globs),
+        map(&scope.bindings),
+        map(&scope.qualifiers),
+        unresolved,
+    ];
+    let bytes: Vec<u8> = parts.iter().flat_map(|part| part.to_le_bytes()).collect();
+    xxh3_64(&bytes)
 }
 
 /// What one file's imports bring into scope.
