@@ -167,7 +167,56 @@ struct UpdatePlan<'a> {
     /// For changed files present before and after: old symbol index → new symbol index (`None`: gone).
     symbol_maps: HashMap<u32, Vec<Option<u32>>>,
     /// Old file index → its `calls`/`references` edges, in stored order.
-    old_edges: Vec<Vec<Edge>>,
+    old_edges: OldUses<'a>,
+}
+
+/// Where each old file's `calls`/`references` edges are.
+enum OldUses<'a> {
+    /// Runs of the old edge list (`start..end` per file): the canonical order the store keeps groups each file's use
+    /// edges together, so nothing is copied.
+    Runs(&'a [Edge], Vec<(u32, u32)>),
+    /// Gathered per file, for a list in any other order.
+    Gathered(Vec<Vec<Edge>>),
+}
+
+impl<'a> OldUses<'a> {
+    fn new(edges: &'a [Edge], files: usize) -> OldUses<'a> {
+        let source = |edge: &Edge| match (edge.kind, edge.from) {
+            (EdgeKind::Calls | EdgeKind::References, Node::File(f)) => Some(f as usize),
+            (EdgeKind::Calls | EdgeKind::References, Node::Symbol(id)) => Some(id.file as usize),
+            _ => None,
+        };
+        let mut runs: Vec<(u32, u32)> = vec![(0, 0); files];
+        let mut contiguous = true;
+        for (i, edge) in edges.iter().enumerate() {
+            let Some(run) = source(edge).and_then(|f| runs.get_mut(f)) else { continue };
+            let i = i as u32;
+            match *run {
+                (start, end) if start == end => *run = (i, i + 1),
+                (_, end) if end == i => run.1 = i + 1,
+                _ => contiguous = false,
+            }
+        }
+        if contiguous {
+            return OldUses::Runs(edges, runs);
+        }
+        let mut lists: Vec<Vec<Edge>> = vec![Vec::new(); files];
+        for edge in edges {
+            if let Some(list) = source(edge).and_then(|f| lists.get_mut(f)) {
+                list.push(*edge);
+            }
+        }
+        OldUses::Gathered(lists)
+    }
+
+    fn of(&self, file: usize) -> &[Edge] {
+        match self {
+            OldUses::Runs(edges, runs) => {
+                runs.get(file).map_or(&[][..], |&(start, end)| &edges[start as usize..end as usize])
+            }
+            OldUses::Gathered(lists) => lists.get(file).map_or(&[][..], Vec::as_slice),
+        }
+    }
 }
 
 impl UpdatePlan<'_> {
@@ -194,7 +243,8 @@ impl UpdatePlan<'_> {
             }
             _ => None,
         };
-        self.old_edges[old_file as usize]
+        self.old_edges
+            .of(old_file as usize)
             .iter()
             .filter(|e| except.is_none_or(|names| !target_name(e.to).is_some_and(|n| names.contains(n))))
             .map(|e| Some(Edge { from: renumber(e.from)?, to: renumber(e.to)?, kind: e.kind, weight: e.weight }))
@@ -371,20 +421,7 @@ fn plan_update<'a>(
         return None;
     }
 
-    let mut old_edges: Vec<Vec<Edge>> = vec![Vec::new(); previous.files.len()];
-    for edge in &old.edges {
-        if !matches!(edge.kind, EdgeKind::Calls | EdgeKind::References) {
-            continue;
-        }
-        let source = match edge.from {
-            Node::File(f) => f,
-            Node::Symbol(id) => id.file,
-            Node::Module(_) => continue,
-        };
-        if let Some(list) = old_edges.get_mut(source as usize) {
-            list.push(*edge);
-        }
-    }
+    let old_edges = OldUses::new(&old.edges, previous.files.len());
     let old_files = previous.files;
     Some(UpdatePlan { dirty, old_of_new, new_of_old, symbol_maps, old_edges, old_files })
 }
@@ -1506,6 +1543,23 @@ fn file_stem(path: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn old_use_edges_are_runs_when_grouped_and_gathered_otherwise() {
+        let symbol = |file: u32, symbol: u32| Node::Symbol(SymbolId { file, symbol });
+        let uses = |from: Node, to: Node| Edge { from, to, kind: EdgeKind::Calls, weight: 1.0 };
+        let contains = Edge { from: Node::File(0), to: symbol(0, 0), kind: EdgeKind::Contains, weight: 1.0 };
+        let (a, b, c) =
+            (uses(symbol(0, 0), symbol(1, 0)), uses(Node::File(0), symbol(1, 1)), uses(symbol(1, 0), symbol(0, 0)));
+        let grouped = [contains, a, b, c];
+        let runs = OldUses::new(&grouped, 3);
+        assert!(matches!(runs, OldUses::Runs(..)));
+        assert_eq!((runs.of(0), runs.of(1), runs.of(2)), (&[a, b][..], &[c][..], &[][..]));
+        let interleaved = [a, c, contains, b];
+        let gathered = OldUses::new(&interleaved, 3);
+        assert!(matches!(gathered, OldUses::Gathered(..)));
+        assert_eq!((gathered.of(0), gathered.of(1), gathered.of(7)), (&[a, b][..], &[c][..], &[][..]));
+    }
 
     #[test]
     fn private_members() {
