@@ -26,6 +26,7 @@ use heed::{Database, Env, EnvOpenOptions, RoTxn, RwTxn, WithoutTls};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use sextant_graph::{Edge, EdgeKind, GraphData, Node, SymbolId};
+use sextant_lexical::file_key;
 use sextant_syntax::FileFacts;
 
 use crate::store::{FileRecord, GitState, SkippedFile, Snapshot, FORMAT_VERSION};
@@ -53,8 +54,9 @@ enum Table {
     Edges,
     Skipped,
     Repository,
-    /// Symbol name → the keys ([`path_key`]) of the files that define it (sorted): what a lookup by name reads
-    /// first. Keys, not paths: eight bytes where a path takes sixty (a third of this table on moby/moby).
+    /// Symbol name → the keys ([`file_key`], as the lexical index keys paths) of the files that define it
+    /// (sorted): what a lookup by name reads first. Keys, not paths: eight bytes where a path takes sixty (a third
+    /// of this table on moby/moby).
     Names,
 }
 
@@ -110,6 +112,13 @@ struct StoredFile {
     mtime_ns: u64,
     lossy: bool,
     facts: FileFacts,
+}
+
+impl StoredFile {
+    fn into_record(self, path: String) -> FileRecord {
+        let StoredFile { hash, size, mtime_ns, lossy, facts } = self;
+        FileRecord { path, hash, size, mtime_ns, lossy, facts: Arc::new(facts) }
+    }
 }
 
 /// A node named by path rather than by position, so that a record stays valid while other files come and go.
@@ -393,14 +402,7 @@ fn read_snapshot(
         .par_iter()
         .map(|(key, value)| {
             let stored: StoredFile = decode_compressed(dir, "file", value)?;
-            Ok(FileRecord {
-                path: path_of(key)?,
-                hash: stored.hash,
-                size: stored.size,
-                mtime_ns: stored.mtime_ns,
-                lossy: stored.lossy,
-                facts: Arc::new(stored.facts),
-            })
+            Ok(stored.into_record(path_of(key)?))
         })
         .collect::<Result<_, IndexError>>()?;
     let skipped: Vec<SkippedFile> = records(store, txn, Table::Skipped, overlay, dir)?
@@ -794,11 +796,6 @@ fn drop_unreadable(dir: &Path, store: &Store) -> Result<(), IndexError> {
 }
 
 /// The distinct symbol names a file defines.
-/// The key a names-table entry stores for a file: a 64-bit hash of its path.
-fn path_key(path: &str) -> u64 {
-    xxhash_rust::xxh3::xxh3_64(path.as_bytes())
-}
-
 fn defined_names(facts: &FileFacts) -> std::collections::BTreeSet<&str> {
     facts.symbols.iter().map(|s| s.name.as_str()).collect()
 }
@@ -822,7 +819,7 @@ fn write_names(
     let Some(base) = base else {
         for file in &snapshot.files {
             for name in defined_names(&file.facts) {
-                lists.entry(name).or_default().push(path_key(&file.path));
+                lists.entry(name).or_default().push(file_key(&file.path));
             }
         }
         for (name, mut keys) in lists {
@@ -861,9 +858,9 @@ fn write_names(
             Some(bytes) => decode(dir, "name list", bytes)?,
             None => Vec::new(),
         };
-        let removed: Vec<u64> = removed.iter().map(|p| path_key(p)).collect();
+        let removed: Vec<u64> = removed.iter().map(|p| file_key(p)).collect();
         let mut keys: Vec<u64> = current.into_iter().filter(|k| !removed.contains(k)).collect();
-        keys.extend(added.iter().map(|p| path_key(p)));
+        keys.extend(added.iter().map(|p| file_key(p)));
         keys.sort_unstable();
         keys.dedup();
         // An empty value deletes the name when the overlay is applied.
@@ -1034,14 +1031,7 @@ impl CommittedRecords<'_> {
         let table = self.store.committed[Table::Files.index()];
         let Some(bytes) = table.get(&self.txn, path.as_bytes()).map_err(self.error())? else { return Ok(None) };
         let stored: StoredFile = decode_compressed(self.dir, "file", bytes)?;
-        Ok(Some(FileRecord {
-            path: path.to_string(),
-            hash: stored.hash,
-            size: stored.size,
-            mtime_ns: stored.mtime_ns,
-            lossy: stored.lossy,
-            facts: Arc::new(stored.facts),
-        }))
+        Ok(Some(stored.into_record(path.to_string())))
     }
 
     /// The edges that start in the file at `path`.
@@ -1052,21 +1042,14 @@ impl CommittedRecords<'_> {
         Ok(Some(FileEdges(graph.edges)))
     }
 
-    /// The paths of the files that define a symbol named `name` (a simple name), in path order. The names table
-    /// holds path keys: the paths are found by hashing the file keys (no record is decoded). Two paths with one key
-    /// both come back; the caller reads their symbols anyway.
-    pub(crate) fn defining_paths(&self, name: &str) -> Result<Vec<String>, IndexError> {
+    /// The keys ([`file_key`]) of the files that define a symbol named `name` (a simple name), sorted. Two paths
+    /// with one key both match; the caller reads their symbols anyway.
+    pub(crate) fn defining_keys(&self, name: &str) -> Result<Vec<u64>, IndexError> {
         let table = self.store.committed[Table::Names.index()];
-        let keys: Vec<u64> = match table.get(&self.txn, name.as_bytes()).map_err(self.error())? {
-            Some(bytes) => decode(self.dir, "name list", bytes)?,
-            None => return Ok(Vec::new()),
-        };
-        Ok(self
-            .paths()?
-            .into_iter()
-            .filter(|path| keys.binary_search(&path_key(path)).is_ok())
-            .map(str::to_string)
-            .collect())
+        match table.get(&self.txn, name.as_bytes()).map_err(self.error())? {
+            Some(bytes) => decode(self.dir, "name list", bytes),
+            None => Ok(Vec::new()),
+        }
     }
 
     /// Every indexed path, in path order (keys only: no record is decoded).

@@ -35,7 +35,7 @@ impl Index {
     pub fn find_symbols_in_store(dir: &Path, name: &str) -> Result<Option<FromStore<Vec<SymbolInfo>>>, IndexError> {
         let wanted = WantedName::new(name);
         let answer = db::read_committed(dir, |records| {
-            let found = definitions(records, &wanted)?.into_iter().map(|d| d.info).collect();
+            let found = definitions(records, &AllPaths::read(records)?, &wanted)?.into_iter().map(|d| d.info).collect();
             Ok(from_store(records, found))
         })?;
         Ok(answer)
@@ -46,14 +46,15 @@ impl Index {
     pub fn callers_in_store(dir: &Path, name: &str) -> Result<Option<FromStore<Vec<Relation>>>, IndexError> {
         let wanted = WantedName::new(name);
         read_with_lexical(dir, |records, lexical| {
-            let subjects = definitions(records, &wanted)?;
+            let all = AllPaths::read(records)?;
+            let subjects = definitions(records, &all, &wanted)?;
             let by_node: HashMap<(&str, u32), &SymbolInfo> =
                 subjects.iter().map(|d| ((d.path.as_str(), d.symbol), &d.info)).collect();
             let mut out = Vec::new();
             if by_node.is_empty() {
                 return Ok(Some(out));
             }
-            let Some(paths) = mentioning_paths(records, lexical, &wanted.simple)? else { return Ok(None) };
+            let Some(paths) = all.mentioning(lexical, &wanted.simple)? else { return Ok(None) };
             for path in paths {
                 let Some(edges) = records.file_edges(path)? else { continue };
                 let mut file: Option<Arc<FileFacts>> = None;
@@ -86,7 +87,7 @@ impl Index {
         db::read_committed(dir, |records| {
             let mut files = FactsCache::new(records);
             let mut out = Vec::new();
-            for subject in definitions(records, &wanted)? {
+            for subject in definitions(records, &AllPaths::read(records)?, &wanted)? {
                 let Some(edges) = records.file_edges(&subject.path)? else { continue };
                 for (from, to, kind, weight) in edges.iter() {
                     if kind != EdgeKind::Calls || from != PathNode::Symbol(&subject.path, subject.symbol) {
@@ -116,11 +117,12 @@ impl Index {
         let simple = wanted.simple.as_str();
         let qualified = wanted.full.contains('.');
         read_with_lexical(dir, |records, lexical| {
+            let all = AllPaths::read(records)?;
             let targets: HashSet<(String, u32)> = match qualified {
-                true => definitions(records, &wanted)?.into_iter().map(|d| (d.path, d.symbol)).collect(),
+                true => definitions(records, &all, &wanted)?.into_iter().map(|d| (d.path, d.symbol)).collect(),
                 false => HashSet::new(),
             };
-            let Some(paths) = mentioning_paths(records, lexical, simple)? else { return Ok(None) };
+            let Some(paths) = all.mentioning(lexical, simple)? else { return Ok(None) };
             let mut files = FactsCache::new(records);
             let mut out = Vec::new();
             for path in paths {
@@ -198,18 +200,55 @@ struct Definition {
     info: SymbolInfo,
 }
 
+/// Every indexed path (in path order) with its [`file_key`], read once per question: the names table and the
+/// lexical index both name files by that key.
+struct AllPaths<'r> {
+    paths: Vec<&'r str>,
+    keys: Vec<u64>,
+}
+
+impl<'r> AllPaths<'r> {
+    fn read(records: &'r CommittedRecords<'_>) -> Result<AllPaths<'r>, IndexError> {
+        let paths = records.paths()?;
+        let keys = paths.iter().map(|path| file_key(path)).collect();
+        Ok(AllPaths { paths, keys })
+    }
+
+    /// The paths of the files whose text holds every term of `name`: a superset of the files that mention it.
+    /// `None` when the name has no term the lexical index keeps (punctuation, or a word too long).
+    fn mentioning(&self, lexical: &LexicalIndex, name: &str) -> Result<Option<Vec<&'r str>>, IndexError> {
+        let mut terms: Vec<String> = Vec::new();
+        for_each_term(name, |term, _, _| {
+            if !terms.contains(&term) {
+                terms.push(term);
+            }
+        });
+        if terms.is_empty() {
+            return Ok(None);
+        }
+        let keys = lexical.files_with_terms(&terms)?;
+        Ok(Some(self.paths.iter().zip(&self.keys).filter(|(_, key)| keys.contains(key)).map(|(p, _)| *p).collect()))
+    }
+}
+
 /// The definitions matching `wanted`, ordered as [`Index::find_symbol_ids`] orders them (most central first).
-fn definitions(records: &CommittedRecords<'_>, wanted: &WantedName) -> Result<Vec<Definition>, IndexError> {
-    let defining = records.defining_paths(&wanted.simple)?;
+fn definitions(
+    records: &CommittedRecords<'_>,
+    all: &AllPaths<'_>,
+    wanted: &WantedName,
+) -> Result<Vec<Definition>, IndexError> {
+    let defining = records.defining_keys(&wanted.simple)?;
     if defining.is_empty() {
         return Ok(Vec::new());
     }
-    let paths = records.paths()?;
     let (ranks, offsets) = records.symbol_ranks()?;
     let mut ranked: Vec<(f32, usize, Definition)> = Vec::new();
-    for path in defining {
-        let (Some(record), Ok(position)) = (records.file(&path)?, paths.binary_search(&path.as_str())) else {
-            return Err(db::corrupt(records.dir(), format!("the names table lists {path}, which has no record")));
+    for (position, path) in all.paths.iter().enumerate() {
+        if defining.binary_search(&all.keys[position]).is_err() {
+            continue;
+        }
+        let Some(record) = records.file(path)? else {
+            return Err(db::corrupt(records.dir(), format!("{path} is listed but has no record")));
         };
         let first = offsets.get(position).copied().unwrap_or(0) as usize;
         for (s, symbol) in record.facts.symbols.iter().enumerate() {
@@ -223,26 +262,6 @@ fn definitions(records: &CommittedRecords<'_>, wanted: &WantedName) -> Result<Ve
     }
     ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.symbol.cmp(&b.2.symbol)));
     Ok(ranked.into_iter().map(|(_, _, d)| d).collect())
-}
-
-/// The paths (in path order) of the files whose text holds every term of `name`: a superset of the files that
-/// mention it. `None` when the name has no term the lexical index keeps (punctuation, or a word too long).
-fn mentioning_paths<'r>(
-    records: &'r CommittedRecords<'_>,
-    lexical: &LexicalIndex,
-    name: &str,
-) -> Result<Option<Vec<&'r str>>, IndexError> {
-    let mut terms: Vec<String> = Vec::new();
-    for_each_term(name, |term, _, _| {
-        if !terms.contains(&term) {
-            terms.push(term);
-        }
-    });
-    if terms.is_empty() {
-        return Ok(None);
-    }
-    let keys = lexical.files_with_terms(&terms)?;
-    Ok(Some(records.paths()?.into_iter().filter(|path| keys.contains(&file_key(path))).collect()))
 }
 
 /// File facts decoded once per question.
