@@ -1236,26 +1236,21 @@ impl Linker<'_> {
         {
             return None;
         }
-        // In Python, `x.name()` reaches a module-level function only through a module: a qualifier that resolved
-        // to one (handled above), an imported name (`from . import _types as _t`), or one named like the function's
-        // file. A value's method call (`headers.get()`) never does.
-        if let (Some(q), None, None, "python") = (reference.qualifier.as_deref(), owner, qualified, language) {
-            let imported = scope.bindings.contains_key(q) || scope.unresolved.contains(q);
-            if symbol.kind.is_callable() && !imported && q != file_stem(target_file.path) {
-                return None;
-            }
-        }
-        // Likewise in JavaScript and TypeScript for a function of another file: `context.onError()` is not the
-        // `onError` an unrelated test file defines, unless this file imports that file (a namespace import,
-        // `require`) or the qualifier is an imported name.
-        if let (Some(q), None, None, "javascript" | "typescript" | "tsx") =
+        // `x.name()` reaches a module-level function only through a module: a qualifier that resolved to one
+        // (handled above), an imported name (`from . import _types as _t`), or one named like the function's file.
+        // A value's method call (`headers.get()`, `context.onError()`) never does. JavaScript and TypeScript also
+        // reach their own file's functions this way (object literals list them), and those of a file they import
+        // (a namespace import, `require`).
+        if let (Some(q), None, None, "python" | "javascript" | "typescript" | "tsx") =
             (reference.qualifier.as_deref(), owner, qualified, language)
         {
-            let reachable = scope.imported.contains(&c.file)
-                || scope.bindings.contains_key(q)
-                || scope.unresolved.contains(q)
-                || q == file_stem(target_file.path);
-            if c.file != f && symbol.kind.is_callable() && !reachable {
+            let imported =
+                scope.bindings.contains_key(q) || scope.unresolved.contains(q) || q == file_stem(target_file.path);
+            let reachable = match language {
+                "python" => imported,
+                _ => imported || c.file == f || scope.imported.contains(&c.file),
+            };
+            if symbol.kind.is_callable() && !reachable {
                 return None;
             }
         }
