@@ -7,7 +7,7 @@
 //!
 //! With `--edits`, it then measures what an update costs through the engine (index, link, commit, overview;
 //! no vectors): 1, 10, 100 and 1,000 files edited (a line appended, restored afterwards), each next to a full
-//! rebuild of the same tree in the same run, with the time of every phase.
+//! rebuild of the same tree in the same run, with the time of every phase (`--edit-counts 1,10` picks the counts).
 //!
 //! With `--switch REV` (PATH must be a git work tree with a clean checkout), it measures a branch switch: the
 //! index of REV, then `git checkout` of the original commit and the update until queryable, and back again, next
@@ -29,15 +29,21 @@ fn main() -> Result<()> {
     let mut path: Option<PathBuf> = None;
     let mut generated_files = 2_000usize;
     let mut edits = false;
+    let mut edit_counts: Vec<usize> = vec![1, 10, 100, 1000];
     let mut switch: Option<String> = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--files" => generated_files = args.next().context("--files needs a number")?.parse()?,
             "--edits" => edits = true,
+            "--edit-counts" => {
+                let list = args.next().context("--edit-counts needs a list such as 1,10")?;
+                edit_counts = list.split(',').map(str::parse).collect::<Result<_, _>>()?;
+                edits = true;
+            }
             "--switch" => switch = Some(args.next().context("--switch needs a revision")?),
             "-h" | "--help" => {
-                println!("usage: index-bench [PATH] [--files N] [--edits] [--switch REV]");
+                println!("usage: index-bench [PATH] [--files N] [--edits] [--edit-counts 1,10,…] [--switch REV]");
                 return Ok(());
             }
             other => path = Some(PathBuf::from(other)),
@@ -101,7 +107,7 @@ fn main() -> Result<()> {
     );
     println!("projected time for 1M lines: {:.1}s", 1_000_000.0 / per_s(cold.lines));
     if edits {
-        edit_curve(&root)?;
+        edit_curve(&root, &edit_counts)?;
     }
     if let Some(revision) = switch {
         branch_switch(&root, &revision)?;
@@ -212,7 +218,7 @@ fn line_comment(path: &Path) -> Option<&'static str> {
 }
 
 /// Update cost after editing 1, 10, 100 and 1,000 files, next to a full rebuild in the same run.
-fn edit_curve(root: &Path) -> Result<()> {
+fn edit_curve(root: &Path, edit_counts: &[usize]) -> Result<()> {
     let index_dir = tempfile::tempdir()?;
     let spec = RepositorySpec::for_root(root, Some(index_dir.path().to_path_buf()))?;
     let repository = Repository::open(spec, EngineOptions { embed: false, qdrant_url: None })?;
@@ -235,7 +241,7 @@ fn edit_curve(root: &Path) -> Result<()> {
     println!();
     println!("| files edited | parsed | queryable s | × full rebuild | update s | × full rebuild | restore s | phases of the update |");
     println!("|---|---|---|---|---|---|---|---|");
-    for count in [1usize, 10, 100, 1000] {
+    for &count in edit_counts {
         if count > editable.len() {
             break;
         }

@@ -147,7 +147,7 @@ pub struct GraphData {
 
 /// The graph ready for queries.
 pub struct SymbolGraph {
-    data: GraphData,
+    data: std::sync::Arc<GraphData>,
     /// The queryable graph, built on first use: a reader installed right after a commit answers definition
     /// lookups and searches without waiting for it (about 40 ms for kafka's million edges).
     graph: std::sync::OnceLock<DiGraph<Node, (EdgeKind, f32)>>,
@@ -283,11 +283,24 @@ impl SymbolGraph {
         let graph = Self::petgraph(&data, files.len());
         rank_into(&mut data, &graph, files.len());
         let graph = std::sync::OnceLock::from(graph);
-        (SymbolGraph { data, graph, file_count: files.len(), use_edges: std::sync::OnceLock::new() }, stats)
+        (
+            SymbolGraph {
+                data: std::sync::Arc::new(data),
+                graph,
+                file_count: files.len(),
+                use_edges: std::sync::OnceLock::new(),
+            },
+            stats,
+        )
     }
 
     /// Rebuilds the queryable graph from stored data; `file_count` is the number of files it was built from.
     pub fn from_data(data: GraphData) -> SymbolGraph {
+        SymbolGraph::from_shared(std::sync::Arc::new(data))
+    }
+
+    /// Wraps shared stored data (see [`SymbolGraph::from_data`]).
+    pub fn from_shared(data: std::sync::Arc<GraphData>) -> SymbolGraph {
         let file_count = data.symbol_offsets.len().saturating_sub(1);
         SymbolGraph { data, graph: std::sync::OnceLock::new(), file_count, use_edges: std::sync::OnceLock::new() }
     }
@@ -327,7 +340,12 @@ impl SymbolGraph {
 
     /// Consumes the graph, returning the stored form.
     pub fn into_data(self) -> GraphData {
-        self.data
+        std::sync::Arc::unwrap_or_clone(self.data)
+    }
+
+    /// The stored form, shared (no copy).
+    pub fn shared_data(&self) -> std::sync::Arc<GraphData> {
+        std::sync::Arc::clone(&self.data)
     }
 
     /// Centrality of a symbol (1 is average).

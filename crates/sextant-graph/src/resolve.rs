@@ -540,8 +540,20 @@ fn imports(
     rust: &RustModel,
     go: &GoPackages<'_>,
 ) -> (Vec<FileScope>, Vec<Vec<Edge>>) {
+    // Most imports (`java.util.List`, `org.apache.kafka.common.Node`) mean the same wherever they are written: each
+    // distinct one is resolved once, not once per file that writes it.
+    let mut distinct: Vec<&str> = files
+        .iter()
+        .filter(|f| !matches!(f.facts.language.name(), "rust" | "go"))
+        .flat_map(|f| f.facts.imports.iter().map(|i| i.path.trim()))
+        .filter(|import| PathIndex::location_independent(import))
+        .collect();
+    distinct.par_sort_unstable();
+    distinct.dedup();
+    let resolved: HashMap<&str, Vec<u32>> =
+        distinct.into_par_iter().map(|import| (import, paths.resolve_import("", import))).collect();
     let (mut scopes, edges): (Vec<FileScope>, Vec<Vec<Edge>>) =
-        (0..files.len()).into_par_iter().map(|f| file_imports(files, f, paths, rust, go)).unzip();
+        (0..files.len()).into_par_iter().map(|f| file_imports(files, f, paths, &resolved, rust, go)).unzip();
     follow_reexports(files, &mut scopes);
     (scopes, edges)
 }
@@ -551,6 +563,7 @@ fn file_imports(
     files: &[GraphInput<'_>],
     f: usize,
     paths: &PathIndex<'_>,
+    resolved: &HashMap<&str, Vec<u32>>,
     rust: &RustModel,
     go: &GoPackages<'_>,
 ) -> (FileScope, Vec<Edge>) {
@@ -630,7 +643,10 @@ fn file_imports(
             break 'resolve;
         }
         for import in &file.facts.imports {
-            let targets = paths.resolve_import(file.path, &import.path);
+            let targets = match resolved.get(import.path.trim()) {
+                Some(targets) => targets.clone(),
+                None => paths.resolve_import(file.path, &import.path),
+            };
             for &t in &targets {
                 edge(t, scope);
                 scope.wide.insert(t);
@@ -1420,6 +1436,16 @@ impl<'a> PathIndex<'a> {
             index.by_last_segment.entry(last).or_default().push(module);
         }
         index
+    }
+
+    /// Whether `import` (trimmed) resolves to the same files from every importing file: not relative, not a
+    /// path, not a package-qualified Rust path (whose alias becomes a path).
+    fn location_independent(import: &str) -> bool {
+        !(import.is_empty()
+            || import.starts_with('.')
+            || import.contains('/')
+            || import.contains("::")
+            || import.ends_with(".h"))
     }
 
     /// Files an import in `from_path` may refer to.

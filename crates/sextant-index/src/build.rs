@@ -280,7 +280,7 @@ pub fn exact_ranks(
 /// Computes `snapshot`'s exact ranks and stores them for its generation; `false` (nothing changed) when `stop` said
 /// so first.
 fn make_ranks_exact(dir: &Path, snapshot: &mut Snapshot, stop: &dyn Fn() -> bool) -> Result<bool, IndexError> {
-    if !SymbolGraph::compute_ranks_unless(&mut snapshot.graph, stop) {
+    if !SymbolGraph::compute_ranks_unless(Arc::make_mut(&mut snapshot.graph), stop) {
         return Ok(false);
     }
     snapshot.ranks_exact = true;
@@ -436,20 +436,21 @@ fn run(
     let mut walk_skipped: Vec<String> = walked.skipped.iter().map(|s| s.path.clone()).collect();
     walk_skipped.sort();
     // What this run commits (checkpoints and the final snapshot): its files, skips and graph under its header.
-    let run_snapshot = |generation: u64, files: Vec<FileRecord>, skipped: Vec<SkippedFile>, graph| Snapshot {
-        format_version: store::FORMAT_VERSION,
-        generation,
-        root: root_name.to_string(),
-        indexed_at: started_at_ns / 1_000_000_000,
-        started_at_ns,
-        config_hash,
-        git: git.clone(),
-        files,
-        skipped,
-        graph,
-        ranks_exact: true,
-        scip_stamp,
-    };
+    let run_snapshot =
+        |generation: u64, files: Vec<FileRecord>, skipped: Vec<SkippedFile>, graph: GraphData| Snapshot {
+            format_version: store::FORMAT_VERSION,
+            generation,
+            root: root_name.to_string(),
+            indexed_at: started_at_ns / 1_000_000_000,
+            started_at_ns,
+            config_hash,
+            git: git.clone(),
+            files,
+            skipped,
+            graph: Arc::new(graph),
+            ranks_exact: true,
+            scip_stamp,
+        };
 
     let previous_by_path: HashMap<&str, &FileRecord> =
         previous.iter().flat_map(|p| p.files.iter()).map(|r| (r.path.as_str(), r)).collect();

@@ -434,7 +434,7 @@ fn read_snapshot(
         git: header.git,
         files,
         skipped,
-        graph,
+        graph: Arc::new(graph),
         ranks_exact,
         scip_stamp: header.scip_stamp,
     })
@@ -1120,7 +1120,7 @@ mod tests {
             git: None,
             files,
             skipped: Vec::new(),
-            graph,
+            graph: Arc::new(graph),
             ranks_exact: true,
             scip_stamp: 0,
         }
@@ -1155,8 +1155,9 @@ mod tests {
         second.files[0].facts = Arc::new(renamed.unwrap());
         let inputs: Vec<sextant_graph::GraphInput<'_>> =
             second.files.iter().map(|f| sextant_graph::GraphInput { path: &f.path, facts: &f.facts }).collect();
-        second.graph = sextant_graph::SymbolGraph::build_with_manifests(&inputs, &[]).into_data();
-        canonicalise(&mut second.graph);
+        let mut graph = sextant_graph::SymbolGraph::build_with_manifests(&inputs, &[]).into_data();
+        canonicalise(&mut graph);
+        second.graph = Arc::new(graph);
         drop(inputs);
         prepare(updated.path(), &second, Some(&first)).unwrap();
         publish(updated.path()).unwrap();

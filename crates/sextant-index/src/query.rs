@@ -237,7 +237,7 @@ impl Index {
 
     /// The reader over a snapshot the caller holds in memory (the writer's, just committed): nothing is read back.
     pub(crate) fn from_snapshot(dir: &Path, mut snapshot: Snapshot, lexical: LexicalIndex) -> Index {
-        let graph = SymbolGraph::from_data(std::mem::take(&mut snapshot.graph));
+        let graph = SymbolGraph::from_shared(std::mem::take(&mut snapshot.graph));
         let file_ids = snapshot.files.iter().enumerate().map(|(i, f)| (f.path.clone(), i as u32)).collect();
         let mut symbols_by_name: std::collections::HashMap<String, Vec<SymbolId>> = std::collections::HashMap::new();
         for (f, file) in snapshot.files.iter().enumerate() {
@@ -421,7 +421,7 @@ impl Index {
 
     /// The committed state this reader holds, for a writer starting from it (facts are shared, not copied).
     pub(crate) fn committed_snapshot(&self) -> Snapshot {
-        Snapshot { graph: self.graph.data().clone(), ..self.snapshot.clone() }
+        Snapshot { graph: self.graph.shared_data(), ..self.snapshot.clone() }
     }
 
     /// The index directory.

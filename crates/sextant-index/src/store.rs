@@ -130,23 +130,22 @@ pub(crate) struct FileRecord {
     /// Whether the content was not valid UTF-8 and was decoded lossily.
     pub lossy: bool,
     /// What was extracted; shared, so that an update carries an unchanged file over without copying its facts.
-    #[serde(with = "shared_facts")]
+    #[serde(with = "shared")]
     pub facts: Arc<FileFacts>,
 }
 
-/// Serialises the shared facts as plain [`FileFacts`] (without serde's `rc` feature).
-mod shared_facts {
+/// Serialises shared data (facts, the graph) as the plain value (without serde's `rc` feature).
+mod shared {
     use std::sync::Arc;
 
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
-    use sextant_syntax::FileFacts;
 
-    pub fn serialize<S: Serializer>(facts: &Arc<FileFacts>, serializer: S) -> Result<S::Ok, S::Error> {
-        facts.as_ref().serialize(serializer)
+    pub fn serialize<T: Serialize, S: Serializer>(value: &Arc<T>, serializer: S) -> Result<S::Ok, S::Error> {
+        value.as_ref().serialize(serializer)
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Arc<FileFacts>, D::Error> {
-        FileFacts::deserialize(deserializer).map(Arc::new)
+    pub fn deserialize<'de, T: Deserialize<'de>, D: Deserializer<'de>>(deserializer: D) -> Result<Arc<T>, D::Error> {
+        T::deserialize(deserializer).map(Arc::new)
     }
 }
 
@@ -172,7 +171,9 @@ pub(crate) struct Snapshot {
     /// Skipped files, sorted by path.
     pub skipped: Vec<SkippedFile>,
     /// The symbol graph over `files` (same order).
-    pub graph: GraphData,
+    /// Shared, so that a writer starting from a reader's state does not copy a million edges.
+    #[serde(with = "shared")]
+    pub graph: Arc<GraphData>,
     /// Whether `graph`'s ranks were computed over this graph, or carried over from the previous one by an update
     /// that left the whole-graph pass for after its commit.
     pub ranks_exact: bool,
