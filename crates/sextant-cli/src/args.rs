@@ -72,7 +72,7 @@ pub enum Command {
         /// Repository root (default: the current directory).
         path: Option<PathBuf>,
         /// Quiet period after the last change before reindexing, in milliseconds.
-        #[arg(long, default_value_t = 50)]
+        #[arg(long, default_value_t = 20)]
         debounce_ms: u64,
         #[command(flatten)]
         target: Target,

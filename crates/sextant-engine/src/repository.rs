@@ -270,6 +270,27 @@ impl Repository {
     /// One run at a time per repository: a second call waits for the first, a third while one waits is refused
     /// with [`EngineError::Busy`]. Another process writing the same index directory is refused the same way.
     pub fn index(&self, force: bool, progress: &dyn EngineProgress) -> Result<IndexReport, EngineError> {
+        self.index_with(force, None, progress)
+    }
+
+    /// [`Repository::index`] told which paths (absolute) changed since the generation this repository last
+    /// indexed or loaded, as a file watcher knows them: those are stat-ed again instead of walking the tree when
+    /// that is enough (see [`index_repository_opened`]). The list must cover every change; when in doubt, call
+    /// [`Repository::index`].
+    pub fn index_changed(
+        &self,
+        changed: &[PathBuf],
+        progress: &dyn EngineProgress,
+    ) -> Result<IndexReport, EngineError> {
+        self.index_with(false, Some(changed), progress)
+    }
+
+    fn index_with(
+        &self,
+        force: bool,
+        changed: Option<&[PathBuf]>,
+        progress: &dyn EngineProgress,
+    ) -> Result<IndexReport, EngineError> {
         let _one_at_a_time = match self.writing.try_lock() {
             Ok(guard) => guard,
             Err(_) => {
@@ -284,7 +305,7 @@ impl Repository {
                 guard
             }
         };
-        let result = self.index_locked(force, progress);
+        let result = self.index_locked(force, changed, progress);
         if let Ok(mut error) = self.last_error.write() {
             *error = result.as_ref().err().map(|e| e.to_string());
         }
@@ -296,12 +317,17 @@ impl Repository {
         self.index(true, progress)
     }
 
-    fn index_locked(&self, force: bool, progress: &dyn EngineProgress) -> Result<IndexReport, EngineError> {
+    fn index_locked(
+        &self,
+        force: bool,
+        changed: Option<&[PathBuf]>,
+        progress: &dyn EngineProgress,
+    ) -> Result<IndexReport, EngineError> {
         let lock = WriterLock::acquire(&self.spec.index_dir)?;
         let options =
             IndexOptions { root: &self.spec.root, index_dir: &self.spec.index_dir, config: &self.config, force };
         let current = self.loaded_index();
-        let run = index_repository_opened(&options, &lock, &Adapter(progress), current.as_deref())?;
+        let run = index_repository_opened(&options, &lock, &Adapter(progress), current.as_deref(), changed)?;
         drop(current);
         let summary = run.summary;
         // Nothing changed, nothing is loaded here, no vectors to check and the overview is of this generation: a

@@ -1,6 +1,6 @@
 //! Watching a repository: debounced file events trigger incremental indexing runs.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::{channel, RecvTimeoutError};
 use std::sync::{Arc, Weak};
@@ -42,7 +42,8 @@ impl Repository {
         debounce: Duration,
         on_event: impl Fn(WatchEvent) + Send + 'static,
     ) -> Result<Watcher, EngineError> {
-        let (tx, rx) = channel::<()>();
+        // The paths of each event; `None` when the watcher lost track (a queue overflow) and only a walk can tell.
+        let (tx, rx) = channel::<Option<Vec<PathBuf>>>();
         let root = self.spec().root.clone();
         let index_dir = self.spec().index_dir.canonicalize().unwrap_or_else(|_| self.spec().index_dir.clone());
         let git_dir = root.join(".git");
@@ -57,11 +58,12 @@ impl Repository {
                 return;
             }
             // Our own index writes and git's bookkeeping are not edits.
-            if event.paths.iter().any(|p| is_edit(p, &index_dir, &git_dir)) {
+            let rescan = event.need_rescan();
+            if rescan || event.paths.iter().any(|p| is_edit(p, &index_dir, &git_dir)) {
                 if let Some(repository) = edited.upgrade() {
                     repository.edits_pending.store(true, Ordering::Release);
                 }
-                let _ = tx.send(());
+                let _ = tx.send((!rescan).then_some(event.paths));
             }
         })
         .map_err(notify_error)?;
@@ -70,11 +72,19 @@ impl Repository {
         std::thread::Builder::new()
             .name(format!("sextant-watch-{}", self.name()))
             .spawn(move || {
-                // Ends when the notify watcher (the only sender) is dropped.
-                while rx.recv().is_ok() {
+                // Ends when the notify watcher (the only sender) is dropped. What changed since the last run that
+                // succeeded: `None` when that is unknown, so that only a walk can tell (before the first run:
+                // edits between the last index and the start of watching were not seen).
+                let mut changed: Option<Vec<PathBuf>> = None;
+                let add = |changed: &mut Option<Vec<PathBuf>>, paths: Option<Vec<PathBuf>>| match (changed, paths) {
+                    (Some(changed), Some(paths)) => changed.extend(paths),
+                    (changed, _) => *changed = None,
+                };
+                while let Ok(first) = rx.recv() {
+                    add(&mut changed, first);
                     loop {
                         match rx.recv_timeout(debounce) {
-                            Ok(()) => continue,
+                            Ok(paths) => add(&mut changed, paths),
                             Err(RecvTimeoutError::Timeout) => break,
                             Err(RecvTimeoutError::Disconnected) => return,
                         }
@@ -82,7 +92,18 @@ impl Repository {
                     let Some(repository) = repository.upgrade() else { return };
                     // What this run will see; edits from here on mark it superseded.
                     repository.edits_pending.store(false, Ordering::Release);
-                    match repository.index(false, &NoEngineProgress) {
+                    let result = match changed.as_mut() {
+                        Some(paths) => {
+                            paths.sort_unstable();
+                            paths.dedup();
+                            repository.index_changed(paths, &NoEngineProgress)
+                        }
+                        None => repository.index(false, &NoEngineProgress),
+                    };
+                    // A failed run leaves its changes unindexed: the next run walks the tree rather than trust
+                    // a list that no longer covers them.
+                    changed = result.is_ok().then(Vec::new);
+                    match result {
                         Ok(report) => on_event(WatchEvent::Reindexed(Box::new(report))),
                         Err(e) => on_event(WatchEvent::Failed(e.to_string())),
                     }

@@ -87,6 +87,10 @@ pub enum EdgeKind {
 }
 
 impl EdgeKind {
+    /// Every kind, in declaration order (`kind as usize` is its position).
+    pub const ALL: [EdgeKind; 5] =
+        [EdgeKind::Contains, EdgeKind::Defines, EdgeKind::Imports, EdgeKind::Calls, EdgeKind::References];
+
     /// Lower-case name for output.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -542,14 +542,14 @@ fn imports(
 ) -> (Vec<FileScope>, Vec<Vec<Edge>>) {
     // Most imports (`java.util.List`, `org.apache.kafka.common.Node`) mean the same wherever they are written: each
     // distinct one is resolved once, not once per file that writes it.
-    let mut distinct: Vec<&str> = files
+    // Deduplicated by hash, not by sorting: imports share long prefixes, which makes comparisons slow.
+    let distinct: HashSet<&str> = files
         .iter()
         .filter(|f| !matches!(f.facts.language.name(), "rust" | "go"))
         .flat_map(|f| f.facts.imports.iter().map(|i| i.path.trim()))
         .filter(|import| PathIndex::location_independent(import))
         .collect();
-    distinct.par_sort_unstable();
-    distinct.dedup();
+    let distinct: Vec<&str> = distinct.into_iter().collect();
     let resolved: HashMap<&str, Vec<u32>> =
         distinct.into_par_iter().map(|import| (import, paths.resolve_import("", import))).collect();
     let (mut scopes, edges): (Vec<FileScope>, Vec<Vec<Edge>>) =
@@ -1337,6 +1337,9 @@ fn containment(files: &[GraphInput<'_>], data: &mut GraphData, edges: &mut Vec<E
     // Only a module's edges can repeat (its files reach it one by one); a symbol has one file and one parent.
     let mut module_children: HashSet<(u32, Node)> = HashSet::default();
     let contains = |from: Node, to: Node| Edge { from, to, kind: EdgeKind::Contains, weight: 1.0 };
+    // Modules' edges first, then each file's: the order the store keeps (see `canonicalise` in sextant-index), so
+    // that the output need not be sorted.
+    let mut file_edges = Vec::new();
     for (f, file) in files.iter().enumerate() {
         let mut dir = parent_dir(file.path).to_string();
         let mut child = Node::File(f as u32);
@@ -1354,12 +1357,13 @@ fn containment(files: &[GraphInput<'_>], data: &mut GraphData, edges: &mut Vec<E
         }
         for (s, symbol) in file.facts.symbols.iter().enumerate() {
             let id = Node::Symbol(SymbolId { file: f as u32, symbol: s as u32 });
-            edges.push(Edge { from: Node::File(f as u32), to: id, kind: EdgeKind::Defines, weight: 1.0 });
+            file_edges.push(Edge { from: Node::File(f as u32), to: id, kind: EdgeKind::Defines, weight: 1.0 });
             if let Some(p) = symbol.parent {
-                edges.push(contains(Node::Symbol(SymbolId { file: f as u32, symbol: p }), id));
+                file_edges.push(contains(Node::Symbol(SymbolId { file: f as u32, symbol: p }), id));
             }
         }
     }
+    edges.append(&mut file_edges);
 }
 
 /// Edges deduplicated by (from, to, kind); repeated links add up their weight, capped at 1.

@@ -234,7 +234,7 @@ pub fn index_repository_locked(
     lock: &crate::WriterLock,
     progress: &dyn Progress,
 ) -> Result<IndexSummary, IndexError> {
-    run(options, lock, progress, false, None).map(|run| run.summary)
+    run(options, lock, progress, false, None, None).map(|run| run.summary)
 }
 
 /// What [`index_repository_opened`] did, and the reader over what it committed.
@@ -274,7 +274,7 @@ pub fn exact_ranks(
         return Ok(None);
     }
     let lexical = LexicalIndex::open_or_create(&index.dir().join(LEXICAL_DIR))?;
-    Ok(Some(Index::from_snapshot(index.dir(), snapshot, lexical)))
+    Ok(Some(Index::from_snapshot(index.dir(), snapshot, lexical).with_walk(index.walked_shared())))
 }
 
 /// Computes `snapshot`'s exact ranks and stores them for its generation; `false` (nothing changed) when `stop` said
@@ -291,13 +291,18 @@ fn make_ranks_exact(dir: &Path, snapshot: &mut Snapshot, stop: &dyn Fn() -> bool
 /// [`index_repository_locked`] for a process that serves queries: it starts from `current`, the reader it holds,
 /// when that is still the committed generation (instead of reading the index back from disk), and it hands over
 /// a reader of the generation it commits (instead of re-opening it).
+///
+/// `changed`, when given, lists every path (absolute) a file watcher saw change since `current` was committed: the
+/// run then re-stats those instead of walking the tree, when `current` is the committed generation and the changes
+/// are edits or removals of files it knows (anything else still walks).
 pub fn index_repository_opened(
     options: &IndexOptions<'_>,
     lock: &crate::WriterLock,
     progress: &dyn Progress,
     current: Option<&Index>,
+    changed: Option<&[PathBuf]>,
 ) -> Result<IndexRun, IndexError> {
-    run(options, lock, progress, true, current)
+    run(options, lock, progress, true, current, changed)
 }
 
 fn run(
@@ -306,6 +311,7 @@ fn run(
     progress: &dyn Progress,
     open: bool,
     current: Option<&Index>,
+    changed: Option<&[PathBuf]>,
 ) -> Result<IndexRun, IndexError> {
     let started = Instant::now();
     let started_at_ns = now_ns();
@@ -415,9 +421,15 @@ fn run(
     let mut generation = previous.as_ref().map_or(0, |p| p.generation).max(lexical_generation.unwrap_or(0)) + 1;
     let previous_git = previous.as_ref().map(|p| p.git.clone());
 
-    let (walked, git) = match prewalked {
-        Some(walked) => walked,
-        None => {
+    // The files a watcher saw change, against the walk the loaded generation was built from.
+    let refreshed = match (changed, current.and_then(Index::walked)) {
+        (Some(changed), Some(previous)) => walk::refresh(previous, &root, changed, &matcher),
+        _ => None,
+    };
+    let (walked, git) = match (prewalked, refreshed) {
+        (Some(walked), _) => walked,
+        (None, Some(walked)) => (walked, git_state(&root)),
+        (None, None) => {
             progress.phase("walk", None);
             (walk::walk(&root, config, &index_dir, &matcher)?, git_state(&root))
         }
@@ -431,6 +443,8 @@ fn run(
             history::MiningState::mine(&root, store::load_mining_state(&index_dir), history::MAX_COMMITS)
         })
     });
+    // Kept with the reader this run opens, for the next run's `changed` list.
+    let walk_kept = open.then(|| Arc::new(walked.clone()));
     let walk_view: Vec<(String, u64, u64)> =
         walked.candidates.iter().map(|c| (c.rel.clone(), c.size, c.mtime_ns)).collect();
     let mut walk_skipped: Vec<String> = walked.skipped.iter().map(|s| s.path.clone()).collect();
@@ -730,11 +744,10 @@ fn run(
         }
     }
     let index = match open && (!unchanged || ranks_refreshed) {
-        true => Some(Index::from_snapshot(
-            &index_dir,
-            snapshot,
-            LexicalIndex::open_or_create(&index_dir.join(LEXICAL_DIR))?,
-        )),
+        true => Some(
+            Index::from_snapshot(&index_dir, snapshot, LexicalIndex::open_or_create(&index_dir.join(LEXICAL_DIR))?)
+                .with_walk(walk_kept),
+        ),
         false => None,
     };
     summary.elapsed_ms = started.elapsed().as_millis() as u64;
@@ -930,11 +943,12 @@ pub(crate) fn summarize(
         summary.files_decoded_lossily += record.lossy as u64;
     }
     // Counted by kind first: a map entry per edge would allocate a name per edge (a million on kafka).
-    let mut by_kind: BTreeMap<sextant_graph::EdgeKind, u64> = BTreeMap::new();
+    let kinds = sextant_graph::EdgeKind::ALL;
+    let mut by_kind = [0u64; sextant_graph::EdgeKind::ALL.len()];
     for edge in &graph.edges {
-        *by_kind.entry(edge.kind).or_default() += 1;
+        by_kind[edge.kind as usize] += 1;
     }
-    for (kind, count) in by_kind {
+    for (kind, count) in kinds.iter().zip(by_kind).filter(|(_, count)| *count > 0) {
         summary.edges.insert(kind.as_str().to_string(), count);
     }
     for s in &snapshot.skipped {

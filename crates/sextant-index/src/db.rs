@@ -459,7 +459,10 @@ fn edge_group(edge: &Edge) -> (u8, u32) {
 /// Puts the edges of `graph` in the order a load gives them back (a stable sort, cheap on the link's nearly
 /// grouped output), so that the writer's own reader and a later reader of the store agree edge for edge.
 pub(crate) fn canonicalise(graph: &mut GraphData) {
-    graph.edges.sort_by_key(edge_group);
+    // The link's output is usually in this order already: checking costs a fraction of sorting a million edges.
+    if !graph.edges.is_sorted_by_key(edge_group) {
+        graph.edges.sort_by_key(edge_group);
+    }
 }
 
 fn assemble_graph(
@@ -588,14 +591,63 @@ struct Encoded {
 
 /// Encodes what differs from `base` (the committed snapshot); everything when there is no base. A file's edge
 /// record is compared edge by edge, not by whether the file changed: its edges move when other files change.
+/// A graph's edges in canonical order, cut into the run of each (section, source group): a group's edges are its
+/// runs of the three sections, in order, with no copy or per-edge index.
+struct EdgeGroups<'a> {
+    edges: std::borrow::Cow<'a, [Edge]>,
+    groups: usize,
+    /// `bounds[section * groups + group]..bounds[section * groups + group + 1]`.
+    bounds: Vec<u32>,
+}
+
+const SECTIONS: usize = 3;
+
+impl<'a> EdgeGroups<'a> {
+    fn new(edges: &'a [Edge], files: usize) -> EdgeGroups<'a> {
+        let groups = files + 1;
+        // Canonical order is the caller's promise; a list out of order is sorted (copied) rather than misread.
+        let edges = match edges.is_sorted_by_key(edge_group) {
+            true => std::borrow::Cow::Borrowed(edges),
+            false => {
+                let mut sorted = edges.to_vec();
+                sorted.sort_by_key(edge_group);
+                std::borrow::Cow::Owned(sorted)
+            }
+        };
+        let mut bounds = vec![0u32; SECTIONS * groups + 1];
+        for edge in edges.iter() {
+            let (section, group) = edge_group(edge);
+            // A source beyond the file list (a damaged graph) is counted in the last group, which no file reads.
+            bounds[(section as usize * groups + (group as usize).min(groups - 1)) + 1] += 1;
+        }
+        for i in 1..bounds.len() {
+            bounds[i] += bounds[i - 1];
+        }
+        EdgeGroups { edges, groups, bounds }
+    }
+
+    /// The edges of `group` (0: modules, `f + 1`: file `f`), section by section.
+    fn of(&self, group: usize) -> impl Iterator<Item = &Edge> + '_ {
+        (0..SECTIONS).flat_map(move |section| {
+            let at = section * self.groups + group;
+            let (start, end) = (self.bounds[at] as usize, self.bounds[at + 1] as usize);
+            &self.edges[start..end]
+        })
+    }
+
+    fn len_of(&self, group: usize) -> usize {
+        (0..SECTIONS)
+            .map(|section| {
+                let at = section * self.groups + group;
+                (self.bounds[at + 1] - self.bounds[at]) as usize
+            })
+            .sum()
+    }
+}
+
 fn encode_changes(snapshot: &Snapshot, base: Option<&Snapshot>) -> Encoded {
     let graph = &snapshot.graph;
-    let groups = snapshot.files.len() + 1;
-    // Edge positions by source group (canonical order keeps each group's edges in order).
-    let mut by_group: Vec<Vec<u32>> = vec![Vec::new(); groups];
-    for (i, edge) in graph.edges.iter().enumerate() {
-        by_group[edge_group(edge).1 as usize].push(i as u32);
-    }
+    let by_group = EdgeGroups::new(&graph.edges, snapshot.files.len());
     let base_files: HashMap<&str, &FileRecord> =
         base.iter().flat_map(|b| b.files.iter()).map(|f| (f.path.as_str(), f)).collect();
     let files = snapshot
@@ -620,8 +672,7 @@ fn encode_changes(snapshot: &Snapshot, base: Option<&Snapshot>) -> Encoded {
         .enumerate()
         .filter(|(f, _)| !unchanged.get(*f).copied().unwrap_or(false))
         .map(|(f, file)| {
-            let list = EdgeEncoder::new(&snapshot.files, &graph.modules)
-                .encode(by_group[f + 1].iter().map(|&i| &graph.edges[i as usize]));
+            let list = EdgeEncoder::new(&snapshot.files, &graph.modules).encode(by_group.of(f + 1));
             let record = FileGraph {
                 scope_hash: graph.scope_hashes.get(f).copied().unwrap_or_default(),
                 package_hash: graph.package_hashes.get(f).copied().unwrap_or_default(),
@@ -640,8 +691,7 @@ fn encode_changes(snapshot: &Snapshot, base: Option<&Snapshot>) -> Encoded {
         .collect();
     let modules = ModuleGraph {
         modules: graph.modules.clone(),
-        edges: EdgeEncoder::new(&snapshot.files, &graph.modules)
-            .encode(by_group[0].iter().map(|&i| &graph.edges[i as usize])),
+        edges: EdgeEncoder::new(&snapshot.files, &graph.modules).encode(by_group.of(0)),
     };
     let ranks = Ranks {
         symbol_rank: graph.symbol_rank.clone(),
@@ -656,7 +706,7 @@ fn encode_changes(snapshot: &Snapshot, base: Option<&Snapshot>) -> Encoded {
 /// Per file of `snapshot`: whether its edge record would encode exactly as `base`'s record of the same path (the
 /// same hashes, and the same edges once nodes are named by path), so it need not be written. Any doubt means
 /// "changed": an extra write is harmless, a missed one is not.
-fn unchanged_edge_records(snapshot: &Snapshot, base: &Snapshot, by_group: &[Vec<u32>]) -> Vec<bool> {
+fn unchanged_edge_records(snapshot: &Snapshot, base: &Snapshot, by_group: &EdgeGroups<'_>) -> Vec<bool> {
     let (new, old) = (&snapshot.graph, &base.graph);
     let new_file: HashMap<&str, u32> =
         snapshot.files.iter().enumerate().map(|(i, f)| (f.path.as_str(), i as u32)).collect();
@@ -673,16 +723,7 @@ fn unchanged_edge_records(snapshot: &Snapshot, base: &Snapshot, by_group: &[Vec<
             Node::Symbol(s) => Node::Symbol(SymbolId { file: file(s.file)?, symbol: s.symbol }),
         })
     };
-    let mut old_by_file: Vec<Vec<u32>> = vec![Vec::new(); snapshot.files.len()];
-    for (i, edge) in old.edges.iter().enumerate() {
-        let old_file = edge_group(edge).1;
-        if old_file == 0 {
-            continue;
-        }
-        if let Some(&new_index) = old_to_new.get(old_file as usize - 1).filter(|&&f| f != u32::MAX) {
-            old_by_file[new_index as usize].push(i as u32);
-        }
-    }
+    let old_groups = EdgeGroups::new(&old.edges, base.files.len());
     let old_index: HashMap<&str, usize> = base.files.iter().enumerate().map(|(i, f)| (f.path.as_str(), i)).collect();
     snapshot
         .files
@@ -694,10 +735,8 @@ fn unchanged_edge_records(snapshot: &Snapshot, base: &Snapshot, by_group: &[Vec<
             if hashes(new, f) != hashes(old, o) {
                 return false;
             }
-            let (mine, theirs) = (&by_group[f + 1], &old_by_file[f]);
-            mine.len() == theirs.len()
-                && mine.iter().zip(theirs).all(|(&n, &o)| {
-                    let (n, o) = (&new.edges[n as usize], &old.edges[o as usize]);
+            by_group.len_of(f + 1) == old_groups.len_of(o + 1)
+                && by_group.of(f + 1).zip(old_groups.of(o + 1)).all(|(n, o)| {
                     n.kind == o.kind
                         && n.weight.to_bits() == o.weight.to_bits()
                         && translate(o.from) == Some(n.from)

@@ -2,6 +2,7 @@
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::Serialize;
 use sextant_graph::{EdgeKind, Node, SymbolGraph, SymbolId};
@@ -36,6 +37,8 @@ pub struct Index {
     cochange: std::sync::OnceLock<Option<crate::history::CoChange>>,
     /// The counts of this generation, computed on first use (they walk every file and edge).
     summary: std::sync::OnceLock<IndexSummary>,
+    /// The walk of the tree the writer that opened this reader indexed (none for a reader opened from disk).
+    walked: Option<Arc<crate::walk::WalkOutput>>,
 }
 
 /// Compound symbol names with their lower-cased parts (sorted by name), and by first part.
@@ -260,7 +263,21 @@ impl Index {
             file_keys: std::sync::OnceLock::new(),
             cochange: std::sync::OnceLock::new(),
             summary: std::sync::OnceLock::new(),
+            walked: None,
         }
+    }
+
+    pub(crate) fn with_walk(mut self, walked: Option<Arc<crate::walk::WalkOutput>>) -> Index {
+        self.walked = walked;
+        self
+    }
+
+    pub(crate) fn walked(&self) -> Option<&crate::walk::WalkOutput> {
+        self.walked.as_deref()
+    }
+
+    pub(crate) fn walked_shared(&self) -> Option<Arc<crate::walk::WalkOutput>> {
+        self.walked.clone()
     }
 
     /// Computes the lazily built query structures (path-term postings, compound names, the graph's rank edges)

@@ -22,9 +22,77 @@ pub(crate) struct Candidate {
     pub mtime_ns: u64,
 }
 
+#[derive(Clone)]
 pub(crate) struct WalkOutput {
     pub candidates: Vec<Candidate>,
     pub skipped: Vec<SkippedFile>,
+}
+
+/// File names whose change alters what a walk finds or how files are linked: they always cost a full walk.
+const WALK_INPUTS: &[&str] = &[".gitignore", ".ignore", ".rgignore", sextant_config::REPO_CONFIG_FILE];
+
+/// `previous` (a walk of `root`) brought up to date with the files in `changed` (absolute paths a file watcher
+/// reported since that walk), without walking the tree: each changed path that was a candidate is stat-ed again
+/// (or dropped when gone). `None` when only a walk can tell: a new source file (ignore rules decide whether it
+/// counts), a directory, an ignore or configuration file, a path the walk skipped, or a removed directory.
+/// Paths no walk would report (editor swap files, build output) are passed over.
+pub(crate) fn refresh(
+    previous: &WalkOutput,
+    root: &Path,
+    changed: &[PathBuf],
+    matcher: &LanguageMatcher,
+) -> Option<WalkOutput> {
+    let mut output = previous.clone();
+    let mut removed = Vec::new();
+    for path in changed {
+        let rel = path.strip_prefix(root).ok()?.to_str()?.replace('\\', "/");
+        let name = rel.rsplit('/').next().unwrap_or(&rel);
+        if rel.is_empty() || WALK_INPUTS.contains(&name) || previous.skipped.iter().any(|s| s.path == rel) {
+            return None;
+        }
+        let metadata = std::fs::symlink_metadata(path);
+        match output.candidates.binary_search_by(|c| c.rel.as_str().cmp(&rel)) {
+            Ok(at) => match metadata {
+                Ok(metadata) if metadata.file_type().is_file() => {
+                    let candidate = &mut output.candidates[at];
+                    candidate.size = metadata.len();
+                    candidate.mtime_ns = mtime_ns(&metadata);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => removed.push(at),
+                _ => return None,
+            },
+            Err(_) => match metadata {
+                Ok(metadata) if metadata.file_type().is_file() => {
+                    if matcher.language_of(Path::new(&rel)).is_some() {
+                        return None;
+                    }
+                }
+                // Gone and never a candidate: a temporary file, or a directory whose files were candidates.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    let prefix = format!("{rel}/");
+                    let under = |p: &str| p.starts_with(&prefix);
+                    // `a/b-x` and `a/b.rs` sort between `a/b` and `a/b/`: look from the prefix on.
+                    let first = output.candidates.partition_point(|c| c.rel.as_str() < prefix.as_str());
+                    if output.candidates.get(first).is_some_and(|c| under(&c.rel))
+                        || previous.skipped.iter().any(|s| under(&s.path))
+                    {
+                        return None;
+                    }
+                }
+                _ => return None,
+            },
+        }
+    }
+    removed.sort_unstable();
+    removed.dedup();
+    for at in removed.into_iter().rev() {
+        output.candidates.remove(at);
+    }
+    Some(output)
+}
+
+fn mtime_ns(metadata: &std::fs::Metadata) -> u64 {
+    metadata.modified().ok().and_then(|t| t.duration_since(UNIX_EPOCH).ok()).map_or(0, |d| d.as_nanos() as u64)
 }
 
 /// Maps file names (or relative paths, for globs with `/`) to languages.
@@ -145,8 +213,7 @@ pub(crate) fn walk(
                 continue;
             }
         };
-        let mtime_ns =
-            metadata.modified().ok().and_then(|t| t.duration_since(UNIX_EPOCH).ok()).map_or(0, |d| d.as_nanos() as u64);
+        let mtime_ns = mtime_ns(&metadata);
         output.candidates.push(Candidate {
             rel,
             abs: entry.path().to_path_buf(),

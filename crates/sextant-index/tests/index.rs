@@ -704,7 +704,7 @@ fn the_store_after_updates_equals_the_writers_memory_and_a_clean_index() {
         edit(r);
         let lock = sextant_index::WriterLock::acquire(index_dir.path()).unwrap();
         let options = IndexOptions { root: r, index_dir: index_dir.path(), config: &config, force: false };
-        let run = sextant_index::index_repository_opened(&options, &lock, &NoProgress, held.as_ref()).unwrap();
+        let run = sextant_index::index_repository_opened(&options, &lock, &NoProgress, held.as_ref(), None).unwrap();
         let written = match (run.index, run.ranks_pending) {
             (Some(index), None) => index,
             (Some(index), Some(pending)) => {
@@ -741,7 +741,7 @@ fn the_store_after_updates_equals_the_writers_memory_and_a_clean_index() {
     write(r, "app/late.py", "from app.storage import OrderStore\n\n\ndef late():\n    return OrderStore()\n");
     let lock = sextant_index::WriterLock::acquire(index_dir.path()).unwrap();
     let options = IndexOptions { root: r, index_dir: index_dir.path(), config: &config, force: false };
-    let run = sextant_index::index_repository_opened(&options, &lock, &NoProgress, held.as_ref()).unwrap();
+    let run = sextant_index::index_repository_opened(&options, &lock, &NoProgress, held.as_ref(), None).unwrap();
     assert!(run.ranks_pending.is_some());
     drop((run, lock));
     assert!(!Index::open(index_dir.path()).unwrap().ranks_exact());
@@ -859,4 +859,83 @@ fn many_threads_reading_the_store_do_not_run_out_of_reader_slots() {
         .collect();
     let stamps: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
     assert!(stamps.iter().all(|s| s.is_some() && *s == stamps[0]), "some reads failed");
+}
+
+/// The phases of a run, in order.
+#[derive(Default)]
+struct Phases(std::sync::Mutex<Vec<String>>);
+
+impl sextant_index::Progress for Phases {
+    fn phase(&self, name: &str, _total: Option<u64>) {
+        self.0.lock().unwrap().push(name.to_string());
+    }
+}
+
+#[test]
+fn watcher_hints_replace_the_walk_only_when_they_can_and_agree_with_a_clean_index() {
+    let repo = tempfile::tempdir().unwrap();
+    let index_dir = tempfile::tempdir().unwrap();
+    let r = repo.path();
+    fixture_repo(r);
+    let config = Config::for_repository(r).unwrap();
+    let options = IndexOptions { root: r, index_dir: index_dir.path(), config: &config, force: false };
+    let lock = sextant_index::WriterLock::acquire(index_dir.path()).unwrap();
+    let mut held = sextant_index::index_repository_opened(&options, &lock, &NoProgress, None, None).unwrap().index;
+    drop(lock);
+    assert!(held.is_some());
+
+    type Edit = Box<dyn Fn(&Path)>;
+    let service = "from app.storage import OrderStore\n\n\ndef place_order(order):\n    return OrderStore().save_order(order)\n\n\ndef refund_order(order):\n    return place_order(order)\n";
+    // (edit, the paths a watcher reports, whether the run must walk the tree)
+    let steps: Vec<(Edit, Vec<&str>, bool)> = vec![
+        (Box::new(move |r: &Path| write(r, "app/service.py", service)), vec!["app/service.py"], false),
+        // Editor litter: a swap file written and removed, a backup left behind; no source changed.
+        (
+            Box::new(|r: &Path| {
+                write(r, "app/.service.py.swp", "swap");
+                std::fs::remove_file(r.join("app/.service.py.swp")).unwrap();
+                write(r, "app/service.py~", "backup");
+            }),
+            vec!["app/.service.py.swp", "app/service.py~"],
+            false,
+        ),
+        (
+            Box::new(|r: &Path| std::fs::remove_file(r.join("tools/src/parse.rs")).unwrap()),
+            vec!["tools/src/parse.rs"],
+            false,
+        ),
+        // A new source file: whether it counts is for the ignore rules to say, so the tree is walked.
+        (
+            Box::new(|r: &Path| write(r, "app/refunds.py", "def issue_refund():\n    return 1\n")),
+            vec!["app/refunds.py"],
+            true,
+        ),
+        (Box::new(|r: &Path| write(r, ".gitignore", "app/refunds.py\n")), vec![".gitignore"], true),
+        // A removed directory whose files were indexed, reported as the directory alone.
+        (Box::new(|r: &Path| std::fs::remove_dir_all(r.join("tools")).unwrap()), vec!["tools"], true),
+    ];
+    for (step, (edit, reported, walks)) in steps.iter().enumerate() {
+        edit(r);
+        let changed: Vec<std::path::PathBuf> = reported.iter().map(|p| r.canonicalize().unwrap().join(p)).collect();
+        let phases = Phases::default();
+        let lock = sextant_index::WriterLock::acquire(index_dir.path()).unwrap();
+        let run =
+            sextant_index::index_repository_opened(&options, &lock, &phases, held.as_ref(), Some(&changed)).unwrap();
+        drop(lock);
+        let walked = phases.0.lock().unwrap().iter().any(|p| p == "walk");
+        assert_eq!(walked, *walks, "step {step}: phases {:?}", phases.0.lock().unwrap());
+        if let Some(index) = run.index {
+            held = Some(index);
+        }
+        let current = held.as_ref().unwrap();
+        let clean_dir = tempfile::tempdir().unwrap();
+        run_with(r, clean_dir.path(), &config, false);
+        let clean = Index::open(clean_dir.path()).unwrap();
+        assert_eq!(symbol_names(current), symbol_names(&clean), "step {step}");
+        assert!(current.graph().data().edges == clean.graph().data().edges, "step {step}: edges differ");
+        assert_eq!(symbol_names(&Index::open(index_dir.path()).unwrap()), symbol_names(&clean), "step {step}");
+    }
+    let names = symbol_names(held.as_ref().unwrap());
+    assert!(names.iter().any(|n| n.ends_with("refund_order")), "{names:?}");
+    assert!(!names.iter().any(|n| n.contains("parse_config") || n.contains("issue_refund")), "{names:?}");
 }

@@ -76,7 +76,7 @@ impl ServerConfig {
             queue_timeout: Duration::from_secs(10),
             max_request_bytes: 4 * 1024 * 1024,
             watch: true,
-            debounce: Duration::from_millis(50),
+            debounce: Duration::from_millis(20),
             engine: EngineOptions::default(),
         }
     }
