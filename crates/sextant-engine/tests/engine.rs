@@ -187,4 +187,19 @@ fn the_watcher_reindexes_an_edit() {
     }
     let event = rx.recv_timeout(Duration::from_secs(5)).unwrap();
     assert!(event.starts_with("Reindexed"), "{event}");
+
+    // Later runs are told which files changed instead of walking: an edit and a removal of a known file.
+    let wait_for = |what: &str, done: &dyn Fn() -> bool| {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !done() {
+            assert!(Instant::now() < deadline, "{what} never reached the index");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
+    let count = |name: &str| engine.symbols(name, Page::default()).unwrap().total;
+    std::fs::write(repo.path().join("src/new.rs"), "pub fn renamed_while_watched() {}\n").unwrap();
+    wait_for("the rename", &|| count("renamed_while_watched") == 1 && count("watched_into_the_index") == 0);
+    std::fs::remove_file(repo.path().join("src/new.rs")).unwrap();
+    wait_for("the removal", &|| count("renamed_while_watched") == 0);
+    assert!(count("helper") > 0, "the rest of the index stays");
 }
