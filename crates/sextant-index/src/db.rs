@@ -620,8 +620,10 @@ impl<'a> EdgeGroups<'a> {
             // A source beyond the file list (a damaged graph) is counted in the last group, which no file reads.
             bounds[(section as usize * groups + (group as usize).min(groups - 1)) + 1] += 1;
         }
-        for i in 1..bounds.len() {
-            bounds[i] += bounds[i - 1];
+        let mut total = 0;
+        for bound in &mut bounds {
+            total += *bound;
+            *bound = total;
         }
         EdgeGroups { edges, groups, bounds }
     }
