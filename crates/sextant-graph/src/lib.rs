@@ -147,6 +147,26 @@ pub struct GraphData {
     /// A hash of the repository-wide linking context (the Rust crates and module trees): when it changes, an
     /// update links every file again.
     pub context_hash: u64,
+    /// What the update that produced this graph resolved from imports, for the next update in this process
+    /// (never stored, never compared).
+    #[serde(skip)]
+    pub link_memo: LinkMemoSlot,
+}
+
+/// Holds a [`GraphData`]'s in-memory link state: always equal to another, printed as its presence only.
+#[derive(Clone, Default)]
+pub struct LinkMemoSlot(pub(crate) Option<std::sync::Arc<resolve::LinkMemo>>);
+
+impl PartialEq for LinkMemoSlot {
+    fn eq(&self, _: &LinkMemoSlot) -> bool {
+        true
+    }
+}
+
+impl std::fmt::Debug for LinkMemoSlot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() { "LinkMemo" } else { "None" })
+    }
 }
 
 /// The graph ready for queries.

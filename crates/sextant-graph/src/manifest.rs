@@ -411,6 +411,8 @@ fn pyproject(dir: &str, text: &str) -> Option<Package> {
 /// The packages of a repository and who may use whom.
 #[derive(Default)]
 pub(crate) struct Packages {
+    /// A hash of the manifests and aliases these were read from: equal inputs, equal packages.
+    pub fingerprint: u64,
     pub list: Vec<Package>,
     by_dir: HashMap<(String, Ecosystem), usize>,
     /// Per package: the packages it may use (itself, its dependencies, theirs …); `None` when unknown.
@@ -421,6 +423,14 @@ impl Packages {
     /// Reads manifests (`(path, text)`); `aliases` are extra Cargo import names (`name`, source directory).
     pub(crate) fn new(manifests: &[(&str, &str)], aliases: &[(String, String)]) -> Packages {
         let mut packages = Packages::default();
+        let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+        for (a, b) in manifests.iter().copied().chain(aliases.iter().map(|(a, b)| (a.as_str(), b.as_str()))) {
+            for part in [a, b] {
+                hasher.update(&(part.len() as u64).to_le_bytes());
+                hasher.update(part.as_bytes());
+            }
+        }
+        packages.fingerprint = hasher.digest();
         for (path, text) in manifests {
             let Some(package) = parse(path, text) else { continue };
             match packages.by_dir.get(&(package.dir.clone(), package.ecosystem)) {

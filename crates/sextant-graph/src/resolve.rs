@@ -1,6 +1,7 @@
 //! Name resolution without a compiler: imports to files, references to definitions.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 // Linking hashes millions of short keys (names, paths, node pairs) per run: foldhash, seeded per process like the
 // standard hasher (names come from repositories people did not write) and several times faster on short keys.
 use foldhash::{HashMap, HashSet};
@@ -32,6 +33,9 @@ pub struct LinkStats {
     pub files_relinked: u64,
     /// Whether every file was linked from scratch.
     pub full: bool,
+    /// Files whose imports were not resolved again: the previous update in this process resolved them, and
+    /// nothing they depend on changed.
+    pub imports_reused: u64,
 }
 
 /// An update re-links everything once more than this share of the files is dirty: the bookkeeping would cost more
@@ -65,13 +69,34 @@ pub(crate) fn resolve(
 
     let rust = RustModel::new(files, packages);
     let go = GoPackages::new(files, packages);
-    let (scopes, import_edges) = imports(files, &paths, &rust, &go);
+    let memo_key = memo_key(files, packages);
+    // The previous update's import results hold for every file whose facts did not change, as long as the paths,
+    // the packages, and the Rust and Go models (read from those languages' files) are the same.
+    let memo = previous.as_ref().and_then(|previous| {
+        let memo = previous.data.link_memo.0.as_deref()?;
+        let models_kept = files
+            .iter()
+            .all(|f| !matches!(f.facts.language.name(), "rust" | "go") || !previous.changed.contains(f.path));
+        (memo.key == memo_key && memo.direct.len() == files.len() && models_kept).then_some(memo)
+    });
+    let changed_files: Vec<bool> = match &previous {
+        Some(previous) => files.iter().map(|f| previous.changed.contains(f.path)).collect(),
+        None => vec![true; files.len()],
+    };
+    let (direct, import_edges) = imports(files, &paths, &rust, &go, memo.map(|memo| (memo, changed_files.as_slice())));
+    let scopes = follow_reexports(files, &direct);
     let file_package: Vec<Option<usize>> = files
         .iter()
         .map(|f| Ecosystem::of_language(f.facts.language.name()).and_then(|e| packages.package_of(f.path, e)))
         .collect();
     let path_hashes: Vec<u64> = files.iter().map(|f| xxhash_rust::xxh3::xxh3_64(f.path.as_bytes())).collect();
-    data.scope_hashes = scopes.par_iter().map(|scope| scope_hash(&path_hashes, scope)).collect();
+    data.scope_hashes = (0..files.len())
+        .into_par_iter()
+        .map(|f| match memo {
+            Some(memo) if Arc::ptr_eq(&scopes[f], &memo.scopes[f]) => memo.scope_hashes[f],
+            _ => scope_hash(&path_hashes, &scopes[f]),
+        })
+        .collect();
     // Which package a file is in and what that package may use: a dependency added to one manifest re-links that
     // package's files (and what refers to their definitions) only.
     data.package_hashes = file_package.iter().map(|p| packages.visibility_fingerprint(*p)).collect();
@@ -120,15 +145,25 @@ pub(crate) fn resolve(
 
     // One allocation for all edges: a million on kafka, copied once.
     let total = containment_edges.len()
-        + import_edges.iter().map(Vec::len).sum::<usize>()
+        + import_edges.iter().map(|list| list.len()).sum::<usize>()
         + reference_edges.iter().map(Vec::len).sum::<usize>();
     data.edges = Vec::with_capacity(total);
     data.edges.append(&mut containment_edges);
     // Slice by slice: a flattening iterator over a million edges costs several times the copy.
-    for list in import_edges.iter().chain(&reference_edges) {
+    for list in &import_edges {
         data.edges.extend_from_slice(list);
     }
-    (data, LinkStats { files_relinked, full: plan.is_none() })
+    for list in &reference_edges {
+        data.edges.extend_from_slice(list);
+    }
+    // Kept for the next update only: a one-shot full index does not pay the memory for it.
+    if previous.is_some() {
+        let scope_hashes = data.scope_hashes.clone();
+        let memo = LinkMemo { key: memo_key, direct, scopes, scope_hashes, import_edges };
+        data.link_memo = crate::LinkMemoSlot(Some(Arc::new(memo)));
+    }
+    let imports_reused = memo.map_or(0, |_| changed_files.iter().filter(|changed| !**changed).count() as u64);
+    (data, LinkStats { files_relinked, full: plan.is_none(), imports_reused })
 }
 
 /// Type names defined in the repository → whether one of them is a trait or interface.
@@ -262,7 +297,7 @@ impl UpdatePlan<'_> {
 fn plan_update<'a>(
     files: &'a [GraphInput<'a>],
     data: &GraphData,
-    scopes: &[FileScope],
+    scopes: &[Arc<FileScope>],
     user_types: &HashMap<&'a str, bool>,
     definitions: &HashMap<&str, Vec<SymbolId>>,
     previous: &PreviousLink<'a>,
@@ -512,8 +547,34 @@ fn scope_hash(path_hashes: &[u64], scope: &FileScope) -> u64 {
     xxh3_64(&bytes)
 }
 
+/// What a link resolved from imports, kept in memory (with the graph it produced) for the next update in the same
+/// process: there only the changed files' imports are resolved again.
+pub(crate) struct LinkMemo {
+    /// A hash of the paths (in order) and packages the imports were resolved against.
+    key: u64,
+    /// Per file: its scope before re-exports were followed, and after.
+    direct: Vec<Arc<FileScope>>,
+    scopes: Vec<Arc<FileScope>>,
+    /// Per file: the hash of `scopes`.
+    scope_hashes: Vec<u64>,
+    /// Per file: its `imports` edges.
+    import_edges: Vec<Arc<[Edge]>>,
+}
+
+/// What a [`LinkMemo`] must have been resolved against to be used: the same paths in the same order (file numbers
+/// are in the scopes and edges) and the same packages.
+fn memo_key(files: &[GraphInput<'_>], packages: &Packages) -> u64 {
+    let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+    hasher.update(&packages.fingerprint.to_le_bytes());
+    for file in files {
+        hasher.update(&(file.path.len() as u64).to_le_bytes());
+        hasher.update(file.path.as_bytes());
+    }
+    hasher.digest()
+}
+
 /// What one file's imports bring into scope.
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct FileScope {
     /// Every file an import of this file resolved to: what it names explicitly is visible whatever the packages say.
     imported: HashSet<u32>,
@@ -533,13 +594,29 @@ struct FileScope {
 /// Re-exports are followed this many hops (`pub use`, `export … from`, `from .x import y` in `__init__.py`).
 const REEXPORT_HOPS: usize = 3;
 
-/// Resolves every file's imports (in parallel): what each file has in scope, and each file's `imports` edges.
+/// Resolves every file's imports (in parallel): what each file has in scope before re-exports are followed, and
+/// each file's `imports` edges. With a memo (and which files changed), only the changed files are resolved.
 fn imports(
     files: &[GraphInput<'_>],
     paths: &PathIndex<'_>,
     rust: &RustModel,
     go: &GoPackages<'_>,
-) -> (Vec<FileScope>, Vec<Vec<Edge>>) {
+    memo: Option<(&LinkMemo, &[bool])>,
+) -> (Vec<Arc<FileScope>>, Vec<Arc<[Edge]>>) {
+    if let Some((memo, changed)) = memo {
+        // Few files to resolve: each import on its own, without the table of every distinct one.
+        let none = HashMap::default();
+        return (0..files.len())
+            .into_par_iter()
+            .map(|f| match changed[f] {
+                false => (Arc::clone(&memo.direct[f]), Arc::clone(&memo.import_edges[f])),
+                true => {
+                    let (scope, edges) = file_imports(files, f, paths, &none, rust, go);
+                    (Arc::new(scope), edges.into())
+                }
+            })
+            .unzip();
+    }
     // Most imports (`java.util.List`, `org.apache.kafka.common.Node`) mean the same wherever they are written: each
     // distinct one is resolved once, not once per file that writes it.
     // Deduplicated by hash, not by sorting: imports share long prefixes, which makes comparisons slow.
@@ -552,10 +629,13 @@ fn imports(
     let distinct: Vec<&str> = distinct.into_iter().collect();
     let resolved: HashMap<&str, Vec<u32>> =
         distinct.into_par_iter().map(|import| (import, paths.resolve_import("", import))).collect();
-    let (mut scopes, edges): (Vec<FileScope>, Vec<Vec<Edge>>) =
-        (0..files.len()).into_par_iter().map(|f| file_imports(files, f, paths, &resolved, rust, go)).unzip();
-    follow_reexports(files, &mut scopes);
-    (scopes, edges)
+    (0..files.len())
+        .into_par_iter()
+        .map(|f| {
+            let (scope, edges) = file_imports(files, f, paths, &resolved, rust, go);
+            (Arc::new(scope), edges.into())
+        })
+        .unzip()
 }
 
 /// One file's imports: its scope before re-exports are followed, and its `imports` edges.
@@ -665,19 +745,22 @@ fn file_imports(
 
 /// Extends each binding with where its target files got the name from, a few hops deep: `use crate::shapes::area`
 /// where `shapes/mod.rs` has `pub use circle::area` binds `area` to `circle.rs` too.
-fn follow_reexports(files: &[GraphInput<'_>], scopes: &mut [FileScope]) {
+/// Files with nothing to add keep their scope (the same `Arc`).
+fn follow_reexports(files: &[GraphInput<'_>], scopes: &[Arc<FileScope>]) -> Vec<Arc<FileScope>> {
     let rust: Vec<bool> = files.iter().map(|f| f.facts.language.name() == "rust").collect();
-    let names: Vec<HashSet<&str>> =
-        files.iter().map(|f| f.facts.symbols.iter().map(|s| s.name.as_str()).collect()).collect();
-    let defines = |t: u32, name: &str| names[t as usize].contains(name);
-    let onward = |scopes: &[FileScope], t: u32, name: &str| -> Vec<u32> {
+    // The names a file defines, gathered for the files a re-export is looked up in only.
+    let names: Vec<std::sync::OnceLock<HashSet<&str>>> = (0..files.len()).map(|_| std::sync::OnceLock::new()).collect();
+    let names_of = |f: usize| -> &HashSet<&str> {
+        names[f].get_or_init(|| files[f].facts.symbols.iter().map(|s| s.name.as_str()).collect())
+    };
+    let defines = |t: u32, name: &str| names_of(t as usize).contains(name);
+    let onward = |scopes: &[Arc<FileScope>], t: u32, name: &str| -> Vec<u32> {
         let s = &scopes[t as usize];
         let mut out: Vec<u32> = s.bindings.get(name).into_iter().flatten().copied().collect();
         // A glob re-exports everything; outside Rust, any import of a barrel file may re-export.
         out.extend(if rust[t as usize] { &s.globs } else { &s.wide }.iter().copied());
         out
     };
-    let names_of = |f: usize| &names[f];
     let extended: Vec<Vec<(String, Vec<u32>)>> = scopes
         .par_iter()
         .enumerate()
@@ -717,11 +800,20 @@ fn follow_reexports(files: &[GraphInput<'_>], scopes: &mut [FileScope]) {
             added
         })
         .collect();
-    for (scope, added) in scopes.iter_mut().zip(extended) {
-        for (name, targets) in added {
-            scope.bindings.entry(name).or_default().extend(targets);
-        }
-    }
+    scopes
+        .iter()
+        .zip(extended)
+        .map(|(scope, added)| {
+            if added.is_empty() {
+                return Arc::clone(scope);
+            }
+            let mut scope = FileScope::clone(scope);
+            for (name, targets) in added {
+                scope.bindings.entry(name).or_default().extend(targets);
+            }
+            Arc::new(scope)
+        })
+        .collect()
 }
 
 /// Whether an import in this language can bring in names its target got from elsewhere (`pub use`, `export … from`,
@@ -909,7 +1001,7 @@ struct Linker<'a> {
     rust: &'a RustModel,
     packages: &'a Packages,
     file_package: &'a [Option<usize>],
-    scopes: &'a [FileScope],
+    scopes: &'a [Arc<FileScope>],
     /// Type names defined in the repository → whether one of them is a trait or interface.
     user_types: HashMap<&'a str, bool>,
     /// Rust module name (file stem, or directory of a `mod.rs`) → its files.

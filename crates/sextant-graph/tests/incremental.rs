@@ -281,6 +281,21 @@ fn a_small_edit_relinks_a_subset() {
     assert_eq!(carried.symbol_rank[start..end - 1], graph.symbol_rank[start..end - 1]);
     assert_eq!(carried.symbol_rank[end - 1], 1.0, "the added function starts at the average");
     assert_eq!(carried.file_rank, graph.file_rank);
+
+    // The next update starts from the previous update's import results: only the edited file's imports are
+    // resolved again, and the result is still a full link's.
+    let mut again = tree.clone();
+    again.get_mut(path).unwrap().push_str("\n\ndef second_caller():\n    return scale(2)\n");
+    let latest = analyse(&again);
+    let updated = updated.into_data();
+    let (second, stats) = SymbolGraph::update_with_manifests(
+        &latest.inputs(),
+        &latest.manifests(),
+        Some(PreviousLink { files: &after.inputs(), data: &updated, changed: &changed }),
+    );
+    assert_eq!(stats.imports_reused as usize, latest.paths.len() - 1, "{stats:?}");
+    let full = SymbolGraph::build_with_manifests(&latest.inputs(), &latest.manifests());
+    assert_eq!(comparable(second.data()), comparable(full.data()));
 }
 
 /// The exact-ranks pass can be abandoned (a newer run is due): it then leaves the data as it was; run to the end

@@ -537,6 +537,7 @@ fn assemble_graph(
         scope_hashes,
         package_hashes,
         context_hash,
+        link_memo: Default::default(),
     })
 }
 
