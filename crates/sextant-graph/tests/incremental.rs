@@ -282,16 +282,18 @@ fn a_small_edit_relinks_a_subset() {
     assert_eq!(carried.symbol_rank[end - 1], 1.0, "the added function starts at the average");
     assert_eq!(carried.file_rank, graph.file_rank);
 
-    // The next update starts from the previous update's import results: only the edited file's imports are
-    // resolved again, and the result is still a full link's.
+    // The next update starts from the previous update's import results: only the edited file's imports (now of
+    // the other package's `scale`) are resolved again, and the result is still a full link's.
     let mut again = tree.clone();
-    again.get_mut(path).unwrap().push_str("\n\ndef second_caller():\n    return scale(2)\n");
+    let app = "python_package_import/app.py";
+    let text = again.get_mut(app).expect("fixture moved");
+    *text = text.replace("from pkg.mod import scale", "from other.mod import scale");
     let latest = analyse(&again);
     let updated = updated.into_data();
     let (second, stats) = SymbolGraph::update_with_manifests(
         &latest.inputs(),
         &latest.manifests(),
-        Some(PreviousLink { files: &after.inputs(), data: &updated, changed: &changed }),
+        Some(PreviousLink { files: &after.inputs(), data: &updated, changed: &HashSet::from([app]) }),
     );
     assert_eq!(stats.imports_reused as usize, latest.paths.len() - 1, "{stats:?}");
     let full = SymbolGraph::build_with_manifests(&latest.inputs(), &latest.manifests());
