@@ -135,7 +135,11 @@ fn main() -> Result<()> {
             }
             .await;
             std::fs::write(path, &original)?;
-            visible_ms.push(outcome?);
+            let visible = outcome?;
+            if std::env::var_os("FRESHNESS_VERBOSE").is_some() {
+                eprintln!("edit {edit}: {visible:.0} ms ({})", path.display());
+            }
+            visible_ms.push(visible);
             // Back to the original before the next edit.
             let restored = Instant::now();
             while lookup(&probe).await? {
