@@ -274,7 +274,7 @@ pub fn exact_ranks(
         return Ok(None);
     }
     let lexical = LexicalIndex::open_or_create(&index.dir().join(LEXICAL_DIR))?;
-    Ok(Some(Index::from_snapshot(index.dir(), snapshot, lexical).with_walk(index.walked_shared())))
+    Ok(Some(Index::from_snapshot(index.dir(), snapshot, lexical).with_walk(index.walked().cloned())))
 }
 
 /// Computes `snapshot`'s exact ranks and stores them for its generation; `false` (nothing changed) when `stop` said
@@ -443,8 +443,8 @@ fn run(
             history::MiningState::mine(&root, store::load_mining_state(&index_dir), history::MAX_COMMITS)
         })
     });
-    // Kept with the reader this run opens, for the next run's `changed` list.
-    let walk_kept = open.then(|| Arc::new(walked.clone()));
+    // Shared with the reader this run opens, for the next run's `changed` list.
+    let walked = Arc::new(walked);
     let walk_view: Vec<(String, u64, u64)> =
         walked.candidates.iter().map(|c| (c.rel.clone(), c.size, c.mtime_ns)).collect();
     let mut walk_skipped: Vec<String> = walked.skipped.iter().map(|s| s.path.clone()).collect();
@@ -572,7 +572,7 @@ fn run(
     }
 
     let mut records = Vec::with_capacity(outcomes.len());
-    let mut skipped = walked.skipped;
+    let mut skipped = walked.skipped.clone();
     let (mut parsed, mut reused, mut written) = (0u64, 0u64, 0u64);
     // Paths whose facts may differ from the previous index's: the linker re-resolves around them.
     let mut changed_paths: HashSet<String> = removed.iter().cloned().collect();
@@ -746,7 +746,7 @@ fn run(
     let index = match open && (!unchanged || ranks_refreshed) {
         true => Some(
             Index::from_snapshot(&index_dir, snapshot, LexicalIndex::open_or_create(&index_dir.join(LEXICAL_DIR))?)
-                .with_walk(walk_kept),
+                .with_walk(Some(Arc::clone(&walked))),
         ),
         false => None,
     };

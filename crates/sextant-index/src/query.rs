@@ -272,12 +272,8 @@ impl Index {
         self
     }
 
-    pub(crate) fn walked(&self) -> Option<&crate::walk::WalkOutput> {
-        self.walked.as_deref()
-    }
-
-    pub(crate) fn walked_shared(&self) -> Option<Arc<crate::walk::WalkOutput>> {
-        self.walked.clone()
+    pub(crate) fn walked(&self) -> Option<&Arc<crate::walk::WalkOutput>> {
+        self.walked.as_ref()
     }
 
     /// Computes the lazily built query structures (path-term postings, compound names, the graph's rank edges)
