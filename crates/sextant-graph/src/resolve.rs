@@ -51,6 +51,7 @@ pub(crate) fn resolve(
     let mut offset = 0u32;
     for f in files {
         data.symbol_offsets.push(offset);
+
         offset += f.facts.symbols.len() as u32;
     }
     data.symbol_offsets.push(offset);
@@ -120,9 +121,14 @@ pub(crate) fn resolve(
         previous.as_ref().and_then(|previous| plan_update(files, &data, &scopes, &user_types, &definitions, previous));
     let linker =
         Linker { files, rust: &rust, packages, file_package: &file_package, scopes: &scopes, user_types, rust_modules };
-    let reference_edges: Vec<Vec<Edge>> = (0..files.len() as u32)
+    let reference_edges: Vec<FileEdges<'_>> = (0..files.len() as u32)
         .into_par_iter()
         .map(|f| {
+            if let Some(plan) = plan.as_ref().filter(|plan| matches!(plan.dirty[f as usize], Dirty::Clean)) {
+                if let Some(kept) = plan.kept_verbatim(f) {
+                    return FileEdges::Kept(kept);
+                }
+            }
             let reused = plan.as_ref().and_then(|plan| match &plan.dirty[f as usize] {
                 Dirty::Clean => plan.reuse(f, None),
                 Dirty::Names(names) => {
@@ -135,7 +141,7 @@ pub(crate) fn resolve(
             let mut edges = reused.unwrap_or_else(|| linker.link_file(f, &definitions, None));
             // One order whichever way the edges came (kept, re-resolved, or both).
             edges.sort_unstable_by_key(|e| (e.from, e.to, e.kind));
-            edges
+            FileEdges::Linked(edges)
         })
         .collect();
     let files_relinked = match &plan {
@@ -146,7 +152,7 @@ pub(crate) fn resolve(
     // One allocation for all edges: a million on kafka, copied once.
     let total = containment_edges.len()
         + import_edges.iter().map(|list| list.len()).sum::<usize>()
-        + reference_edges.iter().map(Vec::len).sum::<usize>();
+        + reference_edges.iter().map(|list| list.as_slice().len()).sum::<usize>();
     data.edges = Vec::with_capacity(total);
     data.edges.append(&mut containment_edges);
     // Slice by slice: a flattening iterator over a million edges costs several times the copy.
@@ -154,8 +160,9 @@ pub(crate) fn resolve(
         data.edges.extend_from_slice(list);
     }
     for list in &reference_edges {
-        data.edges.extend_from_slice(list);
+        data.edges.extend_from_slice(list.as_slice());
     }
+    drop(reference_edges);
     // Kept for the next update only: a one-shot full index does not pay the memory for it.
     if previous.is_some() {
         let scope_hashes = data.scope_hashes.clone();
@@ -164,6 +171,22 @@ pub(crate) fn resolve(
     }
     let imports_reused = memo.map_or(0, |_| changed_files.iter().filter(|changed| !**changed).count() as u64);
     (data, LinkStats { files_relinked, full: plan.is_none(), imports_reused })
+}
+
+/// One file's `calls`/`references` edges in an update: kept as the previous link stored them, or linked (in part
+/// or whole) again.
+enum FileEdges<'a> {
+    Kept(&'a [Edge]),
+    Linked(Vec<Edge>),
+}
+
+impl FileEdges<'_> {
+    fn as_slice(&self) -> &[Edge] {
+        match self {
+            FileEdges::Kept(edges) => edges,
+            FileEdges::Linked(edges) => edges,
+        }
+    }
 }
 
 /// Type names defined in the repository → whether one of them is a trait or interface.
@@ -255,6 +278,27 @@ impl<'a> OldUses<'a> {
 }
 
 impl UpdatePlan<'_> {
+    /// The old reference edges of file `f`, when they stand exactly as they are: the file is clean and neither it
+    /// nor any file its edges reach was renumbered or had its symbols renumbered. They are then copied once,
+    /// straight into the new edge list, instead of being renumbered into a list of their own.
+    fn kept_verbatim(&self, f: u32) -> Option<&[Edge]> {
+        let old_file = self.old_of_new[f as usize]?;
+        let same = |file: u32| {
+            self.new_of_old.get(file as usize) == Some(&Some(file)) && !self.symbol_maps.contains_key(&file)
+        };
+        let same_node = |node: Node| match node {
+            Node::File(file) => same(file),
+            Node::Symbol(id) => same(id.file),
+            Node::Module(_) => false,
+        };
+        let edges = self.old_edges.of(old_file as usize);
+        // Each file's edges are kept sorted; an old list that is not (read from elsewhere) goes the long way.
+        let verbatim = old_file == f
+            && edges.iter().all(|e| same_node(e.from) && same_node(e.to))
+            && edges.is_sorted_by_key(|e| (e.from, e.to, e.kind));
+        verbatim.then_some(edges)
+    }
+
     /// The old reference edges of file `f` except those to definitions named in `except`, renumbered; `None` when
     /// one of them points at a file or symbol that is gone (then the whole file is resolved again).
     fn reuse(&self, f: u32, except: Option<&HashSet<&str>>) -> Option<Vec<Edge>> {

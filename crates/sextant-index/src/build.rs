@@ -274,7 +274,8 @@ pub fn exact_ranks(
         return Ok(None);
     }
     let lexical = LexicalIndex::open_or_create(&index.dir().join(LEXICAL_DIR))?;
-    Ok(Some(Index::from_snapshot(index.dir(), snapshot, lexical).with_walk(index.walked().cloned())))
+    let exact = Index::from_snapshot_after(index.dir(), snapshot, lexical, Some(index));
+    Ok(Some(exact.with_walk(index.walked().cloned()).with_manifests(index.manifests().cloned())))
 }
 
 /// Computes `snapshot`'s exact ranks and stores them for its generation; `false` (nothing changed) when `stop` said
@@ -426,6 +427,14 @@ fn run(
         (Some(changed), Some(previous)) => walk::refresh(previous, &root, changed, &matcher),
         _ => None,
     };
+    // Whether the changed files' manifests can be the ones the loaded generation read: only when the watcher's
+    // paths stand for the whole change (no walk was needed) and none of them is a manifest.
+    let manifests_unchanged = refreshed.is_some()
+        && changed.is_some_and(|paths| {
+            paths.iter().all(|path| {
+                path.file_name().and_then(|n| n.to_str()).is_none_or(|n| !sextant_graph::MANIFEST_FILES.contains(&n))
+            })
+        });
     let (walked, git) = match (prewalked, refreshed) {
         (Some(walked), _) => walked,
         (None, Some(walked)) => (walked, git_state(&root)),
@@ -620,6 +629,7 @@ fn run(
     let mut link_stats = LinkStats::default();
     let mut scip_summary = None;
     let mut ranks_refreshed = false;
+    let mut manifests_read = None;
     let snapshot = match (unchanged, previous) {
         (true, Some(mut previous)) => {
             // A crash after an update's commit left carried ranks: finish them now.
@@ -653,9 +663,18 @@ fn run(
             progress.phase("link", None);
             let inputs: Vec<GraphInput<'_>> =
                 records.iter().map(|r| GraphInput { path: &r.path, facts: &r.facts }).collect();
-            let manifest_texts = package_manifests(&root, &records);
+            let dirs = manifest_dirs(&records);
+            let manifest_set = match current.and_then(Index::manifests) {
+                Some(kept) if manifests_unchanged && kept.dirs.iter().map(String::as_str).eq(dirs.iter().copied()) => {
+                    Arc::clone(kept)
+                }
+                _ => Arc::new(ManifestSet {
+                    texts: read_manifests(&root, &dirs),
+                    dirs: dirs.iter().map(|d| d.to_string()).collect(),
+                }),
+            };
             let manifests: Vec<Manifest<'_>> =
-                manifest_texts.iter().map(|(path, text)| Manifest { path, text }).collect();
+                manifest_set.texts.iter().map(|(path, text)| Manifest { path, text }).collect();
             let old_inputs: Vec<GraphInput<'_>> = previous
                 .iter()
                 .flat_map(|p| p.files.iter())
@@ -686,6 +705,8 @@ fn run(
             db::canonicalise(&mut graph);
             drop(inputs);
             drop(old_inputs);
+            drop(manifests);
+            manifests_read = Some(manifest_set);
             let mut snapshot = run_snapshot(generation, records, skipped, graph);
             snapshot.ranks_exact = ranks_exact;
             progress.phase("commit", None);
@@ -745,8 +766,14 @@ fn run(
     }
     let index = match open && (!unchanged || ranks_refreshed) {
         true => Some(
-            Index::from_snapshot(&index_dir, snapshot, LexicalIndex::open_or_create(&index_dir.join(LEXICAL_DIR))?)
-                .with_walk(Some(Arc::clone(&walked))),
+            Index::from_snapshot_after(
+                &index_dir,
+                snapshot,
+                LexicalIndex::open_or_create(&index_dir.join(LEXICAL_DIR))?,
+                current,
+            )
+            .with_walk(Some(Arc::clone(&walked)))
+            .with_manifests(manifests_read),
         ),
         false => None,
     };
@@ -861,12 +888,19 @@ fn process(
     Outcome::Written { record, parsed }
 }
 
-/// Package manifests (`Cargo.toml`, `package.json`, `go.mod` …) in the directories that hold indexed files and in
-/// those above them, as `(path, text)`. The graph reads package names from them (so `use grep_searcher::Searcher`
-/// links to the right crate) and declared dependencies (so a reference never resolves into a package its own does
-/// not depend on). Symlinks and files over 1 MiB are skipped.
-fn package_manifests(root: &Path, records: &[FileRecord]) -> Vec<(String, String)> {
-    const MAX_MANIFEST_BYTES: u64 = 1 << 20;
+/// The package manifests a link read and the directories they were looked for in. The reader a run opens keeps
+/// them: the next update, when its watcher's paths name no manifest and its files span the same directories, links
+/// against them instead of looking in every directory again (thousands of `stat` calls on a large tree).
+#[derive(Debug)]
+pub(crate) struct ManifestSet {
+    /// Where manifests were looked for ([`manifest_dirs`]).
+    dirs: Vec<String>,
+    /// `(path, text)` of each manifest found ([`read_manifests`]).
+    texts: Vec<(String, String)>,
+}
+
+/// The directories that hold indexed files and those above them, sorted (the root is `""`).
+fn manifest_dirs(records: &[FileRecord]) -> Vec<&str> {
     let mut dirs: std::collections::BTreeSet<&str> = std::collections::BTreeSet::from([""]);
     for record in records {
         let mut dir = record.path.as_str();
@@ -878,8 +912,17 @@ fn package_manifests(root: &Path, records: &[FileRecord]) -> Vec<(String, String
             dir = parent;
         }
     }
+    dirs.into_iter().collect()
+}
+
+/// Package manifests (`Cargo.toml`, `package.json`, `go.mod` …) in `dirs`, as `(path, text)`. The graph reads
+/// package names from them (so `use grep_searcher::Searcher` links to the right crate) and declared dependencies
+/// (so a reference never resolves into a package its own does not depend on). Symlinks and files over 1 MiB are
+/// skipped.
+fn read_manifests(root: &Path, dirs: &[&str]) -> Vec<(String, String)> {
+    const MAX_MANIFEST_BYTES: u64 = 1 << 20;
     let mut out = Vec::new();
-    for dir in dirs {
+    for &dir in dirs {
         for name in sextant_graph::MANIFEST_FILES {
             let rel = if dir.is_empty() { name.to_string() } else { format!("{dir}/{name}") };
             let path = root.join(&rel);

@@ -606,8 +606,19 @@ const SECTIONS: usize = 3;
 impl<'a> EdgeGroups<'a> {
     fn new(edges: &'a [Edge], files: usize) -> EdgeGroups<'a> {
         let groups = files + 1;
+        // One pass counts the groups and checks the order (the counts do not depend on it).
+        let mut bounds = vec![0u32; SECTIONS * groups + 1];
+        let (mut sorted, mut last) = (true, (0u8, 0u32));
+        for edge in edges {
+            let key = edge_group(edge);
+            sorted &= last <= key;
+            last = key;
+            let (section, group) = key;
+            // A source beyond the file list (a damaged graph) is counted in the last group, which no file reads.
+            bounds[(section as usize * groups + (group as usize).min(groups - 1)) + 1] += 1;
+        }
         // Canonical order is the caller's promise; a list out of order is sorted (copied) rather than misread.
-        let edges = match edges.is_sorted_by_key(edge_group) {
+        let edges = match sorted {
             true => std::borrow::Cow::Borrowed(edges),
             false => {
                 let mut sorted = edges.to_vec();
@@ -615,12 +626,6 @@ impl<'a> EdgeGroups<'a> {
                 std::borrow::Cow::Owned(sorted)
             }
         };
-        let mut bounds = vec![0u32; SECTIONS * groups + 1];
-        for edge in edges.iter() {
-            let (section, group) = edge_group(edge);
-            // A source beyond the file list (a damaged graph) is counted in the last group, which no file reads.
-            bounds[(section as usize * groups + (group as usize).min(groups - 1)) + 1] += 1;
-        }
         let mut total = 0;
         for bound in &mut bounds {
             total += *bound;

@@ -17,6 +17,7 @@ mod filter;
 pub mod fusion;
 mod history;
 mod lock;
+mod names;
 mod query;
 mod store;
 mod stored;

@@ -25,8 +25,9 @@ pub struct Index {
     snapshot: Snapshot,
     graph: SymbolGraph,
     lexical: LexicalIndex,
-    file_ids: std::collections::HashMap<String, u32>,
-    symbols_by_name: std::collections::HashMap<String, Vec<SymbolId>>,
+    /// File ids by path; shared with the previous reader when the file list is the same.
+    file_ids: Arc<std::collections::HashMap<String, u32>>,
+    symbols_by_name: crate::names::NameTable,
     /// Compound symbol names (two or more parts) with their lower-cased parts, computed on first use.
     compound_names: std::sync::OnceLock<CompoundNames>,
     /// Terms of each file's path and, per term, how many paths hold it; computed on first use.
@@ -39,6 +40,8 @@ pub struct Index {
     summary: std::sync::OnceLock<IndexSummary>,
     /// The walk of the tree the writer that opened this reader indexed (none for a reader opened from disk).
     walked: Option<Arc<crate::walk::WalkOutput>>,
+    /// The manifests the run that opened this reader linked against (for the next update's link).
+    manifests: Option<Arc<crate::build::ManifestSet>>,
 }
 
 /// Compound symbol names with their lower-cased parts (sorted by name), and by first part.
@@ -239,18 +242,33 @@ impl Index {
     }
 
     /// The reader over a snapshot the caller holds in memory (the writer's, just committed): nothing is read back.
-    pub(crate) fn from_snapshot(dir: &Path, mut snapshot: Snapshot, lexical: LexicalIndex) -> Index {
+    pub(crate) fn from_snapshot(dir: &Path, snapshot: Snapshot, lexical: LexicalIndex) -> Index {
+        Self::from_snapshot_after(dir, snapshot, lexical, None)
+    }
+
+    /// [`Index::from_snapshot`] of a generation that follows `previous`'s: the lookup tables of the files that did
+    /// not change are shared with it, not built again.
+    pub(crate) fn from_snapshot_after(
+        dir: &Path,
+        mut snapshot: Snapshot,
+        lexical: LexicalIndex,
+        previous: Option<&Index>,
+    ) -> Index {
         let graph = SymbolGraph::from_shared(std::mem::take(&mut snapshot.graph));
-        let file_ids = snapshot.files.iter().enumerate().map(|(i, f)| (f.path.clone(), i as u32)).collect();
-        let mut symbols_by_name: std::collections::HashMap<String, Vec<SymbolId>> = std::collections::HashMap::new();
-        for (f, file) in snapshot.files.iter().enumerate() {
-            for (s, symbol) in file.facts.symbols.iter().enumerate() {
-                symbols_by_name
-                    .entry(symbol.name.clone())
-                    .or_default()
-                    .push(SymbolId { file: f as u32, symbol: s as u32 });
+        let same_paths = |previous: &&Index| {
+            previous.snapshot.files.len() == snapshot.files.len()
+                && previous.snapshot.files.iter().zip(&snapshot.files).all(|(old, new)| old.path == new.path)
+        };
+        let file_ids = match previous.filter(same_paths) {
+            Some(previous) => Arc::clone(&previous.file_ids),
+            None => Arc::new(snapshot.files.iter().enumerate().map(|(i, f)| (f.path.clone(), i as u32)).collect()),
+        };
+        let symbols_by_name = match previous {
+            Some(previous) => {
+                crate::names::NameTable::update(&previous.symbols_by_name, &previous.snapshot.files, &snapshot.files)
             }
-        }
+            None => crate::names::NameTable::build(&snapshot.files),
+        };
         Index {
             dir: dir.to_path_buf(),
             snapshot,
@@ -264,6 +282,7 @@ impl Index {
             cochange: std::sync::OnceLock::new(),
             summary: std::sync::OnceLock::new(),
             walked: None,
+            manifests: None,
         }
     }
 
@@ -274,6 +293,15 @@ impl Index {
 
     pub(crate) fn walked(&self) -> Option<&Arc<crate::walk::WalkOutput>> {
         self.walked.as_ref()
+    }
+
+    pub(crate) fn with_manifests(mut self, manifests: Option<Arc<crate::build::ManifestSet>>) -> Index {
+        self.manifests = manifests;
+        self
+    }
+
+    pub(crate) fn manifests(&self) -> Option<&Arc<crate::build::ManifestSet>> {
+        self.manifests.as_ref()
     }
 
     /// Computes the lazily built query structures (path-term postings, compound names, the graph's rank edges)
@@ -396,7 +424,8 @@ impl Index {
         self.compound_names.get_or_init(|| {
             let mut names: Vec<(String, Vec<String>)> = self
                 .symbols_by_name
-                .keys()
+                .names()
+                .into_iter()
                 .filter_map(|name| {
                     let mut parts = Vec::new();
                     for_each_term(name, |part, _, _| {
@@ -404,7 +433,7 @@ impl Index {
                             parts.push(part);
                         }
                     });
-                    (parts.len() >= 2).then(|| (name.clone(), parts))
+                    (parts.len() >= 2).then(|| (name.to_string(), parts))
                 })
                 .collect();
             names.sort();
@@ -416,9 +445,9 @@ impl Index {
         })
     }
 
-    /// Symbols whose simple name is exactly `name`.
-    pub fn symbols_named(&self, name: &str) -> &[SymbolId] {
-        self.symbols_by_name.get(name).map_or(&[], Vec::as_slice)
+    /// Symbols whose simple name is exactly `name`, by ascending id.
+    pub fn symbols_named(&self, name: &str) -> Vec<SymbolId> {
+        self.symbols_by_name.get(name)
     }
 
     /// The generation of the committed state this index shows.
@@ -479,8 +508,7 @@ impl Index {
         let wanted = WantedName::new(name);
         let mut ids: Vec<SymbolId> = self
             .symbols_named(&wanted.simple)
-            .iter()
-            .copied()
+            .into_iter()
             .filter(|id| self.symbol(*id).is_some_and(|(_, symbol)| wanted.matches(&symbol.qualified_name)))
             .collect();
         ids.sort_by(|a, b| self.graph.symbol_rank(*b).total_cmp(&self.graph.symbol_rank(*a)).then_with(|| a.cmp(b)));

@@ -311,8 +311,7 @@ pub fn rank(index: &Index, request: &PackRequest) -> Result<Ranking, IndexError>
     let symbol_matches = |names: &[String], seeds: &mut Vec<(Node, f32)>, seed_weight: f32| -> Vec<(Unit, String)> {
         let mut list = Vec::new();
         for (position, name) in names.iter().enumerate() {
-            let mut ids: Vec<SymbolId> =
-                index.symbols_named(name).iter().copied().filter(|id| allowed(id.file)).collect();
+            let mut ids: Vec<SymbolId> = index.symbols_named(name).into_iter().filter(|id| allowed(id.file)).collect();
             if ids.is_empty() || ids.len() > MAX_DEFINITIONS_PER_NAME {
                 continue;
             }
