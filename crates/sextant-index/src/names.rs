@@ -11,10 +11,10 @@ use sextant_graph::SymbolId;
 
 use crate::store::FileRecord;
 
-/// Past this many overlaid files (or this share of all files), the table is built whole again: lookups would pay
-/// for the overlay more than an update saves.
-const MAX_OVERLAID_FILES: usize = 512;
+/// Past this share of all files overlaid (at least 64 files, at most 512), the table is built whole again: lookups
+/// would pay for the overlay more than an update saves.
 const MAX_OVERLAID_SHARE: f64 = 0.05;
+const OVERLAID_FILES: std::ops::RangeInclusive<usize> = 64..=512;
 
 /// Definitions by simple name: a shared base, minus the files changed since it was built, plus their current
 /// definitions.
@@ -63,7 +63,9 @@ impl NameTable {
         }
         overlaid.sort_unstable();
         overlaid.dedup();
-        if overlaid.len() > MAX_OVERLAID_FILES || overlaid.len() as f64 > MAX_OVERLAID_SHARE * files.len() as f64 {
+        let limit =
+            ((MAX_OVERLAID_SHARE * files.len() as f64) as usize).clamp(*OVERLAID_FILES.start(), *OVERLAID_FILES.end());
+        if overlaid.len() > limit {
             return NameTable::build(files);
         }
         let mut overlay = HashMap::new();
