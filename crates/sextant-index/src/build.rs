@@ -429,12 +429,7 @@ fn run(
     };
     // Whether the changed files' manifests can be the ones the loaded generation read: only when the watcher's
     // paths stand for the whole change (no walk was needed) and none of them is a manifest.
-    let manifests_unchanged = refreshed.is_some()
-        && changed.is_some_and(|paths| {
-            paths.iter().all(|path| {
-                path.file_name().and_then(|n| n.to_str()).is_none_or(|n| !sextant_graph::MANIFEST_FILES.contains(&n))
-            })
-        });
+    let manifests_unchanged = refreshed.is_some() && changed.is_some_and(names_no_manifest);
     let (walked, git) = match (prewalked, refreshed) {
         (Some(walked), _) => walked,
         (None, Some(walked)) => (walked, git_state(&root)),
@@ -665,9 +660,7 @@ fn run(
                 records.iter().map(|r| GraphInput { path: &r.path, facts: &r.facts }).collect();
             let dirs = manifest_dirs(&records);
             let manifest_set = match current.and_then(Index::manifests) {
-                Some(kept) if manifests_unchanged && kept.dirs.iter().map(String::as_str).eq(dirs.iter().copied()) => {
-                    Arc::clone(kept)
-                }
+                Some(kept) if manifests_unchanged && kept.looked_in(&dirs) => Arc::clone(kept),
                 _ => Arc::new(ManifestSet {
                     texts: read_manifests(&root, &dirs),
                     dirs: dirs.iter().map(|d| d.to_string()).collect(),
@@ -899,6 +892,20 @@ pub(crate) struct ManifestSet {
     texts: Vec<(String, String)>,
 }
 
+impl ManifestSet {
+    /// Whether these manifests were looked for in exactly `dirs`.
+    fn looked_in(&self, dirs: &[&str]) -> bool {
+        self.dirs.iter().map(String::as_str).eq(dirs.iter().copied())
+    }
+}
+
+/// Whether none of the paths a watcher reported is a package manifest (by file name).
+fn names_no_manifest(paths: &[PathBuf]) -> bool {
+    paths.iter().all(|path| {
+        path.file_name().and_then(|n| n.to_str()).is_none_or(|n| !sextant_graph::MANIFEST_FILES.contains(&n))
+    })
+}
+
 /// The directories that hold indexed files and those above them, sorted (the root is `""`).
 fn manifest_dirs(records: &[FileRecord]) -> Vec<&str> {
     let mut dirs: std::collections::BTreeSet<&str> = std::collections::BTreeSet::from([""]);
@@ -998,4 +1005,37 @@ pub(crate) fn summarize(
         *summary.skipped.entry(s.reason.label().to_string()).or_default() += 1;
     }
     summary
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(path: &str) -> FileRecord {
+        let facts = sextant_syntax::FileFacts {
+            language: sextant_syntax::Language::Rust,
+            symbols: Vec::new(),
+            references: Vec::new(),
+            imports: Vec::new(),
+            chunks: Vec::new(),
+            lines: 1,
+            has_errors: false,
+        };
+        FileRecord { path: path.into(), hash: 0, size: 0, mtime_ns: 0, lossy: false, facts: Arc::new(facts) }
+    }
+
+    #[test]
+    fn kept_manifests_stand_only_for_the_same_directories_and_no_manifest_reported() {
+        let records = [record("crates/a/src/lib.rs"), record("crates/a/src/deep/mod.rs"), record("main.rs")];
+        let dirs = manifest_dirs(&records);
+        assert_eq!(dirs, ["", "crates", "crates/a", "crates/a/src", "crates/a/src/deep"]);
+        let kept = ManifestSet { dirs: dirs.iter().map(|d| d.to_string()).collect(), texts: Vec::new() };
+        assert!(kept.looked_in(&dirs));
+        // The last file of a directory removed: that directory's manifest no longer counts.
+        assert!(!kept.looked_in(&manifest_dirs(&records[..1])));
+        let reported = |paths: &[&str]| -> Vec<PathBuf> { paths.iter().map(|p| Path::new("/repo").join(p)).collect() };
+        assert!(names_no_manifest(&reported(&["crates/a/src/lib.rs", "crates/a/src/.lib.rs.swp"])));
+        assert!(!names_no_manifest(&reported(&["crates/a/src/lib.rs", "crates/a/Cargo.toml"])));
+        assert!(!names_no_manifest(&reported(&["web/package.json"])));
+    }
 }
