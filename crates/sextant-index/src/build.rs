@@ -1012,7 +1012,7 @@ mod tests {
     use super::*;
 
     fn record(path: &str) -> FileRecord {
-        let facts = sextant_syntax::FileFacts {
+        let facts = FileFacts {
             language: sextant_syntax::Language::Rust,
             symbols: Vec::new(),
             references: Vec::new(),
