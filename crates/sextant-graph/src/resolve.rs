@@ -51,7 +51,6 @@ pub(crate) fn resolve(
     let mut offset = 0u32;
     for f in files {
         data.symbol_offsets.push(offset);
-
         offset += f.facts.symbols.len() as u32;
     }
     data.symbol_offsets.push(offset);

@@ -275,7 +275,7 @@ pub fn exact_ranks(
     }
     let lexical = LexicalIndex::open_or_create(&index.dir().join(LEXICAL_DIR))?;
     let exact = Index::from_snapshot_after(index.dir(), snapshot, lexical, Some(index));
-    Ok(Some(exact.with_walk(index.walked().cloned()).with_manifests(index.manifests().cloned())))
+    Ok(Some(exact.with_walk(index.walked().cloned()).with_manifests(index.manifests())))
 }
 
 /// Computes `snapshot`'s exact ranks and stores them for its generation; `false` (nothing changed) when `stop` said
@@ -430,6 +430,13 @@ fn run(
     // Whether the changed files' manifests can be the ones the loaded generation read: only when the watcher's
     // paths stand for the whole change (no walk was needed) and none of them is a manifest.
     let manifests_unchanged = refreshed.is_some() && changed.is_some_and(names_no_manifest);
+    if !manifests_unchanged {
+        // This run may commit nothing (no source changed) and leave the reader in place: its manifests must not
+        // stand for a later run.
+        if let Some(index) = current {
+            index.forget_manifests();
+        }
+    }
     let (walked, git) = match (prewalked, refreshed) {
         (Some(walked), _) => walked,
         (None, Some(walked)) => (walked, git_state(&root)),
@@ -660,7 +667,7 @@ fn run(
                 records.iter().map(|r| GraphInput { path: &r.path, facts: &r.facts }).collect();
             let dirs = manifest_dirs(&records);
             let manifest_set = match current.and_then(Index::manifests) {
-                Some(kept) if manifests_unchanged && kept.looked_in(&dirs) => Arc::clone(kept),
+                Some(kept) if manifests_unchanged && kept.looked_in(&dirs) => kept,
                 _ => Arc::new(ManifestSet {
                     texts: read_manifests(&root, &dirs),
                     dirs: dirs.iter().map(|d| d.to_string()).collect(),

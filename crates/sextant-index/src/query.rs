@@ -40,8 +40,9 @@ pub struct Index {
     summary: std::sync::OnceLock<IndexSummary>,
     /// The walk of the tree the writer that opened this reader indexed (none for a reader opened from disk).
     walked: Option<Arc<crate::walk::WalkOutput>>,
-    /// The manifests the run that opened this reader linked against (for the next update's link).
-    manifests: Option<Arc<crate::build::ManifestSet>>,
+    /// The manifests the run that opened this reader linked against (for the next update's link); forgotten when a
+    /// later run could not vouch that they are unchanged.
+    manifests: std::sync::Mutex<Option<Arc<crate::build::ManifestSet>>>,
 }
 
 /// Compound symbol names with their lower-cased parts (sorted by name), and by first part.
@@ -282,7 +283,7 @@ impl Index {
             cochange: std::sync::OnceLock::new(),
             summary: std::sync::OnceLock::new(),
             walked: None,
-            manifests: None,
+            manifests: std::sync::Mutex::new(None),
         }
     }
 
@@ -295,13 +296,18 @@ impl Index {
         self.walked.as_ref()
     }
 
-    pub(crate) fn with_manifests(mut self, manifests: Option<Arc<crate::build::ManifestSet>>) -> Index {
-        self.manifests = manifests;
+    pub(crate) fn with_manifests(self, manifests: Option<Arc<crate::build::ManifestSet>>) -> Index {
+        *self.manifests.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = manifests;
         self
     }
 
-    pub(crate) fn manifests(&self) -> Option<&Arc<crate::build::ManifestSet>> {
-        self.manifests.as_ref()
+    pub(crate) fn manifests(&self) -> Option<Arc<crate::build::ManifestSet>> {
+        self.manifests.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
+    }
+
+    /// Drops the kept manifests: one may have changed without a link reading it (the run saw no source change).
+    pub(crate) fn forget_manifests(&self) {
+        *self.manifests.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = None;
     }
 
     /// Computes the lazily built query structures (path-term postings, compound names, the graph's rank edges)
