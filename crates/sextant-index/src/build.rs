@@ -1019,16 +1019,7 @@ mod tests {
     use super::*;
 
     fn record(path: &str) -> FileRecord {
-        let facts = FileFacts {
-            language: sextant_syntax::Language::Rust,
-            symbols: Vec::new(),
-            references: Vec::new(),
-            imports: Vec::new(),
-            chunks: Vec::new(),
-            lines: 1,
-            has_errors: false,
-        };
-        FileRecord { path: path.into(), hash: 0, size: 0, mtime_ns: 0, lossy: false, facts: Arc::new(facts) }
+        store::test_record(path, &[])
     }
 
     #[test]

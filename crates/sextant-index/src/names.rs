@@ -108,33 +108,7 @@ impl NameTable {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sextant_syntax::{FileFacts, Language, Span, Symbol, SymbolKind};
-
-    fn record(path: &str, names: &[&str]) -> FileRecord {
-        let span = Span { start_byte: 0, end_byte: 0, start_line: 1, end_line: 1 };
-        let symbols = names
-            .iter()
-            .map(|name| Symbol {
-                name: name.to_string(),
-                qualified_name: name.to_string(),
-                kind: SymbolKind::Function,
-                signature: String::new(),
-                doc: None,
-                span,
-                parent: None,
-            })
-            .collect();
-        let facts = FileFacts {
-            language: Language::Rust,
-            symbols,
-            references: Vec::new(),
-            imports: Vec::new(),
-            chunks: Vec::new(),
-            lines: 1,
-            has_errors: false,
-        };
-        FileRecord { path: path.into(), hash: 0, size: 0, mtime_ns: 0, lossy: false, facts: Arc::new(facts) }
-    }
+    use crate::store::test_record as record;
 
     fn sorted_names(table: &NameTable) -> Vec<String> {
         let mut names: Vec<String> = table.names().into_iter().map(str::to_string).collect();

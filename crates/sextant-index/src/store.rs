@@ -134,6 +134,34 @@ pub(crate) struct FileRecord {
     pub facts: Arc<FileFacts>,
 }
 
+/// A record of a Rust file at `path` defining functions named `names` (for unit tests).
+#[cfg(test)]
+pub(crate) fn test_record(path: &str, names: &[&str]) -> FileRecord {
+    let span = sextant_syntax::Span { start_byte: 0, end_byte: 0, start_line: 1, end_line: 1 };
+    let symbols = names
+        .iter()
+        .map(|name| sextant_syntax::Symbol {
+            name: name.to_string(),
+            qualified_name: name.to_string(),
+            kind: sextant_syntax::SymbolKind::Function,
+            signature: String::new(),
+            doc: None,
+            span,
+            parent: None,
+        })
+        .collect();
+    let facts = FileFacts {
+        language: sextant_syntax::Language::Rust,
+        symbols,
+        references: Vec::new(),
+        imports: Vec::new(),
+        chunks: Vec::new(),
+        lines: 1,
+        has_errors: false,
+    };
+    FileRecord { path: path.into(), hash: 0, size: 0, mtime_ns: 0, lossy: false, facts: Arc::new(facts) }
+}
+
 /// Serialises shared data (facts, the graph) as the plain value (without serde's `rc` feature).
 mod shared {
     use std::sync::Arc;
