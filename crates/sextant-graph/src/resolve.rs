@@ -1,5 +1,6 @@
 //! Name resolution without a compiler: imports to files, references to definitions.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 // Linking hashes millions of short keys (names, paths, node pairs) per run: foldhash, seeded per process like the
@@ -120,12 +121,13 @@ pub(crate) fn resolve(
         previous.as_ref().and_then(|previous| plan_update(files, &data, &scopes, &user_types, &definitions, previous));
     let linker =
         Linker { files, rust: &rust, packages, file_package: &file_package, scopes: &scopes, user_types, rust_modules };
-    let reference_edges: Vec<FileEdges<'_>> = (0..files.len() as u32)
+    // Per file: borrowed when kept as the previous link stored them, owned when linked (in part or whole) again.
+    let reference_edges: Vec<Cow<'_, [Edge]>> = (0..files.len() as u32)
         .into_par_iter()
         .map(|f| {
             if let Some(plan) = plan.as_ref().filter(|plan| matches!(plan.dirty[f as usize], Dirty::Clean)) {
                 if let Some(kept) = plan.kept_verbatim(f) {
-                    return FileEdges::Kept(kept);
+                    return Cow::Borrowed(kept);
                 }
             }
             let reused = plan.as_ref().and_then(|plan| match &plan.dirty[f as usize] {
@@ -140,7 +142,7 @@ pub(crate) fn resolve(
             let mut edges = reused.unwrap_or_else(|| linker.link_file(f, &definitions, None));
             // One order whichever way the edges came (kept, re-resolved, or both).
             edges.sort_unstable_by_key(|e| (e.from, e.to, e.kind));
-            FileEdges::Linked(edges)
+            Cow::Owned(edges)
         })
         .collect();
     let files_relinked = match &plan {
@@ -151,7 +153,7 @@ pub(crate) fn resolve(
     // One allocation for all edges: a million on kafka, copied once.
     let total = containment_edges.len()
         + import_edges.iter().map(|list| list.len()).sum::<usize>()
-        + reference_edges.iter().map(|list| list.as_slice().len()).sum::<usize>();
+        + reference_edges.iter().map(|list| list.len()).sum::<usize>();
     data.edges = Vec::with_capacity(total);
     data.edges.append(&mut containment_edges);
     // Slice by slice: a flattening iterator over a million edges costs several times the copy.
@@ -159,7 +161,7 @@ pub(crate) fn resolve(
         data.edges.extend_from_slice(list);
     }
     for list in &reference_edges {
-        data.edges.extend_from_slice(list.as_slice());
+        data.edges.extend_from_slice(list);
     }
     drop(reference_edges);
     // Kept for the next update only: a one-shot full index does not pay the memory for it.
@@ -170,22 +172,6 @@ pub(crate) fn resolve(
     }
     let imports_reused = memo.map_or(0, |_| changed_files.iter().filter(|changed| !**changed).count() as u64);
     (data, LinkStats { files_relinked, full: plan.is_none(), imports_reused })
-}
-
-/// One file's `calls`/`references` edges in an update: kept as the previous link stored them, or linked (in part
-/// or whole) again.
-enum FileEdges<'a> {
-    Kept(&'a [Edge]),
-    Linked(Vec<Edge>),
-}
-
-impl FileEdges<'_> {
-    fn as_slice(&self) -> &[Edge] {
-        match self {
-            FileEdges::Kept(edges) => edges,
-            FileEdges::Linked(edges) => edges,
-        }
-    }
 }
 
 /// Type names defined in the repository → whether one of them is a trait or interface.
