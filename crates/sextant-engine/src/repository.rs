@@ -150,6 +150,9 @@ pub struct Repository {
     vectors: Mutex<Option<Arc<SemanticEngine>>>,
     /// Indexing runs of this process, one at a time.
     writing: Mutex<()>,
+    /// Loads of the index from disk, one at a time: callers that find none loaded wait for the first load instead
+    /// of each reading the whole index (a second on a large repository) at once.
+    loading: Mutex<()>,
     /// Whether a run waits behind the one in progress (at most one does).
     queued: AtomicBool,
     /// Set by the watcher when files changed after its last run began: the run under way is superseded, so it
@@ -178,6 +181,7 @@ impl Repository {
             overview: RwLock::new(None),
             vectors: Mutex::new(None),
             writing: Mutex::new(()),
+            loading: Mutex::new(()),
             queued: AtomicBool::new(false),
             edits_pending: AtomicBool::new(false),
             last_error: RwLock::new(None),
@@ -231,6 +235,13 @@ impl Repository {
         }
         if stamp.is_none() {
             return Err(EngineError::NotIndexed { name: self.spec.name.clone(), reason: self.last_error() });
+        }
+        let _one_load = self.loading.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        // Loaded by the caller this one waited for.
+        if let Some(loaded) = self.current.read().ok().as_ref().and_then(|guard| guard.as_ref()) {
+            if loaded.stamp == Index::commit_stamp(&self.spec.index_dir) {
+                return Ok(Arc::clone(&loaded.index));
+            }
         }
         self.load_index()
     }

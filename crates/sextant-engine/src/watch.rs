@@ -37,10 +37,15 @@ impl Repository {
     /// for `debounce`), reporting each run to `on_event`. Edits that arrive during a run trigger one more run.
     /// The index directory and `.git` are ignored. The watcher holds the repository weakly: once every other
     /// handle is gone, it stops.
+    ///
+    /// It begins with a catch-up run of its own (reported like the others), started once the file events are
+    /// subscribed to: that run walks the tree for what changed while nobody watched, and every later run is told
+    /// which paths the events named since, so that it re-reads those instead of walking again (the index is loaded
+    /// first, so that the catch-up walk stays with it).
     pub fn watch(
         self: &Arc<Self>,
         debounce: Duration,
-        on_event: impl Fn(WatchEvent) + Send + 'static,
+        mut on_event: impl FnMut(WatchEvent) + Send + 'static,
     ) -> Result<Watcher, EngineError> {
         // The paths of each event; `None` when the watcher lost track (a queue overflow) and only a walk can tell.
         let (tx, rx) = channel::<Option<Vec<PathBuf>>>();
@@ -73,9 +78,25 @@ impl Repository {
             .name(format!("sextant-watch-{}", self.name()))
             .spawn(move || {
                 // Ends when the notify watcher (the only sender) is dropped. What changed since the last run that
-                // succeeded: `None` when that is unknown, so that only a walk can tell (before the first run:
-                // edits between the last index and the start of watching were not seen).
+                // succeeded: `None` when that is unknown, so that only a walk can tell (the catch-up run failed, or
+                // the events overflowed).
                 let mut changed: Option<Vec<PathBuf>> = None;
+                // A failed run leaves its changes unindexed: the next run walks the tree rather than trust a list
+                // that no longer covers them.
+                let mut report = |changed: &mut Option<Vec<PathBuf>>, result: Result<IndexReport, EngineError>| {
+                    *changed = result.is_ok().then(Vec::new);
+                    on_event(match result {
+                        Ok(report) => WatchEvent::Reindexed(Box::new(report)),
+                        Err(e) => WatchEvent::Failed(e.to_string()),
+                    });
+                };
+                if let Some(repository) = repository.upgrade() {
+                    repository.edits_pending.store(false, Ordering::Release);
+                    // None loaded yet (a start): the run then checks the tree against the loaded reader and leaves
+                    // its walk there. No index at all is the run's to report.
+                    let _ = repository.current_index();
+                    report(&mut changed, repository.index(false, &NoEngineProgress));
+                }
                 let add = |changed: &mut Option<Vec<PathBuf>>, paths: Option<Vec<PathBuf>>| match (changed, paths) {
                     (Some(changed), Some(paths)) => changed.extend(paths),
                     (changed, _) => *changed = None,
@@ -100,13 +121,7 @@ impl Repository {
                         }
                         None => repository.index(false, &NoEngineProgress),
                     };
-                    // A failed run leaves its changes unindexed: the next run walks the tree rather than trust
-                    // a list that no longer covers them.
-                    changed = result.is_ok().then(Vec::new);
-                    match result {
-                        Ok(report) => on_event(WatchEvent::Reindexed(Box::new(report))),
-                        Err(e) => on_event(WatchEvent::Failed(e.to_string())),
-                    }
+                    report(&mut changed, result);
                 }
             })
             .map_err(|source| EngineError::Io { path: self.spec().root.clone(), source })?;

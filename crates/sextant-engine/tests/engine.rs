@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use sextant_engine::{
     EngineError, EngineOptions, ErrorKind, NoEngineProgress, Page, Repository, RepositorySpec, SearchMode,
-    SearchOptions, Workspace,
+    SearchOptions, WatchEvent, Workspace,
 };
 
 const LIB: &str = "/// Reads the settings file.\npub fn load_settings(path: &str) -> String {\n    normalize_path(path)\n}\n\nfn normalize_path(p: &str) -> String {\n    p.trim().to_string()\n}\n";
@@ -164,6 +164,30 @@ fn workspace_finds_repositories_by_name() {
     assert_eq!(workspace.get("").unwrap_err().kind(), ErrorKind::InvalidArgument);
     let twice = vec![specs[0].clone(), specs[0].clone()];
     assert!(matches!(Workspace::open(twice, &keyword_only()), Err(EngineError::InvalidArgument(_))));
+}
+
+#[test]
+fn the_watcher_first_catches_up_with_edits_made_while_nobody_watched() {
+    let repo = tempfile::tempdir().unwrap();
+    let index_dir = tempfile::tempdir().unwrap();
+    fixture(repo.path());
+    open(repo.path(), index_dir.path()).index(false, &NoEngineProgress).unwrap();
+    // Written between that run and the watcher: no file event will ever name it.
+    std::fs::write(repo.path().join("src/unseen.rs"), "pub fn written_before_watching() {}\n").unwrap();
+    let engine = Arc::new(open(repo.path(), index_dir.path()));
+    let (tx, rx) = std::sync::mpsc::channel();
+    let _watcher = engine
+        .watch(Duration::from_millis(50), move |event| {
+            let _ = tx.send(event);
+        })
+        .unwrap();
+    match rx.recv_timeout(Duration::from_secs(20)).unwrap() {
+        WatchEvent::Reindexed(report) => {
+            assert_eq!((report.summary.files_parsed, report.summary.unchanged), (1, false), "{report:?}")
+        }
+        WatchEvent::Failed(e) => panic!("the catch-up run failed: {e}"),
+    }
+    assert_eq!(engine.symbols("written_before_watching", Page::default()).unwrap().total, 1);
 }
 
 #[test]

@@ -275,7 +275,7 @@ pub fn exact_ranks(
     }
     let lexical = LexicalIndex::open_or_create(&index.dir().join(LEXICAL_DIR))?;
     let exact = Index::from_snapshot_after(index.dir(), snapshot, lexical, Some(index));
-    Ok(Some(exact.with_walk(index.walked().cloned()).with_manifests(index.manifests())))
+    Ok(Some(exact.with_walk(index.walked()).with_manifests(index.manifests())))
 }
 
 /// Computes `snapshot`'s exact ranks and stores them for its generation; `false` (nothing changed) when `stop` said
@@ -424,7 +424,7 @@ fn run(
 
     // The files a watcher saw change, against the walk the loaded generation was built from.
     let refreshed = match (changed, current.and_then(Index::walked)) {
-        (Some(changed), Some(previous)) => walk::refresh(previous, &root, changed, &matcher),
+        (Some(changed), Some(previous)) => walk::refresh(&previous, &root, changed, &matcher),
         _ => None,
     };
     // Whether the changed files' manifests can be the ones the loaded generation read: only when the watcher's
@@ -632,6 +632,7 @@ fn run(
     let mut scip_summary = None;
     let mut ranks_refreshed = false;
     let mut manifests_read = None;
+    let mut stats_rewritten = false;
     let snapshot = match (unchanged, previous) {
         (true, Some(mut previous)) => {
             // A crash after an update's commit left carried ranks: finish them now.
@@ -654,6 +655,9 @@ fn run(
                 refreshed.git = git.clone();
                 refreshed.started_at_ns = started_at_ns;
                 db::replace(&index_dir, &refreshed, Some(&previous))?;
+                // The commit stamp moved: a reader of this very snapshot replaces the caller's, which would
+                // otherwise be read back from disk as if another process had committed.
+                stats_rewritten = true;
                 refreshed
             } else {
                 previous.files = records;
@@ -764,7 +768,15 @@ fn run(
             store::save_cochange(&index_dir, &state);
         }
     }
-    let index = match open && (!unchanged || ranks_refreshed) {
+    let reopen = !unchanged || ranks_refreshed || stats_rewritten;
+    if open && !reopen {
+        // The caller's reader stays: the tree was checked against it, so the next hinted update refreshes this
+        // walk instead of walking again (a reader loaded from disk has none until then).
+        if let Some(index) = current {
+            index.attach_walk(Some(Arc::clone(&walked)));
+        }
+    }
+    let index = match open && reopen {
         true => Some(
             Index::from_snapshot_after(
                 &index_dir,

@@ -38,8 +38,9 @@ pub struct Index {
     cochange: std::sync::OnceLock<Option<crate::history::CoChange>>,
     /// The counts of this generation, computed on first use (they walk every file and edge).
     summary: std::sync::OnceLock<IndexSummary>,
-    /// The walk of the tree the writer that opened this reader indexed (none for a reader opened from disk).
-    walked: Option<Arc<crate::walk::WalkOutput>>,
+    /// The walk of the tree this generation was last checked against: by the writer that opened this reader, or
+    /// by a later run that found nothing changed (none for a reader opened from disk until such a run).
+    walked: std::sync::Mutex<Option<Arc<crate::walk::WalkOutput>>>,
     /// The manifests the run that opened this reader linked against (for the next update's link); forgotten when a
     /// later run could not vouch that they are unchanged.
     manifests: std::sync::Mutex<Option<Arc<crate::build::ManifestSet>>>,
@@ -282,18 +283,24 @@ impl Index {
             file_keys: std::sync::OnceLock::new(),
             cochange: std::sync::OnceLock::new(),
             summary: std::sync::OnceLock::new(),
-            walked: None,
+            walked: std::sync::Mutex::new(None),
             manifests: std::sync::Mutex::new(None),
         }
     }
 
-    pub(crate) fn with_walk(mut self, walked: Option<Arc<crate::walk::WalkOutput>>) -> Index {
-        self.walked = walked;
+    pub(crate) fn with_walk(self, walked: Option<Arc<crate::walk::WalkOutput>>) -> Index {
+        self.attach_walk(walked);
         self
     }
 
-    pub(crate) fn walked(&self) -> Option<&Arc<crate::walk::WalkOutput>> {
-        self.walked.as_ref()
+    /// Records the walk a run checked this (committed, unchanged) generation against, for the next update to
+    /// refresh instead of walking again.
+    pub(crate) fn attach_walk(&self, walked: Option<Arc<crate::walk::WalkOutput>>) {
+        *self.walked.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = walked;
+    }
+
+    pub(crate) fn walked(&self) -> Option<Arc<crate::walk::WalkOutput>> {
+        self.walked.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
     }
 
     pub(crate) fn with_manifests(self, manifests: Option<Arc<crate::build::ManifestSet>>) -> Index {

@@ -872,6 +872,67 @@ impl sextant_index::Progress for Phases {
 }
 
 #[test]
+fn a_reader_loaded_from_disk_takes_the_walk_of_an_unchanged_run_so_the_next_hinted_run_need_not_walk() {
+    let repo = tempfile::tempdir().unwrap();
+    let index_dir = tempfile::tempdir().unwrap();
+    let r = repo.path();
+    fixture_repo(r);
+    let config = Config::for_repository(r).unwrap();
+    let options = IndexOptions { root: r, index_dir: index_dir.path(), config: &config, force: false };
+    run_with(r, index_dir.path(), &config, false);
+    // A run as the engine does it: the ranks an update carried over are made exact before the next run.
+    let run = |held: Option<&Index>, changed: Option<&[std::path::PathBuf]>| {
+        let phases = Phases::default();
+        let lock = sextant_index::WriterLock::acquire(index_dir.path()).unwrap();
+        let mut run = sextant_index::index_repository_opened(&options, &lock, &phases, held, changed).unwrap();
+        if let (Some(pending), Some(index)) = (run.ranks_pending.take(), run.index.as_ref()) {
+            run.index = sextant_index::exact_ranks(&lock, index, pending, &|| false).unwrap();
+        }
+        let walked = phases.0.lock().unwrap().iter().any(|p| p == "walk");
+        (run, walked)
+    };
+    let changed = |path: &str| vec![r.canonicalize().unwrap().join(path)];
+
+    // Loaded from disk, as a server starts: no walk to refresh, so a hinted run walks.
+    let loaded = Index::open(index_dir.path()).unwrap();
+    write(r, "app/service.py", "def first_hinted_edit():\n    return 1\n");
+    let (edited, walked) = run(Some(&loaded), Some(&changed("app/service.py")));
+    assert!(walked, "a reader opened from disk has no walk to refresh");
+    let edited = edited.index.expect("the edit was committed");
+    assert!(symbol_names(&edited).iter().any(|n| n.ends_with("first_hinted_edit")));
+
+    // The same from disk once more, then a start-up catch-up run that finds nothing changed: it keeps the reader
+    // (nothing committed) and leaves its walk with it.
+    drop(edited);
+    let loaded = Index::open(index_dir.path()).unwrap();
+    let (caught_up, walked) = run(Some(&loaded), None);
+    assert!(walked && caught_up.summary.unchanged && caught_up.index.is_none());
+    write(r, "app/service.py", "def second_hinted_edit():\n    return 2\n");
+    let (edited, walked) = run(Some(&loaded), Some(&changed("app/service.py")));
+    assert!(!walked, "the catch-up run's walk is refreshed instead");
+    let edited = edited.index.expect("the edit was committed");
+    let names = symbol_names(&edited);
+    assert!(names.iter().any(|n| n.ends_with("second_hinted_edit")), "{names:?}");
+    assert!(!names.iter().any(|n| n.ends_with("first_hinted_edit")), "{names:?}");
+
+    // An unchanged run that must store new file times moves the commit stamp: it hands back a reader of what it
+    // stored (the caller's would look stale and be read back from disk), and that reader keeps the walk too.
+    let text = std::fs::read_to_string(r.join("app/service.py")).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    write(r, "app/service.py", &text);
+    let stamp = Index::commit_stamp(index_dir.path());
+    let (touched, walked) = run(Some(&edited), None);
+    assert!(walked && touched.summary.unchanged);
+    assert_ne!(Index::commit_stamp(index_dir.path()), stamp, "the times were stored");
+    let touched = touched.index.expect("a reader of the stored times");
+    assert_eq!(symbol_names(&touched), names);
+    write(r, "app/service.py", "def third_hinted_edit():\n    return 3\n");
+    let (edited, walked) = run(Some(&touched), Some(&changed("app/service.py")));
+    assert!(!walked);
+    assert!(symbol_names(&edited.index.unwrap()).iter().any(|n| n.ends_with("third_hinted_edit")));
+}
+
+#[test]
 fn watcher_hints_replace_the_walk_only_when_they_can_and_agree_with_a_clean_index() {
     let repo = tempfile::tempdir().unwrap();
     let index_dir = tempfile::tempdir().unwrap();

@@ -179,7 +179,23 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
     let repositories = Arc::new(workspace);
     let mut watchers = Vec::new();
     for repo in repositories.repositories() {
-        // Bring every index up to date in the background; queries use the previous one meanwhile.
+        // Every index is brought up to date in the background; queries use the previous one meanwhile. A watcher
+        // does that itself, first thing, so that the edits it sees from then on are its next runs' whole change.
+        if config.watch {
+            let name = repo.name().to_string();
+            let watched = repo.watch(config.debounce, move |event| {
+                if let WatchEvent::Failed(e) = event {
+                    eprintln!("warning: indexing {name} failed: {e}");
+                }
+            });
+            match watched {
+                Ok(watcher) => {
+                    watchers.push(watcher);
+                    continue;
+                }
+                Err(e) => eprintln!("warning: {e}; changes to {} will need an explicit Reindex", repo.name()),
+            }
+        }
         let background = Arc::clone(repo);
         tokio::task::spawn_blocking(move || {
             // The previous index answers at once (if there is one) while the update runs.
@@ -188,18 +204,6 @@ pub async fn start(config: ServerConfig) -> Result<RunningServer, ServerError> {
                 eprintln!("warning: indexing {} failed: {e}", background.name());
             }
         });
-        if config.watch {
-            let name = repo.name().to_string();
-            let watched = repo.watch(config.debounce, move |event| {
-                if let WatchEvent::Failed(e) = event {
-                    eprintln!("warning: reindexing {name} failed: {e}");
-                }
-            });
-            match watched {
-                Ok(watcher) => watchers.push(watcher),
-                Err(e) => eprintln!("warning: {e}; changes to {} will need an explicit Reindex", repo.name()),
-            }
-        }
     }
 
     let listener =
