@@ -96,6 +96,19 @@ pub struct SearchResults {
     pub warnings: Vec<String>,
 }
 
+/// After an update that a watcher started, how long the work that only polishes its generation (exact ranks, warming,
+/// the overview) waits for more edits first. A burst of saves (an agent editing file after file) then goes commit
+/// after commit, none waiting behind the previous one's passes over the whole graph, which run once it is quiet.
+pub(crate) const POLISH_AFTER_QUIET: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// Returns after `quiet`, or as soon as `stop` says so.
+fn wait_for_quiet(quiet: std::time::Duration, stop: &dyn Fn() -> bool) {
+    let until = std::time::Instant::now() + quiet;
+    while !stop() && std::time::Instant::now() < until {
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+}
+
 /// A range of an indexed file, as indexed.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SourceText {
@@ -131,6 +144,8 @@ pub struct RepositoryStatus {
     pub vectors_disk_bytes: u64,
     /// Whether the vectors match this index generation completely.
     pub vectors_current: bool,
+    /// Whether a run of this process is under way or waiting (see [`Repository::indexing`]).
+    pub indexing: bool,
 }
 
 /// The loaded index and the commit it came from.
@@ -281,7 +296,7 @@ impl Repository {
     /// One run at a time per repository: a second call waits for the first, a third while one waits is refused
     /// with [`EngineError::Busy`]. Another process writing the same index directory is refused the same way.
     pub fn index(&self, force: bool, progress: &dyn EngineProgress) -> Result<IndexReport, EngineError> {
-        self.index_with(force, None, progress)
+        self.index_with(force, None, false, progress)
     }
 
     /// [`Repository::index`] told which paths (absolute) changed since the generation this repository last
@@ -293,13 +308,24 @@ impl Repository {
         changed: &[PathBuf],
         progress: &dyn EngineProgress,
     ) -> Result<IndexReport, EngineError> {
-        self.index_with(false, Some(changed), progress)
+        self.index_with(false, Some(changed), false, progress)
+    }
+
+    /// A watcher's run: [`Repository::index_changed`] (or a walk, without `changed`) whose polish first waits for
+    /// a quiet spell ([`POLISH_AFTER_QUIET`]).
+    pub(crate) fn index_watched(
+        &self,
+        changed: Option<&[PathBuf]>,
+        progress: &dyn EngineProgress,
+    ) -> Result<IndexReport, EngineError> {
+        self.index_with(false, changed, true, progress)
     }
 
     fn index_with(
         &self,
         force: bool,
         changed: Option<&[PathBuf]>,
+        watcher_run: bool,
         progress: &dyn EngineProgress,
     ) -> Result<IndexReport, EngineError> {
         let _one_at_a_time = match self.writing.try_lock() {
@@ -316,7 +342,7 @@ impl Repository {
                 guard
             }
         };
-        let result = self.index_locked(force, changed, progress);
+        let result = self.index_locked(force, changed, watcher_run, progress);
         if let Ok(mut error) = self.last_error.write() {
             *error = result.as_ref().err().map(|e| e.to_string());
         }
@@ -332,6 +358,7 @@ impl Repository {
         &self,
         force: bool,
         changed: Option<&[PathBuf]>,
+        watcher_run: bool,
         progress: &dyn EngineProgress,
     ) -> Result<IndexReport, EngineError> {
         let lock = WriterLock::acquire(&self.spec.index_dir)?;
@@ -365,6 +392,9 @@ impl Repository {
         // (exact ranks, warming, the overview) is left to that run, which comes at once: edits in quick succession
         // are not each held up by the previous one's tail.
         let superseded = || self.edits_pending.load(Ordering::Acquire);
+        if run.ranks_pending.is_some() && watcher_run {
+            wait_for_quiet(POLISH_AFTER_QUIET, &superseded);
+        }
         let mut warnings = Vec::new();
         // The centrality, carried over from the previous generation, is made exact (the one pass over the whole
         // graph that an update leaves until after its commit).
@@ -693,7 +723,16 @@ impl Repository {
             vectors_disk_bytes: sextant_index::disk_usage(&index.dir().join(sextant_index::VECTORS_DIR)),
             vectors,
             vectors_current,
+            indexing: self.indexing(),
         })
+    }
+
+    /// Whether this process is running an indexing run of the repository (a catch-up, a watcher's update with its
+    /// polish, an explicit run) or has one waiting: queries may answer one generation behind the files meanwhile.
+    pub fn indexing(&self) -> bool {
+        self.writing.try_lock().is_err()
+            || self.queued.load(Ordering::Acquire)
+            || self.edits_pending.load(Ordering::Acquire)
     }
 }
 
@@ -743,6 +782,40 @@ mod tests {
         assert!(repository.loaded_index().unwrap().ranks_exact());
         assert!(Index::open(dir.path()).unwrap().ranks_exact(), "and stored so");
         assert_eq!(overview_generation(), Some(second));
+    }
+
+    /// Under a watcher, an update waits a quiet spell before its polish: an edit that arrives meanwhile (the next
+    /// save of a burst) takes the polish over, so the run ends without it; once quiet, the run polishes itself.
+    #[test]
+    fn under_a_watcher_the_polish_waits_for_a_quiet_spell_and_yields_to_an_edit_within_it() {
+        let (repo, dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        std::fs::write(repo.path().join("a.py"), "from b import g\n\n\ndef f():\n    return g()\n").unwrap();
+        std::fs::write(repo.path().join("b.py"), "def g():\n    pass\n").unwrap();
+        let spec = RepositorySpec::for_root(repo.path(), Some(dir.path().to_path_buf())).unwrap();
+        let repository = Arc::new(Repository::open(spec, EngineOptions { embed: false, qdrant_url: None }).unwrap());
+        repository.index(false, &NoEngineProgress).unwrap();
+
+        std::fs::write(repo.path().join("b.py"), "def g():\n    pass\n\n\ndef h():\n    return g()\n").unwrap();
+        let edit_within_the_spell = {
+            let repository = Arc::clone(&repository);
+            std::thread::spawn(move || {
+                // Once the update is visible, while its run waits for quiet.
+                while repository.loaded_index().is_none_or(|index| index.find_symbols("h").is_empty()) {
+                    std::thread::yield_now();
+                }
+                repository.edits_pending.store(true, Ordering::Release);
+            })
+        };
+        repository.index_watched(None, &NoEngineProgress).unwrap();
+        edit_within_the_spell.join().unwrap();
+        assert!(!repository.loaded_index().unwrap().ranks_exact(), "the polish is left to the next run");
+
+        repository.edits_pending.store(false, Ordering::Release);
+        std::fs::write(repo.path().join("b.py"), "def g():\n    pass\n").unwrap();
+        let started = std::time::Instant::now();
+        repository.index_watched(None, &NoEngineProgress).unwrap();
+        assert!(started.elapsed() >= POLISH_AFTER_QUIET, "a quiet spell is waited for");
+        assert!(repository.loaded_index().unwrap().ranks_exact(), "then the run polishes its generation");
     }
 
     /// Between its commit and installing the new reader, a run of this process leaves queries on the reader they

@@ -95,7 +95,7 @@ impl Repository {
                     // None loaded yet (a start): the run then checks the tree against the loaded reader and leaves
                     // its walk there. No index at all is the run's to report.
                     let _ = repository.current_index();
-                    report(&mut changed, repository.index(false, &NoEngineProgress));
+                    report(&mut changed, repository.index_watched(None, &NoEngineProgress));
                 }
                 let add = |changed: &mut Option<Vec<PathBuf>>, paths: Option<Vec<PathBuf>>| match (changed, paths) {
                     (Some(changed), Some(paths)) => changed.extend(paths),
@@ -113,14 +113,11 @@ impl Repository {
                     let Some(repository) = repository.upgrade() else { return };
                     // What this run will see; edits from here on mark it superseded.
                     repository.edits_pending.store(false, Ordering::Release);
-                    let result = match changed.as_mut() {
-                        Some(paths) => {
-                            paths.sort_unstable();
-                            paths.dedup();
-                            repository.index_changed(paths, &NoEngineProgress)
-                        }
-                        None => repository.index(false, &NoEngineProgress),
-                    };
+                    if let Some(paths) = changed.as_mut() {
+                        paths.sort_unstable();
+                        paths.dedup();
+                    }
+                    let result = repository.index_watched(changed.as_deref(), &NoEngineProgress);
                     report(&mut changed, result);
                 }
             })

@@ -103,12 +103,6 @@ pub(crate) fn resolve(
     data.package_hashes = file_package.iter().map(|p| packages.visibility_fingerprint(*p)).collect();
     data.context_hash = rust.fingerprint(files);
 
-    let mut definitions: HashMap<&str, Vec<SymbolId>> = HashMap::default();
-    for (f, file) in files.iter().enumerate() {
-        for (s, symbol) in file.facts.symbols.iter().enumerate() {
-            definitions.entry(symbol.name.as_str()).or_default().push(SymbolId { file: f as u32, symbol: s as u32 });
-        }
-    }
     let user_types = user_types(files);
 
     let mut rust_modules: HashMap<&str, Vec<u32>> = HashMap::default();
@@ -117,10 +111,25 @@ pub(crate) fn resolve(
             rust_modules.entry(rust_module_name(file.path)).or_default().push(f as u32);
         }
     }
-    let plan =
-        previous.as_ref().and_then(|previous| plan_update(files, &data, &scopes, &user_types, &definitions, previous));
+    let plan = previous.as_ref().and_then(|previous| plan_update(files, &data, &scopes, &user_types, previous));
+    // An update looks up only the names its dirty files resolve: the definitions of those, not of every name.
+    let definitions = match &plan {
+        Some(plan) => {
+            let mut wanted: HashSet<&str> = HashSet::default();
+            for (f, dirty) in plan.dirty.iter().enumerate() {
+                match dirty {
+                    Dirty::Clean => {}
+                    Dirty::Names(names) => wanted.extend(names.iter().copied()),
+                    Dirty::Whole => wanted.extend(files[f].facts.references.iter().map(|r| r.name.as_str())),
+                }
+            }
+            definitions_named(files, Some(&NameFilter::new(wanted)))
+        }
+        None => definitions_named(files, None),
+    };
     let linker =
         Linker { files, rust: &rust, packages, file_package: &file_package, scopes: &scopes, user_types, rust_modules };
+    let every_definition = std::sync::OnceLock::new();
     // Per file: borrowed when kept as the previous link stored them, owned when linked (in part or whole) again.
     let reference_edges: Vec<Cow<'_, [Edge]>> = (0..files.len() as u32)
         .into_par_iter()
@@ -139,7 +148,16 @@ pub(crate) fn resolve(
                 }
                 Dirty::Whole => None,
             });
-            let mut edges = reused.unwrap_or_else(|| linker.link_file(f, &definitions, None));
+            let mut edges = reused.unwrap_or_else(|| {
+                // A file linked whole that the plan did not mark so (its old edges reach a definition that is
+                // gone): the update's map may lack its names.
+                let whole = plan.as_ref().is_none_or(|plan| matches!(plan.dirty[f as usize], Dirty::Whole));
+                let definitions = match whole {
+                    true => &definitions,
+                    false => every_definition.get_or_init(|| definitions_named(files, None)),
+                };
+                linker.link_file(f, definitions, None)
+            });
             // One order whichever way the edges came (kept, re-resolved, or both).
             edges.sort_unstable_by_key(|e| (e.from, e.to, e.kind));
             Cow::Owned(edges)
@@ -188,6 +206,58 @@ fn user_types<'a>(files: &'a [GraphInput<'a>]) -> HashMap<&'a str, bool> {
     user_types
 }
 
+/// Definitions by name, in ascending id order per name: of every name, or of the names `wanted` holds.
+fn definitions_named<'a>(
+    files: &'a [GraphInput<'a>],
+    wanted: Option<&NameFilter<'_>>,
+) -> HashMap<&'a str, Vec<SymbolId>> {
+    let mut definitions: HashMap<&str, Vec<SymbolId>> = HashMap::default();
+    for (f, file) in files.iter().enumerate() {
+        for (s, symbol) in file.facts.symbols.iter().enumerate() {
+            if wanted.is_none_or(|wanted| wanted.contains(&symbol.name)) {
+                definitions
+                    .entry(symbol.name.as_str())
+                    .or_default()
+                    .push(SymbolId { file: f as u32, symbol: s as u32 });
+            }
+        }
+    }
+    definitions
+}
+
+/// A set of names that answers "no" for most strings without hashing them: an update asks it of every reference
+/// (a million on a large repository) and of every definition, while it holds a handful of names.
+struct NameFilter<'a> {
+    names: HashSet<&'a str>,
+    /// Bit `len % 64` set for each name's length.
+    lengths: u64,
+    /// Bit `b` set for each name's first byte `b`.
+    first_bytes: [u64; 4],
+}
+
+impl<'a> NameFilter<'a> {
+    fn new(names: HashSet<&'a str>) -> NameFilter<'a> {
+        let (mut lengths, mut first_bytes) = (0u64, [0u64; 4]);
+        for name in &names {
+            lengths |= 1 << (name.len() % 64);
+            let first = name.as_bytes().first().copied().unwrap_or(0) as usize;
+            first_bytes[first / 64] |= 1 << (first % 64);
+        }
+        NameFilter { names, lengths, first_bytes }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+
+    fn contains(&self, name: &str) -> bool {
+        let first = name.as_bytes().first().copied().unwrap_or(0) as usize;
+        self.lengths & (1 << (name.len() % 64)) != 0
+            && self.first_bytes[first / 64] & (1 << (first % 64)) != 0
+            && self.names.contains(name)
+    }
+}
+
 /// What of a file an update resolves again.
 enum Dirty<'a> {
     /// Nothing: its old edges stand, renumbered.
@@ -211,6 +281,8 @@ struct UpdatePlan<'a> {
     symbol_maps: HashMap<u32, Vec<Option<u32>>>,
     /// Old file index → its `calls`/`references` edges, in stored order.
     old_edges: OldUses<'a>,
+    /// Old file index → whether the file and its symbols keep their numbers.
+    unmoved: Vec<bool>,
 }
 
 /// Where each old file's `calls`/`references` edges are.
@@ -268,9 +340,7 @@ impl UpdatePlan<'_> {
     /// straight into the new edge list, instead of being renumbered into a list of their own.
     fn kept_verbatim(&self, f: u32) -> Option<&[Edge]> {
         let old_file = self.old_of_new[f as usize]?;
-        let same = |file: u32| {
-            self.new_of_old.get(file as usize) == Some(&Some(file)) && !self.symbol_maps.contains_key(&file)
-        };
+        let same = |file: u32| self.unmoved.get(file as usize).copied().unwrap_or(false);
         let same_node = |node: Node| match node {
             Node::File(file) => same(file),
             Node::Symbol(id) => same(id.file),
@@ -328,7 +398,6 @@ fn plan_update<'a>(
     data: &GraphData,
     scopes: &[Arc<FileScope>],
     user_types: &HashMap<&'a str, bool>,
-    definitions: &HashMap<&str, Vec<SymbolId>>,
     previous: &PreviousLink<'a>,
 ) -> Option<UpdatePlan<'a>> {
     let old = previous.data;
@@ -397,6 +466,10 @@ fn plan_update<'a>(
         touched.extend(file.facts.symbols.iter().filter(|s| s.kind.is_type_like()).map(|s| s.name.as_str()));
     }
     let mut qualifiers: HashSet<&str> = HashSet::default();
+    let definitions = match touched.is_empty() {
+        true => HashMap::default(),
+        false => definitions_named(files, Some(&NameFilter::new(touched.clone()))),
+    };
     for name in touched {
         let unchanged = definitions
             .get(name)
@@ -445,6 +518,8 @@ fn plan_update<'a>(
             qualifiers.insert(rust_module_name(file.path));
         }
     }
+    let any_scope_changed = scope_changed.iter().any(|changed| *changed);
+    let (names, qualifiers) = (NameFilter::new(names), NameFilter::new(qualifiers));
     let dirty: Vec<Dirty<'_>> = (0..files.len())
         .into_par_iter()
         .map(|f| {
@@ -452,13 +527,14 @@ fn plan_update<'a>(
                 return Dirty::Whole;
             }
             let scope = &scopes[f];
-            let reads_changed_scope = scope
-                .imported
-                .iter()
-                .chain(scope.globs.iter())
-                .chain(scope.qualifiers.values().flatten())
-                .chain(scope.bindings.values().flatten())
-                .any(|&t| scope_changed[t as usize]);
+            let reads_changed_scope = any_scope_changed
+                && scope
+                    .imported
+                    .iter()
+                    .chain(scope.globs.iter())
+                    .chain(scope.qualifiers.values().flatten())
+                    .chain(scope.bindings.values().flatten())
+                    .any(|&t| scope_changed[t as usize]);
             if reads_changed_scope {
                 return Dirty::Whole;
             }
@@ -469,7 +545,8 @@ fn plan_update<'a>(
                 .references
                 .iter()
                 .filter(|r| {
-                    names.contains(r.name.as_str()) || r.qualifier.as_deref().is_some_and(|q| qualifiers.contains(q))
+                    names.contains(r.name.as_str())
+                        || (!qualifiers.is_empty() && r.qualifier.as_deref().is_some_and(|q| qualifiers.contains(q)))
                 })
                 .map(|r| r.name.as_str())
                 .collect();
@@ -487,7 +564,10 @@ fn plan_update<'a>(
 
     let old_edges = OldUses::new(&old.edges, previous.files.len());
     let old_files = previous.files;
-    Some(UpdatePlan { dirty, old_of_new, new_of_old, symbol_maps, old_edges, old_files })
+    let unmoved = (0..old_files.len() as u32)
+        .map(|o| new_of_old[o as usize] == Some(o) && !symbol_maps.contains_key(&o))
+        .collect();
+    Some(UpdatePlan { dirty, old_of_new, new_of_old, symbol_maps, old_edges, old_files, unmoved })
 }
 
 /// Whether code in another file can ever resolve to `symbol`: not a `private` member, not an item local to a

@@ -731,6 +731,19 @@ fn unchanged_edge_records(snapshot: &Snapshot, base: &Snapshot, by_group: &EdgeG
             Node::Symbol(s) => Node::Symbol(SymbolId { file: file(s.file)?, symbol: s.symbol }),
         })
     };
+    // The usual update keeps every path and module in place: edges then compare as they are, without translation.
+    let numbers_kept = old_to_new.iter().enumerate().all(|(o, &n)| n == o as u32)
+        && old_to_new.len() == snapshot.files.len()
+        && old_module_to_new.iter().enumerate().all(|(o, &n)| n == o as u32)
+        && old_module_to_new.len() == new.modules.len();
+    let same_edge = |n: &Edge, o: &Edge| {
+        n.kind == o.kind
+            && n.weight.to_bits() == o.weight.to_bits()
+            && match numbers_kept {
+                true => o.from == n.from && o.to == n.to,
+                false => translate(o.from) == Some(n.from) && translate(o.to) == Some(n.to),
+            }
+    };
     let old_groups = EdgeGroups::new(&old.edges, base.files.len());
     let old_index: HashMap<&str, usize> = base.files.iter().enumerate().map(|(i, f)| (f.path.as_str(), i)).collect();
     snapshot
@@ -744,12 +757,7 @@ fn unchanged_edge_records(snapshot: &Snapshot, base: &Snapshot, by_group: &EdgeG
                 return false;
             }
             by_group.len_of(f + 1) == old_groups.len_of(o + 1)
-                && by_group.of(f + 1).zip(old_groups.of(o + 1)).all(|(n, o)| {
-                    n.kind == o.kind
-                        && n.weight.to_bits() == o.weight.to_bits()
-                        && translate(o.from) == Some(n.from)
-                        && translate(o.to) == Some(n.to)
-                })
+                && by_group.of(f + 1).zip(old_groups.of(o + 1)).all(|(n, o)| same_edge(n, o))
         })
         .collect()
 }

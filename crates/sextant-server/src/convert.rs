@@ -86,7 +86,7 @@ pub(crate) fn relation(r: Relation) -> v1::Relation {
     v1::Relation { subject: Some(symbol(r.subject)), other: Some(location(r.other)), weight: r.weight }
 }
 
-pub(crate) fn status(name: &str, summary: &IndexSummary, indexed_at: u64) -> v1::StatusResponse {
+pub(crate) fn status(name: &str, summary: &IndexSummary, indexed_at: u64, indexing: bool) -> v1::StatusResponse {
     v1::StatusResponse {
         repository: name.to_string(),
         root: summary.root.display().to_string(),
@@ -107,6 +107,7 @@ pub(crate) fn status(name: &str, summary: &IndexSummary, indexed_at: u64) -> v1:
         skipped: summary.skipped.iter().map(|(k, v)| (k.clone(), *v)).collect(),
         files_parsed: summary.files_parsed,
         elapsed_ms: summary.elapsed_ms,
+        indexing,
     }
 }
 

@@ -275,7 +275,7 @@ impl Sextant for SextantService {
                         phase: "done".into(),
                         done: report.summary.files,
                         total: report.summary.files,
-                        summary: Some(convert::status(&name, &report.summary, indexed_at)),
+                        summary: Some(convert::status(&name, &report.summary, indexed_at, repo.indexing())),
                     })
                 }
                 Ok(Err(e)) => Err(match e.kind() {
@@ -292,7 +292,7 @@ impl Sextant for SextantService {
     async fn status(&self, request: Request<v1::StatusRequest>) -> Result<Response<v1::StatusResponse>, Status> {
         let r = request.into_inner();
         let found = self.run(&r.repository, |repo| repo.status()).await?;
-        Ok(Response::new(convert::status(&found.name, &found.summary, found.indexed_at)))
+        Ok(Response::new(convert::status(&found.name, &found.summary, found.indexed_at, found.indexing)))
     }
 
     async fn get_overview(

@@ -318,9 +318,24 @@ async fn every_rpc_answers_and_edits_show_up_in_packs() {
     assert_eq!(last.phase, "done");
     assert_eq!(last.summary.unwrap().files_parsed, 2);
 
+    // Status says whether the server is still indexing: not once it is caught up, and so again from an edit until
+    // its run (with the quiet spell before its polish) is over.
+    let indexing = async |client: &mut SextantClient<Channel>| {
+        client.status(StatusRequest { repository: String::new() }).await.unwrap().into_inner().indexing
+    };
+    let until = async |client: &mut SextantClient<Channel>, wanted: bool| {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while indexing(client).await != wanted {
+            assert!(Instant::now() < deadline, "Status never said indexing: {wanted}");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    };
+    until(&mut client, false).await;
+
     // An edit is picked up by the watcher and reflected in the next pack.
     let edited_at = Instant::now();
     write(repo.path(), "shop/pricing.py", "def price_with_discount(item):\n    return item.price * 0.9\n\n\ndef loyalty_bonus_points(customer):\n    return customer.visits * 10\n");
+    until(&mut client, true).await;
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let pack = client
@@ -339,6 +354,7 @@ async fn every_rpc_answers_and_edits_show_up_in_packs() {
         assert!(Instant::now() < deadline, "the edit never reached the pack");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    until(&mut client, false).await;
 
     // Overviews over gRPC, and packs with the overview excerpt and the rules that govern their code.
     let overview = wait_overview(&mut client).await;
