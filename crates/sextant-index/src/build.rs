@@ -430,6 +430,9 @@ fn run(
     // Whether the changed files' manifests can be the ones the loaded generation read: only when the watcher's
     // paths stand for the whole change (no walk was needed) and none of them is a manifest.
     let manifests_unchanged = refreshed.is_some() && changed.is_some_and(names_no_manifest);
+    // A watcher saw a package manifest change: what packages exist and may use each other is linked again even
+    // when no source file changed (an added dependency, a renamed crate).
+    let manifest_reported = changed.is_some_and(|paths| !names_no_manifest(paths));
     if !manifests_unchanged {
         // This run may commit nothing (no source changed) and leave the reader in place: its manifests must not
         // stand for a later run.
@@ -530,7 +533,7 @@ fn run(
     let full_rebuild = previous.is_none();
     // A new, regenerated or removed SCIP index changes the graph of unchanged files: a generation of its own.
     let scip_changed = previous.as_ref().is_some_and(|p| p.scip_stamp != scip_stamp);
-    if !to_process.is_empty() || !removed.is_empty() || full_rebuild || scip_changed {
+    if !to_process.is_empty() || !removed.is_empty() || full_rebuild || scip_changed || manifest_reported {
         let mut w = lexical.writer()?;
         if full_rebuild {
             w.delete_all()?;
@@ -623,7 +626,8 @@ fn run(
         || written > 0
         || !removed.is_empty()
         || previous_skips != Some(skip_signature(&skipped))
-        || scip_changed;
+        || scip_changed
+        || manifest_reported;
     if !changed {
         writer = None;
     }

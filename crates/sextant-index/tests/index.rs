@@ -413,6 +413,41 @@ fn rust_package_names_resolve_to_their_crates() {
 }
 
 #[test]
+fn a_manifest_edit_reported_alone_is_linked_again() {
+    let repo = tempfile::tempdir().unwrap();
+    let index_dir = tempfile::tempdir().unwrap();
+    let r = repo.path();
+    write(r, "crates/searcher/Cargo.toml", "[package]\nname = \"grep-searcher\"\n");
+    write(r, "crates/searcher/src/lib.rs", "pub struct Searcher;\n");
+    write(r, "crates/cli/src/main.rs", "use grep_searcher::Searcher;\n\nfn main() {}\n");
+    let config = Config::for_repository(r).unwrap();
+    let options = IndexOptions { root: r, index_dir: index_dir.path(), config: &config, force: false };
+    let lock = sextant_index::WriterLock::acquire(index_dir.path()).unwrap();
+    let held = sextant_index::index_repository_opened(&options, &lock, &NoProgress, None, None).unwrap().index;
+    let held = held.expect("a reader of the first index");
+    let imports_of_main = |index: &Index| {
+        let main = index.file_id("crates/cli/src/main.rs").unwrap();
+        index.graph().outgoing(Node::File(main), EdgeKind::Imports).len()
+    };
+    assert_eq!(imports_of_main(&held), 1);
+
+    // The crate is renamed: `grep_searcher` names nothing in the repository any more, though no source changed.
+    write(r, "crates/searcher/Cargo.toml", "[package]\nname = \"grep-finder\"\n");
+    let changed = vec![r.canonicalize().unwrap().join("crates/searcher/Cargo.toml")];
+    let run =
+        sextant_index::index_repository_opened(&options, &lock, &NoProgress, Some(&held), Some(&changed)).unwrap();
+    drop(lock);
+    assert!(!run.summary.unchanged, "a reported manifest is linked again");
+    let updated = run.index.expect("a reader of the relinked generation");
+    assert_eq!(imports_of_main(&updated), 0);
+    let clean_dir = tempfile::tempdir().unwrap();
+    run_with(r, clean_dir.path(), &config, false);
+    let clean = Index::open(clean_dir.path()).unwrap();
+    assert!(updated.graph().data().edges == clean.graph().data().edges, "the update equals a clean index");
+    assert_eq!(imports_of_main(&Index::open(index_dir.path()).unwrap()), 0, "and is committed");
+}
+
+#[test]
 fn an_index_of_another_format_is_rebuilt_with_a_message_not_reported_as_corrupt() {
     let repo = tempfile::tempdir().unwrap();
     let index_dir = tempfile::tempdir().unwrap();
