@@ -396,15 +396,21 @@ fn every_language_links_calls_and_ranks_search_hits() {
     }
 }
 
+/// A crate `grep-searcher` whose `Searcher` a binary imports by the crate's name, and another crate defining a
+/// `Searcher` of its own.
+fn crates_fixture(r: &Path) {
+    write(r, "crates/searcher/Cargo.toml", "[package]\nname = \"grep-searcher\"\n");
+    write(r, "crates/searcher/src/lib.rs", "pub struct Searcher;\n");
+    write(r, "crates/other/src/lib.rs", "pub struct Searcher;\n");
+    write(r, "crates/cli/src/main.rs", "use grep_searcher::Searcher;\n\nfn main() {}\n");
+}
+
 #[test]
 fn rust_package_names_resolve_to_their_crates() {
     let repo = tempfile::tempdir().unwrap();
     let index_dir = tempfile::tempdir().unwrap();
     let r = repo.path();
-    write(r, "crates/searcher/Cargo.toml", "[package]\nname = \"grep-searcher\"\n");
-    write(r, "crates/searcher/src/lib.rs", "pub struct Searcher;\n");
-    write(r, "crates/other/src/lib.rs", "pub struct Searcher;\n");
-    write(r, "crates/cli/src/main.rs", "use grep_searcher::Searcher;\n\nfn main() {}\n");
+    crates_fixture(r);
     run(r, index_dir.path());
     let index = Index::open(index_dir.path()).unwrap();
     let main = index.file_id("crates/cli/src/main.rs").unwrap();
@@ -417,9 +423,7 @@ fn a_manifest_edit_reported_alone_is_linked_again() {
     let repo = tempfile::tempdir().unwrap();
     let index_dir = tempfile::tempdir().unwrap();
     let r = repo.path();
-    write(r, "crates/searcher/Cargo.toml", "[package]\nname = \"grep-searcher\"\n");
-    write(r, "crates/searcher/src/lib.rs", "pub struct Searcher;\n");
-    write(r, "crates/cli/src/main.rs", "use grep_searcher::Searcher;\n\nfn main() {}\n");
+    crates_fixture(r);
     let config = Config::for_repository(r).unwrap();
     let options = IndexOptions { root: r, index_dir: index_dir.path(), config: &config, force: false };
     let lock = sextant_index::WriterLock::acquire(index_dir.path()).unwrap();
