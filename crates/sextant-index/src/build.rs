@@ -362,6 +362,10 @@ fn run(
     });
     // An unchanged tree, told from the stat cache alone: the snapshot is not even loaded.
     let mut prewalked = None;
+    // Whether a manifest the committed graph was linked against reads differently now (checked by runs that walk).
+    let mut manifests_moved = false;
+    let mut manifests_checked = false;
+    let mut recorded_manifests = None;
     if !options.force && !first_index && checkpoint.is_none() && current.is_none() {
         let usable = |c: &store::StatCache| {
             Some(c.generation) == lexical_generation && c.root == root_name && c.config_hash == config_hash
@@ -370,7 +374,11 @@ fn run(
             progress.phase("walk", None);
             let walked = walk::walk(&root, config, &index_dir, &matcher)?;
             let git = git_state(&root);
-            if git == cache.git && cache.scip_stamp == scip_stamp && stat_cache_matches(&cache, &walked) {
+            let tree_unchanged =
+                git == cache.git && cache.scip_stamp == scip_stamp && stat_cache_matches(&cache, &walked);
+            manifests_moved = manifests_changed(&root, cache.manifests.as_deref());
+            manifests_checked = true;
+            if tree_unchanged && !manifests_moved {
                 let mut summary = cache.summary;
                 summary.unchanged = true;
                 (summary.files_parsed, summary.files_reused, summary.files_removed) = (0, summary.files, 0);
@@ -378,6 +386,7 @@ fn run(
                 summary.elapsed_ms = started.elapsed().as_millis() as u64;
                 return Ok(IndexRun { summary, index: None, ranks_pending: None });
             }
+            recorded_manifests = cache.manifests;
             prewalked = Some((walked, git));
         }
     }
@@ -433,6 +442,18 @@ fn run(
     // A watcher saw a package manifest change: what packages exist and may use each other is linked again even
     // when no source file changed (an added dependency, a renamed crate).
     let manifest_reported = changed.is_some_and(|paths| !names_no_manifest(paths));
+    // The manifests the committed graph was linked against, as the stat cache recorded them.
+    let recorded = || {
+        store::load_stat_cache(&index_dir)
+            .filter(|c| Some(c.generation) == lexical_generation && c.root == root_name)
+            .and_then(|c| c.manifests)
+    };
+    // A run that walks (it was told no paths, or not enough) cannot rely on a watcher to name an edited manifest.
+    if refreshed.is_none() && !manifests_checked && !first_index {
+        recorded_manifests = recorded();
+        manifests_moved = manifests_changed(&root, recorded_manifests.as_deref());
+    }
+    let relink_manifests = manifest_reported || manifests_moved;
     if !manifests_unchanged {
         // This run may commit nothing (no source changed) and leave the reader in place: its manifests must not
         // stand for a later run.
@@ -533,7 +554,7 @@ fn run(
     let full_rebuild = previous.is_none();
     // A new, regenerated or removed SCIP index changes the graph of unchanged files: a generation of its own.
     let scip_changed = previous.as_ref().is_some_and(|p| p.scip_stamp != scip_stamp);
-    if !to_process.is_empty() || !removed.is_empty() || full_rebuild || scip_changed || manifest_reported {
+    if !to_process.is_empty() || !removed.is_empty() || full_rebuild || scip_changed || relink_manifests {
         let mut w = lexical.writer()?;
         if full_rebuild {
             w.delete_all()?;
@@ -627,7 +648,7 @@ fn run(
         || !removed.is_empty()
         || previous_skips != Some(skip_signature(&skipped))
         || scip_changed
-        || manifest_reported;
+        || relink_manifests;
     if !changed {
         writer = None;
     }
@@ -758,6 +779,12 @@ fn run(
         walk_skipped,
         summary: summary.clone(),
         scip_stamp,
+        // What the graph was linked against: this run's manifests when it linked, else the last link's.
+        manifests: match (&manifests_read, recorded_manifests) {
+            (Some(set), _) => Some(manifest_hashes(&set.texts)),
+            (None, Some(recorded)) => Some(recorded),
+            (None, None) => recorded(),
+        },
     };
     let ranks_pending = match snapshot.ranks_exact {
         true => {
@@ -943,6 +970,21 @@ fn manifest_dirs(records: &[FileRecord]) -> Vec<&str> {
         }
     }
     dirs.into_iter().collect()
+}
+
+/// Path and content hash of each manifest text.
+fn manifest_hashes(texts: &[(String, String)]) -> Vec<(String, u64)> {
+    texts.iter().map(|(path, text)| (path.clone(), xxhash_rust::xxh3::xxh3_64(text.as_bytes()))).collect()
+}
+
+/// Whether any of the `recorded` manifests (path, content hash) reads differently now or is gone. A manifest added
+/// where none was is not seen here: it comes with source files, or a watcher names it.
+fn manifests_changed(root: &Path, recorded: Option<&[(String, u64)]>) -> bool {
+    recorded.is_some_and(|recorded| {
+        recorded.iter().any(|(path, hash)| {
+            std::fs::read(root.join(path)).map_or(true, |bytes| xxhash_rust::xxh3::xxh3_64(&bytes) != *hash)
+        })
+    })
 }
 
 /// Package manifests (`Cargo.toml`, `package.json`, `go.mod` …) in `dirs`, as `(path, text)`. The graph reads

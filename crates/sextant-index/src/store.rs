@@ -287,6 +287,9 @@ pub(crate) struct StatCache {
     pub summary: crate::IndexSummary,
     /// The SCIP stamp of that generation.
     pub scip_stamp: u64,
+    /// The package manifests that generation's graph was linked against: path and content hash (`None`: not
+    /// known, as after an index written before this was kept).
+    pub manifests: Option<Vec<(String, u64)>>,
 }
 
 const STAT_CACHE: &str = "stat-cache";

@@ -452,6 +452,45 @@ fn a_manifest_edit_reported_alone_is_linked_again() {
 }
 
 #[test]
+fn a_manifest_edited_while_nobody_watched_is_linked_again_by_the_next_run() {
+    let repo = tempfile::tempdir().unwrap();
+    let index_dir = tempfile::tempdir().unwrap();
+    let r = repo.path();
+    crates_fixture(r);
+    let config = Config::for_repository(r).unwrap();
+    run_with(r, index_dir.path(), &config, false);
+    let imports_of_main = || {
+        let index = Index::open(index_dir.path()).unwrap();
+        let main = index.file_id("crates/cli/src/main.rs").unwrap();
+        index.graph().outgoing(Node::File(main), EdgeKind::Imports).len()
+    };
+    assert_eq!(imports_of_main(), 1);
+    assert!(run_with(r, index_dir.path(), &config, false).unchanged);
+
+    // Only the manifest changes: no source file does.
+    write(r, "crates/searcher/Cargo.toml", "[package]\nname = \"grep-finder\"\n");
+    let relinked = run_with(r, index_dir.path(), &config, false);
+    assert!(!relinked.unchanged, "the renamed crate is linked again");
+    assert_eq!(imports_of_main(), 0);
+    let clean_dir = tempfile::tempdir().unwrap();
+    run_with(r, clean_dir.path(), &config, false);
+    let (updated, clean) = (Index::open(index_dir.path()).unwrap(), Index::open(clean_dir.path()).unwrap());
+    assert!(updated.graph().data().edges == clean.graph().data().edges, "the update equals a clean index");
+    // And once is enough: the next run finds nothing to do.
+    assert!(run_with(r, index_dir.path(), &config, false).unchanged);
+
+    // The same through a run that holds a reader (a server's start-up catch-up): it walks, and sees the manifest.
+    write(r, "crates/searcher/Cargo.toml", "[package]\nname = \"grep-searcher\"\n");
+    let options = IndexOptions { root: r, index_dir: index_dir.path(), config: &config, force: false };
+    let lock = sextant_index::WriterLock::acquire(index_dir.path()).unwrap();
+    let held = Index::open(index_dir.path()).unwrap();
+    let run = sextant_index::index_repository_opened(&options, &lock, &NoProgress, Some(&held), None).unwrap();
+    drop(lock);
+    assert!(!run.summary.unchanged);
+    assert_eq!(imports_of_main(), 1);
+}
+
+#[test]
 fn an_index_of_another_format_is_rebuilt_with_a_message_not_reported_as_corrupt() {
     let repo = tempfile::tempdir().unwrap();
     let index_dir = tempfile::tempdir().unwrap();
