@@ -978,21 +978,26 @@ fn manifest_hashes(texts: &[(String, String)]) -> Vec<(String, u64)> {
 }
 
 /// Whether any of the `recorded` manifests (path, content hash) reads differently now or is gone. A manifest added
-/// where none was is not seen here: it comes with source files, or a watcher names it.
+/// where none was is not seen here: it comes with source files, or a watcher names it. What [`read_manifests`]
+/// would skip (a symlink, a file over its size limit) counts as changed without being read.
 fn manifests_changed(root: &Path, recorded: Option<&[(String, u64)]>) -> bool {
     recorded.is_some_and(|recorded| {
         recorded.iter().any(|(path, hash)| {
-            std::fs::read(root.join(path)).map_or(true, |bytes| xxhash_rust::xxh3::xxh3_64(&bytes) != *hash)
+            let path = root.join(path);
+            let readable = std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_file() && m.len() <= MAX_MANIFEST_BYTES);
+            !readable || std::fs::read(&path).map_or(true, |bytes| xxhash_rust::xxh3::xxh3_64(&bytes) != *hash)
         })
     })
 }
+
+/// Manifests larger than this are not read (a package manifest is a few kilobytes).
+const MAX_MANIFEST_BYTES: u64 = 1 << 20;
 
 /// Package manifests (`Cargo.toml`, `package.json`, `go.mod` …) in `dirs`, as `(path, text)`. The graph reads
 /// package names from them (so `use grep_searcher::Searcher` links to the right crate) and declared dependencies
 /// (so a reference never resolves into a package its own does not depend on). Symlinks and files over 1 MiB are
 /// skipped.
 fn read_manifests(root: &Path, dirs: &[&str]) -> Vec<(String, String)> {
-    const MAX_MANIFEST_BYTES: u64 = 1 << 20;
     let mut out = Vec::new();
     for &dir in dirs {
         for name in sextant_graph::MANIFEST_FILES {
