@@ -246,10 +246,6 @@ impl<'a> NameFilter<'a> {
         NameFilter { names, lengths, first_bytes }
     }
 
-    fn is_empty(&self) -> bool {
-        self.names.is_empty()
-    }
-
     fn contains(&self, name: &str) -> bool {
         let first = name.as_bytes().first().copied().unwrap_or(0) as usize;
         self.lengths & (1 << (name.len() % 64)) != 0
@@ -545,8 +541,7 @@ fn plan_update<'a>(
                 .references
                 .iter()
                 .filter(|r| {
-                    names.contains(r.name.as_str())
-                        || (!qualifiers.is_empty() && r.qualifier.as_deref().is_some_and(|q| qualifiers.contains(q)))
+                    names.contains(r.name.as_str()) || r.qualifier.as_deref().is_some_and(|q| qualifiers.contains(q))
                 })
                 .map(|r| r.name.as_str())
                 .collect();
