@@ -95,6 +95,8 @@ async def exercise(session, report, full):
         progress.append(message)
 
     reindex = await session.call_tool("reindex", {}, progress_callback=on_progress)
+    if reindex.is_error or reindex.structured_content is None:
+        raise RuntimeError(f"reindex failed: {text_of(reindex)}")
     report["reindex"] = {"is_error": reindex.is_error, "generation": reindex.structured_content["generation"]}
     report["progress_messages"] = progress
 

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use notify::{EventKind, RecursiveMode, Watcher as _};
 
-use crate::progress::NoEngineProgress;
+use crate::progress::{EngineProgress, NoEngineProgress};
 use crate::repository::{IndexReport, Repository};
 use crate::EngineError;
 
@@ -45,6 +45,19 @@ impl Repository {
     pub fn watch(
         self: &Arc<Self>,
         debounce: Duration,
+        on_event: impl FnMut(WatchEvent) + Send + 'static,
+    ) -> Result<Watcher, EngineError> {
+        self.watch_with(debounce, Some(Box::new(NoEngineProgress)), on_event)
+    }
+
+    /// [`Repository::watch`] with a say over the catch-up run: `Some` runs it, reporting its phases to that
+    /// progress (a front end showing the start-up indexing); `None` skips it, for a caller that must not index
+    /// until asked, and then the first run after an edit walks the tree, since the events alone do not cover
+    /// what changed before the watch began.
+    pub fn watch_with(
+        self: &Arc<Self>,
+        debounce: Duration,
+        catch_up: Option<Box<dyn EngineProgress + Send>>,
         mut on_event: impl FnMut(WatchEvent) + Send + 'static,
     ) -> Result<Watcher, EngineError> {
         // The paths of each event; `None` when the watcher lost track (a queue overflow) and only a walk can tell.
@@ -90,12 +103,12 @@ impl Repository {
                         Err(e) => WatchEvent::Failed(e.to_string()),
                     });
                 };
-                if let Some(repository) = repository.upgrade() {
+                if let (Some(repository), Some(progress)) = (repository.upgrade(), catch_up) {
                     repository.edits_pending.store(false, Ordering::Release);
                     // None loaded yet (a start): the run then checks the tree against the loaded reader and leaves
                     // its walk there. No index at all is the run's to report.
                     let _ = repository.current_index();
-                    report(&mut changed, repository.index_watched(None, &NoEngineProgress));
+                    report(&mut changed, repository.index_watched(None, &*progress));
                 }
                 let add = |changed: &mut Option<Vec<PathBuf>>, paths: Option<Vec<PathBuf>>| match (changed, paths) {
                     (Some(changed), Some(paths)) => changed.extend(paths),

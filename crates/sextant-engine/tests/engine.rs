@@ -191,6 +191,32 @@ fn the_watcher_first_catches_up_with_edits_made_while_nobody_watched() {
 }
 
 #[test]
+fn a_watcher_without_catch_up_indexes_nothing_until_an_edit_and_then_walks() {
+    let repo = tempfile::tempdir().unwrap();
+    let index_dir = tempfile::tempdir().unwrap();
+    fixture(repo.path());
+    open(repo.path(), index_dir.path()).index(false, &NoEngineProgress).unwrap();
+    std::fs::write(repo.path().join("src/unseen.rs"), "pub fn written_before_watching() {}\n").unwrap();
+    let engine = Arc::new(open(repo.path(), index_dir.path()));
+    let (tx, rx) = std::sync::mpsc::channel();
+    let _watcher = engine
+        .watch_with(Duration::from_millis(50), None, move |event| {
+            let _ = tx.send(event);
+        })
+        .unwrap();
+    assert!(rx.recv_timeout(Duration::from_millis(500)).is_err(), "no run before an edit");
+    assert_eq!(engine.symbols("written_before_watching", Page::default()).unwrap().total, 0);
+    // The first run after an edit walks, so it finds the file no event named as well.
+    std::fs::write(repo.path().join("src/seen.rs"), "pub fn written_while_watching() {}\n").unwrap();
+    match rx.recv_timeout(Duration::from_secs(20)).unwrap() {
+        WatchEvent::Reindexed(report) => assert_eq!(report.summary.files_parsed, 2, "{report:?}"),
+        WatchEvent::Failed(e) => panic!("the run failed: {e}"),
+    }
+    assert_eq!(engine.symbols("written_before_watching", Page::default()).unwrap().total, 1);
+    assert_eq!(engine.symbols("written_while_watching", Page::default()).unwrap().total, 1);
+}
+
+#[test]
 fn the_watcher_reindexes_an_edit() {
     let repo = tempfile::tempdir().unwrap();
     let index_dir = tempfile::tempdir().unwrap();

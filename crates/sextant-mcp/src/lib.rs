@@ -37,7 +37,7 @@ use rmcp::model::{
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData as McpError, Peer, RoleServer, ServerHandler, ServiceExt};
-use sextant_engine::{EngineProgress, Repository, WatchEvent, Workspace};
+use sextant_engine::{EngineProgress, IndexReport, Repository, WatchEvent, Workspace};
 use tokio::sync::Semaphore;
 
 pub use http::http_router;
@@ -252,6 +252,7 @@ impl ServerHandler for SextantMcp {
 
 /// Indexing progress as MCP logging notifications (phases and warnings; never per file), sent once a client
 /// is connected. Nothing goes to stdout, which carries the protocol.
+#[derive(Clone)]
 struct LogProgress {
     repository: String,
     peer: Arc<OnceLock<Peer<RoleServer>>>,
@@ -290,6 +291,15 @@ impl EngineProgress for LogProgress {
     }
 }
 
+/// One line saying what an indexing run did.
+fn indexed_message(report: &IndexReport) -> String {
+    let s = &report.summary;
+    format!(
+        "indexed: generation {}, {} files ({} parsed) in {} ms",
+        s.generation, s.files, s.files_parsed, s.elapsed_ms
+    )
+}
+
 /// Serves `workspace` over stdin/stdout until the client closes stdin. Each repository is brought up to date in
 /// the background (queries answer from the previous index, or say indexing is under way) and, when asked,
 /// watched; progress goes to the client as logging notifications and to stderr.
@@ -297,40 +307,43 @@ pub async fn serve_stdio(workspace: Arc<Workspace>, options: McpOptions) -> Resu
     let peer: Arc<OnceLock<Peer<RoleServer>>> = Arc::new(OnceLock::new());
     let mut watchers = Vec::new();
     for repo in workspace.repositories() {
+        let progress = LogProgress {
+            repository: repo.name().to_string(),
+            peer: Arc::clone(&peer),
+            runtime: tokio::runtime::Handle::current(),
+        };
+        // A watcher brings the index up to date itself, first thing (so that the edits it sees from then on are
+        // its runs' whole change); a second start-up run beside it would only queue behind it and leave an
+        // explicit `reindex` nothing but "busy".
+        if let Some(debounce) = options.watch {
+            let catch_up: Option<Box<dyn EngineProgress + Send>> =
+                options.index_on_start.then(|| Box::new(progress.clone()) as Box<dyn EngineProgress + Send>);
+            let log = progress.clone();
+            let mut first = true;
+            match repo.watch_with(debounce, catch_up, move |event| {
+                // The start-up run is news to the client; later runs are routine.
+                let level = if std::mem::take(&mut first) { LoggingLevel::Info } else { LoggingLevel::Debug };
+                match event {
+                    WatchEvent::Reindexed(report) => log.send(level, indexed_message(&report)),
+                    WatchEvent::Failed(e) => log.send(LoggingLevel::Error, format!("indexing failed: {e}")),
+                }
+            }) {
+                Ok(watcher) => {
+                    watchers.push(watcher);
+                    continue;
+                }
+                Err(e) => eprintln!("sextant: {}: not watching: {e}", repo.name()),
+            }
+        }
         if options.index_on_start {
             let repo = Arc::clone(repo);
-            let progress = LogProgress {
-                repository: repo.name().to_string(),
-                peer: Arc::clone(&peer),
-                runtime: tokio::runtime::Handle::current(),
-            };
             tokio::task::spawn_blocking(move || {
                 let _ = repo.current_index();
                 match repo.index(false, &progress) {
-                    Ok(report) => progress.send(
-                        LoggingLevel::Info,
-                        format!(
-                            "indexed: generation {}, {} files ({} parsed) in {} ms",
-                            report.summary.generation,
-                            report.summary.files,
-                            report.summary.files_parsed,
-                            report.summary.elapsed_ms
-                        ),
-                    ),
+                    Ok(report) => progress.send(LoggingLevel::Info, indexed_message(&report)),
                     Err(e) => progress.send(LoggingLevel::Error, format!("indexing failed: {e}")),
                 }
             });
-        }
-        if let Some(debounce) = options.watch {
-            let name = repo.name().to_string();
-            match repo.watch(debounce, move |event| {
-                if let WatchEvent::Failed(e) = event {
-                    eprintln!("sextant: {name}: reindexing failed: {e}");
-                }
-            }) {
-                Ok(watcher) => watchers.push(watcher),
-                Err(e) => eprintln!("sextant: {}: not watching: {e}", repo.name()),
-            }
         }
     }
     let handler = SextantMcp::new(workspace, &options);
