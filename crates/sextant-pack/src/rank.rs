@@ -15,6 +15,10 @@ const MAX_DEFINITIONS_PER_NAME: usize = 12;
 const LEXICAL_DEPTH: usize = 200;
 /// Dotted names of a task looked up as modules (a stack trace repeats the same few).
 const MAX_MODULES: usize = 20;
+/// Files taken from each part's whole-file search.
+const SEGMENT_DEPTH: usize = 50;
+/// Names shared by more files than this are too common to point at one (`mod.rs`, `index.ts`, `utils.py`).
+const MAX_FILES_PER_NAME: usize = 6;
 /// Symbols taken from the graph ranking.
 const GRAPH_DEPTH: usize = 300;
 /// Tunable parameters of the ranking: the weight of each signal in the fusion and the file-level adjustments.
@@ -43,6 +47,12 @@ pub struct RankWeights {
     pub path_terms: f32,
     /// Files by whole-file BM25 over the task (each file one document, its path counting thrice).
     pub file_bm25: f32,
+    /// Whole-file BM25 over each part of a long task (the items of a bulleted commit message): a file counts by
+    /// its best place in any part's list, so every item's file gets a voice instead of the hub files that echo all
+    /// of them.
+    pub segments: f32,
+    /// Files whose name is a word of the task (`setuponly` for `setuponly.py`), rarest names first.
+    pub file_name: f32,
     /// How whole-file BM25 enters the fusion: 0 by rank alone, 1 by rank scaled by the file's share of the best
     /// file's BM25 score (so a clear winner stays ahead of files that barely match), or in between.
     pub file_bm25_by_score: f32,
@@ -86,6 +96,8 @@ impl Default for RankWeights {
             path_terms: 1.0,
             file_bm25: 6.0,
             file_bm25_by_score: 0.5,
+            segments: 0.0,
+            file_name: 0.0,
             semantic: 1.0,
             semantic_files: 1.0,
             expanded_files: 20,
@@ -121,6 +133,8 @@ impl std::str::FromStr for RankWeights {
                 "path_terms" => &mut weights.path_terms,
                 "file_bm25" => &mut weights.file_bm25,
                 "file_bm25_by_score" => &mut weights.file_bm25_by_score,
+                "segments" => &mut weights.segments,
+                "file_name" => &mut weights.file_name,
                 "semantic" => &mut weights.semantic,
                 "semantic_files" => &mut weights.semantic_files,
                 "file_prior" => &mut weights.file_prior,
@@ -269,6 +283,45 @@ pub fn rank(index: &Index, request: &PackRequest) -> Result<Ranking, IndexError>
             let share = 1.0 - weights.file_bm25_by_score * (1.0 - score / best);
             *fusion.file_scores.entry(*file).or_insert(0.0) +=
                 share * weights.file_bm25 / (weights.file_rank_offset + rank as f32 + 1.0);
+        }
+    }
+    // The parts of a long task, each searched on its own: a file takes its best place in any part's list.
+    if weights.segments > 0.0 {
+        let mut best_place: HashMap<u32, f32> = HashMap::new();
+        for segment in crate::terms::segments(&task) {
+            let mut by_file = index.search_files(&segment, SEGMENT_DEPTH)?;
+            by_file.retain(|(f, _)| allowed(*f));
+            for (rank, (file, _)) in by_file.iter().enumerate() {
+                let place = weights.segments / (weights.file_rank_offset + rank as f32 + 1.0);
+                let entry = best_place.entry(*file).or_insert(0.0);
+                *entry = entry.max(place);
+            }
+        }
+        for (file, place) in best_place {
+            *fusion.file_scores.entry(file).or_insert(0.0) += place;
+        }
+    }
+    // Files named like a word of the task, the rarest names first (a name many files share says little).
+    if weights.file_name > 0.0 {
+        let keys = crate::terms::file_name_keys(&task);
+        if !keys.is_empty() {
+            let mut named: HashMap<&str, Vec<u32>> = HashMap::new();
+            for file in index.indexed_files() {
+                let key = crate::terms::file_name_key(file.path());
+                if let Some(wanted) = keys.iter().find(|k| **k == key) {
+                    if allowed(file.id()) {
+                        named.entry(wanted.as_str()).or_default().push(file.id());
+                    }
+                }
+            }
+            let mut by_name: Vec<(usize, usize, &Vec<u32>)> = named
+                .iter()
+                .filter(|(_, files)| files.len() <= MAX_FILES_PER_NAME)
+                .map(|(key, files)| (files.len(), keys.iter().position(|k| k == key).unwrap_or(usize::MAX), files))
+                .collect();
+            by_name.sort_unstable();
+            let list: Vec<u32> = by_name.into_iter().flat_map(|(_, _, files)| files.iter().copied()).collect();
+            fusion.add_file_list(weights.file_name, &list);
         }
     }
     // Paths whose directories and file names echo the task's words ("fix the env filter parser" and

@@ -329,6 +329,79 @@ pub fn retrieval_text(task: &str) -> String {
     kept
 }
 
+/// Most segments a task is split into; more would cost a whole-file search each.
+const MAX_SEGMENTS: usize = 8;
+
+/// The parts of a long task that each describe one thing: the items of a bulleted or numbered list and the
+/// paragraphs around them, in order (a commit message listing its changes names a file per item). Parts with
+/// fewer than three meaningful words are merged into the next; fewer than two parts give none, since the whole
+/// task already stands for one.
+pub fn segments(task: &str) -> Vec<String> {
+    let mut parts: Vec<String> = Vec::new();
+    let mut current = String::new();
+    let mut flush = |current: &mut String, parts: &mut Vec<String>| {
+        let meaningful = TaskTerms::extract(current);
+        if meaningful.words.len() + meaningful.identifiers.len() >= 3 {
+            parts.push(std::mem::take(current));
+        }
+    };
+    for line in task.lines() {
+        let trimmed = line.trim_start();
+        if trimmed.is_empty() || is_list_item(trimmed) {
+            flush(&mut current, &mut parts);
+        }
+        current.push_str(trimmed.trim_start_matches(['-', '*', '+', '\u{2022}']));
+        current.push('\n');
+    }
+    flush(&mut current, &mut parts);
+    if parts.len() < 2 {
+        return Vec::new();
+    }
+    parts.truncate(MAX_SEGMENTS);
+    parts
+}
+
+/// `- item`, `* item`, `+ item`, `• item`, `1. item`, `2) item`.
+fn is_list_item(line: &str) -> bool {
+    let bullet = ["- ", "* ", "+ ", "\u{2022} "].iter().any(|b| line.starts_with(b));
+    let digits = line.bytes().take_while(u8::is_ascii_digit).count();
+    bullet || (digits > 0 && digits <= 3 && matches!(line.as_bytes().get(digits..digits + 2), Some(b". " | b") ")))
+}
+
+/// What a file name would be if the task named it: each word, identifier and hyphenated token
+/// (`--setup-show`), lower-cased with `_` and `-` removed (`setupshow`), at least four characters, unique. Compare
+/// with [`file_name_key`] of a path.
+pub fn file_name_keys(task: &str) -> Vec<String> {
+    let mut keys: Vec<String> = Vec::new();
+    let tokens = task
+        .split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '-'))
+        .flat_map(|token| std::iter::once(token).chain(token.split(['-', '_'])));
+    for token in tokens {
+        let key: String = token.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect();
+        if key.len() >= 4
+            && !key.bytes().all(|b| b.is_ascii_digit())
+            && !STOPWORDS.contains(&key.as_str())
+            && !keys.contains(&key)
+            && keys.len() < 200
+        {
+            keys.push(key);
+        }
+    }
+    keys
+}
+
+/// The name of the file at `path` as [`file_name_keys`] writes task words: its stem (up to the first dot),
+/// lower-cased, `_` and `-` removed, with a test marker (`test_`, `_test`, `Test`, `Tests`, `.spec`) taken off,
+/// so `test_setuponly.py` and `FooTest.java` compare as `setuponly` and `foo`.
+pub fn file_name_key(path: &str) -> String {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    let stem = name.split('.').next().unwrap_or(name);
+    let key: String = stem.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect();
+    let key = key.strip_prefix("test").filter(|rest| rest.len() >= 4).unwrap_or(&key);
+    let key = key.strip_suffix("tests").or_else(|| key.strip_suffix("test")).filter(|r| r.len() >= 4).unwrap_or(key);
+    key.to_string()
+}
+
 /// `name@host.domain`, but not `@Override` or `` `a@b` ``.
 fn is_email(word: &str) -> bool {
     let Some((local, domain)) = word.split_once('@') else { return false };
@@ -414,6 +487,35 @@ mod tests {
         let terms =
             TaskTerms::extract("Calling requests.adapters.HTTPAdapter.send() fails; Foo.bar() and e.g. x.y are prose");
         assert_eq!(terms.modules, ["requests/adapters/HTTPAdapter/send"]);
+    }
+
+    #[test]
+    fn bulleted_and_numbered_items_and_paragraphs_are_segments() {
+        let task = "Rework the fetch session cache\n\n* Evict idle sessions from the session cache\n\
+                    * Count evictions in the broker metrics registry\n- ok\n2) Document the new fetch configuration";
+        let parts = super::segments(task);
+        assert_eq!(parts.len(), 4, "{parts:?}");
+        assert!(parts[0].starts_with("Rework the fetch session cache"), "{parts:?}");
+        assert!(parts[1].trim_start().starts_with("Evict idle sessions"), "{parts:?}");
+        // "- ok" alone is too short to stand on its own: it joins the next item.
+        assert!(parts[2].contains("broker metrics registry") && parts[3].contains("ok"), "{parts:?}");
+        assert!(parts[3].contains("Document the new fetch configuration"), "{parts:?}");
+        assert!(super::segments("One line that says what changed in the parser").is_empty());
+        assert!(super::segments("Title of it all\n\nbody").is_empty(), "a part of one word is no segment");
+    }
+
+    #[test]
+    fn file_name_keys_meet_the_names_of_files_they_echo() {
+        let keys = super::file_name_keys("Fix `--setup-show` with fixtures in setuponly; see HTTPAdapter");
+        for key in ["setupshow", "setup", "show", "fixtures", "setuponly", "httpadapter"] {
+            assert!(keys.contains(&key.to_string()), "{key} missing from {keys:?}");
+        }
+        assert!(!keys.iter().any(|k| k == "with" || k == "see"), "{keys:?}");
+        assert_eq!(super::file_name_key("src/_pytest/setuponly.py"), "setuponly");
+        assert_eq!(super::file_name_key("testing/test_setuponly.py"), "setuponly");
+        assert_eq!(super::file_name_key("src/main/java/org/HttpAdapterTest.java"), "httpadapter");
+        assert_eq!(super::file_name_key("lib/http_adapter.d.ts"), "httpadapter");
+        assert_eq!(super::file_name_key("test.py"), "test", "a name that is only a marker stays");
     }
 
     #[test]
