@@ -74,6 +74,10 @@ pub struct RankWeights {
     /// Share of a best file's score given to the files that changed with it in git history (times the share of
     /// its commits they were part of).
     pub cochange: f32,
+    /// Lift of files that changed often in git history (the commits mined for co-change): a file's score is
+    /// multiplied by `1 + churn * ln(1 + its commits) / ln(1 + the most any file has)`, so code under active
+    /// work leads code that only mentions the task's words.
+    pub churn: f32,
     /// How many of the best files lend their score to their co-changed files.
     pub cochange_sources: usize,
     /// A file's whole-file lexical evidence sums at most this many of its best chunk scores, so a long hub file
@@ -92,11 +96,11 @@ impl Default for RankWeights {
             module: 1.0,
             mentioned: 3.0,
             graph: 0.3,
-            lexical_files: 2.0,
+            lexical_files: 1.5,
             path_terms: 1.0,
             file_bm25: 6.0,
             file_bm25_by_score: 0.5,
-            segments: 0.0,
+            segments: 3.0,
             file_name: 0.0,
             semantic: 1.0,
             semantic_files: 1.0,
@@ -105,6 +109,7 @@ impl Default for RankWeights {
             file_rank_offset: sextant_index::fusion::RRF_K,
             test_files: 0.5,
             cochange: 0.1,
+            churn: 0.0,
             cochange_sources: 5,
             file_hits: 200,
         }
@@ -141,6 +146,7 @@ impl std::str::FromStr for RankWeights {
                 "file_rank_offset" => &mut weights.file_rank_offset,
                 "test_files" => &mut weights.test_files,
                 "cochange" => &mut weights.cochange,
+                "churn" => &mut weights.churn,
                 "expanded_files" => {
                     weights.expanded_files = number.max(0.0) as usize;
                     continue;
@@ -603,6 +609,16 @@ pub fn rank(index: &Index, request: &PackRequest) -> Result<Ranking, IndexError>
         }
         for unit in units.iter_mut().filter(|u| tests.contains(&u.file)) {
             unit.score *= test_factor;
+        }
+    }
+    if let Some(history) = index.co_change().filter(|_| weights.churn > 0.0) {
+        let commits_of = |file: u32| index.file(file).and_then(|f| history.files.get(f.path())).map_or(0, |e| e.0);
+        let most = history.files.values().map(|e| e.0).max().unwrap_or(0);
+        if most > 0 {
+            let scale = weights.churn / (1.0 + most as f32).ln();
+            for (file, score) in &mut files {
+                *score *= 1.0 + scale * (1.0 + commits_of(*file) as f32).ln();
+            }
         }
     }
     files.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));

@@ -339,7 +339,7 @@ const MAX_SEGMENTS: usize = 8;
 pub fn segments(task: &str) -> Vec<String> {
     let mut parts: Vec<String> = Vec::new();
     let mut current = String::new();
-    let mut flush = |current: &mut String, parts: &mut Vec<String>| {
+    let flush = |current: &mut String, parts: &mut Vec<String>| {
         let meaningful = TaskTerms::extract(current);
         if meaningful.words.len() + meaningful.identifiers.len() >= 3 {
             parts.push(std::mem::take(current));
