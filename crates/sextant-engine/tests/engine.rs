@@ -166,15 +166,21 @@ fn workspace_finds_repositories_by_name() {
     assert!(matches!(Workspace::open(twice, &keyword_only()), Err(EngineError::InvalidArgument(_))));
 }
 
-#[test]
-fn the_watcher_first_catches_up_with_edits_made_while_nobody_watched() {
+/// An indexed fixture with one file written after the index run, before anything watches: no file event will
+/// ever name `src/unseen.rs` (defining `written_before_watching`). Returns the temp dirs and a fresh repository.
+fn indexed_then_written_unwatched() -> (tempfile::TempDir, tempfile::TempDir, Arc<Repository>) {
     let repo = tempfile::tempdir().unwrap();
     let index_dir = tempfile::tempdir().unwrap();
     fixture(repo.path());
     open(repo.path(), index_dir.path()).index(false, &NoEngineProgress).unwrap();
-    // Written between that run and the watcher: no file event will ever name it.
     std::fs::write(repo.path().join("src/unseen.rs"), "pub fn written_before_watching() {}\n").unwrap();
     let engine = Arc::new(open(repo.path(), index_dir.path()));
+    (repo, index_dir, engine)
+}
+
+#[test]
+fn the_watcher_first_catches_up_with_edits_made_while_nobody_watched() {
+    let (_repo, _index_dir, engine) = indexed_then_written_unwatched();
     let (tx, rx) = std::sync::mpsc::channel();
     let _watcher = engine
         .watch(Duration::from_millis(50), move |event| {
@@ -192,12 +198,7 @@ fn the_watcher_first_catches_up_with_edits_made_while_nobody_watched() {
 
 #[test]
 fn a_watcher_without_catch_up_indexes_nothing_until_an_edit_and_then_walks() {
-    let repo = tempfile::tempdir().unwrap();
-    let index_dir = tempfile::tempdir().unwrap();
-    fixture(repo.path());
-    open(repo.path(), index_dir.path()).index(false, &NoEngineProgress).unwrap();
-    std::fs::write(repo.path().join("src/unseen.rs"), "pub fn written_before_watching() {}\n").unwrap();
-    let engine = Arc::new(open(repo.path(), index_dir.path()));
+    let (repo, _index_dir, engine) = indexed_then_written_unwatched();
     let (tx, rx) = std::sync::mpsc::channel();
     let _watcher = engine
         .watch_with(Duration::from_millis(50), None, move |event| {
