@@ -173,8 +173,15 @@ pub struct Repository {
     /// Set by the watcher when files changed after its last run began: the run under way is superseded, so it
     /// leaves the work that only polishes its generation (exact ranks, warming, the overview) to the next one.
     pub(crate) edits_pending: AtomicBool,
+    /// The paths changed since the stored overview was last built by this process, as the runs were told them
+    /// (runs whose overview was left to a later run add theirs); `None` when a run walked, or before the first
+    /// build, so the next build walks the tree for manifests and READMEs.
+    overview_changes: Mutex<Option<Vec<PathBuf>>>,
     last_error: RwLock<Option<String>>,
 }
+
+/// Changed paths kept for the next overview build at most; past this the build walks the tree anyway.
+const MAX_OVERVIEW_CHANGES: usize = 10_000;
 
 impl std::fmt::Debug for Repository {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -199,6 +206,7 @@ impl Repository {
             loading: Mutex::new(()),
             queued: AtomicBool::new(false),
             edits_pending: AtomicBool::new(false),
+            overview_changes: Mutex::new(None),
             last_error: RwLock::new(None),
         })
     }
@@ -349,6 +357,19 @@ impl Repository {
         result
     }
 
+    /// Adds a run's changed paths to those the next overview build is told (`None`: the run walked, so the build
+    /// must walk too; a list grown past any use is dropped the same way).
+    fn note_overview_changes(&self, changed: Option<&[PathBuf]>) {
+        let mut pending = self.overview_changes.lock().unwrap_or_else(|p| p.into_inner());
+        *pending = match (pending.take(), changed) {
+            (Some(mut paths), Some(changed)) if paths.len() + changed.len() <= MAX_OVERVIEW_CHANGES => {
+                paths.extend_from_slice(changed);
+                Some(paths)
+            }
+            _ => None,
+        };
+    }
+
     /// [`Repository::index`] from scratch: every file is parsed again.
     pub fn reindex(&self, progress: &dyn EngineProgress) -> Result<IndexReport, EngineError> {
         self.index(true, progress)
@@ -367,6 +388,7 @@ impl Repository {
         let current = self.loaded_index();
         let run = index_repository_opened(&options, &lock, &Adapter(progress), current.as_deref(), changed)?;
         drop(current);
+        self.note_overview_changes(changed);
         let summary = run.summary;
         // Nothing changed, nothing is loaded here, no vectors to check and the overview is of this generation: a
         // one-shot `sextant index` need not open the index at all.
@@ -411,11 +433,13 @@ impl Repository {
         // The overview follows the index generation; only a writer stores it.
         if !superseded() {
             progress.phase("overview", None);
-            match sextant_overview::ensure(&index, &self.config) {
+            let since_built = self.overview_changes.lock().unwrap_or_else(|p| p.into_inner()).clone();
+            match sextant_overview::ensure_after(&index, &self.config, since_built.as_deref()) {
                 Ok(overview) => {
                     if let Ok(mut guard) = self.overview.write() {
                         *guard = Some(Arc::new(overview));
                     }
+                    *self.overview_changes.lock().unwrap_or_else(|p| p.into_inner()) = Some(Vec::new());
                 }
                 Err(e) => warnings.push(format!("the overview could not be built: {e}")),
             }

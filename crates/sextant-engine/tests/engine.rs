@@ -254,3 +254,37 @@ fn the_watcher_reindexes_an_edit() {
     wait_for("the removal", &|| count("renamed_while_watched") == 0);
     assert!(count("helper") > 0, "the rest of the index stays");
 }
+
+#[test]
+fn an_update_told_its_changes_walks_for_manifests_only_when_one_of_them_can_be_one() {
+    let repo = tempfile::tempdir().unwrap();
+    let index_dir = tempfile::tempdir().unwrap();
+    fixture(repo.path());
+    let engine = open(repo.path(), index_dir.path());
+    engine.index(false, &NoEngineProgress).unwrap();
+    let crate_at = |dir: &str| {
+        let root = repo.path().join(dir);
+        std::fs::create_dir_all(root.join("src")).unwrap();
+        let name = dir.rsplit('/').next().unwrap();
+        std::fs::write(root.join("Cargo.toml"), format!("[package]\nname = \"{name}\"\nversion = \"0.1.0\"\n"))
+            .unwrap();
+        std::fs::write(root.join("src/lib.rs"), format!("pub fn {name}_entry() {{}}\n")).unwrap();
+        (root.join("Cargo.toml"), root.join("src/lib.rs"))
+    };
+    let has_module = |path: &str| engine.overview().unwrap().module_index(path).is_some();
+
+    let (manifest, source) = crate_at("tools/generate");
+    engine.index_changed(&[manifest, source], &NoEngineProgress).unwrap();
+    assert!(has_module("tools/generate"), "a named manifest is found");
+
+    // Told only of the source file (a list that misses a change, which a watcher never gives): the listing of
+    // manifests is reused, which shows the update did not walk the tree; a walking run then finds the crate.
+    let (_, source) = crate_at("tools/render");
+    engine.index_changed(&[source], &NoEngineProgress).unwrap();
+    assert_eq!(engine.symbols("render_entry", Page::default()).unwrap().total, 1);
+    assert!(!has_module("tools/render"));
+    std::fs::write(repo.path().join("tools/render/src/lib.rs"), "pub fn render_entry() {}\npub fn more() {}\n")
+        .unwrap();
+    engine.index(false, &NoEngineProgress).unwrap();
+    assert!(has_module("tools/render"), "a run that walks, walks the overview too");
+}

@@ -98,12 +98,26 @@ pub fn save_scans(index_dir: &Path, scans: &SourceScans) -> Result<(), OverviewE
 /// The stored overview if it matches the index generation, else a freshly built (and saved) one. Only the files
 /// whose content changed since the last build are read again.
 pub fn ensure(index: &sextant_index::Index, config: &sextant_config::Config) -> Result<Overview, OverviewError> {
+    ensure_after(index, config, None)
+}
+
+/// [`ensure`] told which paths changed since the generation the stored overview (and scans) describe, as a file
+/// watcher knows them: then the tree is walked for manifests, READMEs and rule files only when one of those paths
+/// can have added, moved or removed one ([`SourceScans::note_changes`]). `None` walks.
+pub fn ensure_after(
+    index: &sextant_index::Index,
+    config: &sextant_config::Config,
+    changed: Option<&[std::path::PathBuf]>,
+) -> Result<Overview, OverviewError> {
     if let Ok(Some(existing)) = load(index.dir()) {
         if existing.generation == index.generation() && existing.root == index.root() {
             return Ok(existing);
         }
     }
     let mut scans = load_scans(index.dir());
+    if let Some(changed) = changed {
+        scans.note_changes(Path::new(index.root()), changed);
+    }
     let overview = build_overview_with(index, config, &mut scans);
     scans.retain_used();
     save_scans(index.dir(), &scans)?;

@@ -49,12 +49,44 @@ const AUX_NAMES: &[&str] = &[
     "copilot-instructions.md",
 ];
 
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 struct AuxFiles {
     /// Directories (repository-relative) with the aux file names they hold.
     by_dir: BTreeMap<String, BTreeSet<String>>,
     /// Rule files and workflow files by path.
     rules: Vec<String>,
     workflows: Vec<String>,
+}
+
+impl AuxFiles {
+    /// Whether this listing still holds after the files at `changed` (repository-relative) changed: none of them
+    /// is, or was, an aux file or a directory (a directory renamed or created can bring aux files no event names).
+    fn survives(&self, root: &Path, changed: &[String]) -> bool {
+        changed.iter().all(|path| {
+            let name = path.rsplit('/').next().unwrap_or(path);
+            let aux_name = AUX_NAMES.contains(&name)
+                || matches!(name, "__init__.py" | ".gitignore" | ".ignore" | ".sextant.toml")
+                || name.ends_with(".mdc")
+                || name.ends_with(".instructions.md");
+            let under = |p: &String| p.starts_with(path.as_str()) && p.as_bytes().get(path.len()) == Some(&b'/');
+            let held = self.by_dir.keys().any(|d| d == path || under(d))
+                || self.rules.iter().any(under)
+                || self.workflows.iter().any(under);
+            let special_dir =
+                path.starts_with(".github/") || path.starts_with(".cursor/") || path.contains("/.cursor/");
+            !aux_name && !held && !special_dir && !root.join(path).is_dir()
+        })
+    }
+}
+
+/// The aux listing last walked, with what it depended on, kept between builds so that an update whose changed
+/// paths cannot have changed it skips the walk of the whole tree.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+struct AuxScan {
+    root: String,
+    /// The exclude patterns it was walked with.
+    excludes: Vec<String>,
+    aux: AuxFiles,
 }
 
 fn walk_aux(root: &Path, config: &Config) -> AuxFiles {
@@ -220,6 +252,13 @@ pub struct SourceScans {
     /// when HEAD (or the module list) does, not on each edit.
     #[serde(default)]
     history: Option<HistoryScan>,
+    /// The aux files (manifests, READMEs, rule files, workflows) as last walked.
+    #[serde(default)]
+    aux: Option<AuxScan>,
+    /// What changed since the last build (repository-relative), when the caller knows it exactly
+    /// ([`SourceScans::note_changes`]); `None` walks the tree again.
+    #[serde(skip)]
+    changed: Option<Vec<String>>,
 }
 
 /// [`Activity`] per module, computed at one HEAD over one module list.
@@ -275,6 +314,34 @@ impl SourceScans {
         activity
     }
 
+    /// Tells the next build which paths changed since the last one (absolute or relative to `root`), as a file
+    /// watcher knows them: when none of them can have added, moved or removed a manifest, README, rule file or
+    /// workflow, the build reuses the listing of those instead of walking the whole tree. The list must cover
+    /// every change; without it the build walks.
+    pub fn note_changes(&mut self, root: &Path, changed: &[std::path::PathBuf]) {
+        let relative = changed
+            .iter()
+            .map(|p| p.strip_prefix(root).unwrap_or(p).to_string_lossy().replace('\\', "/"))
+            .map(|p| p.trim_end_matches('/').to_string())
+            .collect();
+        self.changed = Some(relative);
+    }
+
+    /// The aux files of the tree: the cached listing when the noted changes leave it valid, else a new walk.
+    fn aux(&mut self, root: &Path, config: &Config) -> AuxFiles {
+        let changed = self.changed.take();
+        let root_key = root.to_string_lossy().into_owned();
+        if let (Some(cached), Some(changed)) = (&self.aux, &changed) {
+            if cached.root == root_key && cached.excludes == config.index.exclude && cached.aux.survives(root, changed)
+            {
+                return cached.aux.clone();
+            }
+        }
+        let aux = walk_aux(root, config);
+        self.aux = Some(AuxScan { root: root_key, excludes: config.index.exclude.clone(), aux: aux.clone() });
+        aux
+    }
+
     /// Drops the scans of files this build did not look at (deleted, or no longer needed).
     pub(crate) fn retain_used(&mut self) {
         let used = std::mem::take(&mut self.used);
@@ -291,7 +358,7 @@ pub fn build_overview(index: &Index, config: &Config) -> Overview {
 pub fn build_overview_with(index: &Index, config: &Config, scans: &mut SourceScans) -> Overview {
     let started = Instant::now();
     let root = Path::new(index.root());
-    let mut aux = walk_aux(root, config);
+    let mut aux = scans.aux(root, config);
     // The root is always inspected (a Makefile or settings.gradle alone still describes the project).
     aux.by_dir.entry(String::new()).or_default();
 

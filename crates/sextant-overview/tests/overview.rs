@@ -254,6 +254,49 @@ fn module_history_is_read_again_only_when_head_moves() {
 }
 
 #[test]
+fn the_tree_is_walked_for_manifests_again_only_when_a_changed_path_can_have_moved_one() {
+    let repo = tempfile::tempdir().unwrap();
+    let r = repo.path();
+    write(r, "Cargo.toml", "[workspace]\nmembers = [\"crates/*\"]\n");
+    write(r, "crates/core/Cargo.toml", "[package]\nname = \"core\"\nversion = \"0.1.0\"\n");
+    write(r, "crates/core/src/lib.rs", "pub fn core() {}\n");
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config::for_repository(r).unwrap();
+    let build = |scans: &mut sextant_overview::SourceScans| {
+        index_repository(&IndexOptions { root: r, index_dir: dir.path(), config: &config, force: false }, &NoProgress)
+            .unwrap();
+        build_overview_with(&Index::open(dir.path()).unwrap(), &config, scans)
+    };
+    let has_module = |o: &Overview, path: &str| o.module_index(path).is_some();
+    let mut scans = sextant_overview::SourceScans::default();
+    assert!(has_module(&build(&mut scans), "crates/core"));
+
+    // A new crate whose manifest no noted change names: the listing is reused, so the crate is not seen yet --
+    // which is how this test tells that the walk was skipped (a watcher's notes always name such a file).
+    write(r, "crates/cli/Cargo.toml", "[package]\nname = \"cli\"\nversion = \"0.1.0\"\n");
+    write(r, "crates/cli/src/main.rs", "fn main() {}\n");
+    write(r, "crates/core/src/lib.rs", "pub fn core() {}\npub fn more() {}\n");
+    scans.note_changes(r, &[r.join("crates/core/src/lib.rs")]);
+    assert!(!has_module(&build(&mut scans), "crates/cli"), "a source edit alone reuses the listing");
+
+    // Naming the manifest, or the directory that appeared, walks again.
+    scans.note_changes(r, &[r.join("crates/cli/Cargo.toml")]);
+    assert!(has_module(&build(&mut scans), "crates/cli"));
+    write(r, "crates/extra/Cargo.toml", "[package]\nname = \"extra\"\nversion = \"0.1.0\"\n");
+    write(r, "crates/extra/src/lib.rs", "pub fn extra() {}\n");
+    scans.note_changes(r, &[r.join("crates/extra")]);
+    assert!(has_module(&build(&mut scans), "crates/extra"), "a new directory walks again");
+    // A directory that held a manifest and is gone now (renamed away): walked again, the module leaves.
+    std::fs::remove_dir_all(r.join("crates/extra")).unwrap();
+    scans.note_changes(r, &[r.join("crates/extra")]);
+    assert!(!has_module(&build(&mut scans), "crates/extra"));
+    // No notes: the build walks, as a run that walked the tree must.
+    write(r, "crates/late/Cargo.toml", "[package]\nname = \"late\"\nversion = \"0.1.0\"\n");
+    write(r, "crates/late/src/lib.rs", "pub fn late() {}\n");
+    assert!(has_module(&build(&mut scans), "crates/late"));
+}
+
+#[test]
 fn monorepo_with_rule_files_configuration_and_bounded_pages() {
     let repo = tempfile::tempdir().unwrap();
     let r = repo.path();
