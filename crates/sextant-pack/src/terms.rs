@@ -339,21 +339,29 @@ const MAX_SEGMENTS: usize = 8;
 pub fn segments(task: &str) -> Vec<String> {
     let mut parts: Vec<String> = Vec::new();
     let mut current = String::new();
-    let flush = |current: &mut String, parts: &mut Vec<String>| {
-        let meaningful = TaskTerms::extract(current);
-        if meaningful.words.len() + meaningful.identifiers.len() >= 3 {
+    // Meaningful words of `current`, counted line by line so that a task of many short lines costs one pass.
+    let mut meaningful = 0;
+    let flush = |current: &mut String, meaningful: &mut usize, parts: &mut Vec<String>| {
+        if *meaningful >= 3 {
             parts.push(std::mem::take(current));
+            *meaningful = 0;
         }
     };
     for line in task.lines() {
+        if parts.len() > MAX_SEGMENTS {
+            break;
+        }
         let trimmed = line.trim_start();
         if trimmed.is_empty() || is_list_item(trimmed) {
-            flush(&mut current, &mut parts);
+            flush(&mut current, &mut meaningful, &mut parts);
         }
-        current.push_str(trimmed.trim_start_matches(['-', '*', '+', '\u{2022}']));
+        let text = trimmed.trim_start_matches(['-', '*', '+', '\u{2022}']);
+        let terms = TaskTerms::extract(text);
+        meaningful += terms.words.len() + terms.identifiers.len();
+        current.push_str(text);
         current.push('\n');
     }
-    flush(&mut current, &mut parts);
+    flush(&mut current, &mut meaningful, &mut parts);
     if parts.len() < 2 {
         return Vec::new();
     }
@@ -502,6 +510,9 @@ mod tests {
         assert!(parts[3].contains("Document the new fetch configuration"), "{parts:?}");
         assert!(super::segments("One line that says what changed in the parser").is_empty());
         assert!(super::segments("Title of it all\n\nbody").is_empty(), "a part of one word is no segment");
+        // Many short lines: one pass, and no more parts than a pack searches.
+        let long = "ab\n\n".repeat(20_000) + &"- alpha beta gamma delta\n".repeat(5_000);
+        assert_eq!(super::segments(&long).len(), 8);
     }
 
     #[test]
