@@ -361,13 +361,10 @@ impl Repository {
     /// must walk too; a list grown past any use is dropped the same way).
     fn note_overview_changes(&self, changed: Option<&[PathBuf]>) {
         let mut pending = self.overview_changes.lock().unwrap_or_else(|p| p.into_inner());
-        *pending = match (pending.take(), changed) {
-            (Some(mut paths), Some(changed)) if paths.len() + changed.len() <= MAX_OVERVIEW_CHANGES => {
-                paths.extend_from_slice(changed);
-                Some(paths)
-            }
-            _ => None,
-        };
+        crate::watch::add_changed_paths(&mut pending, changed.map(|paths| paths.iter().cloned()));
+        if pending.as_ref().is_some_and(|paths| paths.len() > MAX_OVERVIEW_CHANGES) {
+            *pending = None;
+        }
     }
 
     /// [`Repository::index`] from scratch: every file is parsed again.

@@ -110,15 +110,11 @@ impl Repository {
                     let _ = repository.current_index();
                     report(&mut changed, repository.index_watched(None, &*progress));
                 }
-                let add = |changed: &mut Option<Vec<PathBuf>>, paths: Option<Vec<PathBuf>>| match (changed, paths) {
-                    (Some(changed), Some(paths)) => changed.extend(paths),
-                    (changed, _) => *changed = None,
-                };
                 while let Ok(first) = rx.recv() {
-                    add(&mut changed, first);
+                    add_changed_paths(&mut changed, first);
                     loop {
                         match rx.recv_timeout(debounce) {
-                            Ok(paths) => add(&mut changed, paths),
+                            Ok(paths) => add_changed_paths(&mut changed, paths),
                             Err(RecvTimeoutError::Timeout) => break,
                             Err(RecvTimeoutError::Disconnected) => return,
                         }
@@ -136,6 +132,15 @@ impl Repository {
             })
             .map_err(|source| EngineError::Io { path: self.spec().root.clone(), source })?;
         Ok(Watcher { _notify: watcher })
+    }
+}
+
+/// Adds `more` to the paths changed so far; `None` on either side (a walk, a lost event: changes unknown) leaves
+/// `None`, so that whoever acts on the list walks instead.
+pub(crate) fn add_changed_paths(so_far: &mut Option<Vec<PathBuf>>, more: Option<impl IntoIterator<Item = PathBuf>>) {
+    match (so_far.as_mut(), more) {
+        (Some(paths), Some(more)) => paths.extend(more),
+        _ => *so_far = None,
     }
 }
 

@@ -309,21 +309,22 @@ pub fn rank(index: &Index, request: &PackRequest) -> Result<Ranking, IndexError>
     }
     // Files named like a word of the task, the rarest names first (a name many files share says little).
     if weights.file_name > 0.0 {
-        let keys = crate::terms::file_name_keys(&task);
+        // Each key with its place in the task (keys are unique), for one lookup per file.
+        let keys: HashMap<String, usize> =
+            crate::terms::file_name_keys(&task).into_iter().enumerate().map(|(place, key)| (key, place)).collect();
         if !keys.is_empty() {
-            let mut named: HashMap<&str, Vec<u32>> = HashMap::new();
+            let mut named: HashMap<usize, Vec<u32>> = HashMap::new();
             for file in index.indexed_files() {
-                let key = crate::terms::file_name_key(file.path());
-                if let Some(wanted) = keys.iter().find(|k| **k == key) {
+                if let Some(&place) = keys.get(&crate::terms::file_name_key(file.path())) {
                     if allowed(file.id()) {
-                        named.entry(wanted.as_str()).or_default().push(file.id());
+                        named.entry(place).or_default().push(file.id());
                     }
                 }
             }
             let mut by_name: Vec<(usize, usize, &Vec<u32>)> = named
                 .iter()
                 .filter(|(_, files)| files.len() <= MAX_FILES_PER_NAME)
-                .map(|(key, files)| (files.len(), keys.iter().position(|k| k == key).unwrap_or(usize::MAX), files))
+                .map(|(&place, files)| (files.len(), place, files))
                 .collect();
             by_name.sort_unstable();
             let list: Vec<u32> = by_name.into_iter().flat_map(|(_, _, files)| files.iter().copied()).collect();
