@@ -177,6 +177,9 @@ pub struct Repository {
     /// (runs whose overview was left to a later run add theirs); `None` when a run walked, or before the first
     /// build, so the next build walks the tree for manifests and READMEs.
     overview_changes: Mutex<Option<Vec<PathBuf>>>,
+    /// The overview this process stored last and its source scans: a build after an update writes only the
+    /// modules it changed and reads back nothing.
+    overview_writer: Mutex<sextant_overview::OverviewWriter>,
     last_error: RwLock<Option<String>>,
 }
 
@@ -207,6 +210,7 @@ impl Repository {
             queued: AtomicBool::new(false),
             edits_pending: AtomicBool::new(false),
             overview_changes: Mutex::new(None),
+            overview_writer: Mutex::new(sextant_overview::OverviewWriter::default()),
             last_error: RwLock::new(None),
         })
     }
@@ -392,8 +396,8 @@ impl Repository {
         let vectors_wanted = self.options.embed && self.config.embed.enabled;
         if run.index.is_none() && summary.unchanged && !vectors_wanted && self.loaded_index().is_none() {
             let overview_current = matches!(
-                sextant_overview::load(&self.spec.index_dir),
-                Ok(Some(o)) if o.generation == summary.generation && Path::new(&o.root) == self.spec.root
+                sextant_overview::stored_generation(&self.spec.index_dir),
+                Some((generation, root)) if generation == summary.generation && Path::new(&root) == self.spec.root
             );
             if overview_current {
                 drop(lock);
@@ -431,10 +435,11 @@ impl Repository {
         if !superseded() {
             progress.phase("overview", None);
             let since_built = self.overview_changes.lock().unwrap_or_else(|p| p.into_inner()).clone();
-            match sextant_overview::ensure_after(&index, &self.config, since_built.as_deref()) {
+            let mut writer = self.overview_writer.lock().unwrap_or_else(|p| p.into_inner());
+            match writer.ensure(&index, &self.config, since_built.as_deref()) {
                 Ok(overview) => {
                     if let Ok(mut guard) = self.overview.write() {
-                        *guard = Some(Arc::new(overview));
+                        *guard = Some(overview);
                     }
                     *self.overview_changes.lock().unwrap_or_else(|p| p.into_inner()) = Some(Vec::new());
                 }

@@ -6,13 +6,14 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 use sextant_config::Config;
-use sextant_graph::{EdgeKind, Node, SymbolId};
+use sextant_graph::{Node, SymbolId};
 use sextant_index::{Index, IndexedFile};
 use sextant_syntax::{Language, SymbolKind};
 
 use crate::manifests::{self, CommandKind, ModuleKind};
 use crate::model::*;
 use crate::rules::{self, Rule};
+use crate::tally::{Crossing, EdgeTally};
 
 /// Key symbols kept per module.
 const KEY_SYMBOLS: usize = 12;
@@ -137,6 +138,13 @@ fn walk_aux(root: &Path, config: &Config) -> AuxFiles {
     aux
 }
 
+/// Whether any of `sorted_paths` lies under `dir`.
+fn has_files_under(sorted_paths: &[&str], dir: &str) -> bool {
+    let prefix = format!("{}/", dir.trim_end_matches('/'));
+    let at = sorted_paths.partition_point(|p| *p < prefix.as_str());
+    dir.is_empty() && !sorted_paths.is_empty() || sorted_paths.get(at).is_some_and(|p| p.starts_with(&prefix))
+}
+
 fn in_dir(dir: &str, path: &str) -> bool {
     dir.is_empty() || path == dir || path.starts_with(&format!("{dir}/"))
 }
@@ -259,6 +267,16 @@ pub struct SourceScans {
     /// ([`SourceScans::note_changes`]); `None` walks the tree again.
     #[serde(skip)]
     changed: Option<Vec<String>>,
+    /// Source files read since [`SourceScans::take_reads`] was last asked.
+    #[serde(skip)]
+    files_read: usize,
+    /// Whether the tree was walked or the history read since then.
+    #[serde(skip)]
+    listing_read: bool,
+    /// The cross-module edge counts of the last build, brought up to date by the next from the files whose edges
+    /// changed (kept in memory only).
+    #[serde(skip)]
+    tally: Option<EdgeTally>,
 }
 
 /// [`Activity`] per module, computed at one HEAD over one module list.
@@ -296,6 +314,7 @@ impl SourceScans {
                 false => leading_doc(&text, file.language()),
             };
             self.files.insert(file.path().to_string(), FileScan { hash, entries, doc });
+            self.files_read += 1;
         }
         &self.files[file.path()]
     }
@@ -310,6 +329,7 @@ impl SourceScans {
             }
         }
         let activity = history(root, modules, limit);
+        self.listing_read = true;
         self.history = head.map(|head| HistoryScan { head, limit, modules: paths, activity: activity.clone() });
         activity
     }
@@ -338,8 +358,15 @@ impl SourceScans {
             }
         }
         let aux = walk_aux(root, config);
+        self.listing_read = true;
         self.aux = Some(AuxScan { root: root_key, excludes: config.index.exclude.clone(), aux: aux.clone() });
         aux
+    }
+
+    /// How many source files were read, and whether the tree was walked or the history read, since the last call:
+    /// what the stored scans lack until they are saved again.
+    pub(crate) fn take_reads(&mut self) -> (usize, bool) {
+        (std::mem::take(&mut self.files_read), std::mem::take(&mut self.listing_read))
     }
 
     /// Drops the scans of files this build did not look at (deleted, or no longer needed).
@@ -415,13 +442,16 @@ pub fn build_overview_with(index: &Index, config: &Config, scans: &mut SourceSca
         }
     }
     // Sub-projects a build declares (Gradle settings, Maven modules) are modules even without their own manifest.
+    // Whether a directory holds indexed files is a search in the sorted paths (kafka declares 60 sub-projects).
+    let mut sorted_paths: Vec<&str> = index.indexed_files().map(|f| f.path()).collect();
+    sorted_paths.sort_unstable();
     for dir in subprojects {
         let kind = if aux.by_dir.get("").is_some_and(|n| n.contains("pom.xml")) {
             ModuleKind::Maven
         } else {
             ModuleKind::Gradle
         };
-        if index.indexed_files().any(|f| in_dir(&dir, f.path())) {
+        if has_files_under(&sorted_paths, &dir) {
             let name = dir.rsplit('/').next().unwrap_or(&dir).to_string();
             modules.entry(dir.clone()).or_insert(Module {
                 path: dir,
@@ -565,7 +595,9 @@ pub fn build_overview_with(index: &Index, config: &Config, scans: &mut SourceSca
     let parents: Vec<Option<usize>> =
         ordered.iter().enumerate().map(|(i, m)| (i != 0).then(|| nearest_module(parent_dir(&m.path)))).collect();
     let module_of_path = |path: &str| -> usize { nearest_module(parent_dir(path)) };
-    let file_module: Vec<usize> = index.indexed_files().map(|f| module_of_path(f.path())).collect();
+    let paths: Vec<&str> = index.indexed_files().map(|f| f.path()).collect();
+    let file_module: Vec<usize> = paths.iter().map(|p| module_of_path(p)).collect();
+    let test_file: Vec<bool> = paths.iter().map(|p| sextant_index::is_test_path(p)).collect();
     // Ancestor chain (including itself) of each module, for subtree totals.
     let chain = |mut m: usize| -> Vec<usize> {
         let mut out = vec![m];
@@ -582,7 +614,7 @@ pub fn build_overview_with(index: &Index, config: &Config, scans: &mut SourceSca
     let mut languages: Vec<BTreeMap<String, (u64, u64)>> = vec![BTreeMap::new(); n];
     let mut tests: Vec<(u64, BTreeSet<String>)> = vec![(0, BTreeSet::new()); n];
     for (file, &module) in index.indexed_files().zip(&file_module) {
-        let test = sextant_index::is_test_path(file.path());
+        let test = test_file[file.id() as usize];
         for &m in &chains[module] {
             sizes[m].0 += 1;
             sizes[m].1 += file.lines() as u64;
@@ -598,29 +630,11 @@ pub fn build_overview_with(index: &Index, config: &Config, scans: &mut SourceSca
 
     // Key symbols per module (own subtree): first by how many other modules use them (calls and references
     // from outside), then by centrality, so a crate's API comes before its accessors.
-    let mut users: HashSet<(SymbolId, usize)> = HashSet::new();
-    for edge in &index.graph().data().edges {
-        let (EdgeKind::Calls | EdgeKind::References, Node::Symbol(target)) = (edge.kind, edge.to) else { continue };
-        let source_file = match edge.from {
-            Node::File(f) => f,
-            Node::Symbol(s) => s.file,
-            Node::Module(_) => continue,
-        };
-        let (Some(&from), Some(&to)) = (file_module.get(source_file as usize), file_module.get(target.file as usize))
-        else {
-            continue;
-        };
-        if from != to {
-            users.insert((target, from));
-        }
-    }
-    let mut outside_users: HashMap<SymbolId, u32> = HashMap::new();
-    for (symbol, _) in users {
-        *outside_users.entry(symbol).or_default() += 1;
-    }
+    let tally = EdgeTally::update(scans.tally.take(), &paths, &file_module, n, &test_file, &index.graph().data().edges);
+    let outside_users = &tally.outside_users;
     let mut key: Vec<Vec<(f32, SymbolId)>> = vec![Vec::new(); n];
     for (file, &module) in index.indexed_files().zip(&file_module) {
-        if sextant_index::is_test_path(file.path()) {
+        if test_file[file.id() as usize] {
             continue;
         }
         for (s, symbol) in file.symbols().iter().enumerate() {
@@ -662,39 +676,14 @@ pub fn build_overview_with(index: &Index, config: &Config, scans: &mut SourceSca
 
     // Dependencies between modules from imports and calls; and, per module, the calls that cross its boundary
     // (certain links only), by called symbol: how data flows in and out.
-    let mut edges: HashMap<(usize, usize), u32> = HashMap::new();
-    let test_file: Vec<bool> = index.indexed_files().map(|f| sextant_index::is_test_path(f.path())).collect();
-    type Crossing = HashMap<SymbolId, (u32, Node)>;
-    let mut inbound: Vec<Crossing> = vec![HashMap::new(); n];
-    let mut outbound: Vec<Crossing> = vec![HashMap::new(); n];
-    for edge in &index.graph().data().edges {
-        if !matches!(edge.kind, EdgeKind::Imports | EdgeKind::Calls) {
-            continue;
-        }
-        let file_of = |node: Node| match node {
-            Node::File(f) => Some(f as usize),
-            Node::Symbol(s) => Some(s.file as usize),
-            Node::Module(_) => None,
-        };
-        let (Some(a), Some(b)) = (file_of(edge.from), file_of(edge.to)) else { continue };
-        let (ma, mb) = (file_module[a], file_module[b]);
-        if ma != mb && edge.weight >= 0.5 {
-            *edges.entry((ma, mb)).or_default() += 1;
-        }
-        if let (EdgeKind::Calls, Node::Symbol(callee), true) = (edge.kind, edge.to, ma != mb && edge.weight >= 1.0) {
-            // Tests call everything; they say nothing about how the code's own data flows.
-            if !test_file[a] {
-                inbound[mb].entry(callee).or_insert((0, edge.from)).0 += 1;
-                outbound[ma].entry(callee).or_insert((0, edge.from)).0 += 1;
-            }
-        }
-    }
-    let flows = |crossing: &Crossing| -> Vec<Flow> {
-        let mut most: Vec<(&SymbolId, &(u32, Node))> = crossing.iter().collect();
-        most.sort_by(|a, b| b.1 .0.cmp(&a.1 .0).then(a.0.cmp(b.0)));
+    let edges = &tally.module_edges;
+    let flows = |crossing: &crate::tally::HashMap<SymbolId, Crossing>| -> Vec<Flow> {
+        let mut most: Vec<(&SymbolId, &Crossing)> = crossing.iter().collect();
+        most.sort_by(|a, b| b.1.calls.cmp(&a.1.calls).then(a.0.cmp(b.0)));
         most.into_iter()
             .take(FLOWS)
-            .filter_map(|(&callee, &(calls, caller))| {
+            .filter_map(|(&callee, crossing)| {
+                let (calls, caller) = (crossing.calls, crossing.caller()?);
                 let (file, symbol) = index.symbol(callee)?;
                 let (caller, caller_path, caller_line, caller_file) = match caller {
                     Node::Symbol(id) => {
@@ -778,7 +767,7 @@ pub fn build_overview_with(index: &Index, config: &Config, scans: &mut SourceSca
                 line: 1,
             });
         }
-        if sextant_index::is_test_path(file.path()) || entries[module].len() >= ENTRY_POINTS {
+        if test_file[file.id() as usize] || entries[module].len() >= ENTRY_POINTS {
             continue;
         }
         let room = ENTRY_POINTS - entries[module].len();
@@ -789,10 +778,10 @@ pub fn build_overview_with(index: &Index, config: &Config, scans: &mut SourceSca
     let mut go_files_by_dir: HashMap<&str, Vec<IndexedFile<'_>>> = HashMap::new();
     let mut package_infos: Vec<IndexedFile<'_>> = Vec::new();
     for file in index.indexed_files() {
-        if file.language() == Language::Go && !sextant_index::is_test_path(file.path()) {
+        if file.language() == Language::Go && !test_file[file.id() as usize] {
             go_files_by_dir.entry(parent_dir(file.path())).or_default().push(file);
         }
-        if file.path().ends_with("/package-info.java") && !sextant_index::is_test_path(file.path()) {
+        if file.path().ends_with("/package-info.java") && !test_file[file.id() as usize] {
             package_infos.push(file);
         }
     }
@@ -902,8 +891,8 @@ pub fn build_overview_with(index: &Index, config: &Config, scans: &mut SourceSca
             entry_points: std::mem::take(&mut entries[i]),
             depends_on,
             used_by,
-            calls_in: flows(&inbound[i]),
-            calls_out: flows(&outbound[i]),
+            calls_in: tally.inbound.get(i).map(flows).unwrap_or_default(),
+            calls_out: tally.outbound.get(i).map(flows).unwrap_or_default(),
             tests: Tests {
                 files: tests[i].0,
                 dirs: test_dirs,
@@ -913,6 +902,8 @@ pub fn build_overview_with(index: &Index, config: &Config, scans: &mut SourceSca
             activity: activity.get(i).cloned().flatten(),
         });
     }
+
+    scans.tally = Some(tally);
 
     let rules: Vec<Rule> = aux
         .rules

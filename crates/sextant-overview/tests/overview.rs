@@ -446,10 +446,11 @@ fn this_repository_lists_the_crate_dependencies_its_manifests_declare_and_no_oth
     assert!(commands.contains(&("Test", "cargo test --workspace --locked")), "{commands:?}");
 }
 
-/// The stored overview is compressed JSON that reads back equal; an earlier version's uncompressed files are removed
-/// when it is written, and an index that has only those reads as having no overview yet.
+/// The stored overview is compressed JSON that reads back equal; an earlier version's files are removed when it is
+/// written, and an index that has only those (uncompressed, or a compressed head of the format before module
+/// records) reads as having no overview yet rather than a damaged one.
 #[test]
-fn the_stored_overview_is_compressed_and_replaces_the_uncompressed_files() {
+fn the_stored_overview_is_compressed_and_replaces_the_files_of_earlier_formats() {
     let repo = tempfile::tempdir().unwrap();
     let r = repo.path();
     write(r, "pkg/__init__.py", "\"\"\"Tools.\"\"\"\n");
@@ -459,14 +460,105 @@ fn the_stored_overview_is_compressed_and_replaces_the_uncompressed_files() {
     std::fs::write(dir.path().join("overview.json"), "{}").unwrap();
     std::fs::write(dir.path().join("overview-scans.json"), "{}").unwrap();
     assert!(sextant_overview::load(dir.path()).unwrap().is_none(), "an uncompressed overview is not read");
+    // The previous format: the whole overview in one compressed file.
+    let whole = zstd::bulk::compress(&serde_json::to_vec(&overview).unwrap(), 3).unwrap();
+    std::fs::write(dir.path().join(sextant_overview::OVERVIEW_FILE), whole).unwrap();
+    assert!(sextant_overview::load(dir.path()).unwrap().is_none(), "the previous format is rebuilt, not corrupt");
+    assert_eq!(sextant_overview::stored_generation(dir.path()), None);
 
     sextant_overview::save(dir.path(), &overview).unwrap();
     let stored = std::fs::read(dir.path().join(sextant_overview::OVERVIEW_FILE)).unwrap();
     assert_eq!(stored[..4], [0x28, 0xb5, 0x2f, 0xfd], "zstd frame");
     assert!(stored.len() < serde_json::to_vec(&overview).unwrap().len());
-    assert_eq!(sextant_overview::load(dir.path()).unwrap(), Some(overview));
+    assert_eq!(sextant_overview::load(dir.path()).unwrap(), Some(overview.clone()));
+    assert_eq!(sextant_overview::stored_generation(dir.path()), Some((overview.generation, overview.root.clone())));
+    assert_eq!(record_names(dir.path()).len(), overview.modules.len(), "one record per module");
     assert!(!dir.path().join("overview.json").exists() && !dir.path().join("overview-scans.json").exists());
+
+    // A head that names a record no longer there (a damaged directory, not a writer that moved on) is an error
+    // after the reader looked again, not a panic or a partial overview.
+    let first = record_names(dir.path()).into_iter().next().unwrap();
+    std::fs::remove_file(dir.path().join(sextant_overview::MODULES_DIR).join(first)).unwrap();
+    assert!(matches!(sextant_overview::load(dir.path()), Err(sextant_overview::OverviewError::Corrupt(_))));
 
     std::fs::write(dir.path().join(sextant_overview::OVERVIEW_FILE), b"not zstd").unwrap();
     assert!(matches!(sextant_overview::load(dir.path()), Err(sextant_overview::OverviewError::Corrupt(_))));
+}
+
+/// The module record files in an index directory, sorted.
+fn record_names(index_dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(index_dir.join(sextant_overview::MODULES_DIR))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    names
+}
+
+/// The overview without the build time, which differs between any two builds.
+fn timeless(mut overview: Overview) -> Overview {
+    overview.elapsed_ms = 0;
+    overview
+}
+
+/// An update writes the records of the modules whose overview it changed and no others; what is stored then reads
+/// back equal to a build from scratch, and no record of the replaced overview is left behind. A second writer (a
+/// CLI run while a server hosts the index) in between is noticed from the stored head, not overwritten from a stale
+/// memory.
+#[test]
+fn an_update_writes_only_the_module_records_it_changed() {
+    let repo = tempfile::tempdir().unwrap();
+    let r = repo.path();
+    write(r, "go.mod", "module example.com/shop\n\ngo 1.22\n");
+    let api = |doc: &str| {
+        format!("// Package api {doc}\npackage api\n\nimport \"example.com/shop/store\"\n\nfunc Serve() {{\n\tstore.Save()\n}}\n")
+    };
+    write(r, "api/server.go", &api("serves the shop over HTTP."));
+    write(r, "store/store.go", "// Package store keeps orders.\npackage store\n\nfunc Save() {}\n");
+    write(r, "billing/bill.go", "// Package billing sends invoices.\npackage billing\n\nfunc Bill() {}\n");
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config::for_repository(r).unwrap();
+    let index_now = || {
+        index_repository(&IndexOptions { root: r, index_dir: dir.path(), config: &config, force: false }, &NoProgress)
+            .unwrap();
+        Index::open(dir.path()).unwrap()
+    };
+    let mut writer = sextant_overview::OverviewWriter::default();
+    let index = index_now();
+    let first = writer.ensure(&index, &config, None).unwrap();
+    assert!(depends(&first, "api", "store"), "the fixture's modules call each other");
+    let before = record_names(dir.path());
+    assert_eq!(before.len(), first.modules.len());
+
+    // The same number of lines: only the purpose of `store` changes, and the repository's record (its size is the
+    // sum of its modules') stays as it was too.
+    write(r, "store/store.go", "// Package store keeps orders on disk.\npackage store\n\nfunc Save() {}\n");
+    let index = index_now();
+    let changed = [r.join("store/store.go")];
+    let second = writer.ensure(&index, &config, Some(&changed)).unwrap();
+    let after = record_names(dir.path());
+    let replaced: Vec<&String> = before.iter().filter(|n| !after.contains(n)).collect();
+    let added: Vec<&String> = after.iter().filter(|n| !before.contains(n)).collect();
+    assert_eq!((replaced.len(), added.len()), (1, 1), "one module record rewritten: {before:?} -> {after:?}");
+    assert_eq!(module(&second, "store").purpose.as_deref(), Some("Package store keeps orders on disk."));
+    let stored = sextant_overview::load(dir.path()).unwrap().unwrap();
+    assert_eq!(stored, *second);
+    assert_eq!(timeless(stored), timeless(build_overview(&index, &config)), "equal to a build from scratch");
+
+    // Another writer stores the next generation; this one's memory is then stale and must not be trusted.
+    write(
+        r,
+        "billing/bill.go",
+        "// Package billing sends invoices.\npackage billing\n\nimport \"example.com/shop/store\"\n\nfunc Bill() {}\n\nfunc Refund() {\n\tstore.Save()\n}\n",
+    );
+    let index = index_now();
+    sextant_overview::OverviewWriter::default().ensure(&index, &config, None).unwrap();
+    write(r, "api/server.go", &api("serves the shop."));
+    let index = index_now();
+    let fourth = writer.ensure(&index, &config, Some(&[r.join("api/server.go")])).unwrap();
+    assert!(module(&fourth, "billing").key_symbols.iter().any(|k| k.name == "Refund"), "the other writer's change");
+    assert!(depends(&fourth, "billing", "store") && depends(&fourth, "api", "store"));
+    let stored = sextant_overview::load(dir.path()).unwrap().unwrap();
+    assert_eq!(timeless(stored), timeless(build_overview(&index, &config)));
+    assert_eq!(record_names(dir.path()).len(), fourth.modules.len(), "no stale records left");
 }
