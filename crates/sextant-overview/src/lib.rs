@@ -75,13 +75,13 @@ struct StoredHead {
 }
 
 /// Writes the overview next to the index: each module record that is not stored yet, then the head (atomically),
-/// then removes the records no head names any more. Returns the record names, in module order.
+/// then removes the records no head names any more.
 pub fn save(index_dir: &Path, overview: &Overview) -> Result<(), OverviewError> {
     save_reusing(index_dir, overview, None).map(drop)
 }
 
 /// [`save`] told the overview stored last (with its record names): a module equal to the one at the same position
-/// there keeps its record without being encoded again.
+/// there keeps its record without being encoded again. Returns the record names, in module order.
 fn save_reusing(
     index_dir: &Path,
     overview: &Overview,
