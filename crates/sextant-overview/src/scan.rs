@@ -443,7 +443,9 @@ pub fn build_overview_with(index: &Index, config: &Config, scans: &mut SourceSca
     }
     // Sub-projects a build declares (Gradle settings, Maven modules) are modules even without their own manifest.
     // Whether a directory holds indexed files is a search in the sorted paths (kafka declares 60 sub-projects).
-    let mut sorted_paths: Vec<&str> = index.indexed_files().map(|f| f.path()).collect();
+    // The index lists its files by path (the sort only makes sure, in linear time on sorted input).
+    let paths: Vec<&str> = index.indexed_files().map(|f| f.path()).collect();
+    let mut sorted_paths = paths.clone();
     sorted_paths.sort_unstable();
     for dir in subprojects {
         let kind = if aux.by_dir.get("").is_some_and(|n| n.contains("pom.xml")) {
@@ -595,7 +597,6 @@ pub fn build_overview_with(index: &Index, config: &Config, scans: &mut SourceSca
     let parents: Vec<Option<usize>> =
         ordered.iter().enumerate().map(|(i, m)| (i != 0).then(|| nearest_module(parent_dir(&m.path)))).collect();
     let module_of_path = |path: &str| -> usize { nearest_module(parent_dir(path)) };
-    let paths: Vec<&str> = index.indexed_files().map(|f| f.path()).collect();
     let file_module: Vec<usize> = paths.iter().map(|p| module_of_path(p)).collect();
     let test_file: Vec<bool> = paths.iter().map(|p| sextant_index::is_test_path(p)).collect();
     // Ancestor chain (including itself) of each module, for subtree totals.
