@@ -15,13 +15,16 @@ fn write(root: &Path, rel: &str, text: &str) {
     std::fs::write(path, text).unwrap();
 }
 
+/// Indexes (or updates the index of) `root` in `index_dir` and opens it.
+fn index_into(root: &Path, index_dir: &Path, config: &Config) -> Index {
+    index_repository(&IndexOptions { root, index_dir, config, force: false }, &NoProgress).unwrap();
+    Index::open(index_dir).unwrap()
+}
+
 fn overview_of(root: &Path) -> Overview {
     let dir = tempfile::tempdir().unwrap();
     let config = Config::for_repository(root).unwrap();
-    index_repository(&IndexOptions { root, index_dir: dir.path(), config: &config, force: false }, &NoProgress)
-        .unwrap();
-    let index = Index::open(dir.path()).unwrap();
-    build_overview(&index, &config)
+    build_overview(&index_into(root, dir.path(), &config), &config)
 }
 
 fn module<'a>(o: &'a Overview, path: &str) -> &'a sextant_overview::ModuleOverview {
@@ -233,9 +236,7 @@ fn module_history_is_read_again_only_when_head_moves() {
     let dir = tempfile::tempdir().unwrap();
     let config = Config::for_repository(r).unwrap();
     let overview = |scans: &mut sextant_overview::SourceScans| {
-        index_repository(&IndexOptions { root: r, index_dir: dir.path(), config: &config, force: false }, &NoProgress)
-            .unwrap();
-        build_overview_with(&Index::open(dir.path()).unwrap(), &config, scans)
+        build_overview_with(&index_into(r, dir.path(), &config), &config, scans)
     };
     let commits = |o: &Overview| module(o, "store").activity.as_ref().map(|a| a.commits);
     let mut scans = sextant_overview::SourceScans::default();
@@ -263,9 +264,7 @@ fn the_tree_is_walked_for_manifests_again_only_when_a_changed_path_can_have_move
     let dir = tempfile::tempdir().unwrap();
     let config = Config::for_repository(r).unwrap();
     let build = |scans: &mut sextant_overview::SourceScans| {
-        index_repository(&IndexOptions { root: r, index_dir: dir.path(), config: &config, force: false }, &NoProgress)
-            .unwrap();
-        build_overview_with(&Index::open(dir.path()).unwrap(), &config, scans)
+        build_overview_with(&index_into(r, dir.path(), &config), &config, scans)
     };
     let has_module = |o: &Overview, path: &str| o.module_index(path).is_some();
     let mut scans = sextant_overview::SourceScans::default();
@@ -375,11 +374,7 @@ fn an_update_reads_only_the_source_files_that_changed() {
     write(r, "store/store.go", "// Package store keeps orders.\npackage store\n\nfunc Save() {}\n");
     let dir = tempfile::tempdir().unwrap();
     let config = Config::for_repository(r).unwrap();
-    let index_with = |root: &Path| {
-        index_repository(&IndexOptions { root, index_dir: dir.path(), config: &config, force: false }, &NoProgress)
-            .unwrap();
-        Index::open(dir.path()).unwrap()
-    };
+    let index_with = |root: &Path| index_into(root, dir.path(), &config);
     let index = index_with(r);
     let first = sextant_overview::ensure(&index, &config).unwrap();
     let api = module(&first, "api");
@@ -518,11 +513,7 @@ fn an_update_writes_only_the_module_records_it_changed() {
     write(r, "billing/bill.go", "// Package billing sends invoices.\npackage billing\n\nfunc Bill() {}\n");
     let dir = tempfile::tempdir().unwrap();
     let config = Config::for_repository(r).unwrap();
-    let index_now = || {
-        index_repository(&IndexOptions { root: r, index_dir: dir.path(), config: &config, force: false }, &NoProgress)
-            .unwrap();
-        Index::open(dir.path()).unwrap()
-    };
+    let index_now = || index_into(r, dir.path(), &config);
     let mut writer = sextant_overview::OverviewWriter::default();
     let index = index_now();
     let first = writer.ensure(&index, &config, None).unwrap();
