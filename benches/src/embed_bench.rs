@@ -1,5 +1,9 @@
 //! Embedding and semantic-search benchmark: `cargo run --release -p sextant-benches --bin embed-bench -- PATH
-//! [--queries N]`.
+//! [--queries N] [--coverage]`.
+//!
+//! With `--coverage` it measures only how soon dense evidence covers the repository: the time until every file
+//! card is stored (cold cache), against the lexical index time of the same run, and the time chunk vectors would
+//! take, from the model's rate on a sample of chunks spread over the repository.
 //!
 //! Indexes PATH into a fresh temporary directory, then measures, in the same run:
 //! - embedding: chunks/s through the model (cold: empty cache), and a re-sync into an emptied store served from the
@@ -26,13 +30,15 @@ fn main() -> Result<()> {
     let mut args = std::env::args().skip(1);
     let mut path = None;
     let mut queries = 40usize;
+    let mut coverage = false;
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--queries" => queries = args.next().context("--queries needs a number")?.parse()?,
+            "--coverage" => coverage = true,
             other => path = Some(PathBuf::from(other)),
         }
     }
-    let root = path.context("usage: embed-bench PATH [--queries N]")?.canonicalize()?;
+    let root = path.context("usage: embed-bench PATH [--queries N] [--coverage]")?.canonicalize()?;
     let work = tempfile::tempdir()?;
     let index_dir = work.path().join("index");
     let config = Config::for_repository(&root)?;
@@ -55,6 +61,9 @@ fn main() -> Result<()> {
 
     let embedder = Arc::new(Embedder::load(&EmbedderOptions::from_settings(&config.embed))?);
     let location = StoreLocation::for_index(&index_dir, &config, None);
+    if coverage {
+        return dense_coverage(&index, &index_dir, &config, embedder, location, lexical_s, summary.chunks);
+    }
     let engine = SemanticEngine::with_parts(
         embedder.clone(),
         location.open(embedder.dimension(), None)?,
@@ -162,5 +171,71 @@ fn main() -> Result<()> {
         cold.points,
         mib(raw_bytes)
     );
+    Ok(())
+}
+
+/// Chunks embedded to estimate the rate of a full chunk sync.
+const CHUNK_SAMPLE: usize = 800;
+
+/// The `--coverage` figures: time until every file card is stored, and the estimated time for every chunk.
+fn dense_coverage(
+    index: &Index,
+    index_dir: &std::path::Path,
+    config: &Config,
+    embedder: Arc<Embedder>,
+    location: StoreLocation,
+    lexical_s: f64,
+    chunks: u64,
+) -> Result<()> {
+    let engine = SemanticEngine::with_parts(
+        embedder.clone(),
+        location.open(embedder.dimension(), None)?,
+        location.clone(),
+        index_dir,
+        config.embed.batch_size,
+    )
+    .with_file_cards(location.file_cards().open(embedder.dimension(), None)?)
+    .with_chunk_vectors(false);
+    let started = Instant::now();
+    let report = engine.sync(index, &NoSyncProgress)?;
+    let cards_s = started.elapsed().as_secs_f64();
+
+    // A sample of chunk texts spread evenly over the repository, embedded in sorted batches as a sync would.
+    let all: Vec<(sextant_index::IndexedFile<'_>, usize)> =
+        index.indexed_files().flat_map(|f| (0..f.chunks().len()).map(move |i| (f, i))).collect();
+    let step = (all.len() / CHUNK_SAMPLE).max(1);
+    let mut texts = Vec::new();
+    for &(file, i) in all.iter().step_by(step).take(CHUNK_SAMPLE) {
+        let Ok(bytes) = std::fs::read(std::path::Path::new(index.root()).join(file.path())) else { continue };
+        let text = String::from_utf8_lossy(&bytes);
+        let chunk = &file.chunks()[i];
+        let code = text.get(chunk.span.start_byte as usize..chunk.span.end_byte as usize).unwrap_or("");
+        texts.push(sextant_embed::chunk_text(file.path(), &chunk.symbol_path, code, embedder.max_tokens()));
+    }
+    texts.sort_by_key(String::len);
+    let started = Instant::now();
+    for batch in texts.chunks(config.embed.batch_size.max(1)) {
+        embedder.embed(batch)?;
+    }
+    let sample_s = started.elapsed().as_secs_f64();
+    let chunk_rate = texts.len() as f64 / sample_s.max(1e-9);
+    let chunks_s = chunks as f64 / chunk_rate.max(1e-9);
+
+    println!();
+    println!("| dense coverage | texts | seconds | texts/s | × lexical index time |");
+    println!("|---|---|---|---|---|");
+    println!("| baseline: lexical + graph index | | {lexical_s:.1} | | 1.0 |");
+    println!(
+        "| every file card stored (cold cache) | {} | {cards_s:.1} | {:.1} | {:.1} |",
+        report.file_cards,
+        report.cards_embedded as f64 / report.cards_model_seconds.max(1e-9),
+        cards_s / lexical_s
+    );
+    println!(
+        "| every chunk vector (estimated from {} sampled chunks) | {chunks} | {chunks_s:.0} | {chunk_rate:.1} | {:.1} |",
+        texts.len(),
+        chunks_s / lexical_s
+    );
+    println!("file cards reach full coverage in {:.3}x the time of chunk vectors", cards_s / chunks_s.max(1e-9));
     Ok(())
 }

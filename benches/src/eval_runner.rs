@@ -53,6 +53,8 @@ struct Args {
     budget: usize,
     search_modes: Vec<SearchMode>,
     dense: bool,
+    /// With `--dense`: embed file cards only, not chunks.
+    cards_only: bool,
     hybrid_variants: Vec<(String, sextant_semantic::HybridWeights)>,
     variants: Vec<(String, RankWeights)>,
     no_vectors: bool,
@@ -71,6 +73,7 @@ fn parse_args() -> Result<Args> {
         budget: 32_000,
         search_modes: Vec::new(),
         dense: false,
+        cards_only: false,
         hybrid_variants: Vec::new(),
         variants: Vec::new(),
         no_vectors: false,
@@ -88,7 +91,13 @@ fn parse_args() -> Result<Args> {
             "--per-repo" => args.per_repo = value()?.parse()?,
             "--limit" => args.limit = value()?.parse()?,
             "--budget" => args.budget = value()?.parse()?,
+            // The dense signals in packs: file cards and chunk vectors (`--dense`), or file cards alone
+            // (`--dense-cards`, a tenth of the model time).
             "--dense" => args.dense = true,
+            "--dense-cards" => {
+                args.dense = true;
+                args.cards_only = true;
+            }
             // Hybrid search without the dense signal (no model, no embedding): the other signals alone.
             "--no-vectors" => args.no_vectors = true,
             // `name:lexical=1,semantic=2;name2:…`: extra hybrid runs with other fusion weights.
@@ -203,21 +212,31 @@ fn main() -> Result<()> {
         )?;
         let indexed_s = started.elapsed().as_secs_f64() - materialized_s;
         let index = Index::open(&index_dir)?;
-        let mut semantic_hits = Vec::new();
+        let mut dense = sextant_semantic::DenseHits::default();
         if let Some(embedder) = &embedder {
             let location = StoreLocation::for_index(&index_dir, &config, None);
             let store = location.open(embedder.dimension(), None)?;
+            let cards = location.file_cards().open(embedder.dimension(), None)?;
             let engine =
-                SemanticEngine::with_parts(embedder.clone(), store, location, &index_dir, config.embed.batch_size);
-            engine.sync(&index, &NoSyncProgress)?;
-            semantic_hits = engine.pack_hits(row["query"].as_str().unwrap_or_default(), &[], &[])?;
+                SemanticEngine::with_parts(embedder.clone(), store, location, &index_dir, config.embed.batch_size)
+                    .with_file_cards(cards)
+                    .with_chunk_vectors(!args.cards_only);
+            let synced = Instant::now();
+            let report = engine.sync(&index, &NoSyncProgress)?;
+            timings.entry("embed").or_default().push(synced.elapsed().as_secs_f64());
+            eprintln!(
+                "{id}: {} file cards embedded, {} from cache; {} chunks embedded",
+                report.cards_embedded, report.cards_from_cache, report.embedded
+            );
+            dense = engine.dense_hits(row["query"].as_str().unwrap_or_default(), &[], &[])?;
         }
         let pack_started = Instant::now();
         let request = PackRequest {
             task: row["query"].as_str().unwrap_or_default().to_string(),
             budget: args.budget,
             tokenizer: TokenizerChoice::O200kBase,
-            semantic_hits,
+            semantic_hits: dense.chunks,
+            semantic_file_hits: dense.files,
             ..Default::default()
         };
         let pack = build_pack(&index, &request)?;

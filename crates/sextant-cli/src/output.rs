@@ -50,8 +50,19 @@ pub fn index_report(report: &IndexReport, as_json: bool) -> Result<()> {
 
 fn sync_report(r: &SyncReport, location: &str) {
     if r.up_to_date {
-        println!("  vectors: up to date, {} in {location}", points(r.points));
+        let cards = if r.file_cards == 1 { "1 file card".to_string() } else { format!("{} file cards", r.file_cards) };
+        println!("  vectors: up to date, {} and {cards} in {location}", points(r.points));
         return;
+    }
+    if r.file_cards > 0 {
+        println!(
+            "  file cards: {} embedded ({:.1}/s), {} from cache; all {} stored after {:.1} s",
+            r.cards_embedded,
+            if r.cards_model_seconds > 0.0 { r.cards_embedded as f64 / r.cards_model_seconds } else { 0.0 },
+            r.cards_from_cache,
+            r.file_cards,
+            r.cards_done_ms as f64 / 1000.0
+        );
     }
     println!(
         "  vectors: embedded {} chunks ({:.1}/s), {} from cache, {} kept; deleted {}; {} in {location}",

@@ -50,9 +50,9 @@ impl EngineProgress for Bar {
         self.0.inc(1);
     }
 
-    fn embed_planned(&self, chunks: u64, to_embed: u64) {
+    fn embed_planned(&self, what: &str, items: u64, to_embed: u64) {
         self.0.set_message(format!("embed ({to_embed} new)"));
-        self.counting("{msg} [{bar:30}] {pos}/{len} chunks ({per_sec}, eta {eta})", chunks);
+        self.counting(&format!("{{msg}} [{{bar:30}}] {{pos}}/{{len}} {what} ({{per_sec}}, eta {{eta}})"), items);
     }
 
     fn embedded(&self, n: u64) {

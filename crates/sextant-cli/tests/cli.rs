@@ -42,6 +42,7 @@ fn index_then_query_from_the_command_line() {
     let summary = json(index_dir.path(), &["index", root_str]);
     assert_eq!(summary["vectors"]["embedded"], 1, "{summary}");
     assert_eq!(summary["vectors"]["points"], 1);
+    assert_eq!((summary["vectors"]["file_cards"].as_u64(), summary["vectors"]["cards_embedded"].as_u64()), (Some(1), Some(1)));
     assert_eq!(summary["files"], 1);
     assert_eq!(summary["symbols"], 2);
     assert_eq!(summary["skipped"]["binary"], 1);
@@ -52,7 +53,7 @@ fn index_then_query_from_the_command_line() {
     assert!(text.starts_with("up to date"), "{text}");
     assert!(text.contains("parsed 0, reused 1"), "{text}");
 
-    assert!(text.contains("vectors: up to date, 1 point in"), "{text}");
+    assert!(text.contains("vectors: up to date, 1 point and 1 file card in"), "{text}");
 
     // Vectors exist, so search is hybrid by default; every result names the signals behind it.
     let hits = json(index_dir.path(), &["search", "settings", "--limit", "5"]);

@@ -129,6 +129,8 @@ pub struct EmbedSettings {
     pub model_dir: String,
     /// The ONNX Runtime shared library.
     pub runtime: String,
+    /// Embed chunks after the file cards (false: file cards only, a fraction of the model time).
+    pub chunks: bool,
     /// Texts per model call.
     pub batch_size: usize,
     /// Longest model input in tokens.

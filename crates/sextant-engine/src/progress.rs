@@ -9,9 +9,10 @@ pub trait EngineProgress: Sync {
     fn phase(&self, _name: &str, _total: Option<u64>) {}
     /// One file of the `parse` phase is done.
     fn file_done(&self) {}
-    /// Embedding is planned: `chunks` lack a vector, `to_embed` of them need the model.
-    fn embed_planned(&self, _chunks: u64, _to_embed: u64) {}
-    /// `n` more chunks have their vector.
+    /// Embedding of `what` ("file cards", then "chunks") is planned: `items` lack a vector, `to_embed` of them
+    /// need the model.
+    fn embed_planned(&self, _what: &str, _items: u64, _to_embed: u64) {}
+    /// `n` more file cards or chunks (whichever was planned last) have their vector.
     fn embedded(&self, _n: u64) {}
     /// Something was skipped but the run goes on (no model, overview failed).
     fn warning(&self, _message: &str) {}
@@ -35,8 +36,12 @@ impl Progress for Adapter<'_> {
 }
 
 impl SyncProgress for Adapter<'_> {
+    fn cards_planned(&self, cards: u64, to_embed: u64) {
+        self.0.embed_planned("file cards", cards, to_embed);
+    }
+
     fn planned(&self, chunks: u64, to_embed: u64) {
-        self.0.embed_planned(chunks, to_embed);
+        self.0.embed_planned("chunks", chunks, to_embed);
     }
 
     fn advanced(&self, n: u64) {

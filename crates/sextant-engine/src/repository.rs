@@ -485,8 +485,17 @@ impl Repository {
             &self.config,
             self.options.qdrant_url.as_deref(),
         );
-        if let Some(engine) = guard.as_ref().filter(|e| *e.location() == wanted) {
+        if let Some(engine) = guard.as_ref().filter(|e| *e.location() == wanted && e.keeps_file_cards()) {
             return Ok(Arc::clone(engine));
+        }
+        // An engine opened for queries before this index had file cards holds the chunk store, which one handle
+        // at a time may open: let it go first, unless a query still uses it (then this sync runs without cards,
+        // and the next one adds them).
+        if let Some(previous) = guard.take() {
+            if Arc::strong_count(&previous) > 1 && *previous.location() == wanted {
+                *guard = Some(Arc::clone(&previous));
+                return Ok(previous);
+            }
         }
         let engine =
             Arc::new(SemanticEngine::open(&self.spec.index_dir, &self.config, self.options.qdrant_url.as_deref())?);
@@ -503,6 +512,8 @@ impl Repository {
         if let Some(engine) = guard.as_ref().filter(|e| e.holds(state)) {
             return Ok(Some(Arc::clone(engine)));
         }
+        // The store can be open once: the engine being replaced lets go of it first.
+        drop(guard.take());
         let Some(engine) = SemanticEngine::open_synced(&self.spec.index_dir, &self.config)? else { return Ok(None) };
         let engine = Arc::new(engine);
         *guard = Some(Arc::clone(&engine));
@@ -568,8 +579,10 @@ impl Repository {
         if request.semantic_hits.is_empty() && !request.task.trim().is_empty() {
             let state = VectorState::read(&self.spec.index_dir);
             if let Ok(Some(engine)) = self.vectors_for_query(state.as_ref()) {
-                request.semantic_hits =
-                    engine.pack_hits(&request.task, &request.languages, &request.path_filters).unwrap_or_default();
+                let dense =
+                    engine.dense_hits(&request.task, &request.languages, &request.path_filters).unwrap_or_default();
+                request.semantic_hits = dense.chunks;
+                request.semantic_file_hits = dense.files;
             }
         }
         Ok(build_pack_with(&index, &request, overview.as_deref())?)

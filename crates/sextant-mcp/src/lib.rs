@@ -282,8 +282,8 @@ impl EngineProgress for LogProgress {
         self.send(LoggingLevel::Info, message);
     }
 
-    fn embed_planned(&self, chunks: u64, to_embed: u64) {
-        self.send(LoggingLevel::Info, format!("embedding: {to_embed} of {chunks} chunks need the model"));
+    fn embed_planned(&self, what: &str, items: u64, to_embed: u64) {
+        self.send(LoggingLevel::Info, format!("embedding: {to_embed} of {items} {what} need the model"));
     }
 
     fn warning(&self, message: &str) {

@@ -358,6 +358,7 @@ async fn pack(server: &SextantMcp, args: PackArgs) -> CallToolResponse {
         include_overview: args.include_overview,
         include_rules: args.include_rules.unwrap_or(true),
         semantic_hits: Vec::new(),
+        semantic_file_hits: Vec::new(),
         weights: Default::default(),
     };
     on_repository(

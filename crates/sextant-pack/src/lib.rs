@@ -131,6 +131,9 @@ pub struct PackRequest {
     /// Chunks nearest in meaning to the task, best first, as (path, start line): the dense signal, computed by a
     /// caller that has vectors (this crate does not embed). Empty: ranking without it.
     pub semantic_hits: Vec<(String, u32)>,
+    /// Files whose cards (path and definition signatures) are nearest in meaning to the task, best first: the
+    /// file-level dense signal, which exists before chunk vectors do. Empty: ranking without it.
+    pub semantic_file_hits: Vec<String>,
     /// How the ranking weighs its signals; the defaults are the tuned ones.
     pub weights: RankWeights,
 }

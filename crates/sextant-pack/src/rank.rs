@@ -60,6 +60,8 @@ pub struct RankWeights {
     pub semantic: f32,
     /// Files of the dense hits.
     pub semantic_files: f32,
+    /// Files whose cards are nearest in meaning (`PackRequest::semantic_file_hits`).
+    pub file_cards: f32,
     /// Files whose every chunk gets a share of the file's score: where one part of a file matches, the change
     /// is often elsewhere in the same file.
     pub expanded_files: usize,
@@ -104,6 +106,7 @@ impl Default for RankWeights {
             file_name: 0.0,
             semantic: 1.0,
             semantic_files: 1.0,
+            file_cards: 1.0,
             expanded_files: 20,
             file_prior: 0.4,
             file_rank_offset: sextant_index::fusion::RRF_K,
@@ -142,6 +145,7 @@ impl std::str::FromStr for RankWeights {
                 "file_name" => &mut weights.file_name,
                 "semantic" => &mut weights.semantic,
                 "semantic_files" => &mut weights.semantic_files,
+                "file_cards" => &mut weights.file_cards,
                 "file_prior" => &mut weights.file_prior,
                 "file_rank_offset" => &mut weights.file_rank_offset,
                 "test_files" => &mut weights.test_files,
@@ -200,7 +204,11 @@ struct Fusion {
 }
 
 impl Fusion {
+    /// Adds a ranked list of units; a weight of 0 turns the signal off (its units are not even listed).
     fn add_list(&mut self, weight: f32, list: &[(Unit, String)]) {
+        if weight == 0.0 {
+            return;
+        }
         let mut seen = HashSet::new();
         for (unit, reason) in list {
             if !seen.insert(*unit) {
@@ -213,7 +221,12 @@ impl Fusion {
         }
     }
 
+    /// Adds a ranked list of files; a weight of 0 turns the signal off (a file listed at score 0 would still
+    /// rank, behind every file with evidence, and be packed when there is room).
     fn add_file_list(&mut self, weight: f32, files: &[u32]) {
+        if weight == 0.0 {
+            return;
+        }
         let mut seen = HashSet::new();
         for file in files {
             if seen.insert(*file) {
@@ -365,6 +378,12 @@ pub fn rank(index: &Index, request: &PackRequest) -> Result<Ranking, IndexError>
         }
     }
     fusion.add_file_list(weights.semantic_files, &semantic_files);
+    let card_files: Vec<u32> = request
+        .semantic_file_hits
+        .iter()
+        .filter_map(|path| index.file_by_path(path).map(|f| f.id()).filter(|&id| allowed(id)))
+        .collect();
+    fusion.add_file_list(weights.file_cards, &card_files);
 
     // Symbol names: definitions named exactly like an identifier (strong) or a word (weak) of the task.
     let mut seeds: Vec<(Node, f32)> = Vec::new();

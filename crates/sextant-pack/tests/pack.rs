@@ -121,6 +121,30 @@ fn the_dense_signal_brings_in_code_no_word_of_the_task_matches() {
 }
 
 #[test]
+fn files_whose_cards_match_the_task_rank_without_any_shared_word() {
+    let f = fixture();
+    let task = "government levy computed wrongly";
+    let with = build_pack(
+        &f.index,
+        &PackRequest {
+            semantic_file_hits: vec!["missing.py".into(), "billing/tax.py".into()],
+            ..request(task, 300)
+        },
+    )
+    .unwrap();
+    assert_eq!(with.ranked_files[0], "billing/tax.py", "{:?}", with.ranked_files);
+    assert!(with.items.iter().any(|i| i.path == "billing/tax.py"), "{:?}", with.items);
+    // The weight turns the signal off.
+    let weights: sextant_pack::RankWeights = "file_cards=0".parse().unwrap();
+    let off = build_pack(
+        &f.index,
+        &PackRequest { semantic_file_hits: vec!["billing/tax.py".into()], weights, ..request(task, 300) },
+    )
+    .unwrap();
+    assert!(!off.items.iter().any(|i| i.path == "billing/tax.py"), "{:?}", off.items);
+}
+
+#[test]
 fn bad_requests_are_clear_errors() {
     let f = fixture();
     assert!(matches!(build_pack(&f.index, &request("   ", 100)), Err(PackError::EmptyTask)));

@@ -1,11 +1,14 @@
 //! Semantic retrieval on top of a committed index.
 //!
-//! [`SemanticEngine`] pairs an [`Embedder`] with a [`VectorStore`] and keeps one vector per chunk of an
-//! [`Index`]: [`SemanticEngine::sync`] runs after the lexical index is committed, embeds only text the
-//! content-addressed [`VectorCache`] has never seen, upserts the points the store lacks and deletes the ones whose
-//! chunk is gone. [`search`] answers a query in one of three [`SearchMode`]s, hybrid being a reciprocal-rank fusion
+//! [`SemanticEngine`] pairs an [`Embedder`] with two [`VectorStore`]s and keeps vectors of an [`Index`] in them:
+//! first one to two [file cards](cards) per file (path and definition signatures: an order of magnitude fewer
+//! texts than chunks, so file-level semantic evidence exists within minutes), then one vector per chunk.
+//! [`SemanticEngine::sync`] runs after the lexical index is committed, embeds only text the content-addressed
+//! [`VectorCache`] has never seen, upserts the points a store lacks and deletes the ones whose chunk or card is
+//! gone. [`search`] answers a query in one of three [`SearchMode`]s, hybrid being a reciprocal-rank fusion
 //! of BM25, dense, symbol-name and path signals in which every result says which signals found it.
 
+mod cards;
 mod hybrid;
 mod sync;
 
@@ -18,6 +21,7 @@ use sextant_embed::{EmbedError, Embedder, EmbedderOptions, VectorCache};
 use sextant_index::Index;
 use sextant_vector::{EdgeStore, RemoteStore, VectorError, VectorFilter, VectorHit, VectorStore};
 
+pub use cards::{file_cards, FileCard};
 pub use hybrid::{search, search_weighted, HybridWeights, SearchMode};
 pub use sextant_index::{SearchHit, Signal, SignalHit};
 pub use sync::{NoSyncProgress, SyncProgress, SyncReport};
@@ -27,6 +31,8 @@ pub use sextant_index::VECTORS_DIR;
 const STATE_FILE: &str = "state.json";
 /// Dense hits handed to the pack ranking (as deep as its lexical lists).
 const PACK_HITS: usize = 100;
+/// File cards asked for per pack (a file has at most two, so this reaches 60-120 files).
+const PACK_CARD_HITS: usize = 120;
 
 /// Errors of semantic indexing and search.
 #[derive(Debug, thiserror::Error)]
@@ -103,6 +109,16 @@ impl StoreLocation {
         }
     }
 
+    /// Where the file cards of the same index are: a sibling shard, or a sibling collection (`…_files`).
+    pub fn file_cards(&self) -> StoreLocation {
+        match self {
+            StoreLocation::Edge { path } => StoreLocation::Edge { path: path.with_file_name("file-cards") },
+            StoreLocation::Qdrant { url, collection } => {
+                StoreLocation::Qdrant { url: url.clone(), collection: format!("{collection}_files") }
+            }
+        }
+    }
+
     /// Opens (creating when absent) the store for vectors of `dimension`.
     pub fn open(&self, dimension: usize, api_key: Option<String>) -> Result<Box<dyn VectorStore>, SemanticError> {
         Ok(match self {
@@ -137,10 +153,33 @@ pub struct VectorState {
     pub location: StoreLocation,
     /// Points stored.
     pub points: usize,
-    /// Whether every chunk of that generation has its vector (false when a file changed under the sync).
+    /// Whether every chunk of that generation has its vector (false when a file changed under the sync, or
+    /// while only file cards are done).
     pub complete: bool,
+    /// The generation whose file cards are all stored (in the sibling store [`StoreLocation::file_cards`]);
+    /// `None` for vectors of an older version, which had no cards.
+    #[serde(default)]
+    pub file_cards: Option<CardState>,
     /// Unix seconds of the sync.
     pub synced_at: u64,
+}
+
+/// The file cards of a [`VectorState`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CardState {
+    /// Index generation the cards match.
+    pub generation: u64,
+    /// Cards stored.
+    pub points: usize,
+}
+
+/// The dense evidence for one task: nearest chunks and the files of the nearest cards.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DenseHits {
+    /// Chunks nearest in meaning, best first, as (path, start line).
+    pub chunks: Vec<(String, u32)>,
+    /// Files whose cards are nearest in meaning, best first, each once.
+    pub files: Vec<String>,
 }
 
 impl VectorState {
@@ -151,7 +190,7 @@ impl VectorState {
     }
 
     /// Writes atomically (temporary file, then rename).
-    fn write(&self, index_dir: &Path) -> Result<(), SemanticError> {
+    pub(crate) fn write(&self, index_dir: &Path) -> Result<(), SemanticError> {
         let dir = index_dir.join(VECTORS_DIR);
         let io = |path: &Path| {
             let path = path.to_path_buf();
@@ -184,6 +223,10 @@ pub fn shared_embedder(options: &EmbedderOptions) -> Result<Arc<Embedder>, Seman
 pub struct SemanticEngine {
     embedder: Arc<Embedder>,
     store: Box<dyn VectorStore>,
+    /// File cards, when this engine keeps them (see [`SemanticEngine::with_file_cards`]).
+    card_store: Option<Box<dyn VectorStore>>,
+    /// Whether [`SemanticEngine::sync`] embeds chunks after the cards (`[embed] chunks`).
+    chunk_vectors: bool,
     location: StoreLocation,
     index_dir: PathBuf,
     batch_size: usize,
@@ -201,8 +244,11 @@ impl SemanticEngine {
         let embedder = shared_embedder(&EmbedderOptions::from_settings(&config.embed))?;
         let location = StoreLocation::for_index(index_dir, config, qdrant_url);
         let api_key = std::env::var(&config.vectors.api_key_env).ok();
-        let store = location.open(embedder.dimension(), api_key)?;
-        Ok(SemanticEngine::with_parts(embedder, store, location, index_dir, config.embed.batch_size))
+        let store = location.open(embedder.dimension(), api_key.clone())?;
+        let cards = location.file_cards().open(embedder.dimension(), api_key)?;
+        Ok(SemanticEngine::with_parts(embedder, store, location, index_dir, config.embed.batch_size)
+            .with_file_cards(cards)
+            .with_chunk_vectors(config.embed.chunks))
     }
 
     /// The engine for searching the vectors a previous sync left, wherever they are; `None` when no sync ever
@@ -217,8 +263,19 @@ impl SemanticEngine {
             )));
         }
         let api_key = std::env::var(&config.vectors.api_key_env).ok();
-        let store = state.location.open(embedder.dimension(), api_key)?;
-        Ok(Some(SemanticEngine::with_parts(embedder, store, state.location, index_dir, config.embed.batch_size)))
+        let dimension = embedder.dimension();
+        let store = state.location.open(dimension, api_key.clone())?;
+        let cards = match state.file_cards {
+            Some(_) => Some(state.location.file_cards().open(dimension, api_key)?),
+            None => None,
+        };
+        let engine =
+            SemanticEngine::with_parts(embedder, store, state.location, index_dir, config.embed.batch_size)
+                .with_chunk_vectors(config.embed.chunks);
+        Ok(Some(match cards {
+            Some(cards) => engine.with_file_cards(cards),
+            None => engine,
+        }))
     }
 
     /// An engine from parts already opened (a shared model, a store of the caller's choosing).
@@ -229,7 +286,32 @@ impl SemanticEngine {
         index_dir: &Path,
         batch_size: usize,
     ) -> SemanticEngine {
-        SemanticEngine { embedder, store, location, index_dir: index_dir.to_path_buf(), batch_size: batch_size.max(1) }
+        SemanticEngine {
+            embedder,
+            store,
+            card_store: None,
+            chunk_vectors: true,
+            location,
+            index_dir: index_dir.to_path_buf(),
+            batch_size: batch_size.max(1),
+        }
+    }
+
+    /// Keeps file cards in `store` too (embedded before chunks, searched by [`SemanticEngine::dense_hits`]).
+    pub fn with_file_cards(mut self, store: Box<dyn VectorStore>) -> SemanticEngine {
+        self.card_store = Some(store);
+        self
+    }
+
+    /// Whether this engine keeps file cards.
+    pub fn keeps_file_cards(&self) -> bool {
+        self.card_store.is_some()
+    }
+
+    /// Whether syncs embed chunks after the cards (false: file cards only, a fraction of the model time).
+    pub fn with_chunk_vectors(mut self, chunk_vectors: bool) -> SemanticEngine {
+        self.chunk_vectors = chunk_vectors;
+        self
     }
 
     /// The model.
@@ -253,13 +335,17 @@ impl SemanticEngine {
         Ok(VectorCache::open(&dir, self.embedder.fingerprint(), self.embedder.dimension())?)
     }
 
-    /// Whether the last sync matches `index` completely with this model and store.
+    /// Whether the last sync matches `index` completely with this model and store: every chunk (when this
+    /// engine embeds chunks) and every file card (when it keeps cards) of this generation has its vector.
     pub fn is_current(&self, index: &Index) -> bool {
-        VectorState::read(&self.index_dir).is_some_and(|s| self.state_matches(&s) && s.generation == index.generation())
+        VectorState::read(&self.index_dir).is_some_and(|s| self.state_is_current(&s, index.generation()))
     }
 
-    fn state_matches(&self, state: &VectorState) -> bool {
-        state.complete && state.fingerprint == self.embedder.fingerprint() && state.location == self.location
+    pub(crate) fn state_is_current(&self, state: &VectorState, generation: u64) -> bool {
+        let chunks_current = !self.chunk_vectors || (state.complete && state.generation == generation);
+        let cards_current =
+            self.card_store.is_none() || state.file_cards.as_ref().is_some_and(|c| c.generation == generation);
+        self.holds(state) && chunks_current && cards_current
     }
 
     /// Whether this store holds vectors of this model (a sync completed at some generation).
@@ -269,27 +355,32 @@ impl SemanticEngine {
 
     /// Whether `state` (read by the caller) describes vectors of this model in this store.
     pub fn holds(&self, state: &VectorState) -> bool {
-        state.fingerprint == self.embedder.fingerprint() && state.location == self.location
+        state.fingerprint == self.embedder.fingerprint()
+            && state.location == self.location
+            && (state.file_cards.is_none() || self.card_store.is_some())
     }
 
-    /// The chunks nearest in meaning to a task, as (path, start line), best first: the dense signal of a context
-    /// pack (`PackRequest::semantic_hits`).
-    pub fn pack_hits(
-        &self,
-        task: &str,
-        languages: &[String],
-        paths: &[String],
-    ) -> Result<Vec<(String, u32)>, SemanticError> {
+    /// The dense signals of a context pack for a task (`PackRequest::semantic_hits` and
+    /// `PackRequest::semantic_file_hits`): the nearest chunks, and the files of the nearest cards, from one
+    /// embedding of the task.
+    pub fn dense_hits(&self, task: &str, languages: &[String], paths: &[String]) -> Result<DenseHits, SemanticError> {
         let paths = sextant_index::PathFilter::new(paths);
         if !paths.is_unrestricted() && paths.prefixes().is_empty() {
-            return Ok(Vec::new());
+            return Ok(DenseHits::default());
         }
         let filter = VectorFilter { languages: languages.to_vec(), paths: paths.prefixes().to_vec() };
-        Ok(self
-            .nearest(task, PACK_HITS, &filter)?
-            .into_iter()
-            .map(|h| (h.payload.path, h.payload.start_line))
-            .collect())
+        let vector = self.embedder.embed_query(task)?;
+        let chunks =
+            self.store.search(&vector, PACK_HITS, &filter)?.into_iter().map(|h| (h.payload.path, h.payload.start_line));
+        let mut files: Vec<String> = Vec::new();
+        if let Some(cards) = &self.card_store {
+            for hit in cards.search(&vector, PACK_CARD_HITS, &filter)? {
+                if !files.contains(&hit.payload.path) {
+                    files.push(hit.payload.path);
+                }
+            }
+        }
+        Ok(DenseHits { chunks: chunks.collect(), files })
     }
 
     /// The `limit` chunks nearest in meaning to `query`.

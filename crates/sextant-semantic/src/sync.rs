@@ -6,11 +6,12 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 use serde::Serialize;
-use sextant_embed::{chunk_text, text_key};
+use sextant_embed::{chunk_text, text_key, VectorCache};
 use sextant_index::{content_hash, Index, IndexedFile};
-use sextant_vector::{point_id, PointPayload, VectorPoint};
+use sextant_vector::{point_id, PointPayload, VectorPoint, VectorStore};
 
-use crate::{SemanticEngine, SemanticError, VectorState};
+use crate::cards::{file_cards, FileCard};
+use crate::{CardState, SemanticEngine, SemanticError, VectorState};
 
 /// Per-file plans of the last sync, so unchanged files are not re-read.
 const MANIFEST_FILE: &str = "manifest.bin";
@@ -24,9 +25,11 @@ const UPSERT_BATCH: usize = 256;
 
 /// Progress of a sync.
 pub trait SyncProgress: Sync {
-    /// The work is known: `chunks` lack a point in the store, `to_embed` of them need the model.
+    /// The file cards' work is known (it comes first): `cards` lack a point, `to_embed` of them need the model.
+    fn cards_planned(&self, _cards: u64, _to_embed: u64) {}
+    /// The chunks' work is known: `chunks` lack a point in the store, `to_embed` of them need the model.
     fn planned(&self, _chunks: u64, _to_embed: u64) {}
-    /// `n` more chunks have their point (embedded or taken from the cache).
+    /// `n` more cards or chunks (whichever was planned last) have their point (embedded or from the cache).
     fn advanced(&self, _n: u64) {}
 }
 
@@ -67,6 +70,17 @@ pub struct SyncReport {
     pub model_seconds: f64,
     /// Wall time in milliseconds.
     pub elapsed_ms: u64,
+    /// File cards of the index (0 when the engine keeps none).
+    pub file_cards: u64,
+    /// File cards run through the model.
+    pub cards_embedded: u64,
+    /// File cards whose vector came from the cache.
+    pub cards_from_cache: u64,
+    /// Seconds spent in the model on file cards.
+    pub cards_model_seconds: f64,
+    /// Wall time from the start of the sync until every file card was stored, in milliseconds: how soon
+    /// semantic evidence covers the whole repository.
+    pub cards_done_ms: u64,
 }
 
 impl SyncReport {
@@ -170,23 +184,146 @@ struct Batch {
     waiting: Vec<Pending>,
 }
 
+/// What the model did for one kind of text.
+#[derive(Default)]
+struct ModelWork {
+    embedded: u64,
+    calls: u64,
+    seconds: f64,
+    chars: u64,
+}
+
 impl SemanticEngine {
     /// Brings the store in step with `index`: embeds chunks never seen (in batches, through the cache), upserts
     /// missing points, deletes points of chunks that are gone, then records the generation. Safe to interrupt:
     /// the next sync starts from what the store and cache hold.
     pub fn sync(&self, index: &Index, progress: &dyn SyncProgress) -> Result<SyncReport, SemanticError> {
         let started = Instant::now();
+        let generation = index.generation();
         let chunks: u64 = index.indexed_files().map(|f| f.chunks().len() as u64).sum();
-        let mut report = SyncReport { generation: index.generation(), chunks, ..SyncReport::default() };
-        if let Some(state) = VectorState::read(&self.index_dir) {
-            if self.state_matches(&state) && state.generation == index.generation() {
-                report.up_to_date = true;
-                report.already_stored = chunks;
-                report.points = state.points as u64;
-                report.elapsed_ms = started.elapsed().as_millis() as u64;
-                return Ok(report);
+        let mut report = SyncReport { generation, chunks, ..SyncReport::default() };
+        let previous = VectorState::read(&self.index_dir).filter(|state| self.holds(state));
+        if let Some(state) = previous.as_ref().filter(|state| self.state_is_current(state, generation)) {
+            report.up_to_date = true;
+            report.already_stored = chunks;
+            report.points = state.points as u64;
+            report.file_cards = state.file_cards.as_ref().map_or(0, |c| c.points as u64);
+            report.elapsed_ms = started.elapsed().as_millis() as u64;
+            return Ok(report);
+        }
+        let mut state = previous.unwrap_or_else(|| VectorState {
+            generation: 0,
+            fingerprint: self.embedder.fingerprint(),
+            model: self.embedder.descriptor().name.clone(),
+            dimension: self.embedder.dimension(),
+            location: self.location.clone(),
+            points: 0,
+            complete: false,
+            file_cards: None,
+            synced_at: 0,
+        });
+        let mut cache = self.open_cache()?;
+        if let Some(card_store) = &self.card_store {
+            if state.file_cards.as_ref().is_none_or(|c| c.generation != generation) {
+                let points = self.sync_file_cards(index, card_store.as_ref(), &mut cache, &mut report, progress)?;
+                state.file_cards = Some(CardState { generation, points });
+                // Cards are searchable from here on, while chunks are still being embedded.
+                state.synced_at = unix_seconds();
+                state.write(&self.index_dir)?;
+            }
+            report.file_cards = state.file_cards.as_ref().map_or(0, |c| c.points as u64);
+            report.cards_done_ms = started.elapsed().as_millis() as u64;
+        }
+        if self.chunk_vectors && !(state.complete && state.generation == generation) {
+            self.sync_chunks(index, &mut cache, &mut state, &mut report, progress)?;
+        } else {
+            report.already_stored = chunks;
+            report.points = state.points as u64;
+        }
+        report.elapsed_ms = started.elapsed().as_millis() as u64;
+        Ok(report)
+    }
+
+    /// Embeds and stores the file cards of `index` that `store` lacks, and deletes the ones that are gone;
+    /// returns the number of cards stored.
+    fn sync_file_cards(
+        &self,
+        index: &Index,
+        store: &dyn VectorStore,
+        cache: &mut VectorCache,
+        report: &mut SyncReport,
+        progress: &dyn SyncProgress,
+    ) -> Result<usize, SemanticError> {
+        let files: Vec<IndexedFile<'_>> = index.indexed_files().collect();
+        let cards: Vec<Vec<FileCard>> = files.par_iter().map(|&file| file_cards(file)).collect();
+        let stored: HashSet<u64> = store.point_ids()?.into_iter().collect();
+        let wanted: HashSet<u64> = cards.iter().flatten().map(|card| card.id).collect();
+        let mut seen_keys = HashSet::new();
+        let (mut missing, mut to_embed) = (0u64, 0u64);
+        for card in cards.iter().flatten().filter(|card| !stored.contains(&card.id)) {
+            missing += 1;
+            if !cache.contains(card.key) && seen_keys.insert(card.key) {
+                to_embed += 1;
             }
         }
+        drop(seen_keys);
+        progress.cards_planned(missing, to_embed);
+        let mut work = ModelWork::default();
+        let mut upserts: Vec<VectorPoint> = Vec::with_capacity(UPSERT_BATCH);
+        let mut batch = Batch { texts: Vec::new(), keys: Vec::new(), waiting: Vec::new() };
+        for (&file, file_cards) in files.iter().zip(cards) {
+            for card in file_cards.into_iter().filter(|card| !stored.contains(&card.id)) {
+                let payload = PointPayload {
+                    path: file.path().to_string(),
+                    language: file.language().name().to_string(),
+                    symbol: String::new(),
+                    start_line: card.start_line,
+                    end_line: card.end_line,
+                    content_key: format!("{:032x}", card.key),
+                };
+                if let Some(vector) = cache.get(card.key)? {
+                    report.cards_from_cache += 1;
+                    upserts.push(VectorPoint { id: card.id, vector, payload });
+                    progress.advanced(1);
+                } else {
+                    if !batch.keys.contains(&card.key) {
+                        batch.keys.push(card.key);
+                        batch.texts.push(card.text);
+                    }
+                    batch.waiting.push(Pending { id: card.id, key: card.key, payload });
+                    if batch.texts.len() >= self.batch_size * LENGTH_WINDOW_BATCHES {
+                        self.embed_batch(&mut batch, cache, &mut upserts, &mut work, progress)?;
+                    }
+                }
+                if upserts.len() >= UPSERT_BATCH {
+                    store.upsert(std::mem::take(&mut upserts))?;
+                }
+            }
+        }
+        self.embed_batch(&mut batch, cache, &mut upserts, &mut work, progress)?;
+        if !upserts.is_empty() {
+            store.upsert(upserts)?;
+        }
+        let stale: Vec<u64> = stored.iter().copied().filter(|id| !wanted.contains(id)).collect();
+        for ids in stale.chunks(1024) {
+            store.delete_ids(ids)?;
+        }
+        store.flush()?;
+        report.cards_embedded = work.embedded;
+        report.cards_model_seconds = work.seconds;
+        Ok(wanted.len())
+    }
+
+    /// Brings the chunk store in step with `index` and records it in `state` (written to disk).
+    fn sync_chunks(
+        &self,
+        index: &Index,
+        cache: &mut VectorCache,
+        state: &mut VectorState,
+        report: &mut SyncReport,
+        progress: &dyn SyncProgress,
+    ) -> Result<(), SemanticError> {
+        let chunks = report.chunks;
         let stored: HashSet<u64> = self.store.point_ids()?.into_iter().collect();
         let root = Path::new(index.root());
         let max_tokens = self.embedder.max_tokens();
@@ -214,7 +351,6 @@ impl SemanticEngine {
             })
             .unzip();
         drop(previous);
-        let mut cache = self.open_cache()?;
         let mut wanted: HashSet<u64> = HashSet::with_capacity(chunks as usize);
         let (mut missing, mut to_embed) = (0u64, 0u64);
         let mut seen_keys = HashSet::new();
@@ -247,13 +383,17 @@ impl SemanticEngine {
         drop(seen_keys);
         progress.planned(missing, to_embed);
 
+        let mut work = ModelWork::default();
         let mut upserts: Vec<VectorPoint> = Vec::with_capacity(UPSERT_BATCH);
         let mut batch = Batch { texts: Vec::new(), keys: Vec::new(), waiting: Vec::new() };
-        for (&file, plan) in files.iter().zip(&plans) {
-            let FilePlan::Read(planned) = plan else { continue };
-            if planned.iter().all(|p| stored.contains(&p.id)) {
-                continue;
-            }
+        // Most central files first: an interrupted or still-running sync has covered the code most tasks reach.
+        let mut order: Vec<usize> = (0..files.len())
+            .filter(|&i| matches!(&plans[i], FilePlan::Read(planned) if planned.iter().any(|p| !stored.contains(&p.id))))
+            .collect();
+        let graph = index.graph();
+        order.sort_by(|&a, &b| graph.file_rank(files[b].id()).total_cmp(&graph.file_rank(files[a].id())).then(a.cmp(&b)));
+        for i in order {
+            let file = files[i];
             // Re-read for the texts; a file changed in between is left for the next index run.
             let Some((planned, texts)) = plan_file(root, file, max_tokens) else {
                 report.files_changed_since_indexing += 1;
@@ -275,7 +415,7 @@ impl SemanticEngine {
                     }
                     batch.waiting.push(pending);
                     if batch.texts.len() >= self.batch_size * LENGTH_WINDOW_BATCHES {
-                        self.embed_batch(&mut batch, &mut cache, &mut upserts, &mut report, progress)?;
+                        self.embed_batch(&mut batch, cache, &mut upserts, &mut work, progress)?;
                     }
                 }
                 if upserts.len() >= UPSERT_BATCH {
@@ -284,7 +424,7 @@ impl SemanticEngine {
                 }
             }
         }
-        self.embed_batch(&mut batch, &mut cache, &mut upserts, &mut report, progress)?;
+        self.embed_batch(&mut batch, cache, &mut upserts, &mut work, progress)?;
         if !upserts.is_empty() {
             report.upserted += upserts.len() as u64;
             self.store.upsert(upserts)?;
@@ -298,16 +438,14 @@ impl SemanticEngine {
         report.deleted = stale.len() as u64;
         self.store.flush()?;
         report.points = self.store.count()? as u64;
-        let state = VectorState {
-            generation: index.generation(),
-            fingerprint: self.embedder.fingerprint(),
-            model: self.embedder.descriptor().name.clone(),
-            dimension: self.embedder.dimension(),
-            location: self.location.clone(),
-            points: report.points as usize,
-            complete: report.files_changed_since_indexing == 0,
-            synced_at: std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs()),
-        };
+        report.embedded = work.embedded;
+        report.model_calls = work.calls;
+        report.model_seconds = work.seconds;
+        report.embedded_chars = work.chars;
+        state.generation = index.generation();
+        state.points = report.points as usize;
+        state.complete = report.files_changed_since_indexing == 0;
+        state.synced_at = unix_seconds();
         let mut manifest = Manifest::default();
         for ((file, plan), key) in files.iter().zip(plans).zip(keys) {
             let ids = match plan {
@@ -318,9 +456,7 @@ impl SemanticEngine {
             manifest.files.insert(file.path().to_string(), (key, ids));
         }
         manifest.save(&manifest_path)?;
-        state.write(&self.index_dir)?;
-        report.elapsed_ms = started.elapsed().as_millis() as u64;
-        Ok(report)
+        state.write(&self.index_dir)
     }
 
     /// Embeds the waiting texts in model calls of `batch_size` texts of similar length (a call pads every text
@@ -329,9 +465,9 @@ impl SemanticEngine {
     fn embed_batch(
         &self,
         batch: &mut Batch,
-        cache: &mut sextant_embed::VectorCache,
+        cache: &mut VectorCache,
         upserts: &mut Vec<VectorPoint>,
-        report: &mut SyncReport,
+        work: &mut ModelWork,
         progress: &dyn SyncProgress,
     ) -> Result<(), SemanticError> {
         if batch.texts.is_empty() {
@@ -344,14 +480,14 @@ impl SemanticEngine {
             let texts: Vec<&str> = call.iter().map(|&i| batch.texts[i].as_str()).collect();
             let started = Instant::now();
             let embedded = self.embedder.embed(&texts)?;
-            report.model_seconds += started.elapsed().as_secs_f64();
-            report.model_calls += 1;
+            work.seconds += started.elapsed().as_secs_f64();
+            work.calls += 1;
             for (&i, vector) in call.iter().zip(embedded) {
                 vectors[i] = vector;
             }
         }
-        report.embedded += batch.texts.len() as u64;
-        report.embedded_chars += batch.texts.iter().map(|t| t.chars().count() as u64).sum::<u64>();
+        work.embedded += batch.texts.len() as u64;
+        work.chars += batch.texts.iter().map(|t| t.chars().count() as u64).sum::<u64>();
         let entries: Vec<(u128, Vec<f32>)> = batch.keys.iter().copied().zip(vectors).collect();
         cache.insert_all(&entries)?;
         let by_key: HashMap<u128, &Vec<f32>> = entries.iter().map(|(k, v)| (*k, v)).collect();
@@ -366,6 +502,10 @@ impl SemanticEngine {
         batch.keys.clear();
         Ok(())
     }
+}
+
+fn unix_seconds() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
 /// What the last sync planned per file: its plan key and its point ids. Binary: magic, then per file

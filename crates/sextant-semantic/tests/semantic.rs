@@ -81,6 +81,15 @@ impl Fixture {
     }
 }
 
+impl Fixture {
+    /// An engine that keeps file cards, and chunk vectors when `chunks`.
+    fn card_engine(&self, embedder: &Arc<Embedder>, chunks: bool) -> SemanticEngine {
+        let location = StoreLocation::for_index(&self.index_dir, &config(), None);
+        let cards = location.file_cards().open(embedder.dimension(), None).expect("open card store");
+        self.engine(embedder).with_file_cards(cards).with_chunk_vectors(chunks)
+    }
+}
+
 fn paths(hits: &[sextant_semantic::SearchHit]) -> Vec<&str> {
     hits.iter().map(|h| h.path.as_str()).collect()
 }
@@ -287,4 +296,55 @@ fn hybrid_search_says_when_a_whole_file_matches() {
     let hits =
         sextant_semantic::search_weighted(&index, None, query, &options, SearchMode::Hybrid, &off).expect("hybrid");
     assert!(hits.iter().all(|h| h.signals.iter().all(|s| s.signal != Signal::WholeFile)), "{hits:?}");
+}
+
+#[test]
+fn file_cards_come_first_and_find_the_file_a_task_describes() {
+    let fixture = Fixture::new();
+    let embedder = embedder();
+    let index = fixture.index();
+    let cards_only = fixture.card_engine(&embedder, false);
+    let report = cards_only.sync(&index, &NoSyncProgress).expect("sync");
+    // One card per file (each is short), and no chunk reaches the model.
+    assert_eq!((report.file_cards, report.cards_embedded, report.embedded), (4, 4, 0), "{report:?}");
+    let state = VectorState::read(&fixture.index_dir).expect("state written after the cards");
+    assert_eq!(state.file_cards.as_ref().map(|c| (c.generation, c.points)), Some((index.generation(), 4)));
+    assert!(!state.complete, "chunks are not embedded: {state:?}");
+    assert!(cards_only.is_current(&index), "a cards-only engine is current once the cards are");
+
+    let card = sextant_semantic::file_cards(index.file_by_path("src/network.rs").expect("indexed"));
+    assert_eq!(card.len(), 1);
+    assert_eq!(
+        card[0].text,
+        "src/network.rs\npub fn fetch_page(url: &str) -> Result<String, std::io::Error> \
+         — Performs an HTTP GET request and returns the response body."
+    );
+
+    let dense = cards_only.dense_hits("download a web document over the internet", &[], &[]).expect("dense");
+    assert_eq!(dense.files.first().map(String::as_str), Some("src/network.rs"), "{dense:?}");
+    assert!(dense.chunks.is_empty(), "no chunk vectors yet: {dense:?}");
+    let filtered = cards_only.dense_hits("download a web document", &[], &["src/words.rs".into()]).expect("dense");
+    assert_eq!(filtered.files, vec!["src/words.rs".to_string()]);
+
+    // The full engine then embeds the chunks; the cards come from the store, not the model. (One process holds
+    // an embedded store at a time.)
+    drop(cards_only);
+    let full = fixture.card_engine(&embedder, true);
+    let report = full.sync(&index, &NoSyncProgress).expect("sync");
+    assert_eq!((report.cards_embedded, report.embedded, report.points), (0, 4, 4), "{report:?}");
+    assert!(VectorState::read(&fixture.index_dir).expect("state").complete);
+
+    // An edit re-embeds that file's card and chunk only; a deleted file loses its card.
+    std::fs::write(
+        fixture.root.join("src/words.rs"),
+        "/// Counts the lines of a text.\npub fn count_lines(text: &str) -> usize {\n    text.lines().count()\n}\n",
+    )
+    .expect("write");
+    std::fs::remove_file(fixture.root.join("src/storage.rs")).expect("remove");
+    let index = fixture.index();
+    let report = full.sync(&index, &NoSyncProgress).expect("sync");
+    assert_eq!((report.file_cards, report.cards_embedded, report.embedded), (3, 1, 1), "{report:?}");
+    let dense = full.dense_hits("store a row in a database table", &[], &[]).expect("dense");
+    assert!(!dense.files.iter().any(|f| f == "src/storage.rs"), "{dense:?}");
+    assert!(full.sync(&index, &NoSyncProgress).expect("sync").up_to_date);
 }

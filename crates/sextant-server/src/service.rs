@@ -149,6 +149,7 @@ impl Sextant for SextantService {
             include_overview: r.include_overview,
             include_rules: r.include_rules,
             semantic_hits: Vec::new(),
+            semantic_file_hits: Vec::new(),
             weights: Default::default(),
         };
         let pack = self.run(&r.repository, move |repo| repo.pack(request)).await?;

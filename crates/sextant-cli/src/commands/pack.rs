@@ -46,6 +46,7 @@ pub fn run(command: Command) -> Result<()> {
         include_overview: overview,
         include_rules: !no_rules,
         semantic_hits: Vec::new(),
+        semantic_file_hits: Vec::new(),
         weights: Default::default(),
     };
     let pack = match server {
