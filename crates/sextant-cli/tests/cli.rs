@@ -42,7 +42,10 @@ fn index_then_query_from_the_command_line() {
     let summary = json(index_dir.path(), &["index", root_str]);
     assert_eq!(summary["vectors"]["embedded"], 1, "{summary}");
     assert_eq!(summary["vectors"]["points"], 1);
-    assert_eq!((summary["vectors"]["file_cards"].as_u64(), summary["vectors"]["cards_embedded"].as_u64()), (Some(1), Some(1)));
+    assert_eq!(
+        (summary["vectors"]["file_cards"].as_u64(), summary["vectors"]["cards_embedded"].as_u64()),
+        (Some(1), Some(1))
+    );
     assert_eq!(summary["files"], 1);
     assert_eq!(summary["symbols"], 2);
     assert_eq!(summary["skipped"]["binary"], 1);

@@ -126,10 +126,7 @@ fn files_whose_cards_match_the_task_rank_without_any_shared_word() {
     let task = "government levy computed wrongly";
     let with = build_pack(
         &f.index,
-        &PackRequest {
-            semantic_file_hits: vec!["missing.py".into(), "billing/tax.py".into()],
-            ..request(task, 300)
-        },
+        &PackRequest { semantic_file_hits: vec!["missing.py".into(), "billing/tax.py".into()], ..request(task, 300) },
     )
     .unwrap();
     assert_eq!(with.ranked_files[0], "billing/tax.py", "{:?}", with.ranked_files);

@@ -157,8 +157,9 @@ mod tests {
 
     #[test]
     fn long_files_get_at_most_two_cards_each_starting_with_the_path() {
-        let lines: Vec<(String, u32, u32)> =
-            (0..100u32).map(|i| (format!("pub fn handler_number_{i}(request: &Request) -> Response"), i * 10 + 1, i * 10 + 9)).collect();
+        let lines: Vec<(String, u32, u32)> = (0..100u32)
+            .map(|i| (format!("pub fn handler_number_{i}(request: &Request) -> Response"), i * 10 + 1, i * 10 + 9))
+            .collect();
         let cards = cards_of_lines("src/handlers.rs", lines);
         assert_eq!(cards.len(), MAX_CARDS_PER_FILE);
         for card in &cards {

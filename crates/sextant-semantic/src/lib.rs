@@ -269,9 +269,8 @@ impl SemanticEngine {
             Some(_) => Some(state.location.file_cards().open(dimension, api_key)?),
             None => None,
         };
-        let engine =
-            SemanticEngine::with_parts(embedder, store, state.location, index_dir, config.embed.batch_size)
-                .with_chunk_vectors(config.embed.chunks);
+        let engine = SemanticEngine::with_parts(embedder, store, state.location, index_dir, config.embed.batch_size)
+            .with_chunk_vectors(config.embed.chunks);
         Ok(Some(match cards {
             Some(cards) => engine.with_file_cards(cards),
             None => engine,

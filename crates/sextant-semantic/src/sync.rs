@@ -193,6 +193,77 @@ struct ModelWork {
     chars: u64,
 }
 
+/// Points on their way into one store: from the cache at once, or through the model in length-sorted batches,
+/// upserted [`UPSERT_BATCH`] at a time.
+struct Pipeline<'a> {
+    engine: &'a SemanticEngine,
+    store: &'a dyn VectorStore,
+    batch: Batch,
+    upserts: Vec<VectorPoint>,
+    work: ModelWork,
+    upserted: u64,
+}
+
+impl<'a> Pipeline<'a> {
+    fn new(engine: &'a SemanticEngine, store: &'a dyn VectorStore) -> Pipeline<'a> {
+        Pipeline {
+            engine,
+            store,
+            batch: Batch { texts: Vec::new(), keys: Vec::new(), waiting: Vec::new() },
+            upserts: Vec::with_capacity(UPSERT_BATCH),
+            work: ModelWork::default(),
+            upserted: 0,
+        }
+    }
+
+    /// Queues one point whose vector is that of `text`; true when the vector came from the cache.
+    fn push(
+        &mut self,
+        pending: Pending,
+        text: String,
+        cache: &mut VectorCache,
+        progress: &dyn SyncProgress,
+    ) -> Result<bool, SemanticError> {
+        let from_cache = match cache.get(pending.key)? {
+            Some(vector) => {
+                self.upserts.push(VectorPoint { id: pending.id, vector, payload: pending.payload });
+                progress.advanced(1);
+                true
+            }
+            None => {
+                if !self.batch.keys.contains(&pending.key) {
+                    self.batch.keys.push(pending.key);
+                    self.batch.texts.push(text);
+                }
+                self.batch.waiting.push(pending);
+                if self.batch.texts.len() >= self.engine.batch_size * LENGTH_WINDOW_BATCHES {
+                    self.engine.embed_batch(&mut self.batch, cache, &mut self.upserts, &mut self.work, progress)?;
+                }
+                false
+            }
+        };
+        if self.upserts.len() >= UPSERT_BATCH {
+            self.upserted += self.upserts.len() as u64;
+            self.store.upsert(std::mem::take(&mut self.upserts))?;
+        }
+        Ok(from_cache)
+    }
+
+    /// Embeds what is still waiting and upserts the rest; returns the model's work and the points upserted.
+    fn finish(
+        mut self,
+        cache: &mut VectorCache,
+        progress: &dyn SyncProgress,
+    ) -> Result<(ModelWork, u64), SemanticError> {
+        self.engine.embed_batch(&mut self.batch, cache, &mut self.upserts, &mut self.work, progress)?;
+        if !self.upserts.is_empty() {
+            self.upserted += self.upserts.len() as u64;
+            self.store.upsert(std::mem::take(&mut self.upserts))?;
+        }
+        Ok((self.work, self.upserted))
+    }
+}
+
 impl SemanticEngine {
     /// Brings the store in step with `index`: embeds chunks never seen (in batches, through the cache), upserts
     /// missing points, deletes points of chunks that are gone, then records the generation. Safe to interrupt:
@@ -268,9 +339,7 @@ impl SemanticEngine {
         }
         drop(seen_keys);
         progress.cards_planned(missing, to_embed);
-        let mut work = ModelWork::default();
-        let mut upserts: Vec<VectorPoint> = Vec::with_capacity(UPSERT_BATCH);
-        let mut batch = Batch { texts: Vec::new(), keys: Vec::new(), waiting: Vec::new() };
+        let mut pipeline = Pipeline::new(self, store);
         for (&file, file_cards) in files.iter().zip(cards) {
             for card in file_cards.into_iter().filter(|card| !stored.contains(&card.id)) {
                 let payload = PointPayload {
@@ -281,29 +350,13 @@ impl SemanticEngine {
                     end_line: card.end_line,
                     content_key: format!("{:032x}", card.key),
                 };
-                if let Some(vector) = cache.get(card.key)? {
+                let pending = Pending { id: card.id, key: card.key, payload };
+                if pipeline.push(pending, card.text, cache, progress)? {
                     report.cards_from_cache += 1;
-                    upserts.push(VectorPoint { id: card.id, vector, payload });
-                    progress.advanced(1);
-                } else {
-                    if !batch.keys.contains(&card.key) {
-                        batch.keys.push(card.key);
-                        batch.texts.push(card.text);
-                    }
-                    batch.waiting.push(Pending { id: card.id, key: card.key, payload });
-                    if batch.texts.len() >= self.batch_size * LENGTH_WINDOW_BATCHES {
-                        self.embed_batch(&mut batch, cache, &mut upserts, &mut work, progress)?;
-                    }
-                }
-                if upserts.len() >= UPSERT_BATCH {
-                    store.upsert(std::mem::take(&mut upserts))?;
                 }
             }
         }
-        self.embed_batch(&mut batch, cache, &mut upserts, &mut work, progress)?;
-        if !upserts.is_empty() {
-            store.upsert(upserts)?;
-        }
+        let (work, _) = pipeline.finish(cache, progress)?;
         let stale: Vec<u64> = stored.iter().copied().filter(|id| !wanted.contains(id)).collect();
         for ids in stale.chunks(1024) {
             store.delete_ids(ids)?;
@@ -383,15 +436,17 @@ impl SemanticEngine {
         drop(seen_keys);
         progress.planned(missing, to_embed);
 
-        let mut work = ModelWork::default();
-        let mut upserts: Vec<VectorPoint> = Vec::with_capacity(UPSERT_BATCH);
-        let mut batch = Batch { texts: Vec::new(), keys: Vec::new(), waiting: Vec::new() };
+        let mut pipeline = Pipeline::new(self, self.store.as_ref());
         // Most central files first: an interrupted or still-running sync has covered the code most tasks reach.
         let mut order: Vec<usize> = (0..files.len())
-            .filter(|&i| matches!(&plans[i], FilePlan::Read(planned) if planned.iter().any(|p| !stored.contains(&p.id))))
+            .filter(
+                |&i| matches!(&plans[i], FilePlan::Read(planned) if planned.iter().any(|p| !stored.contains(&p.id))),
+            )
             .collect();
         let graph = index.graph();
-        order.sort_by(|&a, &b| graph.file_rank(files[b].id()).total_cmp(&graph.file_rank(files[a].id())).then(a.cmp(&b)));
+        order.sort_by(|&a, &b| {
+            graph.file_rank(files[b].id()).total_cmp(&graph.file_rank(files[a].id())).then(a.cmp(&b))
+        });
         for i in order {
             let file = files[i];
             // Re-read for the texts; a file changed in between is left for the next index run.
@@ -404,31 +459,13 @@ impl SemanticEngine {
                     continue;
                 }
                 let pending = Pending { id: p.id, key: p.key, payload: payload(file, p.chunk, p.key) };
-                if let Some(vector) = cache.get(p.key)? {
+                if pipeline.push(pending, text, cache, progress)? {
                     report.from_cache += 1;
-                    upserts.push(VectorPoint { id: pending.id, vector, payload: pending.payload });
-                    progress.advanced(1);
-                } else {
-                    if !batch.keys.contains(&p.key) {
-                        batch.keys.push(p.key);
-                        batch.texts.push(text);
-                    }
-                    batch.waiting.push(pending);
-                    if batch.texts.len() >= self.batch_size * LENGTH_WINDOW_BATCHES {
-                        self.embed_batch(&mut batch, cache, &mut upserts, &mut work, progress)?;
-                    }
-                }
-                if upserts.len() >= UPSERT_BATCH {
-                    report.upserted += upserts.len() as u64;
-                    self.store.upsert(std::mem::take(&mut upserts))?;
                 }
             }
         }
-        self.embed_batch(&mut batch, cache, &mut upserts, &mut work, progress)?;
-        if !upserts.is_empty() {
-            report.upserted += upserts.len() as u64;
-            self.store.upsert(upserts)?;
-        }
+        let (work, upserted) = pipeline.finish(cache, progress)?;
+        report.upserted = upserted;
 
         // Points whose chunk is gone: deleted files, edited chunks, moved lines.
         let stale: Vec<u64> = stored.iter().copied().filter(|id| !wanted.contains(id)).collect();
