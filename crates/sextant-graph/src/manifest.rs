@@ -411,7 +411,9 @@ fn pyproject(dir: &str, text: &str) -> Option<Package> {
 /// The packages of a repository and who may use whom.
 #[derive(Default)]
 pub(crate) struct Packages {
-    /// A hash of the manifests and aliases these were read from: equal inputs, equal packages.
+    /// A hash of the packages read (every field of each, in order): equal packages, equal resolution. Taken
+    /// over what the manifests say about packages rather than their text, so an edit that changes no package (a
+    /// version, a plugin, a comment) keeps the import results of the previous link.
     pub fingerprint: u64,
     pub list: Vec<Package>,
     by_dir: HashMap<(String, Ecosystem), usize>,
@@ -423,14 +425,6 @@ impl Packages {
     /// Reads manifests (`(path, text)`); `aliases` are extra Cargo import names (`name`, source directory).
     pub(crate) fn new(manifests: &[(&str, &str)], aliases: &[(String, String)]) -> Packages {
         let mut packages = Packages::default();
-        let mut hasher = xxhash_rust::xxh3::Xxh3::new();
-        for (a, b) in manifests.iter().copied().chain(aliases.iter().map(|(a, b)| (a.as_str(), b.as_str()))) {
-            for part in [a, b] {
-                hasher.update(&(part.len() as u64).to_le_bytes());
-                hasher.update(part.as_bytes());
-            }
-        }
-        packages.fingerprint = hasher.digest();
         for (path, text) in manifests {
             let Some(package) = parse(path, text) else { continue };
             match packages.by_dir.get(&(package.dir.clone(), package.ecosystem)) {
@@ -473,6 +467,7 @@ impl Packages {
                 }
             }
         }
+        packages.fingerprint = xxhash_rust::xxh3::xxh3_64(format!("{:?}", packages.list).as_bytes());
         packages.link();
         packages
     }
@@ -780,6 +775,28 @@ not-a-dep = "1"
         assert_eq!(py.names, ["mytool"]);
         assert_eq!(py.deps.unwrap(), ["requests", "mylib"]);
         assert!(parse("pyproject.toml", "[tool.ruff]\nline-length = 100\n").is_none());
+    }
+
+    #[test]
+    fn the_fingerprint_follows_the_packages_not_the_manifest_text() {
+        let fingerprint = |b: &str| {
+            Packages::new(
+                &[
+                    ("a/Cargo.toml", "[package]\nname = \"a\"\n[dependencies]\nb = { path = \"../b\" }\n"),
+                    ("b/Cargo.toml", b),
+                ],
+                &[],
+            )
+            .fingerprint
+        };
+        let base = fingerprint("[package]\nname = \"b\"\nversion = \"1.0.0\"\n");
+        assert_eq!(
+            base,
+            fingerprint("# b\n[package]\nname = \"b\"\nversion = \"1.2.0\"\n"),
+            "a version bump changes no package"
+        );
+        assert_ne!(base, fingerprint("[package]\nname = \"b\"\n[dependencies]\nc = \"1\"\n"), "a new dependency does");
+        assert_ne!(base, fingerprint("[package]\nname = \"b2\"\n"), "so does a new name");
     }
 
     #[test]
