@@ -551,6 +551,13 @@ impl Repository {
         let mut warnings = Vec::new();
         let engine = match mode {
             SearchMode::Lexical => None,
+            SearchMode::Semantic if state.as_ref().is_some_and(|s| !s.has_chunk_vectors()) => {
+                return Err(EngineError::FailedPrecondition(format!(
+                    "repository `{}` has file cards but no chunk vectors yet (they are being computed, or \
+                     `[embed] chunks = false`); search with mode hybrid or lexical meanwhile",
+                    self.spec.name
+                )))
+            }
             SearchMode::Semantic => Some(self.vectors_for_query(state.as_ref())?.ok_or_else(|| {
                 EngineError::FailedPrecondition(format!(
                     "repository `{}` has no vectors (no embedding model set up, or embedding is off); index it \

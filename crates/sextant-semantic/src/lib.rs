@@ -141,7 +141,7 @@ fn collection_name(prefix: &str, name: &str) -> String {
 /// What the last completed sync left, kept in `<index>/vectors/state.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct VectorState {
-    /// Index generation the vectors match.
+    /// Index generation the chunk vectors match (0 until a chunk sync completes).
     pub generation: u64,
     /// Model fingerprint (the vector space).
     pub fingerprint: u64,
@@ -183,6 +183,11 @@ pub struct DenseHits {
 }
 
 impl VectorState {
+    /// Whether a chunk sync ever completed (a state written after the file cards alone has generation 0).
+    pub fn has_chunk_vectors(&self) -> bool {
+        self.generation > 0
+    }
+
     /// The state of the index in `index_dir`, if vectors were ever synced.
     pub fn read(index_dir: &Path) -> Option<VectorState> {
         let bytes = std::fs::read(index_dir.join(VECTORS_DIR).join(STATE_FILE)).ok()?;

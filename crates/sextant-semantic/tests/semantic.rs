@@ -309,7 +309,7 @@ fn file_cards_come_first_and_find_the_file_a_task_describes() {
     assert_eq!((report.file_cards, report.cards_embedded, report.embedded), (4, 4, 0), "{report:?}");
     let state = VectorState::read(&fixture.index_dir).expect("state written after the cards");
     assert_eq!(state.file_cards.as_ref().map(|c| (c.generation, c.points)), Some((index.generation(), 4)));
-    assert!(!state.complete, "chunks are not embedded: {state:?}");
+    assert!(!state.complete && !state.has_chunk_vectors(), "chunks are not embedded: {state:?}");
     assert!(cards_only.is_current(&index), "a cards-only engine is current once the cards are");
 
     let card = sextant_semantic::file_cards(index.file_by_path("src/network.rs").expect("indexed"));
@@ -332,7 +332,8 @@ fn file_cards_come_first_and_find_the_file_a_task_describes() {
     let full = fixture.card_engine(&embedder, true);
     let report = full.sync(&index, &NoSyncProgress).expect("sync");
     assert_eq!((report.cards_embedded, report.embedded, report.points), (0, 4, 4), "{report:?}");
-    assert!(VectorState::read(&fixture.index_dir).expect("state").complete);
+    let state = VectorState::read(&fixture.index_dir).expect("state");
+    assert!(state.complete && state.has_chunk_vectors(), "{state:?}");
 
     // An edit re-embeds that file's card and chunk only; a deleted file loses its card.
     std::fs::write(
