@@ -1,7 +1,7 @@
 //! Retrieval evaluation runner:
 //! `cargo run --release -p sextant-benches --bin eval-runner -- --data DEV.jsonl --mirrors DIR --work DIR --out PRED.jsonl
 //!  [--repos owner/name,…] [--sources a,b] [--per-repo N] [--limit N] [--budget 32000]
-//!  [--search-modes lexical,semantic,hybrid] [--variants name:weight=value,…;name2:…]`
+//!  [--search-modes lexical,semantic,hybrid] [--variants name:weight=value,…;name2:…] [--dense | --dense-cards]`
 //!
 //! For each row it writes the tree of the row's repository at its base commit from the bare mirror at
 //! `DIR/<owner>+<name>/repo` (only files whose blob changed since the previous row of the same repository are
@@ -16,6 +16,10 @@
 //!
 //! With `--variants`, each row's pack is also built with other ranking weights (see `sextant_pack::RankWeights`)
 //! and written to `PRED.<name>.jsonl`, so one run over the rows compares several settings on the same indexes.
+//!
+//! With `--dense`, packs also get the dense signals: each row's file cards and chunk vectors are brought up to date
+//! (through the vector cache) before its pack; `--dense-cards` embeds the file cards alone, a tenth of the model
+//! time.
 //!
 //! With `--search-modes`, it evaluates search instead of packs: after indexing it brings the row's vectors up to
 //! date (through the vector cache, so each commit embeds only chunks never seen) and writes, per mode,
