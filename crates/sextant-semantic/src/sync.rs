@@ -357,10 +357,7 @@ impl SemanticEngine {
             }
         }
         let (work, _) = pipeline.finish(cache, progress)?;
-        let stale: Vec<u64> = stored.iter().copied().filter(|id| !wanted.contains(id)).collect();
-        for ids in stale.chunks(1024) {
-            store.delete_ids(ids)?;
-        }
+        delete_unwanted(store, &stored, &wanted)?;
         store.flush()?;
         report.cards_embedded = work.embedded;
         report.cards_model_seconds = work.seconds;
@@ -468,11 +465,7 @@ impl SemanticEngine {
         report.upserted = upserted;
 
         // Points whose chunk is gone: deleted files, edited chunks, moved lines.
-        let stale: Vec<u64> = stored.iter().copied().filter(|id| !wanted.contains(id)).collect();
-        for ids in stale.chunks(1024) {
-            self.store.delete_ids(ids)?;
-        }
-        report.deleted = stale.len() as u64;
+        report.deleted = delete_unwanted(self.store.as_ref(), &stored, &wanted)?;
         self.store.flush()?;
         report.points = self.store.count()? as u64;
         report.embedded = work.embedded;
@@ -539,6 +532,20 @@ impl SemanticEngine {
         batch.keys.clear();
         Ok(())
     }
+}
+
+/// Deletes the points of `stored` that `wanted` no longer has (deleted files, edited chunks, moved lines);
+/// returns how many.
+fn delete_unwanted(
+    store: &dyn VectorStore,
+    stored: &HashSet<u64>,
+    wanted: &HashSet<u64>,
+) -> Result<u64, SemanticError> {
+    let stale: Vec<u64> = stored.iter().copied().filter(|id| !wanted.contains(id)).collect();
+    for ids in stale.chunks(1024) {
+        store.delete_ids(ids)?;
+    }
+    Ok(stale.len() as u64)
 }
 
 fn unix_seconds() -> u64 {
