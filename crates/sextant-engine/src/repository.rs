@@ -428,6 +428,11 @@ impl Repository {
                 index = self.install(exact, Index::commit_stamp(&self.spec.index_dir))?;
             }
         }
+        // The new HEAD's co-change counts, stored for the next generation's readers (this one reads the previous).
+        if let Some(history) = run.history_pending {
+            progress.phase("history", None);
+            history.finish(&lock);
+        }
         if !superseded() {
             index.warm();
         }

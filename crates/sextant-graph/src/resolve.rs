@@ -210,19 +210,75 @@ fn user_types<'a>(files: &'a [GraphInput<'a>]) -> HashMap<&'a str, bool> {
 fn definitions_named<'a>(
     files: &'a [GraphInput<'a>],
     wanted: Option<&NameFilter<'_>>,
-) -> HashMap<&'a str, Vec<SymbolId>> {
-    let mut definitions: HashMap<&str, Vec<SymbolId>> = HashMap::default();
+) -> HashMap<&'a str, Vec<Candidate<'a>>> {
+    let mut definitions: HashMap<&str, Vec<Candidate<'a>>> = HashMap::default();
     for (f, file) in files.iter().enumerate() {
+        let (dir, stem) = (parent_dir(file.path), file_stem(file.path));
+        let family = family(file.facts.language.name());
         for (s, symbol) in file.facts.symbols.iter().enumerate() {
             if wanted.is_none_or(|wanted| wanted.contains(&symbol.name)) {
-                definitions
-                    .entry(symbol.name.as_str())
-                    .or_default()
-                    .push(SymbolId { file: f as u32, symbol: s as u32 });
+                let candidate = Candidate::new(file, SymbolId { file: f as u32, symbol: s as u32 }, family, dir, stem);
+                definitions.entry(symbol.name.as_str()).or_default().push(candidate);
             }
         }
     }
     definitions
+}
+
+/// A definition that references of its name may resolve to, with what the scorer reads of it worked out once per
+/// link: a common name (`add`, `close`) has hundreds of definitions in a large repository, each scored for every
+/// reference to it.
+#[derive(Clone, Copy)]
+struct Candidate<'a> {
+    id: SymbolId,
+    symbol: &'a Symbol,
+    /// The type it is a member of ([`owner_type`]).
+    owner: Option<&'a str>,
+    /// Its modifiers say `private` (read only in languages that have the modifier).
+    private_modifier: bool,
+    /// A callable encloses it: a local item, seen only inside that callable.
+    local: bool,
+    /// Its file's language family, directory and stem.
+    family: &'static str,
+    dir: &'a str,
+    stem: &'a str,
+    /// The name of its parent symbol, and the last segment of its qualified name's head (`Queue` of
+    /// `crate::Queue::len`).
+    parent_name: Option<&'a str>,
+    qualified_by: Option<&'a str>,
+}
+
+impl<'a> Candidate<'a> {
+    fn new(file: &'a GraphInput<'a>, id: SymbolId, family: &'static str, dir: &'a str, stem: &'a str) -> Self {
+        let symbols = &file.facts.symbols;
+        let symbol = &symbols[id.symbol as usize];
+        // (Bounded by the symbol count, so a malformed parent chain cannot loop.)
+        let mut local = false;
+        let mut ancestor = symbol.parent;
+        for _ in 0..symbols.len() {
+            let Some(parent_symbol) = ancestor.and_then(|p| symbols.get(p as usize)) else { break };
+            if parent_symbol.kind.is_callable() {
+                local = true;
+                break;
+            }
+            ancestor = parent_symbol.parent;
+        }
+        Candidate {
+            id,
+            symbol,
+            owner: owner_type(file.facts, symbol),
+            private_modifier: has_private_modifier(&symbol.signature),
+            local,
+            family,
+            dir,
+            stem,
+            parent_name: symbol.parent.and_then(|p| symbols.get(p as usize)).map(|p| p.name.as_str()),
+            qualified_by: symbol
+                .qualified_name
+                .rsplit_once(['.', ':', '\\'])
+                .and_then(|(head, _)| head.rsplit([':', '.', '\\']).next()),
+        }
+    }
 }
 
 /// A set of names that answers "no" for most strings without hashing them: an update asks it of every reference
@@ -471,8 +527,8 @@ fn plan_update<'a>(
             .get(name)
             .into_iter()
             .flatten()
-            .filter(|id| !changed_new[id.file as usize])
-            .map(|id| &files[id.file as usize].facts.symbols[id.symbol as usize])
+            .filter(|c| !changed_new[c.id.file as usize])
+            .map(|c| c.symbol)
             .filter(|s| s.kind.is_type_like());
         let mut old: Option<bool> = old_changed_types.get(name).copied();
         for symbol in unchanged {
@@ -1001,7 +1057,7 @@ impl<'a> GoPackages<'a> {
 }
 
 /// Language families whose code can call each other's definitions directly.
-fn family(language: &str) -> &str {
+fn family(language: &'static str) -> &'static str {
     match language {
         "javascript" | "typescript" | "tsx" => "js",
         "java" | "kotlin" | "scala" | "groovy" => "jvm",
@@ -1033,6 +1089,9 @@ enum Receiver<'a> {
 struct FileContext<'a> {
     input: &'a GraphInput<'a>,
     language: &'static str,
+    family: &'static str,
+    /// The file's directory.
+    dir: &'a str,
     style: Option<ParamStyle>,
     /// Per enclosing symbol: the qualifiers of the calls it makes (`Queue` for `Queue::new()`): the types whose
     /// values it likely obtains.
@@ -1048,7 +1107,14 @@ impl<'a> FileContext<'a> {
             }
         }
         let language = input.facts.language.name();
-        FileContext { input, language, style: ParamStyle::of_language(language), qualifiers }
+        FileContext {
+            input,
+            language,
+            family: family(language),
+            dir: parent_dir(input.path),
+            style: ParamStyle::of_language(language),
+            qualifiers,
+        }
     }
 
     /// The type whose method (or body) a symbol of this file is.
@@ -1122,6 +1188,16 @@ fn rust_module_name(path: &str) -> &str {
 
 /// Whether a declaration's modifiers make it `private` (to its class, or its file).
 fn is_private_member(language: &str, signature: &str) -> bool {
+    has_private_modifier_in(language) && has_private_modifier(signature)
+}
+
+/// Whether `language` has a `private` modifier that [`has_private_modifier`] reads.
+fn has_private_modifier_in(language: &str) -> bool {
+    matches!(language, "java" | "kotlin" | "scala" | "groovy" | "csharp" | "typescript" | "tsx" | "php" | "swift")
+}
+
+/// Whether a declaration's leading modifiers include `private` (or `fileprivate`, `private[this]`).
+fn has_private_modifier(signature: &str) -> bool {
     let modifiers = [
         "public",
         "protected",
@@ -1144,12 +1220,11 @@ fn is_private_member(language: &str, signature: &str) -> bool {
         "extern",
         "unsafe",
     ];
-    matches!(language, "java" | "kotlin" | "scala" | "groovy" | "csharp" | "typescript" | "tsx" | "php" | "swift")
-        && signature
-            .split_whitespace()
-            .filter(|w| !w.starts_with('@'))
-            .take_while(|w| modifiers.contains(w) || w.starts_with("private") || *w == "fileprivate")
-            .any(|w| matches!(w, "private" | "private[this]" | "fileprivate"))
+    signature
+        .split_whitespace()
+        .filter(|w| !w.starts_with('@'))
+        .take_while(|w| modifiers.contains(w) || w.starts_with("private") || *w == "fileprivate")
+        .any(|w| matches!(w, "private" | "private[this]" | "fileprivate"))
 }
 
 /// Whether a Rust item is declared `pub` (in any form: `pub(crate)`, `pub(super)` …).
@@ -1173,7 +1248,12 @@ fn encloses(facts: &FileFacts, ancestor: u32, inner: Option<u32>) -> bool {
 impl Linker<'_> {
     /// Resolves the references of file `f` against `definitions` (only those named in `only`, when given): its
     /// `calls` and `references` edges.
-    fn link_file(&self, f: u32, definitions: &HashMap<&str, Vec<SymbolId>>, only: Option<&HashSet<&str>>) -> Vec<Edge> {
+    fn link_file(
+        &self,
+        f: u32,
+        definitions: &HashMap<&str, Vec<Candidate<'_>>>,
+        only: Option<&HashSet<&str>>,
+    ) -> Vec<Edge> {
         let file = &self.files[f as usize];
         let context = FileContext::new(file);
         let mut edges = EdgeSet::default();
@@ -1192,9 +1272,9 @@ impl Linker<'_> {
             let qualified = self.qualified_files(f, &context, reference);
             let scored: Vec<(SymbolId, i32)> = candidates
                 .iter()
-                .filter(|c| Node::Symbol(**c) != source)
+                .filter(|c| Node::Symbol(c.id) != source)
                 .filter_map(|c| {
-                    self.score(f, &context, reference, &receiver, qualified.as_deref(), *c).map(|s| (*c, s))
+                    self.score(f, &context, reference, &receiver, qualified.as_deref(), c).map(|s| (c.id, s))
                 })
                 .collect();
             let Some(best) = scored.iter().map(|(_, s)| *s).max() else {
@@ -1216,13 +1296,9 @@ impl Linker<'_> {
         edges.into_edges()
     }
 
-    /// Whether code in file `f` can see definitions of file `t` at all: same language family, and an explicit
-    /// import, or a crate and a package it may use.
-    fn visible(&self, f: u32, t: u32) -> bool {
-        let (from, to) = (&self.files[f as usize], &self.files[t as usize]);
-        if family(from.facts.language.name()) != family(to.facts.language.name()) {
-            return false;
-        }
+    /// Whether code in file `f` can see definitions of file `t` at all, given that both are of one language
+    /// family: an explicit import, or a crate and a package it may use.
+    fn visible_in_family(&self, f: u32, t: u32) -> bool {
         if f == t || self.scopes[f as usize].imported.contains(&t) {
             return true;
         }
@@ -1302,24 +1378,25 @@ impl Linker<'_> {
         reference: &Reference,
         receiver: &Receiver<'_>,
         qualified: Option<&[u32]>,
-        c: SymbolId,
+        candidate: &Candidate<'_>,
     ) -> Option<i32> {
-        if !self.visible(f, c.file) {
+        let c = candidate.id;
+        if candidate.family != context.family || !self.visible_in_family(f, c.file) {
             return None;
         }
         let scope = &self.scopes[f as usize];
         let target_file = &self.files[c.file as usize];
-        let symbol = &target_file.facts.symbols[c.symbol as usize];
+        let symbol = candidate.symbol;
         let language = context.language;
         let is_call = reference.kind == RefKind::Call;
         let bound = scope.bindings.get(reference.name.as_str()).is_some_and(|b| b.contains(&c.file));
-        let owner = owner_type(target_file.facts, symbol);
+        let owner = candidate.owner;
         let mut score = 0;
 
         // A function's local items are visible inside it only, and so are their members (the methods of a class
         // defined inside a test function).
         // (Bounded by the symbol count, so a malformed parent chain cannot loop.)
-        let mut ancestor = symbol.parent;
+        let mut ancestor = symbol.parent.filter(|_| candidate.local);
         for _ in 0..target_file.facts.symbols.len() {
             let Some(parent) = ancestor else { break };
             let Some(parent_symbol) = target_file.facts.symbols.get(parent as usize) else { break };
@@ -1343,13 +1420,10 @@ impl Linker<'_> {
 
         // `private` members (Java, Kotlin, Scala, C#, TypeScript, PHP, Swift) are seen in their own file; Go names
         // that start lower-case in their own package (directory).
-        if c.file != f && is_private_member(language, &symbol.signature) {
+        if c.file != f && candidate.private_modifier && has_private_modifier_in(language) {
             return None;
         }
-        if language == "go"
-            && symbol.name.starts_with(|ch: char| ch.is_lowercase())
-            && parent_dir(target_file.path) != parent_dir(context.input.path)
-        {
+        if language == "go" && symbol.name.starts_with(|ch: char| ch.is_lowercase()) && candidate.dir != context.dir {
             return None;
         }
 
@@ -1456,8 +1530,7 @@ impl Linker<'_> {
         if let (Some(q), None, None, "python" | "javascript" | "typescript" | "tsx") =
             (reference.qualifier.as_deref(), owner, qualified, language)
         {
-            let imported =
-                scope.bindings.contains_key(q) || scope.unresolved.contains(q) || q == file_stem(target_file.path);
+            let imported = scope.bindings.contains_key(q) || scope.unresolved.contains(q) || q == candidate.stem;
             let reachable = match language {
                 "python" => imported,
                 _ => imported || c.file == f || scope.imported.contains(&c.file),
@@ -1484,7 +1557,7 @@ impl Linker<'_> {
             if strict && !in_scope {
                 return None;
             }
-            if language == "go" && parent_dir(target_file.path) != parent_dir(context.input.path) {
+            if language == "go" && candidate.dir != context.dir {
                 return None;
             }
         }
@@ -1497,16 +1570,11 @@ impl Linker<'_> {
         } else if scope.wide.contains(&c.file) {
             score += 3;
         }
-        if parent_dir(target_file.path) == parent_dir(context.input.path) {
+        if candidate.dir == context.dir {
             score += 1;
         }
-        if let Some(q) = &reference.qualifier {
-            let parent_name = symbol.parent.map(|p| target_file.facts.symbols[p as usize].name.as_str());
-            let qualified_by = symbol.qualified_name.rsplit_once(['.', ':', '\\']).map(|(head, _)| head);
-            if parent_name == Some(q.as_str())
-                || qualified_by.is_some_and(|h| h.rsplit([':', '.', '\\']).next() == Some(q.as_str()))
-                || file_stem(target_file.path) == q
-            {
+        if let Some(q) = reference.qualifier.as_deref() {
+            if candidate.parent_name == Some(q) || candidate.qualified_by == Some(q) || candidate.stem == q {
                 score += 3;
             }
         }

@@ -247,6 +247,39 @@ pub struct IndexRun {
     /// Set when `index`'s ranks were carried over from the previous generation: the caller makes the reader
     /// answer queries first, then hands this to [`exact_ranks`] (still under the writer lock).
     pub ranks_pending: Option<PendingRanks>,
+    /// Set when the git history mined during the run is still being read: an update of an index that has
+    /// co-change counts already answers queries with those while the new ones are finished (see
+    /// [`PendingHistory::finish`]).
+    pub history_pending: Option<PendingHistory>,
+}
+
+/// Git history mined on a thread of its own during an update, stored once the new generation answers queries: a
+/// branch switch moves HEAD, and reading its new commits should not hold the switch up. The co-change counts it
+/// stores are read by the readers opened after it (the previous counts stand until then).
+pub struct PendingHistory {
+    mining: Option<std::thread::JoinHandle<Option<history::MiningState>>>,
+    index_dir: PathBuf,
+}
+
+impl PendingHistory {
+    /// Waits for the mining and stores its counts; the caller still holds the writer lock (the proof asked for).
+    pub fn finish(mut self, _lock: &crate::WriterLock) {
+        self.store();
+    }
+
+    fn store(&mut self) {
+        if let Some(Ok(Some(state))) = self.mining.take().map(std::thread::JoinHandle::join) {
+            store::save_cochange(&self.index_dir, &state);
+        }
+    }
+}
+
+impl Drop for PendingHistory {
+    /// Not finished explicitly (an error path, a caller that ignores it): the counts are still stored, since the
+    /// next run takes them to be current for this HEAD. It is dropped before the writer lock it was made under.
+    fn drop(&mut self) {
+        self.store();
+    }
 }
 
 /// What remains of an update whose ranks were carried over: the whole-graph centrality pass, and the stat cache
@@ -308,7 +341,7 @@ pub fn index_repository_opened(
 
 fn run(
     options: &IndexOptions<'_>,
-    _lock: &crate::WriterLock,
+    lock: &crate::WriterLock,
     progress: &dyn Progress,
     open: bool,
     current: Option<&Index>,
@@ -384,7 +417,7 @@ fn run(
                 (summary.files_parsed, summary.files_reused, summary.files_removed) = (0, summary.files, 0);
                 (summary.files_relinked, summary.rebuilt) = (0, None);
                 summary.elapsed_ms = started.elapsed().as_millis() as u64;
-                return Ok(IndexRun { summary, index: None, ranks_pending: None });
+                return Ok(IndexRun { summary, index: None, ranks_pending: None, history_pending: None });
             }
             recorded_manifests = cache.manifests;
             prewalked = Some((walked, git));
@@ -471,7 +504,8 @@ fn run(
     };
     // Files that change together, from git history: mined again only when HEAD moved (new commits are added to
     // the previous counts), on a thread of its own while the files are parsed. A failure costs only this signal.
-    let history_current = previous_git.as_ref() == Some(&git) && index_dir.join(history::COCHANGE_FILE).exists();
+    let had_cochange = index_dir.join(history::COCHANGE_FILE).exists();
+    let history_current = previous_git.as_ref() == Some(&git) && had_cochange;
     let history = (git.is_some() && !history_current).then(|| {
         let (root, index_dir) = (root.to_path_buf(), index_dir.to_path_buf());
         std::thread::spawn(move || {
@@ -793,10 +827,14 @@ fn run(
         }
         false => Some(PendingRanks { stat_cache }),
     };
-    if let Some(mining) = history {
-        progress.phase("history", None);
-        if let Ok(Some(state)) = mining.join() {
-            store::save_cochange(&index_dir, &state);
+    let mut history_pending =
+        history.map(|mining| PendingHistory { mining: Some(mining), index_dir: index_dir.clone() });
+    // A caller that serves queries and has co-change counts already is given the mining to finish once the new
+    // generation answers; the others (a first index, a one-shot run) wait for it here.
+    if !(open && had_cochange) {
+        if let Some(pending) = history_pending.take() {
+            progress.phase("history", None);
+            pending.finish(lock);
         }
     }
     let reopen = !unchanged || ranks_refreshed || stats_rewritten;
@@ -821,7 +859,7 @@ fn run(
         false => None,
     };
     summary.elapsed_ms = started.elapsed().as_millis() as u64;
-    Ok(IndexRun { summary, index, ranks_pending })
+    Ok(IndexRun { summary, index, ranks_pending, history_pending })
 }
 
 /// Whether the walk sees exactly the tree the stat cache describes: the same paths with the same size and

@@ -27,7 +27,7 @@ use std::path::{Path, PathBuf};
 
 pub use build::{
     exact_ranks, index_repository, index_repository_locked, index_repository_opened, IndexOptions, IndexRun,
-    IndexSummary, LanguageCount, NoProgress, PendingRanks, Progress, ScipSummary,
+    IndexSummary, LanguageCount, NoProgress, PendingHistory, PendingRanks, Progress, ScipSummary,
 };
 pub use file::IndexedFile;
 pub use filter::{is_test_path, PathFilter};

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use sextant_config::Config;
-use sextant_index::{index_repository, Index, IndexOptions, NoProgress};
+use sextant_index::{index_repository, index_repository_opened, Index, IndexOptions, NoProgress, WriterLock};
 
 /// Writes `files` (path, text) and commits them on HEAD with the given parents (HEAD's commit when `None`).
 fn commit(
@@ -83,6 +83,31 @@ fn files_committed_together_are_partners_and_new_commits_are_added() {
     let again = run(dir.path(), index_dir.path());
     assert_eq!(std::fs::read(index_dir.path().join("cochange")).unwrap(), before);
     assert_eq!(again.co_change().unwrap().commits, 8);
+}
+
+#[test]
+fn a_serving_update_answers_first_and_stores_the_new_history_when_finished() {
+    let dir = tempfile::tempdir().unwrap();
+    let index_dir = tempfile::tempdir().unwrap();
+    let repo = git2::Repository::init(dir.path()).unwrap();
+    commit(&repo, &[("src/a.rs", "fn a() {}\n"), ("src/b.rs", "fn b() {}\n")], "a with b", None);
+    let config = Config::defaults().unwrap();
+    let options = IndexOptions { root: dir.path(), index_dir: index_dir.path(), config: &config, force: false };
+    let lock = WriterLock::acquire(index_dir.path()).unwrap();
+    // A first index has no counts to serve meanwhile: it waits for the mining.
+    let first = index_repository_opened(&options, &lock, &NoProgress, None, None).unwrap();
+    assert!(first.history_pending.is_none());
+    let held = first.index.unwrap();
+    assert_eq!(held.co_change().unwrap().commits, 1);
+
+    commit(&repo, &[("src/a.rs", "fn a() { 1; }\n"), ("src/c.rs", "fn c() {}\n")], "a with c", None);
+    let update = index_repository_opened(&options, &lock, &NoProgress, Some(&held), None).unwrap();
+    let pending = update.history_pending.expect("an update of a served index finishes the history after");
+    // The new generation answers with the counts it found stored; the new HEAD's are stored once finished.
+    pending.finish(&lock);
+    let reopened = Index::open(index_dir.path()).unwrap();
+    assert_eq!(reopened.co_change().unwrap().commits, 2);
+    assert_eq!(partners(&reopened, "src/a.rs").len(), 2);
 }
 
 #[test]
