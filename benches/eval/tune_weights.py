@@ -24,7 +24,7 @@ from score_by_source import fold_of  # noqa: E402
 WEIGHTS = {
     'lexical_task': 1.0, 'lexical_identifiers': 1.0, 'symbol_identifier': 1.2, 'symbol_word': 0.2, 'path': 1.2,
     'module': 1.0, 'graph': 0.3, 'lexical_files': 1.5, 'path_terms': 1.0, 'file_bm25': 6.0,
-    'file_bm25_by_score': 0.5, 'segments': 3.0, 'file_name': 0.0, 'file_cards': 1.0, 'file_prior': 0.4,
+    'file_bm25_by_score': 0.5, 'segments': 3.0, 'file_name': 0.0, 'file_cards': 1.0, 'file_cards_to_chunks': 1.0, 'file_prior': 0.4,
     'file_rank_offset': 60.0, 'test_files': 0.5, 'cochange': 0.1, 'churn': 0.0, 'expanded_files': 20,
     'cochange_sources': 5, 'file_hits': 200,
 }

@@ -62,6 +62,9 @@ pub struct RankWeights {
     pub semantic_files: f32,
     /// Files whose cards are nearest in meaning (`PackRequest::semantic_file_hits`).
     pub file_cards: f32,
+    /// Share of a file's card score that its chunks receive through `file_prior` (1: like any file signal; 0:
+    /// the cards rank files only). A card says what a file is about, not which of its parts a task needs.
+    pub file_cards_to_chunks: f32,
     /// Files whose every chunk gets a share of the file's score: where one part of a file matches, the change
     /// is often elsewhere in the same file.
     pub expanded_files: usize,
@@ -107,6 +110,7 @@ impl Default for RankWeights {
             semantic: 1.0,
             semantic_files: 1.0,
             file_cards: 1.0,
+            file_cards_to_chunks: 1.0,
             expanded_files: 20,
             file_prior: 0.4,
             file_rank_offset: sextant_index::fusion::RRF_K,
@@ -146,6 +150,7 @@ impl std::str::FromStr for RankWeights {
                 "semantic" => &mut weights.semantic,
                 "semantic_files" => &mut weights.semantic_files,
                 "file_cards" => &mut weights.file_cards,
+                "file_cards_to_chunks" => &mut weights.file_cards_to_chunks,
                 "file_prior" => &mut weights.file_prior,
                 "file_rank_offset" => &mut weights.file_rank_offset,
                 "test_files" => &mut weights.test_files,
@@ -200,6 +205,8 @@ type Unit = (u32, u32);
 struct Fusion {
     scores: HashMap<Unit, (f32, Vec<(f32, String)>)>,
     file_scores: HashMap<u32, f32>,
+    /// The part of each file's score that ranks the file but is not passed on to its chunks.
+    file_only: HashMap<u32, f32>,
     file_rank_offset: f32,
 }
 
@@ -224,13 +231,22 @@ impl Fusion {
     /// Adds a ranked list of files; a weight of 0 turns the signal off (a file listed at score 0 would still
     /// rank, behind every file with evidence, and be packed when there is room).
     fn add_file_list(&mut self, weight: f32, files: &[u32]) {
+        self.add_file_list_sharing(weight, files, 1.0);
+    }
+
+    /// [`Fusion::add_file_list`] whose files pass only `to_chunks` of what it gives them on to their chunks.
+    fn add_file_list_sharing(&mut self, weight: f32, files: &[u32], to_chunks: f32) {
         if weight == 0.0 {
             return;
         }
         let mut seen = HashSet::new();
         for file in files {
             if seen.insert(*file) {
-                *self.file_scores.entry(*file).or_insert(0.0) += weight / (self.file_rank_offset + seen.len() as f32);
+                let contribution = weight / (self.file_rank_offset + seen.len() as f32);
+                *self.file_scores.entry(*file).or_insert(0.0) += contribution;
+                if to_chunks < 1.0 {
+                    *self.file_only.entry(*file).or_insert(0.0) += contribution * (1.0 - to_chunks.max(0.0));
+                }
             }
         }
     }
@@ -255,8 +271,12 @@ pub fn rank(index: &Index, request: &PackRequest) -> Result<Ranking, IndexError>
     let terms = TaskTerms::extract(&task);
     let paths = PathFilter::new(&request.path_filters);
     let allowed = |file: u32| crate::file_allowed(index, request, &paths, file);
-    let mut fusion =
-        Fusion { scores: HashMap::new(), file_scores: HashMap::new(), file_rank_offset: weights.file_rank_offset };
+    let mut fusion = Fusion {
+        scores: HashMap::new(),
+        file_scores: HashMap::new(),
+        file_only: HashMap::new(),
+        file_rank_offset: weights.file_rank_offset,
+    };
     let search_options = SearchOptions {
         limit: LEXICAL_DEPTH,
         languages: request.languages.clone(),
@@ -383,7 +403,7 @@ pub fn rank(index: &Index, request: &PackRequest) -> Result<Ranking, IndexError>
         .iter()
         .filter_map(|path| index.file_by_path(path).map(|f| f.id()).filter(|&id| allowed(id)))
         .collect();
-    fusion.add_file_list(weights.file_cards, &card_files);
+    fusion.add_file_list_sharing(weights.file_cards, &card_files, weights.file_cards_to_chunks);
 
     // Symbol names: definitions named exactly like an identifier (strong) or a word (weak) of the task.
     let mut seeds: Vec<(Node, f32)> = Vec::new();
@@ -616,6 +636,14 @@ pub fn rank(index: &Index, request: &PackRequest) -> Result<Ranking, IndexError>
             files.push((*file, *score));
         }
     }
+    // Per file: the share of its score (as first summed, before the adjustments below) its chunks receive.
+    let chunk_share: HashMap<u32, f32> = files
+        .iter()
+        .filter_map(|&(file, score)| {
+            let held = fusion.file_only.get(&file)?;
+            Some((file, if score > 0.0 { (1.0 - held / score).clamp(0.0, 1.0) } else { 0.0 }))
+        })
+        .collect();
     let test_factor = if about_tests(&terms) { 1.0 } else { weights.test_files };
     let is_test = |file: u32| index.file(file).is_some_and(|f| sextant_index::is_test_path(f.path()));
     if test_factor != 1.0 {
@@ -668,7 +696,7 @@ pub fn rank(index: &Index, request: &PackRequest) -> Result<Ranking, IndexError>
 
     let mut by_unit: HashMap<Unit, usize> = units.iter().enumerate().map(|(i, u)| ((u.file, u.chunk), i)).collect();
     for (position, (file, file_score)) in files.iter().take(weights.expanded_files).enumerate() {
-        let prior = file_score * weights.file_prior;
+        let prior = file_score * weights.file_prior * chunk_share.get(file).copied().unwrap_or(1.0);
         let chunk_count = index.file(*file).map_or(0, |f| f.chunks().len() as u32);
         for chunk in 0..chunk_count {
             match by_unit.get(&(*file, chunk)) {

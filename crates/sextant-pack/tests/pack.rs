@@ -139,6 +139,24 @@ fn files_whose_cards_match_the_task_rank_without_any_shared_word() {
     )
     .unwrap();
     assert!(!off.items.iter().any(|i| i.path == "billing/tax.py"), "{:?}", off.items);
+
+    // Cards that rank files only: the file keeps its place, its chunks get no share of the card's score.
+    let tax = f.index.file_by_path("billing/tax.py").unwrap().id();
+    let ranking = |spec: &str| {
+        let request = PackRequest {
+            semantic_file_hits: vec!["billing/tax.py".into()],
+            weights: spec.parse().unwrap(),
+            ..request(task, 300)
+        };
+        sextant_pack::rank(&f.index, &request).unwrap()
+    };
+    let chunk_score =
+        |r: &sextant_pack::Ranking| r.units.iter().filter(|u| u.file == tax).map(|u| u.score).sum::<f32>();
+    let (shared, file_only) = (ranking(""), ranking("file_cards_to_chunks=0"));
+    assert_eq!(file_only.files[0].0, tax);
+    assert_eq!(shared.files[0], file_only.files[0]);
+    assert!(chunk_score(&shared) > 0.0);
+    assert_eq!(chunk_score(&file_only), 0.0);
 }
 
 #[test]
