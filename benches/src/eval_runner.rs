@@ -14,8 +14,9 @@
 //! Mirrors are matched case-insensitively (data sets spell owners differently); rows whose repository has no
 //! mirror are listed on stderr, never silently dropped.
 //!
-//! With `--variants`, each row's pack is also built with other ranking weights (see `sextant_pack::RankWeights`)
-//! and written to `PRED.<name>.jsonl`, so one run over the rows compares several settings on the same indexes.
+//! With `--variants`, each row's pack is also built with other ranking weights (see `sextant_pack::RankProfiles`:
+//! `long.x=…` and `short.x=…` set one profile) and written to `PRED.<name>.jsonl`, so one run over the rows
+//! compares several settings on the same indexes.
 //!
 //! With `--dense`, packs also get the dense signals: each row's file cards and chunk vectors are brought up to date
 //! (through the vector cache) before its pack; `--dense-cards` embeds the file cards alone, a tenth of the model
@@ -35,7 +36,7 @@ use anyhow::{bail, Context, Result};
 use serde_json::{json, Value};
 use sextant_config::Config;
 use sextant_index::{index_repository, Index, IndexOptions, NoProgress, SearchOptions};
-use sextant_pack::{build_pack, PackRequest, RankWeights, TokenizerChoice};
+use sextant_pack::{build_pack, PackRequest, RankProfiles, TokenizerChoice};
 use sextant_semantic::{NoSyncProgress, SearchMode, SemanticEngine, StoreLocation};
 
 #[path = "common.rs"]
@@ -60,7 +61,7 @@ struct Args {
     /// With `--dense`: embed file cards only, not chunks.
     cards_only: bool,
     hybrid_variants: Vec<(String, sextant_semantic::HybridWeights)>,
-    variants: Vec<(String, RankWeights)>,
+    variants: Vec<(String, RankProfiles)>,
     no_vectors: bool,
 }
 

@@ -1,5 +1,5 @@
 //! Pack latency benchmark: `cargo run --release -p sextant-benches --bin pack-bench -- PATH [--queries N]
-//! [--budgets 2000,8000,32000] [--weights name=value,…]` (ranking weights other than the defaults, see `sextant_pack::RankWeights`).
+//! [--budgets 2000,8000,32000] [--weights name=value,…]` (ranking weights other than the defaults, see `sextant_pack::RankProfiles`).
 //!
 //! Indexes PATH (incrementally, into `target/pack-bench/<name>`), derives deterministic tasks from the indexed
 //! symbols (a doc-comment sentence or a name spelled out in words, as issue text would), and times context packs
@@ -21,7 +21,7 @@ fn main() -> Result<()> {
     let mut args = std::env::args().skip(1);
     let mut path = None;
     let mut queries = 60usize;
-    let mut weights = sextant_pack::RankWeights::default();
+    let mut weights = sextant_pack::RankProfiles::default();
     let mut budgets = vec![2_000usize, 8_000, 32_000];
     while let Some(arg) = args.next() {
         match arg.as_str() {

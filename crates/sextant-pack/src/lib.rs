@@ -20,7 +20,7 @@ use serde::Serialize;
 use sextant_index::{Index, IndexError, PathFilter};
 use sextant_overview::{rules, Overview};
 
-pub use rank::{rank, RankWeights, Ranking, UnitScore};
+pub use rank::{rank, RankProfiles, RankWeights, Ranking, UnitScore};
 pub use terms::TaskTerms;
 
 /// The BPE vocabulary tokens are counted with.
@@ -134,8 +134,8 @@ pub struct PackRequest {
     /// Files whose cards (path and definition signatures) are nearest in meaning to the task, best first: the
     /// file-level dense signal, which exists before chunk vectors do. Empty: ranking without it.
     pub semantic_file_hits: Vec<String>,
-    /// How the ranking weighs its signals; the defaults are the tuned ones.
-    pub weights: RankWeights,
+    /// How the ranking weighs its signals, for short and long tasks; the defaults are the tuned ones.
+    pub weights: RankProfiles,
 }
 
 /// Share of the budget the overview excerpt may take.

@@ -131,48 +131,149 @@ impl std::str::FromStr for RankWeights {
         let mut weights = RankWeights::default();
         for pair in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             let (name, value) = pair.split_once('=').ok_or_else(|| format!("expected name=value, got `{pair}`"))?;
-            let number: f32 = value.trim().parse().map_err(|_| format!("`{value}` is not a number (in `{pair}`)"))?;
-            let field = match name.trim() {
-                "lexical_task" => &mut weights.lexical_task,
-                "lexical_identifiers" => &mut weights.lexical_identifiers,
-                "symbol_identifier" => &mut weights.symbol_identifier,
-                "symbol_word" => &mut weights.symbol_word,
-                "path" => &mut weights.path,
-                "module" => &mut weights.module,
-                "mentioned" => &mut weights.mentioned,
-                "graph" => &mut weights.graph,
-                "lexical_files" => &mut weights.lexical_files,
-                "path_terms" => &mut weights.path_terms,
-                "file_bm25" => &mut weights.file_bm25,
-                "file_bm25_by_score" => &mut weights.file_bm25_by_score,
-                "segments" => &mut weights.segments,
-                "file_name" => &mut weights.file_name,
-                "semantic" => &mut weights.semantic,
-                "semantic_files" => &mut weights.semantic_files,
-                "file_cards" => &mut weights.file_cards,
-                "file_cards_to_chunks" => &mut weights.file_cards_to_chunks,
-                "file_prior" => &mut weights.file_prior,
-                "file_rank_offset" => &mut weights.file_rank_offset,
-                "test_files" => &mut weights.test_files,
-                "cochange" => &mut weights.cochange,
-                "churn" => &mut weights.churn,
-                "expanded_files" => {
-                    weights.expanded_files = number.max(0.0) as usize;
-                    continue;
-                }
-                "cochange_sources" => {
-                    weights.cochange_sources = number.max(0.0) as usize;
-                    continue;
-                }
-                "file_hits" => {
-                    weights.file_hits = number.max(1.0) as usize;
-                    continue;
-                }
-                other => return Err(format!("unknown ranking weight `{other}`")),
-            };
-            *field = number;
+            weights.set(name.trim(), value.trim()).map_err(|e| format!("{e} (in `{pair}`)"))?;
         }
         Ok(weights)
+    }
+}
+
+impl RankWeights {
+    /// The weights learned for long tasks (issue reports): whole-file BM25 by rank more than by score, the task's
+    /// parts (`segments`), named paths and the graph count more; chunk-level lexical lists, path terms and the
+    /// share a file passes to its chunks less; co-change partners of the best two files only.
+    pub fn long_task() -> RankWeights {
+        RankWeights {
+            lexical_task: 0.5,
+            lexical_identifiers: 0.5,
+            symbol_identifier: 0.6,
+            path: 2.4,
+            graph: 0.6,
+            lexical_files: 0.75,
+            path_terms: 0.5,
+            file_bm25_by_score: 0.25,
+            segments: 6.0,
+            file_cards: 2.0,
+            file_prior: 0.2,
+            file_rank_offset: 30.0,
+            cochange_sources: 2,
+            ..RankWeights::default()
+        }
+    }
+
+    /// Sets the weight called `name` from its text.
+    fn set(&mut self, name: &str, value: &str) -> Result<(), String> {
+        let number: f32 = value.parse().map_err(|_| format!("`{value}` is not a number"))?;
+        let field = match name {
+            "lexical_task" => &mut self.lexical_task,
+            "lexical_identifiers" => &mut self.lexical_identifiers,
+            "symbol_identifier" => &mut self.symbol_identifier,
+            "symbol_word" => &mut self.symbol_word,
+            "path" => &mut self.path,
+            "module" => &mut self.module,
+            "mentioned" => &mut self.mentioned,
+            "graph" => &mut self.graph,
+            "lexical_files" => &mut self.lexical_files,
+            "path_terms" => &mut self.path_terms,
+            "file_bm25" => &mut self.file_bm25,
+            "file_bm25_by_score" => &mut self.file_bm25_by_score,
+            "segments" => &mut self.segments,
+            "file_name" => &mut self.file_name,
+            "semantic" => &mut self.semantic,
+            "semantic_files" => &mut self.semantic_files,
+            "file_cards" => &mut self.file_cards,
+            "file_cards_to_chunks" => &mut self.file_cards_to_chunks,
+            "file_prior" => &mut self.file_prior,
+            "file_rank_offset" => &mut self.file_rank_offset,
+            "test_files" => &mut self.test_files,
+            "cochange" => &mut self.cochange,
+            "churn" => &mut self.churn,
+            "expanded_files" => {
+                self.expanded_files = number.max(0.0) as usize;
+                return Ok(());
+            }
+            "cochange_sources" => {
+                self.cochange_sources = number.max(0.0) as usize;
+                return Ok(());
+            }
+            "file_hits" => {
+                self.file_hits = number.max(1.0) as usize;
+                return Ok(());
+            }
+            other => return Err(format!("unknown ranking weight `{other}`")),
+        };
+        *field = number;
+        Ok(())
+    }
+}
+
+/// The ranking weights of both shapes of task: a short one (a commit subject, a one-line request) leans on
+/// precise lexical evidence, a long one (an issue report with prose, logs and code) on whole-file and graph
+/// evidence and on packing the best files' parts. Learned on the train fold of the development set
+/// (`benches/eval/tune_weights.py`); see the README for train and test figures.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RankProfiles {
+    /// Weights for tasks of fewer than `long_task_words` words.
+    pub short: RankWeights,
+    /// Weights for tasks of at least `long_task_words` words.
+    pub long: RankWeights,
+    /// Whitespace-separated words from which a task is long.
+    pub long_task_words: usize,
+}
+
+impl RankProfiles {
+    /// One set of weights whatever the task's length.
+    pub fn uniform(weights: RankWeights) -> RankProfiles {
+        RankProfiles { short: weights, long: weights, long_task_words: usize::MAX }
+    }
+
+    /// The weights for `task`.
+    pub fn for_task(&self, task: &str) -> &RankWeights {
+        match task.split_whitespace().nth(self.long_task_words.saturating_sub(1)) {
+            Some(_) => &self.long,
+            None => &self.short,
+        }
+    }
+}
+
+impl Default for RankProfiles {
+    fn default() -> Self {
+        RankProfiles { short: RankWeights::default(), long: RankWeights::long_task(), long_task_words: 30 }
+    }
+}
+
+impl From<RankWeights> for RankProfiles {
+    fn from(weights: RankWeights) -> Self {
+        RankProfiles::uniform(weights)
+    }
+}
+
+impl std::str::FromStr for RankProfiles {
+    type Err = String;
+
+    /// Parses `name=value,…` over the defaults: a plain name sets the weight in both profiles, `short.name` or
+    /// `long.name` in one, and `long_task_words=N` moves the boundary (`long.graph=0.3,long_task_words=50`).
+    fn from_str(spec: &str) -> Result<Self, Self::Err> {
+        let mut profiles = RankProfiles::default();
+        for pair in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let (name, value) = pair.split_once('=').ok_or_else(|| format!("expected name=value, got `{pair}`"))?;
+            let name = name.trim();
+            if name == "long_task_words" {
+                profiles.long_task_words =
+                    value.trim().parse().map_err(|_| format!("`{value}` is not a word count (in `{pair}`)"))?;
+                continue;
+            }
+            let targets: Vec<&mut RankWeights> = match name.split_once('.') {
+                Some(("short", _)) => vec![&mut profiles.short],
+                Some(("long", _)) => vec![&mut profiles.long],
+                Some((profile, _)) => return Err(format!("unknown ranking profile `{profile}` (short or long)")),
+                None => vec![&mut profiles.short, &mut profiles.long],
+            };
+            let field = name.split_once('.').map_or(name, |(_, field)| field);
+            for weights in targets {
+                weights.set(field, value.trim())?;
+            }
+        }
+        Ok(profiles)
     }
 }
 
@@ -266,7 +367,7 @@ fn symbol_unit(index: &Index, id: SymbolId) -> Option<Unit> {
 
 /// Ranks units and files for the request.
 pub fn rank(index: &Index, request: &PackRequest) -> Result<Ranking, IndexError> {
-    let weights = &request.weights;
+    let weights = request.weights.for_task(&request.task);
     let task = crate::terms::retrieval_text(&request.task);
     let terms = TaskTerms::extract(&task);
     let paths = PathFilter::new(&request.path_filters);
@@ -727,7 +828,7 @@ fn about_tests(terms: &TaskTerms) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::RankWeights;
+    use super::{RankProfiles, RankWeights};
 
     #[test]
     fn weights_parse_over_the_defaults_and_reject_unknown_names() {
@@ -740,5 +841,20 @@ mod tests {
         assert!("grpah=1".parse::<RankWeights>().unwrap_err().contains("unknown ranking weight `grpah`"));
         assert!("graph=high".parse::<RankWeights>().unwrap_err().contains("not a number"));
         assert!("graph".parse::<RankWeights>().unwrap_err().contains("expected name=value"));
+    }
+
+    #[test]
+    fn profiles_parse_per_shape_and_pick_by_the_task_length() {
+        let profiles: RankProfiles = "graph=0.9,long.segments=1,short.path=2,long_task_words=3".parse().unwrap();
+        assert_eq!((profiles.short.graph, profiles.long.graph), (0.9, 0.9));
+        assert_eq!((profiles.short.segments, profiles.long.segments), (RankWeights::default().segments, 1.0));
+        assert_eq!((profiles.short.path, profiles.long.path), (2.0, RankWeights::long_task().path));
+        assert_eq!(profiles.for_task("two words"), &profiles.short);
+        assert_eq!(profiles.for_task(" three  short\nwords "), &profiles.long);
+        let uniform = RankProfiles::uniform(RankWeights::default());
+        assert_eq!(uniform.for_task(&"word ".repeat(500)), &RankWeights::default());
+        assert!("middle.graph=1".parse::<RankProfiles>().unwrap_err().contains("unknown ranking profile `middle`"));
+        assert!("long.grpah=1".parse::<RankProfiles>().unwrap_err().contains("unknown ranking weight `grpah`"));
+        assert!("long_task_words=many".parse::<RankProfiles>().unwrap_err().contains("not a word count"));
     }
 }

@@ -132,7 +132,7 @@ fn files_whose_cards_match_the_task_rank_without_any_shared_word() {
     assert_eq!(with.ranked_files[0], "billing/tax.py", "{:?}", with.ranked_files);
     assert!(with.items.iter().any(|i| i.path == "billing/tax.py"), "{:?}", with.items);
     // The weight turns the signal off.
-    let weights: sextant_pack::RankWeights = "file_cards=0".parse().unwrap();
+    let weights: sextant_pack::RankProfiles = "file_cards=0".parse().unwrap();
     let off = build_pack(
         &f.index,
         &PackRequest { semantic_file_hits: vec!["billing/tax.py".into()], weights, ..request(task, 300) },

@@ -61,7 +61,7 @@ fn fixture() -> Fixture {
 }
 
 fn ranked(f: &Fixture, task: &str, weights: RankWeights) -> Vec<String> {
-    let request = PackRequest { task: task.to_string(), budget: 2000, weights, ..Default::default() };
+    let request = PackRequest { task: task.to_string(), budget: 2000, weights: weights.into(), ..Default::default() };
     build_pack(&f.index, &request).unwrap().ranked_files
 }
 
@@ -159,7 +159,12 @@ fn files_that_change_together_rise_with_the_file_the_task_is_about() {
     let f = Fixture::index(repo_dir);
     let index = &f.index;
     let task = "add a currency column to the invoice schema";
-    let request = |weights| PackRequest { task: task.to_string(), budget: 2000, weights, ..Default::default() };
+    let request = |weights: RankWeights| PackRequest {
+        task: task.to_string(),
+        budget: 2000,
+        weights: weights.into(),
+        ..Default::default()
+    };
     let with = build_pack(index, &request(RankWeights::default())).unwrap().ranked_files;
     assert_eq!(with[..2], ["pkg/schema.py", "pkg/migrate.py"], "{with:?}");
     // Without history the migration, which shares no word with the task, is not ranked at all.
