@@ -3,13 +3,18 @@
 the test fold they never saw.
 
 usage:
-  tune_weights.py variants [BASE_SPEC]      prints an eval-runner --variants string: BASE_SPEC (default: the
+  tune_weights.py [--profile short|long] variants [BASE_SPEC]
+                                            prints an eval-runner --variants string: BASE_SPEC (default: the
                                             built-in weights) and, for each weight, one variant with it halved
                                             and one with it doubled (a weight at 0 is tried at 0.5 and 1)
-  tune_weights.py pick DEV.jsonl DIR [BASE_SPEC]
+  tune_weights.py [--profile short|long] pick DEV.jsonl DIR [BASE_SPEC]
                                             scores DIR/pred.*.jsonl (one eval-runner run with those variants) on
                                             both folds, prints the table, and the spec that takes, for every
                                             weight, its step that gains on the train fold
+
+The pack ranks tasks of fewer than 30 words with one set of weights and longer ones with another
+(`sextant_pack::RankProfiles`). Without --profile a step changes a weight in both; with it, in that profile only
+(names are written `short.x` or `long.x`, starting from that profile's built-in values).
 
 The objective is the mean over sources of (file all-gold@5 + file recall@10 + hunk recall@8k) / 3: the three
 figures issue 14 sets targets for, each source counting the same whatever its number of rows. Folds are those of
@@ -28,19 +33,29 @@ WEIGHTS = {
     'file_rank_offset': 60.0, 'test_files': 0.5, 'cochange': 0.1, 'churn': 0.0, 'expanded_files': 20,
     'cochange_sources': 5, 'file_hits': 200,
 }
+# The long-task profile's built-in values (sextant_pack::RankWeights::long_task).
+LONG = dict(WEIGHTS, lexical_task=0.5, lexical_identifiers=0.5, symbol_identifier=0.6, path=2.4, graph=0.6,
+            lexical_files=0.75, path_terms=0.5, file_bm25_by_score=0.25, segments=6.0, file_cards=2.0,
+            file_prior=0.2, file_rank_offset=30.0, cochange_sources=2)
+PROFILE = None
 METRICS = ('file_all@5', 'file_recall@10', 'hunk_recall@8000tok')
 
 
+def defaults():
+    return LONG if PROFILE == 'long' else WEIGHTS
+
+
 def parse_spec(spec):
-    out = dict(WEIGHTS)
+    out = dict(defaults())
     for pair in filter(None, (p.strip() for p in spec.split(','))):
         name, value = pair.split('=')
-        out[name.strip()] = float(value)
+        out[name.strip().split('.')[-1]] = float(value)
     return out
 
 
 def spec_of(weights):
-    return ','.join(f'{k}={v:g}' for k, v in weights.items() if v != WEIGHTS[k])
+    prefix = f'{PROFILE}.' if PROFILE else ''
+    return ','.join(f'{prefix}{k}={v:g}' for k, v in weights.items() if v != defaults()[k])
 
 
 def steps(weights):
@@ -115,6 +130,9 @@ def pick(dev, directory, base_spec):
 
 
 if __name__ == '__main__':
+    if len(sys.argv) > 2 and sys.argv[1] == '--profile' and sys.argv[2] in ('short', 'long'):
+        PROFILE = sys.argv[2]
+        del sys.argv[1:3]
     command = sys.argv[1] if len(sys.argv) > 1 else ''
     if command == 'variants':
         variants(sys.argv[2] if len(sys.argv) > 2 else '')
