@@ -5,6 +5,10 @@
 //! pairings say nothing), and counts, per file, the commits it shared with each other file. Only the strongest
 //! partners of each file are kept. The result is stored beside the index with the HEAD it was mined at; when
 //! HEAD moves forward, only the new commits are walked and added.
+//!
+//! The terms of the newest commits' messages are kept with their files too ([`CoChange::files_by_message`]): a
+//! task worded like past commits ("automated protocol for alterReplicaLogDirs") points at the files those commits
+//! changed.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -17,10 +21,17 @@ pub(crate) const MAX_COMMITS: usize = 1_000;
 const MAX_FILES_PER_COMMIT: usize = 30;
 /// Partners kept per file.
 const PARTNERS_PER_FILE: usize = 12;
-/// File name of the co-change table queries read, in the index directory.
-pub(crate) const COCHANGE_FILE: &str = "cochange";
+/// Commits whose message terms are kept, newest first.
+const MAX_NOTES: usize = 1_000;
+/// Characters of a commit message read for its terms.
+const NOTE_CHARS: usize = 2_000;
+/// File name of the co-change table queries read, in the index directory. (Version 2 added the commit notes;
+/// the files of version 1 are removed when a table is saved.)
+pub(crate) const COCHANGE_FILE: &str = "cochange-2";
 /// File name of the miner's counts, read only to add new commits.
-pub(crate) const MINING_STATE_FILE: &str = "cochange-state";
+pub(crate) const MINING_STATE_FILE: &str = "cochange-state-2";
+/// Names of earlier versions' files, removed when the current ones are written.
+pub(crate) const OLD_FILES: &[&str] = &["cochange", "cochange-state"];
 
 /// Per file, the files that changed in the same commits.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -32,6 +43,17 @@ pub struct CoChange {
     /// Per repository-relative path (of the indexed root): commits that changed it, and its partners with the
     /// commits shared, most shared first.
     pub files: HashMap<String, (u32, Vec<(String, u32)>)>,
+    /// The newest commits (at most [`MAX_NOTES`]), newest first: the terms of each message and the files it changed.
+    pub notes: Vec<CommitNote>,
+}
+
+/// What one commit said and changed.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct CommitNote {
+    /// The terms of its message (trailers, addresses and links left out), sorted, each once.
+    pub terms: Vec<String>,
+    /// The files it changed, relative to the indexed root.
+    pub files: Vec<String>,
 }
 
 /// What the miner keeps between runs so new commits can be added without walking the old ones.
@@ -45,6 +67,8 @@ pub(crate) struct MiningState {
     touched: HashMap<u32, u32>,
     /// The paths the counts refer to.
     paths: Vec<String>,
+    /// The newest commits' message terms and changed files (path indices), newest first.
+    notes: Vec<(Vec<String>, Vec<u32>)>,
 }
 
 impl CoChange {
@@ -55,6 +79,72 @@ impl CoChange {
             partners.iter().map(move |(p, shared)| (p.as_str(), *shared as f32 / commits))
         })
     }
+
+    /// Files changed by the past commits whose messages share the most of `terms` (weighted by how rare each term
+    /// is among the kept messages), best first with their scores: the best `commits` messages each lend their
+    /// score to their files, divided by the square root of how many files they changed.
+    pub fn files_by_message(&self, terms: &std::collections::HashSet<String>, commits: usize) -> Vec<(&str, f32)> {
+        let has = |note: &CommitNote, term: &str| note.terms.binary_search_by(|t| t.as_str().cmp(term)).is_ok();
+        let total = self.notes.len() as f32;
+        let weights: Vec<(&str, f32)> = terms
+            .iter()
+            .filter_map(|term| {
+                let df = self.notes.iter().filter(|note| has(note, term)).count() as f32;
+                (df > 0.0).then(|| (term.as_str(), ((total - df + 0.5) / (df + 0.5) + 1.0).ln()))
+            })
+            .collect();
+        if weights.is_empty() {
+            return Vec::new();
+        }
+        let mut scored: Vec<(usize, f32)> = self
+            .notes
+            .iter()
+            .enumerate()
+            .map(|(i, note)| (i, weights.iter().filter(|(term, _)| has(note, term)).map(|(_, w)| w).sum::<f32>()))
+            .filter(|(_, score)| *score > 0.0)
+            .collect();
+        // Newer first among equals.
+        scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        let mut by_file: HashMap<&str, f32> = HashMap::new();
+        for &(i, score) in scored.iter().take(commits) {
+            let files = &self.notes[i].files;
+            let share = score / (files.len().max(1) as f32).sqrt();
+            for file in files {
+                *by_file.entry(file.as_str()).or_default() += share;
+            }
+        }
+        let mut files: Vec<(&str, f32)> = by_file.into_iter().collect();
+        files.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(b.0)));
+        files
+    }
+}
+
+/// The terms of a commit message: its words and their identifier parts, lower-case, three characters or more,
+/// without trailers (`Reviewers:`, `Signed-off-by:`), e-mail addresses or links, which name people and places
+/// rather than code.
+fn note_terms(message: &str) -> Vec<String> {
+    let mut terms = Vec::new();
+    let end = message.char_indices().nth(NOTE_CHARS).map_or(message.len(), |(i, _)| i);
+    for line in message[..end].lines().map(str::trim).filter(|line| !is_trailer(line)) {
+        for word in line.split_whitespace().filter(|w| !w.contains('@') && !w.contains("://")) {
+            sextant_lexical::for_each_term(word, |term, _, _| {
+                if term.chars().count() >= 3 {
+                    terms.push(term);
+                }
+            });
+        }
+    }
+    terms.sort_unstable();
+    terms.dedup();
+    terms
+}
+
+/// `Key: value` lines of git trailers and review tools.
+fn is_trailer(line: &str) -> bool {
+    let Some((key, _)) = line.split_once(':') else { return false };
+    let key = key.to_ascii_lowercase();
+    matches!(key.as_str(), "reviewers" | "reviewer" | "cc" | "change-id" | "author" | "authors")
+        || (key.ends_with("-by") && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
 }
 
 impl MiningState {
@@ -87,6 +177,7 @@ impl MiningState {
         walk.simplify_first_parent().ok()?;
         let mut index_of: HashMap<String, u32> =
             state.paths.iter().enumerate().map(|(i, p)| (p.clone(), i as u32)).collect();
+        let mut new_notes = Vec::new();
         for oid in walk.take(limit).flatten() {
             if Some(oid) == stop {
                 break;
@@ -110,6 +201,9 @@ impl MiningState {
                     })
                 })
                 .collect();
+            if new_notes.len() < MAX_NOTES {
+                new_notes.push((note_terms(commit.message().unwrap_or_default()), ids.clone()));
+            }
             for (i, &a) in ids.iter().enumerate() {
                 *state.touched.entry(a).or_default() += 1;
                 for &b in &ids[i + 1..] {
@@ -117,6 +211,9 @@ impl MiningState {
                 }
             }
         }
+        new_notes.extend(std::mem::take(&mut state.notes));
+        new_notes.truncate(MAX_NOTES);
+        state.notes = new_notes;
         state.head = head_id;
         Some(state)
     }
@@ -139,7 +236,15 @@ impl MiningState {
                 (self.paths[file as usize].clone(), (self.touched.get(&file).copied().unwrap_or(0), named))
             })
             .collect();
-        CoChange { head: self.head.clone(), commits: self.commits, files }
+        let notes = self
+            .notes
+            .iter()
+            .map(|(terms, files)| CommitNote {
+                terms: terms.clone(),
+                files: files.iter().map(|&f| self.paths[f as usize].clone()).collect(),
+            })
+            .collect();
+        CoChange { head: self.head.clone(), commits: self.commits, files, notes }
     }
 }
 

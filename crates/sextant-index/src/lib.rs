@@ -32,7 +32,7 @@ pub use build::{
 pub use file::IndexedFile;
 pub use filter::{is_test_path, PathFilter};
 pub use fusion::{Signal, SignalHit};
-pub use history::CoChange;
+pub use history::{CoChange, CommitNote};
 pub use lock::{WriterLock, WRITER_LOCK_FILE};
 pub use query::{
     clip_snippet_line, CommitStamp, Index, LexicalSearcher, Location, PathTerms, ReferenceInfo, Relation, SearchHit,

@@ -367,4 +367,7 @@ pub(crate) fn save_cochange(dir: &Path, state: &crate::history::MiningState) {
             let _ = std::fs::rename(dir.join(format!("{name}.next")), dir.join(name));
         }
     }
+    for old in crate::history::OLD_FILES {
+        let _ = std::fs::remove_file(dir.join(old));
+    }
 }

@@ -63,7 +63,7 @@ fn files_committed_together_are_partners_and_new_commits_are_added() {
     assert!(partners(&index, "gen/f1.rs").is_empty());
 
     // Two more commits of a with c: only they are walked, and c overtakes b.
-    let mining_state = std::fs::metadata(index_dir.path().join("cochange-state")).unwrap().modified().unwrap();
+    let mining_state = std::fs::metadata(index_dir.path().join("cochange-state-2")).unwrap().modified().unwrap();
     for round in 0..3 {
         let text = format!("fn c() {{ /* {round} */ }}\n");
         commit(
@@ -75,14 +75,56 @@ fn files_committed_together_are_partners_and_new_commits_are_added() {
     }
     let index = run(dir.path(), index_dir.path());
     assert_eq!(partners(&index, "src/a.rs")[0], ("src/c.rs".to_string(), 4.0 / 7.0));
-    assert_ne!(std::fs::metadata(index_dir.path().join("cochange-state")).unwrap().modified().unwrap(), mining_state);
+    assert_ne!(std::fs::metadata(index_dir.path().join("cochange-state-2")).unwrap().modified().unwrap(), mining_state);
     assert_eq!(index.co_change().unwrap().commits, 8);
 
     // Unchanged HEAD and tree: nothing is mined again.
-    let before = std::fs::read(index_dir.path().join("cochange")).unwrap();
+    let before = std::fs::read(index_dir.path().join("cochange-2")).unwrap();
     let again = run(dir.path(), index_dir.path());
-    assert_eq!(std::fs::read(index_dir.path().join("cochange")).unwrap(), before);
+    assert_eq!(std::fs::read(index_dir.path().join("cochange-2")).unwrap(), before);
     assert_eq!(again.co_change().unwrap().commits, 8);
+}
+
+#[test]
+fn files_changed_by_commits_worded_like_the_task_rank_first_and_trailers_do_not_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let index_dir = tempfile::tempdir().unwrap();
+    let repo = git2::Repository::init(dir.path()).unwrap();
+    commit(
+        &repo,
+        &[("proto/api_keys.rs", "pub enum ApiKey { Fetch }\n"), ("server/apis.rs", "fn handle() {}\n")],
+        "Automated protocol for FetchRequest\n\nReviewers: Alice Example <alice@example.com>",
+        None,
+    );
+    commit(&repo, &[("log/cleaner.rs", "fn clean() {}\n")], "Log cleaner skips compacted segments", None);
+    commit(
+        &repo,
+        &[("docs/people.md", "alice\n")],
+        "Thank the contributors\n\nSigned-off-by: Alice Example <alice@example.com>",
+        None,
+    );
+    let index = run(dir.path(), index_dir.path());
+    let history = index.co_change().unwrap();
+    assert_eq!(history.notes.len(), 3);
+    // Newest first, with the message's terms (identifier parts too) and without trailers or addresses.
+    assert_eq!(history.notes[2].files, ["proto/api_keys.rs", "server/apis.rs"]);
+    assert!(
+        history.notes[2].terms.iter().any(|t| t == "fetchrequest")
+            && history.notes[2].terms.iter().any(|t| t == "fetch")
+    );
+    assert!(!history.notes.iter().any(|n| n.terms.iter().any(|t| t == "alice" || t == "reviewers")));
+
+    let terms =
+        |text: &str| -> std::collections::HashSet<String> { text.split_whitespace().map(str::to_lowercase).collect() };
+    let ranked: Vec<&str> = history
+        .files_by_message(&terms("automated protocol for alterreplicalogdirs"), 10)
+        .into_iter()
+        .map(|(p, _)| p)
+        .collect();
+    assert_eq!(ranked, ["proto/api_keys.rs", "server/apis.rs"]);
+    let ranked = history.files_by_message(&terms("cleaner compacted"), 10);
+    assert_eq!(ranked[0].0, "log/cleaner.rs");
+    assert!(history.files_by_message(&terms("alice"), 10).is_empty());
 }
 
 #[test]
@@ -145,5 +187,5 @@ fn a_tree_without_git_has_no_co_change() {
     std::fs::write(dir.path().join("a.rs"), "fn a() {}\n").unwrap();
     let index = run(dir.path(), index_dir.path());
     assert!(index.co_change().is_none());
-    assert!(!index_dir.path().join("cochange").exists());
+    assert!(!index_dir.path().join("cochange-2").exists());
 }

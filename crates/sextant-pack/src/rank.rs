@@ -83,6 +83,11 @@ pub struct RankWeights {
     /// multiplied by `1 + churn * ln(1 + its commits) / ln(1 + the most any file has)`, so code under active
     /// work leads code that only mentions the task's words.
     pub churn: f32,
+    /// Files changed by past commits whose messages share the task's terms (the rarer, the more), from the
+    /// commits mined for co-change.
+    pub commit_messages: f32,
+    /// How many of the best-matching past commits lend their score to their files.
+    pub message_commits: usize,
     /// How many of the best files lend their score to their co-changed files.
     pub cochange_sources: usize,
     /// A file's whole-file lexical evidence sums at most this many of its best chunk scores, so a long hub file
@@ -117,6 +122,8 @@ impl Default for RankWeights {
             test_files: 0.5,
             cochange: 0.1,
             churn: 0.0,
+            commit_messages: 0.0,
+            message_commits: 10,
             cochange_sources: 5,
             file_hits: 200,
         }
@@ -187,12 +194,17 @@ impl RankWeights {
             "test_files" => &mut self.test_files,
             "cochange" => &mut self.cochange,
             "churn" => &mut self.churn,
+            "commit_messages" => &mut self.commit_messages,
             "expanded_files" => {
                 self.expanded_files = number.max(0.0) as usize;
                 return Ok(());
             }
             "cochange_sources" => {
                 self.cochange_sources = number.max(0.0) as usize;
+                return Ok(());
+            }
+            "message_commits" => {
+                self.message_commits = number.max(0.0) as usize;
                 return Ok(());
             }
             "file_hits" => {
@@ -479,6 +491,15 @@ pub fn rank(index: &Index, request: &PackRequest) -> Result<Ranking, IndexError>
     by_path.retain(|(f, _)| allowed(*f));
     by_path.truncate(200);
     fusion.add_file_list(weights.path_terms, &by_path.iter().map(|(f, _)| *f).collect::<Vec<_>>());
+    // Files that past commits worded like the task changed.
+    if let Some(history) = index.co_change().filter(|_| weights.commit_messages > 0.0) {
+        let by_message: Vec<u32> = history
+            .files_by_message(&task_terms, weights.message_commits)
+            .into_iter()
+            .filter_map(|(path, _)| index.file_id(path).filter(|&f| allowed(f)))
+            .collect();
+        fusion.add_file_list(weights.commit_messages, &by_message);
+    }
     let lexical_identifiers = to_units(&lexical(&terms.identifiers.join(" "))?);
     fusion.add_list(weights.lexical_identifiers, &lexical_identifiers);
 
