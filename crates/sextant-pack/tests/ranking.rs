@@ -122,6 +122,11 @@ fn whole_file_evidence_prefers_the_file_about_the_task_over_a_hub() {
 
 /// Commits `files` on HEAD.
 fn commit(repo: &git2::Repository, files: &[(&str, &str)]) {
+    commit_saying(repo, files, "change");
+}
+
+/// Commits `files` on HEAD with `message`.
+fn commit_saying(repo: &git2::Repository, files: &[(&str, &str)], message: &str) {
     let root = repo.workdir().unwrap().to_path_buf();
     let mut index = repo.index().unwrap();
     for (path, text) in files {
@@ -133,7 +138,7 @@ fn commit(repo: &git2::Repository, files: &[(&str, &str)]) {
     let signature = git2::Signature::now("t", "t@example.com").unwrap();
     let parent = repo.head().ok().and_then(|h| h.peel_to_commit().ok());
     let parents: Vec<&git2::Commit<'_>> = parent.iter().collect();
-    repo.commit(Some("HEAD"), &signature, &signature, "change", &tree, &parents).unwrap();
+    repo.commit(Some("HEAD"), &signature, &signature, message, &tree, &parents).unwrap();
 }
 
 #[test]
@@ -172,4 +177,37 @@ fn files_that_change_together_rise_with_the_file_the_task_is_about() {
         build_pack(index, &request(RankWeights { cochange: 0.0, ..Default::default() })).unwrap().ranked_files;
     assert_eq!(without[0], "pkg/schema.py");
     assert!(!without.contains(&"pkg/migrate.py".to_string()), "{without:?}");
+}
+
+#[test]
+fn files_that_commits_worded_like_the_task_changed_rank_without_a_shared_word() {
+    let repo_dir = tempfile::tempdir().unwrap();
+    let repo = git2::Repository::init(repo_dir.path()).unwrap();
+    for i in 0..20 {
+        let file = format!("pkg/other_{i}.py");
+        commit_saying(
+            &repo,
+            &[(&file, &format!("def other_{i}(x):\n    return x * {i}\n"))],
+            &format!("Tidy helper {i}"),
+        );
+    }
+    // The backoff policy shares no word with the task; the commit that last changed it does.
+    commit_saying(
+        &repo,
+        &[("pkg/policy.py", "def delay(attempt):\n    return 2 ** attempt\n")],
+        "Retry card payments when the gateway times out",
+    );
+    commit_saying(&repo, &[("pkg/gateway.py", "def charge(card):\n    return card.token\n")], "Add a gateway");
+    let f = Fixture::index(repo_dir);
+    let task = "card payments fail when the gateway times out";
+    let request = |spec: &str| PackRequest {
+        task: task.to_string(),
+        budget: 2000,
+        weights: spec.parse().unwrap(),
+        ..Default::default()
+    };
+    let with = build_pack(&f.index, &request("cochange=0,commit_messages=2")).unwrap().ranked_files;
+    assert!(position(&with, "pkg/policy.py") < 3, "{with:?}");
+    let without = build_pack(&f.index, &request("cochange=0,commit_messages=0")).unwrap().ranked_files;
+    assert!(!without.contains(&"pkg/policy.py".to_string()), "{without:?}");
 }
