@@ -328,8 +328,11 @@ fn evaluate_search(args: &Args, mirrors: &Mirrors, rows: &[Value]) -> Result<()>
             Some(embedder) => {
                 let location = StoreLocation::for_index(&index_dir, &config, None);
                 let store = location.open(embedder.dimension(), None)?;
+                let cards = location.file_cards().open(embedder.dimension(), None)?;
                 let engine =
-                    SemanticEngine::with_parts(embedder.clone(), store, location, &index_dir, config.embed.batch_size);
+                    SemanticEngine::with_parts(embedder.clone(), store, location, &index_dir, config.embed.batch_size)
+                        .with_file_cards(cards)
+                        .with_chunk_vectors(!args.cards_only);
                 let report = engine.sync(&index, &NoSyncProgress)?;
                 embedded += report.embedded;
                 model_seconds += report.model_seconds;

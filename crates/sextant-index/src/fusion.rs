@@ -30,6 +30,9 @@ pub enum Signal {
     /// A file that BM25 ranks high as a whole (each file one document).
     #[serde(rename = "whole_file")]
     WholeFile,
+    /// A file whose card (path and definition signatures) is nearest the query in meaning.
+    #[serde(rename = "file_card")]
+    FileCard,
 }
 
 impl Signal {
@@ -41,6 +44,7 @@ impl Signal {
             Signal::Symbol => "symbol",
             Signal::Path => "path",
             Signal::WholeFile => "whole_file",
+            Signal::FileCard => "file_card",
         }
     }
 }

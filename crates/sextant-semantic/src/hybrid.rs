@@ -21,6 +21,8 @@ use crate::{SemanticEngine, SemanticError};
 const POOL_FACTOR: usize = 5;
 /// Smallest candidate pool per signal.
 const MIN_POOL: usize = 50;
+/// File cards asked for per query: their files lend the card signal to the chunks the other signals found.
+const CARD_POOL: usize = 50;
 /// A name defined more often than this says little about where to look.
 const MAX_DEFINITIONS_PER_NAME: usize = 8;
 /// Chunks of a file whose scores make up its evidence.
@@ -82,12 +84,23 @@ pub struct HybridWeights {
     /// Share of its file's evidence (the sum of the file's best chunk scores) each chunk receives: a file that
     /// matches in several places is likelier the one to read.
     pub file: f32,
+    /// File cards: chunks of the files whose cards are nearest the query in meaning (with an engine that keeps
+    /// cards; the dense evidence that exists before chunk vectors do).
+    pub file_card: f32,
 }
 
 impl Default for HybridWeights {
     /// Tuned on the development evaluation set (see the README's figures).
     fn default() -> Self {
-        HybridWeights { lexical: 1.0, semantic: 1.0, symbol: 0.6, path: 0.4, whole_file: 4.0, file: 0.5 }
+        HybridWeights {
+            lexical: 1.0,
+            semantic: 1.0,
+            symbol: 0.6,
+            path: 0.4,
+            whole_file: 4.0,
+            file: 0.5,
+            file_card: 1.0,
+        }
     }
 }
 
@@ -100,6 +113,7 @@ impl HybridWeights {
             Signal::Symbol => self.symbol,
             Signal::Path => self.path,
             Signal::WholeFile => self.whole_file,
+            Signal::FileCard => self.file_card,
         }
     }
 }
@@ -119,6 +133,7 @@ impl std::str::FromStr for HybridWeights {
                 "path" => weights.path = value,
                 "whole_file" => weights.whole_file = value,
                 "file" => weights.file = value,
+                "file_card" => weights.file_card = value,
                 other => return Err(format!("unknown signal {other:?}")),
             }
         }
@@ -252,8 +267,12 @@ fn hybrid(
         );
     }
 
+    let mut card_files: HashMap<String, (u32, f32)> = HashMap::new();
     if let Some(engine) = engine {
-        for (i, (hit, tokens)) in dense_hits(index, engine, query, pool, options)?.into_iter().enumerate() {
+        let card_limit = if weights.file_card > 0.0 { CARD_POOL } else { 0 };
+        let (chunks, cards) = dense_hits_with_cards(index, engine, query, pool, card_limit, options)?;
+        card_files = cards.into_iter().enumerate().map(|(i, (path, score))| (path, (i as u32 + 1, score))).collect();
+        for (i, (hit, tokens)) in chunks.into_iter().enumerate() {
             let signal = SignalHit { signal: Signal::Semantic, rank: i as u32 + 1, score: hit.score };
             let p = hit.payload;
             fusion.add(
@@ -312,7 +331,10 @@ fn hybrid(
             fusion.add(key.clone(), |_| {}, SignalHit { signal: Signal::Path, rank, score });
         }
         if let Some(&(rank, score)) = whole_files.get(key.0.as_str()) {
-            fusion.add(key, |_| {}, SignalHit { signal: Signal::WholeFile, rank, score });
+            fusion.add(key.clone(), |_| {}, SignalHit { signal: Signal::WholeFile, rank, score });
+        }
+        if let Some(&(rank, score)) = card_files.get(key.0.as_str()) {
+            fusion.add(key, |_| {}, SignalHit { signal: Signal::FileCard, rank, score });
         }
     }
 
@@ -368,6 +390,41 @@ fn hybrid(
     Ok(fused)
 }
 
+/// [`dense_hits`] and the files of the `card_limit` nearest file cards that are files of this index, from one
+/// embedding of the query.
+fn dense_hits_with_cards(
+    index: &Index,
+    engine: &SemanticEngine,
+    query: &str,
+    limit: usize,
+    card_limit: usize,
+    options: &SearchOptions,
+) -> Result<(Vec<(sextant_vector::VectorHit, u32)>, Vec<(String, f32)>), SemanticError> {
+    let Some(filter) = vector_filter(options) else { return Ok((Vec::new(), Vec::new())) };
+    let (chunks, cards) = engine.nearest_with_cards(query, limit, card_limit, &filter)?;
+    let cards = cards.into_iter().filter(|(path, _)| index.file_by_path(path).is_some()).collect();
+    Ok((with_tokens(index, chunks), cards))
+}
+
+/// The vector filter of `options`; `None` when its paths rule out every file.
+fn vector_filter(options: &SearchOptions) -> Option<VectorFilter> {
+    let paths = PathFilter::new(&options.paths);
+    if !paths.is_unrestricted() && paths.prefixes().is_empty() {
+        return None;
+    }
+    Some(VectorFilter { languages: options.languages.clone(), paths: paths.prefixes().to_vec() })
+}
+
+/// The hits that are chunks of this index, with their token counts.
+fn with_tokens(index: &Index, hits: Vec<sextant_vector::VectorHit>) -> Vec<(sextant_vector::VectorHit, u32)> {
+    hits.into_iter()
+        .filter_map(|hit| {
+            let tokens = index.file_by_path(&hit.payload.path)?.chunk_starting_at(hit.payload.start_line)?.tokens;
+            Some((hit, tokens))
+        })
+        .collect()
+}
+
 /// The store's nearest chunks that are files of this index (with their token counts): a store's payload is
 /// data, and a shared server could hold paths this index never had, which are never read or returned.
 fn dense_hits(
@@ -377,19 +434,8 @@ fn dense_hits(
     limit: usize,
     options: &SearchOptions,
 ) -> Result<Vec<(sextant_vector::VectorHit, u32)>, SemanticError> {
-    let paths = PathFilter::new(&options.paths);
-    if !paths.is_unrestricted() && paths.prefixes().is_empty() {
-        return Ok(Vec::new());
-    }
-    let filter = VectorFilter { languages: options.languages.clone(), paths: paths.prefixes().to_vec() };
-    Ok(engine
-        .nearest(query, limit, &filter)?
-        .into_iter()
-        .filter_map(|hit| {
-            let tokens = index.file_by_path(&hit.payload.path)?.chunk_starting_at(hit.payload.start_line)?.tokens;
-            Some((hit, tokens))
-        })
-        .collect())
+    let Some(filter) = vector_filter(options) else { return Ok(Vec::new()) };
+    Ok(with_tokens(index, engine.nearest(query, limit, &filter)?))
 }
 
 /// Definitions whose name the query spells, most specific first: code-like words (`snake_case`, `camelCase`,

@@ -387,6 +387,28 @@ impl SemanticEngine {
         Ok(DenseHits { chunks: chunks.collect(), files })
     }
 
+    /// The `limit` chunks nearest in meaning to `query`, and the files (each once, best first) of its
+    /// `card_limit` nearest file cards (none without a card store): one embedding of the query for both.
+    pub fn nearest_with_cards(
+        &self,
+        query: &str,
+        limit: usize,
+        card_limit: usize,
+        filter: &VectorFilter,
+    ) -> Result<(Vec<VectorHit>, Vec<(String, f32)>), SemanticError> {
+        let vector = self.embedder.embed_query(query)?;
+        let chunks = self.store.search(&vector, limit, filter)?;
+        let mut files: Vec<(String, f32)> = Vec::new();
+        if let Some(cards) = &self.card_store {
+            for hit in cards.search(&vector, card_limit, filter)? {
+                if !files.iter().any(|(path, _)| *path == hit.payload.path) {
+                    files.push((hit.payload.path, hit.score));
+                }
+            }
+        }
+        Ok((chunks, files))
+    }
+
     /// The `limit` chunks nearest in meaning to `query`.
     pub fn nearest(&self, query: &str, limit: usize, filter: &VectorFilter) -> Result<Vec<VectorHit>, SemanticError> {
         let vector = self.embedder.embed_query(query)?;

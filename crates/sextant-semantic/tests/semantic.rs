@@ -349,3 +349,25 @@ fn file_cards_come_first_and_find_the_file_a_task_describes() {
     assert!(!dense.files.iter().any(|f| f == "src/storage.rs"), "{dense:?}");
     assert!(full.sync(&index, &NoSyncProgress).expect("sync").up_to_date);
 }
+
+#[test]
+fn hybrid_search_lends_the_card_signal_to_the_chunks_of_the_files_whose_cards_match() {
+    let fixture = Fixture::new();
+    let embedder = embedder();
+    let index = fixture.index();
+    let engine = fixture.card_engine(&embedder, false);
+    engine.sync(&index, &NoSyncProgress).expect("sync");
+    let options = SearchOptions { limit: 10, ..SearchOptions::default() };
+    let query = "fetch the body of a web page from its url";
+    let hits = search(&index, Some(&engine), query, &options, SearchMode::Hybrid).expect("hybrid");
+    assert_eq!(hits[0].path, "src/network.rs", "{hits:?}");
+    let card = hits[0].signals.iter().find(|s| s.signal == Signal::FileCard).expect("card signal");
+    assert_eq!(card.rank, 1, "{hits:?}");
+    assert_eq!(Signal::FileCard.name(), "file_card");
+    // No chunk vectors yet: the card is the only dense evidence, and its weight turns it off.
+    assert!(hits.iter().all(|h| h.signals.iter().all(|s| s.signal != Signal::Semantic)), "{hits:?}");
+    let weights: sextant_semantic::HybridWeights = "file_card=0".parse().expect("weights");
+    let off = sextant_semantic::search_weighted(&index, Some(&engine), query, &options, SearchMode::Hybrid, &weights)
+        .expect("hybrid");
+    assert!(off.iter().all(|h| h.signals.iter().all(|s| s.signal != Signal::FileCard)), "{off:?}");
+}

@@ -248,6 +248,7 @@ fn hit(h: v1::SearchHit) -> SearchHit {
                     "symbol" => Signal::Symbol,
                     "path" => Signal::Path,
                     "whole_file" => Signal::WholeFile,
+                    "file_card" => Signal::FileCard,
                     _ => return None,
                 };
                 Some(SignalHit { signal, rank: s.rank, score: s.score })
