@@ -166,16 +166,17 @@ impl std::fmt::Debug for Embedder {
     }
 }
 
-impl Embedder {
-    /// Loads ONNX Runtime and the model. Every missing or unusable piece is an error naming the set-up command.
-    pub fn load(options: &EmbedderOptions) -> Result<Embedder, EmbedError> {
-        // Load the runtime first, ourselves: fastembed would otherwise panic inside ort on a missing library.
-        if !options.runtime.is_file() {
-            return Err(EmbedError::RuntimeMissing { path: options.runtime.clone() });
-        }
-        ort::init_from(&options.runtime)
-            .map_err(|e| EmbedError::RuntimeUnusable { path: options.runtime.clone(), message: e.to_string() })?;
+/// A model's files as read from its folder, and the fingerprint of the vector space they make.
+struct ModelFiles {
+    descriptor: ModelDescriptor,
+    onnx: Vec<u8>,
+    tokenizer_files: fastembed::TokenizerFiles,
+    max_tokens: usize,
+    fingerprint: u64,
+}
 
+impl ModelFiles {
+    fn read(options: &EmbedderOptions) -> Result<ModelFiles, EmbedError> {
         let dir = &options.model_dir;
         let descriptor = ModelDescriptor::load(dir).map_err(|e| match e {
             EmbedError::Read { path, source } if source.kind() == std::io::ErrorKind::NotFound => {
@@ -206,6 +207,28 @@ impl Embedder {
             .extend_from_slice(format!("{:?}/{}/{}", descriptor.pooling, descriptor.output, max_tokens).as_bytes());
         let fingerprint = xxhash_rust::xxh3::xxh3_64(&fingerprint_input);
         drop(fingerprint_input);
+
+        Ok(ModelFiles { descriptor, onnx, tokenizer_files, max_tokens, fingerprint })
+    }
+}
+
+/// The fingerprint the model in `options.model_dir` has once loaded ([`Embedder::fingerprint`]), from its files
+/// alone (ONNX Runtime is not loaded): whether stored vectors are still of the configured model.
+pub fn model_fingerprint(options: &EmbedderOptions) -> Result<u64, EmbedError> {
+    ModelFiles::read(options).map(|files| files.fingerprint)
+}
+
+impl Embedder {
+    /// Loads ONNX Runtime and the model. Every missing or unusable piece is an error naming the set-up command.
+    pub fn load(options: &EmbedderOptions) -> Result<Embedder, EmbedError> {
+        // Load the runtime first, ourselves: fastembed would otherwise panic inside ort on a missing library.
+        if !options.runtime.is_file() {
+            return Err(EmbedError::RuntimeMissing { path: options.runtime.clone() });
+        }
+        ort::init_from(&options.runtime)
+            .map_err(|e| EmbedError::RuntimeUnusable { path: options.runtime.clone(), message: e.to_string() })?;
+
+        let ModelFiles { descriptor, onnx, tokenizer_files, max_tokens, fingerprint } = ModelFiles::read(options)?;
 
         let pooling = match descriptor.pooling {
             Pooling::Mean => fastembed::Pooling::Mean,

@@ -394,14 +394,35 @@ impl Repository {
         // Nothing changed, nothing is loaded here, no vectors to check and the overview is of this generation: a
         // one-shot `sextant index` need not open the index at all.
         let vectors_wanted = self.options.embed && self.config.embed.enabled;
-        if run.index.is_none() && summary.unchanged && !vectors_wanted && self.loaded_index().is_none() {
+        if run.index.is_none() && summary.unchanged && self.loaded_index().is_none() {
             let overview_current = matches!(
                 sextant_overview::stored_generation(&self.spec.index_dir),
                 Some((generation, root)) if generation == summary.generation && Path::new(&root) == self.spec.root
             );
-            if overview_current {
+            // Vectors already complete for this generation need neither the index nor the model.
+            let vectors = match vectors_wanted {
+                false => Some(None),
+                true => sextant_semantic::current_vectors(
+                    &self.spec.index_dir,
+                    &self.config,
+                    self.options.qdrant_url.as_deref(),
+                    summary.generation,
+                )
+                .map(Some),
+            };
+            if let (true, Some(vectors)) = (overview_current, vectors) {
                 drop(lock);
-                return Ok(IndexReport { summary, vectors: None, vector_location: None, warnings: Vec::new() });
+                let vector_location = vectors.as_ref().map(|state| state.location.to_string());
+                let vectors = vectors.map(|state| SyncReport {
+                    generation: summary.generation,
+                    chunks: summary.chunks,
+                    up_to_date: true,
+                    already_stored: summary.chunks,
+                    points: state.points as u64,
+                    file_cards: state.file_cards.as_ref().map_or(0, |cards| cards.points as u64),
+                    ..SyncReport::default()
+                });
+                return Ok(IndexReport { summary, vectors, vector_location, warnings: Vec::new() });
             }
         }
         let mut index = match run.index {

@@ -243,6 +243,28 @@ impl std::fmt::Debug for SemanticEngine {
     }
 }
 
+/// The vector state of `index_dir` when its vectors are complete for index `generation` as `config` wants them
+/// (file cards, and chunk vectors unless `[embed] chunks = false`), of the configured model, in the configured
+/// store; judged from the state file and the model's files, without loading the model or opening the store, so
+/// an unchanged one-shot `sextant index` need not load the index either. `None` when anything differs (a sync
+/// then decides what to do).
+pub fn current_vectors(
+    index_dir: &Path,
+    config: &Config,
+    qdrant_url: Option<&str>,
+    generation: u64,
+) -> Option<VectorState> {
+    let state = VectorState::read(index_dir)?;
+    let cards_current = state.file_cards.as_ref().is_some_and(|cards| cards.generation == generation);
+    let chunks_current = !config.embed.chunks || (state.complete && state.generation == generation);
+    let current = cards_current
+        && chunks_current
+        && state.location == StoreLocation::for_index(index_dir, config, qdrant_url)
+        && sextant_embed::model_fingerprint(&EmbedderOptions::from_settings(&config.embed)).ok()
+            == Some(state.fingerprint);
+    current.then_some(state)
+}
+
 impl SemanticEngine {
     /// Loads the configured model and opens the configured store for the index in `index_dir`.
     pub fn open(index_dir: &Path, config: &Config, qdrant_url: Option<&str>) -> Result<SemanticEngine, SemanticError> {
