@@ -210,6 +210,9 @@ fn diversify(hits: Vec<SearchHit>, per_file: usize) -> Vec<SearchHit> {
 /// A chunk's place: its file and first line.
 type ChunkKey = (String, u32);
 
+/// A dense hit with its chunk's token count.
+type TokenHit = (sextant_vector::VectorHit, u32);
+
 #[derive(Default)]
 struct Candidate {
     end_line: u32,
@@ -399,7 +402,7 @@ fn dense_hits_with_cards(
     limit: usize,
     card_limit: usize,
     options: &SearchOptions,
-) -> Result<(Vec<(sextant_vector::VectorHit, u32)>, Vec<(String, f32)>), SemanticError> {
+) -> Result<(Vec<TokenHit>, crate::CardFiles), SemanticError> {
     let Some(filter) = vector_filter(options) else { return Ok((Vec::new(), Vec::new())) };
     let (chunks, cards) = engine.nearest_with_cards(query, limit, card_limit, &filter)?;
     let cards = cards.into_iter().filter(|(path, _)| index.file_by_path(path).is_some()).collect();
@@ -416,7 +419,7 @@ fn vector_filter(options: &SearchOptions) -> Option<VectorFilter> {
 }
 
 /// The hits that are chunks of this index, with their token counts.
-fn with_tokens(index: &Index, hits: Vec<sextant_vector::VectorHit>) -> Vec<(sextant_vector::VectorHit, u32)> {
+fn with_tokens(index: &Index, hits: Vec<sextant_vector::VectorHit>) -> Vec<TokenHit> {
     hits.into_iter()
         .filter_map(|hit| {
             let tokens = index.file_by_path(&hit.payload.path)?.chunk_starting_at(hit.payload.start_line)?.tokens;
@@ -433,7 +436,7 @@ fn dense_hits(
     query: &str,
     limit: usize,
     options: &SearchOptions,
-) -> Result<Vec<(sextant_vector::VectorHit, u32)>, SemanticError> {
+) -> Result<Vec<TokenHit>, SemanticError> {
     let Some(filter) = vector_filter(options) else { return Ok(Vec::new()) };
     Ok(with_tokens(index, engine.nearest(query, limit, &filter)?))
 }

@@ -243,6 +243,9 @@ impl std::fmt::Debug for SemanticEngine {
     }
 }
 
+/// Files whose file cards are nearest a query, each once, best first, with the best card's similarity.
+pub type CardFiles = Vec<(String, f32)>;
+
 /// The vector state of `index_dir` when its vectors are complete for index `generation` as `config` wants them
 /// (file cards, and chunk vectors unless `[embed] chunks = false`), of the configured model, in the configured
 /// store; judged from the state file and the model's files, without loading the model or opening the store, so
@@ -417,7 +420,7 @@ impl SemanticEngine {
         limit: usize,
         card_limit: usize,
         filter: &VectorFilter,
-    ) -> Result<(Vec<VectorHit>, Vec<(String, f32)>), SemanticError> {
+    ) -> Result<(Vec<VectorHit>, CardFiles), SemanticError> {
         let vector = self.embedder.embed_query(query)?;
         let chunks = self.store.search(&vector, limit, filter)?;
         let mut files: Vec<(String, f32)> = Vec::new();
