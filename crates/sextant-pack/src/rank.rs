@@ -282,7 +282,7 @@ impl std::str::FromStr for RankProfiles {
             };
             let field = name.split_once('.').map_or(name, |(_, field)| field);
             for weights in targets {
-                weights.set(field, value.trim())?;
+                weights.set(field, value.trim()).map_err(|e| format!("{e} (in `{pair}`)"))?;
             }
         }
         Ok(profiles)
