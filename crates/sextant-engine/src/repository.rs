@@ -387,7 +387,7 @@ impl Repository {
         let options =
             IndexOptions { root: &self.spec.root, index_dir: &self.spec.index_dir, config: &self.config, force };
         let current = self.loaded_index();
-        let run = index_repository_opened(&options, &lock, &Adapter(progress), current.as_deref(), changed)?;
+        let mut run = index_repository_opened(&options, &lock, &Adapter(progress), current.as_deref(), changed)?;
         drop(current);
         self.note_overview_changes(changed);
         let summary = run.summary;
@@ -411,6 +411,10 @@ impl Repository {
                 .map(Some),
             };
             if let (true, Some(vectors)) = (overview_current, vectors) {
+                // A HEAD that moved over an unchanged tree still has its history stored, under the lock.
+                if let Some(history) = run.history_pending.take() {
+                    history.finish(&lock);
+                }
                 drop(lock);
                 let vector_location = vectors.as_ref().map(|state| state.location.to_string());
                 let vectors = vectors.map(|state| SyncReport {
