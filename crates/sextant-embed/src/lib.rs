@@ -200,13 +200,12 @@ impl ModelFiles {
         };
         let max_tokens = options.max_tokens.clamp(8, descriptor.max_tokens.max(8));
         // The fingerprint names the vector space: same weights, tokenizer, pooling and input limit, same vectors.
-        let mut fingerprint_input = Vec::with_capacity(onnx.len() + tokenizer_files.tokenizer_file.len() + 64);
-        fingerprint_input.extend_from_slice(&onnx);
-        fingerprint_input.extend_from_slice(&tokenizer_files.tokenizer_file);
-        fingerprint_input
-            .extend_from_slice(format!("{:?}/{}/{}", descriptor.pooling, descriptor.output, max_tokens).as_bytes());
-        let fingerprint = xxhash_rust::xxh3::xxh3_64(&fingerprint_input);
-        drop(fingerprint_input);
+        // Streamed (the same digest as over the concatenation), so the model's bytes are not copied.
+        let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+        hasher.update(&onnx);
+        hasher.update(&tokenizer_files.tokenizer_file);
+        hasher.update(format!("{:?}/{}/{}", descriptor.pooling, descriptor.output, max_tokens).as_bytes());
+        let fingerprint = hasher.digest();
 
         Ok(ModelFiles { descriptor, onnx, tokenizer_files, max_tokens, fingerprint })
     }

@@ -13,7 +13,6 @@ use sextant_index::fusion::rrf;
 use sextant_index::{
     clip_snippet_line, for_each_path_term, Index, PathFilter, SearchHit, SearchOptions, Signal, SignalHit,
 };
-use sextant_vector::VectorFilter;
 
 use crate::{SemanticEngine, SemanticError};
 
@@ -403,19 +402,12 @@ fn dense_hits_with_cards(
     card_limit: usize,
     options: &SearchOptions,
 ) -> Result<(Vec<TokenHit>, crate::CardFiles), SemanticError> {
-    let Some(filter) = vector_filter(options) else { return Ok((Vec::new(), Vec::new())) };
+    let Some(filter) = crate::vector_filter(&options.languages, &options.paths) else {
+        return Ok((Vec::new(), Vec::new()));
+    };
     let (chunks, cards) = engine.nearest_with_cards(query, limit, card_limit, &filter)?;
     let cards = cards.into_iter().filter(|(path, _)| index.file_by_path(path).is_some()).collect();
     Ok((with_tokens(index, chunks), cards))
-}
-
-/// The vector filter of `options`; `None` when its paths rule out every file.
-fn vector_filter(options: &SearchOptions) -> Option<VectorFilter> {
-    let paths = PathFilter::new(&options.paths);
-    if !paths.is_unrestricted() && paths.prefixes().is_empty() {
-        return None;
-    }
-    Some(VectorFilter { languages: options.languages.clone(), paths: paths.prefixes().to_vec() })
 }
 
 /// The hits that are chunks of this index, with their token counts.
@@ -437,7 +429,7 @@ fn dense_hits(
     limit: usize,
     options: &SearchOptions,
 ) -> Result<Vec<TokenHit>, SemanticError> {
-    let Some(filter) = vector_filter(options) else { return Ok(Vec::new()) };
+    let Some(filter) = crate::vector_filter(&options.languages, &options.paths) else { return Ok(Vec::new()) };
     Ok(with_tokens(index, engine.nearest(query, limit, &filter)?))
 }
 

@@ -243,6 +243,16 @@ impl std::fmt::Debug for SemanticEngine {
     }
 }
 
+/// The vector-store filter of a search limited to `languages` and to the files under `paths`; `None` when the
+/// paths rule out every file (nothing to ask the store).
+pub(crate) fn vector_filter(languages: &[String], paths: &[String]) -> Option<VectorFilter> {
+    let paths = sextant_index::PathFilter::new(paths);
+    if !paths.is_unrestricted() && paths.prefixes().is_empty() {
+        return None;
+    }
+    Some(VectorFilter { languages: languages.to_vec(), paths: paths.prefixes().to_vec() })
+}
+
 /// Files whose file cards are nearest a query, each once, best first, with the best card's similarity.
 pub type CardFiles = Vec<(String, f32)>;
 
@@ -393,23 +403,12 @@ impl SemanticEngine {
     /// `PackRequest::semantic_file_hits`): the nearest chunks, and the files of the nearest cards, from one
     /// embedding of the task.
     pub fn dense_hits(&self, task: &str, languages: &[String], paths: &[String]) -> Result<DenseHits, SemanticError> {
-        let paths = sextant_index::PathFilter::new(paths);
-        if !paths.is_unrestricted() && paths.prefixes().is_empty() {
-            return Ok(DenseHits::default());
-        }
-        let filter = VectorFilter { languages: languages.to_vec(), paths: paths.prefixes().to_vec() };
-        let vector = self.embedder.embed_query(task)?;
-        let chunks =
-            self.store.search(&vector, PACK_HITS, &filter)?.into_iter().map(|h| (h.payload.path, h.payload.start_line));
-        let mut files: Vec<String> = Vec::new();
-        if let Some(cards) = &self.card_store {
-            for hit in cards.search(&vector, PACK_CARD_HITS, &filter)? {
-                if !files.contains(&hit.payload.path) {
-                    files.push(hit.payload.path);
-                }
-            }
-        }
-        Ok(DenseHits { chunks: chunks.collect(), files })
+        let Some(filter) = vector_filter(languages, paths) else { return Ok(DenseHits::default()) };
+        let (chunks, files) = self.nearest_with_cards(task, PACK_HITS, PACK_CARD_HITS, &filter)?;
+        Ok(DenseHits {
+            chunks: chunks.into_iter().map(|h| (h.payload.path, h.payload.start_line)).collect(),
+            files: files.into_iter().map(|(path, _)| path).collect(),
+        })
     }
 
     /// The `limit` chunks nearest in meaning to `query`, and the files (each once, best first) of its
@@ -424,7 +423,7 @@ impl SemanticEngine {
         let vector = self.embedder.embed_query(query)?;
         let chunks = self.store.search(&vector, limit, filter)?;
         let mut files: Vec<(String, f32)> = Vec::new();
-        if let Some(cards) = &self.card_store {
+        if let Some(cards) = self.card_store.as_ref().filter(|_| card_limit > 0) {
             for hit in cards.search(&vector, card_limit, filter)? {
                 if !files.iter().any(|(path, _)| *path == hit.payload.path) {
                     files.push((hit.payload.path, hit.score));
