@@ -807,7 +807,9 @@ fn run(
         generation: snapshot.generation,
         root: root_name.to_string(),
         config_hash,
-        trusted_before_ns: snapshot.started_at_ns.saturating_sub(RACY_WINDOW_NS),
+        // This run's start, not the snapshot's: every file modified near the snapshot's start was read and
+        // compared by content above, so an unchanged run moves the boundary on and the next one needs no reads.
+        trusted_before_ns: started_at_ns.saturating_sub(RACY_WINDOW_NS),
         git: snapshot.git.clone(),
         candidates: walk_view,
         walk_skipped,

@@ -689,6 +689,41 @@ fn an_unchanged_tree_is_told_from_the_stat_cache_and_any_change_is_still_seen() 
     assert!(index.find_symbols("place_order").len() == 1 && index.find_symbols("extra").is_empty());
 }
 
+fn phases_of_run(root: &Path, index_dir: &Path) -> (IndexSummary, Vec<String>) {
+    let phases = Phases::default();
+    let config = Config::for_repository(root).unwrap();
+    let summary =
+        index_repository(&IndexOptions { root, index_dir, config: &config, force: false }, &phases).unwrap();
+    (summary, phases.0.into_inner().unwrap())
+}
+
+#[test]
+fn an_unchanged_run_that_read_recent_files_trusts_them_from_then_on() {
+    let repo = tempfile::tempdir().unwrap();
+    let index_dir = tempfile::tempdir().unwrap();
+    fixture_repo(repo.path());
+    // Modified a second before the first run: inside its racy window, so their stat alone is not trusted.
+    let modified = std::time::SystemTime::now() - std::time::Duration::from_secs(1);
+    for path in walk_files(repo.path()) {
+        std::fs::File::options().write(true).open(&path).unwrap().set_modified(modified).unwrap();
+    }
+    run(repo.path(), index_dir.path());
+    // Once the window has passed, an unchanged run reads the recent files and finds them as indexed.
+    let trusted_from = modified + std::time::Duration::from_millis(2_200);
+    if let Ok(wait) = trusted_from.duration_since(std::time::SystemTime::now()) {
+        std::thread::sleep(wait);
+    }
+    let (checked, phases) = phases_of_run(repo.path(), index_dir.path());
+    assert!(checked.unchanged && phases.contains(&"check".to_string()), "{phases:?}");
+    // That run vouched for them: the next one is told from the stat cache, without checking file by file.
+    let (again, phases) = phases_of_run(repo.path(), index_dir.path());
+    assert!(again.unchanged, "{again:?}");
+    assert_eq!(phases, ["walk"]);
+    // And an edit is still seen.
+    write(repo.path(), "app/service.py", "def place_order(order):\n    return order\n");
+    assert_eq!(run(repo.path(), index_dir.path()).files_parsed, 1);
+}
+
 #[test]
 fn a_lexical_index_of_another_schema_is_rebuilt_not_an_error() {
     let repo = tempfile::tempdir().unwrap();
