@@ -233,7 +233,8 @@ fn main() -> Result<()> {
                 "{id}: {} file cards embedded, {} from cache; {} chunks embedded",
                 report.cards_embedded, report.cards_from_cache, report.embedded
             );
-            dense = engine.dense_hits(row["query"].as_str().unwrap_or_default(), &[], &[])?;
+            let query = sextant_pack::retrieval_text(row["query"].as_str().unwrap_or_default());
+            dense = engine.dense_hits(&query, &[], &[])?;
         }
         let pack_started = Instant::now();
         let request = PackRequest {

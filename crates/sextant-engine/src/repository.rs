@@ -616,8 +616,9 @@ impl Repository {
         if request.semantic_hits.is_empty() && !request.task.trim().is_empty() {
             let state = VectorState::read(&self.spec.index_dir);
             if let Ok(Some(engine)) = self.vectors_for_query(state.as_ref()) {
-                let dense =
-                    engine.dense_hits(&request.task, &request.languages, &request.path_filters).unwrap_or_default();
+                // The text lexical retrieval reads: no template comments, trailers or addresses to embed.
+                let query = sextant_pack::retrieval_text(&request.task);
+                let dense = engine.dense_hits(&query, &request.languages, &request.path_filters).unwrap_or_default();
                 request.semantic_hits = dense.chunks;
                 request.semantic_file_hits = dense.files;
             }

@@ -692,8 +692,7 @@ fn an_unchanged_tree_is_told_from_the_stat_cache_and_any_change_is_still_seen() 
 fn phases_of_run(root: &Path, index_dir: &Path) -> (IndexSummary, Vec<String>) {
     let phases = Phases::default();
     let config = Config::for_repository(root).unwrap();
-    let summary =
-        index_repository(&IndexOptions { root, index_dir, config: &config, force: false }, &phases).unwrap();
+    let summary = index_repository(&IndexOptions { root, index_dir, config: &config, force: false }, &phases).unwrap();
     (summary, phases.0.into_inner().unwrap())
 }
 

@@ -21,7 +21,7 @@ use sextant_index::{Index, IndexError, PathFilter};
 use sextant_overview::{rules, Overview};
 
 pub use rank::{rank, RankProfiles, RankWeights, Ranking, UnitScore};
-pub use terms::TaskTerms;
+pub use terms::{retrieval_text, TaskTerms};
 
 /// The BPE vocabulary tokens are counted with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]

@@ -193,6 +193,10 @@ pub struct TaskTerms {
     /// Dotted module or class names (`requests.adapters.HTTPAdapter`, `org.apache.kafka.common.Node`) written
     /// as paths (`requests/adapters/HTTPAdapter`), for matching the files that define them.
     pub modules: Vec<String>,
+    /// Members named with their owner (`Definition::visibility`, `Session.send()`, `httpx.SetErrorHandler`,
+    /// `Foo#bar`) as `(owner, member)`: the owner picks, among the many definitions a common member name has,
+    /// the ones the task means.
+    pub qualified: Vec<(String, String)>,
 }
 
 impl TaskTerms {
@@ -237,6 +241,13 @@ impl TaskTerms {
                 }
             } else if let Some(module) = dotted_module(token) {
                 push(&mut terms.modules, &module);
+            }
+            if !has_extension && terms.qualified.len() < MAX_QUALIFIED {
+                if let Some(pair) = qualified_member(token) {
+                    if !terms.qualified.contains(&pair) {
+                        terms.qualified.push(pair);
+                    }
+                }
             }
         }
         // Identifiers and words.
@@ -302,10 +313,11 @@ const TRAILERS: &[&str] = &[
     "cc:",
 ];
 
-/// The part of a task that retrieval should read: commit trailers (`Reviewers: …`, `Signed-off-by: …`), e-mail
-/// addresses and URLs are dropped (their words match unrelated files: author tags, licence headers), the rest is
-/// kept as written.
+/// The part of a task that retrieval should read: HTML comments ([`without_html_comments`]), commit trailers
+/// (`Reviewers: …`, `Signed-off-by: …`), e-mail addresses and URLs are dropped (their words match unrelated
+/// files: template instructions, author tags, licence headers), the rest is kept as written.
 pub fn retrieval_text(task: &str) -> String {
+    let task = without_html_comments(task);
     let mut kept = String::with_capacity(task.len());
     for line in task.lines() {
         let lower = line.trim_start().to_ascii_lowercase();
@@ -441,6 +453,106 @@ fn split_line_suffix(token: &str) -> (&str, Option<u32>) {
     }
 }
 
+/// Conventional-commit types: the kind of a change, not where it is.
+const CHANGE_TYPES: &[&str] = &[
+    "fix", "feat", "feature", "chore", "docs", "doc", "refactor", "perf", "test", "tests", "build", "ci", "style",
+    "hotfix", "minor", "trivial", "internal", "cleanup", "revert", "bugfix", "release", "deps", "wip", "breaking",
+    "security", "bump", "misc",
+];
+
+/// Where a commit subject says its change is: the scope of `fix(ext/http): …`, `red-knot: …` or `[xds] …` at the
+/// start of the task's first line, split at `/`, `,` and spaces, lower-cased with `-` written `_`, change types (`fix`, `feat`)
+/// and words under two characters left out. Compare with the directories of a path.
+pub fn commit_scope(task: &str) -> Vec<String> {
+    let line = task.trim_start().lines().next().unwrap_or_default();
+    let scope = if let Some(rest) = line.strip_prefix('[') {
+        rest.split_once(']').map(|(scope, _)| scope)
+    } else {
+        line.split_once(": ").map(|(head, _)| head).filter(|head| head.len() <= 60).map(|head| {
+            let head = head.trim_end_matches('!');
+            match head.split_once('(') {
+                Some((kind, scope)) => {
+                    let scope = scope.trim_end_matches(')');
+                    if scope.is_empty() {
+                        kind
+                    } else {
+                        scope
+                    }
+                }
+                // A head of several words is prose ("Fixes in the parser: …"), not a scope.
+                None if head.contains(' ') => "",
+                None => head,
+            }
+        })
+    };
+    let Some(scope) = scope else { return Vec::new() };
+    let valid = scope.chars().all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '/' | '.' | ',' | ' '));
+    if !valid {
+        return Vec::new();
+    }
+    let mut keys: Vec<String> = Vec::new();
+    for part in scope.split(['/', ',', ' ']) {
+        let key = part.trim_matches('.').to_lowercase().replace('-', "_");
+        if key.len() >= 2 && !CHANGE_TYPES.contains(&key.as_str()) && !keys.contains(&key) && keys.len() < 4 {
+            keys.push(key);
+        }
+    }
+    keys
+}
+
+/// Whether a directory of `path` is one of the `scope` keys ([`commit_scope`]), whole or as a `-`/`_` part
+/// (`core` in `tracing-core/`, `red_knot` in `crates/red_knot/`).
+pub fn in_commit_scope(path: &str, scope: &[String]) -> bool {
+    let Some((dirs, _)) = path.rsplit_once('/') else { return false };
+    dirs.split('/').any(|dir| {
+        let dir = dir.to_lowercase().replace('-', "_");
+        scope.iter().any(|key| dir == *key || (!key.contains('_') && dir.split('_').any(|part| part == key)))
+    })
+}
+
+/// Most `(owner, member)` pairs kept from one task.
+const MAX_QUALIFIED: usize = 50;
+
+/// Receivers that name no type: `self.run()` says nothing about which `run`.
+const RECEIVERS: &[&str] = &["self", "this", "super", "cls", "Self"];
+
+/// The last two parts of `Owner::member`, `Owner.member` or `Owner#member` (trailing `()` and `:` taken off by
+/// the caller's split): both identifiers of two or more characters, the owner no receiver keyword, and not a
+/// version number or abbreviation (`1.70`, `e.g`).
+fn qualified_member(token: &str) -> Option<(String, String)> {
+    let parts: Vec<&str> = token.split(['.', '#']).flat_map(|p| p.split("::")).collect();
+    let [.., owner, member] = parts.as_slice() else { return None };
+    let identifier = |p: &str| {
+        p.len() >= 2
+            && p.len() <= 80
+            && p.chars().next().is_some_and(|c| c.is_alphabetic() || c == '_')
+            && p.chars().all(|c| c.is_alphanumeric() || c == '_')
+    };
+    (identifier(owner) && identifier(member) && !RECEIVERS.contains(owner))
+        .then(|| (owner.to_string(), member.to_string()))
+}
+
+/// The task without HTML comments: issue templates keep their instructions in `<!-- … -->`, which the rendered
+/// issue hides and whose words ("please run the script", "steps to reproduce") match unrelated files. An
+/// unclosed comment runs to the end, as a browser reads it.
+pub fn without_html_comments(task: &str) -> std::borrow::Cow<'_, str> {
+    if !task.contains("<!--") {
+        return std::borrow::Cow::Borrowed(task);
+    }
+    let mut kept = String::with_capacity(task.len());
+    let mut rest = task;
+    while let Some(start) = rest.find("<!--") {
+        kept.push_str(&rest[..start]);
+        match rest[start + 4..].find("-->") {
+            Some(end) => rest = &rest[start + 4 + end + 3..],
+            None => rest = "",
+        }
+        kept.push(' ');
+    }
+    kept.push_str(rest);
+    std::borrow::Cow::Owned(kept)
+}
+
 /// `requests.adapters.HTTPAdapter` as `requests/adapters/HTTPAdapter`: three or more identifier parts joined by
 /// dots, starting with a lower-case package name (so prose such as `e.g.` or `Foo.bar()` is not taken).
 fn dotted_module(token: &str) -> Option<String> {
@@ -539,5 +651,43 @@ mod tests {
         for gone in ["Jun", "junrao", "gmail", "apache.org", "https", "Signed", "someone"] {
             assert!(!text.contains(gone), "{gone} in {text}");
         }
+    }
+
+    #[test]
+    fn members_named_with_their_owner_are_paired() {
+        let terms = TaskTerms::extract(
+            "Definition::visibility is slow; Session.send() and `Foo#bar` too, unlike self.run() in v1.70 (e.g. \
+             app.py) or Vec::<u8>::new, see #1674.",
+        );
+        let pairs: Vec<(&str, &str)> = terms.qualified.iter().map(|(o, m)| (o.as_str(), m.as_str())).collect();
+        assert_eq!(pairs, [("Definition", "visibility"), ("Session", "send"), ("Foo", "bar")]);
+    }
+
+    #[test]
+    fn html_comments_of_issue_templates_are_not_retrieval_text() {
+        let task = "Infinite loop <!-- Please run the script at diagnostics/info.sh -->when input is output\n\
+                    <!-- an unclosed comment runs to the end\n info.sh";
+        let text = super::retrieval_text(task);
+        assert!(text.contains("Infinite loop") && text.contains("when input is output"), "{text}");
+        for gone in ["script", "diagnostics", "unclosed", "info.sh"] {
+            assert!(!text.contains(gone), "{gone} in {text}");
+        }
+    }
+
+    #[test]
+    fn a_commit_subject_names_its_scope_and_paths_are_matched_by_directory() {
+        use super::{commit_scope, in_commit_scope};
+        assert_eq!(commit_scope("cleanup(ext/http): simpler http write ops (#14552)"), ["ext", "http"]);
+        assert_eq!(commit_scope("[red-knot] extract helper functions"), ["red_knot"]);
+        assert_eq!(commit_scope("core: prepare to release 0.1.2"), ["core"]);
+        assert_eq!(commit_scope("fix!: Make ArgAction::Set the default"), Vec::<String>::new());
+        assert_eq!(commit_scope("MINOR: Fixed way how logging methods are used"), Vec::<String>::new());
+        assert!(commit_scope("Improve code structure\n\nxds: later lines do not count").is_empty());
+        assert!(commit_scope("Fixes in the parser: prose, not a scope").is_empty());
+        let scope = commit_scope("core: prepare to release");
+        assert!(in_commit_scope("tracing-core/src/lib.rs", &scope));
+        assert!(!in_commit_scope("tracing/src/core.rs", &scope));
+        assert!(in_commit_scope("crates/red_knot/src/types/infer.rs", &commit_scope("[red-knot] x")));
+        assert!(!in_commit_scope("crates/red_knot_python/src/lib.rs", &commit_scope("[red-knot] x")));
     }
 }

@@ -99,8 +99,13 @@ fn a_stack_trace_from_another_machine_leads_to_the_line_it_names() {
 #[test]
 fn a_dotted_name_finds_the_module_that_defines_it() {
     let f = fixture();
-    let request =
-        PackRequest { task: "shop.payments.Gateway rejects refunds".to_string(), budget: 2000, ..Default::default() };
+    // The module signal alone: `payments.Gateway` would also be found as an owner and its member.
+    let request = PackRequest {
+        task: "shop.payments.Gateway rejects refunds".to_string(),
+        budget: 2000,
+        weights: RankWeights { qualified_symbol: 0.0, ..Default::default() }.into(),
+        ..Default::default()
+    };
     let pack = build_pack(&f.index, &request).unwrap();
     assert_eq!(pack.ranked_files[0], "shop/payments.py", "{:?}", pack.ranked_files);
     assert!(pack.items[0].reason.contains("module named in the task"), "{:?}", pack.items[0]);
@@ -210,4 +215,75 @@ fn files_that_commits_worded_like_the_task_changed_rank_without_a_shared_word() 
     assert!(position(&with, "pkg/policy.py") < 3, "{with:?}");
     let without = build_pack(&f.index, &request("cochange=0,commit_messages=0")).unwrap().ranked_files;
     assert!(!without.contains(&"pkg/policy.py".to_string()), "{without:?}");
+}
+
+#[test]
+fn a_member_named_with_its_owner_ranks_the_owner_among_many_definitions_of_the_name() {
+    let repo = tempfile::tempdir().unwrap();
+    let root = repo.path();
+    // `visibility` is defined on sixteen types, more than a bare name is followed for; every file also talks
+    // about definitions and their visibility, so words alone cannot tell them apart.
+    for i in 0..16 {
+        write(
+            root,
+            &format!("src/kind_{i}.rs"),
+            &format!(
+                "/// Definition visibility for kind {i}: each definition has one, computed in a roundabout way.\npub struct Kind{i};\n\nimpl Kind{i} {{\n    /// The visibility of this definition, computed for each definition.\n    pub fn visibility(&self) -> u8 {{\n        {i}\n    }}\n}}\n"
+            ),
+        );
+    }
+    write(
+        root,
+        "src/defs.rs",
+        "pub enum Definition {\n    Local,\n    Item,\n}\n\nimpl Definition {\n    pub fn visibility(&self) -> u8 {\n        0\n    }\n}\n",
+    );
+    // A Go package whose name qualifies the call, next to another package defining the same function.
+    write(
+        root,
+        "rest/httpx/responses.go",
+        "package httpx\n\nfunc SetErrorHandler(h func(error)) {\n\thandler = h\n}\n",
+    );
+    write(
+        root,
+        "zrpc/errors/handler.go",
+        "package errors\n\nfunc SetErrorHandler(h func(error)) {\n\tonError = h\n}\n",
+    );
+    let f = Fixture::index(repo);
+    let task = "Definition::visibility is computed in a roundabout way for each definition";
+    let with = ranked(&f, task, RankWeights::default());
+    assert_eq!(with[0], "src/defs.rs", "{with:?}");
+    // Without the owner the sixteen `visibility` definitions and their words drown it: the fixture needs the rule.
+    let without = ranked(&f, task, RankWeights { qualified_symbol: 0.0, ..Default::default() });
+    assert_ne!(without[0], "src/defs.rs", "{without:?}");
+
+    let go_task = "add a way like httpx.SetErrorHandler to customise recover handling";
+    let with = ranked(&f, go_task, RankWeights::default());
+    assert_eq!(with[0], "rest/httpx/responses.go", "{with:?}");
+    assert!(position(&with, "zrpc/errors/handler.go") > 0, "{with:?}");
+}
+
+#[test]
+fn a_commit_subject_scope_lifts_the_files_under_it() {
+    let repo = tempfile::tempdir().unwrap();
+    let root = repo.path();
+    // The server's loader matches the subject's words more often than the command line's does.
+    write(
+        root,
+        "server/src/config.rs",
+        "/// Loads the config file; an empty config path means the default config path.\npub fn load_config(path: &str) -> String {\n    // handle an empty config path: fall back to the default config path\n    if path.is_empty() { default_config_path() } else { path.to_string() }\n}\n\n/// Handles an empty config path by reading the default config path.\nfn default_config_path() -> String {\n    \"/etc/app.toml\".to_string()\n}\n\n/// Whether to handle the config path as empty.\nfn empty_config_path(path: &str) -> bool {\n    path.trim().is_empty()\n}\n",
+    );
+    write(
+        root,
+        "cli/src/config.rs",
+        "/// Reads the config path given on the command line.\npub fn config_path(args: &[String]) -> Option<String> {\n    args.get(1).cloned()\n}\n",
+    );
+    for i in 0..10 {
+        write(root, &format!("server/src/route_{i}.rs"), &format!("pub fn route_{i}() -> u32 {{\n    {i}\n}}\n"));
+    }
+    let f = Fixture::index(repo);
+    let task = "cli: handle an empty config path";
+    let with = ranked(&f, task, RankWeights::default());
+    assert_eq!(with[0], "cli/src/config.rs", "{with:?}");
+    let without = ranked(&f, task, RankWeights { scope: 0.0, ..Default::default() });
+    assert_eq!(without[0], "server/src/config.rs", "{without:?}");
 }
