@@ -313,7 +313,7 @@ const TRAILERS: &[&str] = &[
     "cc:",
 ];
 
-/// The part of a task that retrieval should read: HTML comments ([`without_html_comments`]), commit trailers
+/// The part of a task that retrieval should read: HTML comments (`<!-- … -->` of issue templates), commit trailers
 /// (`Reviewers: …`, `Signed-off-by: …`), e-mail addresses and URLs are dropped (their words match unrelated
 /// files: template instructions, author tags, licence headers), the rest is kept as written.
 pub fn retrieval_text(task: &str) -> String {
@@ -461,8 +461,9 @@ const CHANGE_TYPES: &[&str] = &[
 ];
 
 /// Where a commit subject says its change is: the scope of `fix(ext/http): …`, `red-knot: …` or `[xds] …` at the
-/// start of the task's first line, split at `/`, `,` and spaces, lower-cased with `-` written `_`, change types (`fix`, `feat`)
-/// and words under two characters left out. Compare with the directories of a path.
+/// start of the task's first line, split at `/`, `,` and spaces, lower-cased with `-` written `_`, change types
+/// (`fix`, `feat`) and words under two characters left out, at most four. Compare with the directories of a path
+/// ([`in_commit_scope`]).
 pub fn commit_scope(task: &str) -> Vec<String> {
     let line = task.trim_start().lines().next().unwrap_or_default();
     let scope = if let Some(rest) = line.strip_prefix('[') {
@@ -535,7 +536,7 @@ fn qualified_member(token: &str) -> Option<(String, String)> {
 /// The task without HTML comments: issue templates keep their instructions in `<!-- … -->`, which the rendered
 /// issue hides and whose words ("please run the script", "steps to reproduce") match unrelated files. An
 /// unclosed comment runs to the end, as a browser reads it.
-pub fn without_html_comments(task: &str) -> std::borrow::Cow<'_, str> {
+fn without_html_comments(task: &str) -> std::borrow::Cow<'_, str> {
     if !task.contains("<!--") {
         return std::borrow::Cow::Borrowed(task);
     }
