@@ -453,11 +453,48 @@ fn split_line_suffix(token: &str) -> (&str, Option<u32>) {
     }
 }
 
-/// Conventional-commit types: the kind of a change, not where it is.
+/// Conventional-commit types and issue-title labels (`Bug: …`, `[Question] …`): the kind of a change or report,
+/// not where it is.
 const CHANGE_TYPES: &[&str] = &[
-    "fix", "feat", "feature", "chore", "docs", "doc", "refactor", "perf", "test", "tests", "build", "ci", "style",
-    "hotfix", "minor", "trivial", "internal", "cleanup", "revert", "bugfix", "release", "deps", "wip", "breaking",
-    "security", "bump", "misc",
+    "fix",
+    "feat",
+    "feature",
+    "chore",
+    "docs",
+    "doc",
+    "refactor",
+    "perf",
+    "test",
+    "tests",
+    "build",
+    "ci",
+    "style",
+    "hotfix",
+    "minor",
+    "trivial",
+    "internal",
+    "cleanup",
+    "revert",
+    "bugfix",
+    "release",
+    "deps",
+    "wip",
+    "breaking",
+    "security",
+    "bump",
+    "misc",
+    "bug",
+    "bugs",
+    "regression",
+    "question",
+    "proposal",
+    "enhancement",
+    "suggestion",
+    "request",
+    "idea",
+    "discussion",
+    "typo",
+    "issue",
 ];
 
 /// Where a commit subject says its change is: the scope of `fix(ext/http): …`, `red-knot: …` or `[xds] …` at the
@@ -486,7 +523,7 @@ pub fn commit_scope(task: &str) -> Vec<String> {
             }
         })
     };
-    let Some(scope) = scope else { return Vec::new() };
+    let Some(scope) = scope.map(|s| s.trim_matches(|c| matches!(c, '`' | '"' | '\''))) else { return Vec::new() };
     let valid = scope.chars().all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '/' | '.' | ',' | ' '));
     if !valid {
         return Vec::new();
@@ -683,6 +720,8 @@ mod tests {
         assert_eq!(commit_scope("core: prepare to release 0.1.2"), ["core"]);
         assert_eq!(commit_scope("fix!: Make ArgAction::Set the default"), Vec::<String>::new());
         assert_eq!(commit_scope("MINOR: Fixed way how logging methods are used"), Vec::<String>::new());
+        assert_eq!(commit_scope("[BUG] Route print info"), Vec::<String>::new());
+        assert_eq!(commit_scope("`flake8-pyi`: add PYI041"), ["flake8_pyi"]);
         assert!(commit_scope("Improve code structure\n\nxds: later lines do not count").is_empty());
         assert!(commit_scope("Fixes in the parser: prose, not a scope").is_empty());
         let scope = commit_scope("core: prepare to release");
