@@ -31,7 +31,7 @@ WEIGHTS = {
     'module': 1.0, 'graph': 0.3, 'lexical_files': 1.5, 'path_terms': 1.0, 'file_bm25': 6.0,
     'file_bm25_by_score': 0.5, 'segments': 3.0, 'file_name': 0.0, 'file_cards': 1.0, 'file_cards_to_chunks': 1.0, 'file_prior': 0.4,
     'file_rank_offset': 60.0, 'test_files': 0.5, 'cochange': 0.1, 'churn': 0.0, 'expanded_files': 20,
-    'cochange_sources': 5, 'file_hits': 200, 'qualified_symbol': 1.5, 'scope': 0.5,
+    'cochange_sources': 5, 'file_hits': 200, 'qualified_symbol': 1.5, 'scope': 0.5, 'title': 2.0,
 }
 # The long-task profile's built-in values (sextant_pack::RankWeights::long_task).
 LONG = dict(WEIGHTS, lexical_task=0.5, lexical_identifiers=0.5, symbol_identifier=0.6, path=2.4, graph=0.6,

@@ -55,6 +55,9 @@ pub struct RankWeights {
     /// its best place in any part's list, so every item's file gets a voice instead of the hub files that echo all
     /// of them.
     pub segments: f32,
+    /// Whole-file BM25 over the task's first line alone (an issue's title, a commit's subject), when the task has
+    /// more.
+    pub title: f32,
     /// Files whose name is a word of the task (`setuponly` for `setuponly.py`), rarest names first.
     pub file_name: f32,
     /// How whole-file BM25 enters the fusion: 0 by rank alone, 1 by rank scaled by the file's share of the best
@@ -119,6 +122,7 @@ impl Default for RankWeights {
             file_bm25: 6.0,
             file_bm25_by_score: 0.5,
             segments: 3.0,
+            title: 2.0,
             file_name: 0.0,
             semantic: 1.0,
             semantic_files: 1.0,
@@ -198,6 +202,7 @@ impl RankWeights {
             "file_bm25" => &mut self.file_bm25,
             "file_bm25_by_score" => &mut self.file_bm25_by_score,
             "segments" => &mut self.segments,
+            "title" => &mut self.title,
             "file_name" => &mut self.file_name,
             "semantic" => &mut self.semantic,
             "semantic_files" => &mut self.semantic_files,
@@ -450,6 +455,15 @@ pub fn rank(index: &Index, request: &PackRequest) -> Result<Ranking, IndexError>
             let share = 1.0 - weights.file_bm25_by_score * (1.0 - score / best);
             *fusion.file_scores.entry(*file).or_insert(0.0) +=
                 share * weights.file_bm25 / (weights.file_rank_offset + rank as f32 + 1.0);
+        }
+    }
+    // The title (an issue's, a commit's subject) searched alone: the body's logs and prose cannot drown it.
+    if weights.title > 0.0 {
+        let title = task.lines().map(str::trim).find(|line| !line.is_empty()).unwrap_or_default();
+        if title.len() < task.trim().len() && !title.is_empty() {
+            let mut by_file = index.search_files(title, SEGMENT_DEPTH)?;
+            by_file.retain(|(f, _)| allowed(*f));
+            fusion.add_file_list(weights.title, &by_file.iter().map(|(f, _)| *f).collect::<Vec<_>>());
         }
     }
     // The parts of a long task, each searched on its own: a file takes its best place in any part's list.

@@ -287,3 +287,29 @@ fn a_commit_subject_scope_lifts_the_files_under_it() {
     let without = ranked(&f, task, RankWeights { scope: 0.0, ..Default::default() });
     assert_eq!(without[0], "server/src/config.rs", "{without:?}");
 }
+
+#[test]
+fn the_title_of_a_long_task_is_searched_alone() {
+    let repo = tempfile::tempdir().unwrap();
+    let root = repo.path();
+    write(
+        root,
+        "app/retry.py",
+        "def backoff_delay(attempt):\n    \"\"\"Delay before the next retry: doubles with each attempt.\"\"\"\n    return 2 ** attempt\n",
+    );
+    // The body's log lines and setup talk about the connection pool, not about the retry delay.
+    write(
+        root,
+        "app/pool.py",
+        "class ConnectionPool:\n    \"\"\"Pool of connections to the upstream server; logs each connection it opens and closes.\"\"\"\n\n    def open(self, server):\n        log(\"opening connection to upstream server\", server)\n\n    def close(self, connection):\n        log(\"closing connection to upstream server\", connection)\n",
+    );
+    for i in 0..12 {
+        write(root, &format!("app/view_{i}.py"), &format!("def view_{i}(request):\n    return {i}\n"));
+    }
+    let f = Fixture::index(repo);
+    let task = "Retry delay doubles too fast\n\nSeen in the log: opening connection to upstream server";
+    let with = ranked(&f, task, RankWeights::default());
+    assert_eq!(with[0], "app/retry.py", "{with:?}");
+    let without = ranked(&f, task, RankWeights { title: 0.0, ..Default::default() });
+    assert_eq!(without[0], "app/pool.py", "{without:?}");
+}
