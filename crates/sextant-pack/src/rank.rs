@@ -810,8 +810,10 @@ pub fn rank(index: &Index, request: &PackRequest) -> Result<Ranking, IndexError>
             (file, unit_part + fusion.file_scores.get(&file).copied().unwrap_or(0.0))
         })
         .collect();
+    // Files with file-level evidence only (no unit of theirs ranked); one set lookup each, not a scan of `files`.
+    let with_units: HashSet<u32> = files.iter().map(|(f, _)| *f).collect();
     for (file, score) in &fusion.file_scores {
-        if !files.iter().any(|(f, _)| f == file) {
+        if !with_units.contains(file) {
             files.push((*file, *score));
         }
     }
