@@ -149,12 +149,18 @@ impl std::str::FromStr for RankWeights {
     /// Parses `name=value,name=value` over the defaults (`graph=0.5,file_prior=0.3`).
     fn from_str(spec: &str) -> Result<Self, Self::Err> {
         let mut weights = RankWeights::default();
-        for pair in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-            let (name, value) = pair.split_once('=').ok_or_else(|| format!("expected name=value, got `{pair}`"))?;
-            weights.set(name.trim(), value.trim()).map_err(|e| format!("{e} (in `{pair}`)"))?;
-        }
+        for_each_setting(spec, |name, value| weights.set(name, value))?;
         Ok(weights)
     }
+}
+
+/// Calls `apply` with each trimmed `name=value` of a comma-separated spec, adding the pair to its error.
+fn for_each_setting(spec: &str, mut apply: impl FnMut(&str, &str) -> Result<(), String>) -> Result<(), String> {
+    for pair in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (name, value) = pair.split_once('=').ok_or_else(|| format!("expected name=value, got `{pair}`"))?;
+        apply(name.trim(), value.trim()).map_err(|e| format!("{e} (in `{pair}`)"))?;
+    }
+    Ok(())
 }
 
 impl RankWeights {
@@ -286,13 +292,10 @@ impl std::str::FromStr for RankProfiles {
     /// `long.name` in one, and `long_task_words=N` moves the boundary (`long.graph=0.3,long_task_words=50`).
     fn from_str(spec: &str) -> Result<Self, Self::Err> {
         let mut profiles = RankProfiles::default();
-        for pair in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-            let (name, value) = pair.split_once('=').ok_or_else(|| format!("expected name=value, got `{pair}`"))?;
-            let name = name.trim();
+        for_each_setting(spec, |name, value| {
             if name == "long_task_words" {
-                profiles.long_task_words =
-                    value.trim().parse().map_err(|_| format!("`{value}` is not a word count (in `{pair}`)"))?;
-                continue;
+                profiles.long_task_words = value.parse().map_err(|_| format!("`{value}` is not a word count"))?;
+                return Ok(());
             }
             let targets: Vec<&mut RankWeights> = match name.split_once('.') {
                 Some(("short", _)) => vec![&mut profiles.short],
@@ -301,10 +304,8 @@ impl std::str::FromStr for RankProfiles {
                 None => vec![&mut profiles.short, &mut profiles.long],
             };
             let field = name.split_once('.').map_or(name, |(_, field)| field);
-            for weights in targets {
-                weights.set(field, value.trim()).map_err(|e| format!("{e} (in `{pair}`)"))?;
-            }
-        }
+            targets.into_iter().try_for_each(|weights| weights.set(field, value))
+        })?;
         Ok(profiles)
     }
 }
@@ -565,7 +566,7 @@ pub fn rank(index: &Index, request: &PackRequest) -> Result<Ranking, IndexError>
             if ids.is_empty() || ids.len() > MAX_DEFINITIONS_PER_NAME {
                 continue;
             }
-            ids.sort_by(|a, b| index.graph().symbol_rank(*b).total_cmp(&index.graph().symbol_rank(*a)).then(a.cmp(b)));
+            most_central_first(index, &mut ids);
             for id in ids {
                 seeds.push((Node::Symbol(id), seed_weight / (1.0 + position as f32 * 0.1)));
                 if let Some(unit) = symbol_unit(index, id) {
@@ -604,7 +605,7 @@ pub fn rank(index: &Index, request: &PackRequest) -> Result<Ranking, IndexError>
             if ids.is_empty() || ids.len() > MAX_DEFINITIONS_PER_NAME {
                 continue;
             }
-            ids.sort_by(|a, b| index.graph().symbol_rank(*b).total_cmp(&index.graph().symbol_rank(*a)).then(a.cmp(b)));
+            most_central_first(index, &mut ids);
             for id in ids {
                 seeds.push((Node::Symbol(id), 3.0 / (1.0 + position as f32 * 0.1)));
                 if let Some(unit) = symbol_unit(index, id) {
@@ -850,8 +851,8 @@ pub fn rank(index: &Index, request: &PackRequest) -> Result<Ranking, IndexError>
             }
         }
     }
-    let scope = crate::terms::commit_scope(&task);
-    if weights.scope > 0.0 && !scope.is_empty() {
+    let scope = if weights.scope > 0.0 { crate::terms::commit_scope(&task) } else { Vec::new() };
+    if !scope.is_empty() {
         for (file, score) in &mut files {
             if index.file(*file).is_some_and(|f| crate::terms::in_commit_scope(f.path(), &scope)) {
                 *score *= 1.0 + weights.scope;
@@ -904,6 +905,11 @@ pub fn rank(index: &Index, request: &PackRequest) -> Result<Ranking, IndexError>
     }
     units.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.file.cmp(&b.file)).then(a.chunk.cmp(&b.chunk)));
     Ok(Ranking { units, files, graph_scores })
+}
+
+/// Orders definitions by graph centrality, most central first (ties by id).
+fn most_central_first(index: &Index, ids: &mut [SymbolId]) {
+    ids.sort_by(|a, b| index.graph().symbol_rank(*b).total_cmp(&index.graph().symbol_rank(*a)).then(a.cmp(b)));
 }
 
 /// Whether `owner` (as a task writes `owner.member`) holds the definition `id`: a type or module around it in its
