@@ -18,6 +18,10 @@
 //! `long.x=…` and `short.x=…` set one profile) and written to `PRED.<name>.jsonl`, so one run over the rows
 //! compares several settings on the same indexes.
 //!
+//! With `--features SPEC` (weights over the defaults, may be empty), each row's 60 best-ranked files under those
+//! weights are written to `PRED.features.jsonl` with their evidence by signal (`sextant_pack::FileFeatures`), for
+//! learning the fusion offline (`benches/eval/learn_fusion.py`).
+//!
 //! With `--dense`, packs also get the dense signals: each row's file cards and chunk vectors are brought up to date
 //! (through the vector cache) before its pack; `--dense-cards` embeds the file cards alone, a tenth of the model
 //! time.
@@ -62,6 +66,8 @@ struct Args {
     cards_only: bool,
     hybrid_variants: Vec<(String, sextant_semantic::HybridWeights)>,
     variants: Vec<(String, RankProfiles)>,
+    /// Weights whose per-file evidence by signal is written to `PRED.features.jsonl` (`--features`).
+    features: Option<RankProfiles>,
     no_vectors: bool,
 }
 
@@ -81,6 +87,7 @@ fn parse_args() -> Result<Args> {
         cards_only: false,
         hybrid_variants: Vec::new(),
         variants: Vec::new(),
+        features: None,
         no_vectors: false,
     };
     let mut it = std::env::args().skip(1);
@@ -119,6 +126,8 @@ fn parse_args() -> Result<Args> {
                     args.variants.push((name.to_string(), spec.parse().map_err(anyhow::Error::msg)?));
                 }
             }
+            // `graph=0.5,…` (may be empty: the defaults): each row's candidate files with their evidence by signal.
+            "--features" => args.features = Some(value()?.parse().map_err(anyhow::Error::msg)?),
             "--search-modes" => {
                 args.search_modes =
                     value()?.split(',').map(|m| m.parse().map_err(anyhow::Error::msg)).collect::<Result<_>>()?
@@ -187,6 +196,10 @@ fn main() -> Result<()> {
         let path = args.out.with_extension(format!("{name}.jsonl"));
         variant_outs.push((name.clone(), *weights, std::io::BufWriter::new(std::fs::File::create(&path)?)));
     }
+    let mut features_out = match &args.features {
+        Some(_) => Some(std::io::BufWriter::new(std::fs::File::create(args.out.with_extension("features.jsonl"))?)),
+        None => None,
+    };
     let mut timings: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
     let embedder = if args.dense {
         let config = Config::defaults()?;
@@ -254,6 +267,10 @@ fn main() -> Result<()> {
             let pack = build_pack(&index, &PackRequest { weights: *weights, ..request.clone() })?;
             write_prediction(variant_out, id, &pack)?;
         }
+        if let (Some(weights), Some(features_out)) = (&args.features, &mut features_out) {
+            let request = PackRequest { weights: *weights, record_features: true, ..request.clone() };
+            write_features(features_out, id, &index, &request)?;
+        }
         let gold: Vec<&str> =
             row["gold_files"].as_array().map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
         let ranks: Vec<Option<usize>> =
@@ -266,6 +283,9 @@ fn main() -> Result<()> {
             pack_s * 1000.0,
             ranks
         );
+    }
+    if let Some(mut features_out) = features_out {
+        features_out.flush()?;
     }
     for (name, values) in &timings {
         let mut sorted = values.clone();
@@ -389,6 +409,27 @@ fn evaluate_search(args: &Args, mirrors: &Mirrors, rows: &[Value]) -> Result<()>
 }
 
 /// One predictions line in the format of `shared/eval/README.md`.
+/// Files ranked for a row's task, kept for learning the fusion offline.
+const FEATURE_FILES: usize = 60;
+
+/// Writes the row's best-ranked files with their evidence by signal: one JSON line per row.
+fn write_features(out: &mut impl Write, id: &str, index: &Index, request: &PackRequest) -> Result<()> {
+    let ranking = sextant_pack::rank(index, request)?;
+    let features = ranking.file_features.unwrap_or_default();
+    let files: Vec<Value> = ranking
+        .files
+        .iter()
+        .take(FEATURE_FILES)
+        .filter_map(|(file, _)| {
+            let path = index.file(*file)?.path();
+            Some(json!({"path": path, "features": features.get(file)}))
+        })
+        .collect();
+    let long = std::ptr::eq(request.weights.for_task(&request.task), &request.weights.long);
+    writeln!(out, "{}", json!({"instance_id": id, "long": long, "files": files}))?;
+    Ok(())
+}
+
 fn write_prediction(out: &mut impl Write, id: &str, pack: &sextant_pack::ContextPack) -> Result<()> {
     let items: Vec<Value> = pack
         .items

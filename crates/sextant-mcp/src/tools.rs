@@ -360,6 +360,7 @@ async fn pack(server: &SextantMcp, args: PackArgs) -> CallToolResponse {
         semantic_hits: Vec::new(),
         semantic_file_hits: Vec::new(),
         weights: Default::default(),
+        record_features: false,
     };
     on_repository(
         server,

@@ -20,7 +20,7 @@ use serde::Serialize;
 use sextant_index::{Index, IndexError, PathFilter};
 use sextant_overview::{rules, Overview};
 
-pub use rank::{rank, RankProfiles, RankWeights, Ranking, UnitScore};
+pub use rank::{rank, FileFeatures, RankProfiles, RankWeights, Ranking, UnitScore};
 pub use terms::{retrieval_text, TaskTerms};
 
 /// The BPE vocabulary tokens are counted with.
@@ -136,6 +136,9 @@ pub struct PackRequest {
     pub semantic_file_hits: Vec<String>,
     /// How the ranking weighs its signals, for short and long tasks; the defaults are the tuned ones.
     pub weights: RankProfiles,
+    /// Record each candidate file's evidence by signal in [`Ranking::file_features`] (for learning how to fuse the
+    /// signals offline; `eval-runner --features`).
+    pub record_features: bool,
 }
 
 /// Share of the budget the overview excerpt may take.

@@ -1,6 +1,6 @@
 //! Ranking the units (chunks) and files of an index for a task by weighted reciprocal-rank fusion.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use sextant_graph::{Node, SymbolId};
 use sextant_index::fusion::rrf;
@@ -103,6 +103,12 @@ pub struct RankWeights {
     /// A file's whole-file lexical evidence sums at most this many of its best chunk scores, so a long hub file
     /// matching a long task in many places does not outrank the file that matches it best.
     pub file_hits: usize,
+    /// Packing, not ranking: tokens at the front of a pack kept fine-grained, where merged neighbouring code stops
+    /// at `merge_max_tokens`; further back an item may grow as large as everything before it (at most 6,000).
+    /// Small, precise items first keep the first tokens of a big pack (and small budgets) useful.
+    pub fine_grained_prefix: u32,
+    /// Largest item merging builds in the fine-grained prefix.
+    pub merge_max_tokens: u32,
 }
 
 impl Default for RankWeights {
@@ -139,6 +145,8 @@ impl Default for RankWeights {
             message_commits: 10,
             cochange_sources: 5,
             file_hits: 200,
+            fine_grained_prefix: 6_000,
+            merge_max_tokens: 1_500,
         }
     }
 }
@@ -183,6 +191,10 @@ impl RankWeights {
             file_prior: 0.2,
             file_rank_offset: 30.0,
             cochange_sources: 2,
+            // The fix for an issue report is often anywhere in the best file: whole stretches of it early serve the
+            // first 8k tokens better (dev set, train half: hunk recall@8k 0.464 → 0.502 on Multi-SWE issues and
+            // 0.569 → 0.712 on SWE-bench), at the cost of the first 2k of a big pack.
+            merge_max_tokens: 3_000,
             // An issue's `obj.method` is mostly the API its reproduction calls, not where the fix goes: on the dev
             // set it cost SWE-bench 0.018 of hunk recall@8k and Multi-SWE 0.013, while commit subjects gained.
             qualified_symbol: 0.0,
@@ -235,6 +247,14 @@ impl RankWeights {
             }
             "file_hits" => {
                 self.file_hits = number.max(1.0) as usize;
+                return Ok(());
+            }
+            "fine_grained_prefix" => {
+                self.fine_grained_prefix = number.max(0.0) as u32;
+                return Ok(());
+            }
+            "merge_max_tokens" => {
+                self.merge_max_tokens = number.max(0.0) as u32;
                 return Ok(());
             }
             other => return Err(format!("unknown ranking weight `{other}`")),
@@ -332,7 +352,17 @@ pub struct Ranking {
     pub files: Vec<(u32, f32)>,
     /// Graph centrality around the task, for picking neighbours.
     pub graph_scores: HashMap<SymbolId, f32>,
+    /// Each candidate file's evidence by signal, when the request asks for it (`PackRequest::record_features`).
+    pub file_features: Option<FileFeatures>,
 }
+
+/// Each candidate file's evidence by signal, for learning how to fuse the signals offline: a file's best
+/// (1-based) place in each list that holds it or one of its units (`lexical_task`, `graph`, …), and values
+/// (`file_bm25_share`: its whole-file BM25 score over the best file's; `unit_part`: its share from its chunks;
+/// `fused`: its score before the test, scope and co-change adjustments, absent for a file only co-change found;
+/// `is_test`, `in_scope`, `churn` (commits in the mined history), `cochange` (its largest share of a best file's
+/// commits), `chunks`, `final_rank`). A signal whose weight is 0 is not computed, so it is absent.
+pub type FileFeatures = HashMap<u32, BTreeMap<&'static str, f32>>;
 
 type Unit = (u32, u32);
 
@@ -342,11 +372,28 @@ struct Fusion {
     /// The part of each file's score that ranks the file but is not passed on to its chunks.
     file_only: HashMap<u32, f32>,
     file_rank_offset: f32,
+    /// Evidence by signal per file, when recorded.
+    features: Option<FileFeatures>,
 }
 
 impl Fusion {
+    /// Records `file`'s place in `signal`'s list, keeping its best.
+    fn note_place(&mut self, file: u32, signal: &'static str, place: usize) {
+        if let Some(features) = &mut self.features {
+            let entry = features.entry(file).or_default().entry(signal).or_insert(f32::INFINITY);
+            *entry = entry.min(place as f32);
+        }
+    }
+
+    /// Records a value of `file`.
+    fn note_value(&mut self, file: u32, name: &'static str, value: f32) {
+        if let Some(features) = &mut self.features {
+            features.entry(file).or_default().insert(name, value);
+        }
+    }
+
     /// Adds a ranked list of units; a weight of 0 turns the signal off (its units are not even listed).
-    fn add_list(&mut self, weight: f32, list: &[(Unit, String)]) {
+    fn add_list(&mut self, signal: &'static str, weight: f32, list: &[(Unit, String)]) {
         if weight == 0.0 {
             return;
         }
@@ -355,6 +402,7 @@ impl Fusion {
             if !seen.insert(*unit) {
                 continue;
             }
+            self.note_place(unit.0, signal, seen.len());
             let contribution = rrf(weight, seen.len());
             let entry = self.scores.entry(*unit).or_insert((0.0, Vec::new()));
             entry.0 += contribution;
@@ -364,18 +412,19 @@ impl Fusion {
 
     /// Adds a ranked list of files; a weight of 0 turns the signal off (a file listed at score 0 would still
     /// rank, behind every file with evidence, and be packed when there is room).
-    fn add_file_list(&mut self, weight: f32, files: &[u32]) {
-        self.add_file_list_sharing(weight, files, 1.0);
+    fn add_file_list(&mut self, signal: &'static str, weight: f32, files: &[u32]) {
+        self.add_file_list_sharing(signal, weight, files, 1.0);
     }
 
     /// [`Fusion::add_file_list`] whose files pass only `to_chunks` of what it gives them on to their chunks.
-    fn add_file_list_sharing(&mut self, weight: f32, files: &[u32], to_chunks: f32) {
+    fn add_file_list_sharing(&mut self, signal: &'static str, weight: f32, files: &[u32], to_chunks: f32) {
         if weight == 0.0 {
             return;
         }
         let mut seen = HashSet::new();
         for file in files {
             if seen.insert(*file) {
+                self.note_place(*file, signal, seen.len());
                 let contribution = weight / (self.file_rank_offset + seen.len() as f32);
                 *self.file_scores.entry(*file).or_insert(0.0) += contribution;
                 if to_chunks < 1.0 {
@@ -410,6 +459,7 @@ pub fn rank(index: &Index, request: &PackRequest) -> Result<Ranking, IndexError>
         file_scores: HashMap::new(),
         file_only: HashMap::new(),
         file_rank_offset: weights.file_rank_offset,
+        features: request.record_features.then(HashMap::new),
     };
     let search_options = SearchOptions {
         limit: LEXICAL_DEPTH,
@@ -434,7 +484,7 @@ pub fn rank(index: &Index, request: &PackRequest) -> Result<Ranking, IndexError>
     };
     let task_hits = lexical(&task)?;
     let lexical_task = to_units(&task_hits);
-    fusion.add_list(weights.lexical_task, &lexical_task);
+    fusion.add_list("lexical_task", weights.lexical_task, &lexical_task);
     // Whole-file lexical evidence: the sum of a file's chunk scores, so files that match throughout rank high.
     let mut file_hits: HashMap<u32, Vec<f32>> = HashMap::new();
     for hit in &task_hits {
@@ -446,13 +496,19 @@ pub fn rank(index: &Index, request: &PackRequest) -> Result<Ranking, IndexError>
     let mut lexical_files: Vec<(u32, f32)> =
         file_hits.into_iter().map(|(file, scores)| (file, scores.iter().take(weights.file_hits).sum())).collect();
     lexical_files.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-    fusion.add_file_list(weights.lexical_files, &lexical_files.iter().map(|(f, _)| *f).collect::<Vec<_>>());
+    fusion.add_file_list(
+        "lexical_files",
+        weights.lexical_files,
+        &lexical_files.iter().map(|(f, _)| *f).collect::<Vec<_>>(),
+    );
     // Whole-file BM25: files as documents, so length normalisation works per file rather than per chunk.
     if weights.file_bm25 > 0.0 {
         let mut by_file = index.search_files(&task, LEXICAL_DEPTH)?;
         by_file.retain(|(f, _)| allowed(*f));
         let best = by_file.first().map_or(1.0, |(_, score)| score.max(f32::EPSILON));
         for (rank, (file, score)) in by_file.iter().enumerate() {
+            fusion.note_place(*file, "file_bm25", rank + 1);
+            fusion.note_value(*file, "file_bm25_share", score / best);
             let share = 1.0 - weights.file_bm25_by_score * (1.0 - score / best);
             *fusion.file_scores.entry(*file).or_insert(0.0) +=
                 share * weights.file_bm25 / (weights.file_rank_offset + rank as f32 + 1.0);
@@ -464,7 +520,7 @@ pub fn rank(index: &Index, request: &PackRequest) -> Result<Ranking, IndexError>
         if title.len() < task.trim().len() && !title.is_empty() {
             let mut by_file = index.search_files(title, SEGMENT_DEPTH)?;
             by_file.retain(|(f, _)| allowed(*f));
-            fusion.add_file_list(weights.title, &by_file.iter().map(|(f, _)| *f).collect::<Vec<_>>());
+            fusion.add_file_list("title", weights.title, &by_file.iter().map(|(f, _)| *f).collect::<Vec<_>>());
         }
     }
     // The parts of a long task, each searched on its own: a file takes its best place in any part's list.
@@ -474,6 +530,7 @@ pub fn rank(index: &Index, request: &PackRequest) -> Result<Ranking, IndexError>
             let mut by_file = index.search_files(&segment, SEGMENT_DEPTH)?;
             by_file.retain(|(f, _)| allowed(*f));
             for (rank, (file, _)) in by_file.iter().enumerate() {
+                fusion.note_place(*file, "segments", rank + 1);
                 let place = weights.segments / (weights.file_rank_offset + rank as f32 + 1.0);
                 let entry = best_place.entry(*file).or_insert(0.0);
                 *entry = entry.max(place);
@@ -504,7 +561,7 @@ pub fn rank(index: &Index, request: &PackRequest) -> Result<Ranking, IndexError>
                 .collect();
             by_name.sort_unstable();
             let list: Vec<u32> = by_name.into_iter().flat_map(|(_, _, files)| files.iter().copied()).collect();
-            fusion.add_file_list(weights.file_name, &list);
+            fusion.add_file_list("file_name", weights.file_name, &list);
         }
     }
     // Paths whose directories and file names echo the task's words ("fix the env filter parser" and
@@ -520,7 +577,7 @@ pub fn rank(index: &Index, request: &PackRequest) -> Result<Ranking, IndexError>
     let mut by_path = index.path_terms().rank_files(&task_terms);
     by_path.retain(|(f, _)| allowed(*f));
     by_path.truncate(200);
-    fusion.add_file_list(weights.path_terms, &by_path.iter().map(|(f, _)| *f).collect::<Vec<_>>());
+    fusion.add_file_list("path_terms", weights.path_terms, &by_path.iter().map(|(f, _)| *f).collect::<Vec<_>>());
     // Files that past commits worded like the task changed.
     if let Some(history) = index.co_change().filter(|_| weights.commit_messages > 0.0) {
         let by_message: Vec<u32> = history
@@ -528,10 +585,10 @@ pub fn rank(index: &Index, request: &PackRequest) -> Result<Ranking, IndexError>
             .into_iter()
             .filter_map(|(path, _)| index.file_id(path).filter(|&f| allowed(f)))
             .collect();
-        fusion.add_file_list(weights.commit_messages, &by_message);
+        fusion.add_file_list("commit_messages", weights.commit_messages, &by_message);
     }
     let lexical_identifiers = to_units(&lexical(&terms.identifiers.join(" "))?);
-    fusion.add_list(weights.lexical_identifiers, &lexical_identifiers);
+    fusion.add_list("lexical_identifiers", weights.lexical_identifiers, &lexical_identifiers);
 
     // Dense: chunks whose embedding is nearest the task's, and their files in order of first appearance.
     let semantic: Vec<(Unit, String)> = request
@@ -542,20 +599,20 @@ pub fn rank(index: &Index, request: &PackRequest) -> Result<Ranking, IndexError>
             Some((unit_at(file, *line)?, "semantic match".to_string()))
         })
         .collect();
-    fusion.add_list(weights.semantic, &semantic);
+    fusion.add_list("semantic", weights.semantic, &semantic);
     let mut semantic_files: Vec<u32> = Vec::new();
     for ((file, _), _) in &semantic {
         if !semantic_files.contains(file) {
             semantic_files.push(*file);
         }
     }
-    fusion.add_file_list(weights.semantic_files, &semantic_files);
+    fusion.add_file_list("semantic_files", weights.semantic_files, &semantic_files);
     let card_files: Vec<u32> = request
         .semantic_file_hits
         .iter()
         .filter_map(|path| index.file_by_path(path).map(|f| f.id()).filter(|&id| allowed(id)))
         .collect();
-    fusion.add_file_list_sharing(weights.file_cards, &card_files, weights.file_cards_to_chunks);
+    fusion.add_file_list_sharing("file_cards", weights.file_cards, &card_files, weights.file_cards_to_chunks);
 
     // Symbol names: definitions named exactly like an identifier (strong) or a word (weak) of the task.
     let mut seeds: Vec<(Node, f32)> = Vec::new();
@@ -577,7 +634,7 @@ pub fn rank(index: &Index, request: &PackRequest) -> Result<Ranking, IndexError>
         list
     };
     let by_identifier = symbol_matches(&terms.identifiers, &mut seeds, 2.0);
-    fusion.add_list(weights.symbol_identifier, &by_identifier);
+    fusion.add_list("symbol_identifier", weights.symbol_identifier, &by_identifier);
     let by_word = symbol_matches(&terms.words, &mut seeds, 0.5);
     // Compound names whose every part the task mentions (`check_token` for "check the bearer token").
     let mentioned_parts: HashSet<String> =
@@ -589,8 +646,8 @@ pub fn rank(index: &Index, request: &PackRequest) -> Result<Ranking, IndexError>
         .map(str::to_string)
         .collect();
     let by_compound = symbol_matches(&compound, &mut seeds, 1.0);
-    fusion.add_list(weights.symbol_identifier, &by_compound);
-    fusion.add_list(weights.symbol_word, &by_word);
+    fusion.add_list("symbol_compound", weights.symbol_identifier, &by_compound);
+    fusion.add_list("symbol_word", weights.symbol_word, &by_word);
     // Members named with their owner: among the definitions a common name has (`visibility`, `send`), the ones
     // inside that owner. Found even where the bare name has too many definitions to count.
     if weights.qualified_symbol > 0.0 {
@@ -616,8 +673,8 @@ pub fn rank(index: &Index, request: &PackRequest) -> Result<Ranking, IndexError>
                 }
             }
         }
-        fusion.add_list(weights.qualified_symbol, &by_qualified);
-        fusion.add_file_list(weights.qualified_symbol, &qualified_files);
+        fusion.add_list("qualified_symbol", weights.qualified_symbol, &by_qualified);
+        fusion.add_file_list("qualified_files", weights.qualified_symbol, &qualified_files);
     }
 
     // Paths: files named in the task, by path suffix or by file name. A path from another machine
@@ -711,14 +768,14 @@ pub fn rank(index: &Index, request: &PackRequest) -> Result<Ranking, IndexError>
         }
     }
     named_units.extend(file_units(&named_files, "path named in the task"));
-    fusion.add_list(weights.path, &named_units);
-    fusion.add_file_list(weights.path, &named_files);
+    fusion.add_list("path_units", weights.path, &named_units);
+    fusion.add_file_list("path", weights.path, &named_files);
     let named_modules = module_files(&terms.modules);
     for &f in &named_modules {
         seeds.push((Node::File(f), 1.0));
     }
-    fusion.add_list(weights.module, &file_units(&named_modules, "module named in the task"));
-    fusion.add_file_list(weights.module, &named_modules);
+    fusion.add_list("module_units", weights.module, &file_units(&named_modules, "module named in the task"));
+    fusion.add_file_list("module", weights.module, &named_modules);
 
     // Explicit mentions and open files.
     let (mentioned_files, open_files) = (path_files(&request.mentioned_paths), path_files(&request.open_files));
@@ -737,7 +794,7 @@ pub fn rank(index: &Index, request: &PackRequest) -> Result<Ranking, IndexError>
             }
         }
     }
-    fusion.add_list(weights.mentioned, &mentioned);
+    fusion.add_list("mentioned", weights.mentioned, &mentioned);
 
     // The symbols defined in the best lexical hits seed the graph too.
     for (rank, ((file, chunk), _)) in lexical_task.iter().chain(lexical_identifiers.iter()).take(20).enumerate() {
@@ -777,13 +834,16 @@ pub fn rank(index: &Index, request: &PackRequest) -> Result<Ranking, IndexError>
                 Some((symbol_unit(index, *id)?, format!("graph neighbour `{}`", symbol.qualified_name)))
             })
             .collect();
-        fusion.add_list(weights.graph, &list);
-        fusion.add_file_list(weights.graph, &files.iter().take(GRAPH_DEPTH).map(|(f, _)| *f).collect::<Vec<_>>());
+        fusion.add_list("graph_units", weights.graph, &list);
+        fusion.add_file_list(
+            "graph",
+            weights.graph,
+            &files.iter().take(GRAPH_DEPTH).map(|(f, _)| *f).collect::<Vec<_>>(),
+        );
         graph_scores = symbols.into_iter().collect();
     }
 
-    let mut units: Vec<UnitScore> = fusion
-        .scores
+    let mut units: Vec<UnitScore> = std::mem::take(&mut fusion.scores)
         .into_iter()
         .filter(|((file, _), _)| allowed(*file))
         .map(|((file, chunk), (score, mut reasons))| {
@@ -804,13 +864,12 @@ pub fn rank(index: &Index, request: &PackRequest) -> Result<Ranking, IndexError>
     for unit in &units {
         per_file.entry(unit.file).or_default().push(unit.score);
     }
-    let mut files: Vec<(u32, f32)> = per_file
-        .into_iter()
-        .map(|(file, scores)| {
-            let unit_part: f32 = scores.iter().take(3).enumerate().map(|(i, s)| s / (1 << i) as f32).sum();
-            (file, unit_part + fusion.file_scores.get(&file).copied().unwrap_or(0.0))
-        })
-        .collect();
+    let mut files: Vec<(u32, f32)> = Vec::with_capacity(per_file.len());
+    for (file, scores) in per_file {
+        let unit_part: f32 = scores.iter().take(3).enumerate().map(|(i, s)| s / (1 << i) as f32).sum();
+        fusion.note_value(file, "unit_part", unit_part);
+        files.push((file, unit_part + fusion.file_scores.get(&file).copied().unwrap_or(0.0)));
+    }
     // Files with file-level evidence only (no unit of theirs ranked); one set lookup each, not a scan of `files`.
     let with_units: HashSet<u32> = files.iter().map(|(f, _)| *f).collect();
     for (file, score) in &fusion.file_scores {
@@ -826,6 +885,19 @@ pub fn rank(index: &Index, request: &PackRequest) -> Result<Ranking, IndexError>
             Some((file, if score > 0.0 { (1.0 - held / score).clamp(0.0, 1.0) } else { 0.0 }))
         })
         .collect();
+    if fusion.features.is_some() {
+        for &(file, score) in &files {
+            fusion.note_value(file, "fused", score);
+            let test = index.file(file).is_some_and(|f| sextant_index::is_test_path(f.path()));
+            fusion.note_value(file, "is_test", if test { 1.0 } else { 0.0 });
+            fusion.note_value(file, "chunks", index.file(file).map_or(0, |f| f.chunks().len()) as f32);
+            let commits = index
+                .co_change()
+                .and_then(|history| history.files.get(index.file(file)?.path()))
+                .map_or(0, |entry| entry.0);
+            fusion.note_value(file, "churn", commits as f32);
+        }
+    }
     let test_factor = if about_tests(&terms) { 1.0 } else { weights.test_files };
     let is_test = |file: u32| index.file(file).is_some_and(|f| sextant_index::is_test_path(f.path()));
     if test_factor != 1.0 {
@@ -856,6 +928,7 @@ pub fn rank(index: &Index, request: &PackRequest) -> Result<Ranking, IndexError>
         for (file, score) in &mut files {
             if index.file(*file).is_some_and(|f| crate::terms::in_commit_scope(f.path(), &scope)) {
                 *score *= 1.0 + weights.scope;
+                fusion.note_value(*file, "in_scope", 1.0);
             }
         }
     }
@@ -869,6 +942,10 @@ pub fn rank(index: &Index, request: &PackRequest) -> Result<Ranking, IndexError>
             for (partner, share) in history.partners(path) {
                 let Some(partner) = index.file_id(partner).filter(|&p| p != file && allowed(p)) else { continue };
                 let factor = if is_test(partner) { test_factor } else { 1.0 };
+                if let Some(features) = &mut fusion.features {
+                    let entry = features.entry(partner).or_default().entry("cochange").or_insert(0.0);
+                    *entry = entry.max(share);
+                }
                 let entry = boosts.entry(partner).or_insert((0.0, 0.0));
                 entry.0 += weights.cochange * share * score * factor;
                 entry.1 = entry.1.max(score * 0.999);
@@ -904,7 +981,10 @@ pub fn rank(index: &Index, request: &PackRequest) -> Result<Ranking, IndexError>
         }
     }
     units.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.file.cmp(&b.file)).then(a.chunk.cmp(&b.chunk)));
-    Ok(Ranking { units, files, graph_scores })
+    for (rank, &(file, _)) in files.iter().enumerate() {
+        fusion.note_value(file, "final_rank", rank as f32 + 1.0);
+    }
+    Ok(Ranking { units, files, graph_scores, file_features: fusion.features })
 }
 
 /// Orders definitions by graph centrality, most central first (ties by id).

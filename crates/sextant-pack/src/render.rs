@@ -194,14 +194,9 @@ pub(crate) fn candidates(index: &Index, ranking: &Ranking, request: &PackRequest
 /// Code items separated by at most this many lines are merged into one item (the lines between come along),
 /// so a change that spans two neighbouring units is covered by one contiguous range.
 const MERGE_GAP: u32 = 4;
-/// Merging stops at this size for items in the first [`FINE_GRAINED_PREFIX`] tokens; further back an item may
-/// grow as large as everything before it. Small, precise items first keep small budgets useful; whole stretches of the best files
-/// later serve large budgets.
-const MERGE_MAX_TOKENS: u32 = 1_500;
-/// Largest item merging may build further back (re-counting ever larger items is what a big pack costs).
+/// Largest item merging may build behind the fine-grained prefix (`RankWeights::fine_grained_prefix`): re-counting
+/// ever larger items is what a big pack costs. Whole stretches of the best files there serve large budgets.
 const MERGE_LATE_MAX_TOKENS: u32 = 6_000;
-/// Tokens at the front of the pack kept fine-grained.
-const FINE_GRAINED_PREFIX: u32 = 6_000;
 
 /// Lines `start..=end` (1-based) of `text`.
 fn line_range(text: &str, start: u32, end: u32) -> &str {
@@ -222,6 +217,8 @@ pub(crate) fn fill(
 ) -> Vec<PackItem> {
     let budget = request.budget;
     let tokenizer = request.tokenizer;
+    let weights = request.weights.for_task(&request.task);
+    let caps = MergeCaps { prefix: weights.fine_grained_prefix, in_prefix: weights.merge_max_tokens };
     let separator_tokens = tokenizer.count(SEPARATOR);
     let mut items: Vec<PackItem> = Vec::new();
     let mut used = 0usize;
@@ -234,7 +231,7 @@ pub(crate) fn fill(
         }
         for mut item in std::iter::once(candidate.item).chain(candidate.fallback) {
             if item.kind == ItemKind::Code {
-                if let Some(merged) = merge_into(index, sources, &items, &item, tokenizer) {
+                if let Some(merged) = merge_into(index, sources, &items, &item, tokenizer, caps) {
                     let freed: usize =
                         merged.absorbed.iter().map(|&i| items[i].tokens as usize + separator_tokens).sum();
                     let new_used = used + merged.item.tokens as usize - items[merged.target].tokens as usize - freed;
@@ -310,6 +307,15 @@ pub(crate) fn verify(
     }
 }
 
+/// How large merged items may grow, by where they sit in the pack.
+#[derive(Clone, Copy)]
+struct MergeCaps {
+    /// Tokens at the front of the pack kept fine-grained.
+    prefix: u32,
+    /// Largest merged item in that prefix.
+    in_prefix: u32,
+}
+
 struct Merge {
     /// The existing item that grows to cover the union.
     target: usize,
@@ -319,13 +325,16 @@ struct Merge {
     absorbed: Vec<usize>,
 }
 
-/// If `item` sits next to a code item of the same file, the item covering both (and the lines between).
+/// If `item` sits next to a code item of the same file, the item covering both (and the lines between), grown
+/// over the further neighbours that brings within reach; where that chain would pass the size cap, the two alone,
+/// so a change across the boundary of two units is still covered by one range.
 fn merge_into(
     index: &Index,
     sources: &mut SourceCache<'_>,
     items: &[PackItem],
     item: &PackItem,
     tokenizer: TokenizerChoice,
+    caps: MergeCaps,
 ) -> Option<Merge> {
     let near = |i: &PackItem, start: u32, end: u32| {
         i.kind == ItemKind::Code
@@ -334,9 +343,9 @@ fn merge_into(
             && start <= i.end_line + MERGE_GAP
     };
     let target = items.iter().position(|i| near(i, item.start_line, item.end_line))?;
-    let (mut start, mut end) =
-        (item.start_line.min(items[target].start_line), item.end_line.max(items[target].end_line));
+    let pair = (item.start_line.min(items[target].start_line), item.end_line.max(items[target].end_line));
     // Growing may bring further neighbours within reach.
+    let (mut start, mut end) = pair;
     loop {
         let grown = items
             .iter()
@@ -352,20 +361,48 @@ fn merge_into(
         }
         (start, end) = grown;
     }
+    let file = index.file_by_path(&item.path)?;
+    let text = sources.text(file.id())?;
+    let union = |(start, end): (u32, u32)| {
+        merged_range(text, file.language().name(), items, target, item, start, end, tokenizer, caps)
+    };
+    union((start, end)).or_else(|| if (start, end) == pair { None } else { union(pair) })
+}
+
+/// `items[target]` grown to lines `start..=end` of `text` to take in `item`, absorbing the items inside, or
+/// `None` when the range would pass the size cap for its place in the pack or cut through another item.
+#[allow(clippy::too_many_arguments)]
+fn merged_range(
+    text: &str,
+    language: &str,
+    items: &[PackItem],
+    target: usize,
+    item: &PackItem,
+    start: u32,
+    end: u32,
+    tokenizer: TokenizerChoice,
+    caps: MergeCaps,
+) -> Option<Merge> {
+    let same_file = |(i, other): &(usize, &PackItem)| *i != target && other.path == item.path;
     let absorbed: Vec<usize> = items
         .iter()
         .enumerate()
-        .filter(|(i, other)| {
-            *i != target && other.path == item.path && other.start_line >= start && other.end_line <= end
-        })
+        .filter(|entry| same_file(entry) && entry.1.start_line >= start && entry.1.end_line <= end)
         .map(|(i, _)| i)
         .collect();
-    let file = index.file_by_path(&item.path)?;
-    let language = file.language().name();
-    let text = sources.text(file.id())?;
+    // A range that only partly covers another item would repeat its lines.
+    let cuts_through = items.iter().enumerate().any(|entry| {
+        same_file(&entry) && !absorbed.contains(&entry.0) && entry.1.start_line <= end && start <= entry.1.end_line
+    });
+    if cuts_through {
+        return None;
+    }
     let base = &items[target];
-    let before: u32 = items[..target].iter().map(|i| i.tokens).sum();
-    let cap = if before >= FINE_GRAINED_PREFIX { before.min(MERGE_LATE_MAX_TOKENS) } else { MERGE_MAX_TOKENS };
+    // Where the union will sit: after the items before the target that it does not absorb. Absorbing earlier
+    // items moves it forward, so a union that lands in the fine-grained prefix is capped like one made there.
+    let before: u32 =
+        items[..target].iter().enumerate().filter(|(i, _)| !absorbed.contains(i)).map(|(_, i)| i.tokens).sum();
+    let cap = if before >= caps.prefix { before.min(MERGE_LATE_MAX_TOKENS) } else { caps.in_prefix };
     // Count only the lines added around the base item (re-counting a growing item each time is quadratic), and
     // only up to the cap: a union that would exceed it is not built, however large. Merged items are counted
     // exactly once at the end of the fill.

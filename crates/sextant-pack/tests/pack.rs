@@ -214,3 +214,74 @@ proptest! {
 thread_local! {
     static FIXTURE: Fixture = fixture();
 }
+
+#[test]
+fn merging_stops_at_its_cap_but_still_joins_the_unit_it_sits_next_to() {
+    let repo = tempfile::tempdir().unwrap();
+    // Four neighbouring functions of equal size; the task names all but `ledger_audit` (third in the file), which
+    // the fill takes last, by its file's share alone.
+    let mut text = String::new();
+    let mut starts = Vec::new();
+    for name in ["ledger_open", "ledger_post", "ledger_audit", "ledger_close"] {
+        starts.push(text.lines().count() as u32 + 1);
+        text.push_str(&format!("def {name}(amount, fee, discount):\n"));
+        for step in 0..10 {
+            text.push_str(&format!("    total_{step} = amount * {step} + fee - discount  # rounding step {step}\n"));
+        }
+        text.push_str("    return amount\n\n");
+    }
+    write(repo.path(), "books/ledger.py", &text);
+    let f = Fixture::index(repo);
+    let pack_with = |prefix_cap: u32| {
+        let mut weights = sextant_pack::RankProfiles::default();
+        for w in [&mut weights.short, &mut weights.long] {
+            (w.fine_grained_prefix, w.merge_max_tokens) = (100_000, prefix_cap);
+        }
+        let request = PackRequest { weights, ..request("ledger_open ledger_close ledger_post", 4000) };
+        build_pack(&f.index, &request)
+            .unwrap()
+            .items
+            .into_iter()
+            .filter(|i| i.kind == ItemKind::Code)
+            .collect::<Vec<_>>()
+    };
+    let spans = |items: &[sextant_pack::PackItem]| items.iter().map(|i| (i.start_line, i.end_line)).collect::<Vec<_>>();
+    // No merging: one item per function, in the fill's order.
+    let single = pack_with(0);
+    let order: Vec<u32> = single.iter().map(|i| i.start_line).collect();
+    assert_eq!((order.len(), order[0], order[3]), (4, starts[0], starts[2]), "{:?}", spans(&single));
+    // Room for three functions: `ledger_audit` cannot join the whole run of four, so it joins its neighbour's item
+    // alone instead of standing apart, and `ledger_close` stays a separate item.
+    let three: u32 = single.iter().filter(|i| i.start_line != starts[3]).map(|i| i.tokens).sum();
+    let capped = pack_with(three);
+    let close_end = single.iter().find(|i| i.start_line == starts[3]).unwrap().end_line;
+    let audit_end = single.iter().find(|i| i.start_line == starts[2]).unwrap().end_line;
+    assert_eq!(spans(&capped), [(starts[0], audit_end), (starts[3], close_end)]);
+    assert!(capped[0].tokens <= three, "{} > {three}", capped[0].tokens);
+    // No cap: one item covers all four.
+    assert_eq!(spans(&pack_with(100_000)), [(starts[0], close_end)]);
+}
+
+#[test]
+fn merged_items_at_the_front_of_a_pack_stay_within_its_cap() {
+    let f = fixture();
+    // Far below the 2,000-odd tokens of the report builder, which would otherwise merge whole.
+    let cap = 600;
+    let mut weights = sextant_pack::RankProfiles::default();
+    for w in [&mut weights.short, &mut weights.long] {
+        w.merge_max_tokens = cap;
+    }
+    for task in ["build report rows and format each row", "report_7 and format_row_7 disagree", "invoice total tax"] {
+        let pack = build_pack(&f.index, &PackRequest { weights, ..request(task, 32_000) }).unwrap();
+        let mut before = 0u32;
+        for item in &pack.items {
+            // Merged items are counted exactly at the end; a few tokens over the piecewise count are expected.
+            if item.reason.ends_with("with adjacent code") && before < 6_000 {
+                let at = format!("{}:{}-{}", item.path, item.start_line, item.end_line);
+                assert!(item.tokens <= cap + cap / 50, "{task}: {at} has {} tokens after {before}", item.tokens);
+            }
+            before += item.tokens;
+        }
+        assert!(pack.items.iter().any(|i| i.reason.ends_with("with adjacent code")), "{task}: nothing merged");
+    }
+}

@@ -313,3 +313,33 @@ fn the_title_of_a_long_task_is_searched_alone() {
     let without = ranked(&f, task, RankWeights { title: 0.0, ..Default::default() });
     assert_eq!(without[0], "app/pool.py", "{without:?}");
 }
+
+#[test]
+fn recorded_features_give_each_candidate_its_place_in_every_signal_that_found_it() {
+    let f = fixture();
+    let task = "session expire returns true too early, see shop/cart.py";
+    let request = PackRequest { task: task.to_string(), budget: 2000, ..Default::default() };
+    assert!(sextant_pack::rank(&f.index, &request).unwrap().file_features.is_none(), "recorded unasked");
+    let ranking = sextant_pack::rank(&f.index, &PackRequest { record_features: true, ..request }).unwrap();
+    let features = ranking.file_features.expect("features asked for");
+    let of = |path: &str| {
+        let id = f.index.file_id(path).unwrap();
+        features.get(&id).unwrap_or_else(|| panic!("no features for {path}: {features:?}"))
+    };
+    // The named path is first in the path signal; its place in the final order is the ranking's own.
+    let cart = of("shop/cart.py");
+    assert_eq!(cart.get("path"), Some(&1.0), "{cart:?}");
+    let cart_rank = ranking.files.iter().position(|(id, _)| *id == f.index.file_id("shop/cart.py").unwrap()).unwrap();
+    assert_eq!(cart.get("final_rank"), Some(&(cart_rank as f32 + 1.0)), "{cart:?}");
+    // The session code is found by whole-file BM25 and is not a test; its test is marked as one.
+    let session = of("shop/session.py");
+    assert!(session.get("file_bm25").is_some_and(|&place| place >= 1.0), "{session:?}");
+    assert_eq!(session.get("is_test"), Some(&0.0), "{session:?}");
+    assert_eq!(of("tests/test_session.py").get("is_test"), Some(&1.0));
+    // Without git history (no co-change partners, which have no fused score), every ranked file has its final
+    // place and fused score recorded.
+    for (id, _) in &ranking.files {
+        let values = features.get(id).unwrap_or_else(|| panic!("file {id} ranked without features"));
+        assert!(values.contains_key("final_rank") && values.contains_key("fused"), "{values:?}");
+    }
+}

@@ -151,6 +151,7 @@ impl Sextant for SextantService {
             semantic_hits: Vec::new(),
             semantic_file_hits: Vec::new(),
             weights: Default::default(),
+            record_features: false,
         };
         let pack = self.run(&r.repository, move |repo| repo.pack(request)).await?;
         Ok(Response::new(convert::pack(pack)))

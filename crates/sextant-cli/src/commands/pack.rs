@@ -48,6 +48,7 @@ pub fn run(command: Command) -> Result<()> {
         semantic_hits: Vec::new(),
         semantic_file_hits: Vec::new(),
         weights: Default::default(),
+        record_features: false,
     };
     let pack = match server {
         Some(url) => {
