@@ -314,12 +314,16 @@ const TRAILERS: &[&str] = &[
 ];
 
 /// The part of a task that retrieval should read: HTML comments (`<!-- … -->` of issue templates), commit trailers
-/// (`Reviewers: …`, `Signed-off-by: …`), e-mail addresses and URLs are dropped (their words match unrelated
-/// files: template instructions, author tags, licence headers), the rest is kept as written.
+/// (`Reviewers: …`, `Signed-off-by: …`), e-mail addresses, URLs and dumps of environment variables (three or more
+/// `NAME=value` lines in a row, as `env` or `go env` print them) are dropped (their words match unrelated files:
+/// template instructions, author tags, licence headers, the scripts that print the environment), the rest is
+/// kept as written.
 pub fn retrieval_text(task: &str) -> String {
     let task = without_html_comments(task);
+    let lines: Vec<&str> = task.lines().collect();
+    let in_dump = environment_dump_lines(&lines);
     let mut kept = String::with_capacity(task.len());
-    for line in task.lines() {
+    for (&line, _) in lines.iter().zip(&in_dump).filter(|(_, dumped)| !**dumped) {
         let lower = line.trim_start().to_ascii_lowercase();
         // A trailer may also be run into the message on one line (`... (#123)  Reviewers: A <a@b>, B <c@d>`).
         let cut = TRAILERS.iter().filter_map(|t| lower.find(t)).min();
@@ -573,6 +577,33 @@ fn qualified_member(token: &str) -> Option<(String, String)> {
 /// The task without HTML comments: issue templates keep their instructions in `<!-- … -->`, which the rendered
 /// issue hides and whose words ("please run the script", "steps to reproduce") match unrelated files. An
 /// unclosed comment runs to the end, as a browser reads it.
+/// Fewest `NAME=value` lines in a row that make an environment dump (one such line is usually a command's setting:
+/// `RUST_LOG=debug cargo run`).
+const MIN_DUMP_LINES: usize = 3;
+
+/// For each line, whether it belongs to a run of at least [`MIN_DUMP_LINES`] environment assignments.
+fn environment_dump_lines(lines: &[&str]) -> Vec<bool> {
+    let assignment = |line: &str| {
+        let line = line.trim();
+        let line = line.strip_prefix("set ").or_else(|| line.strip_prefix("export ")).unwrap_or(line);
+        let Some((name, value)) = line.split_once('=') else { return false };
+        !name.is_empty()
+            && name.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+            && name.starts_with(|c: char| c.is_ascii_uppercase() || c == '_')
+            && !value.contains(char::is_whitespace)
+    };
+    let mut dumped = vec![false; lines.len()];
+    let mut start = 0;
+    while start < lines.len() {
+        let run = lines[start..].iter().take_while(|l| assignment(l)).count();
+        if run >= MIN_DUMP_LINES {
+            dumped[start..start + run].iter_mut().for_each(|d| *d = true);
+        }
+        start += run.max(1);
+    }
+    dumped
+}
+
 fn without_html_comments(task: &str) -> std::borrow::Cow<'_, str> {
     if !task.contains("<!--") {
         return std::borrow::Cow::Borrowed(task);
@@ -699,6 +730,18 @@ mod tests {
         );
         let pairs: Vec<(&str, &str)> = terms.qualified.iter().map(|(o, m)| (o.as_str(), m.as_str())).collect();
         assert_eq!(pairs, [("Definition", "visibility"), ("Session", "send"), ("Foo", "bar")]);
+    }
+
+    #[test]
+    fn environment_dumps_are_not_retrieval_text_but_a_single_setting_is() {
+        let task = "Crash on start\n**$ env**\nHOME=/home/ana\nPAGER=most\nLC_TIME=pl_PL.UTF-8\n\nset GOARCH=amd64\nset GOOS=linux\nset GOPATH=C:\\go\n\nRUST_LOG=debug cargo run\nPAGER=less\n";
+        let text = super::retrieval_text(task);
+        for dumped in ["HOME", "PAGER=most", "LC_TIME", "GOARCH", "GOPATH"] {
+            assert!(!text.contains(dumped), "{dumped} kept: {text:?}");
+        }
+        for kept in ["Crash on start", "**$ env**", "RUST_LOG=debug cargo run", "PAGER=less"] {
+            assert!(text.contains(kept), "{kept} dropped: {text:?}");
+        }
     }
 
     #[test]
