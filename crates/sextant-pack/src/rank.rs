@@ -205,61 +205,49 @@ impl RankWeights {
     /// Sets the weight called `name` from its text.
     fn set(&mut self, name: &str, value: &str) -> Result<(), String> {
         let number: f32 = value.parse().map_err(|_| format!("`{value}` is not a number"))?;
-        let field = match name {
-            "lexical_task" => &mut self.lexical_task,
-            "lexical_identifiers" => &mut self.lexical_identifiers,
-            "symbol_identifier" => &mut self.symbol_identifier,
-            "symbol_word" => &mut self.symbol_word,
-            "qualified_symbol" => &mut self.qualified_symbol,
-            "path" => &mut self.path,
-            "module" => &mut self.module,
-            "mentioned" => &mut self.mentioned,
-            "graph" => &mut self.graph,
-            "lexical_files" => &mut self.lexical_files,
-            "path_terms" => &mut self.path_terms,
-            "file_bm25" => &mut self.file_bm25,
-            "file_bm25_by_score" => &mut self.file_bm25_by_score,
-            "segments" => &mut self.segments,
-            "title" => &mut self.title,
-            "file_name" => &mut self.file_name,
-            "semantic" => &mut self.semantic,
-            "semantic_files" => &mut self.semantic_files,
-            "file_cards" => &mut self.file_cards,
-            "file_cards_to_chunks" => &mut self.file_cards_to_chunks,
-            "file_prior" => &mut self.file_prior,
-            "file_rank_offset" => &mut self.file_rank_offset,
-            "test_files" => &mut self.test_files,
-            "cochange" => &mut self.cochange,
-            "churn" => &mut self.churn,
-            "scope" => &mut self.scope,
-            "commit_messages" => &mut self.commit_messages,
-            "expanded_files" => {
-                self.expanded_files = number.max(0.0) as usize;
-                return Ok(());
+        let count = |least: f32| number.max(least) as usize;
+        match name {
+            // Counts: whole numbers, at least the least that makes sense.
+            "expanded_files" => self.expanded_files = count(0.0),
+            "cochange_sources" => self.cochange_sources = count(0.0),
+            "message_commits" => self.message_commits = count(0.0),
+            "file_hits" => self.file_hits = count(1.0),
+            "fine_grained_prefix" => self.fine_grained_prefix = count(0.0) as u32,
+            "merge_max_tokens" => self.merge_max_tokens = count(0.0) as u32,
+            _ => {
+                let field = match name {
+                    "lexical_task" => &mut self.lexical_task,
+                    "lexical_identifiers" => &mut self.lexical_identifiers,
+                    "symbol_identifier" => &mut self.symbol_identifier,
+                    "symbol_word" => &mut self.symbol_word,
+                    "qualified_symbol" => &mut self.qualified_symbol,
+                    "path" => &mut self.path,
+                    "module" => &mut self.module,
+                    "mentioned" => &mut self.mentioned,
+                    "graph" => &mut self.graph,
+                    "lexical_files" => &mut self.lexical_files,
+                    "path_terms" => &mut self.path_terms,
+                    "file_bm25" => &mut self.file_bm25,
+                    "file_bm25_by_score" => &mut self.file_bm25_by_score,
+                    "segments" => &mut self.segments,
+                    "title" => &mut self.title,
+                    "file_name" => &mut self.file_name,
+                    "semantic" => &mut self.semantic,
+                    "semantic_files" => &mut self.semantic_files,
+                    "file_cards" => &mut self.file_cards,
+                    "file_cards_to_chunks" => &mut self.file_cards_to_chunks,
+                    "file_prior" => &mut self.file_prior,
+                    "file_rank_offset" => &mut self.file_rank_offset,
+                    "test_files" => &mut self.test_files,
+                    "cochange" => &mut self.cochange,
+                    "churn" => &mut self.churn,
+                    "scope" => &mut self.scope,
+                    "commit_messages" => &mut self.commit_messages,
+                    other => return Err(format!("unknown ranking weight `{other}`")),
+                };
+                *field = number;
             }
-            "cochange_sources" => {
-                self.cochange_sources = number.max(0.0) as usize;
-                return Ok(());
-            }
-            "message_commits" => {
-                self.message_commits = number.max(0.0) as usize;
-                return Ok(());
-            }
-            "file_hits" => {
-                self.file_hits = number.max(1.0) as usize;
-                return Ok(());
-            }
-            "fine_grained_prefix" => {
-                self.fine_grained_prefix = number.max(0.0) as u32;
-                return Ok(());
-            }
-            "merge_max_tokens" => {
-                self.merge_max_tokens = number.max(0.0) as u32;
-                return Ok(());
-            }
-            other => return Err(format!("unknown ranking weight `{other}`")),
-        };
-        *field = number;
+        }
         Ok(())
     }
 }
@@ -1028,6 +1016,9 @@ mod tests {
         assert_eq!(weights.expanded_files, 30);
         assert_eq!(weights.test_files, 1.0);
         assert_eq!(weights.file_bm25, RankWeights::default().file_bm25);
+        // Counts are whole and never below their least: `file_hits` sums at least one hit.
+        let counts: RankWeights = "merge_max_tokens=2500.7,file_hits=0,fine_grained_prefix=-5".parse().unwrap();
+        assert_eq!((counts.merge_max_tokens, counts.file_hits, counts.fine_grained_prefix), (2500, 1, 0));
         assert_eq!("".parse::<RankWeights>().unwrap(), RankWeights::default());
         assert!("grpah=1".parse::<RankWeights>().unwrap_err().contains("unknown ranking weight `grpah`"));
         assert!("graph=high".parse::<RankWeights>().unwrap_err().contains("not a number"));
