@@ -408,7 +408,6 @@ fn evaluate_search(args: &Args, mirrors: &Mirrors, rows: &[Value]) -> Result<()>
     Ok(())
 }
 
-/// One predictions line in the format of `shared/eval/README.md`.
 /// Files ranked for a row's task, kept for learning the fusion offline.
 const FEATURE_FILES: usize = 60;
 
@@ -430,6 +429,7 @@ fn write_features(out: &mut impl Write, id: &str, index: &Index, request: &PackR
     Ok(())
 }
 
+/// One predictions line in the format of `shared/eval/README.md`.
 fn write_prediction(out: &mut impl Write, id: &str, pack: &sextant_pack::ContextPack) -> Result<()> {
     let items: Vec<Value> = pack
         .items

@@ -574,9 +574,6 @@ fn qualified_member(token: &str) -> Option<(String, String)> {
         .then(|| (owner.to_string(), member.to_string()))
 }
 
-/// The task without HTML comments: issue templates keep their instructions in `<!-- … -->`, which the rendered
-/// issue hides and whose words ("please run the script", "steps to reproduce") match unrelated files. An
-/// unclosed comment runs to the end, as a browser reads it.
 /// Fewest `NAME=value` lines in a row that make an environment dump (one such line is usually a command's setting:
 /// `RUST_LOG=debug cargo run`).
 const MIN_DUMP_LINES: usize = 3;
@@ -604,6 +601,9 @@ fn environment_dump_lines(lines: &[&str]) -> Vec<bool> {
     dumped
 }
 
+/// The task without HTML comments: issue templates keep their instructions in `<!-- … -->`, which the rendered
+/// issue hides and whose words ("please run the script", "steps to reproduce") match unrelated files. An
+/// unclosed comment runs to the end, as a browser reads it.
 fn without_html_comments(task: &str) -> std::borrow::Cow<'_, str> {
     if !task.contains("<!--") {
         return std::borrow::Cow::Borrowed(task);
