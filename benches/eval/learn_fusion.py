@@ -14,7 +14,10 @@ count as missed in both orders.
 The fold is the one `score_by_source.py --fold` uses (a hash of the instance id), so the test figures come from
 rows the fit never saw.
 """
-import hashlib, json, math, random, sys
+import hashlib, json, math, os, random, sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from score_by_source import fold_of  # noqa: E402
 
 PLACES = ['lexical_task', 'lexical_identifiers', 'lexical_files', 'file_bm25', 'title', 'segments', 'file_name',
           'path_terms', 'commit_messages', 'file_cards', 'semantic', 'semantic_files', 'symbol_identifier',
@@ -24,10 +27,6 @@ PLACES = ['lexical_task', 'lexical_identifiers', 'lexical_files', 'file_bm25', '
 
 # The features used (all unless `--only a,b,…` names some).
 MASK = None
-
-
-def fold_of(instance_id):
-    return 'train' if hashlib.md5(instance_id.encode()).digest()[0] % 2 == 0 else 'test'
 
 
 def source_of(row):
@@ -126,8 +125,22 @@ def metrics(rows, order_of):
     return {s: {k: (v / m['n'] if k != 'n' else v) for k, v in m.items()} for s, m in by_source.items()}
 
 
+def objective(by_source):
+    """Mean over sources of (all-gold@5 + R@10) / 2."""
+    return sum((m['all@5'] + m['R@10']) / 2 for m in by_source.values()) / len(by_source)
+
+
+def fused_order(row):
+    return [p for p, _ in row['cands']]
+
+
+def reranked_by(models):
+    """The order of a row's candidates by the model for its task shape."""
+    return lambda r: [p for p, x in sorted(r['cands'], key=lambda c: -score(models[r['long']], c[1]))]
+
+
 def cv_objective(train, columns, l2, epochs):
-    """Mean over sources of (all-gold@5 + R@10) / 2 on each half of `train` when fitted on the other half."""
+    """The objective on each half of `train` when fitted on the other half, averaged."""
     half = lambda r: hashlib.md5(r['id'].encode()).digest()[1] % 2
     project = lambda r: dict(r, cands=[(p, [x[i] for i in columns]) for p, x in r['cands']])
     rows = [project(r) for r in train]
@@ -135,9 +148,7 @@ def cv_objective(train, columns, l2, epochs):
     for held in (0, 1):
         fitted = {shape: fit([r for r in rows if half(r) != held and r['long'] == shape], len(columns), l2, epochs)
                   for shape in (False, True)}
-        order = lambda r: [p for p, x in sorted(r['cands'], key=lambda c: -score(fitted[r['long']], c[1]))]
-        m = metrics([r for r in rows if half(r) == held], order)
-        totals.append(sum((v['all@5'] + v['R@10']) / 2 for v in m.values()) / len(m))
+        totals.append(objective(metrics([r for r in rows if half(r) == held], reranked_by(fitted))))
     return sum(totals) / 2
 
 
@@ -177,27 +188,17 @@ def main():
         return
     if '--cv' in args:
         # Choose the regularisation on the train fold alone: fit on one half of it, score the other, both ways.
-        half = lambda r: hashlib.md5(r['id'].encode()).digest()[1] % 2
         train = [r for r in rows if r['fold'] == 'train']
+        base = objective(metrics(train, fused_order))
         for l2_try in (0.001, 0.01, 0.03, 0.1, 0.3):
-            totals = []
-            for held in (0, 1):
-                fitted = {shape: fit([r for r in train if half(r) != held and r['long'] == shape], dims, l2_try, epochs)
-                          for shape in (False, True)}
-                held_rows = [r for r in train if half(r) == held]
-                order = lambda r: [p for p, x in sorted(r['cands'], key=lambda c: -score(fitted[r['long']], c[1]))]
-                m = metrics(held_rows, order)
-                totals.append(sum((v['all@5'] + v['R@10']) / 2 for v in m.values()) / len(m))
-            base = metrics(train, lambda r: [p for p, _ in r['cands']])
-            print(f'l2 {l2_try}: cross-validated objective {sum(totals) / 2:.4f} '
-                  f'(fused order {sum((v["all@5"] + v["R@10"]) / 2 for v in base.values()) / len(base):.4f})')
+            value = cv_objective(train, list(range(dims)), l2_try, epochs)
+            print(f'l2 {l2_try}: cross-validated objective {value:.4f} (fused order {base:.4f})')
         return
     models = {}
     for shape in (False, True):
         train = [r for r in rows if r['fold'] == 'train' and r['long'] == shape]
         models[shape] = fit(train, dims, l2, epochs)
-    fused = lambda r: [p for p, _ in r['cands']]
-    learned = lambda r: [p for p, x in sorted(r['cands'], key=lambda c: -score(models[r['long']], c[1]))]
+    fused, learned = fused_order, reranked_by(models)
     for fold in ('train', 'test', None):
         subset = [r for r in rows if fold is None or r['fold'] == fold]
         print(f'## fold {fold or "all"}')

@@ -873,21 +873,20 @@ pub fn rank(index: &Index, request: &PackRequest) -> Result<Ranking, IndexError>
             Some((file, if score > 0.0 { (1.0 - held / score).clamp(0.0, 1.0) } else { 0.0 }))
         })
         .collect();
+    let is_test = |file: u32| index.file(file).is_some_and(|f| sextant_index::is_test_path(f.path()));
+    // Commits of a file in the mined history.
+    let commits_of = |file: u32| {
+        index.co_change().and_then(|history| history.files.get(index.file(file)?.path())).map_or(0, |entry| entry.0)
+    };
     if fusion.features.is_some() {
         for &(file, score) in &files {
             fusion.note_value(file, "fused", score);
-            let test = index.file(file).is_some_and(|f| sextant_index::is_test_path(f.path()));
-            fusion.note_value(file, "is_test", if test { 1.0 } else { 0.0 });
+            fusion.note_value(file, "is_test", if is_test(file) { 1.0 } else { 0.0 });
             fusion.note_value(file, "chunks", index.file(file).map_or(0, |f| f.chunks().len()) as f32);
-            let commits = index
-                .co_change()
-                .and_then(|history| history.files.get(index.file(file)?.path()))
-                .map_or(0, |entry| entry.0);
-            fusion.note_value(file, "churn", commits as f32);
+            fusion.note_value(file, "churn", commits_of(file) as f32);
         }
     }
     let test_factor = if about_tests(&terms) { 1.0 } else { weights.test_files };
-    let is_test = |file: u32| index.file(file).is_some_and(|f| sextant_index::is_test_path(f.path()));
     if test_factor != 1.0 {
         // Every unit's file is among `files`: decide each file once, not once per unit.
         let mut tests: HashSet<u32> = HashSet::new();
@@ -902,7 +901,6 @@ pub fn rank(index: &Index, request: &PackRequest) -> Result<Ranking, IndexError>
         }
     }
     if let Some(history) = index.co_change().filter(|_| weights.churn > 0.0) {
-        let commits_of = |file: u32| index.file(file).and_then(|f| history.files.get(f.path())).map_or(0, |e| e.0);
         let most = history.files.values().map(|e| e.0).max().unwrap_or(0);
         if most > 0 {
             let scale = weights.churn / (1.0 + most as f32).ln();
