@@ -109,6 +109,15 @@ pub struct RankWeights {
     pub fine_grained_prefix: u32,
     /// Largest item merging builds in the fine-grained prefix.
     pub merge_max_tokens: u32,
+    /// Packing, not ranking: how many of the best units bring the code right next to them (the chunk before and
+    /// after, when within merging distance) forward in the pack. A small pack otherwise fills before those
+    /// neighbours arrive in score order, and the change is often in the lines around the best match.
+    pub neighbour_units: usize,
+    /// Score of such a neighbour as a share of the unit that pulls it forward (a neighbour that ranks higher
+    /// on its own keeps its own score); each further chunk away takes this share again.
+    pub neighbour_pull: f32,
+    /// How many chunks on each side of a unit `neighbour_units` pulls forward.
+    pub neighbour_reach: usize,
 }
 
 impl Default for RankWeights {
@@ -147,6 +156,9 @@ impl Default for RankWeights {
             file_hits: 200,
             fine_grained_prefix: 6_000,
             merge_max_tokens: 1_500,
+            neighbour_units: 0,
+            neighbour_pull: 0.9,
+            neighbour_reach: 1,
         }
     }
 }
@@ -214,6 +226,8 @@ impl RankWeights {
             "file_hits" => self.file_hits = count(1.0),
             "fine_grained_prefix" => self.fine_grained_prefix = count(0.0) as u32,
             "merge_max_tokens" => self.merge_max_tokens = count(0.0) as u32,
+            "neighbour_units" => self.neighbour_units = count(0.0),
+            "neighbour_reach" => self.neighbour_reach = count(0.0),
             _ => {
                 let field = match name {
                     "lexical_task" => &mut self.lexical_task,
@@ -243,6 +257,7 @@ impl RankWeights {
                     "churn" => &mut self.churn,
                     "scope" => &mut self.scope,
                     "commit_messages" => &mut self.commit_messages,
+                    "neighbour_pull" => &mut self.neighbour_pull,
                     other => return Err(format!("unknown ranking weight `{other}`")),
                 };
                 *field = number;

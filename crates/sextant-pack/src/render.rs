@@ -1,11 +1,11 @@
 //! Turning a ranking into pack items and filling the budget exactly.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use sextant_graph::{EdgeKind, Node, SymbolId};
 use sextant_index::{Index, PathFilter};
 
-use crate::rank::Ranking;
+use crate::rank::{RankWeights, Ranking};
 use crate::{ItemKind, PackItem, PackRequest, SourceCache, TokenizerChoice};
 
 /// Units considered for code items.
@@ -72,45 +72,97 @@ fn skeleton_text(index: &Index, file: u32, start: u32, end: u32) -> Option<(Stri
     Some((lines.join("\n"), first?))
 }
 
+/// The code of one chunk as a candidate, with its signatures as the stand-in; `None` when the chunk is gone.
+fn code_candidate(index: &Index, file: u32, chunk: u32, score: f32, reason: String) -> Option<Candidate> {
+    let file_index = file;
+    let file = index.file(file_index)?;
+    let chunk = file.chunks().get(chunk as usize)?;
+    let language = file.language().name();
+    let symbol = if chunk.symbol_path.is_empty() {
+        chunk.symbols.first().cloned().unwrap_or_default()
+    } else {
+        chunk.symbol_path.clone()
+    };
+    let fallback =
+        skeleton_text(index, file_index, chunk.span.start_line, chunk.span.end_line).map(|(sig, line)| PackItem {
+            path: file.path().to_string(),
+            start_line: line,
+            end_line: line,
+            symbol: symbol.clone(),
+            kind: ItemKind::Skeleton,
+            score,
+            tokens: 0,
+            reason: format!("{reason} (signatures only: the code did not fit)"),
+            content: code_block(file.path(), line, line, &symbol, language, &sig),
+        });
+    let item = PackItem {
+        path: file.path().to_string(),
+        start_line: chunk.span.start_line,
+        end_line: chunk.span.end_line,
+        symbol,
+        kind: ItemKind::Code,
+        score,
+        tokens: 0,
+        reason,
+        content: String::new(),
+    };
+    let source = Some((file_index, chunk.span.start_byte, chunk.span.end_byte, language));
+    Some(Candidate { item, fallback, source })
+}
+
+/// The chunks around each of the first `units` ranked units, up to `reach` on each side while each is within
+/// merging distance of the last, with the score each is pulled forward to: `pull` times the best unit it sits
+/// next to for the chunk next door, `pull` squared for the one after, and so on.
+fn pulled_neighbours(index: &Index, ranking: &Ranking, weights: &RankWeights) -> HashMap<(u32, u32), (f32, String)> {
+    let mut pulled: HashMap<(u32, u32), (f32, String)> = HashMap::new();
+    for unit in ranking.units.iter().take(weights.neighbour_units) {
+        let Some(file) = index.file(unit.file) else { continue };
+        let chunks = file.chunks();
+        let Some(chunk) = chunks.get(unit.chunk as usize) else { continue };
+        let name = if chunk.symbol_path.is_empty() { chunk.symbols.first() } else { Some(&chunk.symbol_path) };
+        let why = name.map_or_else(|| "next to the best match".to_string(), |name| format!("next to `{name}`"));
+        for step in [-1i64, 1] {
+            let (mut last, mut score) = (chunk, unit.score);
+            for distance in 1..=weights.neighbour_reach as i64 {
+                let position = i64::from(unit.chunk) + step * distance;
+                let Some(next) = usize::try_from(position).ok().and_then(|p| chunks.get(p)) else { break };
+                let (first, second) = if step < 0 { (next, last) } else { (last, next) };
+                if first.span.end_line + MERGE_GAP < second.span.start_line {
+                    break;
+                }
+                score *= weights.neighbour_pull;
+                let entry = pulled.entry((unit.file, position as u32)).or_insert((0.0, String::new()));
+                if score > entry.0 {
+                    *entry = (score, why.clone());
+                }
+                last = next;
+            }
+        }
+    }
+    pulled
+}
+
 pub(crate) fn candidates(index: &Index, ranking: &Ranking, request: &PackRequest) -> Vec<Candidate> {
     let paths = PathFilter::new(&request.path_filters);
+    let weights = request.weights.for_task(&request.task);
+    let mut pulled = pulled_neighbours(index, ranking, weights);
     let mut out = Vec::new();
     let mut skeleton_symbols: HashSet<SymbolId> = HashSet::new();
     for unit in ranking.units.iter().take(MAX_CODE_CANDIDATES) {
-        let Some(file) = index.file(unit.file) else { continue };
-        let Some(chunk) = file.chunks().get(unit.chunk as usize) else { continue };
-        let language = file.language().name();
-        let symbol = if chunk.symbol_path.is_empty() {
-            chunk.symbols.first().cloned().unwrap_or_default()
-        } else {
-            chunk.symbol_path.clone()
-        };
-        let reason = unit.reasons.iter().take(3).cloned().collect::<Vec<_>>().join("; ");
-        let item = PackItem {
-            path: file.path().to_string(),
-            start_line: chunk.span.start_line,
-            end_line: chunk.span.end_line,
-            symbol: symbol.clone(),
-            kind: ItemKind::Code,
-            score: unit.score,
-            tokens: 0,
-            reason: reason.clone(),
-            content: String::new(),
-        };
-        let fallback =
-            skeleton_text(index, unit.file, chunk.span.start_line, chunk.span.end_line).map(|(sig, line)| PackItem {
-                path: file.path().to_string(),
-                start_line: line,
-                end_line: line,
-                symbol: symbol.clone(),
-                kind: ItemKind::Skeleton,
-                score: unit.score,
-                tokens: 0,
-                reason: format!("{reason} (signatures only: the code did not fit)"),
-                content: code_block(file.path(), line, line, &symbol, language, &sig),
-            });
-        let source = Some((unit.file, chunk.span.start_byte, chunk.span.end_byte, language));
-        out.push(Candidate { item, fallback, source });
+        let mut reasons: Vec<String> = unit.reasons.iter().take(3).cloned().collect();
+        let mut score = unit.score;
+        if let Some((pulled_score, why)) = pulled.remove(&(unit.file, unit.chunk)) {
+            if pulled_score > score {
+                score = pulled_score;
+                reasons.insert(0, why);
+                reasons.truncate(3);
+            }
+        }
+        out.extend(code_candidate(index, unit.file, unit.chunk, score, reasons.join("; ")));
+    }
+    // Neighbours that had no evidence of their own.
+    for ((file, chunk), (score, why)) in pulled {
+        out.extend(code_candidate(index, file, chunk, score, why));
     }
 
     // Skeletons of the graph neighbours (callees, callers, enclosing types) of the strongest units.

@@ -285,3 +285,58 @@ fn merged_items_at_the_front_of_a_pack_stay_within_its_cap() {
         assert!(pack.items.iter().any(|i| i.reason.ends_with("with adjacent code")), "{task}: nothing merged");
     }
 }
+
+#[test]
+fn the_code_around_the_best_unit_comes_right_behind_it_as_far_as_asked() {
+    let repo = tempfile::tempdir().unwrap();
+    // The task names `settle_invoice`; the functions around it share none of its words, and many other files
+    // echo them, so in score order the neighbours come after all of those.
+    let body = |name: &str, words: &str| {
+        let mut text = format!("def {name}(rows):\n");
+        for step in 0..6 {
+            text.push_str(&format!("    value_{step} = rows[{step}]  # {words} {step}\n"));
+        }
+        text.push_str("    return rows\n\n\n");
+        text
+    };
+    let names = ["load_batch", "prepare_batch", "settle_invoice", "archive_batch", "purge_batch"];
+    let ledger: String = names
+        .iter()
+        .map(|name| body(name, &name.replace('_', " ").replace("settle invoice", "settle the invoice amount")))
+        .collect();
+    write(repo.path(), "books/ledger.py", &ledger);
+    for i in 0..12 {
+        let echo = body(&format!("invoice_note_{i}"), "settle_invoice rounds the invoice amount");
+        write(repo.path(), &format!("echo/settle_{i}.py"), &echo);
+    }
+    let f = Fixture::index(repo);
+    let pack_with = |units: usize, reach: usize| {
+        let mut weights = sextant_pack::RankProfiles::default();
+        for w in [&mut weights.short, &mut weights.long] {
+            (w.neighbour_units, w.neighbour_reach) = (units, reach);
+        }
+        let task = "settle_invoice rounds the invoice amount";
+        build_pack(&f.index, &PackRequest { weights, ..request(task, 900) }).unwrap()
+    };
+    // Which of the five functions the pack holds, by their first lines (10 lines apart).
+    let held = |pack: &sextant_pack::ContextPack| {
+        let covers = |line: u32| {
+            let mut code = pack.items.iter().filter(|i| i.kind == ItemKind::Code);
+            code.any(|i| i.path == "books/ledger.py" && i.start_line <= line && line <= i.end_line)
+        };
+        names.iter().enumerate().filter(|(n, _)| covers(*n as u32 * 10 + 1)).map(|(_, name)| *name).collect::<Vec<_>>()
+    };
+    let without = pack_with(0, 1);
+    assert_eq!(without.items[0].symbol, "settle_invoice", "{:#?}", without.items);
+    assert_eq!(held(&without), ["settle_invoice"], "{:#?}", without.items);
+    // One chunk each side: the two next door, merged with it into the first item.
+    let near = pack_with(1, 1);
+    assert_eq!(held(&near), ["prepare_batch", "settle_invoice", "archive_batch"], "{:#?}", near.items);
+    let first = &near.items[0];
+    assert!(first.content.contains("def prepare_batch") && first.content.contains("def archive_batch"), "{first:#?}");
+    // Two each side: the whole file, still in front of every echo.
+    let far = pack_with(1, 2);
+    assert_eq!(held(&far), names, "{:#?}", far.items);
+    assert_eq!((far.items[0].path.as_str(), far.items[0].start_line), ("books/ledger.py", 1), "{:#?}", far.items);
+    assert!(far.tokens <= 900);
+}
