@@ -32,12 +32,14 @@ WEIGHTS = {
     'file_bm25_by_score': 0.5, 'segments': 3.0, 'file_name': 0.0, 'file_cards': 1.0, 'file_cards_to_chunks': 1.0, 'file_prior': 0.4,
     'file_rank_offset': 60.0, 'test_files': 0.5, 'cochange': 0.1, 'churn': 0.0, 'expanded_files': 20,
     'cochange_sources': 5, 'file_hits': 200, 'qualified_symbol': 1.5, 'scope': 0.5, 'title': 2.0,
-    'fine_grained_prefix': 6000, 'merge_max_tokens': 1500,
+    'fine_grained_prefix': 6000, 'merge_max_tokens': 1500, 'neighbour_units': 0, 'neighbour_reach': 1,
+    'neighbour_pull': 0.9,
 }
 # The long-task profile's built-in values (sextant_pack::RankWeights::long_task).
 LONG = dict(WEIGHTS, lexical_task=0.5, lexical_identifiers=0.5, symbol_identifier=0.6, path=2.4, graph=0.6,
             lexical_files=0.75, path_terms=0.5, file_bm25_by_score=0.25, segments=6.0, file_cards=2.0,
-            file_prior=0.2, file_rank_offset=30.0, cochange_sources=2, qualified_symbol=0.0, merge_max_tokens=3000)
+            file_prior=0.2, file_rank_offset=30.0, cochange_sources=2, qualified_symbol=0.0, merge_max_tokens=3000,
+            neighbour_units=3, neighbour_reach=6)
 PROFILE = None
 METRICS = ('file_all@5', 'file_recall@10', 'hunk_recall@8000tok')
 
@@ -63,7 +65,10 @@ def steps(weights):
     """(variant name, weights) for each one-weight step around `weights`."""
     for name, value in weights.items():
         tries = [value / 2, value * 2] if value else [0.5, 1.0]
-        if name in ('expanded_files', 'cochange_sources', 'file_hits', 'fine_grained_prefix', 'merge_max_tokens'):
+        if name == 'neighbour_pull':  # a share: a neighbour never leads the unit that pulls it
+            tries = [value / 2, (1 + value) / 2]
+        if name in ('expanded_files', 'cochange_sources', 'file_hits', 'fine_grained_prefix', 'merge_max_tokens',
+                    'neighbour_units', 'neighbour_reach'):
             tries = sorted({max(1, round(t)) for t in tries} - {value})
         for t in tries:
             stepped = dict(weights)

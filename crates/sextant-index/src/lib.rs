@@ -39,6 +39,7 @@ pub use query::{
     SearchOptions, SymbolInfo,
 };
 pub use sextant_graph::SymbolId;
+pub use sextant_lexical::FileBm25;
 pub use store::{GitState, SkipReason, SkippedFile};
 pub use stored::FromStore;
 

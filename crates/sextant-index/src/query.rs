@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 use sextant_graph::{EdgeKind, Node, SymbolGraph, SymbolId};
+use sextant_lexical::FileBm25;
 use sextant_lexical::{for_each_term, LexicalIndex, SearchFilter};
 use sextant_syntax::{RefKind, Reference, Symbol};
 
@@ -376,8 +377,18 @@ impl Index {
     /// Files ranked as whole documents by BM25 over their text and path (see
     /// [`LexicalIndex::search_files`]), best first, at most `limit`.
     pub fn search_files(&self, query: &str, limit: usize) -> Result<Vec<(u32, f32)>, IndexError> {
+        self.search_files_with(query, FileBm25::default(), limit)
+    }
+
+    /// [`Index::search_files`] with other BM25 parameters.
+    pub fn search_files_with(
+        &self,
+        query: &str,
+        params: FileBm25,
+        limit: usize,
+    ) -> Result<Vec<(u32, f32)>, IndexError> {
         let (ids, corpus) = self.file_keys();
-        let ranked = self.lexical.search_files(query, *corpus, limit)?;
+        let ranked = self.lexical.search_files(query, *corpus, params, limit)?;
         Ok(ranked.into_iter().filter_map(|(key, score)| Some((*ids.get(&key)?, score))).collect())
     }
 

@@ -32,14 +32,9 @@ const SYMBOL_BOOST: f32 = 3.0;
 const PATH_BOOST: f32 = 2.0;
 /// Most distinct terms taken from one query (the rest are ignored).
 const MAX_QUERY_TERMS: usize = 64;
-/// Whole-file ranking: a path term counts this many times a body term (a file's name says what it is about).
-const FILE_PATH_WEIGHT: u32 = 3;
 /// Whole-file ranking skips terms found in more than this share of all chunks: they cannot tell files apart, and
 /// reading their postings would cost the most.
 const FILE_COMMON_TERM_SHARE: f32 = 0.25;
-/// BM25 parameters of the whole-file ranking.
-const BM25_K1: f32 = 1.2;
-const BM25_B: f32 = 0.75;
 
 /// Errors of the lexical index.
 #[derive(Debug, thiserror::Error)]
@@ -128,6 +123,23 @@ pub struct FileCorpus {
     pub files: usize,
     /// Mean estimated tokens per file.
     pub mean_tokens: f32,
+}
+
+/// BM25 parameters of whole-file ranking ([`LexicalIndex::search_files`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FileBm25 {
+    /// Term-frequency saturation.
+    pub k1: f32,
+    /// Length normalisation: 0 ignores a file's length, 1 divides by it fully.
+    pub b: f32,
+    /// A path term counts this many times a body term (a file's name says what it is about).
+    pub path_weight: f32,
+}
+
+impl Default for FileBm25 {
+    fn default() -> Self {
+        FileBm25 { k1: 1.2, b: 0.75, path_weight: 3.0 }
+    }
 }
 
 /// Restrictions on a search.
@@ -309,10 +321,16 @@ impl LexicalIndex {
     }
 
     /// Whole-file BM25: each file scored as one document holding all its chunks' text, with its path terms
-    /// counting [`FILE_PATH_WEIGHT`] times, best `limit` first as ([`file_key`], score). It is computed from the
+    /// counting `params.path_weight` times, best `limit` first as ([`file_key`], score). It is computed from the
     /// chunk postings (term frequencies summed per file), so files that match a task throughout rank by their
     /// length-normalised evidence, which summing chunk scores would distort towards long files.
-    pub fn search_files(&self, query: &str, corpus: FileCorpus, limit: usize) -> Result<Vec<(u64, f32)>> {
+    pub fn search_files(
+        &self,
+        query: &str,
+        corpus: FileCorpus,
+        params: FileBm25,
+        limit: usize,
+    ) -> Result<Vec<(u64, f32)>> {
         let mut terms: Vec<String> = Vec::new();
         for_each_term(query, |t, _, _| {
             if !terms.contains(&t) && terms.len() < MAX_QUERY_TERMS {
@@ -379,14 +397,15 @@ impl LexicalIndex {
         let mut scored: Vec<(u64, f32)> = files
             .into_iter()
             .map(|(key, counts)| {
-                let norm = BM25_K1 * (1.0 - BM25_B + BM25_B * counts.tokens as f32 / mean);
+                let (k1, b) = (params.k1.max(0.0), params.b.clamp(0.0, 1.0));
+                let norm = k1 * (1.0 - b + b * counts.tokens as f32 / mean);
                 let score = (0..terms.len())
                     .map(|t| {
-                        let tf = (counts.body[t] + FILE_PATH_WEIGHT * counts.path[t]) as f32;
+                        let tf = counts.body[t] as f32 + params.path_weight.max(0.0) * counts.path[t] as f32;
                         if tf == 0.0 {
                             0.0
                         } else {
-                            idf[t] * tf * (BM25_K1 + 1.0) / (tf + norm)
+                            idf[t] * tf * (k1 + 1.0) / (tf + norm)
                         }
                     })
                     .sum();
@@ -608,13 +627,23 @@ mod tests {
         index.reload().unwrap();
         let corpus = FileCorpus { files: 203, mean_tokens: 25.0 };
 
-        let ranked = index.search_files("session expiration notice", corpus, 10).unwrap();
+        let ranked = index.search_files("session expiration notice", corpus, FileBm25::default(), 10).unwrap();
         let order: Vec<u64> = ranked.iter().map(|(key, _)| *key).collect();
         assert_eq!(
             order,
             [file_key("src/expiry.rs"), file_key("src/session.rs"), file_key("src/hub.rs")],
             "{ranked:?}"
         );
+        // Without length normalisation the hub's thirty mentions outweigh a file's name, and so they do where the
+        // path weighs no more than the body.
+        let params = |b: f32, path_weight: f32| FileBm25 { b, path_weight, ..FileBm25::default() };
+        let order_with = |params: FileBm25| -> Vec<u64> {
+            let ranked = index.search_files("session expiration notice", corpus, params, 10).unwrap();
+            ranked.iter().map(|(key, _)| *key).collect()
+        };
+        let hub_second = [file_key("src/expiry.rs"), file_key("src/hub.rs"), file_key("src/session.rs")];
+        assert_eq!(order_with(params(0.0, 3.0)), hub_second);
+        assert_eq!(order_with(params(0.75, 0.0)), hub_second);
         // Summed chunk scores put the hub first: that is what whole-file ranking corrects.
         let chunks = index.search("session expiration notice", &SearchFilter::default(), 100).unwrap();
         let hub_total: f32 = chunks.iter().filter(|h| h.path == "src/hub.rs").map(|h| h.score).sum();
@@ -626,8 +655,8 @@ mod tests {
         writer.delete_path("src/expiry.rs");
         writer.commit("2").unwrap();
         index.reload().unwrap();
-        let ranked = index.search_files("session expiration notice", corpus, 10).unwrap();
+        let ranked = index.search_files("session expiration notice", corpus, FileBm25::default(), 10).unwrap();
         assert!(ranked.iter().all(|(key, _)| *key != file_key("src/expiry.rs")), "{ranked:?}");
-        assert!(index.search_files("", corpus, 10).unwrap().is_empty());
+        assert!(index.search_files("", corpus, FileBm25::default(), 10).unwrap().is_empty());
     }
 }

@@ -130,7 +130,8 @@ fn pulled_neighbours(index: &Index, ranking: &Ranking, weights: &RankWeights) ->
                 if first.span.end_line + MERGE_GAP < second.span.start_line {
                     break;
                 }
-                score *= weights.neighbour_pull;
+                // A share: a neighbour never leads the unit that pulls it.
+                score *= weights.neighbour_pull.clamp(0.0, 1.0);
                 let entry = pulled.entry((unit.file, position as u32)).or_insert((0.0, String::new()));
                 if score > entry.0 {
                     *entry = (score, why.clone());
