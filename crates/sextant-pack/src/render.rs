@@ -73,9 +73,8 @@ fn skeleton_text(index: &Index, file: u32, start: u32, end: u32) -> Option<(Stri
 }
 
 /// The code of one chunk as a candidate, with its signatures as the stand-in; `None` when the chunk is gone.
-fn code_candidate(index: &Index, file: u32, chunk: u32, score: f32, reason: String) -> Option<Candidate> {
-    let file_index = file;
-    let file = index.file(file_index)?;
+fn code_candidate(index: &Index, file_id: u32, chunk: u32, score: f32, reason: String) -> Option<Candidate> {
+    let file = index.file(file_id)?;
     let chunk = file.chunks().get(chunk as usize)?;
     let language = file.language().name();
     let symbol = if chunk.symbol_path.is_empty() {
@@ -84,7 +83,7 @@ fn code_candidate(index: &Index, file: u32, chunk: u32, score: f32, reason: Stri
         chunk.symbol_path.clone()
     };
     let fallback =
-        skeleton_text(index, file_index, chunk.span.start_line, chunk.span.end_line).map(|(sig, line)| PackItem {
+        skeleton_text(index, file_id, chunk.span.start_line, chunk.span.end_line).map(|(sig, line)| PackItem {
             path: file.path().to_string(),
             start_line: line,
             end_line: line,
@@ -106,7 +105,7 @@ fn code_candidate(index: &Index, file: u32, chunk: u32, score: f32, reason: Stri
         reason,
         content: String::new(),
     };
-    let source = Some((file_index, chunk.span.start_byte, chunk.span.end_byte, language));
+    let source = Some((file_id, chunk.span.start_byte, chunk.span.end_byte, language));
     Some(Candidate { item, fallback, source })
 }
 
@@ -161,7 +160,7 @@ pub(crate) fn candidates(index: &Index, ranking: &Ranking, request: &PackRequest
         }
         out.extend(code_candidate(index, unit.file, unit.chunk, score, reasons.join("; ")));
     }
-    // Neighbours that had no evidence of their own.
+    // Neighbours outside the candidate units: no evidence of their own, or ranked past them.
     for ((file, chunk), (score, why)) in pulled {
         out.extend(code_candidate(index, file, chunk, score, why));
     }
