@@ -6,8 +6,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 use sextant_graph::{EdgeKind, Node, SymbolGraph, SymbolId};
-use sextant_lexical::FileBm25;
-use sextant_lexical::{for_each_term, LexicalIndex, SearchFilter};
+use sextant_lexical::{for_each_term, FileBm25, LexicalIndex, SearchFilter};
 use sextant_syntax::{RefKind, Reference, Symbol};
 
 use crate::build::{summarize, IndexSummary};

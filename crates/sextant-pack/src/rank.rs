@@ -49,7 +49,7 @@ pub struct RankWeights {
     pub lexical_files: f32,
     /// Files whose path terms echo the task's words.
     pub path_terms: f32,
-    /// Files by whole-file BM25 over the task (each file one document, its path counting thrice).
+    /// Files by whole-file BM25 over the task (each file one document, its path counting `file_path_weight` times).
     pub file_bm25: f32,
     /// Whole-file BM25's term-frequency saturation (`k1`), for the task, its title and its parts.
     pub file_bm25_k1: f32,
@@ -115,9 +115,10 @@ pub struct RankWeights {
     pub fine_grained_prefix: u32,
     /// Largest item merging builds in the fine-grained prefix.
     pub merge_max_tokens: u32,
-    /// Packing, not ranking: how many of the best units bring the code right next to them (the chunk before and
-    /// after, when within merging distance) forward in the pack. A small pack otherwise fills before those
-    /// neighbours arrive in score order, and the change is often in the lines around the best match.
+    /// Packing, not ranking: how many of the best units bring the code around them (up to `neighbour_reach` chunks
+    /// each side, while each is within merging distance of the last) forward in the pack. A small pack otherwise
+    /// fills before those neighbours arrive in score order, and the change is often in the lines around the best
+    /// match.
     pub neighbour_units: usize,
     /// Score of such a neighbour as a share of the unit that pulls it forward (a neighbour that ranks higher
     /// on its own keeps its own score); each further chunk away takes this share again.
