@@ -424,7 +424,7 @@ fn write_features(out: &mut impl Write, id: &str, index: &Index, request: &PackR
             Some(json!({"path": path, "features": features.get(file)}))
         })
         .collect();
-    let long = std::ptr::eq(request.weights.for_task(&request.task), &request.weights.long);
+    let long = request.weights.is_long(&request.task);
     writeln!(out, "{}", json!({"instance_id": id, "long": long, "files": files}))?;
     Ok(())
 }

@@ -305,11 +305,17 @@ impl RankProfiles {
         RankProfiles { short: weights, long: weights, long_task_words: usize::MAX }
     }
 
+    /// Whether `task` has at least `long_task_words` words, and so gets the long profile.
+    pub fn is_long(&self, task: &str) -> bool {
+        task.split_whitespace().nth(self.long_task_words.saturating_sub(1)).is_some()
+    }
+
     /// The weights for `task`.
     pub fn for_task(&self, task: &str) -> &RankWeights {
-        match task.split_whitespace().nth(self.long_task_words.saturating_sub(1)) {
-            Some(_) => &self.long,
-            None => &self.short,
+        if self.is_long(task) {
+            &self.long
+        } else {
+            &self.short
         }
     }
 }

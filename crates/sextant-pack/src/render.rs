@@ -77,11 +77,7 @@ fn code_candidate(index: &Index, file_id: u32, chunk: u32, score: f32, reason: S
     let file = index.file(file_id)?;
     let chunk = file.chunks().get(chunk as usize)?;
     let language = file.language().name();
-    let symbol = if chunk.symbol_path.is_empty() {
-        chunk.symbols.first().cloned().unwrap_or_default()
-    } else {
-        chunk.symbol_path.clone()
-    };
+    let symbol = chunk.display_symbol().to_string();
     let fallback =
         skeleton_text(index, file_id, chunk.span.start_line, chunk.span.end_line).map(|(sig, line)| PackItem {
             path: file.path().to_string(),
@@ -118,8 +114,10 @@ fn pulled_neighbours(index: &Index, ranking: &Ranking, weights: &RankWeights) ->
         let Some(file) = index.file(unit.file) else { continue };
         let chunks = file.chunks();
         let Some(chunk) = chunks.get(unit.chunk as usize) else { continue };
-        let name = if chunk.symbol_path.is_empty() { chunk.symbols.first() } else { Some(&chunk.symbol_path) };
-        let why = name.map_or_else(|| "next to the best match".to_string(), |name| format!("next to `{name}`"));
+        let why = match chunk.display_symbol() {
+            "" => "next to the best match".to_string(),
+            name => format!("next to `{name}`"),
+        };
         for step in [-1i64, 1] {
             let (mut last, mut score) = (chunk, unit.score);
             for distance in 1..=weights.neighbour_reach as i64 {

@@ -165,8 +165,7 @@ fn plan_file(root: &Path, file: IndexedFile<'_>, max_tokens: usize) -> Option<(V
 /// The store payload of the chunk at position `chunk` of `file` (a position [`plan_file`] took from its chunks).
 fn payload(file: IndexedFile<'_>, chunk: usize, key: u128) -> PointPayload {
     let c = &file.chunks()[chunk];
-    let symbol =
-        if c.symbol_path.is_empty() { c.symbols.first().cloned().unwrap_or_default() } else { c.symbol_path.clone() };
+    let symbol = c.display_symbol().to_string();
     PointPayload {
         path: file.path().to_string(),
         language: file.language().name().to_string(),

@@ -167,6 +167,17 @@ pub struct Chunk {
     pub tokens: u32,
 }
 
+impl Chunk {
+    /// The symbol a chunk is shown under: the one enclosing it, else the first it defines (empty for neither).
+    pub fn display_symbol(&self) -> &str {
+        if self.symbol_path.is_empty() {
+            self.symbols.first().map_or("", String::as_str)
+        } else {
+            &self.symbol_path
+        }
+    }
+}
+
 /// Everything extracted from one file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FileFacts {
