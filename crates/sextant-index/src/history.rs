@@ -80,6 +80,18 @@ impl CoChange {
         })
     }
 
+    /// Per file changed by one of the kept newest commits ([`CoChange::notes`]): how many kept commits are newer
+    /// than its last change (0: the newest commit changed it).
+    pub fn commits_since_change(&self) -> HashMap<&str, usize> {
+        let mut age = HashMap::new();
+        for (newer, note) in self.notes.iter().enumerate() {
+            for file in &note.files {
+                age.entry(file.as_str()).or_insert(newer);
+            }
+        }
+        age
+    }
+
     /// Files changed by the past commits whose messages share the most of `terms` (weighted by how rare each term
     /// is among the kept messages), best first with their scores: the best `commits` messages each lend their
     /// score to their files, divided by the square root of how many files they changed.

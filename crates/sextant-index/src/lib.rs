@@ -121,7 +121,7 @@ pub enum IndexError {
 }
 
 /// Calls `emit` with each term of `text` as the lexical analyzer sees it (whole identifiers, lower-cased, and
-/// their parts), so callers can match against indexed paths and names.
+/// their parts), so callers can match against indexed text, paths and names.
 pub fn for_each_path_term(text: &str, mut emit: impl FnMut(String)) {
     sextant_lexical::for_each_term(text, |t, _, _| emit(t));
 }

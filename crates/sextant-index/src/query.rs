@@ -391,6 +391,11 @@ impl Index {
         Ok(ranked.into_iter().filter_map(|(key, score)| Some((*ids.get(&key)?, score))).collect())
     }
 
+    /// The share of indexed chunks holding each of `terms` (lower-case indexed terms), in order.
+    pub fn chunk_shares(&self, terms: &[String]) -> Result<Vec<f32>, IndexError> {
+        Ok(self.lexical.chunk_shares(terms)?)
+    }
+
     /// Files that changed together with others in git history (the last commits before the indexed HEAD), if the
     /// repository has history.
     pub fn co_change(&self) -> Option<&crate::history::CoChange> {

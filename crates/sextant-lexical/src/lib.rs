@@ -295,6 +295,17 @@ impl LexicalIndex {
         Ok(hits)
     }
 
+    /// The share of indexed chunks whose text holds each of `terms` (indexed terms, as [`for_each_term`] gives
+    /// them), in order: how common each term is in the repository.
+    pub fn chunk_shares(&self, terms: &[String]) -> Result<Vec<f32>> {
+        let searcher = self.reader.searcher();
+        let chunks = searcher.num_docs().max(1) as f32;
+        terms
+            .iter()
+            .map(|text| Ok(searcher.doc_freq(&Term::from_field_text(self.fields.body, text))? as f32 / chunks))
+            .collect()
+    }
+
     /// The files ([`file_key`]s) whose chunk text holds every one of `terms` (indexed terms, as [`for_each_term`]
     /// gives them; each may occur in any chunk of the file). A lookup by name narrows the files it reads with
     /// this: a file that mentions an identifier holds its terms.

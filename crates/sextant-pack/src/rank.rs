@@ -99,6 +99,20 @@ pub struct RankWeights {
     /// multiplied by `1 + churn * ln(1 + its commits) / ln(1 + the most any file has)`, so code under active
     /// work leads code that only mentions the task's words.
     pub churn: f32,
+    /// Lift of recently changed files (a change often continues where the last ones were): a file's score is
+    /// multiplied by `1 + recency / (1 + n / recency_commits)`, `n` being how many of the newest mined commits are
+    /// newer than its last change. Files no kept commit changed get nothing.
+    pub recency: f32,
+    /// How many commits back a change still counts half of `recency`.
+    pub recency_commits: usize,
+    /// Pseudo-relevance feedback: whole-file BM25 over the words the best files use most and the task does not
+    /// (weighted by how rare each is in the repository), as one more file list. Files about the same thing as the
+    /// best ones share their vocabulary even where they share no words with the task.
+    pub feedback: f32,
+    /// How many of the best files lend their words to `feedback`.
+    pub feedback_files: usize,
+    /// How many of their words `feedback` searches for.
+    pub feedback_terms: usize,
     /// Files changed by past commits whose messages share the task's terms (the rarer, the more), from the
     /// commits mined for co-change.
     pub commit_messages: f32,
@@ -159,6 +173,11 @@ impl Default for RankWeights {
             test_files: 0.5,
             cochange: 0.1,
             churn: 0.0,
+            recency: 0.0,
+            recency_commits: 10,
+            feedback: 0.0,
+            feedback_files: 3,
+            feedback_terms: 20,
             scope: 0.5,
             commit_messages: 0.0,
             message_commits: 10,
@@ -238,6 +257,9 @@ impl RankWeights {
             "expanded_files" => self.expanded_files = count(0.0),
             "cochange_sources" => self.cochange_sources = count(0.0),
             "message_commits" => self.message_commits = count(0.0),
+            "recency_commits" => self.recency_commits = count(1.0),
+            "feedback_files" => self.feedback_files = count(1.0),
+            "feedback_terms" => self.feedback_terms = count(1.0),
             "file_hits" => self.file_hits = count(1.0),
             "fine_grained_prefix" => self.fine_grained_prefix = count(0.0) as u32,
             "merge_max_tokens" => self.merge_max_tokens = count(0.0) as u32,
@@ -273,6 +295,8 @@ impl RankWeights {
                     "test_files" => &mut self.test_files,
                     "cochange" => &mut self.cochange,
                     "churn" => &mut self.churn,
+                    "recency" => &mut self.recency,
+                    "feedback" => &mut self.feedback,
                     "scope" => &mut self.scope,
                     "commit_messages" => &mut self.commit_messages,
                     "neighbour_pull" => &mut self.neighbour_pull,
@@ -387,7 +411,7 @@ pub struct Ranking {
 /// (1-based) place in each list that holds it or one of its units (`lexical_task`, `graph`, …), and values
 /// (`file_bm25_share`: its whole-file BM25 score over the best file's; `unit_part`: its share from its chunks;
 /// `fused`: its score before the test, scope and co-change adjustments, absent for a file only co-change found;
-/// `is_test`, `in_scope`, `churn` (commits in the mined history), `cochange` (its largest share of a best file's
+/// `is_test`, `in_scope`, `churn` (commits in the mined history), `commits_since_change` (with `recency` on), `cochange` (its largest share of a best file's
 /// commits), `chunks`, `final_rank`). A signal whose weight is 0 is not computed, so it is absent.
 pub type FileFeatures = HashMap<u32, BTreeMap<&'static str, f32>>;
 
@@ -953,6 +977,15 @@ pub fn rank(index: &Index, request: &PackRequest) -> Result<Ranking, IndexError>
             }
         }
     }
+    if let Some(history) = index.co_change().filter(|_| weights.recency > 0.0) {
+        let since_change = history.commits_since_change();
+        let half_life = weights.recency_commits.max(1) as f32;
+        for (file, score) in &mut files {
+            let Some(newer) = index.file(*file).and_then(|f| since_change.get(f.path())) else { continue };
+            fusion.note_value(*file, "commits_since_change", *newer as f32);
+            *score *= 1.0 + weights.recency / (1.0 + *newer as f32 / half_life);
+        }
+    }
     let scope = if weights.scope > 0.0 { crate::terms::commit_scope(&task) } else { Vec::new() };
     if !scope.is_empty() {
         for (file, score) in &mut files {
@@ -963,6 +996,28 @@ pub fn rank(index: &Index, request: &PackRequest) -> Result<Ranking, IndexError>
         }
     }
     files.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    if weights.feedback > 0.0 && !files.is_empty() {
+        let best: Vec<u32> = files.iter().take(weights.feedback_files).map(|(f, _)| *f).collect();
+        let query = feedback_query(index, &best, &task, weights.feedback_terms)?;
+        let mut by_file = index.search_files_with(&query, file_bm25, SEGMENT_DEPTH)?;
+        by_file.retain(|(f, _)| allowed(*f));
+        let mut place: HashMap<u32, usize> = HashMap::new();
+        for (rank, (file, _)) in by_file.iter().enumerate() {
+            fusion.note_place(*file, "feedback", rank + 1);
+            place.insert(*file, rank);
+        }
+        let lift = |file: u32, rank: usize| {
+            let factor = if is_test(file) { test_factor } else { 1.0 };
+            factor * weights.feedback / (weights.file_rank_offset + rank as f32 + 1.0)
+        };
+        for (file, score) in &mut files {
+            if let Some(rank) = place.remove(file) {
+                *score += lift(*file, rank);
+            }
+        }
+        files.extend(place.into_iter().map(|(file, rank)| (file, lift(file, rank))));
+        files.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    }
     // Files that changed together with the best files in git history: a change to one often needs the other. A
     // partner rises towards the file that lends it the score, never past it.
     if let Some(history) = index.co_change().filter(|_| weights.cochange > 0.0) {
@@ -1015,6 +1070,52 @@ pub fn rank(index: &Index, request: &PackRequest) -> Result<Ranking, IndexError>
         fusion.note_value(file, "final_rank", rank as f32 + 1.0);
     }
     Ok(Ranking { units, files, graph_scores, file_features: fusion.features })
+}
+
+/// Bytes of a file read for its words in [`feedback_query`]: the head of a huge file says what it is about.
+const FEEDBACK_READ_BYTES: usize = 256 * 1024;
+
+/// The words `files` (best first) use most and `task` does not, as a query: each word weighs its share of each
+/// file's words (a file counting less the further down it is) times how rare it is among the repository's chunks.
+/// Words in more than a quarter of all chunks say nothing about any file and are left out.
+fn feedback_query(index: &Index, files: &[u32], task: &str, wanted: usize) -> Result<String, IndexError> {
+    let mut in_task: HashSet<String> = HashSet::new();
+    sextant_index::for_each_path_term(task, |term| {
+        in_task.insert(term);
+    });
+    let root = std::path::Path::new(index.root());
+    let mut weight: HashMap<String, f32> = HashMap::new();
+    for (rank, file) in files.iter().filter_map(|&f| index.file(f)).enumerate() {
+        let Ok(bytes) = std::fs::read(root.join(file.path())) else { continue };
+        let text = String::from_utf8_lossy(&bytes[..bytes.len().min(FEEDBACK_READ_BYTES)]);
+        let mut counts: HashMap<String, u32> = HashMap::new();
+        let mut total = 0u32;
+        sextant_index::for_each_path_term(&text, |term| {
+            total += 1;
+            if term.len() >= 3 && !term.bytes().all(|b| b.is_ascii_digit()) && !in_task.contains(&term) {
+                *counts.entry(term).or_default() += 1;
+            }
+        });
+        let file_weight = 1.0 / (1.0 + rank as f32) / total.max(1) as f32;
+        for (term, count) in counts {
+            *weight.entry(term).or_default() += file_weight * count as f32;
+        }
+    }
+    // Rarity is looked up for the most frequent words only: a lookup per word of three files would cost more than
+    // the ranking.
+    let mut frequent: Vec<(String, f32)> = weight.into_iter().collect();
+    frequent.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    frequent.truncate(wanted * 8);
+    let terms: Vec<String> = frequent.iter().map(|(t, _)| t.clone()).collect();
+    let shares = index.chunk_shares(&terms)?;
+    let mut scored: Vec<(String, f32)> = frequent
+        .into_iter()
+        .zip(shares)
+        .filter(|(_, share)| *share > 0.0 && *share <= 0.25)
+        .map(|((term, weight), share)| (term, weight * -share.ln()))
+        .collect();
+    scored.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    Ok(scored.into_iter().take(wanted).map(|(t, _)| t).collect::<Vec<_>>().join(" "))
 }
 
 /// Orders definitions by graph centrality, most central first (ties by id).

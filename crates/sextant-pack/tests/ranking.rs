@@ -343,3 +343,60 @@ fn recorded_features_give_each_candidate_its_place_in_every_signal_that_found_it
         assert!(values.contains_key("final_rank") && values.contains_key("fused"), "{values:?}");
     }
 }
+
+#[test]
+fn files_that_share_the_best_files_vocabulary_rank_through_feedback() {
+    let repo = tempfile::tempdir().unwrap();
+    let root = repo.path();
+    // The lexer matches the task; the cursor it works with shares none of the task's words, only the lexer's
+    // own (`lexeme`, `codepoint`, `lookahead`), and nothing imports or calls across the two.
+    write(
+        root,
+        "syntax/lexer.py",
+        "def tokenize(source):\n    \"\"\"The tokenizer: crashes on empty input today.\"\"\"\n    lexeme = []\n    codepoint = source[0]\n    lookahead = codepoint\n    lexeme.append(lookahead)\n    return lexeme\n",
+    );
+    write(
+        root,
+        "syntax/cursor.py",
+        "class Cursor:\n    \"\"\"Walks codepoint by codepoint with one lookahead.\"\"\"\n\n    def bump(self, lexeme):\n        codepoint = lexeme.pop()\n        lookahead = codepoint\n        return lookahead\n",
+    );
+    // Views that share a common word with the task rank behind the lexer, and lend feedback no rare word.
+    for i in 0..12 {
+        write(
+            root,
+            &format!("app/view_{i}.py"),
+            "def render(page):\n    \"\"\"Draws the page of the report.\"\"\"\n    return page.title\n",
+        );
+    }
+    let f = Fixture::index(repo);
+    let task = "the tokenizer crashes on empty input";
+    let with = ranked(&f, task, RankWeights { feedback: 4.0, ..Default::default() });
+    assert_eq!(with[0], "syntax/lexer.py", "{with:?}");
+    assert_eq!(with[1], "syntax/cursor.py", "{with:?}");
+    // Without feedback nothing leads to the cursor: the fixture needs the signal.
+    let without = ranked(&f, task, RankWeights::default());
+    assert_eq!(without[0], "syntax/lexer.py", "{without:?}");
+    assert!(!without.contains(&"syntax/cursor.py".to_string()), "{without:?}");
+}
+
+#[test]
+fn recently_changed_files_lead_files_that_match_as_well() {
+    let repo_dir = tempfile::tempdir().unwrap();
+    let repo = git2::Repository::init(repo_dir.path()).unwrap();
+    // Two parsers match the task alike (the old one a little better); the new one changed in the last commits.
+    let parser = |name: &str, extra: &str| {
+        format!("def parse_{name}(header):\n    \"\"\"Parses the retry header.{extra}\"\"\"\n    return header.split(',')\n")
+    };
+    commit(&repo, &[("net/old_parser.py", &parser("old", " The retry header may be empty."))]);
+    commit(&repo, &[("net/new_parser.py", &parser("new", ""))]);
+    for i in 0..30 {
+        commit(&repo, &[(&format!("pkg/other_{i}.py"), &format!("def other_{i}(x):\n    return x * {i}\n"))]);
+    }
+    commit(&repo, &[("net/new_parser.py", &parser("new", " Whitespace around values is kept."))]);
+    let f = Fixture::index(repo_dir);
+    let task = "the retry header parser drops the last value";
+    let without = ranked(&f, task, RankWeights { cochange: 0.0, ..Default::default() });
+    assert_eq!(without[..2], ["net/old_parser.py", "net/new_parser.py"], "{without:?}");
+    let with = ranked(&f, task, RankWeights { cochange: 0.0, recency: 0.5, ..Default::default() });
+    assert_eq!(with[..2], ["net/new_parser.py", "net/old_parser.py"], "{with:?}");
+}
