@@ -34,7 +34,8 @@ WEIGHTS = {
     'file_rank_offset': 60.0, 'test_files': 0.5, 'cochange': 0.1, 'churn': 0.0, 'expanded_files': 20,
     'cochange_sources': 5, 'file_hits': 200, 'qualified_symbol': 1.5, 'scope': 0.5, 'title': 2.0,
     'fine_grained_prefix': 6000, 'merge_max_tokens': 1500, 'neighbour_units': 0, 'neighbour_reach': 1,
-    'neighbour_pull': 0.9,
+    'neighbour_pull': 0.9, 'recency': 0.2, 'recency_commits': 30, 'feedback': 2.0, 'feedback_files': 3,
+    'feedback_terms': 20, 'feedback_max_share': 0.02,
 }
 # The long-task profile's built-in values (sextant_pack::RankWeights::long_task).
 LONG = dict(WEIGHTS, lexical_task=0.5, lexical_identifiers=0.5, symbol_identifier=0.6, path=2.4, graph=0.6,
@@ -69,7 +70,7 @@ def steps(weights):
         if name in ('neighbour_pull', 'file_bm25_b'):  # shares, at most 1
             tries = [value / 2, (1 + value) / 2]
         if name in ('expanded_files', 'cochange_sources', 'file_hits', 'fine_grained_prefix', 'merge_max_tokens',
-                    'neighbour_units', 'neighbour_reach'):
+                    'neighbour_units', 'neighbour_reach', 'recency_commits', 'feedback_files', 'feedback_terms'):
             tries = sorted({max(1, round(t)) for t in tries} - {value})
         for t in tries:
             stepped = dict(weights)

@@ -40,7 +40,8 @@ fn main() -> Result<()> {
             other => path = Some(PathBuf::from(other)),
         }
     }
-    let root = path.context("usage: pack-bench PATH [--queries N] [--budgets 2000,8000,32000]")?.canonicalize()?;
+    let path = path.context("usage: pack-bench PATH [--queries N] [--budgets 2000,8000,32000] [--weights …]")?;
+    let root = path.canonicalize().with_context(|| format!("cannot open the repository {}", path.display()))?;
     let name = root.file_name().map_or("repo".into(), |n| n.to_string_lossy().into_owned());
     let index_dir = PathBuf::from("target/pack-bench").join(name);
     let config = Config::for_repository(&root)?;

@@ -113,6 +113,10 @@ pub struct RankWeights {
     pub feedback_files: usize,
     /// How many of their words `feedback` searches for.
     pub feedback_terms: usize,
+    /// Words found in more than this share of the repository's chunks are not searched for by `feedback`: they
+    /// say little about any file (`param`, `import`, the licence header's words), and their long postings cost
+    /// most of the search.
+    pub feedback_max_share: f32,
     /// Files changed by past commits whose messages share the task's terms (the rarer, the more), from the
     /// commits mined for co-change.
     pub commit_messages: f32,
@@ -173,11 +177,12 @@ impl Default for RankWeights {
             test_files: 0.5,
             cochange: 0.1,
             churn: 0.0,
-            recency: 0.0,
-            recency_commits: 10,
-            feedback: 0.0,
+            recency: 0.2,
+            recency_commits: 30,
+            feedback: 2.0,
             feedback_files: 3,
             feedback_terms: 20,
+            feedback_max_share: 0.02,
             scope: 0.5,
             commit_messages: 0.0,
             message_commits: 10,
@@ -297,6 +302,7 @@ impl RankWeights {
                     "churn" => &mut self.churn,
                     "recency" => &mut self.recency,
                     "feedback" => &mut self.feedback,
+                    "feedback_max_share" => &mut self.feedback_max_share,
                     "scope" => &mut self.scope,
                     "commit_messages" => &mut self.commit_messages,
                     "neighbour_pull" => &mut self.neighbour_pull,
@@ -997,8 +1003,22 @@ pub fn rank(index: &Index, request: &PackRequest) -> Result<Ranking, IndexError>
     }
     files.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
     if weights.feedback > 0.0 && !files.is_empty() {
-        let best: Vec<u32> = files.iter().take(weights.feedback_files).map(|(f, _)| *f).collect();
-        let query = feedback_query(index, &best, &task, weights.feedback_terms)?;
+        // Each best file lends the words of its best units (units are still in score order), or of its first
+        // chunks where only file-level evidence found it.
+        let passages: Vec<(u32, Vec<u32>)> = files
+            .iter()
+            .take(weights.feedback_files)
+            .map(|&(file, _)| {
+                let mut chunks: Vec<u32> =
+                    units.iter().filter(|u| u.file == file).take(FEEDBACK_CHUNKS).map(|u| u.chunk).collect();
+                if chunks.is_empty() {
+                    let count = index.file(file).map_or(0, |f| f.chunks().len() as u32);
+                    chunks = (0..count.min(FEEDBACK_CHUNKS as u32)).collect();
+                }
+                (file, chunks)
+            })
+            .collect();
+        let query = feedback_query(index, &passages, &task, weights.feedback_terms, weights.feedback_max_share)?;
         let mut by_file = index.search_files_with(&query, file_bm25, SEGMENT_DEPTH)?;
         by_file.retain(|(f, _)| allowed(*f));
         let mut place: HashMap<u32, usize> = HashMap::new();
@@ -1072,30 +1092,49 @@ pub fn rank(index: &Index, request: &PackRequest) -> Result<Ranking, IndexError>
     Ok(Ranking { units, files, graph_scores, file_features: fusion.features })
 }
 
-/// Bytes of a file read for its words in [`feedback_query`]: the head of a huge file says what it is about.
-const FEEDBACK_READ_BYTES: usize = 256 * 1024;
+/// Chunks of each best file whose words [`feedback_query`] reads: its best matches say what it is about, and
+/// reading whole files (hub files run to thousands of lines) would cost more than the rest of the ranking.
+const FEEDBACK_CHUNKS: usize = 4;
 
-/// The words `files` (best first) use most and `task` does not, as a query: each word weighs its share of each
-/// file's words (a file counting less the further down it is) times how rare it is among the repository's chunks.
-/// Words in more than a quarter of all chunks say nothing about any file and are left out.
-fn feedback_query(index: &Index, files: &[u32], task: &str, wanted: usize) -> Result<String, IndexError> {
+/// The words the passages of the best files (best first: each file and the chunks of it to read) use most and
+/// `task` does not, as a query: each word weighs its share of each file's words read (a file counting less the
+/// further down it is) times how rare it is among the repository's chunks. Words in more than `max_share` of all
+/// chunks are left out.
+fn feedback_query(
+    index: &Index,
+    passages: &[(u32, Vec<u32>)],
+    task: &str,
+    wanted: usize,
+    max_share: f32,
+) -> Result<String, IndexError> {
     let mut in_task: HashSet<String> = HashSet::new();
     sextant_index::for_each_path_term(task, |term| {
         in_task.insert(term);
     });
     let root = std::path::Path::new(index.root());
     let mut weight: HashMap<String, f32> = HashMap::new();
-    for (rank, file) in files.iter().filter_map(|&f| index.file(f)).enumerate() {
+    for (rank, (file, chunks)) in passages.iter().enumerate() {
+        let Some(file) = index.file(*file) else { continue };
+        // A file changed since it was indexed lends nothing: its chunks' lines may hold other code now.
         let Ok(bytes) = std::fs::read(root.join(file.path())) else { continue };
-        let text = String::from_utf8_lossy(&bytes[..bytes.len().min(FEEDBACK_READ_BYTES)]);
+        if sextant_index::content_hash(&bytes) != file.hash() {
+            continue;
+        }
+        let text = String::from_utf8_lossy(&bytes);
+        let lines: Vec<&str> = text.lines().collect();
         let mut counts: HashMap<String, u32> = HashMap::new();
         let mut total = 0u32;
-        sextant_index::for_each_path_term(&text, |term| {
-            total += 1;
-            if term.len() >= 3 && !term.bytes().all(|b| b.is_ascii_digit()) && !in_task.contains(&term) {
-                *counts.entry(term).or_default() += 1;
+        for chunk in chunks.iter().filter_map(|&c| file.chunks().get(c as usize)) {
+            let (first, last) = (chunk.span.start_line as usize, chunk.span.end_line as usize);
+            for line in lines.iter().take(last).skip(first.saturating_sub(1)) {
+                sextant_index::for_each_path_term(line, |term| {
+                    total += 1;
+                    if term.len() >= 3 && !term.bytes().all(|b| b.is_ascii_digit()) && !in_task.contains(&term) {
+                        *counts.entry(term).or_default() += 1;
+                    }
+                });
             }
-        });
+        }
         let file_weight = 1.0 / (1.0 + rank as f32) / total.max(1) as f32;
         for (term, count) in counts {
             *weight.entry(term).or_default() += file_weight * count as f32;
@@ -1111,7 +1150,7 @@ fn feedback_query(index: &Index, files: &[u32], task: &str, wanted: usize) -> Re
     let mut scored: Vec<(String, f32)> = frequent
         .into_iter()
         .zip(shares)
-        .filter(|(_, share)| *share > 0.0 && *share <= 0.25)
+        .filter(|(_, share)| *share > 0.0 && *share <= max_share)
         .map(|((term, weight), share)| (term, weight * -share.ln()))
         .collect();
     scored.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));

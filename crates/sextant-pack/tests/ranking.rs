@@ -370,11 +370,13 @@ fn files_that_share_the_best_files_vocabulary_rank_through_feedback() {
     }
     let f = Fixture::index(repo);
     let task = "the tokenizer crashes on empty input";
+    // Twice the default weight: in a repository of fourteen files the feedback list's first places count for
+    // little against the views' matches of a common word.
     let with = ranked(&f, task, RankWeights { feedback: 4.0, ..Default::default() });
     assert_eq!(with[0], "syntax/lexer.py", "{with:?}");
     assert_eq!(with[1], "syntax/cursor.py", "{with:?}");
     // Without feedback nothing leads to the cursor: the fixture needs the signal.
-    let without = ranked(&f, task, RankWeights::default());
+    let without = ranked(&f, task, RankWeights { feedback: 0.0, ..Default::default() });
     assert_eq!(without[0], "syntax/lexer.py", "{without:?}");
     assert!(!without.contains(&"syntax/cursor.py".to_string()), "{without:?}");
 }
@@ -395,8 +397,8 @@ fn recently_changed_files_lead_files_that_match_as_well() {
     commit(&repo, &[("net/new_parser.py", &parser("new", " Whitespace around values is kept."))]);
     let f = Fixture::index(repo_dir);
     let task = "the retry header parser drops the last value";
-    let without = ranked(&f, task, RankWeights { cochange: 0.0, ..Default::default() });
+    let without = ranked(&f, task, RankWeights { cochange: 0.0, recency: 0.0, ..Default::default() });
     assert_eq!(without[..2], ["net/old_parser.py", "net/new_parser.py"], "{without:?}");
-    let with = ranked(&f, task, RankWeights { cochange: 0.0, recency: 0.5, ..Default::default() });
+    let with = ranked(&f, task, RankWeights { cochange: 0.0, ..Default::default() });
     assert_eq!(with[..2], ["net/new_parser.py", "net/old_parser.py"], "{with:?}");
 }
