@@ -417,8 +417,9 @@ pub struct Ranking {
 /// (1-based) place in each list that holds it or one of its units (`lexical_task`, `graph`, …), and values
 /// (`file_bm25_share`: its whole-file BM25 score over the best file's; `unit_part`: its share from its chunks;
 /// `fused`: its score before the test, scope and co-change adjustments, absent for a file only co-change found;
-/// `is_test`, `in_scope`, `churn` (commits in the mined history), `commits_since_change` (with `recency` on), `cochange` (its largest share of a best file's
-/// commits), `chunks`, `final_rank`). A signal whose weight is 0 is not computed, so it is absent.
+/// `is_test`, `in_scope`, `churn` (commits in the mined history), `commits_since_change` (with `recency` on),
+/// `cochange` (its largest share of a best file's commits), `chunks`, `final_rank`). A signal whose weight is 0 is
+/// not computed, so it is absent.
 pub type FileFeatures = HashMap<u32, BTreeMap<&'static str, f32>>;
 
 type Unit = (u32, u32);

@@ -370,11 +370,16 @@ fn files_that_share_the_best_files_vocabulary_rank_through_feedback() {
     }
     let f = Fixture::index(repo);
     let task = "the tokenizer crashes on empty input";
-    // Twice the default weight: in a repository of fourteen files the feedback list's first places count for
-    // little against the views' matches of a common word.
-    let with = ranked(&f, task, RankWeights { feedback: 4.0, ..Default::default() });
+    // In a repository of fourteen chunks every word is in more than the default 2% of them, and the feedback
+    // list's first places count for little against the views' matches of a common word: a quarter, twice the
+    // default weight.
+    let weights = RankWeights { feedback: 4.0, feedback_max_share: 0.25, ..Default::default() };
+    let with = ranked(&f, task, weights);
     assert_eq!(with[0], "syntax/lexer.py", "{with:?}");
     assert_eq!(with[1], "syntax/cursor.py", "{with:?}");
+    // At the default cap every word read is too common here to search for, so nothing is searched.
+    let capped = ranked(&f, task, RankWeights { feedback: 4.0, ..Default::default() });
+    assert!(!capped.contains(&"syntax/cursor.py".to_string()), "{capped:?}");
     // Without feedback nothing leads to the cursor: the fixture needs the signal.
     let without = ranked(&f, task, RankWeights { feedback: 0.0, ..Default::default() });
     assert_eq!(without[0], "syntax/lexer.py", "{without:?}");
