@@ -275,9 +275,9 @@ pub fn build_pack_with(
     if request.budget == 0 || request.budget > MAX_BUDGET {
         return Err(PackError::BadBudget(request.budget));
     }
-    let ranking = rank(index, request)?;
     let root = Path::new(index.root());
     let mut sources = SourceCache::new(root, index);
+    let ranking = rank::rank_reading(index, request, &mut sources)?;
     let ranked_files: Vec<String> =
         ranking.files.iter().filter_map(|(f, _)| index.file(*f)).map(|file| file.path().to_string()).collect();
     let tokenizer = request.tokenizer;

@@ -7,7 +7,7 @@ use sextant_index::fusion::rrf;
 use sextant_index::{Index, IndexError, IndexedFile, PathFilter, SearchOptions};
 
 use crate::terms::TaskTerms;
-use crate::PackRequest;
+use crate::{PackRequest, SourceCache};
 
 /// Names defined more often than this are too common to be a signal (`new`, `get`, `run`).
 const MAX_DEFINITIONS_PER_NAME: usize = 12;
@@ -507,6 +507,17 @@ fn symbol_unit(index: &Index, id: SymbolId) -> Option<Unit> {
 
 /// Ranks units and files for the request.
 pub fn rank(index: &Index, request: &PackRequest) -> Result<Ranking, IndexError> {
+    let mut sources = SourceCache::new(std::path::Path::new(index.root()), index);
+    rank_reading(index, request, &mut sources)
+}
+
+/// [`rank`] reading file texts through `sources`, so the pack that renders the best files after it reads and
+/// verifies each of them once.
+pub(crate) fn rank_reading(
+    index: &Index,
+    request: &PackRequest,
+    sources: &mut SourceCache<'_>,
+) -> Result<Ranking, IndexError> {
     let weights = request.weights.for_task(&request.task);
     let task = crate::terms::retrieval_text(&request.task);
     let terms = TaskTerms::extract(&task);
@@ -1019,7 +1030,8 @@ pub fn rank(index: &Index, request: &PackRequest) -> Result<Ranking, IndexError>
                 (file, chunks)
             })
             .collect();
-        let query = feedback_query(index, &passages, &task, weights.feedback_terms, weights.feedback_max_share)?;
+        let query =
+            feedback_query(index, sources, &passages, &task, weights.feedback_terms, weights.feedback_max_share)?;
         let mut by_file = index.search_files_with(&query, file_bm25, SEGMENT_DEPTH)?;
         by_file.retain(|(f, _)| allowed(*f));
         let mut place: HashMap<u32, usize> = HashMap::new();
@@ -1103,6 +1115,7 @@ const FEEDBACK_CHUNKS: usize = 4;
 /// chunks are left out.
 fn feedback_query(
     index: &Index,
+    sources: &mut SourceCache<'_>,
     passages: &[(u32, Vec<u32>)],
     task: &str,
     wanted: usize,
@@ -1112,20 +1125,14 @@ fn feedback_query(
     sextant_index::for_each_path_term(task, |term| {
         in_task.insert(term);
     });
-    let root = std::path::Path::new(index.root());
     let mut weight: HashMap<String, f32> = HashMap::new();
     for (rank, (file, chunks)) in passages.iter().enumerate() {
-        let Some(file) = index.file(*file) else { continue };
-        // A file changed since it was indexed lends nothing: its chunks' lines may hold other code now.
-        let Ok(bytes) = std::fs::read(root.join(file.path())) else { continue };
-        if sextant_index::content_hash(&bytes) != file.hash() {
-            continue;
-        }
-        let text = String::from_utf8_lossy(&bytes);
+        // A file gone or changed since it was indexed lends nothing: its chunks' lines may hold other code now.
+        let (Some(indexed), Some(text)) = (index.file(*file), sources.text(*file)) else { continue };
         let lines: Vec<&str> = text.lines().collect();
         let mut counts: HashMap<String, u32> = HashMap::new();
         let mut total = 0u32;
-        for chunk in chunks.iter().filter_map(|&c| file.chunks().get(c as usize)) {
+        for chunk in chunks.iter().filter_map(|&c| indexed.chunks().get(c as usize)) {
             let (first, last) = (chunk.span.start_line as usize, chunk.span.end_line as usize);
             for line in lines.iter().take(last).skip(first.saturating_sub(1)) {
                 sextant_index::for_each_path_term(line, |term| {
