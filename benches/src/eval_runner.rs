@@ -1,6 +1,6 @@
 //! Retrieval evaluation runner:
 //! `cargo run --release -p sextant-benches --bin eval-runner -- --data DEV.jsonl --mirrors DIR --work DIR --out PRED.jsonl
-//!  [--repos owner/name,…] [--sources a,b] [--per-repo N] [--limit N] [--budget 32000]
+//!  [--repos owner/name,…] [--sources a,b] [--skip-per-repo N] [--per-repo N] [--limit N] [--budget 32000]
 //!  [--search-modes lexical,semantic,hybrid] [--variants name:weight=value,…;name2:…] [--dense | --dense-cards]`
 //!
 //! For each row it writes the tree of the row's repository at its base commit from the bare mirror at
@@ -57,6 +57,9 @@ struct Args {
     out: PathBuf,
     repos: Vec<String>,
     sources: Vec<String>,
+    /// Rows of each repository passed over before `per_repo` are taken (`--skip-per-repo`): rows 13-24 of each
+    /// repository are ones that tuning on the first 12 never saw.
+    skip_per_repo: usize,
     per_repo: usize,
     limit: usize,
     budget: usize,
@@ -79,6 +82,7 @@ fn parse_args() -> Result<Args> {
         out: PathBuf::from("target/eval/pred.jsonl"),
         repos: Vec::new(),
         sources: Vec::new(),
+        skip_per_repo: 0,
         per_repo: usize::MAX,
         limit: usize::MAX,
         budget: 32_000,
@@ -100,6 +104,7 @@ fn parse_args() -> Result<Args> {
             "--out" => args.out = value()?.into(),
             "--repos" => args.repos = value()?.split(',').map(str::to_string).collect(),
             "--sources" => args.sources = value()?.split(',').map(str::to_string).collect(),
+            "--skip-per-repo" => args.skip_per_repo = value()?.parse()?,
             "--per-repo" => args.per_repo = value()?.parse()?,
             "--limit" => args.limit = value()?.parse()?,
             "--budget" => args.budget = value()?.parse()?,
@@ -136,7 +141,7 @@ fn parse_args() -> Result<Args> {
         }
     }
     if args.data.as_os_str().is_empty() || args.mirrors.as_os_str().is_empty() {
-        bail!("usage: eval-runner --data DEV.jsonl --mirrors DIR [--work DIR] [--out PRED.jsonl] [--repos a/b,…] [--sources s,…] [--per-repo N] [--limit N] [--budget N]");
+        bail!("usage: eval-runner --data DEV.jsonl --mirrors DIR [--work DIR] [--out PRED.jsonl] [--repos a/b,…] [--sources s,…] [--skip-per-repo N] [--per-repo N] [--limit N] [--budget N]");
     }
     Ok(args)
 }
@@ -161,11 +166,11 @@ fn main() -> Result<()> {
             *missing.entry(repo).or_default() += 1;
             continue;
         }
-        let count = per_repo.entry(repo).or_default();
-        if *count >= args.per_repo {
+        let seen = per_repo.entry(repo).or_default();
+        *seen += 1;
+        if *seen <= args.skip_per_repo || *seen > args.skip_per_repo.saturating_add(args.per_repo) {
             continue;
         }
-        *count += 1;
         rows.push(row);
         if rows.len() >= args.limit {
             break;

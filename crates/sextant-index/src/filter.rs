@@ -98,6 +98,24 @@ pub fn is_test_path(path: &str) -> bool {
         || name.ends_with("_spec.rb")
 }
 
+/// What kind of auxiliary code a repository-relative path is, by its directories: `examples`, `benchmarks`,
+/// `scripts`, `docs` or `ci`. Such code shows how the project is used, measured, built or released, and echoes
+/// the words of a task about the project's own code, which it seldom is; ranking treats it as secondary unless
+/// the task names its kind. `None` for everything else (tests included: see [`is_test_path`]).
+pub fn auxiliary_kind(path: &str) -> Option<&'static str> {
+    let lower = path.to_ascii_lowercase();
+    let mut directories: Vec<&str> = lower.split('/').collect();
+    directories.pop();
+    directories.into_iter().find_map(|part| match part {
+        "examples" | "example" | "samples" => Some("examples"),
+        "benches" | "bench" | "benchmarks" | "benchmark" => Some("benchmarks"),
+        "scripts" | "script" => Some("scripts"),
+        "docs" | "doc" | "documentation" => Some("docs"),
+        "ci" | ".github" | ".circleci" => Some("ci"),
+        _ => None,
+    })
+}
+
 #[cfg(test)]
 mod test_path_tests {
     use super::is_test_path;
@@ -121,6 +139,28 @@ mod test_path_tests {
             ["src/lib.rs", "src/testing_utils_are_not/../x.rs", "contest/main.go", "src/attest.py", "latest/x.go"]
         {
             assert!(!is_test_path(path), "{path}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod auxiliary_path_tests {
+    use super::auxiliary_kind;
+
+    #[test]
+    fn names_the_kind_of_auxiliary_code_by_directory() {
+        for (path, kind) in [
+            ("examples/tutorial.rs", "examples"),
+            ("crates/cli/benches/walk.rs", "benchmarks"),
+            ("Scripts/release.py", "scripts"),
+            ("docs/conf.py", "docs"),
+            (".github/workflows/build.js", "ci"),
+        ] {
+            assert_eq!(auxiliary_kind(path), Some(kind), "{path}");
+        }
+        // The file's own name never counts, nor do look-alike directories.
+        for path in ["src/docs.rs", "src/bench.py", "crates/hir_ty/src/diagnostics/expr.rs", "docsite/a.ts", "lib.rs"] {
+            assert_eq!(auxiliary_kind(path), None, "{path}");
         }
     }
 }

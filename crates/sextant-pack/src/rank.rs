@@ -89,6 +89,10 @@ pub struct RankWeights {
     /// Factor on the scores of tests, fixtures and test data when the task is not about tests: the code a task
     /// needs is rarely a test, though tests echo its words.
     pub test_files: f32,
+    /// Factor on the scores of auxiliary code (examples, benchmarks, scripts, docs, CI: see
+    /// [`sextant_index::auxiliary_kind`]) unless the task names that kind: it echoes the task's words but is seldom
+    /// where the change goes.
+    pub auxiliary_files: f32,
     /// Share of a best file's score given to the files that changed with it in git history (times the share of
     /// its commits they were part of).
     pub cochange: f32,
@@ -175,6 +179,7 @@ impl Default for RankWeights {
             file_prior: 0.4,
             file_rank_offset: sextant_index::fusion::RRF_K,
             test_files: 0.5,
+            auxiliary_files: 1.0,
             cochange: 0.1,
             churn: 0.0,
             recency: 0.2,
@@ -298,6 +303,7 @@ impl RankWeights {
                     "file_prior" => &mut self.file_prior,
                     "file_rank_offset" => &mut self.file_rank_offset,
                     "test_files" => &mut self.test_files,
+                    "auxiliary_files" => &mut self.auxiliary_files,
                     "cochange" => &mut self.cochange,
                     "churn" => &mut self.churn,
                     "recency" => &mut self.recency,
@@ -418,7 +424,7 @@ pub struct Ranking {
 /// (`file_bm25_share`: its whole-file BM25 score over the best file's; `unit_part`: its share from its chunks;
 /// `fused`: its score before the test, scope and co-change adjustments, absent for a file only co-change found;
 /// `is_test`, `in_scope`, `churn` (commits in the mined history), `commits_since_change` (with `recency` on),
-/// `cochange` (its largest share of a best file's commits), `chunks`, `final_rank`). A signal whose weight is 0 is
+/// `cochange` (its largest share of a best file's commits), `chunks`, `final_rank`, `final_score`). A signal whose weight is 0 is
 /// not computed, so it is absent.
 pub type FileFeatures = HashMap<u32, BTreeMap<&'static str, f32>>;
 
@@ -973,17 +979,32 @@ pub(crate) fn rank_reading(
         }
     }
     let test_factor = if about_tests(&terms) { 1.0 } else { weights.test_files };
-    if test_factor != 1.0 {
+    let named_auxiliary = auxiliary_kinds_named(&task, &terms);
+    // The factor on a secondary file's score: tests, fixtures and auxiliary code of a kind the task does not name.
+    let secondary = |file: u32| {
+        let Some(path) = index.file(file).map(|f| f.path()) else { return 1.0 };
+        if sextant_index::is_test_path(path) {
+            test_factor
+        } else if sextant_index::auxiliary_kind(path).is_some_and(|kind| !named_auxiliary.contains(&kind)) {
+            weights.auxiliary_files
+        } else {
+            1.0
+        }
+    };
+    if test_factor != 1.0 || weights.auxiliary_files != 1.0 {
         // Every unit's file is among `files`: decide each file once, not once per unit.
-        let mut tests: HashSet<u32> = HashSet::new();
+        let mut factors: HashMap<u32, f32> = HashMap::new();
         for (file, score) in &mut files {
-            if is_test(*file) {
-                *score *= test_factor;
-                tests.insert(*file);
+            let factor = secondary(*file);
+            if factor != 1.0 {
+                *score *= factor;
+                factors.insert(*file, factor);
             }
         }
-        for unit in units.iter_mut().filter(|u| tests.contains(&u.file)) {
-            unit.score *= test_factor;
+        for unit in &mut units {
+            if let Some(factor) = factors.get(&unit.file) {
+                unit.score *= factor;
+            }
         }
     }
     if let Some(history) = index.co_change().filter(|_| weights.churn > 0.0) {
@@ -1040,8 +1061,7 @@ pub(crate) fn rank_reading(
             place.insert(*file, rank);
         }
         let lift = |file: u32, rank: usize| {
-            let factor = if is_test(file) { test_factor } else { 1.0 };
-            factor * weights.feedback / (weights.file_rank_offset + rank as f32 + 1.0)
+            secondary(file) * weights.feedback / (weights.file_rank_offset + rank as f32 + 1.0)
         };
         for (file, score) in &mut files {
             if let Some(rank) = place.remove(file) {
@@ -1059,7 +1079,7 @@ pub(crate) fn rank_reading(
             let Some(path) = index.file(file).map(|f| f.path()) else { continue };
             for (partner, share) in history.partners(path) {
                 let Some(partner) = index.file_id(partner).filter(|&p| p != file && allowed(p)) else { continue };
-                let factor = if is_test(partner) { test_factor } else { 1.0 };
+                let factor = secondary(partner);
                 if let Some(features) = &mut fusion.features {
                     let entry = features.entry(partner).or_default().entry("cochange").or_insert(0.0);
                     *entry = entry.max(share);
@@ -1099,8 +1119,9 @@ pub(crate) fn rank_reading(
         }
     }
     units.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.file.cmp(&b.file)).then(a.chunk.cmp(&b.chunk)));
-    for (rank, &(file, _)) in files.iter().enumerate() {
+    for (rank, &(file, score)) in files.iter().enumerate() {
         fusion.note_value(file, "final_rank", rank as f32 + 1.0);
+        fusion.note_value(file, "final_score", score);
     }
     Ok(Ranking { units, files, graph_scores, file_features: fusion.features })
 }
@@ -1188,6 +1209,27 @@ fn owned_by(index: &Index, id: SymbolId, owner: &str) -> bool {
 }
 
 /// Whether the task is about tests themselves (it says "test" or names a test file), so tests keep their rank.
+/// The kinds of auxiliary code (see [`sextant_index::auxiliary_kind`]) a task names, by a word (`example`,
+/// `benchmarks`, `docs`, …; read from the text itself, since some are stopwords to the task's terms) or by a path of
+/// that kind: a task about an example needs the example.
+fn auxiliary_kinds_named(task: &str, terms: &TaskTerms) -> Vec<&'static str> {
+    let mut kinds: Vec<&'static str> = terms.paths.iter().filter_map(|p| sextant_index::auxiliary_kind(p)).collect();
+    for word in task.split(|c: char| !c.is_alphanumeric()).filter(|w| (2..=13).contains(&w.len())) {
+        let kind = match word.to_ascii_lowercase().as_str() {
+            "example" | "examples" | "sample" | "samples" => "examples",
+            "bench" | "benches" | "benchmark" | "benchmarks" => "benchmarks",
+            "script" | "scripts" => "scripts",
+            "doc" | "docs" | "documentation" => "docs",
+            "ci" | "workflow" | "workflows" => "ci",
+            _ => continue,
+        };
+        if !kinds.contains(&kind) {
+            kinds.push(kind);
+        }
+    }
+    kinds
+}
+
 fn about_tests(terms: &TaskTerms) -> bool {
     terms.words.iter().chain(terms.identifiers.iter()).any(|w| {
         let lower = w.to_lowercase();

@@ -407,3 +407,40 @@ fn recently_changed_files_lead_files_that_match_as_well() {
     let with = ranked(&f, task, RankWeights { cochange: 0.0, ..Default::default() });
     assert_eq!(with[..2], ["net/new_parser.py", "net/old_parser.py"], "{with:?}");
 }
+
+#[test]
+fn code_outranks_examples_and_benchmarks_of_it_unless_the_task_names_them() {
+    let repo = tempfile::tempdir().unwrap();
+    let root = repo.path();
+    write(
+        root,
+        "shop/session.py",
+        "class Session:\n    def expire(self, now):\n        \"\"\"Ends the session once its time to live has passed.\"\"\"\n        return now > self.ttl\n",
+    );
+    // An example and a benchmark that repeat the task's words more often than the code does.
+    write(
+        root,
+        "examples/session_expire.py",
+        "from shop.session import Session\n\n# session expire demo: a session expire after its ttl\nsession = Session()\nprint(session.expire(now=6))  # session expire\n",
+    );
+    write(
+        root,
+        "benches/session_expire.py",
+        "from shop.session import Session\n\n\ndef bench_session_expire(session):\n    # session expire, timed\n    return session.expire(now=6)\n",
+    );
+    for i in 0..20 {
+        write(root, &format!("shop/misc_{i}.py"), &format!("def helper_{i}(x):\n    return x + {i}\n"));
+    }
+    let f = Fixture::index(repo);
+    let task = "session expire returns true too early";
+    let secondary = RankWeights { auxiliary_files: 0.5, ..Default::default() };
+    let files = ranked(&f, task, secondary);
+    assert_eq!(files[0], "shop/session.py", "{files:?}");
+    // Without the factor the echoes come first: the fixture exercises the rule.
+    let undemoted = ranked(&f, task, RankWeights { auxiliary_files: 1.0, ..Default::default() });
+    assert_ne!(undemoted[0], "shop/session.py", "{undemoted:?}");
+    // A task about the example keeps the example where its evidence puts it, and the benchmark demoted.
+    let files = ranked(&f, "the session expire demo example prints the wrong value", secondary);
+    assert_eq!(files[0], "examples/session_expire.py", "{files:?}");
+    assert!(position(&files, "shop/session.py") < position(&files, "benches/session_expire.py"), "{files:?}");
+}
