@@ -98,14 +98,19 @@ pub fn is_test_path(path: &str) -> bool {
         || name.ends_with("_spec.rb")
 }
 
-/// What kind of auxiliary code a repository-relative path is, by its directories: `examples`, `benchmarks`,
-/// `scripts`, `docs` or `ci`. Such code shows how the project is used, measured, built or released, and echoes
-/// the words of a task about the project's own code, which it seldom is; ranking treats it as secondary unless
-/// the task names its kind. `None` for everything else (tests included: see [`is_test_path`]).
+/// What kind of auxiliary code a repository-relative path is, by its directories or, for shell scripts, its
+/// extension: `examples`, `benchmarks`, `scripts`, `docs` or `ci`. Such code shows how the project is used,
+/// measured, built or released, and echoes the words of a task about the project's own code, which it seldom is;
+/// ranking treats it as secondary unless the task names its kind. `None` for everything else (tests included: see
+/// [`is_test_path`]).
 pub fn auxiliary_kind(path: &str) -> Option<&'static str> {
     let lower = path.to_ascii_lowercase();
     let mut directories: Vec<&str> = lower.split('/').collect();
-    directories.pop();
+    let name = directories.pop().unwrap_or_default();
+    let shell = [".sh", ".bash", ".zsh", ".fish", ".ps1", ".bat", ".cmd"];
+    if shell.iter().any(|extension| name.len() > extension.len() && name.ends_with(extension)) {
+        return Some("scripts");
+    }
     directories.into_iter().find_map(|part| match part {
         "examples" | "example" | "samples" => Some("examples"),
         "benches" | "bench" | "benchmarks" | "benchmark" => Some("benchmarks"),
@@ -155,11 +160,15 @@ mod auxiliary_path_tests {
             ("Scripts/release.py", "scripts"),
             ("docs/conf.py", "docs"),
             (".github/workflows/build.js", "ci"),
+            ("diagnostics/info.sh", "scripts"),
+            ("tools/Build.PS1", "scripts"),
         ] {
             assert_eq!(auxiliary_kind(path), Some(kind), "{path}");
         }
         // The file's own name never counts, nor do look-alike directories.
-        for path in ["src/docs.rs", "src/bench.py", "crates/hir_ty/src/diagnostics/expr.rs", "docsite/a.ts", "lib.rs"] {
+        for path in
+            ["src/docs.rs", "src/bench.py", "crates/hir_ty/src/diagnostics/expr.rs", "docsite/a.ts", "lib.rs", ".sh"]
+        {
             assert_eq!(auxiliary_kind(path), None, "{path}");
         }
     }

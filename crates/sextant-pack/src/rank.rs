@@ -1218,7 +1218,7 @@ fn auxiliary_kinds_named(task: &str, terms: &TaskTerms) -> Vec<&'static str> {
         let kind = match word.to_ascii_lowercase().as_str() {
             "example" | "examples" | "sample" | "samples" => "examples",
             "bench" | "benches" | "benchmark" | "benchmarks" => "benchmarks",
-            "script" | "scripts" => "scripts",
+            "script" | "scripts" | "shell" | "bash" | "zsh" | "powershell" => "scripts",
             "doc" | "docs" | "documentation" => "docs",
             "ci" | "workflow" | "workflows" => "ci",
             _ => continue,
