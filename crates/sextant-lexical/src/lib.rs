@@ -35,6 +35,13 @@ const MAX_QUERY_TERMS: usize = 64;
 /// Whole-file ranking skips terms found in more than this share of all chunks: they cannot tell files apart, and
 /// reading their postings would cost the most.
 const FILE_COMMON_TERM_SHARE: f32 = 0.25;
+/// Share of a segment's chunks that may be deleted before its level of segments is merged. A deleted chunk still
+/// counts in BM25's statistics (document frequencies, field lengths) until its segment is merged away, and
+/// tantivy's default never merges for deletes: after twelve commits of a small repository 61% of its chunks were
+/// deleted ones, which skewed every score and made rankings depend on merge timing. Small indexes (under 10,000
+/// chunks a level) merge back to their live chunks at once; a large segment is rewritten after a tenth of it
+/// changed.
+const DELETED_SHARE_BEFORE_MERGE: f32 = 0.1;
 
 /// Errors of the lexical index.
 #[derive(Debug, thiserror::Error)]
@@ -206,7 +213,10 @@ impl LexicalIndex {
 
     /// Starts a writer. Only one may exist per index (others get a lock error).
     pub fn writer(&self) -> Result<LexicalWriter> {
-        let writer = self.index.writer_with_num_threads(2, 96 * 1024 * 1024)?;
+        let writer: IndexWriter = self.index.writer_with_num_threads(2, 96 * 1024 * 1024)?;
+        let mut merges = tantivy::indexer::LogMergePolicy::default();
+        merges.set_del_docs_ratio_before_merge(DELETED_SHARE_BEFORE_MERGE);
+        writer.set_merge_policy(Box::new(merges));
         // A writer killed during a commit leaves files no commit refers to (a segment's `.del` file); the next
         // commit would collide with them. Remove them before writing anything.
         writer.garbage_collect_files().wait()?;
@@ -583,6 +593,61 @@ mod tests {
         let reopened = LexicalIndex::open_or_create(dir.path()).unwrap();
         assert_eq!(reopened.committed_payload().unwrap().as_deref(), Some("2"));
         assert_eq!(reopened.num_chunks(), 1);
+    }
+
+    #[test]
+    fn scores_after_many_edits_equal_those_of_a_fresh_index_of_the_same_chunks() {
+        let search = |index: &LexicalIndex| -> Vec<(String, f32)> {
+            let hits = index.search("alpha beta gamma", &SearchFilter::default(), 20).unwrap();
+            hits.into_iter().map(|h| (h.path, h.score)).collect()
+        };
+        let final_text = |i: usize| format!("alpha beta {} version {i}", if i % 2 == 0 { "gamma" } else { "delta" });
+        // Three commits that each rewrite most files (a branch switch, a reformatting), and one file's last edit:
+        // fewer segments than a merge by size waits for, most of their chunks deleted.
+        let edited = tempfile::tempdir().unwrap();
+        let index = LexicalIndex::open_or_create(edited.path()).unwrap();
+        let writer = index.writer().unwrap();
+        for i in 0..10 {
+            add(&writer, &format!("stable_{i}.rs"), "", &final_text(i));
+        }
+        add(&writer, "hot.rs", "", "gamma first draft");
+        writer.commit("0").unwrap();
+        for round in 1..=3 {
+            let writer = index.writer().unwrap();
+            for i in 0..8 {
+                writer.delete_path(&format!("stable_{i}.rs"));
+                add(&writer, &format!("stable_{i}.rs"), "", &final_text(i));
+            }
+            writer.delete_path("hot.rs");
+            let text = if round == 3 { "alpha beta gamma gamma".to_string() } else { format!("gamma edit {round}") };
+            add(&writer, "hot.rs", "", &text);
+            writer.commit(&round.to_string()).unwrap();
+        }
+        index.reload().unwrap();
+        let fresh_dir = tempfile::tempdir().unwrap();
+        let fresh = LexicalIndex::open_or_create(fresh_dir.path()).unwrap();
+        let writer = fresh.writer().unwrap();
+        for i in 0..10 {
+            add(&writer, &format!("stable_{i}.rs"), "", &final_text(i));
+        }
+        add(&writer, "hot.rs", "", "alpha beta gamma gamma");
+        writer.commit("1").unwrap();
+        fresh.reload().unwrap();
+        let (after_edits, from_scratch) = (search(&index), search(&fresh));
+        assert_eq!(after_edits.len(), 11);
+        assert_eq!(after_edits[0].0, "hot.rs");
+        let mut sorted = after_edits.clone();
+        sorted.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut expected = from_scratch.clone();
+        expected.sort_by(|a, b| a.0.cmp(&b.0));
+        for ((path, score), (fresh_path, fresh_score)) in sorted.iter().zip(&expected) {
+            assert_eq!(path, fresh_path);
+            assert!((score - fresh_score).abs() < 1e-4, "{path}: {score} after edits, {fresh_score} fresh");
+        }
+        assert_eq!(
+            index.chunk_shares(&["gamma".to_string()]).unwrap(),
+            fresh.chunk_shares(&["gamma".to_string()]).unwrap()
+        );
     }
 
     fn chunk<'a>(path: &'a str, text: &'a str, file_tokens: u32) -> ChunkDocument<'a> {
