@@ -424,8 +424,8 @@ pub struct Ranking {
 /// (`file_bm25_share`: its whole-file BM25 score over the best file's; `unit_part`: its share from its chunks;
 /// `fused`: its score before the test, scope and co-change adjustments, absent for a file only co-change found;
 /// `is_test`, `in_scope`, `churn` (commits in the mined history), `commits_since_change` (with `recency` on),
-/// `cochange` (its largest share of a best file's commits), `chunks`, `final_rank`, `final_score`). A signal whose weight is 0 is
-/// not computed, so it is absent.
+/// `cochange` (its largest share of a best file's commits), `chunks`, `final_rank`, `final_score`). A signal whose
+/// weight is 0 is not computed, so it is absent.
 pub type FileFeatures = HashMap<u32, BTreeMap<&'static str, f32>>;
 
 type Unit = (u32, u32);
