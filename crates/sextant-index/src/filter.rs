@@ -98,18 +98,23 @@ pub fn is_test_path(path: &str) -> bool {
         || name.ends_with("_spec.rb")
 }
 
-/// What kind of auxiliary code a repository-relative path is, by its directories or, for shell scripts, its
-/// extension: `examples`, `benchmarks`, `scripts`, `docs` or `ci`. Such code shows how the project is used,
-/// measured, built or released, and echoes the words of a task about the project's own code, which it seldom is;
-/// ranking treats it as secondary unless the task names its kind. `None` for everything else (tests included: see
-/// [`is_test_path`]).
+/// What kind of auxiliary code a repository-relative path is, by its directories or its extension: `examples`,
+/// `benchmarks`, `scripts` (shell scripts anywhere), `docs`, `ci`, or `declarations` (TypeScript's `.d.ts`). Such
+/// code shows how the project is used, measured, built or released, or restates its API, so it echoes the words of
+/// a task about the project's own code, which it seldom is; ranking treats it as secondary unless the task names
+/// its kind. `None` for everything else (tests included: see [`is_test_path`]).
 pub fn auxiliary_kind(path: &str) -> Option<&'static str> {
     let lower = path.to_ascii_lowercase();
     let mut directories: Vec<&str> = lower.split('/').collect();
     let name = directories.pop().unwrap_or_default();
-    let shell = [".sh", ".bash", ".zsh", ".fish", ".ps1", ".bat", ".cmd"];
-    if shell.iter().any(|extension| name.len() > extension.len() && name.ends_with(extension)) {
+    let has_extension = |extensions: &[&str]| {
+        extensions.iter().any(|extension| name.len() > extension.len() && name.ends_with(extension))
+    };
+    if has_extension(&[".sh", ".bash", ".zsh", ".fish", ".ps1", ".bat", ".cmd"]) {
         return Some("scripts");
+    }
+    if has_extension(&[".d.ts", ".d.mts", ".d.cts"]) {
+        return Some("declarations");
     }
     directories.into_iter().find_map(|part| match part {
         "examples" | "example" | "samples" => Some("examples"),
@@ -162,13 +167,20 @@ mod auxiliary_path_tests {
             (".github/workflows/build.js", "ci"),
             ("diagnostics/info.sh", "scripts"),
             ("tools/Build.PS1", "scripts"),
+            ("types/index.d.ts", "declarations"),
         ] {
             assert_eq!(auxiliary_kind(path), Some(kind), "{path}");
         }
         // The file's own name never counts, nor do look-alike directories.
-        for path in
-            ["src/docs.rs", "src/bench.py", "crates/hir_ty/src/diagnostics/expr.rs", "docsite/a.ts", "lib.rs", ".sh"]
-        {
+        for path in [
+            "src/docs.rs",
+            "src/bench.py",
+            "crates/hir_ty/src/diagnostics/expr.rs",
+            "docsite/a.ts",
+            "lib.rs",
+            ".sh",
+            "src/index.ts",
+        ] {
             assert_eq!(auxiliary_kind(path), None, "{path}");
         }
     }

@@ -89,7 +89,7 @@ pub struct RankWeights {
     /// Factor on the scores of tests, fixtures and test data when the task is not about tests: the code a task
     /// needs is rarely a test, though tests echo its words.
     pub test_files: f32,
-    /// Factor on the scores of auxiliary code (examples, benchmarks, scripts, docs, CI: see
+    /// Factor on the scores of auxiliary code (examples, benchmarks, scripts, docs, CI, `.d.ts` declarations: see
     /// [`sextant_index::auxiliary_kind`]) unless the task names that kind: it echoes the task's words but is seldom
     /// where the change goes.
     pub auxiliary_files: f32,
@@ -1221,6 +1221,7 @@ fn auxiliary_kinds_named(task: &str, terms: &TaskTerms) -> Vec<&'static str> {
             "script" | "scripts" | "shell" | "bash" | "zsh" | "powershell" => "scripts",
             "doc" | "docs" | "documentation" => "docs",
             "ci" | "workflow" | "workflows" => "ci",
+            "types" | "typings" | "typescript" | "declaration" | "declarations" | "dts" => "declarations",
             _ => continue,
         };
         if !kinds.contains(&kind) {

@@ -428,6 +428,12 @@ fn code_outranks_examples_and_benchmarks_of_it_unless_the_task_names_them() {
         "benches/session_expire.py",
         "from shop.session import Session\n\n\ndef bench_session_expire(session):\n    # session expire, timed\n    return session.expire(now=6)\n",
     );
+    // A TypeScript declaration of a client for the same API, which restates its names.
+    write(
+        root,
+        "types/session.d.ts",
+        "/** A session that can expire. */\nexport interface Session {\n  /** Whether the session expire time passed. */\n  expire(now: number): boolean;\n}\nexport function sessionExpire(session: Session): boolean;\n",
+    );
     for i in 0..20 {
         write(root, &format!("shop/misc_{i}.py"), &format!("def helper_{i}(x):\n    return x + {i}\n"));
     }
@@ -443,4 +449,10 @@ fn code_outranks_examples_and_benchmarks_of_it_unless_the_task_names_them() {
     let files = ranked(&f, "the session expire demo example prints the wrong value", secondary);
     assert_eq!(files[0], "examples/session_expire.py", "{files:?}");
     assert!(position(&files, "shop/session.py") < position(&files, "benches/session_expire.py"), "{files:?}");
+    // A task about the types keeps the declaration where its evidence puts it.
+    let typed =
+        ranked(&f, "the session expire types say boolean", RankWeights { auxiliary_files: 0.5, ..Default::default() });
+    let undemoted =
+        ranked(&f, "the session expire types say boolean", RankWeights { auxiliary_files: 1.0, ..Default::default() });
+    assert_eq!(position(&typed, "types/session.d.ts"), position(&undemoted, "types/session.d.ts"), "{typed:?}");
 }
