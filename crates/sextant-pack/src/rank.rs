@@ -1208,7 +1208,6 @@ fn owned_by(index: &Index, id: SymbolId, owner: &str) -> bool {
     stem == owner || parts.next() == Some(owner)
 }
 
-/// Whether the task is about tests themselves (it says "test" or names a test file), so tests keep their rank.
 /// The kinds of auxiliary code (see [`sextant_index::auxiliary_kind`]) a task names, by a word (`example`,
 /// `benchmarks`, `docs`, …; read from the text itself, since some are stopwords to the task's terms) or by a path of
 /// that kind: a task about an example needs the example.
@@ -1231,6 +1230,7 @@ fn auxiliary_kinds_named(task: &str, terms: &TaskTerms) -> Vec<&'static str> {
     kinds
 }
 
+/// Whether the task is about tests themselves (it says "test" or names a test file), so tests keep their rank.
 fn about_tests(terms: &TaskTerms) -> bool {
     terms.words.iter().chain(terms.identifiers.iter()).any(|w| {
         let lower = w.to_lowercase();
