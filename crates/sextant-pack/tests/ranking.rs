@@ -439,7 +439,8 @@ fn code_outranks_examples_and_benchmarks_of_it_unless_the_task_names_them() {
     }
     let f = Fixture::index(repo);
     let task = "session expire returns true too early";
-    let secondary = RankWeights { auxiliary_files: 0.5, ..Default::default() };
+    let secondary = RankWeights::default();
+    assert_eq!(secondary.auxiliary_files, 0.5);
     let files = ranked(&f, task, secondary);
     assert_eq!(files[0], "shop/session.py", "{files:?}");
     // Without the factor the echoes come first: the fixture exercises the rule.
