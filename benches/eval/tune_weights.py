@@ -35,7 +35,7 @@ WEIGHTS = {
     'cochange_sources': 5, 'file_hits': 200, 'qualified_symbol': 1.5, 'scope': 0.5, 'title': 2.0,
     'fine_grained_prefix': 6000, 'merge_max_tokens': 1500, 'neighbour_units': 0, 'neighbour_reach': 1,
     'neighbour_pull': 0.9, 'recency': 0.2, 'recency_commits': 30, 'feedback': 2.0, 'feedback_files': 3,
-    'feedback_terms': 10, 'feedback_max_share': 0.02,
+    'feedback_terms': 20, 'feedback_max_share': 0.02,
 }
 # The long-task profile's built-in values (sextant_pack::RankWeights::long_task).
 LONG = dict(WEIGHTS, lexical_task=0.5, lexical_identifiers=0.5, symbol_identifier=0.6, path=2.4, graph=0.6,

@@ -186,7 +186,7 @@ impl Default for RankWeights {
             recency_commits: 30,
             feedback: 2.0,
             feedback_files: 3,
-            feedback_terms: 10,
+            feedback_terms: 20,
             feedback_max_share: 0.02,
             scope: 0.5,
             commit_messages: 0.0,
