@@ -601,7 +601,8 @@ mod tests {
             let hits = index.search("alpha beta gamma", &SearchFilter::default(), 20).unwrap();
             hits.into_iter().map(|h| (h.path, h.score)).collect()
         };
-        let final_text = |i: usize| format!("alpha beta {} version {i}", if i % 2 == 0 { "gamma" } else { "delta" });
+        let final_text =
+            |i: usize| format!("alpha beta {} version {i}", if i.is_multiple_of(2) { "gamma" } else { "delta" });
         // Three commits that each rewrite most files (a branch switch, a reformatting), and one file's last edit:
         // fewer segments than a merge by size waits for, most of their chunks deleted.
         let edited = tempfile::tempdir().unwrap();
