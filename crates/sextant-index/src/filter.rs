@@ -158,7 +158,7 @@ mod auxiliary_path_tests {
     use super::auxiliary_kind;
 
     #[test]
-    fn names_the_kind_of_auxiliary_code_by_directory() {
+    fn names_the_kind_of_auxiliary_code_by_directory_and_extension() {
         for (path, kind) in [
             ("examples/tutorial.rs", "examples"),
             ("crates/cli/benches/walk.rs", "benchmarks"),

@@ -1,5 +1,6 @@
-//! File ranking on a fixture repository: tests versus the code they test, stack traces, dotted module names,
-//! and long files that mention a task everywhere versus the file about it.
+//! File ranking on fixture repositories: tests, examples, benchmarks and declarations versus the code they echo,
+//! stack traces, dotted module names, long files that mention a task everywhere versus the file about it, and the
+//! git-history and feedback signals.
 
 use std::path::Path;
 
