@@ -116,12 +116,30 @@ pub fn auxiliary_kind(path: &str) -> Option<&'static str> {
     if has_extension(&[".d.ts", ".d.mts", ".d.cts"]) {
         return Some("declarations");
     }
-    directories.into_iter().find_map(|part| match part {
+    directories.into_iter().find_map(auxiliary_directory_kind)
+}
+
+/// The kind of auxiliary code a (lower-case) directory name holds.
+fn auxiliary_directory_kind(name: &str) -> Option<&'static str> {
+    match name {
         "examples" | "example" | "samples" => Some("examples"),
         "benches" | "bench" | "benchmarks" | "benchmark" => Some("benchmarks"),
         "scripts" | "script" => Some("scripts"),
         "docs" | "doc" | "documentation" => Some("docs"),
         "ci" | ".github" | ".circleci" => Some("ci"),
+        _ => None,
+    }
+}
+
+/// The kind of auxiliary code (see [`auxiliary_kind`]) a word of a task names: its directory names (`examples`,
+/// `docs`, …) and the words people use for it (`shell`, `workflow`, `typescript`, …). Case does not matter.
+pub fn auxiliary_kind_named_by(word: &str) -> Option<&'static str> {
+    let word = word.to_ascii_lowercase();
+    auxiliary_directory_kind(&word).or(match word.as_str() {
+        "sample" => Some("examples"),
+        "shell" | "bash" | "zsh" | "powershell" => Some("scripts"),
+        "workflow" | "workflows" => Some("ci"),
+        "types" | "typings" | "typescript" | "declaration" | "declarations" | "dts" => Some("declarations"),
         _ => None,
     })
 }
@@ -183,5 +201,16 @@ mod auxiliary_path_tests {
         ] {
             assert_eq!(auxiliary_kind(path), None, "{path}");
         }
+    }
+
+    #[test]
+    fn a_task_word_names_the_kind_its_directories_hold() {
+        use super::auxiliary_kind_named_by;
+        for (word, kind) in
+            [("Examples", "examples"), ("docs", "docs"), ("Bash", "scripts"), ("TypeScript", "declarations")]
+        {
+            assert_eq!(auxiliary_kind_named_by(word), Some(kind), "{word}");
+        }
+        assert_eq!(auxiliary_kind_named_by("session"), None);
     }
 }

@@ -30,7 +30,7 @@ pub use build::{
     IndexSummary, LanguageCount, NoProgress, PendingHistory, PendingRanks, Progress, ScipSummary,
 };
 pub use file::IndexedFile;
-pub use filter::{auxiliary_kind, is_test_path, PathFilter};
+pub use filter::{auxiliary_kind, auxiliary_kind_named_by, is_test_path, PathFilter};
 pub use fusion::{Signal, SignalHit};
 pub use history::{CoChange, CommitNote};
 pub use lock::{WriterLock, WRITER_LOCK_FILE};

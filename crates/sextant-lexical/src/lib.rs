@@ -605,20 +605,23 @@ mod tests {
             |i: usize| format!("alpha beta {} version {i}", if i.is_multiple_of(2) { "gamma" } else { "delta" });
         // Three commits that each rewrite most files (a branch switch, a reformatting), and one file's last edit:
         // fewer segments than a merge by size waits for, most of their chunks deleted.
+        let add_files = |writer: &LexicalWriter, files: std::ops::Range<usize>| {
+            for i in files {
+                add(writer, &format!("stable_{i}.rs"), "", &final_text(i));
+            }
+        };
         let edited = tempfile::tempdir().unwrap();
         let index = LexicalIndex::open_or_create(edited.path()).unwrap();
         let writer = index.writer().unwrap();
-        for i in 0..10 {
-            add(&writer, &format!("stable_{i}.rs"), "", &final_text(i));
-        }
+        add_files(&writer, 0..10);
         add(&writer, "hot.rs", "", "gamma first draft");
         writer.commit("0").unwrap();
         for round in 1..=3 {
             let writer = index.writer().unwrap();
             for i in 0..8 {
                 writer.delete_path(&format!("stable_{i}.rs"));
-                add(&writer, &format!("stable_{i}.rs"), "", &final_text(i));
             }
+            add_files(&writer, 0..8);
             writer.delete_path("hot.rs");
             let text = if round == 3 { "alpha beta gamma gamma".to_string() } else { format!("gamma edit {round}") };
             add(&writer, "hot.rs", "", &text);
@@ -628,9 +631,7 @@ mod tests {
         let fresh_dir = tempfile::tempdir().unwrap();
         let fresh = LexicalIndex::open_or_create(fresh_dir.path()).unwrap();
         let writer = fresh.writer().unwrap();
-        for i in 0..10 {
-            add(&writer, &format!("stable_{i}.rs"), "", &final_text(i));
-        }
+        add_files(&writer, 0..10);
         add(&writer, "hot.rs", "", "alpha beta gamma gamma");
         writer.commit("1").unwrap();
         fresh.reload().unwrap();

@@ -1214,15 +1214,7 @@ fn owned_by(index: &Index, id: SymbolId, owner: &str) -> bool {
 fn auxiliary_kinds_named(task: &str, terms: &TaskTerms) -> Vec<&'static str> {
     let mut kinds: Vec<&'static str> = terms.paths.iter().filter_map(|p| sextant_index::auxiliary_kind(p)).collect();
     for word in task.split(|c: char| !c.is_alphanumeric()).filter(|w| (2..=13).contains(&w.len())) {
-        let kind = match word.to_ascii_lowercase().as_str() {
-            "example" | "examples" | "sample" | "samples" => "examples",
-            "bench" | "benches" | "benchmark" | "benchmarks" => "benchmarks",
-            "script" | "scripts" | "shell" | "bash" | "zsh" | "powershell" => "scripts",
-            "doc" | "docs" | "documentation" => "docs",
-            "ci" | "workflow" | "workflows" => "ci",
-            "types" | "typings" | "typescript" | "declaration" | "declarations" | "dts" => "declarations",
-            _ => continue,
-        };
+        let Some(kind) = sextant_index::auxiliary_kind_named_by(word) else { continue };
         if !kinds.contains(&kind) {
             kinds.push(kind);
         }
