@@ -416,6 +416,50 @@ impl SymbolGraph {
         out
     }
 
+    /// The files linked to `file` by use edges (calls, references, imports) in either direction, from the file or
+    /// any symbol it defines to another file or a symbol defined there: what it uses and what uses it. Each comes
+    /// with its share of `file`'s total link weight, largest first (ties by file). Links within `file` do not count.
+    pub fn linked_files(&self, file: u32) -> Vec<(u32, f32)> {
+        let Some(file_node) = node_index(&self.data, self.file_count, Node::File(file)) else {
+            return Vec::new();
+        };
+        let graph = self.petgraph_view();
+        let symbol_count =
+            match (self.data.symbol_offsets.get(file as usize), self.data.symbol_offsets.get(file as usize + 1)) {
+                (Some(start), Some(end)) => end.saturating_sub(*start),
+                _ => 0,
+            };
+        let nodes = std::iter::once(file_node).chain(
+            (0..symbol_count)
+                .filter_map(|symbol| node_index(&self.data, self.file_count, Node::Symbol(SymbolId { file, symbol }))),
+        );
+        let mut weights: HashMap<u32, f32> = HashMap::new();
+        let mut total = 0.0f32;
+        for node in nodes {
+            for direction in [Direction::Outgoing, Direction::Incoming] {
+                for edge in graph.edges_directed(node, direction) {
+                    let (kind, weight) = *edge.weight();
+                    if !matches!(kind, EdgeKind::Calls | EdgeKind::References | EdgeKind::Imports) {
+                        continue;
+                    }
+                    let other = if direction == Direction::Incoming { edge.source() } else { edge.target() };
+                    let other_file = match graph[other] {
+                        Node::File(f) => f,
+                        Node::Symbol(id) => id.file,
+                        Node::Module(_) => continue,
+                    };
+                    if other_file != file {
+                        *weights.entry(other_file).or_insert(0.0) += weight;
+                        total += weight;
+                    }
+                }
+            }
+        }
+        let mut linked: Vec<(u32, f32)> = weights.into_iter().map(|(f, w)| (f, w / total)).collect();
+        linked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        linked
+    }
+
     /// Builds what [`SymbolGraph::personalized_rank`] needs on first use, so the first query does not pay for it.
     pub fn prepare_personalized_rank(&self) {
         self.use_edges.get_or_init(|| UseEdges::new(self.petgraph_view()));

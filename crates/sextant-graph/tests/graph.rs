@@ -21,8 +21,9 @@ use common::{fixture_dir, fixture_files, is_manifest, language_of, EXPECTED, FIX
 use sextant_graph::{EdgeKind, GraphInput, Manifest, Node, SymbolGraph};
 use sextant_syntax::{analyze, ChunkLimits, FileFacts};
 
-/// Parses and links a fixture; returns its use edges rendered and sorted, one per line.
-fn link(case: &str) -> String {
+/// Parses and links a fixture; returns the graph, the source paths (file `i` of the graph is `paths[i]`) and their
+/// facts.
+fn build(case: &str) -> (SymbolGraph, Vec<String>, Vec<FileFacts>) {
     let base = fixture_dir(case);
     let (manifest_paths, paths): (Vec<String>, Vec<String>) =
         fixture_files(&base).into_iter().partition(|p| is_manifest(p));
@@ -43,6 +44,12 @@ fn link(case: &str) -> String {
     let inputs: Vec<GraphInput<'_>> =
         paths.iter().zip(&facts).map(|(path, facts)| GraphInput { path, facts }).collect();
     let graph = SymbolGraph::build_with_manifests(&inputs, &manifests);
+    (graph, paths, facts)
+}
+
+/// Parses and links a fixture; returns its use edges rendered and sorted, one per line.
+fn link(case: &str) -> String {
+    let (graph, paths, facts) = build(case);
     let node = |n: Node| match n {
         Node::File(f) => paths[f as usize].clone(),
         Node::Symbol(s) => {
@@ -153,6 +160,23 @@ fn python_receiver_calls() {
         ],
         &[],
     );
+}
+
+/// A file's graph partners are the files on either end of its use edges: `main.rs` imports and calls into
+/// `util.rs`, so each is the other's partner, and the binary that calls only its own `helper` is neither's.
+#[test]
+fn linked_files_are_the_other_ends_of_use_edges_both_ways() {
+    let (graph, paths, _) = build("rust_use_call");
+    let id = |path: &str| paths.iter().position(|p| p == path).unwrap_or_else(|| panic!("no {path}")) as u32;
+    let linked = |path: &str| -> Vec<(String, f32)> {
+        graph.linked_files(id(path)).into_iter().map(|(f, share)| (paths[f as usize].clone(), share)).collect()
+    };
+    let from_main = linked("src/main.rs");
+    assert_eq!(from_main.iter().map(|(p, _)| p.as_str()).collect::<Vec<_>>(), ["src/util.rs"]);
+    assert!((from_main[0].1 - 1.0).abs() < 1e-6, "one partner holds every link: {from_main:?}");
+    assert_eq!(linked("src/util.rs").iter().map(|(p, _)| p.as_str()).collect::<Vec<_>>(), ["src/main.rs"]);
+    assert!(linked("src/bin/tool.rs").is_empty(), "{:?}", linked("src/bin/tool.rs"));
+    assert!(graph.linked_files(paths.len() as u32 + 5).is_empty());
 }
 
 #[test]

@@ -99,9 +99,10 @@ pub fn is_test_path(path: &str) -> bool {
 }
 
 /// What kind of auxiliary code a repository-relative path is, by its directories or its extension: `examples`,
-/// `benchmarks`, `scripts` (shell scripts anywhere), `docs`, `ci`, or `declarations` (TypeScript's `.d.ts`). Such
-/// code shows how the project is used, measured, built or released, or restates its API, so it echoes the words of
-/// a task about the project's own code, which it seldom is; ranking treats it as secondary unless the task names
+/// `benchmarks`, `scripts` (shell scripts anywhere), `docs`, `ci`, `vendored` (copies of other projects under
+/// `vendor/`, `third_party/`, …) or `declarations` (TypeScript's `.d.ts`). Such code shows how the project is used,
+/// measured, built or released, restates its API or belongs to someone else, so it echoes the words of a task
+/// about the project's own code, which it seldom is; ranking treats it as secondary unless the task names
 /// its kind. `None` for everything else (tests included: see [`is_test_path`]).
 pub fn auxiliary_kind(path: &str) -> Option<&'static str> {
     let lower = path.to_ascii_lowercase();
@@ -127,6 +128,7 @@ fn auxiliary_directory_kind(name: &str) -> Option<&'static str> {
         "scripts" | "script" => Some("scripts"),
         "docs" | "doc" | "documentation" => Some("docs"),
         "ci" | ".github" | ".circleci" => Some("ci"),
+        "vendor" | "vendored" | "third_party" | "third-party" | "thirdparty" | "3rdparty" => Some("vendored"),
         _ => None,
     }
 }
@@ -139,6 +141,7 @@ pub fn auxiliary_kind_named_by(word: &str) -> Option<&'static str> {
         "sample" => Some("examples"),
         "shell" | "bash" | "zsh" | "powershell" => Some("scripts"),
         "workflow" | "workflows" => Some("ci"),
+        "vendoring" | "dependency" | "dependencies" => Some("vendored"),
         "types" | "typings" | "typescript" | "declaration" | "declarations" | "dts" => Some("declarations"),
         _ => None,
     })
@@ -186,6 +189,8 @@ mod auxiliary_path_tests {
             ("diagnostics/info.sh", "scripts"),
             ("tools/Build.PS1", "scripts"),
             ("types/index.d.ts", "declarations"),
+            ("vendor/github.com/pkg/errors/errors.go", "vendored"),
+            ("src/Third_Party/zlib/inflate.c", "vendored"),
         ] {
             assert_eq!(auxiliary_kind(path), Some(kind), "{path}");
         }
@@ -198,6 +203,8 @@ mod auxiliary_path_tests {
             "lib.rs",
             ".sh",
             "src/index.ts",
+            "src/vendor.rs",
+            "internal/vendorsync/a.go",
         ] {
             assert_eq!(auxiliary_kind(path), None, "{path}");
         }
@@ -206,9 +213,14 @@ mod auxiliary_path_tests {
     #[test]
     fn a_task_word_names_the_kind_its_directories_hold() {
         use super::auxiliary_kind_named_by;
-        for (word, kind) in
-            [("Examples", "examples"), ("docs", "docs"), ("Bash", "scripts"), ("TypeScript", "declarations")]
-        {
+        for (word, kind) in [
+            ("Examples", "examples"),
+            ("docs", "docs"),
+            ("Bash", "scripts"),
+            ("TypeScript", "declarations"),
+            ("third_party", "vendored"),
+            ("vendoring", "vendored"),
+        ] {
             assert_eq!(auxiliary_kind_named_by(word), Some(kind), "{word}");
         }
         assert_eq!(auxiliary_kind_named_by("session"), None);

@@ -89,13 +89,19 @@ pub struct RankWeights {
     /// Factor on the scores of tests, fixtures and test data when the task is not about tests: the code a task
     /// needs is rarely a test, though tests echo its words.
     pub test_files: f32,
-    /// Factor on the scores of auxiliary code (examples, benchmarks, scripts, docs, CI, `.d.ts` declarations: see
-    /// [`sextant_index::auxiliary_kind`]) unless the task names that kind: it echoes the task's words but is seldom
-    /// where the change goes.
+    /// Factor on the scores of auxiliary code (examples, benchmarks, scripts, docs, CI, vendored code, `.d.ts`
+    /// declarations: see [`sextant_index::auxiliary_kind`]) unless the task names that kind: it echoes the task's
+    /// words but is seldom where the change goes.
     pub auxiliary_files: f32,
     /// Share of a best file's score given to the files that changed with it in git history (times the share of
     /// its commits they were part of).
     pub cochange: f32,
+    /// Share of a best file's score given to the files linked to it in the symbol graph (what it calls, references
+    /// or imports, and what does so to it; times the share of its links they hold). A change to a definition often
+    /// reaches its users, and a change to a caller the code it calls.
+    pub graph_partners: f32,
+    /// How many of the best files lend their score to their graph partners.
+    pub graph_partner_sources: usize,
     /// Lift of the files under the scope a commit subject names (`fix(ext/http): …`, `[red-knot] …`): their score
     /// is multiplied by `1 + scope`.
     pub scope: f32,
@@ -181,6 +187,8 @@ impl Default for RankWeights {
             test_files: 0.5,
             auxiliary_files: 0.5,
             cochange: 0.1,
+            graph_partners: 0.0,
+            graph_partner_sources: 3,
             churn: 0.0,
             recency: 0.2,
             recency_commits: 30,
@@ -266,6 +274,7 @@ impl RankWeights {
             // Counts: whole numbers, at least the least that makes sense.
             "expanded_files" => self.expanded_files = count(0.0),
             "cochange_sources" => self.cochange_sources = count(0.0),
+            "graph_partner_sources" => self.graph_partner_sources = count(0.0),
             "message_commits" => self.message_commits = count(0.0),
             "recency_commits" => self.recency_commits = count(1.0),
             "feedback_files" => self.feedback_files = count(1.0),
@@ -305,6 +314,7 @@ impl RankWeights {
                     "test_files" => &mut self.test_files,
                     "auxiliary_files" => &mut self.auxiliary_files,
                     "cochange" => &mut self.cochange,
+                    "graph_partners" => &mut self.graph_partners,
                     "churn" => &mut self.churn,
                     "recency" => &mut self.recency,
                     "feedback" => &mut self.feedback,
@@ -1074,29 +1084,36 @@ pub(crate) fn rank_reading(
     // Files that changed together with the best files in git history: a change to one often needs the other. A
     // partner rises towards the file that lends it the score, never past it.
     if let Some(history) = index.co_change().filter(|_| weights.cochange > 0.0) {
-        let mut boosts: HashMap<u32, (f32, f32)> = HashMap::new();
+        let mut boosts = PartnerBoosts::default();
         for &(file, score) in files.iter().take(weights.cochange_sources) {
             let Some(path) = index.file(file).map(|f| f.path()) else { continue };
             for (partner, share) in history.partners(path) {
                 let Some(partner) = index.file_id(partner).filter(|&p| p != file && allowed(p)) else { continue };
-                let factor = secondary(partner);
                 if let Some(features) = &mut fusion.features {
                     let entry = features.entry(partner).or_default().entry("cochange").or_insert(0.0);
                     *entry = entry.max(share);
                 }
-                let entry = boosts.entry(partner).or_insert((0.0, 0.0));
-                entry.0 += weights.cochange * share * score * factor;
-                entry.1 = entry.1.max(score * 0.999);
+                boosts.lend(partner, weights.cochange * share * secondary(partner), score);
             }
         }
-        let raise = |score: f32, (boost, ceiling): (f32, f32)| score.max((score + boost).min(ceiling));
-        for (file, score) in &mut files {
-            if let Some(boost) = boosts.remove(file) {
-                *score = raise(*score, boost);
+        boosts.apply(&mut files);
+    }
+    // Files linked to the best files in the symbol graph, lifted the same way.
+    if weights.graph_partners > 0.0 {
+        let mut boosts = PartnerBoosts::default();
+        for &(file, score) in files.iter().take(weights.graph_partner_sources) {
+            for (partner, share) in index.graph().linked_files(file) {
+                if !allowed(partner) {
+                    continue;
+                }
+                if let Some(features) = &mut fusion.features {
+                    let entry = features.entry(partner).or_default().entry("graph_partner").or_insert(0.0);
+                    *entry = entry.max(share);
+                }
+                boosts.lend(partner, weights.graph_partners * share * secondary(partner), score);
             }
         }
-        files.extend(boosts.into_iter().map(|(file, boost)| (file, raise(0.0, boost))));
-        files.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        boosts.apply(&mut files);
     }
 
     let mut by_unit: HashMap<Unit, usize> = units.iter().enumerate().map(|(i, u)| ((u.file, u.chunk), i)).collect();
@@ -1129,6 +1146,35 @@ pub(crate) fn rank_reading(
 /// Chunks of each best file whose words [`feedback_query`] reads: its best matches say what it is about, and
 /// reading whole files (hub files run to thousands of lines) would cost more than the rest of the ranking.
 const FEEDBACK_CHUNKS: usize = 4;
+
+/// Score lent to files by the best files they are partners of (co-change, graph links): each partner gains
+/// `share × lender's score` summed over its lenders, and rises towards its best lender, never past it.
+#[derive(Default)]
+struct PartnerBoosts {
+    /// Per partner: the summed boost and the ceiling it may rise to.
+    boosts: HashMap<u32, (f32, f32)>,
+}
+
+impl PartnerBoosts {
+    /// `partner` gains `share` of `lender_score`.
+    fn lend(&mut self, partner: u32, share: f32, lender_score: f32) {
+        let entry = self.boosts.entry(partner).or_insert((0.0, 0.0));
+        entry.0 += share * lender_score;
+        entry.1 = entry.1.max(lender_score * 0.999);
+    }
+
+    /// Raises the partners among `files` (adding those not there yet) and sorts `files` again, best first.
+    fn apply(mut self, files: &mut Vec<(u32, f32)>) {
+        let raise = |score: f32, (boost, ceiling): (f32, f32)| score.max((score + boost).min(ceiling));
+        for (file, score) in files.iter_mut() {
+            if let Some(boost) = self.boosts.remove(file) {
+                *score = raise(*score, boost);
+            }
+        }
+        files.extend(self.boosts.into_iter().map(|(file, boost)| (file, raise(0.0, boost))));
+        files.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    }
+}
 
 /// The words the passages of the best files (best first: each file and the chunks of it to read) use most and
 /// `task` does not, as a query: each word weighs its share of each file's words read (a file counting less the

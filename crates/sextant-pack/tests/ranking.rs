@@ -388,6 +388,42 @@ fn files_that_share_the_best_files_vocabulary_rank_through_feedback() {
 }
 
 #[test]
+fn graph_partners_of_the_best_file_rise_with_it_when_weighted() {
+    let repo = tempfile::tempdir().unwrap();
+    let root = repo.path();
+    // The parser matches the task; the request reader calls it but shares none of the task's words.
+    write(
+        root,
+        "net/codec.py",
+        "def decode(line):\n    \"\"\"Split a raw header line into its name and value.\"\"\"\n    name, _, value = line.partition(':')\n    return name.strip(), value.strip()\n",
+    );
+    write(
+        root,
+        "net/request.py",
+        "from net.codec import decode\n\n\ndef read_request(stream):\n    return [decode(row) for row in stream]\n",
+    );
+    // Views that share one word with the task, and nothing with the parser's code.
+    for i in 0..12 {
+        write(
+            root,
+            &format!("app/view_{i}.py"),
+            "def render(page):\n    \"\"\"Draws the value of the page.\"\"\"\n    return page.title\n",
+        );
+    }
+    let f = Fixture::index(repo);
+    let task = "split a raw header line into name and value";
+    // Feedback off: the parser's words would lead to the reader by themselves.
+    let weights = |graph_partners| RankWeights { graph_partners, feedback: 0.0, ..Default::default() };
+    assert_eq!(RankWeights::default().graph_partners, 0.0, "measured on the dev set, it lost: off by default");
+    let with = ranked(&f, task, weights(1.0));
+    assert_eq!(with[..2], ["net/codec.py", "net/request.py"], "{with:?}");
+    // Without the weight nothing leads to the reader: the fixture needs the signal.
+    let without = ranked(&f, task, weights(0.0));
+    assert_eq!(without[0], "net/codec.py", "{without:?}");
+    assert!(!without.contains(&"net/request.py".to_string()), "{without:?}");
+}
+
+#[test]
 fn recently_changed_files_lead_files_that_match_as_well() {
     let repo_dir = tempfile::tempdir().unwrap();
     let repo = git2::Repository::init(repo_dir.path()).unwrap();
