@@ -31,7 +31,8 @@ WEIGHTS = {
     'module': 1.0, 'graph': 0.3, 'lexical_files': 1.5, 'path_terms': 1.0, 'file_bm25': 6.0,
     'file_bm25_by_score': 0.5, 'file_bm25_k1': 1.2, 'file_bm25_b': 0.75, 'file_path_weight': 3.0, 'segments': 3.0,
     'file_name': 0.0, 'file_cards': 1.0, 'file_cards_to_chunks': 1.0, 'file_prior': 0.4, 'file_rank_offset': 60.0,
-    'test_files': 0.5, 'auxiliary_files': 0.5, 'cochange': 0.1, 'churn': 0.0, 'expanded_files': 20,
+    'test_files': 0.5, 'auxiliary_files': 0.5, 'cochange': 0.1, 'graph_partners': 0.0, 'graph_partner_sources': 3,
+    'churn': 0.0, 'expanded_files': 20,
     'cochange_sources': 5, 'file_hits': 200, 'qualified_symbol': 1.5, 'scope': 0.5, 'title': 2.0,
     'fine_grained_prefix': 6000, 'merge_max_tokens': 1500, 'neighbour_units': 0, 'neighbour_reach': 1,
     'neighbour_pull': 0.9, 'recency': 0.2, 'recency_commits': 30, 'feedback': 2.0, 'feedback_files': 3,
@@ -71,8 +72,9 @@ def steps(weights):
             tries = [value / 2, (1 + value) / 2]
         if name == 'auxiliary_files':  # a factor of at most 1, off at 1
             tries = [value / 2, min(1.0, value * 2)]
-        if name in ('expanded_files', 'cochange_sources', 'file_hits', 'fine_grained_prefix', 'merge_max_tokens',
-                    'neighbour_units', 'neighbour_reach', 'recency_commits', 'feedback_files', 'feedback_terms'):
+        if name in ('expanded_files', 'cochange_sources', 'graph_partner_sources', 'file_hits', 'fine_grained_prefix',
+                    'merge_max_tokens', 'neighbour_units', 'neighbour_reach', 'recency_commits', 'feedback_files',
+                    'feedback_terms'):
             tries = sorted({max(1, round(t)) for t in tries} - {value})
         for t in tries:
             stepped = dict(weights)
