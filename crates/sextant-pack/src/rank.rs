@@ -434,8 +434,9 @@ pub struct Ranking {
 /// (`file_bm25_share`: its whole-file BM25 score over the best file's; `unit_part`: its share from its chunks;
 /// `fused`: its score before the test, scope and co-change adjustments, absent for a file only co-change found;
 /// `is_test`, `in_scope`, `churn` (commits in the mined history), `commits_since_change` (with `recency` on),
-/// `cochange` (its largest share of a best file's commits), `chunks`, `final_rank`, `final_score`). A signal whose
-/// weight is 0 is not computed, so it is absent.
+/// `cochange` (its largest share of a best file's commits), `graph_partner` (its largest share of a best file's
+/// graph links, with `graph_partners` on), `chunks`, `final_rank`, `final_score`). A signal whose weight is 0 is
+/// not computed, so it is absent.
 pub type FileFeatures = HashMap<u32, BTreeMap<&'static str, f32>>;
 
 type Unit = (u32, u32);
@@ -456,6 +457,14 @@ impl Fusion {
         if let Some(features) = &mut self.features {
             let entry = features.entry(file).or_default().entry(signal).or_insert(f32::INFINITY);
             *entry = entry.min(place as f32);
+        }
+    }
+
+    /// Records a value of `file`, keeping the largest of those recorded under `name`.
+    fn note_largest(&mut self, file: u32, name: &'static str, value: f32) {
+        if let Some(features) = &mut self.features {
+            let entry = features.entry(file).or_default().entry(name).or_insert(value);
+            *entry = entry.max(value);
         }
     }
 
@@ -1089,10 +1098,7 @@ pub(crate) fn rank_reading(
             let Some(path) = index.file(file).map(|f| f.path()) else { continue };
             for (partner, share) in history.partners(path) {
                 let Some(partner) = index.file_id(partner).filter(|&p| p != file && allowed(p)) else { continue };
-                if let Some(features) = &mut fusion.features {
-                    let entry = features.entry(partner).or_default().entry("cochange").or_insert(0.0);
-                    *entry = entry.max(share);
-                }
+                fusion.note_largest(partner, "cochange", share);
                 boosts.lend(partner, weights.cochange * share * secondary(partner), score);
             }
         }
@@ -1106,10 +1112,7 @@ pub(crate) fn rank_reading(
                 if !allowed(partner) {
                     continue;
                 }
-                if let Some(features) = &mut fusion.features {
-                    let entry = features.entry(partner).or_default().entry("graph_partner").or_insert(0.0);
-                    *entry = entry.max(share);
-                }
+                fusion.note_largest(partner, "graph_partner", share);
                 boosts.lend(partner, weights.graph_partners * share * secondary(partner), score);
             }
         }
