@@ -91,11 +91,14 @@ pub struct SearchOptions {
     pub languages: Vec<String>,
     /// Only files under these repository-relative paths; empty for all.
     pub paths: Vec<String>,
+    /// How much a word with the English stem of a query word counts (`parse` for `parsing`), as a share of the
+    /// word itself; 0 matches words only as written.
+    pub word_variants: f32,
 }
 
 impl Default for SearchOptions {
     fn default() -> Self {
-        SearchOptions { limit: 10, languages: Vec::new(), paths: Vec::new() }
+        SearchOptions { limit: 10, languages: Vec::new(), paths: Vec::new(), word_variants: 0.0 }
     }
 }
 
@@ -779,7 +782,11 @@ fn lexical_search(
     if !paths.is_unrestricted() && paths.prefixes().is_empty() {
         return Ok(Vec::new());
     }
-    let filter = SearchFilter { languages: options.languages.clone(), paths: paths.prefixes().to_vec() };
+    let filter = SearchFilter {
+        languages: options.languages.clone(),
+        paths: paths.prefixes().to_vec(),
+        variants: options.word_variants,
+    };
     let hits = lexical.search(query, &filter, options.limit)?;
     let mut terms = HashSet::new();
     if snippets {

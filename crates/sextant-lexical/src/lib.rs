@@ -35,6 +35,13 @@ const MAX_QUERY_TERMS: usize = 64;
 /// Whole-file ranking skips terms found in more than this share of all chunks: they cannot tell files apart, and
 /// reading their postings would cost the most.
 const FILE_COMMON_TERM_SHARE: f32 = 0.25;
+/// Shortest query word whose variants are looked up, and shortest stem: shorter ones (`go`, `ids`) conflate
+/// unrelated words.
+const MIN_VARIANT_WORD: usize = 4;
+const MIN_VARIANT_STEM: usize = 3;
+/// Indexed words read per segment after a stem's prefix: enough for every form of a word, bounded for a short
+/// prefix that many identifiers share.
+const MAX_VARIANT_SCAN: usize = 256;
 /// Share of a segment's chunks that may be deleted before its level of segments is merged. A deleted chunk still
 /// counts in BM25's statistics (document frequencies, field lengths) until its segment is merged away, and
 /// tantivy's default never merges for deletes: after twelve commits of a small repository 61% of its chunks were
@@ -141,21 +148,27 @@ pub struct FileBm25 {
     pub b: f32,
     /// A path term counts this many times a body term (a file's name says what it is about).
     pub path_weight: f32,
+    /// How much an indexed word of the same English stem as a query word counts, as a share of the word itself
+    /// (`parsing` in a task finds `parse`, `parses` and `parsed`); 0 matches words only as written.
+    pub variants: f32,
 }
 
 impl Default for FileBm25 {
     fn default() -> Self {
-        FileBm25 { k1: 1.2, b: 0.75, path_weight: 3.0 }
+        FileBm25 { k1: 1.2, b: 0.75, path_weight: 3.0, variants: 0.0 }
     }
 }
 
-/// Restrictions on a search.
+/// Restrictions on a search, and how loosely its words match.
 #[derive(Debug, Clone, Default)]
 pub struct SearchFilter {
     /// Only these languages (ids); empty means all.
     pub languages: Vec<String>,
     /// Only paths equal to or under one of these (repository-relative, no trailing slash); empty means all.
     pub paths: Vec<String>,
+    /// How much an indexed word with the English stem of a query word counts, as a share of the word itself
+    /// (see [`FileBm25::variants`]); 0 matches words only as written.
+    pub variants: f32,
 }
 
 /// A ranked chunk.
@@ -247,11 +260,20 @@ impl LexicalIndex {
             return Ok(Vec::new());
         }
         let f = self.fields;
+        let searcher = self.reader.searcher();
+        let mut words: Vec<(String, f32)> = terms.iter().map(|t| (t.clone(), 1.0)).collect();
+        let variant_weight = filter.variants.clamp(0.0, 1.0);
+        if variant_weight > 0.0 {
+            for term in &terms {
+                let variants = self.word_variants(&searcher, term, &terms)?;
+                words.extend(variants.into_iter().map(|v| (v, variant_weight)));
+            }
+        }
         let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        for term in &terms {
+        for (word, weight) in &words {
             for (field, boost) in [(f.body, 1.0), (f.symbols, SYMBOL_BOOST), (f.path, PATH_BOOST)] {
-                let query = TermQuery::new(Term::from_field_text(field, term), IndexRecordOption::WithFreqs);
-                should.push((Occur::Should, Box::new(BoostQuery::new(Box::new(query), boost))));
+                let query = TermQuery::new(Term::from_field_text(field, word), IndexRecordOption::WithFreqs);
+                should.push((Occur::Should, Box::new(BoostQuery::new(Box::new(query), boost * weight))));
             }
         }
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, Box::new(BooleanQuery::new(should)))];
@@ -280,7 +302,6 @@ impl LexicalIndex {
             ));
         }
         let query = BooleanQuery::new(clauses);
-        let searcher = self.reader.searcher();
         let top = searcher.search(&query, &TopDocs::with_limit(limit))?;
         let mut hits = Vec::with_capacity(top.len());
         for (score, address) in top {
@@ -364,35 +385,55 @@ impl LexicalIndex {
         let f = self.fields;
         let searcher = self.reader.searcher();
         let chunk_count = searcher.num_docs().max(1) as f32;
-        // Per file: its length and, per query term, body and path frequencies.
+        // Per file: its length and, per query term, weighted body and path frequencies.
         struct FileCounts {
             tokens: u64,
-            body: Vec<u32>,
-            path: Vec<u32>,
+            body: Vec<f32>,
+            path: Vec<f32>,
         }
-        let mut files: HashMap<u64, FileCounts> = HashMap::new();
-        let mut query_terms = Vec::with_capacity(terms.len());
+        // Each searched word with the query term it counts for and how much: the term itself, then its variants.
+        let mut query_terms: Vec<(usize, Term, Term, f32)> = Vec::with_capacity(terms.len());
+        let common = |text: &str| -> Result<bool> {
+            Ok(searcher.doc_freq(&Term::from_field_text(f.body, text))? as f32 > FILE_COMMON_TERM_SHARE * chunk_count)
+        };
+        let variant_weight = params.variants.clamp(0.0, 1.0);
         for (term_index, text) in terms.iter().enumerate() {
-            let body_term = Term::from_field_text(f.body, text);
-            if searcher.doc_freq(&body_term)? as f32 <= FILE_COMMON_TERM_SHARE * chunk_count {
-                query_terms.push((term_index, body_term, Term::from_field_text(f.path, text)));
+            if common(text)? {
+                continue;
+            }
+            query_terms.push((
+                term_index,
+                Term::from_field_text(f.body, text),
+                Term::from_field_text(f.path, text),
+                1.0,
+            ));
+            if variant_weight > 0.0 {
+                for variant in self.word_variants(&searcher, text, &terms)? {
+                    if !common(&variant)? {
+                        let (body, path) =
+                            (Term::from_field_text(f.body, &variant), Term::from_field_text(f.path, &variant));
+                        query_terms.push((term_index, body, path, variant_weight));
+                    }
+                }
             }
         }
+        let mut files: HashMap<u64, FileCounts> = HashMap::new();
         for segment in searcher.segment_readers() {
             let keys = segment.fast_fields().u64("file_key")?;
             let lengths = segment.fast_fields().u64("file_tokens")?;
             let (body_index, path_index) = (segment.inverted_index(f.body)?, segment.inverted_index(f.path)?);
-            for (term_index, body_term, path_term) in &query_terms {
-                let term_index = *term_index;
+            for (term_index, body_term, path_term, weight) in &query_terms {
+                let (term_index, weight) = (*term_index, *weight);
                 for (field, term) in [(f.body, body_term), (f.path, path_term)] {
                     let inverted = if field == f.body { &body_index } else { &path_index };
                     for_each_live_posting(segment, inverted, term, IndexRecordOption::WithFreqs, |doc, tf| {
                         let Some(key) = keys.first(doc) else { return };
                         let counts = files.entry(key).or_insert_with(|| FileCounts {
                             tokens: lengths.first(doc).unwrap_or(0),
-                            body: vec![0; terms.len()],
-                            path: vec![0; terms.len()],
+                            body: vec![0.0; terms.len()],
+                            path: vec![0.0; terms.len()],
                         });
+                        let tf = weight * tf as f32;
                         if field == f.body {
                             counts.body[term_index] += tf;
                         } else {
@@ -406,7 +447,7 @@ impl LexicalIndex {
         let mut file_freq = vec![0u32; terms.len()];
         for counts in files.values() {
             for (t, df) in file_freq.iter_mut().enumerate() {
-                if counts.body[t] + counts.path[t] > 0 {
+                if counts.body[t] + counts.path[t] > 0.0 {
                     *df += 1;
                 }
             }
@@ -422,7 +463,7 @@ impl LexicalIndex {
                 let norm = k1 * (1.0 - b + b * counts.tokens as f32 / mean);
                 let score = (0..terms.len())
                     .map(|t| {
-                        let tf = counts.body[t] as f32 + params.path_weight.max(0.0) * counts.path[t] as f32;
+                        let tf = counts.body[t] + params.path_weight.max(0.0) * counts.path[t];
                         if tf == 0.0 {
                             0.0
                         } else {
@@ -436,6 +477,47 @@ impl LexicalIndex {
         scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         scored.truncate(limit);
         Ok(scored)
+    }
+}
+
+impl LexicalIndex {
+    /// Indexed words with the English stem of `word` (Snowball), other than `word` and the query's own `terms`:
+    /// the forms a task's prose and the code's identifiers write differently (`parsing` and `parse`, `handlers`
+    /// and `handler`, `queries` and `query`). Short words, numbers and mixed tokens get none.
+    fn word_variants(&self, searcher: &tantivy::Searcher, word: &str, terms: &[String]) -> Result<Vec<String>> {
+        if word.len() < MIN_VARIANT_WORD || !word.bytes().all(|b| b.is_ascii_lowercase()) {
+            return Ok(Vec::new());
+        }
+        let stemmer = rust_stemmers::Stemmer::create(rust_stemmers::Algorithm::English);
+        let stem = stemmer.stem(word);
+        if stem.len() < MIN_VARIANT_STEM {
+            return Ok(Vec::new());
+        }
+        // A stem ending in `i` stands for a word ending in `y` (`queri` for `query`): scan from one letter less.
+        let prefix = stem.strip_suffix('i').unwrap_or(&stem);
+        let mut variants: Vec<String> = Vec::new();
+        for segment in searcher.segment_readers() {
+            let inverted = segment.inverted_index(self.fields.body)?;
+            let mut stream =
+                inverted.terms().range().ge(prefix.as_bytes()).into_stream().map_err(tantivy::TantivyError::from)?;
+            let mut scanned = 0;
+            while stream.advance() && scanned < MAX_VARIANT_SCAN {
+                let Ok(candidate) = std::str::from_utf8(stream.key()) else { continue };
+                if !candidate.starts_with(prefix) {
+                    break;
+                }
+                scanned += 1;
+                if candidate != word
+                    && candidate.bytes().all(|b| b.is_ascii_lowercase())
+                    && !terms.iter().any(|t| t == candidate)
+                    && !variants.iter().any(|v| v == candidate)
+                    && stemmer.stem(candidate) == stem
+                {
+                    variants.push(candidate.to_string());
+                }
+            }
+        }
+        Ok(variants)
     }
 }
 
@@ -736,5 +818,49 @@ mod tests {
         let ranked = index.search_files("session expiration notice", corpus, FileBm25::default(), 10).unwrap();
         assert!(ranked.iter().all(|(key, _)| *key != file_key("src/expiry.rs")), "{ranked:?}");
         assert!(index.search_files("", corpus, FileBm25::default(), 10).unwrap().is_empty());
+    }
+
+    #[test]
+    fn word_variants_let_a_task_word_find_the_forms_the_code_writes() {
+        let dir = tempfile::tempdir().unwrap();
+        let index = LexicalIndex::open_or_create(dir.path()).unwrap();
+        let writer = index.writer().unwrap();
+        // The code says `parse`, `parses` and `queries`; the task says "parsing" and "query".
+        writer.add_chunk(&chunk("src/reader.rs", "fn parse(input: &str) -> Ast { parses(input) }", 20)).unwrap();
+        writer
+            .add_chunk(&chunk("src/store.rs", "fn run(queries: &[Sql]) { for q in queries { exec(q) } }", 20))
+            .unwrap();
+        // `parser` and `parsec` share the prefix but not the stem; `pars` is too short a word to expand.
+        writer.add_chunk(&chunk("src/tool.rs", "struct Parser; fn parsec() { pars() }", 20)).unwrap();
+        for i in 0..50 {
+            writer.add_chunk(&chunk(&format!("src/filler_{i}.rs"), "fn unrelated() {}", 10)).unwrap();
+        }
+        writer.commit("1").unwrap();
+        index.reload().unwrap();
+        let searcher = index.reader.searcher();
+        let variants = |word: &str, terms: &[&str]| {
+            let terms: Vec<String> = terms.iter().map(|t| t.to_string()).collect();
+            let mut found = index.word_variants(&searcher, word, &terms).unwrap();
+            found.sort();
+            found
+        };
+        assert_eq!(variants("parsing", &["parsing"]), ["parse", "parses"]);
+        // A form the query already holds counts once, as itself.
+        assert_eq!(variants("parsing", &["parsing", "parse"]), ["parses"]);
+        // A stem ending in `i` stands for a `y`.
+        assert_eq!(variants("query", &["query"]), ["queries"]);
+        assert!(variants("pars", &["pars"]).is_empty());
+        assert!(variants("parse2", &["parse2"]).is_empty());
+
+        let corpus = FileCorpus { files: 53, mean_tokens: 12.0 };
+        let rank = |variants: f32| -> Vec<u64> {
+            let params = FileBm25 { variants, ..FileBm25::default() };
+            index.search_files("parsing query", corpus, params, 10).unwrap().iter().map(|(key, _)| *key).collect()
+        };
+        // Written forms only: nothing matches. With variants, both files do, and `parser` does not.
+        assert!(rank(0.0).is_empty());
+        let ranked = rank(0.5);
+        assert_eq!(ranked.len(), 2, "{ranked:?}");
+        assert!(ranked.contains(&file_key("src/reader.rs")) && ranked.contains(&file_key("src/store.rs")));
     }
 }

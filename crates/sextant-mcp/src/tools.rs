@@ -389,6 +389,7 @@ async fn search(server: &SextantMcp, args: SearchArgs) -> CallToolResponse {
         limit: args.limit.unwrap_or(10).clamp(1, MAX_SEARCH_RESULTS) as usize,
         languages: args.languages,
         paths: args.paths,
+        ..SearchOptions::default()
     };
     let query = args.query;
     on_repository(

@@ -57,6 +57,11 @@ pub struct RankWeights {
     pub file_bm25_b: f32,
     /// In whole-file BM25, a path term counts this many times a body term.
     pub file_path_weight: f32,
+    /// In whole-file BM25, an indexed word with the English stem of a task word (`parse` for `parsing`) counts
+    /// this share of the word itself; 0 matches words only as written.
+    pub file_variants: f32,
+    /// The same for the chunk-level lexical lists (the task's and its identifiers').
+    pub chunk_variants: f32,
     /// Whole-file BM25 over each part of a long task (the items of a bulleted commit message): a file counts by
     /// its best place in any part's list, so every item's file gets a voice instead of the hub files that echo all
     /// of them.
@@ -174,6 +179,8 @@ impl Default for RankWeights {
             file_bm25_k1: 1.2,
             file_bm25_b: 0.75,
             file_path_weight: 3.0,
+            file_variants: 0.0,
+            chunk_variants: 0.0,
             segments: 3.0,
             title: 2.0,
             file_name: 0.0,
@@ -302,6 +309,8 @@ impl RankWeights {
                     "file_bm25_k1" => &mut self.file_bm25_k1,
                     "file_bm25_b" => &mut self.file_bm25_b,
                     "file_path_weight" => &mut self.file_path_weight,
+                    "file_variants" => &mut self.file_variants,
+                    "chunk_variants" => &mut self.chunk_variants,
                     "segments" => &mut self.segments,
                     "title" => &mut self.title,
                     "file_name" => &mut self.file_name,
@@ -559,6 +568,7 @@ pub(crate) fn rank_reading(
         limit: LEXICAL_DEPTH,
         languages: request.languages.clone(),
         paths: request.path_filters.clone(),
+        word_variants: weights.chunk_variants,
     };
 
     // Lexical: the whole task, then only its identifiers (issue prose dilutes them).
@@ -600,6 +610,7 @@ pub(crate) fn rank_reading(
         k1: weights.file_bm25_k1,
         b: weights.file_bm25_b,
         path_weight: weights.file_path_weight,
+        variants: weights.file_variants,
     };
     if weights.file_bm25 > 0.0 {
         let mut by_file = index.search_files_with(&task, file_bm25, LEXICAL_DEPTH)?;

@@ -167,6 +167,7 @@ impl Sextant for SextantService {
             limit: if r.limit == 0 { 10 } else { r.limit as usize },
             languages: r.languages,
             paths: r.path_filters,
+            ..SearchOptions::default()
         };
         let query = r.query;
         let results = self.run(&r.repository, move |repo| repo.search(&query, mode, &options)).await?;

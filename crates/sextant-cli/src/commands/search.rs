@@ -15,7 +15,8 @@ pub fn run(
     paths: Vec<String>,
 ) -> Result<()> {
     let backend = super::query_backend(target)?;
-    let results = backend.search(query, mode, &SearchOptions { limit, languages, paths })?;
+    let results =
+        backend.search(query, mode, &SearchOptions { limit, languages, paths, ..SearchOptions::default() })?;
     for warning in &results.warnings {
         eprintln!("warning: {warning}");
     }
