@@ -24,7 +24,8 @@
 //!
 //! With `--dense`, packs also get the dense signals: each row's file cards and chunk vectors are brought up to date
 //! (through the vector cache) before its pack; `--dense-cards` embeds the file cards alone, a tenth of the model
-//! time.
+//! time, and packs get no chunk hits even where an earlier `--dense` run left chunk vectors in the work
+//! directory's stores (what a large repository has in its first minutes).
 //!
 //! With `--search-modes`, it evaluates search instead of packs: after indexing it brings the row's vectors up to
 //! date (through the vector cache, so each commit embeds only chunks never seen) and writes, per mode,
@@ -253,6 +254,10 @@ fn main() -> Result<()> {
             );
             let query = sextant_pack::retrieval_text(row["query"].as_str().unwrap_or_default());
             dense = engine.dense_hits(&query, &[], &[])?;
+            if args.cards_only {
+                // The chunk store may hold vectors from an earlier `--dense` run; file cards alone are asked for.
+                dense.chunks.clear();
+            }
         }
         let pack_started = Instant::now();
         let request = PackRequest {

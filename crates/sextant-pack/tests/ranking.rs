@@ -494,3 +494,29 @@ fn code_outranks_examples_and_benchmarks_of_it_unless_the_task_names_them() {
         ranked(&f, "the session expire types say boolean", RankWeights { auxiliary_files: 1.0, ..Default::default() });
     assert_eq!(position(&typed, "types/session.d.ts"), position(&undemoted, "types/session.d.ts"), "{typed:?}");
 }
+
+#[test]
+fn a_task_word_finds_the_file_that_writes_another_form_of_it() {
+    let repo = tempfile::tempdir().unwrap();
+    let root = repo.path();
+    // The task says "retries" and "throttling"; the client's code says `retry` and `throttle`.
+    write(
+        root,
+        "net/client.py",
+        "def retry(request):\n    return send(request)\n\n\ndef throttle(rate):\n    return min(rate, 10)\n",
+    );
+    // A file with the task's words as written, but only in passing.
+    write(root, "docs/tool.py", "def show():\n    return 'failed requests'\n");
+    for i in 0..20 {
+        write(root, &format!("app/view_{i}.py"), "def render(page):\n    return page.title\n");
+    }
+    let f = Fixture::index(repo);
+    let task = "failed requests skip retries when throttling";
+    let weights = |file_variants| RankWeights { file_variants, feedback: 0.0, ..Default::default() };
+    assert_eq!(RankWeights::default().file_variants, 0.5, "short tasks count word variants");
+    let with = ranked(&f, task, weights(0.5));
+    assert_eq!(with[0], "net/client.py", "{with:?}");
+    let without = ranked(&f, task, weights(0.0));
+    // As written, nothing in the task leads to the client.
+    assert_eq!(without, ["docs/tool.py"]);
+}
