@@ -42,6 +42,11 @@ const MIN_VARIANT_STEM: usize = 3;
 /// Indexed words read per segment after a stem's prefix: enough for every form of a word, bounded for a short
 /// prefix that many identifiers share.
 const MAX_VARIANT_SCAN: usize = 256;
+/// Letters an English suffix adds to a stem at most (`configur` + `ations`); longer words are other words.
+const MAX_SUFFIX_LETTERS: usize = 6;
+/// Words whose variants are kept between searches (the task, its title and its parts ask for the same words);
+/// the cache is emptied when full and whenever the index reloads.
+const MAX_CACHED_VARIANT_WORDS: usize = 10_000;
 /// Share of a segment's chunks that may be deleted before its level of segments is merged. A deleted chunk still
 /// counts in BM25's statistics (document frequencies, field lengths) until its segment is merged away, and
 /// tantivy's default never merges for deletes: after twelve commits of a small repository 61% of its chunks were
@@ -197,6 +202,8 @@ pub struct LexicalIndex {
     index: Index,
     reader: IndexReader,
     fields: Fields,
+    /// Each looked-up word's variants in the searcher's current state (see [`LexicalIndex::word_variants`]).
+    variant_cache: std::sync::Mutex<HashMap<String, Vec<String>>>,
 }
 
 impl LexicalIndex {
@@ -216,7 +223,7 @@ impl LexicalIndex {
         })?;
         index.tokenizers().register(CODE_TOKENIZER, TextAnalyzer::from(CodeTokenizer::default()));
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
-        Ok(LexicalIndex { index, reader, fields })
+        Ok(LexicalIndex { index, reader, fields, variant_cache: Default::default() })
     }
 
     /// The payload of the last commit (the indexer's generation), if any.
@@ -239,6 +246,9 @@ impl LexicalIndex {
     /// Sees the latest commit.
     pub fn reload(&self) -> Result<()> {
         self.reader.reload()?;
+        if let Ok(mut cache) = self.variant_cache.lock() {
+            cache.clear();
+        }
         Ok(())
     }
 
@@ -488,6 +498,26 @@ impl LexicalIndex {
         if word.len() < MIN_VARIANT_WORD || !word.bytes().all(|b| b.is_ascii_lowercase()) {
             return Ok(Vec::new());
         }
+        let cached = self.variant_cache.lock().ok().and_then(|cache| cache.get(word).cloned());
+        let variants = match cached {
+            Some(variants) => variants,
+            None => {
+                let variants = self.scan_variants(searcher, word)?;
+                if let Ok(mut cache) = self.variant_cache.lock() {
+                    if cache.len() >= MAX_CACHED_VARIANT_WORDS {
+                        cache.clear();
+                    }
+                    cache.insert(word.to_string(), variants.clone());
+                }
+                variants
+            }
+        };
+        Ok(variants.into_iter().filter(|v| !terms.contains(v)).collect())
+    }
+
+    /// [`LexicalIndex::word_variants`] read from the term dictionaries: the words after the stem's prefix, up to
+    /// [`MAX_VARIANT_SCAN`] per segment, that are a few letters longer at most and have the same stem.
+    fn scan_variants(&self, searcher: &tantivy::Searcher, word: &str) -> Result<Vec<String>> {
         let stemmer = rust_stemmers::Stemmer::create(rust_stemmers::Algorithm::English);
         let stem = stemmer.stem(word);
         if stem.len() < MIN_VARIANT_STEM {
@@ -495,24 +525,28 @@ impl LexicalIndex {
         }
         // A stem ending in `i` stands for a word ending in `y` (`queri` for `query`): scan from one letter less.
         let prefix = stem.strip_suffix('i').unwrap_or(&stem);
+        let longest = stem.len() + MAX_SUFFIX_LETTERS;
+        let mut checked: HashSet<String> = HashSet::new();
         let mut variants: Vec<String> = Vec::new();
         for segment in searcher.segment_readers() {
             let inverted = segment.inverted_index(self.fields.body)?;
             let mut stream =
                 inverted.terms().range().ge(prefix.as_bytes()).into_stream().map_err(tantivy::TantivyError::from)?;
             let mut scanned = 0;
-            while stream.advance() && scanned < MAX_VARIANT_SCAN {
+            while scanned < MAX_VARIANT_SCAN && stream.advance() {
+                scanned += 1;
                 let Ok(candidate) = std::str::from_utf8(stream.key()) else { continue };
                 if !candidate.starts_with(prefix) {
                     break;
                 }
-                scanned += 1;
-                if candidate != word
-                    && candidate.bytes().all(|b| b.is_ascii_lowercase())
-                    && !terms.iter().any(|t| t == candidate)
-                    && !variants.iter().any(|v| v == candidate)
-                    && stemmer.stem(candidate) == stem
+                if candidate.len() > longest
+                    || candidate == word
+                    || !candidate.bytes().all(|b| b.is_ascii_lowercase())
+                    || !checked.insert(candidate.to_string())
                 {
+                    continue;
+                }
+                if stemmer.stem(candidate) == stem {
                     variants.push(candidate.to_string());
                 }
             }

@@ -1087,7 +1087,9 @@ pub(crate) fn rank_reading(
             .collect();
         let query =
             feedback_query(index, sources, &passages, &task, weights.feedback_terms, weights.feedback_max_share)?;
-        let mut by_file = index.search_files_with(&query, file_bm25, SEGMENT_DEPTH)?;
+        // The feedback words come from the code, written as the code writes them.
+        let as_written = sextant_index::FileBm25 { variants: 0.0, ..file_bm25 };
+        let mut by_file = index.search_files_with(&query, as_written, SEGMENT_DEPTH)?;
         by_file.retain(|(f, _)| allowed(*f));
         let mut place: HashMap<u32, usize> = HashMap::new();
         for (rank, (file, _)) in by_file.iter().enumerate() {
