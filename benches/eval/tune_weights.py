@@ -29,7 +29,8 @@ from score_by_source import fold_of  # noqa: E402
 WEIGHTS = {
     'lexical_task': 1.0, 'lexical_identifiers': 1.0, 'symbol_identifier': 1.2, 'symbol_word': 0.2, 'path': 1.2,
     'module': 1.0, 'graph': 0.3, 'lexical_files': 1.5, 'path_terms': 1.0, 'file_bm25': 6.0,
-    'file_bm25_by_score': 0.5, 'file_bm25_k1': 1.2, 'file_bm25_b': 0.75, 'file_path_weight': 3.0, 'segments': 3.0,
+    'file_bm25_by_score': 0.5, 'file_bm25_k1': 1.2, 'file_bm25_b': 0.75, 'file_path_weight': 3.0,
+    'file_variants': 0.5, 'chunk_variants': 0.5, 'segments': 3.0,
     'file_name': 0.0, 'file_cards': 1.0, 'file_cards_to_chunks': 1.0, 'file_prior': 0.4, 'file_rank_offset': 60.0,
     'test_files': 0.5, 'auxiliary_files': 0.5, 'cochange': 0.1, 'graph_partners': 0.0, 'graph_partner_sources': 3,
     'churn': 0.0, 'expanded_files': 20,
@@ -42,7 +43,7 @@ WEIGHTS = {
 LONG = dict(WEIGHTS, lexical_task=0.5, lexical_identifiers=0.5, symbol_identifier=0.6, path=2.4, graph=0.6,
             lexical_files=0.75, path_terms=0.5, file_bm25_by_score=0.25, segments=6.0, file_cards=2.0,
             file_prior=0.2, file_rank_offset=30.0, cochange_sources=2, qualified_symbol=0.0, merge_max_tokens=3000,
-            neighbour_units=3, neighbour_reach=6)
+            neighbour_units=3, neighbour_reach=6, file_variants=0.0)
 PROFILE = None
 METRICS = ('file_all@5', 'file_recall@10', 'hunk_recall@8000tok')
 
@@ -68,8 +69,8 @@ def steps(weights):
     """(variant name, weights) for each one-weight step around `weights`."""
     for name, value in weights.items():
         tries = [value / 2, value * 2] if value else [0.5, 1.0]
-        if name in ('neighbour_pull', 'file_bm25_b'):  # shares, at most 1
-            tries = [value / 2, (1 + value) / 2]
+        if name in ('neighbour_pull', 'file_bm25_b', 'file_variants', 'chunk_variants'):  # shares, at most 1
+            tries = [value / 2, (1 + value) / 2] if value else [0.25, 0.5]
         if name == 'auxiliary_files':  # a factor of at most 1, off at 1
             tries = [value / 2, min(1.0, value * 2)]
         if name in ('expanded_files', 'cochange_sources', 'graph_partner_sources', 'file_hits', 'fine_grained_prefix',

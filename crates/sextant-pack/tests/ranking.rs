@@ -512,11 +512,21 @@ fn a_task_word_finds_the_file_that_writes_another_form_of_it() {
     }
     let f = Fixture::index(repo);
     let task = "failed requests skip retries when throttling";
-    let weights = |file_variants| RankWeights { file_variants, feedback: 0.0, ..Default::default() };
-    assert_eq!(RankWeights::default().file_variants, 0.5, "short tasks count word variants");
-    let with = ranked(&f, task, weights(0.5));
-    assert_eq!(with[0], "net/client.py", "{with:?}");
-    let without = ranked(&f, task, weights(0.0));
+    let weights = |file_variants, chunk_variants| RankWeights {
+        file_variants,
+        chunk_variants,
+        feedback: 0.0,
+        ..Default::default()
+    };
+    let defaults = RankWeights::default();
+    assert_eq!((defaults.file_variants, defaults.chunk_variants), (0.5, 0.5), "short tasks count word variants");
+    // Whole-file ranking brings the client first; the chunk lists alone find it.
+    for (file_variants, chunk_variants) in [(0.5, 0.5), (0.5, 0.0)] {
+        let with = ranked(&f, task, weights(file_variants, chunk_variants));
+        assert_eq!(with[0], "net/client.py", "{file_variants} {chunk_variants}: {with:?}");
+    }
+    assert_eq!(ranked(&f, task, weights(0.0, 0.5)), ["docs/tool.py", "net/client.py"]);
+    let without = ranked(&f, task, weights(0.0, 0.0));
     // As written, nothing in the task leads to the client.
     assert_eq!(without, ["docs/tool.py"]);
 }
