@@ -275,8 +275,12 @@ impl LexicalIndex {
         let variant_weight = filter.variants.clamp(0.0, 1.0);
         if variant_weight > 0.0 {
             for term in &terms {
-                let variants = self.word_variants(&searcher, term, &terms)?;
-                words.extend(variants.into_iter().map(|v| (v, variant_weight)));
+                for variant in self.word_variants(&searcher, term, &terms)? {
+                    // Two forms in the query (`handled`, `handling`) share their variants: each counts once.
+                    if !words.iter().any(|(w, _)| *w == variant) {
+                        words.push((variant, variant_weight));
+                    }
+                }
             }
         }
         let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
@@ -407,6 +411,8 @@ impl LexicalIndex {
             Ok(searcher.doc_freq(&Term::from_field_text(f.body, text))? as f32 > FILE_COMMON_TERM_SHARE * chunk_count)
         };
         let variant_weight = params.variants.clamp(0.0, 1.0);
+        // Two forms in the query (`handled`, `handling`) share their variants: each counts for the first only.
+        let mut counted_variants: HashSet<String> = HashSet::new();
         for (term_index, text) in terms.iter().enumerate() {
             if common(text)? {
                 continue;
@@ -419,7 +425,7 @@ impl LexicalIndex {
             ));
             if variant_weight > 0.0 {
                 for variant in self.word_variants(&searcher, text, &terms)? {
-                    if !common(&variant)? {
+                    if !common(&variant)? && counted_variants.insert(variant.clone()) {
                         let (body, path) =
                             (Term::from_field_text(f.body, &variant), Term::from_field_text(f.path, &variant));
                         query_terms.push((term_index, body, path, variant_weight));
