@@ -274,14 +274,8 @@ impl LexicalIndex {
         let mut words: Vec<(String, f32)> = terms.iter().map(|t| (t.clone(), 1.0)).collect();
         let variant_weight = filter.variants.clamp(0.0, 1.0);
         if variant_weight > 0.0 {
-            for term in &terms {
-                for variant in self.word_variants(&searcher, term, &terms)? {
-                    // Two forms in the query (`handled`, `handling`) share their variants: each counts once.
-                    if !words.iter().any(|(w, _)| *w == variant) {
-                        words.push((variant, variant_weight));
-                    }
-                }
-            }
+            let variants = self.query_variants(&searcher, terms.iter().enumerate(), &terms)?;
+            words.extend(variants.into_iter().map(|(_, variant)| (variant, variant_weight)));
         }
         let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for (word, weight) in &words {
@@ -410,26 +404,25 @@ impl LexicalIndex {
         let common = |text: &str| -> Result<bool> {
             Ok(searcher.doc_freq(&Term::from_field_text(f.body, text))? as f32 > FILE_COMMON_TERM_SHARE * chunk_count)
         };
-        let variant_weight = params.variants.clamp(0.0, 1.0);
-        // Two forms in the query (`handled`, `handling`) share their variants: each counts for the first only.
-        let mut counted_variants: HashSet<String> = HashSet::new();
+        let mut searched: Vec<(usize, &String)> = Vec::with_capacity(terms.len());
         for (term_index, text) in terms.iter().enumerate() {
-            if common(text)? {
-                continue;
+            if !common(text)? {
+                searched.push((term_index, text));
+                query_terms.push((
+                    term_index,
+                    Term::from_field_text(f.body, text),
+                    Term::from_field_text(f.path, text),
+                    1.0,
+                ));
             }
-            query_terms.push((
-                term_index,
-                Term::from_field_text(f.body, text),
-                Term::from_field_text(f.path, text),
-                1.0,
-            ));
-            if variant_weight > 0.0 {
-                for variant in self.word_variants(&searcher, text, &terms)? {
-                    if !common(&variant)? && counted_variants.insert(variant.clone()) {
-                        let (body, path) =
-                            (Term::from_field_text(f.body, &variant), Term::from_field_text(f.path, &variant));
-                        query_terms.push((term_index, body, path, variant_weight));
-                    }
+        }
+        let variant_weight = params.variants.clamp(0.0, 1.0);
+        if variant_weight > 0.0 {
+            for (term_index, variant) in self.query_variants(&searcher, searched, &terms)? {
+                if !common(&variant)? {
+                    let (body, path) =
+                        (Term::from_field_text(f.body, &variant), Term::from_field_text(f.path, &variant));
+                    query_terms.push((term_index, body, path, variant_weight));
                 }
             }
         }
@@ -494,9 +487,26 @@ impl LexicalIndex {
         scored.truncate(limit);
         Ok(scored)
     }
-}
 
-impl LexicalIndex {
+    /// The variants of the query words in `expanded` (each with its place among `terms`), each once, with the
+    /// place of the first word that has it: two forms in the query (`handled`, `handling`) share their variants.
+    fn query_variants<'t>(
+        &self,
+        searcher: &tantivy::Searcher,
+        expanded: impl IntoIterator<Item = (usize, &'t String)>,
+        terms: &[String],
+    ) -> Result<Vec<(usize, String)>> {
+        let mut found: Vec<(usize, String)> = Vec::new();
+        for (term_index, word) in expanded {
+            for variant in self.word_variants(searcher, word, terms)? {
+                if !found.iter().any(|(_, v)| *v == variant) {
+                    found.push((term_index, variant));
+                }
+            }
+        }
+        Ok(found)
+    }
+
     /// Indexed words with the English stem of `word` (Snowball), other than `word` and the query's own `terms`:
     /// the forms a task's prose and the code's identifiers write differently (`parsing` and `parse`, `handlers`
     /// and `handler`, `queries` and `query`). Short words, numbers and mixed tokens get none.
