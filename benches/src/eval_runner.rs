@@ -29,8 +29,12 @@
 //!
 //! With `--search-modes`, it evaluates search instead of packs: after indexing it brings the row's vectors up to
 //! date (through the vector cache, so each commit embeds only chunks never seen) and writes, per mode,
-//! `PRED.<mode>.jsonl` with the files of the top search results in order (and no pack), for file recall@k.
+//! `PRED.<mode>.jsonl` with the files of the top search results in order, for file recall@k, and the hits
+//! themselves as the pack's items, so hunk recall scores the lines a page of results shows.
 //! `--no-vectors` leaves the dense signal out (hybrid then fuses the others), which needs no model.
+//! `--search-limit N` asks each search for N hits (default 200; 10 scores one page of results), and
+//! `--per-file 0,1,3` writes one file per mode and `SearchOptions::chunks_per_file` (`PRED.<mode>-pf<N>.jsonl`);
+//! `--search-word-variants X` sets `SearchOptions::word_variants` for every search (default 0, as the front ends).
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::{BufRead, Write};
@@ -65,6 +69,12 @@ struct Args {
     limit: usize,
     budget: usize,
     search_modes: Vec<SearchMode>,
+    /// Hits each search asks for (`--search-limit`).
+    search_limit: usize,
+    /// `SearchOptions::chunks_per_file` values to compare (`--per-file`); empty: the default alone.
+    per_file: Vec<usize>,
+    /// `SearchOptions::word_variants` of every search (`--search-word-variants`).
+    search_word_variants: f32,
     dense: bool,
     /// With `--dense`: embed file cards only, not chunks.
     cards_only: bool,
@@ -88,6 +98,9 @@ fn parse_args() -> Result<Args> {
         limit: usize::MAX,
         budget: 32_000,
         search_modes: Vec::new(),
+        search_limit: SEARCH_CHUNKS,
+        per_file: Vec::new(),
+        search_word_variants: 0.0,
         dense: false,
         cards_only: false,
         hybrid_variants: Vec::new(),
@@ -137,6 +150,12 @@ fn parse_args() -> Result<Args> {
             "--search-modes" => {
                 args.search_modes =
                     value()?.split(',').map(|m| m.parse().map_err(anyhow::Error::msg)).collect::<Result<_>>()?
+            }
+            "--search-limit" => args.search_limit = value()?.parse()?,
+            "--search-word-variants" => args.search_word_variants = value()?.parse()?,
+            "--per-file" => {
+                args.per_file =
+                    value()?.split(',').map(|n| n.parse().map_err(anyhow::Error::from)).collect::<Result<_>>()?
             }
             other => bail!("unknown argument {other}"),
         }
@@ -318,11 +337,19 @@ fn evaluate_search(args: &Args, mirrors: &Mirrors, rows: &[Value]) -> Result<()>
         None
     };
     let mut outputs = Vec::new();
+    let per_file_values: Vec<Option<usize>> =
+        if args.per_file.is_empty() { vec![None] } else { args.per_file.iter().copied().map(Some).collect() };
     for mode in &args.search_modes {
-        let name = format!("{mode:?}").to_lowercase();
-        let path = args.out.with_extension(format!("{name}.jsonl"));
-        let weights = sextant_semantic::HybridWeights::default();
-        outputs.push((name, *mode, weights, std::io::BufWriter::new(std::fs::File::create(&path)?)));
+        for per_file in &per_file_values {
+            let mut name = format!("{mode:?}").to_lowercase();
+            if let Some(n) = per_file {
+                name.push_str(&format!("-pf{n}"));
+            }
+            let path = args.out.with_extension(format!("{name}.jsonl"));
+            let weights = sextant_semantic::HybridWeights::default();
+            let file = std::io::BufWriter::new(std::fs::File::create(&path)?);
+            outputs.push((name, *mode, weights, *per_file, file));
+        }
     }
     for (name, weights) in &args.hybrid_variants {
         let path = args.out.with_extension(format!("hybrid-{name}.jsonl"));
@@ -330,6 +357,7 @@ fn evaluate_search(args: &Args, mirrors: &Mirrors, rows: &[Value]) -> Result<()>
             format!("hybrid-{name}"),
             SearchMode::Hybrid,
             *weights,
+            None,
             std::io::BufWriter::new(std::fs::File::create(&path)?),
         ));
     }
@@ -376,11 +404,17 @@ fn evaluate_search(args: &Args, mirrors: &Mirrors, rows: &[Value]) -> Result<()>
             None => None,
         };
         let query = row["query"].as_str().unwrap_or_default();
-        let options = SearchOptions { limit: SEARCH_CHUNKS, ..SearchOptions::default() };
+        let options = SearchOptions {
+            limit: args.search_limit,
+            word_variants: args.search_word_variants,
+            ..SearchOptions::default()
+        };
         let gold: Vec<&str> =
             row["gold_files"].as_array().map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
         let mut line = format!("{id}:");
-        for (name, mode, weights, out) in &mut outputs {
+        for (name, mode, weights, per_file, out) in &mut outputs {
+            let options =
+                SearchOptions { chunks_per_file: per_file.unwrap_or(options.chunks_per_file), ..options.clone() };
             let started = Instant::now();
             let hits = sextant_semantic::search_weighted(&index, engine.as_ref(), query, &options, *mode, weights)?;
             latencies.entry(name.clone()).or_default().push(started.elapsed().as_secs_f64());
@@ -390,7 +424,13 @@ fn evaluate_search(args: &Args, mirrors: &Mirrors, rows: &[Value]) -> Result<()>
                     ranked.push(&hit.path);
                 }
             }
-            writeln!(out, "{}", json!({"instance_id": id, "ranked_files": ranked, "pack": []}))?;
+            let items: Vec<Value> = hits
+                .iter()
+                .map(
+                    |h| json!({"file": h.path, "start_line": h.start_line, "end_line": h.end_line, "tokens": h.tokens}),
+                )
+                .collect();
+            writeln!(out, "{}", json!({"instance_id": id, "ranked_files": ranked, "pack": items}))?;
             out.flush()?;
             let ranks: Vec<Option<usize>> =
                 gold.iter().map(|g| ranked.iter().position(|f| f == g).map(|p| p + 1)).collect();

@@ -59,7 +59,7 @@ async def exercise(session, report, full):
         "symbols": [i["symbol"] for i in pack.structured_content["items"]],
         "reasons": [i["reason"] for i in pack.structured_content["items"]],
     }
-    search = await session.call_tool("search", {"query": "normalize path", "mode": "lexical", "limit": 5})
+    search = await session.call_tool("search", {"query": "normalize path", "mode": "lexical", "limit": 5, "per_file": 0})
     report["search"] = {
         "is_error": search.is_error,
         "mode": search.structured_content["mode"],

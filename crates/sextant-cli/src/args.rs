@@ -89,8 +89,8 @@ pub enum Command {
         /// Most results.
         #[arg(long, short = 'n', default_value_t = 10)]
         limit: usize,
-        /// lexical (BM25), semantic (embeddings) or hybrid (both, plus symbol names and paths); default:
-        /// hybrid when the index has vectors, else lexical.
+        /// lexical (BM25), semantic (embeddings) or hybrid (both, plus symbol names and paths; without vectors,
+        /// the others); default: hybrid.
         #[arg(long)]
         mode: Option<SearchMode>,
         /// Only this language (repeatable): rust, python, …
@@ -99,6 +99,10 @@ pub enum Command {
         /// Only files under this repository-relative path (repeatable).
         #[arg(long = "path")]
         paths: Vec<String>,
+        /// Results of one file shown before every other file with a result has had its turn; 0 keeps plain
+        /// score order.
+        #[arg(long = "per-file", default_value_t = sextant_engine::DEFAULT_CHUNKS_PER_FILE)]
+        per_file: usize,
         #[command(flatten)]
         target: Target,
     },

@@ -10,6 +10,7 @@ mod output;
 mod progress;
 
 use clap::Parser;
+use sextant_engine::SearchOptions;
 
 use crate::args::{Cli, Command};
 
@@ -29,8 +30,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Reindex { path, quiet, vectors, target } => commands::index::run(path, true, quiet, &vectors, &target),
         Command::Watch { path, debounce_ms, target } => commands::watch::run(path, debounce_ms, &target),
         Command::Status { target } => commands::status::run(&target),
-        Command::Search { query, limit, mode, languages, paths, target } => {
-            commands::search::run(&target, &query, limit, mode, languages, paths)
+        Command::Search { query, limit, mode, languages, paths, per_file, target } => {
+            let options =
+                SearchOptions { limit, languages, paths, chunks_per_file: per_file, ..SearchOptions::default() };
+            commands::search::run(&target, &query, mode, &options)
         }
         Command::Pack { .. } => commands::pack::run(cli.command),
         Command::Serve { .. } => commands::serve::run(cli.command),

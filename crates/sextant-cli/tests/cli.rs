@@ -119,9 +119,11 @@ fn no_embed_indexes_for_keywords_only() {
     assert!(summary["vectors"].is_null(), "{summary}");
     let status = json(index_dir.path(), &["status"]);
     assert!(status["vectors"].is_null());
-    // No vectors: the default mode is lexical, and semantic search says why it cannot run.
+    // No vectors: the default (hybrid) fuses the other signals, and semantic search says why it cannot run.
     let hits = json(index_dir.path(), &["search", "parse_header"]);
-    assert_eq!(hits[0]["signals"][0]["signal"], "lexical");
+    let signals: Vec<&str> =
+        hits[0]["signals"].as_array().unwrap().iter().filter_map(|s| s["signal"].as_str()).collect();
+    assert!(signals.contains(&"lexical") && signals.contains(&"symbol") && !signals.contains(&"semantic"), "{hits}");
     let (ok, _, stderr) = sextant(index_dir.path(), &["search", "split a header", "--mode", "semantic"]);
     assert!(!ok && stderr.contains("no vectors"), "{stderr}");
 }
@@ -222,6 +224,15 @@ fn queries_go_through_a_running_server_and_fall_back_when_it_is_gone() {
         "/// Reads the settings file.\npub fn load_settings(path: &str) -> String {\n    normalize_path(path)\n}\n\nfn normalize_path(p: &str) -> String {\n    p.trim().to_string()\n}\n",
     )
     .unwrap();
+    // Four functions of real size that say "settings" often, so a page of search results can fill with one file.
+    let store: String = (0..4)
+        .map(|i| {
+            let body: String =
+                (0..6).map(|l| format!("    settings.push(settings_line({l}) + settings.len() * {i});\n")).collect();
+            format!("pub fn save_settings_{i}(settings: &mut Vec<usize>) {{\n{body}}}\n\n")
+        })
+        .collect();
+    std::fs::write(repo.path().join("src/store.rs"), store).unwrap();
     let root = repo.path().to_str().unwrap();
     let (ok, _, stderr) = sextant(index_dir.path(), &["index", root, "--no-embed", "--quiet"]);
     assert!(ok, "{stderr}");
@@ -235,6 +246,17 @@ fn queries_go_through_a_running_server_and_fall_back_when_it_is_gone() {
     let expected_symbol = local(&["symbol", "load_settings"]);
     let expected_callers = local(&["callers", "normalize_path"]);
     let expected_search = local(&["search", "settings", "--mode", "lexical"]);
+    let page_paths = |page: &serde_json::Value| -> Vec<String> {
+        page.as_array().unwrap().iter().map(|h| h["path"].as_str().unwrap().to_string()).collect()
+    };
+    // One result per file first by default; `--per-file 0` lets the file that says it most fill the page.
+    assert_eq!(
+        page_paths(&expected_search)[..2].iter().filter(|p| *p == "src/store.rs").count(),
+        1,
+        "{expected_search}"
+    );
+    let expected_plain = local(&["search", "settings", "--mode", "lexical", "--limit", "3", "--per-file", "0"]);
+    assert_eq!(page_paths(&expected_plain), ["src/store.rs"; 3], "{expected_plain}");
 
     let mut server = Command::new(env!("CARGO_BIN_EXE_sextant"))
         .args(["serve", root, "--listen", "127.0.0.1:0", "--no-http", "--no-watch", "--no-embed", "--index-dir"])
@@ -250,6 +272,7 @@ fn queries_go_through_a_running_server_and_fall_back_when_it_is_gone() {
         (vec!["symbol", "load_settings"], &expected_symbol),
         (vec!["callers", "normalize_path"], &expected_callers),
         (vec!["search", "settings", "--mode", "lexical"], &expected_search),
+        (vec!["search", "settings", "--mode", "lexical", "--limit", "3", "--per-file", "0"], &expected_plain),
     ] {
         let mut with = args.clone();
         with.push("--json");
@@ -266,7 +289,7 @@ fn queries_go_through_a_running_server_and_fall_back_when_it_is_gone() {
     let (ok, text, stderr) = sextant(index_dir.path(), &["index", root, "--no-embed"]);
     assert!(ok, "{stderr}");
     assert!(text.starts_with(&format!("indexed by sextant serve (pid {})", server.id())), "{text}");
-    assert!(text.contains("2 files (parsed 1)"), "{text}");
+    assert!(text.contains("3 files (parsed 1)"), "{text}");
     let found = json(index_dir.path(), &["symbol", "extra_helper"]);
     assert_eq!(found[0]["path"], "src/extra.rs");
 

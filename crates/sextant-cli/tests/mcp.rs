@@ -90,6 +90,7 @@ fn a_real_mcp_client_over_stdio() {
     assert!(pack["tokens"].as_u64().unwrap() <= 600 && pack["budget"] == 600, "{pack}");
     assert!(pack["symbols"].as_array().unwrap().iter().any(|s| s == "load_settings"), "{pack}");
     assert!(pack["text_head"].as_str().unwrap().contains("src/lib.rs"), "{pack}");
+    assert_eq!(report["search"]["is_error"], false, "per_file is an argument the tool takes: {}", report["search"]);
     assert_eq!(report["search"]["mode"], "lexical");
     assert_eq!(report["search"]["hits"][0][0], "src/lib.rs", "{}", report["search"]);
 

@@ -23,7 +23,8 @@
 //! repo.index(false, &NoEngineProgress)?;
 //!
 //! let results = repo.search("load the config", None, &Default::default())?;
-//! assert_eq!((results.mode, results.hits[0].symbol.as_str()), (SearchMode::Lexical, "load_config"));
+//! // Hybrid by default: without vectors it fuses BM25, symbol names, paths and whole-file BM25.
+//! assert_eq!((results.mode, results.hits[0].symbol.as_str()), (SearchMode::Hybrid, "load_config"));
 //! let definitions = repo.symbols("load_config", Page::default())?;
 //! assert_eq!(definitions.items[0].path, "config.py");
 //! let pack = repo.pack(PackRequest { task: "config is read twice".into(), budget: 200, ..Default::default() })?;
@@ -52,7 +53,7 @@ pub use workspace::Workspace;
 
 pub use sextant_index::{
     IndexSummary, Location, PathFilter, ReferenceInfo, Relation, SearchHit, SearchOptions, Signal, SignalHit,
-    SymbolInfo,
+    SymbolInfo, DEFAULT_CHUNKS_PER_FILE,
 };
 pub use sextant_overview::{Overview, Rule};
 pub use sextant_pack::{ContextPack, ItemKind, PackItem, PackRequest, TokenizerChoice, MAX_TASK_BYTES};

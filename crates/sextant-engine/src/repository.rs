@@ -88,7 +88,7 @@ pub struct IndexReport {
 /// Ranked search results.
 #[derive(Debug, Clone, Serialize)]
 pub struct SearchResults {
-    /// The mode that ran (the default is hybrid when the index has vectors, else lexical).
+    /// The mode that ran (hybrid unless another was asked for).
     pub mode: SearchMode,
     /// Best first.
     pub hits: Vec<SearchHit>,
@@ -555,8 +555,10 @@ impl Repository {
         VectorState::read(&self.spec.index_dir).is_some()
     }
 
-    /// Ranked chunks for `query`. `mode` defaults to hybrid when the index has vectors, else lexical; hybrid
-    /// without a loadable model falls back to the other signals, with a warning in the results.
+    /// Ranked chunks for `query`. `mode` defaults to hybrid, which without vectors fuses the signals the index
+    /// has (BM25, symbol names, paths, whole-file BM25): on the development set its pages hold more of the files a
+    /// change needs than BM25 alone. Hybrid without a loadable model falls back to those, with a warning in the
+    /// results.
     pub fn search(
         &self,
         query: &str,
@@ -567,7 +569,7 @@ impl Repository {
         let mut options = options.clone();
         options.limit = options.limit.clamp(1, MAX_SEARCH_LIMIT);
         let state = VectorState::read(&self.spec.index_dir);
-        let mode = mode.unwrap_or(if state.is_some() { SearchMode::Hybrid } else { SearchMode::Lexical });
+        let mode = mode.unwrap_or(SearchMode::Hybrid);
         // Keyword search in a process that has not loaded the index (a one-shot CLI query) reads the lexical index
         // alone rather than loading the whole index first.
         if mode == SearchMode::Lexical && self.loaded_index().is_none() {

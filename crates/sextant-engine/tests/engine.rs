@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use sextant_engine::{
     EngineError, EngineOptions, ErrorKind, NoEngineProgress, Page, Repository, RepositorySpec, SearchMode,
-    SearchOptions, WatchEvent, Workspace,
+    SearchOptions, Signal, WatchEvent, Workspace,
 };
 
 const LIB: &str = "/// Reads the settings file.\npub fn load_settings(path: &str) -> String {\n    normalize_path(path)\n}\n\nfn normalize_path(p: &str) -> String {\n    p.trim().to_string()\n}\n";
@@ -74,8 +74,11 @@ fn index_then_every_query_operation() {
     assert_eq!(sizes, vec![100, 100, 50]);
 
     let results = engine.search("settings", None, &SearchOptions::default()).unwrap();
-    assert_eq!(results.mode, SearchMode::Lexical, "no vectors: lexical by default");
+    assert_eq!(results.mode, SearchMode::Hybrid, "hybrid by default");
     assert_eq!(results.hits[0].path, "src/lib.rs");
+    let signals: Vec<Signal> = results.hits[0].signals.iter().map(|s| s.signal).collect();
+    assert!(signals.contains(&Signal::Lexical), "no vectors: the other signals are fused: {signals:?}");
+    assert!(!signals.contains(&Signal::Semantic) && results.warnings.is_empty(), "{results:?}");
     let semantic = engine.search("settings", Some(SearchMode::Semantic), &SearchOptions::default()).unwrap_err();
     assert_eq!(semantic.kind(), ErrorKind::FailedPrecondition, "{semantic}");
     assert_eq!(engine.search("  ", None, &SearchOptions::default()).unwrap_err().kind(), ErrorKind::InvalidArgument);

@@ -35,8 +35,8 @@ pub use fusion::{Signal, SignalHit};
 pub use history::{CoChange, CommitNote};
 pub use lock::{WriterLock, WRITER_LOCK_FILE};
 pub use query::{
-    clip_snippet_line, CommitStamp, Index, LexicalSearcher, Location, PathTerms, ReferenceInfo, Relation, SearchHit,
-    SearchOptions, SymbolInfo,
+    clip_snippet_line, diversify, CommitStamp, Index, LexicalSearcher, Location, PathTerms, ReferenceInfo, Relation,
+    SearchHit, SearchOptions, SymbolInfo, DEFAULT_CHUNKS_PER_FILE,
 };
 pub use sextant_graph::SymbolId;
 pub use sextant_lexical::FileBm25;

@@ -1,12 +1,12 @@
 //! Reading a committed index: search, definitions, references, callers and callees.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use serde::Serialize;
 use sextant_graph::{EdgeKind, Node, SymbolGraph, SymbolId};
-use sextant_lexical::{for_each_term, FileBm25, LexicalIndex, SearchFilter};
+use sextant_lexical::{for_each_term, FileBm25, LexicalHit, LexicalIndex, SearchFilter};
 use sextant_syntax::{RefKind, Reference, Symbol};
 
 use crate::build::{summarize, IndexSummary};
@@ -26,14 +26,14 @@ pub struct Index {
     graph: SymbolGraph,
     lexical: LexicalIndex,
     /// File ids by path; shared with the previous reader when the file list is the same.
-    file_ids: Arc<std::collections::HashMap<String, u32>>,
+    file_ids: Arc<HashMap<String, u32>>,
     symbols_by_name: crate::names::NameTable,
     /// Compound symbol names (two or more parts) with their lower-cased parts, computed on first use.
     compound_names: std::sync::OnceLock<CompoundNames>,
     /// Terms of each file's path and, per term, how many paths hold it; computed on first use.
     path_terms: std::sync::OnceLock<PathTerms>,
     /// File ids by their lexical file key, and the corpus figures of whole-file ranking; computed on first use.
-    file_keys: std::sync::OnceLock<(std::collections::HashMap<u64, u32>, sextant_lexical::FileCorpus)>,
+    file_keys: std::sync::OnceLock<(HashMap<u64, u32>, sextant_lexical::FileCorpus)>,
     /// Files that change together (from git history), read on first use.
     cochange: std::sync::OnceLock<Option<crate::history::CoChange>>,
     /// The counts of this generation, computed on first use (they walk every file and edge).
@@ -49,14 +49,14 @@ pub struct Index {
 /// Compound symbol names with their lower-cased parts (sorted by name), and by first part.
 struct CompoundNames {
     names: Vec<(String, Vec<String>)>,
-    by_first_part: std::collections::HashMap<String, Vec<usize>>,
+    by_first_part: HashMap<String, Vec<usize>>,
 }
 
 /// The terms of every indexed path (directories, file name, and their identifier parts), as postings: for each
 /// term, the files whose path holds it. Ranking a query touches only the files of its own terms, not every file.
 pub struct PathTerms {
     /// Per term, the files whose path holds it (ascending ids).
-    postings: std::collections::HashMap<String, Vec<u32>>,
+    postings: HashMap<String, Vec<u32>>,
     file_count: usize,
 }
 
@@ -65,7 +65,7 @@ impl PathTerms {
     /// term) of the terms they share, best first (ties by file position).
     pub fn rank_files(&self, terms: &HashSet<String>) -> Vec<(u32, f32)> {
         let file_count = self.file_count.max(1) as f32;
-        let mut scores: std::collections::HashMap<u32, f32> = std::collections::HashMap::new();
+        let mut scores: HashMap<u32, f32> = HashMap::new();
         for term in terms {
             let Some(files) = self.postings.get(term) else { continue };
             let rarity = (file_count / files.len().max(1) as f32).ln();
@@ -94,12 +94,63 @@ pub struct SearchOptions {
     /// How much a word with the English stem of a query word counts (`parse` for `parsing`), as a share of the
     /// word itself; 0 matches words only as written.
     pub word_variants: f32,
+    /// Hits of one file shown before every other file with a hit has had its turn (see [`diversify`]): a page
+    /// filled by one file hides the other places a query matches. 0 keeps plain score order.
+    pub chunks_per_file: usize,
+}
+
+/// [`SearchOptions::chunks_per_file`] of a search that does not set it: one hit per file first, since on the
+/// development set that page holds the most of the files a change needs (see the README's *Search pages*).
+pub const DEFAULT_CHUNKS_PER_FILE: usize = 1;
+
+/// Hits fetched per hit asked for when a page is diversified, so files further down have hits to give.
+const DIVERSITY_POOL_FACTOR: usize = 5;
+/// Fewest hits fetched for a diversified page.
+const MIN_DIVERSITY_POOL: usize = 50;
+
+impl SearchOptions {
+    /// How many hits to fetch for a page of [`SearchOptions::limit`]: more when the page is diversified.
+    pub fn pool(&self) -> usize {
+        if self.chunks_per_file == 0 {
+            self.limit
+        } else {
+            self.limit.saturating_mul(DIVERSITY_POOL_FACTOR).max(MIN_DIVERSITY_POOL)
+        }
+    }
 }
 
 impl Default for SearchOptions {
     fn default() -> Self {
-        SearchOptions { limit: 10, languages: Vec::new(), paths: Vec::new(), word_variants: 0.0 }
+        SearchOptions {
+            limit: 10,
+            languages: Vec::new(),
+            paths: Vec::new(),
+            word_variants: 0.0,
+            chunks_per_file: DEFAULT_CHUNKS_PER_FILE,
+        }
     }
+}
+
+/// Reorders `hits` (best first) so that each file (`path_of`) shows at most `per_file` hits before the hits of
+/// files with fewer; the deferred hits follow in their original order. Within each part the order is kept.
+/// `per_file` 0 keeps the order as it is.
+pub fn diversify<T>(hits: Vec<T>, per_file: usize, path_of: impl Fn(&T) -> &str) -> Vec<T> {
+    if per_file == 0 {
+        return hits;
+    }
+    let mut shown: HashMap<String, usize> = HashMap::new();
+    let (mut first, mut deferred) = (Vec::with_capacity(hits.len()), Vec::new());
+    for hit in hits {
+        let count = shown.entry(path_of(&hit).to_string()).or_insert(0);
+        *count += 1;
+        if *count <= per_file {
+            first.push(hit);
+        } else {
+            deferred.push(hit);
+        }
+    }
+    first.append(&mut deferred);
+    first
 }
 
 /// Identifies one commit of an index directory; see [`Index::commit_stamp`].
@@ -405,9 +456,9 @@ impl Index {
         self.cochange.get_or_init(|| store::load_cochange(&self.dir)).as_ref()
     }
 
-    fn file_keys(&self) -> &(std::collections::HashMap<u64, u32>, sextant_lexical::FileCorpus) {
+    fn file_keys(&self) -> &(HashMap<u64, u32>, sextant_lexical::FileCorpus) {
         self.file_keys.get_or_init(|| {
-            let mut ids = std::collections::HashMap::with_capacity(self.snapshot.files.len());
+            let mut ids = HashMap::with_capacity(self.snapshot.files.len());
             let mut tokens = 0u64;
             for (id, f) in self.snapshot.files.iter().enumerate() {
                 ids.insert(sextant_lexical::file_key(&f.path), id as u32);
@@ -421,7 +472,7 @@ impl Index {
     /// The terms of every indexed path, for matching task words against file locations.
     pub fn path_terms(&self) -> &PathTerms {
         self.path_terms.get_or_init(|| {
-            let mut postings: std::collections::HashMap<String, Vec<u32>> = std::collections::HashMap::new();
+            let mut postings: HashMap<String, Vec<u32>> = HashMap::new();
             for (id, f) in self.snapshot.files.iter().enumerate() {
                 for_each_term(&f.path, |t, _, _| {
                     let files = postings.entry(t).or_default();
@@ -468,7 +519,7 @@ impl Index {
                 })
                 .collect();
             names.sort();
-            let mut by_first_part: std::collections::HashMap<String, Vec<usize>> = std::collections::HashMap::new();
+            let mut by_first_part: HashMap<String, Vec<usize>> = HashMap::new();
             for (i, (_, parts)) in names.iter().enumerate() {
                 by_first_part.entry(parts[0].clone()).or_default().push(i);
             }
@@ -787,17 +838,20 @@ fn lexical_search(
         paths: paths.prefixes().to_vec(),
         variants: options.word_variants,
     };
-    let hits = lexical.search(query, &filter, options.limit)?;
+    // BM25 ranks are taken before the page is diversified: they are the signal's own.
+    let ranked: Vec<(u32, LexicalHit)> =
+        lexical.search(query, &filter, options.pool())?.into_iter().zip(1..).map(|(hit, rank)| (rank, hit)).collect();
+    let mut ranked = diversify(ranked, options.chunks_per_file, |(_, hit)| hit.path.as_str());
+    ranked.truncate(options.limit);
     let mut terms = HashSet::new();
     if snippets {
         for_each_term(query, |t, _, _| {
             terms.insert(t);
         });
     }
-    Ok(hits
+    Ok(ranked
         .into_iter()
-        .enumerate()
-        .map(|(i, hit)| {
+        .map(|(rank, hit)| {
             let symbol = hit.symbols.split_whitespace().next().unwrap_or("").to_string();
             let snippet = if snippets { snippet(&hit.text, &terms) } else { String::new() };
             SearchHit {
@@ -809,7 +863,7 @@ fn lexical_search(
                 score: hit.score,
                 snippet,
                 tokens: hit.tokens,
-                signals: vec![SignalHit { signal: Signal::Lexical, rank: i as u32 + 1, score: hit.score }],
+                signals: vec![SignalHit { signal: Signal::Lexical, rank, score: hit.score }],
             }
         })
         .collect())

@@ -1117,3 +1117,59 @@ fn watcher_hints_replace_the_walk_only_when_they_can_and_agree_with_a_clean_inde
     assert!(names.iter().any(|n| n.ends_with("refund_order")), "{names:?}");
     assert!(!names.iter().any(|n| n.contains("parse_config") || n.contains("issue_refund")), "{names:?}");
 }
+
+/// A search page is not filled by one file: each file shows at most `chunks_per_file` hits before every other
+/// file with a hit has had its turn, and each hit keeps its BM25 rank; 0 keeps BM25's order.
+#[test]
+fn a_search_page_gives_every_matching_file_a_turn() {
+    let repo = tempfile::tempdir().unwrap();
+    let index_dir = tempfile::tempdir().unwrap();
+    // Six functions of real size (so each is a chunk of its own) that say "invoice" often, and two files that
+    // say it once.
+    let mut ledger = String::new();
+    for i in 0..6 {
+        ledger.push_str(&format!("def settle_invoice_{i}(invoice, ledger):\n"));
+        for line in 0..8 {
+            ledger.push_str(&format!("    ledger.post(invoice.line_{line}, invoice.amount_{line} * {i})\n"));
+        }
+        ledger.push_str("    return invoice\n\n\n");
+    }
+    write(repo.path(), "billing/ledger.py", ledger);
+    write(
+        repo.path(),
+        "billing/mail.py",
+        "def send_reminder(customer, invoice):\n    text = render_template('reminder', customer.name, customer.email)\n    return post_office.deliver(customer.email, text, attachments=[invoice])\n",
+    );
+    write(
+        repo.path(),
+        "shop/checkout.py",
+        "def checkout(cart, payment_gateway):\n    total = sum(item.price * item.quantity for item in cart.items)\n    receipt = payment_gateway.charge(cart.customer, total)\n    invoice = make_receipt(receipt)\n    return invoice\n",
+    );
+    run(repo.path(), index_dir.path());
+    let index = Index::open(index_dir.path()).unwrap();
+
+    let plain = index.search("invoice", &SearchOptions { limit: 5, chunks_per_file: 0, ..Default::default() }).unwrap();
+    let paths = |hits: &[sextant_index::SearchHit]| hits.iter().map(|h| h.path.clone()).collect::<Vec<_>>();
+    assert_eq!(paths(&plain), vec!["billing/ledger.py"; 5], "BM25 alone fills the page with one file");
+    let bm25_rank = |hits: &[sextant_index::SearchHit], i: usize| hits[i].signals[0].rank;
+    assert_eq!((0..5).map(|i| bm25_rank(&plain, i)).collect::<Vec<_>>(), [1, 2, 3, 4, 5]);
+
+    let page = index.search("invoice", &SearchOptions { limit: 5, chunks_per_file: 3, ..Default::default() }).unwrap();
+    let page_paths = paths(&page);
+    assert_eq!(&page_paths[..3], vec!["billing/ledger.py"; 3], "the best file's three best chunks first");
+    let mut rest = page_paths[3..].to_vec();
+    rest.sort();
+    assert_eq!(rest, ["billing/mail.py", "shop/checkout.py"], "then every other file with a hit");
+    assert_eq!((0..3).map(|i| bm25_rank(&page, i)).collect::<Vec<_>>(), [1, 2, 3], "the best hits stay first");
+    assert!(bm25_rank(&page, 3) > 6 && bm25_rank(&page, 4) > 6, "each hit keeps its BM25 rank: {page:?}");
+
+    // By default one per file: the page lists the three files, best first, then the best file's other hits.
+    let one = index.search("invoice", &SearchOptions { limit: 5, ..Default::default() }).unwrap();
+    let one_paths = paths(&one);
+    assert_eq!(one_paths[0], "billing/ledger.py");
+    let mut first_three = one_paths[..3].to_vec();
+    first_three.sort();
+    assert_eq!(first_three, ["billing/ledger.py", "billing/mail.py", "shop/checkout.py"]);
+    assert_eq!(&one_paths[3..], ["billing/ledger.py", "billing/ledger.py"]);
+    assert_eq!((bm25_rank(&one, 3), bm25_rank(&one, 4)), (2, 3), "the deferred hits follow in BM25 order");
+}

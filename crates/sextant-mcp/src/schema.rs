@@ -84,7 +84,7 @@ pub struct SearchArgs {
     /// What to find: identifiers, words, a path, or a description in plain words.
     pub query: String,
     /// `lexical` (BM25 keywords), `semantic` (embeddings) or `hybrid` (both plus symbol names and paths).
-    /// Default: hybrid when the repository has vectors, else lexical.
+    /// Default: hybrid (without vectors, it fuses the other signals).
     #[serde(default)]
     pub mode: Option<String>,
     /// Most results (1-100). Default 10.
@@ -96,6 +96,10 @@ pub struct SearchArgs {
     /// Only files under these repository-relative directories.
     #[serde(default)]
     pub paths: Vec<String>,
+    /// Results of one file shown before every other file with a result has had its turn; 0 keeps plain score
+    /// order. Default 1 (more shows more of the best files).
+    #[serde(default)]
+    pub per_file: Option<u32>,
     /// Repository name, when the server hosts several.
     #[serde(default)]
     pub repository: Option<String>,

@@ -13,7 +13,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use sextant_engine::{
     EngineError, EngineProgress, PackRequest, Page, Repository, SearchMode, SearchOptions, TokenizerChoice,
-    MAX_TASK_BYTES,
+    DEFAULT_CHUNKS_PER_FILE, MAX_TASK_BYTES,
 };
 
 use crate::schema::*;
@@ -389,6 +389,7 @@ async fn search(server: &SextantMcp, args: SearchArgs) -> CallToolResponse {
         limit: args.limit.unwrap_or(10).clamp(1, MAX_SEARCH_RESULTS) as usize,
         languages: args.languages,
         paths: args.paths,
+        chunks_per_file: args.per_file.map_or(DEFAULT_CHUNKS_PER_FILE, |n| n as usize),
         ..SearchOptions::default()
     };
     let query = args.query;

@@ -575,6 +575,8 @@ pub(crate) fn rank_reading(
         languages: request.languages.clone(),
         paths: request.path_filters.clone(),
         word_variants: weights.chunk_variants,
+        // The ranking reads each list in its own score order.
+        chunks_per_file: 0,
     };
 
     // Lexical: the whole task, then only its identifiers (issue prose dilutes them).

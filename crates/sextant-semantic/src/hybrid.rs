@@ -26,9 +26,6 @@ const CARD_POOL: usize = 50;
 const MAX_DEFINITIONS_PER_NAME: usize = 8;
 /// Chunks of a file whose scores make up its evidence.
 const FILE_EVIDENCE_CHUNKS: usize = 3;
-/// Chunks of one file shown before every other file with evidence has had its turn: a page filled by one
-/// file hides the other places a query matches.
-const CHUNKS_PER_FILE_FIRST: usize = 3;
 /// Lines of a snippet built from the file (for hits the lexical index did not snip).
 const SNIPPET_LINES: usize = 3;
 
@@ -168,12 +165,20 @@ pub fn search_weighted(
         SearchMode::Semantic => {
             let engine = engine.ok_or(SemanticError::NoVectors)?;
             let root = Path::new(index.root());
-            Ok(dense_hits(index, engine, query, options.limit, options)?
+            // Nearness ranks are taken before the page is diversified: they are the signal's own.
+            let ranked: Vec<(u32, TokenHit)> = dense_hits(index, engine, query, options.pool(), options)?
                 .into_iter()
-                .enumerate()
-                .map(|(i, (hit, tokens))| SearchHit {
+                .zip(1..)
+                .map(|(h, r)| (r, h))
+                .collect();
+            let mut ranked =
+                sextant_index::diversify(ranked, options.chunks_per_file, |(_, (hit, _))| hit.payload.path.as_str());
+            ranked.truncate(options.limit);
+            Ok(ranked
+                .into_iter()
+                .map(|(rank, (hit, tokens))| SearchHit {
                     snippet: file_snippet(root, &hit.payload.path, hit.payload.start_line, hit.payload.end_line),
-                    signals: vec![SignalHit { signal: Signal::Semantic, rank: i as u32 + 1, score: hit.score }],
+                    signals: vec![SignalHit { signal: Signal::Semantic, rank, score: hit.score }],
                     path: hit.payload.path,
                     start_line: hit.payload.start_line,
                     end_line: hit.payload.end_line,
@@ -186,24 +191,6 @@ pub fn search_weighted(
         }
         SearchMode::Hybrid => hybrid(index, engine, query, options, weights),
     }
-}
-
-/// Reorders hits (best first) so that each file shows at most `per_file` chunks before the hits of files with
-/// fewer; the deferred chunks follow in their original order. Within each part the score order is kept.
-fn diversify(hits: Vec<SearchHit>, per_file: usize) -> Vec<SearchHit> {
-    let mut shown: HashMap<String, usize> = HashMap::new();
-    let (mut first, mut deferred) = (Vec::with_capacity(hits.len()), Vec::new());
-    for hit in hits {
-        let count = shown.entry(hit.path.clone()).or_insert(0);
-        *count += 1;
-        if *count <= per_file {
-            first.push(hit);
-        } else {
-            deferred.push(hit);
-        }
-    }
-    first.append(&mut deferred);
-    first
 }
 
 /// A chunk's place: its file and first line.
@@ -252,7 +239,8 @@ fn hybrid(
 ) -> Result<Vec<SearchHit>, SemanticError> {
     let pool = (options.limit * POOL_FACTOR).max(MIN_POOL);
     let mut fusion = Fusion { candidates: HashMap::new(), weights };
-    let pool_options = SearchOptions { limit: pool, ..options.clone() };
+    // Each signal's list keeps its own order: its ranks are what fusion reads.
+    let pool_options = SearchOptions { limit: pool, chunks_per_file: 0, ..options.clone() };
 
     for (i, hit) in index.search(query, &pool_options)?.into_iter().enumerate() {
         let signal = SignalHit { signal: Signal::Lexical, rank: i as u32 + 1, score: hit.score };
@@ -382,7 +370,7 @@ fn hybrid(
     fused.sort_by(|a, b| {
         b.score.total_cmp(&a.score).then_with(|| a.path.cmp(&b.path)).then_with(|| a.start_line.cmp(&b.start_line))
     });
-    let mut fused = diversify(fused, CHUNKS_PER_FILE_FIRST);
+    let mut fused = sextant_index::diversify(fused, options.chunks_per_file, |hit| hit.path.as_str());
     fused.truncate(options.limit);
     for hit in &mut fused {
         if hit.snippet.is_empty() {

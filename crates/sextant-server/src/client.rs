@@ -107,6 +107,7 @@ impl RemoteRepository {
             languages: options.languages.clone(),
             path_filters: options.paths.clone(),
             mode: mode.map(|m| m.name().to_string()).unwrap_or_default(),
+            per_file: Some(u32::try_from(options.chunks_per_file).unwrap_or(u32::MAX)),
         };
         let mut client = self.client.clone();
         let reply = self.runtime.block_on(client.search(self.request(message)))?.into_inner();

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use sextant_engine::{
     EngineError, EngineProgress, ErrorKind, PackRequest, Page, Repository, SearchOptions, TokenizerChoice, Workspace,
-    MAX_TASK_BYTES,
+    DEFAULT_CHUNKS_PER_FILE, MAX_TASK_BYTES,
 };
 use sextant_proto::v1;
 use sextant_proto::v1::sextant_server::Sextant;
@@ -167,6 +167,7 @@ impl Sextant for SextantService {
             limit: if r.limit == 0 { 10 } else { r.limit as usize },
             languages: r.languages,
             paths: r.path_filters,
+            chunks_per_file: r.per_file.map_or(DEFAULT_CHUNKS_PER_FILE, |n| n as usize),
             ..SearchOptions::default()
         };
         let query = r.query;

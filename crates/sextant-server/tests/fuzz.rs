@@ -115,7 +115,7 @@ proptest! {
                 }).await.map(|_| ()),
                 client.search(SearchRequest {
                     repository: repository.clone(), query: query.clone(), limit: b, languages: filters.clone(),
-                    path_filters: filters.clone(), mode: mode.clone(),
+                    path_filters: filters.clone(), mode: mode.clone(), per_file: (a % 3 == 0).then_some(c),
                 }).await.map(|_| ()),
                 client.get_symbol(SymbolRequest { repository: repository.clone(), name: query.clone(), page_size: c, page_token: page_token.clone() }).await.map(|_| ()),
                 client.find_references(SymbolRequest { repository: repository.clone(), name: query.clone(), page_size: c, page_token: page_token.clone() }).await.map(|_| ()),

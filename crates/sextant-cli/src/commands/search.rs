@@ -6,17 +6,9 @@ use sextant_engine::{SearchMode, SearchOptions};
 use crate::args::Target;
 
 /// Ranked chunks for a query.
-pub fn run(
-    target: &Target,
-    query: &str,
-    limit: usize,
-    mode: Option<SearchMode>,
-    languages: Vec<String>,
-    paths: Vec<String>,
-) -> Result<()> {
+pub fn run(target: &Target, query: &str, mode: Option<SearchMode>, options: &SearchOptions) -> Result<()> {
     let backend = super::query_backend(target)?;
-    let results =
-        backend.search(query, mode, &SearchOptions { limit, languages, paths, ..SearchOptions::default() })?;
+    let results = backend.search(query, mode, options)?;
     for warning in &results.warnings {
         eprintln!("warning: {warning}");
     }
