@@ -83,6 +83,10 @@ pub struct HybridWeights {
     /// File cards: chunks of the files whose cards are nearest the query in meaning (with an engine that keeps
     /// cards; the dense evidence that exists before chunk vectors do).
     pub file_card: f32,
+    /// Factor on the fused score of tests and auxiliary code (examples, benchmarks, scripts, docs, CI, vendored
+    /// code, `.d.ts`) unless the query names their kind, as packs do: they echo a query's words but are seldom
+    /// what it is after. 1 leaves them be.
+    pub secondary_files: f32,
 }
 
 impl Default for HybridWeights {
@@ -96,6 +100,7 @@ impl Default for HybridWeights {
             whole_file: 4.0,
             file: 0.5,
             file_card: 1.0,
+            secondary_files: 0.5,
         }
     }
 }
@@ -130,6 +135,7 @@ impl std::str::FromStr for HybridWeights {
                 "whole_file" => weights.whole_file = value,
                 "file" => weights.file = value,
                 "file_card" => weights.file_card = value,
+                "secondary_files" => weights.secondary_files = value,
                 other => return Err(format!("unknown signal {other:?}")),
             }
         }
@@ -190,6 +196,43 @@ pub fn search_weighted(
                 .collect())
         }
         SearchMode::Hybrid => hybrid(index, engine, query, options, weights),
+    }
+}
+
+/// The kinds of secondary code a query asks for: tests when it says so (`test`, `spec`, `fixture`, … or a test
+/// path), auxiliary kinds by a word (`example`, `docs`, `typescript`, …) or a path of that kind.
+struct SecondaryKinds {
+    tests: bool,
+    auxiliary: Vec<&'static str>,
+}
+
+impl SecondaryKinds {
+    fn named_in(query: &str) -> SecondaryKinds {
+        let mut kinds = SecondaryKinds { tests: false, auxiliary: Vec::new() };
+        for token in query.split_whitespace() {
+            let token = token.trim_matches(|c: char| !(c.is_alphanumeric() || c == '/' || c == '.' || c == '_'));
+            if token.contains('/') || token.contains('.') {
+                kinds.tests |= sextant_index::is_test_path(token);
+                kinds.auxiliary.extend(sextant_index::auxiliary_kind(token));
+            }
+        }
+        for word in query.split(|c: char| !c.is_alphanumeric()).filter(|w| (2..=13).contains(&w.len())) {
+            let lower = word.to_ascii_lowercase();
+            kinds.tests |= matches!(
+                lower.as_str(),
+                "test" | "tests" | "testing" | "spec" | "specs" | "fixture" | "fixtures" | "flaky"
+            );
+            kinds.auxiliary.extend(sextant_index::auxiliary_kind_named_by(&lower));
+        }
+        kinds
+    }
+
+    /// Whether `path` is secondary code the query did not ask for.
+    fn demotes(&self, path: &str) -> bool {
+        match sextant_index::auxiliary_kind(path) {
+            Some(kind) => !self.auxiliary.contains(&kind),
+            None => !self.tests && sextant_index::is_test_path(path),
+        }
     }
 }
 
@@ -342,6 +385,14 @@ fn hybrid(
             .collect();
         for ((path, _), c) in fusion.candidates.iter_mut() {
             c.score += weights.file * file_scores.get(path).copied().unwrap_or(0.0);
+        }
+    }
+    if weights.secondary_files != 1.0 {
+        let wanted = SecondaryKinds::named_in(query);
+        for ((path, _), c) in fusion.candidates.iter_mut() {
+            if wanted.demotes(path) {
+                c.score *= weights.secondary_files;
+            }
         }
     }
     let root = Path::new(index.root());

@@ -270,12 +270,59 @@ fn one_file_cannot_fill_the_first_page_of_hybrid_results() {
     .expect("write");
     let index = fixture.index();
     let options = SearchOptions { limit: 10, ..SearchOptions::default() };
-    let hits = search(&index, None, "resolve references to definitions", &options, SearchMode::Hybrid).expect("hybrid");
+    let query = "resolve references to definitions";
+    // By default one result per file first: both files, then the resolver's other chunks.
+    let hits = search(&index, None, query, &options, SearchMode::Hybrid).expect("hybrid");
+    let mut first_two = paths(&hits[..2]);
+    first_two.sort();
+    assert_eq!(first_two, ["src/index.rs", "src/resolver.rs"], "{:?}", paths(&hits));
+    assert!(hits[2..].iter().all(|h| h.path == "src/resolver.rs"), "{:?}", paths(&hits));
+    // Three per file: the other file still comes within the first four.
+    let three = SearchOptions { chunks_per_file: 3, ..options.clone() };
+    let hits = search(&index, None, query, &three, SearchMode::Hybrid).expect("hybrid");
     let from_resolver = hits[..4].iter().filter(|h| h.path == "src/resolver.rs").count();
     assert_eq!(from_resolver, 3, "{:?}", paths(&hits));
     assert!(paths(&hits[..4]).contains(&"src/index.rs"), "{:?}", paths(&hits));
     // The deferred chunks still come, after the other files.
     assert!(hits.iter().filter(|h| h.path == "src/resolver.rs").count() > 3, "{:?}", paths(&hits));
+    // Plain score order: the resolver fills the page.
+    let plain = SearchOptions { chunks_per_file: 0, ..options };
+    let hits = search(&index, None, query, &plain, SearchMode::Hybrid).expect("hybrid");
+    assert!(hits[..4].iter().all(|h| h.path == "src/resolver.rs"), "{:?}", paths(&hits));
+}
+
+#[test]
+fn hybrid_search_puts_tests_after_the_code_unless_the_query_asks_for_tests() {
+    let fixture = Fixture::new();
+    std::fs::create_dir_all(fixture.root.join("tests")).expect("dir");
+    // The test says the query's words more often than the code it tests.
+    std::fs::write(
+        fixture.root.join("tests/storage_test.rs"),
+        "/// Inserts a row into the database table, commits the transaction and checks the database row.
+#[test]
+fn insert_row_database_transaction() {
+    let db = Database::open();
+    db.insert_row(row());
+    db.commit_transaction();
+    assert_eq!(db.row_count(), 1, \"one row in the database after the transaction\");
+}
+",
+    )
+    .expect("write");
+    let index = fixture.index();
+    let options = SearchOptions { limit: 5, ..SearchOptions::default() };
+    let query = "insert row database transaction";
+    let first = |query: &str, weights: &sextant_semantic::HybridWeights| {
+        let hits = sextant_semantic::search_weighted(&index, None, query, &options, SearchMode::Hybrid, weights)
+            .expect("hybrid");
+        hits[0].path.clone()
+    };
+    let even = sextant_semantic::HybridWeights { secondary_files: 1.0, ..Default::default() };
+    assert_eq!(first(query, &even), "tests/storage_test.rs", "taken alone, the test matches best");
+    let default = sextant_semantic::HybridWeights::default();
+    assert_eq!(first(query, &default), "src/storage.rs", "tests count half");
+    let about_tests = "insert row database transaction test";
+    assert_eq!(first(about_tests, &default), "tests/storage_test.rs", "a query about tests keeps them");
 }
 
 #[test]
