@@ -147,6 +147,23 @@ pub fn auxiliary_kind_named_by(word: &str) -> Option<&'static str> {
     })
 }
 
+/// Whether a (lower-case) word of a task or query says it is about tests themselves (`test`, `spec`, `fixture`,
+/// `flaky`, …), so tests keep their rank.
+pub fn is_test_word(word: &str) -> bool {
+    matches!(word, "test" | "tests" | "testing" | "spec" | "specs" | "fixture" | "fixtures" | "flaky")
+}
+
+/// Adds to `kinds`, each once, the kinds of auxiliary code `text` names by a word (see
+/// [`auxiliary_kind_named_by`]), read from the text itself since some are stopwords to a task's terms.
+pub fn add_auxiliary_kinds_named_in(text: &str, kinds: &mut Vec<&'static str>) {
+    for word in text.split(|c: char| !c.is_alphanumeric()).filter(|w| (2..=13).contains(&w.len())) {
+        let Some(kind) = auxiliary_kind_named_by(word) else { continue };
+        if !kinds.contains(&kind) {
+            kinds.push(kind);
+        }
+    }
+}
+
 #[cfg(test)]
 mod test_path_tests {
     use super::is_test_path;

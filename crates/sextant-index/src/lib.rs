@@ -30,7 +30,9 @@ pub use build::{
     IndexSummary, LanguageCount, NoProgress, PendingHistory, PendingRanks, Progress, ScipSummary,
 };
 pub use file::IndexedFile;
-pub use filter::{auxiliary_kind, auxiliary_kind_named_by, is_test_path, PathFilter};
+pub use filter::{
+    add_auxiliary_kinds_named_in, auxiliary_kind, auxiliary_kind_named_by, is_test_path, is_test_word, PathFilter,
+};
 pub use fusion::{Signal, SignalHit};
 pub use history::{CoChange, CommitNote};
 pub use lock::{WriterLock, WRITER_LOCK_FILE};

@@ -1283,21 +1283,14 @@ fn owned_by(index: &Index, id: SymbolId, owner: &str) -> bool {
 /// that kind: a task about an example needs the example.
 fn auxiliary_kinds_named(task: &str, terms: &TaskTerms) -> Vec<&'static str> {
     let mut kinds: Vec<&'static str> = terms.paths.iter().filter_map(|p| sextant_index::auxiliary_kind(p)).collect();
-    for word in task.split(|c: char| !c.is_alphanumeric()).filter(|w| (2..=13).contains(&w.len())) {
-        let Some(kind) = sextant_index::auxiliary_kind_named_by(word) else { continue };
-        if !kinds.contains(&kind) {
-            kinds.push(kind);
-        }
-    }
+    sextant_index::add_auxiliary_kinds_named_in(task, &mut kinds);
     kinds
 }
 
 /// Whether the task is about tests themselves (it says "test" or names a test file), so tests keep their rank.
 fn about_tests(terms: &TaskTerms) -> bool {
-    terms.words.iter().chain(terms.identifiers.iter()).any(|w| {
-        let lower = w.to_lowercase();
-        matches!(lower.as_str(), "test" | "tests" | "testing" | "spec" | "specs" | "fixture" | "fixtures" | "flaky")
-    }) || terms.paths.iter().any(|p| sextant_index::is_test_path(p))
+    terms.words.iter().chain(terms.identifiers.iter()).any(|w| sextant_index::is_test_word(&w.to_lowercase()))
+        || terms.paths.iter().any(|p| sextant_index::is_test_path(p))
 }
 
 #[cfg(test)]

@@ -216,14 +216,10 @@ impl SecondaryKinds {
                 kinds.auxiliary.extend(sextant_index::auxiliary_kind(token));
             }
         }
-        for word in query.split(|c: char| !c.is_alphanumeric()).filter(|w| (2..=13).contains(&w.len())) {
-            let lower = word.to_ascii_lowercase();
-            kinds.tests |= matches!(
-                lower.as_str(),
-                "test" | "tests" | "testing" | "spec" | "specs" | "fixture" | "fixtures" | "flaky"
-            );
-            kinds.auxiliary.extend(sextant_index::auxiliary_kind_named_by(&lower));
-        }
+        kinds.tests |= query
+            .split(|c: char| !c.is_alphanumeric())
+            .any(|word| sextant_index::is_test_word(&word.to_ascii_lowercase()));
+        sextant_index::add_auxiliary_kinds_named_in(query, &mut kinds.auxiliary);
         kinds
     }
 
