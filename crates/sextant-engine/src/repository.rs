@@ -579,6 +579,16 @@ impl Repository {
                 return Ok(SearchResults { mode, hits: searcher.search(query, &options)?, warnings: Vec::new() });
             }
         }
+        // So does hybrid search over an index without vectors: its keyword signals are read from the store (the
+        // records of the files defining a name the query spells, and the postings), not from a loaded index.
+        if mode == SearchMode::Hybrid && state.is_none() && self.loaded_index().is_none() {
+            let weights = sextant_semantic::HybridWeights::default();
+            if let Some(found) = sextant_semantic::keyword_hybrid_in_store(&self.spec.index_dir, query, &options, &weights)?
+                .filter(|found| Path::new(&found.root) == self.spec.root)
+            {
+                return Ok(SearchResults { mode, hits: found.answer, warnings: Vec::new() });
+            }
+        }
         let index = self.current_index()?;
         let mut warnings = Vec::new();
         let engine = match mode {

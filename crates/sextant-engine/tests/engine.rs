@@ -291,3 +291,36 @@ fn an_update_told_its_changes_walks_for_manifests_only_when_one_of_them_can_be_o
     engine.index(false, &NoEngineProgress).unwrap();
     assert!(has_module("tools/render"), "a run that walks, walks the overview too");
 }
+
+/// A one-shot process (a CLI query) answers hybrid search over an index without vectors from the store, without
+/// loading the index, and gives the page a process holding the index gives.
+#[test]
+fn a_cold_hybrid_search_reads_the_store_and_equals_a_warm_one() {
+    let repo = tempfile::tempdir().unwrap();
+    let index_dir = tempfile::tempdir().unwrap();
+    fixture(repo.path());
+    let warm = open(repo.path(), index_dir.path());
+    warm.index(false, &NoEngineProgress).unwrap();
+    assert!(warm.loaded_index().is_some(), "the indexing process holds its index");
+
+    let cold = open(repo.path(), index_dir.path());
+    for (query, options) in [
+        ("settings", SearchOptions::default()),
+        ("normalize_path helper", SearchOptions { limit: 30, chunks_per_file: 0, ..Default::default() }),
+        ("caller_7 in src/calls.rs", SearchOptions { paths: vec!["src".into()], ..Default::default() }),
+    ] {
+        let from_store = cold.search(query, None, &options).unwrap();
+        assert!(cold.loaded_index().is_none(), "{query}: the cold search loaded the index");
+        let loaded = warm.search(query, None, &options).unwrap();
+        assert_eq!(from_store.mode, SearchMode::Hybrid);
+        assert_eq!(from_store.hits, loaded.hits, "{query}");
+        assert!(!from_store.hits.is_empty(), "{query}");
+    }
+    let named = cold.search("normalize_path helper", None, &SearchOptions::default()).unwrap();
+    let symbols: Vec<&str> = named.hits.iter().map(|h| h.symbol.as_str()).collect();
+    // `normalize_path` lies in the chunk of `load_settings`; `helper` has its own.
+    assert_eq!(symbols[..2], ["load_settings", "helper"], "{symbols:?}");
+    // Another mode, or a pack, still loads it.
+    cold.search("settings", Some(SearchMode::Semantic), &SearchOptions::default()).unwrap_err();
+    assert!(cold.loaded_index().is_some());
+}

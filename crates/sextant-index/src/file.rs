@@ -94,11 +94,7 @@ impl<'a> IndexedFile<'a> {
 
     /// The chunk holding `line` (1-based), with its position among the file's chunks.
     pub fn chunk_at_line(self, line: u32) -> Option<(u32, &'a Chunk)> {
-        let chunks = self.chunks();
-        // Chunks are in file order and never overlap, so the first one ending at or after `line` is the only
-        // candidate.
-        let position = chunks.partition_point(|c| c.span.end_line < line);
-        chunks.get(position).filter(|c| c.span.start_line <= line).map(|c| (position as u32, c))
+        chunk_at_line(self.chunks(), line)
     }
 
     /// The chunk whose first line is `line` (1-based).
@@ -111,4 +107,12 @@ impl std::fmt::Debug for IndexedFile<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("IndexedFile").field("id", &self.id).field("path", &self.path()).finish_non_exhaustive()
     }
+}
+
+/// The chunk of `chunks` (a file's, in file order) that holds `line`, with its position.
+pub(crate) fn chunk_at_line(chunks: &[Chunk], line: u32) -> Option<(u32, &Chunk)> {
+    // Chunks are in file order and never overlap, so the first one ending at or after `line` is the only
+    // candidate.
+    let position = chunks.partition_point(|c| c.span.end_line < line);
+    chunks.get(position).filter(|c| c.span.start_line <= line).map(|c| (position as u32, c))
 }

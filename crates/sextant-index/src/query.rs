@@ -61,6 +61,23 @@ pub struct PathTerms {
 }
 
 impl PathTerms {
+    /// The terms of `paths`, a file's id being its position.
+    pub(crate) fn from_paths<'p>(paths: impl Iterator<Item = &'p str>) -> PathTerms {
+        let mut postings: HashMap<String, Vec<u32>> = HashMap::new();
+        let mut file_count = 0;
+        for (id, path) in paths.enumerate() {
+            file_count += 1;
+            for_each_term(path, |t, _, _| {
+                let files = postings.entry(t).or_default();
+                // Files come in id order, so a repeated term of one path is the last entry.
+                if files.last() != Some(&(id as u32)) {
+                    files.push(id as u32);
+                }
+            });
+        }
+        PathTerms { postings, file_count }
+    }
+
     /// Files whose path holds any of `terms`, scored by the summed rarity (ln of files over files holding the
     /// term) of the terms they share, best first (ties by file position).
     pub fn rank_files(&self, terms: &HashSet<String>) -> Vec<(u32, f32)> {
@@ -471,19 +488,7 @@ impl Index {
 
     /// The terms of every indexed path, for matching task words against file locations.
     pub fn path_terms(&self) -> &PathTerms {
-        self.path_terms.get_or_init(|| {
-            let mut postings: HashMap<String, Vec<u32>> = HashMap::new();
-            for (id, f) in self.snapshot.files.iter().enumerate() {
-                for_each_term(&f.path, |t, _, _| {
-                    let files = postings.entry(t).or_default();
-                    // Files come in id order, so a repeated term of one path is the last entry.
-                    if files.last() != Some(&(id as u32)) {
-                        files.push(id as u32);
-                    }
-                });
-            }
-            PathTerms { postings, file_count: self.snapshot.files.len() }
-        })
+        self.path_terms.get_or_init(|| PathTerms::from_paths(self.snapshot.files.iter().map(|f| f.path.as_str())))
     }
 
     /// The symbol names made of two or more parts (`check_token`, `parseConfig`) all of whose lower-cased parts
@@ -823,7 +828,7 @@ fn snippet(text: &str, terms: &HashSet<String>) -> String {
 }
 
 /// BM25 over the chunks of a lexical index, as [`SearchHit`]s (with snippets when asked).
-fn lexical_search(
+pub(crate) fn lexical_search(
     lexical: &LexicalIndex,
     query: &str,
     options: &SearchOptions,

@@ -35,7 +35,7 @@ impl Index {
     pub fn find_symbols_in_store(dir: &Path, name: &str) -> Result<Option<FromStore<Vec<SymbolInfo>>>, IndexError> {
         let wanted = WantedName::new(name);
         let answer = db::read_committed(dir, |records| {
-            let found = definitions(records, &AllPaths::read(records)?, &wanted)?.into_iter().map(|d| d.info).collect();
+            let found = definitions_of(records, &AllPaths::read(records)?, &wanted)?.into_iter().map(|d| d.info).collect();
             Ok(from_store(records, found))
         })?;
         Ok(answer)
@@ -47,7 +47,7 @@ impl Index {
         let wanted = WantedName::new(name);
         read_with_lexical(dir, |records, lexical| {
             let all = AllPaths::read(records)?;
-            let subjects = definitions(records, &all, &wanted)?;
+            let subjects = definitions_of(records, &all, &wanted)?;
             let by_node: HashMap<(&str, u32), &SymbolInfo> =
                 subjects.iter().map(|d| ((d.path.as_str(), d.symbol), &d.info)).collect();
             let mut out = Vec::new();
@@ -87,7 +87,7 @@ impl Index {
         db::read_committed(dir, |records| {
             let mut files = FactsCache::new(records);
             let mut out = Vec::new();
-            for subject in definitions(records, &AllPaths::read(records)?, &wanted)? {
+            for subject in definitions_of(records, &AllPaths::read(records)?, &wanted)? {
                 let Some(edges) = records.file_edges(&subject.path)? else { continue };
                 for (from, to, kind, weight) in edges.iter() {
                     if kind != EdgeKind::Calls || from != PathNode::Symbol(&subject.path, subject.symbol) {
@@ -119,7 +119,7 @@ impl Index {
         read_with_lexical(dir, |records, lexical| {
             let all = AllPaths::read(records)?;
             let targets: HashSet<(String, u32)> = match qualified {
-                true => definitions(records, &all, &wanted)?.into_iter().map(|d| (d.path, d.symbol)).collect(),
+                true => definitions_of(records, &all, &wanted)?.into_iter().map(|d| (d.path, d.symbol)).collect(),
                 false => HashSet::new(),
             };
             let Some(paths) = all.mentioning(lexical, simple)? else { return Ok(None) };
@@ -173,7 +173,7 @@ fn from_store<T>(records: &CommittedRecords<'_>, answer: T) -> FromStore<T> {
 
 /// Runs `read` over the committed records and the lexical index of the same generation; `None` when there is no
 /// such pair or `read` cannot answer.
-fn read_with_lexical<T>(
+pub(crate) fn read_with_lexical<T>(
     dir: &Path,
     read: impl FnOnce(&CommittedRecords<'_>, &LexicalIndex) -> Result<Option<T>, IndexError>,
 ) -> Result<Option<FromStore<T>>, IndexError> {
@@ -194,21 +194,21 @@ fn read_with_lexical<T>(
 }
 
 /// A definition read from the store.
-struct Definition {
-    path: String,
-    symbol: u32,
-    info: SymbolInfo,
+pub(crate) struct Definition {
+    pub(crate) path: String,
+    pub(crate) symbol: u32,
+    pub(crate) info: SymbolInfo,
 }
 
 /// Every indexed path (in path order) with its [`file_key`], read once per question: the names table and the
 /// lexical index both name files by that key.
-struct AllPaths<'r> {
-    paths: Vec<&'r str>,
-    keys: Vec<u64>,
+pub(crate) struct AllPaths<'r> {
+    pub(crate) paths: Vec<&'r str>,
+    pub(crate) keys: Vec<u64>,
 }
 
 impl<'r> AllPaths<'r> {
-    fn read(records: &'r CommittedRecords<'_>) -> Result<AllPaths<'r>, IndexError> {
+    pub(crate) fn read(records: &'r CommittedRecords<'_>) -> Result<AllPaths<'r>, IndexError> {
         let paths = records.paths()?;
         let keys = paths.iter().map(|path| file_key(path)).collect();
         Ok(AllPaths { paths, keys })
@@ -231,17 +231,31 @@ impl<'r> AllPaths<'r> {
     }
 }
 
-/// The definitions matching `wanted`, ordered as [`Index::find_symbol_ids`] orders them (most central first).
-fn definitions(
+/// [`definitions`], reading the generation's symbol ranks first (a question that looks up one name).
+fn definitions_of(
     records: &CommittedRecords<'_>,
     all: &AllPaths<'_>,
+    wanted: &WantedName,
+) -> Result<Vec<Definition>, IndexError> {
+    if records.defining_keys(&wanted.simple)?.is_empty() {
+        return Ok(Vec::new());
+    }
+    let (ranks, offsets) = records.symbol_ranks()?;
+    definitions(records, all, &ranks, &offsets, wanted)
+}
+
+/// The definitions matching `wanted`, ordered as [`Index::find_symbol_ids`] orders them (most central first).
+pub(crate) fn definitions(
+    records: &CommittedRecords<'_>,
+    all: &AllPaths<'_>,
+    ranks: &[f32],
+    offsets: &[u32],
     wanted: &WantedName,
 ) -> Result<Vec<Definition>, IndexError> {
     let defining = records.defining_keys(&wanted.simple)?;
     if defining.is_empty() {
         return Ok(Vec::new());
     }
-    let (ranks, offsets) = records.symbol_ranks()?;
     let mut ranked: Vec<(f32, usize, Definition)> = Vec::new();
     for (position, path) in all.paths.iter().enumerate() {
         if defining.binary_search(&all.keys[position]).is_err() {

@@ -948,6 +948,74 @@ fn lookups_from_the_store_alone_equal_the_loaded_index() {
     assert!(Index::references_in_store(dir, "+").unwrap().is_none());
 }
 
+/// A one-shot hybrid query reads its keyword signals from the store; they must be the loaded index's, before and
+/// after updates, and the store must decline while a commit is pending.
+#[test]
+fn keyword_signals_from_the_store_equal_the_loaded_index() {
+    let repo = tempfile::tempdir().unwrap();
+    let index_dir = tempfile::tempdir().unwrap();
+    let (r, dir) = (repo.path(), index_dir.path());
+    fixture_repo(r);
+    write(r, "app/invoice_store.py", "def write_json(rows):\n    return rows\n\n\ndef total_invoice(order):\n    return 0\n");
+    // Enough other code that the query's words are not in most chunks (whole-file BM25 skips those).
+    for i in 0..8 {
+        write(r, &format!("lib/helper_{i}.py"), &format!("def helper_{i}(value):\n    return value * {i}\n"));
+    }
+    let queries = [
+        "write_json order store",
+        "parse_config in tools/src",
+        "OrderStore::save_order and the invoice total",
+        "storage",
+        "zzqv nothing here",
+    ];
+    let everything = SearchOptions { limit: 50, chunks_per_file: 0, ..SearchOptions::default() };
+    let python_in_app = SearchOptions { languages: vec!["python".into()], paths: vec!["app".into()], ..everything.clone() };
+    let same = || {
+        let index = Index::open(dir).unwrap();
+        for query in queries {
+            for (options, whole_files) in [(&everything, 50), (&python_in_app, 0)] {
+                let stored = Index::keyword_signals_in_store(dir, query, options, whole_files)
+                    .unwrap()
+                    .expect("the store answers");
+                assert_eq!((stored.generation, stored.root.as_str()), (index.generation(), index.root()));
+                assert_eq!(stored.answer, index.keyword_signals(query, options, whole_files).unwrap(), "{query}");
+            }
+        }
+        index
+    };
+    run(r, dir);
+    same();
+    let signals = Index::keyword_signals_in_store(dir, "write_json order store", &everything, 50).unwrap().unwrap().answer;
+    let defined: Vec<(&str, u32)> = signals.definitions.iter().map(|d| (d.path.as_str(), d.start_line)).collect();
+    assert_eq!(defined.len(), 2, "write_json is defined twice: {defined:?}");
+    assert!(defined.contains(&("app/storage.py", 10)) && defined.contains(&("app/invoice_store.py", 1)), "{defined:?}");
+    assert!(signals.definitions.iter().all(|d| d.language == "python" && d.tokens > 0));
+    let paths: Vec<&str> = signals.paths.iter().map(|(p, _)| p.as_str()).collect();
+    assert_eq!(paths, ["app/invoice_store.py"], "the path term `store`");
+    let storage = Index::keyword_signals_in_store(dir, "storage", &everything, 50).unwrap().unwrap().answer;
+    assert_eq!(storage.paths.iter().map(|(p, _)| p.as_str()).collect::<Vec<_>>(), ["app/storage.py"]);
+    assert!(signals.whole_files.iter().any(|(p, _)| p == "app/storage.py"), "{:?}", signals.whole_files);
+    assert!(!signals.chunks.is_empty());
+    let filtered = Index::keyword_signals_in_store(dir, "write_json", &python_in_app, 0).unwrap().unwrap().answer;
+    assert!(filtered.whole_files.is_empty());
+    assert!(filtered.chunks.iter().all(|hit| hit.path.starts_with("app/")), "{:?}", filtered.chunks);
+
+    // A definition gone, a file renamed, one added: the store's answer follows the new generation.
+    write(r, "app/invoice_store.py", "def total_invoice(order):\n    return 0\n");
+    std::fs::rename(r.join("tools/src/parse.rs"), r.join("tools/src/config_parse.rs")).unwrap();
+    write(r, "app/export.py", "from app.storage import write_json\n\n\ndef export_orders(rows):\n    return write_json(rows)\n");
+    run(r, dir);
+    let index = same();
+    let signals = Index::keyword_signals_in_store(dir, "write_json order store", &everything, 50).unwrap().unwrap().answer;
+    assert_eq!(signals.definitions.iter().map(|d| d.path.as_str()).collect::<Vec<_>>(), ["app/storage.py"]);
+    assert!(index.generation() > 1);
+
+    // An interrupted commit: the store alone cannot say which generation readers see.
+    write(r, "app/late.py", "def write_json():\n    pass\n");
+    crash_at(r, dir, CrashPoint::AfterLexicalCommit);
+    assert!(Index::keyword_signals_in_store(dir, "write_json", &everything, 50).unwrap().is_none());
+}
+
 /// A server's blocking pool can run hundreds of threads that each ask the store for the committed generation:
 /// LMDB has 126 reader slots, so none may stay claimed by a thread after its read.
 #[test]

@@ -370,6 +370,27 @@ impl LexicalIndex {
         Ok(found.unwrap_or_default())
     }
 
+    /// The estimated tokens of all indexed files together (each file's length once, however many chunks it
+    /// has): with the file count, the mean length whole-file BM25 normalises by.
+    pub fn total_file_tokens(&self) -> Result<u64> {
+        let searcher = self.reader.searcher();
+        let mut lengths: HashMap<u64, u64> = HashMap::new();
+        for segment in searcher.segment_readers() {
+            let keys = segment.fast_fields().u64("file_key")?;
+            let tokens = segment.fast_fields().u64("file_tokens")?;
+            let alive = segment.alive_bitset();
+            for doc in 0..segment.max_doc() {
+                if alive.is_some_and(|a| !a.is_alive(doc)) {
+                    continue;
+                }
+                if let Some(key) = keys.first(doc) {
+                    lengths.insert(key, tokens.first(doc).unwrap_or(0));
+                }
+            }
+        }
+        Ok(lengths.values().sum())
+    }
+
     /// Whole-file BM25: each file scored as one document holding all its chunks' text, with its path terms
     /// counting `params.path_weight` times, best `limit` first as ([`file_key`], score). It is computed from the
     /// chunk postings (term frequencies summed per file), so files that match a task throughout rank by their

@@ -5,13 +5,13 @@
 //! and files that BM25 ranks high as a whole. Ranks rather than raw scores are fused because BM25 and cosine scores live on
 //! unrelated scales; every fused result keeps the rank each signal gave it, so a caller can see why it is there.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::Path;
 
 use serde::Serialize;
 use sextant_index::fusion::rrf;
 use sextant_index::{
-    clip_snippet_line, for_each_path_term, Index, PathFilter, SearchHit, SearchOptions, Signal, SignalHit,
+    clip_snippet_line, FromStore, Index, KeywordSignals, PathFilter, SearchHit, SearchOptions, Signal, SignalHit,
 };
 
 use crate::{SemanticEngine, SemanticError};
@@ -22,8 +22,6 @@ const POOL_FACTOR: usize = 5;
 const MIN_POOL: usize = 50;
 /// File cards asked for per query: their files lend the card signal to the chunks the other signals found.
 const CARD_POOL: usize = 50;
-/// A name defined more often than this says little about where to look.
-const MAX_DEFINITIONS_PER_NAME: usize = 8;
 /// Chunks of a file whose scores make up its evidence.
 const FILE_EVIDENCE_CHUNKS: usize = 3;
 /// Lines of a snippet built from the file (for hits the lexical index did not snip).
@@ -276,12 +274,56 @@ fn hybrid(
     options: &SearchOptions,
     weights: &HybridWeights,
 ) -> Result<Vec<SearchHit>, SemanticError> {
-    let pool = (options.limit * POOL_FACTOR).max(MIN_POOL);
-    let mut fusion = Fusion { candidates: HashMap::new(), weights };
-    // Each signal's list keeps its own order: its ranks are what fusion reads.
-    let pool_options = SearchOptions { limit: pool, chunks_per_file: 0, ..options.clone() };
+    let (pool, pool_options, whole_files) = pools(options, weights);
+    let keywords = index.keyword_signals(query, &pool_options, whole_files)?;
+    let dense = match engine {
+        Some(engine) => {
+            let card_limit = if weights.file_card > 0.0 { CARD_POOL } else { 0 };
+            Some(dense_hits_with_cards(index, engine, query, pool, card_limit, options)?)
+        }
+        None => None,
+    };
+    Ok(fuse(keywords, dense, Path::new(index.root()), query, options, weights))
+}
 
-    for (i, hit) in index.search(query, &pool_options)?.into_iter().enumerate() {
+/// Hybrid search without vectors, over keyword signals read from the store and the lexical index of `dir`
+/// rather than a loaded index ([`Index::keyword_signals_in_store`]): what a one-shot process asks, answered in
+/// milliseconds at any repository size. The hits equal [`search_weighted`]'s without an engine for the same
+/// generation. `None` when the store cannot answer alone; open the index then.
+pub fn keyword_hybrid_in_store(
+    dir: &Path,
+    query: &str,
+    options: &SearchOptions,
+    weights: &HybridWeights,
+) -> Result<Option<FromStore<Vec<SearchHit>>>, SemanticError> {
+    let (_, pool_options, whole_files) = pools(options, weights);
+    let Some(signals) = Index::keyword_signals_in_store(dir, query, &pool_options, whole_files)? else {
+        return Ok(None);
+    };
+    let hits = fuse(signals.answer, None, Path::new(&signals.root), query, options, weights);
+    Ok(Some(FromStore { root: signals.root, generation: signals.generation, answer: hits }))
+}
+
+/// Candidates per signal, the options of the lists that feed the fusion (plain score order: their ranks are
+/// what fusion reads), and the files asked of whole-file BM25.
+fn pools(options: &SearchOptions, weights: &HybridWeights) -> (usize, SearchOptions, usize) {
+    let pool = (options.limit * POOL_FACTOR).max(MIN_POOL);
+    let pool_options = SearchOptions { limit: pool, chunks_per_file: 0, ..options.clone() };
+    (pool, pool_options, if weights.whole_file > 0.0 { pool } else { 0 })
+}
+
+/// Fuses the keyword signals and the dense hits (chunks and file cards), if any, into a page of results for
+/// `options`; snippets a list did not carry are read from the files under `root`.
+fn fuse(
+    keywords: KeywordSignals,
+    dense: Option<(Vec<TokenHit>, crate::CardFiles)>,
+    root: &Path,
+    query: &str,
+    options: &SearchOptions,
+    weights: &HybridWeights,
+) -> Vec<SearchHit> {
+    let mut fusion = Fusion { candidates: HashMap::new(), weights };
+    for (i, hit) in keywords.chunks.into_iter().enumerate() {
         let signal = SignalHit { signal: Signal::Lexical, rank: i as u32 + 1, score: hit.score };
         fusion.add(
             (hit.path, hit.start_line),
@@ -297,9 +339,7 @@ fn hybrid(
     }
 
     let mut card_files: HashMap<String, (u32, f32)> = HashMap::new();
-    if let Some(engine) = engine {
-        let card_limit = if weights.file_card > 0.0 { CARD_POOL } else { 0 };
-        let (chunks, cards) = dense_hits_with_cards(index, engine, query, pool, card_limit, options)?;
+    if let Some((chunks, cards)) = dense {
         card_files = cards.into_iter().enumerate().map(|(i, (path, score))| (path, (i as u32 + 1, score))).collect();
         for (i, (hit, tokens)) in chunks.into_iter().enumerate() {
             let signal = SignalHit { signal: Signal::Semantic, rank: i as u32 + 1, score: hit.score };
@@ -322,38 +362,29 @@ fn hybrid(
         (options.languages.is_empty() || options.languages.iter().any(|l| l == language)) && paths.matches(path)
     };
 
-    for (i, (key, symbol, score)) in symbol_matches(index, query).into_iter().enumerate() {
-        let Some((file, _)) = index.symbol(symbol) else { continue };
-        let language = file.language().name();
-        if !allowed(&key.0, language) {
+    for (i, definition) in keywords.definitions.into_iter().enumerate() {
+        if !allowed(&definition.path, &definition.language) {
             continue;
         }
-        let chunk = file.chunk_starting_at(key.1);
-        let signal = SignalHit { signal: Signal::Symbol, rank: i as u32 + 1, score };
+        let signal = SignalHit { signal: Signal::Symbol, rank: i as u32 + 1, score: definition.centrality };
         fusion.add(
-            key,
+            (definition.path, definition.start_line),
             |c| {
-                c.end_line = chunk.map_or(0, |c| c.span.end_line);
-                c.tokens = chunk.map_or(0, |c| c.tokens);
-                c.language = language.to_string();
-                c.symbol = chunk.map(|c| c.symbol_path.clone()).unwrap_or_default();
+                c.end_line = definition.end_line;
+                c.tokens = definition.tokens;
+                c.language = definition.language;
+                c.symbol = definition.symbol;
             },
             signal,
         );
     }
 
     // Path terms, and files that match as a whole, boost chunks other signals found.
-    let files_by_path = path_matches(index, query);
-    let whole_files: HashMap<&str, (u32, f32)> = if weights.whole_file > 0.0 {
-        index
-            .search_files(query, pool)?
-            .into_iter()
-            .enumerate()
-            .filter_map(|(i, (file, score))| Some((index.file(file)?.path(), (i as u32 + 1, score))))
-            .collect()
-    } else {
-        HashMap::new()
+    let ranked = |files: &[(String, f32)]| -> HashMap<String, (u32, f32)> {
+        files.iter().enumerate().map(|(i, (path, score))| (path.clone(), (i as u32 + 1, *score))).collect()
     };
+    let files_by_path = ranked(&keywords.paths);
+    let whole_files = ranked(&keywords.whole_files);
     let keys: Vec<ChunkKey> = fusion.candidates.keys().cloned().collect();
     for key in keys {
         if let Some(&(rank, score)) = files_by_path.get(key.0.as_str()) {
@@ -391,7 +422,6 @@ fn hybrid(
             }
         }
     }
-    let root = Path::new(index.root());
     let mut fused: Vec<SearchHit> = fusion
         .candidates
         .into_iter()
@@ -424,7 +454,7 @@ fn hybrid(
             hit.snippet = file_snippet(root, &hit.path, hit.start_line, hit.end_line);
         }
     }
-    Ok(fused)
+    fused
 }
 
 /// [`dense_hits`] and the files of the `card_limit` nearest file cards that are files of this index, from one
@@ -466,59 +496,6 @@ fn dense_hits(
 ) -> Result<Vec<TokenHit>, SemanticError> {
     let Some(filter) = crate::vector_filter(&options.languages, &options.paths) else { return Ok(Vec::new()) };
     Ok(with_tokens(index, engine.nearest(query, limit, &filter)?))
-}
-
-/// Definitions whose name the query spells, most specific first: code-like words (`snake_case`, `camelCase`,
-/// `Type::method`) before plain words, rarer names before common ones, central symbols first within a name.
-fn symbol_matches(index: &Index, query: &str) -> Vec<(ChunkKey, sextant_index::SymbolId, f32)> {
-    let mut words: Vec<(bool, &str)> = Vec::new();
-    let mut seen = HashSet::new();
-    for word in query.split(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':' || c == '.')) {
-        let word = word.trim_matches(|c: char| c == '.' || c == ':');
-        if word.chars().count() < 3 || !seen.insert(word) {
-            continue;
-        }
-        let code_like = word.contains('_')
-            || word.contains("::")
-            || word.contains('.')
-            || word.chars().skip(1).any(|c| c.is_uppercase()) && word.chars().any(|c| c.is_lowercase());
-        words.push((code_like, word));
-    }
-    let mut matches: Vec<(bool, usize, f32, ChunkKey, sextant_index::SymbolId)> = Vec::new();
-    let mut seen_chunks = HashSet::new();
-    for (code_like, word) in words {
-        let ids = index.find_symbol_ids(word);
-        if ids.is_empty() || ids.len() > MAX_DEFINITIONS_PER_NAME {
-            continue;
-        }
-        let count = ids.len();
-        for id in ids {
-            let Some((file, symbol)) = index.symbol(id) else { continue };
-            // The chunk holding the definition's first line.
-            let Some((_, chunk)) = file.chunk_at_line(symbol.span.start_line) else { continue };
-            let key = (file.path().to_string(), chunk.span.start_line);
-            if seen_chunks.insert(key.clone()) {
-                matches.push((code_like, count, index.graph().symbol_rank(id), key, id));
-            }
-        }
-    }
-    matches.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)).then(b.2.total_cmp(&a.2)));
-    matches.into_iter().map(|(_, _, rank, key, id)| (key, id, rank)).collect()
-}
-
-/// Files whose path terms the query uses, by the summed rarity (idf) of the shared terms: path → (rank, weight).
-fn path_matches<'a>(index: &'a Index, query: &str) -> HashMap<&'a str, (u32, f32)> {
-    let mut query_terms = HashSet::new();
-    for_each_path_term(query, |t| {
-        query_terms.insert(t);
-    });
-    index
-        .path_terms()
-        .rank_files(&query_terms)
-        .into_iter()
-        .enumerate()
-        .filter_map(|(rank, (file, weight))| Some((index.file(file)?.path(), (rank as u32 + 1, weight))))
-        .collect()
 }
 
 /// The first non-blank lines of a chunk, read from the file (empty when it cannot be read).

@@ -325,6 +325,48 @@ fn insert_row_database_transaction() {
     assert_eq!(first(about_tests, &default), "tests/storage_test.rs", "a query about tests keeps them");
 }
 
+/// A one-shot process answers hybrid search without vectors from the store: the same page as the loaded index.
+#[test]
+fn hybrid_search_from_the_store_equals_the_loaded_index() {
+    let fixture = Fixture::new();
+    let index = fixture.index();
+    let queries = ["insert row database transaction", "save_record and fetch_page", "src/geometry.rs circle area", "zzqv"];
+    let weights = [
+        sextant_semantic::HybridWeights::default(),
+        sextant_semantic::HybridWeights { whole_file: 0.0, ..Default::default() },
+    ];
+    let page = SearchOptions { limit: 5, ..SearchOptions::default() };
+    let plain = SearchOptions { limit: 20, chunks_per_file: 0, languages: vec!["rust".into()], ..page.clone() };
+    for query in queries {
+        for weights in &weights {
+            for options in [&page, &plain] {
+                let loaded = sextant_semantic::search_weighted(&index, None, query, options, SearchMode::Hybrid, weights)
+                    .expect("hybrid");
+                let stored = sextant_semantic::keyword_hybrid_in_store(&fixture.index_dir, query, options, weights)
+                    .expect("hybrid from the store")
+                    .expect("the store answers");
+                assert_eq!(stored.generation, index.generation());
+                assert_eq!(stored.answer, loaded, "{query}");
+            }
+        }
+    }
+    let hits = sextant_semantic::keyword_hybrid_in_store(&fixture.index_dir, queries[0], &page, &weights[0])
+        .expect("hybrid from the store")
+        .expect("the store answers")
+        .answer;
+    assert_eq!(hits[0].path, "src/storage.rs", "{hits:?}");
+    assert!(hits[0].signals.iter().any(|s| s.signal == Signal::WholeFile), "{hits:?}");
+    assert!(!hits[0].snippet.is_empty());
+    let named = sextant_semantic::keyword_hybrid_in_store(&fixture.index_dir, queries[1], &page, &weights[0])
+        .expect("hybrid from the store")
+        .expect("the store answers")
+        .answer;
+    let by_name: Vec<&str> =
+        named.iter().filter(|h| h.signals.iter().any(|s| s.signal == Signal::Symbol)).map(|h| h.path.as_str()).collect();
+    assert_eq!(by_name.len(), 2, "both definitions the query names: {named:?}");
+    assert!(by_name.contains(&"src/storage.rs") && by_name.contains(&"src/network.rs"), "{by_name:?}");
+}
+
 #[test]
 fn hybrid_search_says_when_a_whole_file_matches() {
     let fixture = Fixture::new();
