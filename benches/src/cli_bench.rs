@@ -3,7 +3,8 @@
 //! Each run starts a new process, as a shell user or an agent's tool call does. For every query it times, in
 //! interleaved order so drift hits all alike, `rg -i -c` over the tree (the baseline: a full scan with no index),
 //! `sextant search --no-server --mode lexical` (keyword search from the lexical index alone), and
-//! `sextant search --no-server --mode hybrid` (which loads the whole index). It prints the median wall time and the
+//! `sextant search --no-server --mode hybrid` (over an index without vectors, read from the store and the lexical
+//! index; with vectors it loads the index and the model). It prints the median wall time and the
 //! median peak RSS of each, and the ratio to the baseline. A second table does the same for definition lookups
 //! (`--symbols "A;B"`): `rg -w -c` for the name (baseline), then `sextant symbol`, `callers`, `callees` and `refs`
 //! with `--no-server`, each read from the store (the records of the files that define or mention the name, not
