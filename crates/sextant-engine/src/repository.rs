@@ -550,6 +550,18 @@ impl Repository {
         Ok(Some(engine))
     }
 
+    /// The engine hybrid search takes its dense hits from, if the index has vectors; a model that fails to load
+    /// leaves hybrid search to its other signals, with a warning.
+    fn hybrid_engine(&self, state: Option<&VectorState>, warnings: &mut Vec<String>) -> Option<Arc<SemanticEngine>> {
+        match self.vectors_for_query(state) {
+            Ok(engine) => engine,
+            Err(e) => {
+                warnings.push(format!("hybrid search without vectors: {e}"));
+                None
+            }
+        }
+    }
+
     /// Whether the index has vectors to search (reads one small file; loads nothing).
     pub fn has_vectors(&self) -> bool {
         VectorState::read(&self.spec.index_dir).is_some()
@@ -579,18 +591,21 @@ impl Repository {
                 return Ok(SearchResults { mode, hits: searcher.search(query, &options)?, warnings: Vec::new() });
             }
         }
-        // So does hybrid search over an index without vectors: its keyword signals are read from the store (the
-        // records of the files defining a name the query spells, and the postings), not from a loaded index.
-        if mode == SearchMode::Hybrid && state.is_none() && self.loaded_index().is_none() {
+        // So does hybrid search: its keyword signals are read from the store (the records of the files defining a
+        // name the query spells, and the postings), and the dense hits' chunks from their files' records.
+        let mut warnings = Vec::new();
+        if mode == SearchMode::Hybrid && self.loaded_index().is_none() {
+            let engine = self.hybrid_engine(state.as_ref(), &mut warnings);
             let weights = sextant_semantic::HybridWeights::default();
-            if let Some(found) = sextant_semantic::keyword_hybrid_in_store(&self.spec.index_dir, query, &options, &weights)?
-                .filter(|found| Path::new(&found.root) == self.spec.root)
+            if let Some(found) =
+                sextant_semantic::hybrid_in_store(&self.spec.index_dir, engine.as_deref(), query, &options, &weights)?
+                    .filter(|found| Path::new(&found.root) == self.spec.root)
             {
-                return Ok(SearchResults { mode, hits: found.answer, warnings: Vec::new() });
+                return Ok(SearchResults { mode, hits: found.answer, warnings });
             }
+            warnings.clear();
         }
         let index = self.current_index()?;
-        let mut warnings = Vec::new();
         let engine = match mode {
             SearchMode::Lexical => None,
             SearchMode::Semantic if state.as_ref().is_some_and(|s| !s.has_chunk_vectors()) => {
@@ -607,13 +622,7 @@ impl Repository {
                     self.spec.name
                 ))
             })?),
-            SearchMode::Hybrid => match self.vectors_for_query(state.as_ref()) {
-                Ok(engine) => engine,
-                Err(e) => {
-                    warnings.push(format!("hybrid search without vectors: {e}"));
-                    None
-                }
-            },
+            SearchMode::Hybrid => self.hybrid_engine(state.as_ref(), &mut warnings),
         };
         let hits = sextant_semantic::search(&index, engine.as_deref(), query, &options, mode)?;
         Ok(SearchResults { mode, hits, warnings })

@@ -148,6 +148,48 @@ impl Index {
     }
 }
 
+/// What the store says of chunks and files named elsewhere (a vector store's hits): each chunk's tokens, `None`
+/// where no indexed chunk of that file starts at that line, and whether each file is indexed.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct IndexedParts {
+    /// Per chunk asked about, in order: its estimated tokens.
+    pub chunk_tokens: Vec<Option<u32>>,
+    /// Per file asked about, in order: whether the index holds it.
+    pub files: Vec<bool>,
+}
+
+impl Index {
+    /// [`IndexedParts`] of `chunks` (path, first line) and `files`, read from the store's records of those files
+    /// alone. `None` when the store cannot answer alone (an interrupted commit is pending).
+    pub fn indexed_parts_in_store(
+        dir: &Path,
+        chunks: &[(&str, u32)],
+        files: &[&str],
+    ) -> Result<Option<FromStore<IndexedParts>>, IndexError> {
+        let answer = crate::db::read_committed(dir, |records| {
+            let all = AllPaths::read(records)?;
+            let mut decoded: HashMap<&str, Option<std::sync::Arc<sextant_syntax::FileFacts>>> = HashMap::new();
+            let mut chunk_tokens = Vec::with_capacity(chunks.len());
+            for &(path, line) in chunks {
+                if !decoded.contains_key(path) {
+                    decoded.insert(path, records.file(path)?.map(|record| record.facts));
+                }
+                let tokens = decoded.get(path).and_then(Option::as_ref).and_then(|facts| {
+                    crate::file::chunk_at_line(&facts.chunks, line).map(|(_, c)| c).filter(|c| c.span.start_line == line)
+                });
+                chunk_tokens.push(tokens.map(|c| c.tokens));
+            }
+            let files = files.iter().map(|path| all.paths.binary_search(path).is_ok()).collect();
+            Ok(FromStore {
+                root: records.root().to_string(),
+                generation: records.generation(),
+                answer: IndexedParts { chunk_tokens, files },
+            })
+        })?;
+        Ok(answer)
+    }
+}
+
 /// The definitions `query` names (see [`KeywordSignals::definitions`]), given `lookup`, which answers a word with
 /// how many definitions match it and the chunks holding them, most central first.
 fn named_definitions(

@@ -36,7 +36,7 @@ pub use filter::{
 };
 pub use fusion::{Signal, SignalHit};
 pub use history::{CoChange, CommitNote};
-pub use keyword::{KeywordSignals, NamedDefinition, MAX_DEFINITIONS_PER_NAME};
+pub use keyword::{IndexedParts, KeywordSignals, NamedDefinition, MAX_DEFINITIONS_PER_NAME};
 pub use lock::{WriterLock, WRITER_LOCK_FILE};
 pub use query::{
     clip_snippet_line, diversify, CommitStamp, Index, LexicalSearcher, Location, PathTerms, ReferenceInfo, Relation,

@@ -286,21 +286,43 @@ fn hybrid(
     Ok(fuse(keywords, dense, Path::new(index.root()), query, options, weights))
 }
 
-/// Hybrid search without vectors, over keyword signals read from the store and the lexical index of `dir`
-/// rather than a loaded index ([`Index::keyword_signals_in_store`]): what a one-shot process asks, answered in
-/// milliseconds at any repository size. The hits equal [`search_weighted`]'s without an engine for the same
-/// generation. `None` when the store cannot answer alone; open the index then.
-pub fn keyword_hybrid_in_store(
+/// Hybrid search over signals read from the store and the lexical index of `dir` rather than a loaded index
+/// ([`Index::keyword_signals_in_store`], and [`Index::indexed_parts_in_store`] for the dense hits' chunks): what a
+/// one-shot process asks, answered without loading the index. The hits equal [`search_weighted`]'s for the same
+/// generation. `None` when the store cannot answer alone (or a commit landed between its reads); open the index
+/// then.
+pub fn hybrid_in_store(
     dir: &Path,
+    engine: Option<&SemanticEngine>,
     query: &str,
     options: &SearchOptions,
     weights: &HybridWeights,
 ) -> Result<Option<FromStore<Vec<SearchHit>>>, SemanticError> {
-    let (_, pool_options, whole_files) = pools(options, weights);
+    let (pool, pool_options, whole_files) = pools(options, weights);
     let Some(signals) = Index::keyword_signals_in_store(dir, query, &pool_options, whole_files)? else {
         return Ok(None);
     };
-    let hits = fuse(signals.answer, None, Path::new(&signals.root), query, options, weights);
+    let dense = match engine {
+        None => None,
+        Some(engine) => {
+            let card_limit = if weights.file_card > 0.0 { CARD_POOL } else { 0 };
+            let (chunks, cards) = match crate::vector_filter(&options.languages, &options.paths) {
+                Some(filter) => engine.nearest_with_cards(query, pool, card_limit, &filter)?,
+                None => (Vec::new(), Vec::new()),
+            };
+            let keys: Vec<(&str, u32)> = chunks.iter().map(|h| (h.payload.path.as_str(), h.payload.start_line)).collect();
+            let card_paths: Vec<&str> = cards.iter().map(|(path, _)| path.as_str()).collect();
+            let Some(parts) = Index::indexed_parts_in_store(dir, &keys, &card_paths)? else { return Ok(None) };
+            if parts.generation != signals.generation {
+                return Ok(None);
+            }
+            let parts = parts.answer;
+            let chunks = chunks.into_iter().zip(parts.chunk_tokens).filter_map(|(hit, t)| Some((hit, t?))).collect();
+            let cards = cards.into_iter().zip(parts.files).filter(|(_, indexed)| *indexed).map(|(c, _)| c).collect();
+            Some((chunks, cards))
+        }
+    };
+    let hits = fuse(signals.answer, dense, Path::new(&signals.root), query, options, weights);
     Ok(Some(FromStore { root: signals.root, generation: signals.generation, answer: hits }))
 }
 

@@ -342,7 +342,7 @@ fn hybrid_search_from_the_store_equals_the_loaded_index() {
             for options in [&page, &plain] {
                 let loaded = sextant_semantic::search_weighted(&index, None, query, options, SearchMode::Hybrid, weights)
                     .expect("hybrid");
-                let stored = sextant_semantic::keyword_hybrid_in_store(&fixture.index_dir, query, options, weights)
+                let stored = sextant_semantic::hybrid_in_store(&fixture.index_dir, None, query, options, weights)
                     .expect("hybrid from the store")
                     .expect("the store answers");
                 assert_eq!(stored.generation, index.generation());
@@ -350,14 +350,14 @@ fn hybrid_search_from_the_store_equals_the_loaded_index() {
             }
         }
     }
-    let hits = sextant_semantic::keyword_hybrid_in_store(&fixture.index_dir, queries[0], &page, &weights[0])
+    let hits = sextant_semantic::hybrid_in_store(&fixture.index_dir, None, queries[0], &page, &weights[0])
         .expect("hybrid from the store")
         .expect("the store answers")
         .answer;
     assert_eq!(hits[0].path, "src/storage.rs", "{hits:?}");
     assert!(hits[0].signals.iter().any(|s| s.signal == Signal::WholeFile), "{hits:?}");
     assert!(!hits[0].snippet.is_empty());
-    let named = sextant_semantic::keyword_hybrid_in_store(&fixture.index_dir, queries[1], &page, &weights[0])
+    let named = sextant_semantic::hybrid_in_store(&fixture.index_dir, None, queries[1], &page, &weights[0])
         .expect("hybrid from the store")
         .expect("the store answers")
         .answer;
@@ -459,4 +459,47 @@ fn hybrid_search_lends_the_card_signal_to_the_chunks_of_the_files_whose_cards_ma
     let off = sextant_semantic::search_weighted(&index, Some(&engine), query, &options, SearchMode::Hybrid, &weights)
         .expect("hybrid");
     assert!(off.iter().all(|h| h.signals.iter().all(|s| s.signal != Signal::FileCard)), "{off:?}");
+}
+
+/// With vectors, a one-shot hybrid query takes the dense hits' chunks from the store's records: the same page as
+/// the loaded index, also when the vectors name a file the index no longer has.
+#[test]
+fn hybrid_search_with_vectors_from_the_store_equals_the_loaded_index() {
+    let fixture = Fixture::new();
+    let embedder = embedder();
+    let index = fixture.index();
+    let engine = fixture.card_engine(&embedder, true);
+    engine.sync(&index, &NoSyncProgress).expect("sync");
+    let queries = ["fetch the body of a web page from its url", "area of a circle", "save_record transaction"];
+    let options = SearchOptions { limit: 10, ..SearchOptions::default() };
+    let same = |index: &Index| {
+        for query in queries {
+            let loaded = search(index, Some(&engine), query, &options, SearchMode::Hybrid).expect("hybrid");
+            let stored = sextant_semantic::hybrid_in_store(&fixture.index_dir, Some(&engine), query, &options, &Default::default())
+                .expect("hybrid from the store")
+                .expect("the store answers");
+            assert_eq!(stored.answer, loaded, "{query}");
+        }
+    };
+    same(&index);
+    let stored =
+        sextant_semantic::hybrid_in_store(&fixture.index_dir, Some(&engine), queries[0], &options, &Default::default())
+            .expect("hybrid from the store")
+            .expect("the store answers")
+            .answer;
+    assert_eq!(stored[0].path, "src/network.rs", "{stored:?}");
+    let signals: Vec<Signal> = stored[0].signals.iter().map(|s| s.signal).collect();
+    assert!(signals.contains(&Signal::Semantic) && signals.contains(&Signal::FileCard), "{signals:?}");
+    assert!(stored[0].tokens > 0);
+
+    // The file goes from the index; its vectors stay until the next sync, and neither path returns them.
+    std::fs::remove_file(fixture.root.join("src/network.rs")).expect("remove");
+    let index = fixture.index();
+    same(&index);
+    let stored =
+        sextant_semantic::hybrid_in_store(&fixture.index_dir, Some(&engine), queries[0], &options, &Default::default())
+            .expect("hybrid from the store")
+            .expect("the store answers")
+            .answer;
+    assert!(stored.iter().all(|h| h.path != "src/network.rs"), "{stored:?}");
 }
