@@ -215,9 +215,17 @@ impl Repository {
         })
     }
 
-    /// The repository whose index is in `index_dir`, wherever its root is (the index records it); the index is
-    /// loaded at once, since the caller is about to query it.
+    /// The repository whose index is in `index_dir`, wherever its root is (the index records it). The root is read
+    /// from the store's header; the index is loaded when a query needs it (at once only when the store cannot
+    /// name the root alone).
     pub fn open_index_dir(index_dir: &Path, options: EngineOptions) -> Result<Repository, EngineError> {
+        // The store's header names the root: a one-shot query of an index directory (`--index-dir`) then reads
+        // only what it needs, as one of a repository does.
+        if let Some(root) = Index::committed_root(index_dir)? {
+            let root = PathBuf::from(root);
+            let spec = RepositorySpec::new(crate::name_of(&root), root, index_dir.to_path_buf());
+            return Repository::open(spec, options);
+        }
         let stamp = Index::commit_stamp(index_dir);
         let index = Index::open(index_dir)?;
         let root = PathBuf::from(index.root());

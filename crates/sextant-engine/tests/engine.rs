@@ -324,3 +324,27 @@ fn a_cold_hybrid_search_reads_the_store_and_equals_a_warm_one() {
     cold.search("settings", Some(SearchMode::Semantic), &SearchOptions::default()).unwrap_err();
     assert!(cold.loaded_index().is_some());
 }
+
+/// A query handed an index directory (`--index-dir`) learns the repository from the store's header and, like
+/// one handed the repository, answers from the store without loading the index.
+#[test]
+fn a_repository_opened_by_its_index_directory_loads_nothing_until_a_query_needs_it() {
+    let repo = tempfile::tempdir().unwrap();
+    let index_dir = tempfile::tempdir().unwrap();
+    fixture(repo.path());
+    open(repo.path(), index_dir.path()).index(false, &NoEngineProgress).unwrap();
+
+    let by_dir = Repository::open_index_dir(index_dir.path(), keyword_only()).unwrap();
+    assert_eq!(by_dir.spec().root, repo.path().canonicalize().unwrap());
+    assert!(by_dir.loaded_index().is_none());
+    let defs = by_dir.symbols("load_settings", Page::default()).unwrap();
+    assert_eq!(defs.items[0].path, "src/lib.rs");
+    let hits = by_dir.search("settings", None, &SearchOptions::default()).unwrap().hits;
+    assert_eq!(hits[0].path, "src/lib.rs");
+    assert!(by_dir.loaded_index().is_none(), "lookups and search read the store");
+    let pack = by_dir
+        .pack(sextant_engine::PackRequest { task: "load the settings".into(), budget: 300, ..Default::default() })
+        .unwrap();
+    assert!(pack.items.iter().any(|i| i.symbol == "load_settings"), "{pack:?}");
+    assert!(by_dir.loaded_index().is_some(), "a pack needs the graph");
+}

@@ -41,6 +41,13 @@ impl Index {
         Ok(answer)
     }
 
+    /// The repository root the committed index of `dir` was built from (one small read of the store's header),
+    /// so a process handed an index directory learns its repository without loading the index. `None` when the
+    /// store cannot say alone (no committed generation, or an interrupted commit pending).
+    pub fn committed_root(dir: &Path) -> Result<Option<String>, IndexError> {
+        db::read_committed(dir, |records| Ok(records.root().to_string()))
+    }
+
     /// What [`Index::callers`] answers, read from the store: the definitions, then the edge records of the files
     /// whose text mentions the name. `None` when the store cannot answer alone.
     pub fn callers_in_store(dir: &Path, name: &str) -> Result<Option<FromStore<Vec<Relation>>>, IndexError> {
