@@ -69,7 +69,13 @@ impl Index {
                 .filter_map(|&id| {
                     let (file, symbol) = self.symbol(id)?;
                     let language = file.language().name();
-                    definition_chunk(file.path(), language, file.chunks(), symbol.span.start_line, self.graph().symbol_rank(id))
+                    definition_chunk(
+                        file.path(),
+                        language,
+                        file.chunks(),
+                        symbol.span.start_line,
+                        self.graph().symbol_rank(id),
+                    )
                 })
                 .collect();
             Ok((ids.len(), found))
@@ -103,8 +109,12 @@ impl Index {
             let mut ranks: Option<(Vec<f32>, Vec<u32>)> = None;
             let definitions = named_definitions(query, |word| {
                 let wanted = WantedName::new(word);
-                if records.defining_keys(&wanted.simple)?.is_empty() {
-                    return Ok((0, Vec::new()));
+                let defining = records.defining_keys(&wanted.simple)?.len();
+                // Each file the names table lists defines the simple name at least once: more files than the
+                // most definitions a name may have settle an unqualified word without decoding one record (a
+                // query saying `get` or `close` would otherwise decode hundreds).
+                if defining == 0 || (!wanted.is_qualified() && defining > MAX_DEFINITIONS_PER_NAME) {
+                    return Ok((defining, Vec::new()));
                 }
                 let (ranks, offsets) = match &mut ranks {
                     Some(read) => read,
@@ -175,7 +185,9 @@ impl Index {
                     decoded.insert(path, records.file(path)?.map(|record| record.facts));
                 }
                 let tokens = decoded.get(path).and_then(Option::as_ref).and_then(|facts| {
-                    crate::file::chunk_at_line(&facts.chunks, line).map(|(_, c)| c).filter(|c| c.span.start_line == line)
+                    crate::file::chunk_at_line(&facts.chunks, line)
+                        .map(|(_, c)| c)
+                        .filter(|c| c.span.start_line == line)
                 });
                 chunk_tokens.push(tokens.map(|c| c.tokens));
             }

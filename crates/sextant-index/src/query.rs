@@ -788,10 +788,15 @@ impl WantedName {
         WantedName { full, simple }
     }
 
+    /// Whether an owner is named (`Parser.parse`), so only some definitions of the simple name are meant.
+    pub(crate) fn is_qualified(&self) -> bool {
+        self.full.contains('.')
+    }
+
     /// Whether a definition with this qualified name is meant: any, for a simple name; else the same qualified
     /// name or one ending in it.
     pub(crate) fn matches(&self, qualified_name: &str) -> bool {
-        if !self.full.contains('.') {
+        if !self.is_qualified() {
             return true;
         }
         let full = normalize_path(qualified_name);

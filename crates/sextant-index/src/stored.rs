@@ -35,7 +35,8 @@ impl Index {
     pub fn find_symbols_in_store(dir: &Path, name: &str) -> Result<Option<FromStore<Vec<SymbolInfo>>>, IndexError> {
         let wanted = WantedName::new(name);
         let answer = db::read_committed(dir, |records| {
-            let found = definitions_of(records, &AllPaths::read(records)?, &wanted)?.into_iter().map(|d| d.info).collect();
+            let found =
+                definitions_of(records, &AllPaths::read(records)?, &wanted)?.into_iter().map(|d| d.info).collect();
             Ok(from_store(records, found))
         })?;
         Ok(answer)

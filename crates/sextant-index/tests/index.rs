@@ -956,10 +956,18 @@ fn keyword_signals_from_the_store_equal_the_loaded_index() {
     let index_dir = tempfile::tempdir().unwrap();
     let (r, dir) = (repo.path(), index_dir.path());
     fixture_repo(r);
-    write(r, "app/invoice_store.py", "def write_json(rows):\n    return rows\n\n\ndef total_invoice(order):\n    return 0\n");
+    write(
+        r,
+        "app/invoice_store.py",
+        "def write_json(rows):\n    return rows\n\n\ndef total_invoice(order):\n    return 0\n",
+    );
     // Enough other code that the query's words are not in most chunks (whole-file BM25 skips those).
     for i in 0..8 {
         write(r, &format!("lib/helper_{i}.py"), &format!("def helper_{i}(value):\n    return value * {i}\n"));
+    }
+    // A name defined in more files than a name may have definitions: the store settles it from the names table.
+    for i in 0..9 {
+        write(r, &format!("lib/runner_{i}.py"), &format!("def run(job):\n    return job + {i}\n"));
     }
     let queries = [
         "write_json order store",
@@ -967,9 +975,12 @@ fn keyword_signals_from_the_store_equal_the_loaded_index() {
         "OrderStore::save_order and the invoice total",
         "storage",
         "zzqv nothing here",
+        "run the write_json job",
+        "Writer.run",
     ];
     let everything = SearchOptions { limit: 50, chunks_per_file: 0, ..SearchOptions::default() };
-    let python_in_app = SearchOptions { languages: vec!["python".into()], paths: vec!["app".into()], ..everything.clone() };
+    let python_in_app =
+        SearchOptions { languages: vec!["python".into()], paths: vec!["app".into()], ..everything.clone() };
     let same = || {
         let index = Index::open(dir).unwrap();
         for query in queries {
@@ -985,7 +996,8 @@ fn keyword_signals_from_the_store_equal_the_loaded_index() {
     };
     run(r, dir);
     same();
-    let signals = Index::keyword_signals_in_store(dir, "write_json order store", &everything, 50).unwrap().unwrap().answer;
+    let signals =
+        Index::keyword_signals_in_store(dir, "write_json order store", &everything, 50).unwrap().unwrap().answer;
     let defined: Vec<(&str, u32)> = signals.definitions.iter().map(|d| (d.path.as_str(), d.start_line)).collect();
     assert_eq!(defined.len(), 2, "write_json is defined twice: {defined:?}");
     assert!(defined.contains(&("app/storage.py", 10)) && defined.contains(&("app/invoice_store.py", 1)), "{defined:?}");
@@ -994,6 +1006,10 @@ fn keyword_signals_from_the_store_equal_the_loaded_index() {
     assert_eq!(paths, ["app/invoice_store.py"], "the path term `store`");
     let storage = Index::keyword_signals_in_store(dir, "storage", &everything, 50).unwrap().unwrap().answer;
     assert_eq!(storage.paths.iter().map(|(p, _)| p.as_str()).collect::<Vec<_>>(), ["app/storage.py"]);
+    let common =
+        Index::keyword_signals_in_store(dir, "run the write_json job", &everything, 0).unwrap().unwrap().answer;
+    assert!(common.definitions.iter().all(|d| !d.path.starts_with("lib/runner_")), "{:?}", common.definitions);
+    assert_eq!(common.definitions.len(), 2, "write_json's two definitions: {:?}", common.definitions);
     assert!(signals.whole_files.iter().any(|(p, _)| p == "app/storage.py"), "{:?}", signals.whole_files);
     assert!(!signals.chunks.is_empty());
     let filtered = Index::keyword_signals_in_store(dir, "write_json", &python_in_app, 0).unwrap().unwrap().answer;
@@ -1003,10 +1019,15 @@ fn keyword_signals_from_the_store_equal_the_loaded_index() {
     // A definition gone, a file renamed, one added: the store's answer follows the new generation.
     write(r, "app/invoice_store.py", "def total_invoice(order):\n    return 0\n");
     std::fs::rename(r.join("tools/src/parse.rs"), r.join("tools/src/config_parse.rs")).unwrap();
-    write(r, "app/export.py", "from app.storage import write_json\n\n\ndef export_orders(rows):\n    return write_json(rows)\n");
+    write(
+        r,
+        "app/export.py",
+        "from app.storage import write_json\n\n\ndef export_orders(rows):\n    return write_json(rows)\n",
+    );
     run(r, dir);
     let index = same();
-    let signals = Index::keyword_signals_in_store(dir, "write_json order store", &everything, 50).unwrap().unwrap().answer;
+    let signals =
+        Index::keyword_signals_in_store(dir, "write_json order store", &everything, 50).unwrap().unwrap().answer;
     assert_eq!(signals.definitions.iter().map(|d| d.path.as_str()).collect::<Vec<_>>(), ["app/storage.py"]);
     assert!(index.generation() > 1);
 

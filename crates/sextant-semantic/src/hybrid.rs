@@ -310,7 +310,8 @@ pub fn hybrid_in_store(
                 Some(filter) => engine.nearest_with_cards(query, pool, card_limit, &filter)?,
                 None => (Vec::new(), Vec::new()),
             };
-            let keys: Vec<(&str, u32)> = chunks.iter().map(|h| (h.payload.path.as_str(), h.payload.start_line)).collect();
+            let keys: Vec<(&str, u32)> =
+                chunks.iter().map(|h| (h.payload.path.as_str(), h.payload.start_line)).collect();
             let card_paths: Vec<&str> = cards.iter().map(|(path, _)| path.as_str()).collect();
             let Some(parts) = Index::indexed_parts_in_store(dir, &keys, &card_paths)? else { return Ok(None) };
             if parts.generation != signals.generation {

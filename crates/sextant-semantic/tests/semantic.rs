@@ -325,12 +325,27 @@ fn insert_row_database_transaction() {
     assert_eq!(first(about_tests, &default), "tests/storage_test.rs", "a query about tests keeps them");
 }
 
+/// The page hybrid search reads from the store of `fixture`'s index (it must answer).
+fn store_page(
+    fixture: &Fixture,
+    engine: Option<&SemanticEngine>,
+    query: &str,
+    options: &SearchOptions,
+    weights: &sextant_semantic::HybridWeights,
+) -> Vec<sextant_semantic::SearchHit> {
+    sextant_semantic::hybrid_in_store(&fixture.index_dir, engine, query, options, weights)
+        .expect("hybrid from the store")
+        .expect("the store answers")
+        .answer
+}
+
 /// A one-shot process answers hybrid search without vectors from the store: the same page as the loaded index.
 #[test]
 fn hybrid_search_from_the_store_equals_the_loaded_index() {
     let fixture = Fixture::new();
     let index = fixture.index();
-    let queries = ["insert row database transaction", "save_record and fetch_page", "src/geometry.rs circle area", "zzqv"];
+    let queries =
+        ["insert row database transaction", "save_record and fetch_page", "src/geometry.rs circle area", "zzqv"];
     let weights = [
         sextant_semantic::HybridWeights::default(),
         sextant_semantic::HybridWeights { whole_file: 0.0, ..Default::default() },
@@ -340,29 +355,27 @@ fn hybrid_search_from_the_store_equals_the_loaded_index() {
     for query in queries {
         for weights in &weights {
             for options in [&page, &plain] {
-                let loaded = sextant_semantic::search_weighted(&index, None, query, options, SearchMode::Hybrid, weights)
-                    .expect("hybrid");
-                let stored = sextant_semantic::hybrid_in_store(&fixture.index_dir, None, query, options, weights)
-                    .expect("hybrid from the store")
-                    .expect("the store answers");
-                assert_eq!(stored.generation, index.generation());
-                assert_eq!(stored.answer, loaded, "{query}");
+                let loaded =
+                    sextant_semantic::search_weighted(&index, None, query, options, SearchMode::Hybrid, weights)
+                        .expect("hybrid");
+                assert_eq!(store_page(&fixture, None, query, options, weights), loaded, "{query}");
             }
         }
     }
-    let hits = sextant_semantic::hybrid_in_store(&fixture.index_dir, None, queries[0], &page, &weights[0])
+    let stored = sextant_semantic::hybrid_in_store(&fixture.index_dir, None, queries[0], &page, &weights[0])
         .expect("hybrid from the store")
-        .expect("the store answers")
-        .answer;
+        .expect("the store answers");
+    assert_eq!(stored.generation, index.generation());
+    let hits = stored.answer;
     assert_eq!(hits[0].path, "src/storage.rs", "{hits:?}");
     assert!(hits[0].signals.iter().any(|s| s.signal == Signal::WholeFile), "{hits:?}");
     assert!(!hits[0].snippet.is_empty());
-    let named = sextant_semantic::hybrid_in_store(&fixture.index_dir, None, queries[1], &page, &weights[0])
-        .expect("hybrid from the store")
-        .expect("the store answers")
-        .answer;
-    let by_name: Vec<&str> =
-        named.iter().filter(|h| h.signals.iter().any(|s| s.signal == Signal::Symbol)).map(|h| h.path.as_str()).collect();
+    let named = store_page(&fixture, None, queries[1], &page, &weights[0]);
+    let by_name: Vec<&str> = named
+        .iter()
+        .filter(|h| h.signals.iter().any(|s| s.signal == Signal::Symbol))
+        .map(|h| h.path.as_str())
+        .collect();
     assert_eq!(by_name.len(), 2, "both definitions the query names: {named:?}");
     assert!(by_name.contains(&"src/storage.rs") && by_name.contains(&"src/network.rs"), "{by_name:?}");
 }
@@ -475,18 +488,11 @@ fn hybrid_search_with_vectors_from_the_store_equals_the_loaded_index() {
     let same = |index: &Index| {
         for query in queries {
             let loaded = search(index, Some(&engine), query, &options, SearchMode::Hybrid).expect("hybrid");
-            let stored = sextant_semantic::hybrid_in_store(&fixture.index_dir, Some(&engine), query, &options, &Default::default())
-                .expect("hybrid from the store")
-                .expect("the store answers");
-            assert_eq!(stored.answer, loaded, "{query}");
+            assert_eq!(store_page(&fixture, Some(&engine), query, &options, &Default::default()), loaded, "{query}");
         }
     };
     same(&index);
-    let stored =
-        sextant_semantic::hybrid_in_store(&fixture.index_dir, Some(&engine), queries[0], &options, &Default::default())
-            .expect("hybrid from the store")
-            .expect("the store answers")
-            .answer;
+    let stored = store_page(&fixture, Some(&engine), queries[0], &options, &Default::default());
     assert_eq!(stored[0].path, "src/network.rs", "{stored:?}");
     let signals: Vec<Signal> = stored[0].signals.iter().map(|s| s.signal).collect();
     assert!(signals.contains(&Signal::Semantic) && signals.contains(&Signal::FileCard), "{signals:?}");
@@ -496,10 +502,6 @@ fn hybrid_search_with_vectors_from_the_store_equals_the_loaded_index() {
     std::fs::remove_file(fixture.root.join("src/network.rs")).expect("remove");
     let index = fixture.index();
     same(&index);
-    let stored =
-        sextant_semantic::hybrid_in_store(&fixture.index_dir, Some(&engine), queries[0], &options, &Default::default())
-            .expect("hybrid from the store")
-            .expect("the store answers")
-            .answer;
+    let stored = store_page(&fixture, Some(&engine), queries[0], &options, &Default::default());
     assert!(stored.iter().all(|h| h.path != "src/network.rs"), "{stored:?}");
 }
