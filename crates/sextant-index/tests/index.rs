@@ -963,11 +963,11 @@ fn keyword_signals_from_the_store_equal_the_loaded_index() {
     );
     // Enough other code that the query's words are not in most chunks (whole-file BM25 skips those).
     for i in 0..8 {
-        write(r, &format!("lib/helper_{i}.py"), &format!("def helper_{i}(value):\n    return value * {i}\n"));
+        write(r, &format!("lib/helper_{i}.py"), format!("def helper_{i}(value):\n    return value * {i}\n"));
     }
     // A name defined in more files than a name may have definitions: the store settles it from the names table.
     for i in 0..9 {
-        write(r, &format!("lib/runner_{i}.py"), &format!("def run(job):\n    return job + {i}\n"));
+        write(r, &format!("lib/runner_{i}.py"), format!("def run(job):\n    return job + {i}\n"));
     }
     let queries = [
         "write_json order store",
