@@ -83,6 +83,9 @@ impl PathTerms {
     pub fn rank_files(&self, terms: &HashSet<String>) -> Vec<(u32, f32)> {
         let file_count = self.file_count.max(1) as f32;
         let mut scores: HashMap<u32, f32> = HashMap::new();
+        // In a fixed order: a float sum's last bit depends on it, and equal queries must rank equally.
+        let mut terms: Vec<&String> = terms.iter().collect();
+        terms.sort_unstable();
         for term in terms {
             let Some(files) = self.postings.get(term) else { continue };
             let rarity = (file_count / files.len().max(1) as f32).ln();
