@@ -578,7 +578,8 @@ impl Repository {
     /// Ranked chunks for `query`. `mode` defaults to hybrid, which without vectors fuses the signals the index
     /// has (BM25, symbol names, paths, whole-file BM25): on the development set its pages hold more of the files a
     /// change needs than BM25 alone. Hybrid without a loadable model falls back to those, with a warning in the
-    /// results.
+    /// results. A process that has not loaded the index (a one-shot CLI query) answers every mode from the store
+    /// and the lexical index without loading it.
     pub fn search(
         &self,
         query: &str,
@@ -599,21 +600,12 @@ impl Repository {
                 return Ok(SearchResults { mode, hits: searcher.search(query, &options)?, warnings: Vec::new() });
             }
         }
-        // So does hybrid search: its keyword signals are read from the store (the records of the files defining a
-        // name the query spells, and the postings), and the dense hits' chunks from their files' records.
         let mut warnings = Vec::new();
-        if mode == SearchMode::Hybrid && self.loaded_index().is_none() {
-            let engine = self.hybrid_engine(state.as_ref(), &mut warnings);
-            let weights = sextant_semantic::HybridWeights::default();
-            if let Some(found) =
-                sextant_semantic::hybrid_in_store(&self.spec.index_dir, engine.as_deref(), query, &options, &weights)?
-                    .filter(|found| Path::new(&found.root) == self.spec.root)
-            {
-                return Ok(SearchResults { mode, hits: found.answer, warnings });
-            }
-            warnings.clear();
+        let cold = self.loaded_index().is_none();
+        if cold && Index::commit_stamp(&self.spec.index_dir).is_none() {
+            // Not indexed (or never committed): say so before anything about vectors.
+            self.current_index()?;
         }
-        let index = self.current_index()?;
         let engine = match mode {
             SearchMode::Lexical => None,
             SearchMode::Semantic if state.as_ref().is_some_and(|s| !s.has_chunk_vectors()) => {
@@ -632,6 +624,26 @@ impl Repository {
             })?),
             SearchMode::Hybrid => self.hybrid_engine(state.as_ref(), &mut warnings),
         };
+        // So do semantic and hybrid search: hybrid's keyword signals are read from the store (the records of the
+        // files defining a name the query spells, and the postings), and the dense hits' chunks from their files'
+        // records.
+        if cold {
+            let dir = &self.spec.index_dir;
+            let found = match (mode, engine.as_deref()) {
+                (SearchMode::Hybrid, engine) => {
+                    let weights = sextant_semantic::HybridWeights::default();
+                    sextant_semantic::hybrid_in_store(dir, engine, query, &options, &weights)?
+                }
+                (SearchMode::Semantic, Some(engine)) => {
+                    sextant_semantic::semantic_in_store(dir, engine, query, &options)?
+                }
+                _ => None,
+            };
+            if let Some(found) = found.filter(|found| Path::new(&found.root) == self.spec.root) {
+                return Ok(SearchResults { mode, hits: found.answer, warnings });
+            }
+        }
+        let index = self.current_index()?;
         let hits = sextant_semantic::search(&index, engine.as_deref(), query, &options, mode)?;
         Ok(SearchResults { mode, hits, warnings })
     }

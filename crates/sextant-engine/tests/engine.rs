@@ -320,8 +320,11 @@ fn a_cold_hybrid_search_reads_the_store_and_equals_a_warm_one() {
     let symbols: Vec<&str> = named.hits.iter().map(|h| h.symbol.as_str()).collect();
     // `normalize_path` lies in the chunk of `load_settings`; `helper` has its own.
     assert_eq!(symbols[..2], ["load_settings", "helper"], "{symbols:?}");
-    // Another mode, or a pack, still loads it.
-    cold.search("settings", Some(SearchMode::Semantic), &SearchOptions::default()).unwrap_err();
+    // Semantic search without vectors is refused before anything is read; a pack loads the index.
+    let semantic = cold.search("settings", Some(SearchMode::Semantic), &SearchOptions::default()).unwrap_err();
+    assert_eq!(semantic.kind(), ErrorKind::FailedPrecondition, "{semantic}");
+    assert!(cold.loaded_index().is_none());
+    cold.pack(sextant_engine::PackRequest { task: "settings".into(), budget: 300, ..Default::default() }).unwrap();
     assert!(cold.loaded_index().is_some());
 }
 

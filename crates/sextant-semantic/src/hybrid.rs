@@ -168,33 +168,54 @@ pub fn search_weighted(
         SearchMode::Lexical => Ok(index.search(query, options)?),
         SearchMode::Semantic => {
             let engine = engine.ok_or(SemanticError::NoVectors)?;
-            let root = Path::new(index.root());
-            // Nearness ranks are taken before the page is diversified: they are the signal's own.
-            let ranked: Vec<(u32, TokenHit)> = dense_hits(index, engine, query, options.pool(), options)?
-                .into_iter()
-                .zip(1..)
-                .map(|(h, r)| (r, h))
-                .collect();
-            let mut ranked =
-                sextant_index::diversify(ranked, options.chunks_per_file, |(_, (hit, _))| hit.payload.path.as_str());
-            ranked.truncate(options.limit);
-            Ok(ranked
-                .into_iter()
-                .map(|(rank, (hit, tokens))| SearchHit {
-                    snippet: file_snippet(root, &hit.payload.path, hit.payload.start_line, hit.payload.end_line),
-                    signals: vec![SignalHit { signal: Signal::Semantic, rank, score: hit.score }],
-                    path: hit.payload.path,
-                    start_line: hit.payload.start_line,
-                    end_line: hit.payload.end_line,
-                    language: hit.payload.language,
-                    symbol: hit.payload.symbol,
-                    score: hit.score,
-                    tokens,
-                })
-                .collect())
+            let hits = dense_hits(index, engine, query, options.pool(), options)?;
+            Ok(semantic_page(hits, Path::new(index.root()), options))
         }
         SearchMode::Hybrid => hybrid(index, engine, query, options, weights),
     }
+}
+
+/// A page of semantic results from dense hits in nearness order; snippets are read from the files under `root`.
+fn semantic_page(hits: Vec<TokenHit>, root: &Path, options: &SearchOptions) -> Vec<SearchHit> {
+    // Nearness ranks are taken before the page is diversified: they are the signal's own.
+    let ranked: Vec<(u32, TokenHit)> = hits.into_iter().zip(1..).map(|(h, r)| (r, h)).collect();
+    let mut ranked =
+        sextant_index::diversify(ranked, options.chunks_per_file, |(_, (hit, _))| hit.payload.path.as_str());
+    ranked.truncate(options.limit);
+    ranked
+        .into_iter()
+        .map(|(rank, (hit, tokens))| SearchHit {
+            snippet: file_snippet(root, &hit.payload.path, hit.payload.start_line, hit.payload.end_line),
+            signals: vec![SignalHit { signal: Signal::Semantic, rank, score: hit.score }],
+            path: hit.payload.path,
+            start_line: hit.payload.start_line,
+            end_line: hit.payload.end_line,
+            language: hit.payload.language,
+            symbol: hit.payload.symbol,
+            score: hit.score,
+            tokens,
+        })
+        .collect()
+}
+
+/// Semantic search over `engine`'s vectors with the chunks' token counts read from the store of `dir` (their files'
+/// records) rather than a loaded index: the same page as [`search`] in semantic mode for the same generation.
+/// `None` when the store cannot answer alone.
+pub fn semantic_in_store(
+    dir: &Path,
+    engine: &SemanticEngine,
+    query: &str,
+    options: &SearchOptions,
+) -> Result<Option<FromStore<Vec<SearchHit>>>, SemanticError> {
+    let hits = match crate::vector_filter(&options.languages, &options.paths) {
+        Some(filter) => engine.nearest(query, options.pool(), &filter)?,
+        None => Vec::new(),
+    };
+    let keys: Vec<(&str, u32)> = hits.iter().map(|h| (h.payload.path.as_str(), h.payload.start_line)).collect();
+    let Some(parts) = Index::indexed_parts_in_store(dir, &keys, &[])? else { return Ok(None) };
+    let sized = hits.into_iter().zip(parts.answer.chunk_tokens).filter_map(|(hit, t)| Some((hit, t?))).collect();
+    let answer = semantic_page(sized, Path::new(&parts.root), options);
+    Ok(Some(FromStore { root: parts.root, generation: parts.generation, answer }))
 }
 
 /// The kinds of secondary code a query asks for: tests when it says so (`test`, `spec`, `fixture`, … or a test

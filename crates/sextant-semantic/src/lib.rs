@@ -22,7 +22,7 @@ use sextant_index::Index;
 use sextant_vector::{EdgeStore, RemoteStore, VectorError, VectorFilter, VectorHit, VectorStore};
 
 pub use cards::{file_cards, FileCard};
-pub use hybrid::{hybrid_in_store, search, search_weighted, HybridWeights, SearchMode};
+pub use hybrid::{hybrid_in_store, search, search_weighted, semantic_in_store, HybridWeights, SearchMode};
 pub use sextant_index::{SearchHit, Signal, SignalHit};
 pub use sync::{NoSyncProgress, SyncProgress, SyncReport};
 

@@ -474,8 +474,8 @@ fn hybrid_search_lends_the_card_signal_to_the_chunks_of_the_files_whose_cards_ma
     assert!(off.iter().all(|h| h.signals.iter().all(|s| s.signal != Signal::FileCard)), "{off:?}");
 }
 
-/// With vectors, a one-shot hybrid query takes the dense hits' chunks from the store's records: the same page as
-/// the loaded index, also when the vectors name a file the index no longer has.
+/// With vectors, a one-shot hybrid or semantic query takes the dense hits' chunks from the store's records: the
+/// same page as the loaded index, also when the vectors name a file the index no longer has.
 #[test]
 fn hybrid_search_with_vectors_from_the_store_equals_the_loaded_index() {
     let fixture = Fixture::new();
@@ -489,6 +489,11 @@ fn hybrid_search_with_vectors_from_the_store_equals_the_loaded_index() {
         for query in queries {
             let loaded = search(index, Some(&engine), query, &options, SearchMode::Hybrid).expect("hybrid");
             assert_eq!(store_page(&fixture, Some(&engine), query, &options, &Default::default()), loaded, "{query}");
+            let loaded = search(index, Some(&engine), query, &options, SearchMode::Semantic).expect("semantic");
+            let stored = sextant_semantic::semantic_in_store(&fixture.index_dir, &engine, query, &options)
+                .expect("semantic from the store")
+                .expect("the store answers");
+            assert_eq!((stored.answer, stored.generation), (loaded, index.generation()), "{query}");
         }
     };
     same(&index);
