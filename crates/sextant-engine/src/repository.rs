@@ -773,6 +773,21 @@ impl Repository {
     /// The project overview of the current index: the stored one when it matches the generation, else built in
     /// memory (readers never write the index directory; the next indexing run stores it).
     pub fn overview(&self) -> Result<Arc<Overview>, EngineError> {
+        // A process that has not loaded the index (a one-shot CLI query) takes the stored overview when it is of
+        // the committed generation and this root: a page costs a few small reads, not an index load.
+        if self.loaded_index().is_none() {
+            if let Some(stamp) = Index::commit_stamp(&self.spec.index_dir) {
+                if let Ok(Some(stored)) = sextant_overview::load(&self.spec.index_dir) {
+                    if stored.generation == stamp.generation() && Path::new(&stored.root) == self.spec.root {
+                        let overview = Arc::new(stored);
+                        if let Ok(mut guard) = self.overview.write() {
+                            *guard = Some(Arc::clone(&overview));
+                        }
+                        return Ok(overview);
+                    }
+                }
+            }
+        }
         let index = self.current_index()?;
         if let Some(overview) = self.overview.read().ok().and_then(|g| g.clone()) {
             if overview.generation == index.generation() {

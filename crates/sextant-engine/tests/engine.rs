@@ -329,13 +329,14 @@ fn a_cold_hybrid_search_reads_the_store_and_equals_a_warm_one() {
 }
 
 /// A query handed an index directory (`--index-dir`) learns the repository from the store's header and, like
-/// one handed the repository, answers from the store without loading the index.
+/// one handed the repository, answers from the store (and the stored overview) without loading the index.
 #[test]
 fn a_repository_opened_by_its_index_directory_loads_nothing_until_a_query_needs_it() {
     let repo = tempfile::tempdir().unwrap();
     let index_dir = tempfile::tempdir().unwrap();
     fixture(repo.path());
-    open(repo.path(), index_dir.path()).index(false, &NoEngineProgress).unwrap();
+    let warm = open(repo.path(), index_dir.path());
+    warm.index(false, &NoEngineProgress).unwrap();
 
     let by_dir = Repository::open_index_dir(index_dir.path(), keyword_only()).unwrap();
     assert_eq!(by_dir.spec().root, repo.path().canonicalize().unwrap());
@@ -345,6 +346,11 @@ fn a_repository_opened_by_its_index_directory_loads_nothing_until_a_query_needs_
     let hits = by_dir.search("settings", None, &SearchOptions::default()).unwrap().hits;
     assert_eq!(hits[0].path, "src/lib.rs");
     assert!(by_dir.loaded_index().is_none(), "lookups and search read the store");
+    // The overview stored for the committed generation is read as it is.
+    let page = by_dir.overview_markdown(None).unwrap();
+    assert!(page.contains("pub fn helper(n: u32) -> u32"), "{page}");
+    assert_eq!(page, warm.overview_markdown(None).unwrap());
+    assert!(by_dir.loaded_index().is_none(), "the stored overview needs no index");
     let pack = by_dir
         .pack(sextant_engine::PackRequest { task: "load the settings".into(), budget: 300, ..Default::default() })
         .unwrap();

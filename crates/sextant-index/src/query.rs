@@ -180,6 +180,13 @@ pub struct CommitStamp {
     started_at_ns: u64,
 }
 
+impl CommitStamp {
+    /// The committed generation.
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+}
+
 /// A ranked chunk.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct SearchHit {
