@@ -846,14 +846,27 @@ impl Repository {
 
     /// What is indexed: the committed index, when, and its vectors.
     pub fn status(&self) -> Result<RepositoryStatus, EngineError> {
-        let index = self.current_index()?;
-        let vectors = VectorState::read(index.dir());
-        let vectors_current = vectors.as_ref().is_some_and(|v| v.generation == index.generation() && v.complete);
+        let dir = &self.spec.index_dir;
+        // A process that has not loaded the index (a one-shot `sextant status`) reads the summary the committing
+        // run left, when it is of the committed generation and this root.
+        let stored = match self.loaded_index() {
+            None => Index::status_in_store(dir)?.filter(|found| Path::new(&found.root) == self.spec.root),
+            Some(_) => None,
+        };
+        let (summary, indexed_at, generation) = match stored {
+            Some(found) => (found.answer.0, found.answer.1, found.generation),
+            None => {
+                let index = self.current_index()?;
+                (index.status(), index.indexed_at(), index.generation())
+            }
+        };
+        let vectors = VectorState::read(dir);
+        let vectors_current = vectors.as_ref().is_some_and(|v| v.generation == generation && v.complete);
         Ok(RepositoryStatus {
             name: self.spec.name.clone(),
-            summary: index.status(),
-            indexed_at: index.indexed_at(),
-            vectors_disk_bytes: sextant_index::disk_usage(&index.dir().join(sextant_index::VECTORS_DIR)),
+            summary,
+            indexed_at,
+            vectors_disk_bytes: sextant_index::disk_usage(&dir.join(sextant_index::VECTORS_DIR)),
             vectors,
             vectors_current,
             indexing: self.indexing(),

@@ -351,6 +351,10 @@ fn a_repository_opened_by_its_index_directory_loads_nothing_until_a_query_needs_
     assert!(page.contains("pub fn helper(n: u32) -> u32"), "{page}");
     assert_eq!(page, warm.overview_markdown(None).unwrap());
     assert!(by_dir.loaded_index().is_none(), "the stored overview needs no index");
+    let (cold, loaded) = (by_dir.status().unwrap(), warm.status().unwrap());
+    assert_eq!((cold.summary.files, cold.summary.symbols, cold.indexed_at), (2, 253, loaded.indexed_at));
+    assert_eq!(format!("{:?}", cold.summary), format!("{:?}", loaded.summary));
+    assert!(by_dir.loaded_index().is_none(), "the status is the one the committing run left");
     let pack = by_dir
         .pack(sextant_engine::PackRequest { task: "load the settings".into(), budget: 300, ..Default::default() })
         .unwrap();

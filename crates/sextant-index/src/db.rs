@@ -1072,6 +1072,11 @@ impl CommittedRecords<'_> {
         self.header.generation
     }
 
+    /// Unix seconds of the committed generation's indexing run.
+    pub(crate) fn indexed_at(&self) -> u64 {
+        self.header.indexed_at
+    }
+
     /// The index directory.
     pub(crate) fn dir(&self) -> &Path {
         self.dir

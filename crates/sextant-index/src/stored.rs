@@ -49,6 +49,33 @@ impl Index {
         db::read_committed(dir, |records| Ok(records.root().to_string()))
     }
 
+    /// What [`Index::status`] and [`Index::indexed_at`] answer, without opening the index: the summary the
+    /// committing run left in the stat cache (its own figures, such as files parsed, reset as `status` gives
+    /// them) when the cache is of the committed generation and root, with the index's size on disk measured now.
+    /// `None` when the cache cannot vouch for the committed generation.
+    pub fn status_in_store(dir: &Path) -> Result<Option<FromStore<(crate::IndexSummary, u64)>>, IndexError> {
+        let Some(cache) = crate::store::load_stat_cache(dir) else { return Ok(None) };
+        let answer = db::read_committed(dir, |records| {
+            if cache.generation != records.generation() || cache.root != records.root() {
+                return Ok(None);
+            }
+            let mut summary = cache.summary;
+            summary.unchanged = true;
+            summary.files_parsed = 0;
+            summary.files_reused = 0;
+            summary.files_removed = 0;
+            summary.files_relinked = 0;
+            summary.elapsed_ms = 0;
+            summary.rebuilt = None;
+            summary.scip = None;
+            summary.index_dir = dir.to_path_buf();
+            summary.index_bytes = crate::dir_size(dir).saturating_sub(crate::dir_size(&dir.join(crate::VECTORS_DIR)));
+            let indexed_at = records.indexed_at();
+            Ok(Some(from_store(records, (summary, indexed_at))))
+        })?;
+        Ok(answer.flatten())
+    }
+
     /// What [`Index::callers`] answers, read from the store: the definitions, then the edge records of the files
     /// whose text mentions the name. `None` when the store cannot answer alone.
     pub fn callers_in_store(dir: &Path, name: &str) -> Result<Option<FromStore<Vec<Relation>>>, IndexError> {

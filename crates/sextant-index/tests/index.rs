@@ -1037,6 +1037,38 @@ fn keyword_signals_from_the_store_equal_the_loaded_index() {
     assert!(Index::keyword_signals_in_store(dir, "write_json", &everything, 50).unwrap().is_none());
 }
 
+/// `sextant status` in a one-shot process reads the summary the committing run left: the loaded index's own.
+#[test]
+fn the_status_from_the_store_equals_the_loaded_index() {
+    let repo = tempfile::tempdir().unwrap();
+    let index_dir = tempfile::tempdir().unwrap();
+    let (r, dir) = (repo.path(), index_dir.path());
+    fixture_repo(r);
+    let same = || {
+        let index = Index::open(dir).unwrap();
+        let stored = Index::status_in_store(dir).unwrap().expect("the store answers");
+        assert_eq!(stored.generation, index.generation());
+        let (summary, indexed_at) = stored.answer;
+        assert_eq!(format!("{summary:?}"), format!("{:?}", index.status()));
+        assert_eq!(indexed_at, index.indexed_at());
+        summary
+    };
+    let first = run(r, dir);
+    assert!(first.files_parsed > 0);
+    let summary = same();
+    assert_eq!((summary.files, summary.files_parsed, summary.unchanged), (4, 0, true));
+    assert_eq!(summary.languages["rust"].files, 2);
+
+    write(r, "app/extra.py", "def extra():\n    return 1\n");
+    run(r, dir);
+    assert_eq!(same().files, 5);
+
+    // An interrupted commit: the stat cache cannot vouch for what readers see.
+    write(r, "app/late.py", "def late():\n    pass\n");
+    crash_at(r, dir, CrashPoint::AfterLexicalCommit);
+    assert!(Index::status_in_store(dir).unwrap().is_none());
+}
+
 /// A server's blocking pool can run hundreds of threads that each ask the store for the committed generation:
 /// LMDB has 126 reader slots, so none may stay claimed by a thread after its read.
 #[test]
