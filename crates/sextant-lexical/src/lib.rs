@@ -153,6 +153,9 @@ pub struct FileBm25 {
     pub b: f32,
     /// A path term counts this many times a body term (a file's name says what it is about).
     pub path_weight: f32,
+    /// A term in the name of a definition the file holds counts this many times a body term, once per file (what a
+    /// file defines says what it is about, where its body may only mention the word); 0 leaves names to the body.
+    pub symbol_weight: f32,
     /// How much an indexed word of the same English stem as a query word counts, as a share of the word itself
     /// (`parsing` in a task finds `parse`, `parses` and `parsed`); 0 matches words only as written.
     pub variants: f32,
@@ -160,7 +163,7 @@ pub struct FileBm25 {
 
 impl Default for FileBm25 {
     fn default() -> Self {
-        FileBm25 { k1: 1.2, b: 0.75, path_weight: 3.0, variants: 0.0 }
+        FileBm25 { k1: 1.2, b: 0.75, path_weight: 3.0, symbol_weight: 0.0, variants: 0.0 }
     }
 }
 
@@ -419,6 +422,7 @@ impl LexicalIndex {
             tokens: u64,
             body: Vec<f32>,
             path: Vec<f32>,
+            symbols: Vec<f32>,
         }
         // Each searched word with the query term it counts for and how much: the term itself, then its variants.
         let mut query_terms: Vec<(usize, Term, Term, f32)> = Vec::with_capacity(terms.len());
@@ -447,28 +451,43 @@ impl LexicalIndex {
                 }
             }
         }
+        let symbol_weight = params.symbol_weight.max(0.0);
         let mut files: HashMap<u64, FileCounts> = HashMap::new();
         for segment in searcher.segment_readers() {
             let keys = segment.fast_fields().u64("file_key")?;
             let lengths = segment.fast_fields().u64("file_tokens")?;
             let (body_index, path_index) = (segment.inverted_index(f.body)?, segment.inverted_index(f.path)?);
+            let symbol_index = if symbol_weight > 0.0 { Some(segment.inverted_index(f.symbols)?) } else { None };
             for (term_index, body_term, path_term, weight) in &query_terms {
                 let (term_index, weight) = (*term_index, *weight);
-                for (field, term) in [(f.body, body_term), (f.path, path_term)] {
-                    let inverted = if field == f.body { &body_index } else { &path_index };
+                let symbol_term = Term::from_field_text(f.symbols, body_term.value().as_str().unwrap_or_default());
+                let fields = [(f.body, body_term), (f.path, path_term), (f.symbols, &symbol_term)];
+                for (field, term) in fields {
+                    let inverted = match field {
+                        _ if field == f.body => &body_index,
+                        _ if field == f.path => &path_index,
+                        _ => match &symbol_index {
+                            Some(index) => index,
+                            None => continue,
+                        },
+                    };
                     for_each_live_posting(segment, inverted, term, IndexRecordOption::WithFreqs, |doc, tf| {
                         let Some(key) = keys.first(doc) else { return };
                         let counts = files.entry(key).or_insert_with(|| FileCounts {
                             tokens: lengths.first(doc).unwrap_or(0),
                             body: vec![0.0; terms.len()],
                             path: vec![0.0; terms.len()],
+                            symbols: vec![0.0; terms.len()],
                         });
                         let tf = weight * tf as f32;
                         if field == f.body {
                             counts.body[term_index] += tf;
-                        } else {
+                        } else if field == f.path {
                             // Every chunk repeats the path: count it once per file.
                             counts.path[term_index] = counts.path[term_index].max(tf);
+                        } else {
+                            // Chunks inside a definition repeat its name: once per file too.
+                            counts.symbols[term_index] = counts.symbols[term_index].max(tf.min(weight));
                         }
                     })?;
                 }
@@ -493,7 +512,9 @@ impl LexicalIndex {
                 let norm = k1 * (1.0 - b + b * counts.tokens as f32 / mean);
                 let score = (0..terms.len())
                     .map(|t| {
-                        let tf = counts.body[t] + params.path_weight.max(0.0) * counts.path[t];
+                        let tf = counts.body[t]
+                            + params.path_weight.max(0.0) * counts.path[t]
+                            + symbol_weight * counts.symbols[t];
                         if tf == 0.0 {
                             0.0
                         } else {
@@ -881,10 +902,29 @@ mod tests {
         let expiry_total: f32 = chunks.iter().filter(|h| h.path == "src/expiry.rs").map(|h| h.score).sum();
         assert!(hub_total > expiry_total, "{hub_total} {expiry_total}");
 
+        // With definition names counting, a file that defines what the query names leads one that only mentions it
+        // more often.
+        let writer = index.writer().unwrap();
+        let mut defines = chunk("src/notify.rs", "fn expiration_notice() { send() }", 12);
+        defines.symbols = "expiration_notice";
+        writer.add_chunk(&defines).unwrap();
+        let mentions = "fn tick() { log(expiration); log(expiration); log(notice); log(notice) }";
+        writer.add_chunk(&chunk("src/ticker.rs", mentions, 12)).unwrap();
+        writer.commit("2").unwrap();
+        index.reload().unwrap();
+        let corpus = FileCorpus { files: 205, mean_tokens: 25.0 };
+        let place = |params: FileBm25, path: &str| {
+            let ranked = index.search_files("expiration notice", corpus, params, 10).unwrap();
+            ranked.iter().position(|(key, _)| *key == file_key(path)).expect("both files match")
+        };
+        let named = FileBm25 { symbol_weight: 3.0, ..FileBm25::default() };
+        assert!(place(FileBm25::default(), "src/ticker.rs") < place(FileBm25::default(), "src/notify.rs"));
+        assert!(place(named, "src/notify.rs") < place(named, "src/ticker.rs"));
+
         // A deleted file is gone from the ranking.
         let writer = index.writer().unwrap();
         writer.delete_path("src/expiry.rs");
-        writer.commit("2").unwrap();
+        writer.commit("3").unwrap();
         index.reload().unwrap();
         let ranked = index.search_files("session expiration notice", corpus, FileBm25::default(), 10).unwrap();
         assert!(ranked.iter().all(|(key, _)| *key != file_key("src/expiry.rs")), "{ranked:?}");

@@ -57,6 +57,9 @@ pub struct RankWeights {
     pub file_bm25_b: f32,
     /// In whole-file BM25, a path term counts this many times a body term.
     pub file_path_weight: f32,
+    /// In whole-file BM25, a term in the name of a definition the file holds counts this many times a body term
+    /// (once per file).
+    pub file_symbol_weight: f32,
     /// In whole-file BM25, an indexed word with the English stem of a task word (`parse` for `parsing`) counts
     /// this share of the word itself; 0 matches words only as written.
     pub file_variants: f32,
@@ -179,6 +182,7 @@ impl Default for RankWeights {
             file_bm25_k1: 1.2,
             file_bm25_b: 0.75,
             file_path_weight: 3.0,
+            file_symbol_weight: 0.0,
             // A task says "parsing", "handlers", "queries"; the code says `parse`, `handler`, `query`. Counting
             // such variants at half weight in whole-file BM25 (short tasks) and in the chunk lists (all tasks)
             // gained on both halves of the dev set (objective 0.754 → 0.757 on train, 0.744 → 0.749 held out).
@@ -315,6 +319,7 @@ impl RankWeights {
                     "file_bm25_k1" => &mut self.file_bm25_k1,
                     "file_bm25_b" => &mut self.file_bm25_b,
                     "file_path_weight" => &mut self.file_path_weight,
+                    "file_symbol_weight" => &mut self.file_symbol_weight,
                     "file_variants" => &mut self.file_variants,
                     "chunk_variants" => &mut self.chunk_variants,
                     "segments" => &mut self.segments,
@@ -618,6 +623,7 @@ pub(crate) fn rank_reading(
         k1: weights.file_bm25_k1,
         b: weights.file_bm25_b,
         path_weight: weights.file_path_weight,
+        symbol_weight: weights.file_symbol_weight,
         variants: weights.file_variants,
     };
     if weights.file_bm25 > 0.0 {
