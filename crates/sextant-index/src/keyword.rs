@@ -12,7 +12,7 @@ use sextant_lexical::{FileBm25, FileCorpus};
 use sextant_syntax::Chunk;
 
 use crate::query::{lexical_search, WantedName};
-use crate::stored::{definitions, read_with_lexical, AllPaths, FromStore};
+use crate::stored::{definitions, read_with_lexical, AllPaths, FactsCache, FromStore};
 use crate::{Index, IndexError, PathTerms, SearchHit, SearchOptions};
 
 /// A name defined more often than this says little about where to look.
@@ -107,6 +107,8 @@ impl Index {
             let chunks = lexical_search(lexical, query, options, true)?;
             // Decoded at the first name the store defines: a query that names none never reads them.
             let mut ranks: Option<(Vec<f32>, Vec<u32>)> = None;
+            // Each record once per query, however many of its words a file defines.
+            let mut files = FactsCache::new(records);
             let definitions = named_definitions(query, |word| {
                 let wanted = WantedName::new(word);
                 let defining = records.defining_keys(&wanted.simple)?.len();
@@ -120,12 +122,11 @@ impl Index {
                     Some(read) => read,
                     empty => empty.insert(records.symbol_ranks()?),
                 };
-                let found = definitions(records, &all, ranks, offsets, &wanted)?;
+                let found = definitions(&mut files, &all, ranks, offsets, &wanted)?;
                 let count = found.len();
                 let mut chunks = Vec::with_capacity(count);
                 for definition in found {
-                    let Some(record) = records.file(&definition.path)? else { continue };
-                    let facts = &record.facts;
+                    let Some(facts) = files.get(&definition.path)? else { continue };
                     let Some(symbol) = facts.symbols.get(definition.symbol as usize) else { continue };
                     chunks.extend(definition_chunk(
                         &definition.path,

@@ -276,17 +276,18 @@ fn definitions_of(
         return Ok(Vec::new());
     }
     let (ranks, offsets) = records.symbol_ranks()?;
-    definitions(records, all, &ranks, &offsets, wanted)
+    definitions(&mut FactsCache::new(records), all, &ranks, &offsets, wanted)
 }
 
 /// The definitions matching `wanted`, ordered as [`Index::find_symbol_ids`] orders them (most central first).
 pub(crate) fn definitions(
-    records: &CommittedRecords<'_>,
+    files: &mut FactsCache<'_, '_>,
     all: &AllPaths<'_>,
     ranks: &[f32],
     offsets: &[u32],
     wanted: &WantedName,
 ) -> Result<Vec<Definition>, IndexError> {
+    let records = files.records;
     let defining = records.defining_keys(&wanted.simple)?;
     if defining.is_empty() {
         return Ok(Vec::new());
@@ -296,17 +297,17 @@ pub(crate) fn definitions(
         if defining.binary_search(&all.keys[position]).is_err() {
             continue;
         }
-        let Some(record) = records.file(path)? else {
+        let Some(facts) = files.get(path)? else {
             return Err(db::corrupt(records.dir(), format!("{path} is listed but has no record")));
         };
         let first = offsets.get(position).copied().unwrap_or(0) as usize;
-        for (s, symbol) in record.facts.symbols.iter().enumerate() {
+        for (s, symbol) in facts.symbols.iter().enumerate() {
             if symbol.name != wanted.simple || !wanted.matches(&symbol.qualified_name) {
                 continue;
             }
             let rank = ranks.get(first + s).copied().unwrap_or(0.0);
-            let info = symbol_info(&record.path, symbol, rank);
-            ranked.push((rank, position, Definition { path: record.path.clone(), symbol: s as u32, info }));
+            let info = symbol_info(path, symbol, rank);
+            ranked.push((rank, position, Definition { path: path.to_string(), symbol: s as u32, info }));
         }
     }
     ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.symbol.cmp(&b.2.symbol)));
@@ -314,17 +315,17 @@ pub(crate) fn definitions(
 }
 
 /// File facts decoded once per question.
-struct FactsCache<'r, 'a> {
+pub(crate) struct FactsCache<'r, 'a> {
     records: &'r CommittedRecords<'a>,
     facts: HashMap<String, Option<Arc<FileFacts>>>,
 }
 
 impl<'r, 'a> FactsCache<'r, 'a> {
-    fn new(records: &'r CommittedRecords<'a>) -> Self {
+    pub(crate) fn new(records: &'r CommittedRecords<'a>) -> Self {
         FactsCache { records, facts: HashMap::new() }
     }
 
-    fn get(&mut self, path: &str) -> Result<Option<Arc<FileFacts>>, IndexError> {
+    pub(crate) fn get(&mut self, path: &str) -> Result<Option<Arc<FileFacts>>, IndexError> {
         if let Some(found) = self.facts.get(path) {
             return Ok(found.clone());
         }
