@@ -8,7 +8,8 @@
 //! median peak RSS of each, and the ratio to the baseline. A second table does the same for definition lookups
 //! (`--symbols "A;B"`): `rg -w -c` for the name (baseline), then `sextant symbol`, `callers`, `callees` and `refs`
 //! with `--no-server`, each read from the store (the records of the files that define or mention the name, not
-//! the whole index). PATH must be indexed already (`sextant index PATH`).
+//! the whole index). A third times `sextant status` and `sextant overview` (the summary the last indexing run left
+//! and the stored overview) against `rg --files` over the tree. PATH must be indexed already (`sextant index PATH`).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -94,7 +95,32 @@ fn main() -> Result<()> {
     ];
     println!();
     println!("{} names × {runs} runs, each a new process", symbols.len());
-    measure(&lookups, &symbols, runs)
+    measure(&lookups, &symbols, runs)?;
+
+    // What is indexed and what the repository is about: the stored summary and overview, no index load.
+    let whole = |args: &'static [&'static str]| -> CommandFor {
+        let (sextant, root) = (&sextant, &root);
+        Box::new(move |_: &str| {
+            let mut run = Command::new(sextant);
+            run.args(args).arg("--repo").arg(root);
+            run
+        })
+    };
+    let summaries: Vec<(&str, CommandFor)> = vec![
+        (
+            "rg --files over the tree (baseline)",
+            Box::new(|_: &str| {
+                let mut command = Command::new("rg");
+                command.arg("--files").arg(&root);
+                command
+            }),
+        ),
+        ("sextant status", whole(&["status"])),
+        ("sextant overview", whole(&["overview"])),
+    ];
+    println!();
+    println!("the repository's summary and overview × {runs} runs, each a new process");
+    measure(&summaries, &["-"], runs)
 }
 
 /// Runs every system on every input `runs` times, interleaved, and prints the table (the first system is the
