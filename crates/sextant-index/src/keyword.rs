@@ -111,18 +111,18 @@ impl Index {
             let mut files = FactsCache::new(records);
             let definitions = named_definitions(query, |word| {
                 let wanted = WantedName::new(word);
-                let defining = records.defining_keys(&wanted.simple)?.len();
+                let defining = records.defining_keys(&wanted.simple)?;
                 // Each file the names table lists defines the simple name at least once: more files than the
                 // most definitions a name may have settle an unqualified word without decoding one record (a
                 // query saying `get` or `close` would otherwise decode hundreds).
-                if defining == 0 || (!wanted.is_qualified() && defining > MAX_DEFINITIONS_PER_NAME) {
-                    return Ok((defining, Vec::new()));
+                if defining.is_empty() || (!wanted.is_qualified() && defining.len() > MAX_DEFINITIONS_PER_NAME) {
+                    return Ok((defining.len(), Vec::new()));
                 }
                 let (ranks, offsets) = match &mut ranks {
                     Some(read) => read,
                     empty => empty.insert(records.symbol_ranks()?),
                 };
-                let found = definitions(&mut files, &all, ranks, offsets, &wanted)?;
+                let found = definitions(&mut files, &all, &defining, ranks, offsets, &wanted)?;
                 let count = found.len();
                 let mut chunks = Vec::with_capacity(count);
                 for definition in found {
@@ -178,7 +178,6 @@ impl Index {
         files: &[&str],
     ) -> Result<Option<FromStore<IndexedParts>>, IndexError> {
         let answer = crate::db::read_committed(dir, |records| {
-            let all = AllPaths::read(records)?;
             let mut decoded: HashMap<&str, Option<std::sync::Arc<sextant_syntax::FileFacts>>> = HashMap::new();
             let mut chunk_tokens = Vec::with_capacity(chunks.len());
             for &(path, line) in chunks {
@@ -192,7 +191,14 @@ impl Index {
                 });
                 chunk_tokens.push(tokens.map(|c| c.tokens));
             }
-            let files = files.iter().map(|path| all.paths.binary_search(path).is_ok()).collect();
+            // The path list only when some file is asked about (semantic search asks about none).
+            let files = match files.is_empty() {
+                true => Vec::new(),
+                false => {
+                    let all = AllPaths::read(records)?;
+                    files.iter().map(|path| all.paths.binary_search(path).is_ok()).collect()
+                }
+            };
             Ok(FromStore {
                 root: records.root().to_string(),
                 generation: records.generation(),

@@ -272,26 +272,24 @@ fn definitions_of(
     all: &AllPaths<'_>,
     wanted: &WantedName,
 ) -> Result<Vec<Definition>, IndexError> {
-    if records.defining_keys(&wanted.simple)?.is_empty() {
+    let defining = records.defining_keys(&wanted.simple)?;
+    if defining.is_empty() {
         return Ok(Vec::new());
     }
     let (ranks, offsets) = records.symbol_ranks()?;
-    definitions(&mut FactsCache::new(records), all, &ranks, &offsets, wanted)
+    definitions(&mut FactsCache::new(records), all, &defining, &ranks, &offsets, wanted)
 }
 
 /// The definitions matching `wanted`, ordered as [`Index::find_symbol_ids`] orders them (most central first).
 pub(crate) fn definitions(
     files: &mut FactsCache<'_, '_>,
     all: &AllPaths<'_>,
+    defining: &[u64],
     ranks: &[f32],
     offsets: &[u32],
     wanted: &WantedName,
 ) -> Result<Vec<Definition>, IndexError> {
     let records = files.records;
-    let defining = records.defining_keys(&wanted.simple)?;
-    if defining.is_empty() {
-        return Ok(Vec::new());
-    }
     let mut ranked: Vec<(f32, usize, Definition)> = Vec::new();
     for (position, path) in all.paths.iter().enumerate() {
         if defining.binary_search(&all.keys[position]).is_err() {

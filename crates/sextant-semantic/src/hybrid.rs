@@ -299,7 +299,7 @@ fn hybrid(
     let keywords = index.keyword_signals(query, &pool_options, whole_files)?;
     let dense = match engine {
         Some(engine) => {
-            let card_limit = if weights.file_card > 0.0 { CARD_POOL } else { 0 };
+            let card_limit = weights.card_limit();
             Some(dense_hits_with_cards(index, engine, query, pool, card_limit, options)?)
         }
         None => None,
@@ -326,7 +326,7 @@ pub fn hybrid_in_store(
     let dense = match engine {
         None => None,
         Some(engine) => {
-            let card_limit = if weights.file_card > 0.0 { CARD_POOL } else { 0 };
+            let card_limit = weights.card_limit();
             let (chunks, cards) = match crate::vector_filter(&options.languages, &options.paths) {
                 Some(filter) => engine.nearest_with_cards(query, pool, card_limit, &filter)?,
                 None => (Vec::new(), Vec::new()),
@@ -346,6 +346,17 @@ pub fn hybrid_in_store(
     };
     let hits = fuse(signals.answer, dense, Path::new(&signals.root), query, options, weights);
     Ok(Some(FromStore { root: signals.root, generation: signals.generation, answer: hits }))
+}
+
+impl HybridWeights {
+    /// File cards asked of the vector store: none when their signal is off.
+    fn card_limit(&self) -> usize {
+        if self.file_card > 0.0 {
+            CARD_POOL
+        } else {
+            0
+        }
+    }
 }
 
 /// Candidates per signal, the options of the lists that feed the fusion (plain score order: their ranks are
