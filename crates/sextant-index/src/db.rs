@@ -267,9 +267,35 @@ fn decode<T: serde::de::DeserializeOwned>(dir: &Path, what: &str, bytes: &[u8]) 
     postcard::from_bytes(bytes).map_err(|e| corrupt(dir, format!("{what}: {e}")))
 }
 
+/// Largest decoded record taken in one allocation of the size its frame states; a larger stated size (only a
+/// damaged or hostile store has one) is decoded as a stream, which allocates only what the data really holds.
+const MAX_PLANNED_RECORD_BYTES: usize = 256 << 20;
+
+thread_local! {
+    /// Each thread's zstd decompression context, reused from record to record: opening a large index decodes
+    /// hundreds of thousands of records, and a fresh context per record cost more than most records' decoding.
+    static DECOMPRESSOR: std::cell::RefCell<Option<zstd::bulk::Decompressor<'static>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
 fn decode_compressed<T: serde::de::DeserializeOwned>(dir: &Path, what: &str, bytes: &[u8]) -> Result<T, IndexError> {
-    let raw = zstd::stream::decode_all(bytes).map_err(|e| corrupt(dir, format!("{what}: {e}")))?;
+    let raw = decompress_record(bytes).map_err(|e| corrupt(dir, format!("{what}: {e}")))?;
     decode(dir, what, &raw)
+}
+
+/// A record's bytes, decoded with this thread's context when its frame states a plausible size.
+fn decompress_record(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
+    let Some(size) = zstd::bulk::Decompressor::upper_bound(bytes).filter(|&s| s <= MAX_PLANNED_RECORD_BYTES) else {
+        return zstd::stream::decode_all(bytes);
+    };
+    DECOMPRESSOR.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        let decompressor = match &mut *slot {
+            Some(decompressor) => decompressor,
+            empty => empty.insert(zstd::bulk::Decompressor::new()?),
+        };
+        decompressor.decompress(bytes, size)
+    })
 }
 
 fn encode(value: &impl Serialize) -> Vec<u8> {
@@ -1199,6 +1225,52 @@ mod tests {
                 (String::from_utf8(key.to_vec()).unwrap(), decode(dir, "name list", value).unwrap())
             })
             .collect()
+    }
+
+    #[test]
+    fn records_decode_with_a_reused_context_and_damaged_ones_are_reported() {
+        let dir = Path::new("/idx");
+        let small: Vec<String> = (0..3).map(|i| format!("name_{i}")).collect();
+        let large: Vec<u64> = (0..200_000).collect();
+        // One thread decodes records of different sizes in turn through its one context.
+        for _ in 0..2 {
+            let decoded: Vec<String> = decode_compressed(dir, "names", &encode_compressed(&small)).unwrap();
+            assert_eq!(decoded, small);
+            let decoded: Vec<u64> = decode_compressed(dir, "keys", &encode_compressed(&large)).unwrap();
+            assert_eq!(decoded, large);
+        }
+        // A frame written by a streaming encoder states no size: it is still read.
+        let streamed = {
+            use std::io::Write;
+            let bytes = encode(&small);
+            let mut encoder = zstd::stream::write::Encoder::new(Vec::new(), 3).unwrap();
+            for piece in bytes.chunks(4) {
+                encoder.write_all(piece).unwrap();
+                encoder.flush().unwrap();
+            }
+            encoder.finish().unwrap()
+        };
+        assert_eq!(zstd::bulk::Decompressor::upper_bound(&streamed), None);
+        let decoded: Vec<String> = decode_compressed(dir, "names", &streamed).unwrap();
+        assert_eq!(decoded, small);
+        // Cut short, or damaged inside with the stated size intact: an error naming the record.
+        let whole = encode_compressed(&large);
+        let error = decode_compressed::<Vec<u64>>(dir, "keys", &whole[..whole.len() / 2]).unwrap_err();
+        assert!(error.to_string().contains("keys"), "{error}");
+        // A frame that states less than it holds (its Frame_Content_Size field rewritten): the planned buffer is
+        // too small, and that is an error, not a larger allocation.
+        let mut understated = whole.clone();
+        let descriptor = understated[4];
+        let (single_segment, dictionary) = ((descriptor >> 5) & 1 == 1, descriptor & 3);
+        assert_eq!(descriptor >> 6, 2, "a record this size states its size in 4 bytes");
+        let at = 5 + usize::from(!single_segment) + [0, 1, 2, 4][usize::from(dictionary)];
+        understated[at..at + 4].copy_from_slice(&64u32.to_le_bytes());
+        assert_eq!(zstd::bulk::Decompressor::upper_bound(&understated), Some(64));
+        let error = decode_compressed::<Vec<u64>>(dir, "keys", &understated).unwrap_err();
+        assert!(error.to_string().contains("keys"), "{error}");
+        // The context still decodes good records after those errors.
+        let decoded: Vec<String> = decode_compressed(dir, "names", &encode_compressed(&small)).unwrap();
+        assert_eq!(decoded, small);
     }
 
     #[test]

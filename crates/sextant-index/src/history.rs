@@ -34,7 +34,7 @@ pub(crate) const MINING_STATE_FILE: &str = "cochange-state-2";
 pub(crate) const OLD_FILES: &[&str] = &["cochange", "cochange-state"];
 
 /// Per file, the files that changed in the same commits.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct CoChange {
     /// The commit mined up to (inclusive).
     pub head: String,
@@ -45,6 +45,9 @@ pub struct CoChange {
     pub files: HashMap<String, (u32, Vec<(String, u32)>)>,
     /// The newest commits (at most [`MAX_NOTES`]), newest first: the terms of each message and the files it changed.
     pub notes: Vec<CommitNote>,
+    /// [`CoChange::commits_since_change`], worked out on first use: every pack asks for it.
+    #[serde(skip)]
+    since_change: std::sync::OnceLock<HashMap<String, usize>>,
 }
 
 /// What one commit said and changed.
@@ -71,6 +74,16 @@ pub(crate) struct MiningState {
     notes: Vec<(Vec<String>, Vec<u32>)>,
 }
 
+impl PartialEq for CoChange {
+    /// Equal tables mined alike; what was worked out from them since is not compared.
+    fn eq(&self, other: &CoChange) -> bool {
+        self.head == other.head
+            && self.commits == other.commits
+            && self.files == other.files
+            && self.notes == other.notes
+    }
+}
+
 impl CoChange {
     /// The files that changed with `path`, with the share of `path`'s commits they were part of (0..=1), best first.
     pub fn partners(&self, path: &str) -> impl Iterator<Item = (&str, f32)> + '_ {
@@ -82,14 +95,16 @@ impl CoChange {
 
     /// Per file changed by one of the kept newest commits ([`CoChange::notes`]): how many kept commits are newer
     /// than its last change (0: the newest commit changed it).
-    pub fn commits_since_change(&self) -> HashMap<&str, usize> {
-        let mut age = HashMap::new();
-        for (newer, note) in self.notes.iter().enumerate() {
-            for file in &note.files {
-                age.entry(file.as_str()).or_insert(newer);
+    pub fn commits_since_change(&self) -> &HashMap<String, usize> {
+        self.since_change.get_or_init(|| {
+            let mut age = HashMap::new();
+            for (newer, note) in self.notes.iter().enumerate() {
+                for file in &note.files {
+                    age.entry(file.clone()).or_insert(newer);
+                }
             }
-        }
-        age
+            age
+        })
     }
 
     /// Files changed by the past commits whose messages share the most of `terms` (weighted by how rare each term
@@ -256,7 +271,7 @@ impl MiningState {
                 files: files.iter().map(|&f| self.paths[f as usize].clone()).collect(),
             })
             .collect();
-        CoChange { head: self.head.clone(), commits: self.commits, files, notes }
+        CoChange { head: self.head.clone(), commits: self.commits, files, notes, since_change: Default::default() }
     }
 }
 

@@ -417,13 +417,6 @@ impl LexicalIndex {
         let f = self.fields;
         let searcher = self.reader.searcher();
         let chunk_count = searcher.num_docs().max(1) as f32;
-        // Per file: its length and, per query term, weighted body and path frequencies.
-        struct FileCounts {
-            tokens: u64,
-            body: Vec<f32>,
-            path: Vec<f32>,
-            symbols: Vec<f32>,
-        }
         // Each searched word with the query term it counts for and how much: the term itself, then its variants.
         let mut query_terms: Vec<(usize, Term, Term, f32)> = Vec::with_capacity(terms.len());
         let common = |text: &str| -> Result<bool> {
@@ -452,7 +445,7 @@ impl LexicalIndex {
             }
         }
         let symbol_weight = params.symbol_weight.max(0.0);
-        let mut files: HashMap<u64, FileCounts> = HashMap::new();
+        let mut tally = FileTally::new(terms.len());
         for segment in searcher.segment_readers() {
             let keys = segment.fast_fields().u64("file_key")?;
             let lengths = segment.fast_fields().u64("file_tokens")?;
@@ -461,60 +454,44 @@ impl LexicalIndex {
             for (term_index, body_term, path_term, weight) in &query_terms {
                 let (term_index, weight) = (*term_index, *weight);
                 let symbol_term = Term::from_field_text(f.symbols, body_term.value().as_str().unwrap_or_default());
-                let fields = [(f.body, body_term), (f.path, path_term), (f.symbols, &symbol_term)];
+                let fields =
+                    [(FileField::Body, body_term), (FileField::Path, path_term), (FileField::Symbols, &symbol_term)];
                 for (field, term) in fields {
                     let inverted = match field {
-                        _ if field == f.body => &body_index,
-                        _ if field == f.path => &path_index,
-                        _ => match &symbol_index {
+                        FileField::Body => &body_index,
+                        FileField::Path => &path_index,
+                        FileField::Symbols => match &symbol_index {
                             Some(index) => index,
                             None => continue,
                         },
                     };
+                    // A file's chunks are neighbours in a segment, so consecutive postings mostly share a file.
+                    let mut last: Option<(u64, usize)> = None;
                     for_each_live_posting(segment, inverted, term, IndexRecordOption::WithFreqs, |doc, tf| {
                         let Some(key) = keys.first(doc) else { return };
-                        let counts = files.entry(key).or_insert_with(|| FileCounts {
-                            tokens: lengths.first(doc).unwrap_or(0),
-                            body: vec![0.0; terms.len()],
-                            path: vec![0.0; terms.len()],
-                            symbols: vec![0.0; terms.len()],
-                        });
-                        let tf = weight * tf as f32;
-                        if field == f.body {
-                            counts.body[term_index] += tf;
-                        } else if field == f.path {
-                            // Every chunk repeats the path: count it once per file.
-                            counts.path[term_index] = counts.path[term_index].max(tf);
-                        } else {
-                            // Chunks inside a definition repeat its name: once per file too.
-                            counts.symbols[term_index] = counts.symbols[term_index].max(tf.min(weight));
-                        }
+                        let slot = match last {
+                            Some((last_key, slot)) if last_key == key => slot,
+                            _ => tally.slot(key, || lengths.first(doc).unwrap_or(0)),
+                        };
+                        last = Some((key, slot));
+                        tally.add(slot, field, term_index, weight * tf as f32, weight);
                     })?;
-                }
-            }
-        }
-        let mut file_freq = vec![0u32; terms.len()];
-        for counts in files.values() {
-            for (t, df) in file_freq.iter_mut().enumerate() {
-                if counts.body[t] + counts.path[t] > 0.0 {
-                    *df += 1;
                 }
             }
         }
         let n = corpus.files as f32;
         let idf: Vec<f32> =
-            file_freq.iter().map(|&df| (1.0 + (n - df as f32 + 0.5) / (df as f32 + 0.5)).ln()).collect();
+            tally.file_frequencies().iter().map(|&df| (1.0 + (n - df as f32 + 0.5) / (df as f32 + 0.5)).ln()).collect();
         let mean = corpus.mean_tokens.max(1.0);
-        let mut scored: Vec<(u64, f32)> = files
-            .into_iter()
-            .map(|(key, counts)| {
-                let (k1, b) = (params.k1.max(0.0), params.b.clamp(0.0, 1.0));
-                let norm = k1 * (1.0 - b + b * counts.tokens as f32 / mean);
+        let (k1, b) = (params.k1.max(0.0), params.b.clamp(0.0, 1.0));
+        let path_weight = params.path_weight.max(0.0);
+        let mut scored: Vec<(u64, f32)> = (0..tally.keys.len())
+            .map(|slot| {
+                let norm = k1 * (1.0 - b + b * tally.tokens[slot] as f32 / mean);
+                let (body, path, symbols) = tally.counts(slot);
                 let score = (0..terms.len())
                     .map(|t| {
-                        let tf = counts.body[t]
-                            + params.path_weight.max(0.0) * counts.path[t]
-                            + symbol_weight * counts.symbols[t];
+                        let tf = body[t] + path_weight * path[t] + symbol_weight * symbols[t];
                         if tf == 0.0 {
                             0.0
                         } else {
@@ -522,7 +499,7 @@ impl LexicalIndex {
                         }
                     })
                     .sum();
-                (key, score)
+                (tally.keys[slot], score)
             })
             .collect();
         scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
@@ -635,6 +612,81 @@ fn for_each_live_posting(
         doc = postings.advance();
     }
     Ok(())
+}
+
+/// The field of a chunk a whole-file BM25 posting came from.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum FileField {
+    Body,
+    Path,
+    Symbols,
+}
+
+/// Whole-file BM25's per-file sums, kept flat: one slot per file a query word reaches, holding its length and,
+/// per query term, its weighted body, path and symbol frequencies side by side in one vector (three vectors per
+/// file cost most of a search's time in allocation on a large repository).
+struct FileTally {
+    terms: usize,
+    slots: HashMap<u64, usize, foldhash::fast::RandomState>,
+    keys: Vec<u64>,
+    tokens: Vec<u64>,
+    /// `3 * terms` frequencies per slot: body, then path, then symbols.
+    counts: Vec<f32>,
+}
+
+impl FileTally {
+    fn new(terms: usize) -> FileTally {
+        FileTally { terms, slots: HashMap::default(), keys: Vec::new(), tokens: Vec::new(), counts: Vec::new() }
+    }
+
+    /// The slot of the file `key`, made with the length `tokens` gives when the file is new.
+    fn slot(&mut self, key: u64, tokens: impl FnOnce() -> u64) -> usize {
+        *self.slots.entry(key).or_insert_with(|| {
+            self.keys.push(key);
+            self.tokens.push(tokens());
+            self.counts.resize(self.counts.len() + 3 * self.terms, 0.0);
+            self.keys.len() - 1
+        })
+    }
+
+    /// Counts a posting of `term` in `field` with weighted frequency `tf`. Every chunk repeats the file's path,
+    /// and chunks inside a definition repeat its name (at most `weight`): those count once per file.
+    fn add(&mut self, slot: usize, field: FileField, term: usize, tf: f32, weight: f32) {
+        let base = slot * 3 * self.terms + term;
+        match field {
+            FileField::Body => self.counts[base] += tf,
+            FileField::Path => {
+                let count = &mut self.counts[base + self.terms];
+                *count = count.max(tf);
+            }
+            FileField::Symbols => {
+                let count = &mut self.counts[base + 2 * self.terms];
+                *count = count.max(tf.min(weight));
+            }
+        }
+    }
+
+    /// A slot's body, path and symbol frequencies, one per query term.
+    fn counts(&self, slot: usize) -> (&[f32], &[f32], &[f32]) {
+        let all = &self.counts[slot * 3 * self.terms..(slot + 1) * 3 * self.terms];
+        let (body, rest) = all.split_at(self.terms);
+        let (path, symbols) = rest.split_at(self.terms);
+        (body, path, symbols)
+    }
+
+    /// For each query term, how many files hold it in their text or path.
+    fn file_frequencies(&self) -> Vec<u32> {
+        let mut frequencies = vec![0u32; self.terms];
+        for slot in 0..self.keys.len() {
+            let (body, path, _) = self.counts(slot);
+            for (t, df) in frequencies.iter_mut().enumerate() {
+                if body[t] + path[t] > 0.0 {
+                    *df += 1;
+                }
+            }
+        }
+        frequencies
+    }
 }
 
 /// Adds and removes chunks; nothing is visible until [`LexicalWriter::commit`]. Adding and deleting take `&self`
@@ -854,6 +906,45 @@ mod tests {
         writer.commit("2").unwrap();
         index.reload().unwrap();
         assert_eq!(index.files_with_terms(&terms(&["parseconfig"])).unwrap(), keys(&["src/b.rs"]));
+    }
+
+    #[test]
+    fn whole_file_bm25_sums_a_files_chunks_wherever_they_lie_and_scores_by_the_formula() {
+        let corpus = FileCorpus { files: 22, mean_tokens: 20.0 };
+        let scores = |order: &[(&str, &str)]| {
+            let dir = tempfile::tempdir().unwrap();
+            let index = LexicalIndex::open_or_create(dir.path()).unwrap();
+            let writer = index.writer().unwrap();
+            for (path, text) in order {
+                writer.add_chunk(&chunk(path, text, 30)).unwrap();
+            }
+            for i in 0..20 {
+                writer.add_chunk(&chunk(&format!("src/filler_{i}.rs"), "fn unrelated() {}", 10)).unwrap();
+            }
+            writer.commit("1").unwrap();
+            index.reload().unwrap();
+            let mut ranked = index.search_files("gamma delta", corpus, FileBm25::default(), 10).unwrap();
+            ranked.sort_by_key(|(key, _)| *key);
+            ranked
+        };
+        let (a1, a2, b1) = (
+            ("src/a.rs", "fn one() { gamma(delta) }"),
+            ("src/a.rs", "fn two() { gamma() }"),
+            ("src/b.rs", "fn three() { gamma() }"),
+        );
+        // The chunks of `a.rs` side by side, or with `b.rs` between them: the same sums, so the same scores.
+        let together = scores(&[a1, a2, b1]);
+        assert_eq!(together, scores(&[a1, b1, a2]));
+        // a.rs holds gamma twice and delta once, b.rs gamma once; both are 30 tokens long (k1 1.2, b 0.75).
+        let norm = 1.2 * (1.0 - 0.75 + 0.75 * 30.0 / 20.0);
+        let idf = |df: f32| (1.0f32 + (22.0 - df + 0.5) / (df + 0.5)).ln();
+        let bm25 = |tf: f32, df: f32| idf(df) * tf * 2.2 / (tf + norm);
+        let expected_a = bm25(2.0, 2.0) + bm25(1.0, 1.0);
+        let expected_b = bm25(1.0, 2.0);
+        let score_of = |path: &str| together.iter().find(|(key, _)| *key == file_key(path)).map(|(_, s)| *s);
+        assert!((score_of("src/a.rs").unwrap() - expected_a).abs() < 1e-5, "{together:?}");
+        assert!((score_of("src/b.rs").unwrap() - expected_b).abs() < 1e-5, "{together:?}");
+        assert_eq!(together.len(), 2);
     }
 
     #[test]
