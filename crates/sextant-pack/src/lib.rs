@@ -329,12 +329,14 @@ pub(crate) struct SourceCache<'a> {
     root: &'a Path,
     index: &'a Index,
     texts: HashMap<u32, Option<String>>,
+    /// Where each line starts, for the files whose lines a pack has cut (merging reads many ranges of one file).
+    line_starts: HashMap<u32, Vec<usize>>,
     stale: HashSet<u32>,
 }
 
 impl<'a> SourceCache<'a> {
     fn new(root: &'a Path, index: &'a Index) -> SourceCache<'a> {
-        SourceCache { root, index, texts: HashMap::new(), stale: HashSet::new() }
+        SourceCache { root, index, texts: HashMap::new(), line_starts: HashMap::new(), stale: HashSet::new() }
     }
 
     /// The file's text as indexed, or `None` if it is gone or changed since.
@@ -358,11 +360,59 @@ impl<'a> SourceCache<'a> {
             })
             .as_deref()
     }
+
+    /// The file's text as indexed with where each of its lines starts, or `None` if it is gone or changed since.
+    pub(crate) fn text_lines(&mut self, file: u32) -> Option<TextLines<'_>> {
+        self.text(file)?;
+        let text = self.texts.get(&file)?.as_deref()?;
+        let starts = self
+            .line_starts
+            .entry(file)
+            .or_insert_with(|| std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect());
+        Some(TextLines { text, starts })
+    }
+}
+
+/// A file's text with the offset where each line starts (the first is 0).
+#[derive(Clone, Copy)]
+pub(crate) struct TextLines<'a> {
+    text: &'a str,
+    starts: &'a [usize],
+}
+
+impl<'a> TextLines<'a> {
+    /// Lines `start..=end` (1-based; line 0 reads as line 1), each with its line break; empty when `end` comes
+    /// before `start`, cut short at the end of the text.
+    pub(crate) fn range(&self, start: u32, end: u32) -> &'a str {
+        if end < start {
+            return "";
+        }
+        let first = start.saturating_sub(1) as usize;
+        let offset = |line: usize| self.starts.get(line).copied().unwrap_or(self.text.len());
+        let from = offset(first);
+        let to = offset(first + (end - start) as usize + 1);
+        &self.text[from..to.max(from)]
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::TokenizerChoice;
+
+    #[test]
+    fn line_ranges_cut_at_line_starts() {
+        let text = "one\ntwo\n\nfour\nfive";
+        let starts: Vec<usize> = std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();
+        let lines = super::TextLines { text, starts: &starts };
+        assert_eq!(lines.range(1, 1), "one\n");
+        assert_eq!(lines.range(2, 4), "two\n\nfour\n");
+        assert_eq!(lines.range(3, 3), "\n");
+        // The last line has no break; ranges past the end stop at it.
+        assert_eq!(lines.range(4, 9), "four\nfive");
+        assert_eq!(lines.range(6, 9), "");
+        assert_eq!(lines.range(0, 1), "one\ntwo\n");
+        assert_eq!(lines.range(3, 2), "");
+    }
 
     #[test]
     fn cached_piece_counts_equal_the_tokenizers_own_count() {

@@ -6,7 +6,7 @@ use sextant_graph::{EdgeKind, Node, SymbolId};
 use sextant_index::{Index, PathFilter};
 
 use crate::rank::{RankWeights, Ranking};
-use crate::{ItemKind, PackItem, PackRequest, SourceCache, TokenizerChoice};
+use crate::{ItemKind, PackItem, PackRequest, SourceCache, TextLines, TokenizerChoice};
 
 /// Units considered for code items.
 const MAX_CODE_CANDIDATES: usize = 400;
@@ -248,15 +248,6 @@ const MERGE_GAP: u32 = 4;
 /// ever larger items is what a big pack costs. Whole stretches of the best files there serve large budgets.
 const MERGE_LATE_MAX_TOKENS: u32 = 6_000;
 
-/// Lines `start..=end` (1-based) of `text`.
-fn line_range(text: &str, start: u32, end: u32) -> &str {
-    let mut offsets = std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1));
-    let from = offsets.nth(start.saturating_sub(1) as usize).unwrap_or(text.len());
-    let mut rest = std::iter::once(from).chain(text[from..].match_indices('\n').map(|(i, _)| from + i + 1));
-    let to = rest.nth((end - start + 1) as usize).unwrap_or(text.len());
-    &text[from..to.max(from)]
-}
-
 /// Takes candidates in order while they fit, merging neighbouring code and never repeating a line, then
 /// verifies the exact total of the rendered text.
 pub(crate) fn fill(
@@ -412,7 +403,7 @@ fn merge_into(
         (start, end) = grown;
     }
     let file = index.file_by_path(&item.path)?;
-    let text = sources.text(file.id())?;
+    let text = sources.text_lines(file.id())?;
     let union = |(start, end): (u32, u32)| {
         merged_range(text, file.language().name(), items, target, item, start, end, tokenizer, caps)
     };
@@ -423,7 +414,7 @@ fn merge_into(
 /// `None` when the range would pass the size cap for its place in the pack or cut through another item.
 #[allow(clippy::too_many_arguments)]
 fn merged_range(
-    text: &str,
+    text: TextLines<'_>,
     language: &str,
     items: &[PackItem],
     target: usize,
@@ -459,7 +450,7 @@ fn merged_range(
     let mut tokens = base.tokens;
     let mut add = |from: u32, to: u32| -> Option<()> {
         let room = cap.checked_sub(tokens)? as usize;
-        tokens += tokenizer.count_within(line_range(text, from, to), room)? as u32;
+        tokens += tokenizer.count_within(text.range(from, to), room)? as u32;
         Some(())
     };
     if start < base.start_line {
@@ -468,7 +459,7 @@ fn merged_range(
     if end > base.end_line {
         add(base.end_line + 1, end)?;
     }
-    let content = code_block(&item.path, start, end, &base.symbol, language, line_range(text, start, end));
+    let content = code_block(&item.path, start, end, &base.symbol, language, text.range(start, end));
     let merged = PackItem {
         path: item.path.clone(),
         start_line: start,
