@@ -570,6 +570,17 @@ impl Repository {
         }
     }
 
+    /// Ends a one-shot process's use of the repository just before it exits. The loaded index is memory only (no
+    /// open file, transaction or lock: its snapshot was decoded at load), and freeing it piece by piece (millions
+    /// of small allocations on a large repository) costs a tenth of a cold pack, so it is left for the operating
+    /// system to reclaim. The rest (the vector store, the model) is dropped as usual.
+    pub fn close_before_exit(self) {
+        let loaded = self.current.write().unwrap_or_else(|poisoned| poisoned.into_inner()).take();
+        if let Some(loaded) = loaded {
+            std::mem::forget(loaded.index);
+        }
+    }
+
     /// Whether the index has vectors to search (reads one small file; loads nothing).
     pub fn has_vectors(&self) -> bool {
         VectorState::read(&self.spec.index_dir).is_some()

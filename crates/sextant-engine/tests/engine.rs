@@ -361,3 +361,28 @@ fn a_repository_opened_by_its_index_directory_loads_nothing_until_a_query_needs_
     assert!(pack.items.iter().any(|i| i.symbol == "load_settings"), "{pack:?}");
     assert!(by_dir.loaded_index().is_some(), "a pack needs the graph");
 }
+
+#[test]
+fn a_repository_closed_before_exit_leaves_its_index_to_the_next_run() {
+    let repo = tempfile::tempdir().unwrap();
+    let index_dir = tempfile::tempdir().unwrap();
+    fixture(repo.path());
+    open(repo.path(), index_dir.path()).index(false, &NoEngineProgress).unwrap();
+
+    // A one-shot pack loads the index, answers, and leaves the memory to the operating system.
+    let one_shot = open(repo.path(), index_dir.path());
+    let request =
+        || sextant_engine::PackRequest { task: "load the settings".into(), budget: 300, ..Default::default() };
+    let pack = one_shot.pack(request()).unwrap();
+    assert!(pack.items.iter().any(|i| i.symbol == "load_settings"), "{pack:?}");
+    assert!(one_shot.loaded_index().is_some());
+    one_shot.close_before_exit();
+
+    // The next run commits a new generation over it, and a new reader packs from that one.
+    let edited = LIB.replace("load_settings", "read_settings");
+    std::fs::write(repo.path().join("src/lib.rs"), edited).unwrap();
+    open(repo.path(), index_dir.path()).index(false, &NoEngineProgress).unwrap();
+    let pack = open(repo.path(), index_dir.path()).pack(request()).unwrap();
+    assert!(pack.items.iter().any(|i| i.symbol == "read_settings"), "{pack:?}");
+    assert!(!pack.items.iter().any(|i| i.symbol == "load_settings"), "{pack:?}");
+}

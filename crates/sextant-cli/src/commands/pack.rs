@@ -61,7 +61,14 @@ pub fn run(command: Command) -> Result<()> {
             let token = std::env::var("SEXTANT_TOKEN").ok().filter(|t| !t.is_empty());
             RemoteRepository::connect(&record, token)?.pack(request)?
         }
-        None => super::query_backend(&target)?.pack(request)?,
+        None => match super::query_backend(&target)? {
+            super::Backend::Local(repository) => {
+                let pack = repository.pack(request)?;
+                (*repository).close_before_exit();
+                pack
+            }
+            remote => remote.pack(request)?,
+        },
     };
     crate::output::pack(&pack, target.json)
 }
