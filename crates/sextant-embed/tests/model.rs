@@ -41,6 +41,19 @@ fn vectors_are_deterministic_normalised_and_meaningful() {
 }
 
 #[test]
+fn a_model_loaded_for_queries_gives_the_same_vectors_with_the_same_fingerprint() {
+    let throughput = embedder();
+    let queries = Embedder::load(&EmbedderOptions { quick_start: true, ..default_options() }).expect("load");
+    assert!(queries.quick_start() && !throughput.quick_start());
+    assert_eq!(queries.fingerprint(), throughput.fingerprint());
+    let texts = ["fn read_config(path: &Path) -> Config", "load configuration settings from a file", "x"];
+    let (fast, full) = (queries.embed(&texts).expect("embed"), throughput.embed(&texts).expect("embed"));
+    for (a, b) in fast.iter().zip(&full) {
+        assert!(cosine(a, b) > 0.99999, "{}", cosine(a, b));
+    }
+}
+
+#[test]
 fn a_missing_runtime_or_model_is_an_error_naming_the_set_up_command() {
     let mut options = default_options();
     options.runtime = "/nonexistent/libonnxruntime.so".into();

@@ -523,12 +523,14 @@ impl Repository {
             &self.config,
             self.options.qdrant_url.as_deref(),
         );
-        if let Some(engine) = guard.as_ref().filter(|e| *e.location() == wanted && e.keeps_file_cards()) {
+        if let Some(engine) =
+            guard.as_ref().filter(|e| *e.location() == wanted && e.keeps_file_cards() && !e.loaded_for_queries())
+        {
             return Ok(Arc::clone(engine));
         }
-        // An engine opened for queries before this index had file cards holds the chunk store, which one handle
-        // at a time may open: let it go first, unless a query still uses it (then this sync runs without cards,
-        // and the next one adds them).
+        // An engine opened for queries (its model loaded for them, or before this index had file cards) holds the
+        // chunk store, which one handle at a time may open: let it go first, unless a query still uses it (then
+        // this sync runs with it, and the next one reopens).
         if let Some(previous) = guard.take() {
             if Arc::strong_count(&previous) > 1 && *previous.location() == wanted {
                 *guard = Some(Arc::clone(&previous));

@@ -295,7 +295,10 @@ impl SemanticEngine {
     /// completed for this index.
     pub fn open_synced(index_dir: &Path, config: &Config) -> Result<Option<SemanticEngine>, SemanticError> {
         let Some(state) = VectorState::read(index_dir) else { return Ok(None) };
-        let embedder = shared_embedder(&EmbedderOptions::from_settings(&config.embed))?;
+        // Queries embed one text each: a model that loads fast serves them best (a sync loads its own, see
+        // `SemanticEngine::loaded_for_queries`).
+        let options = EmbedderOptions { quick_start: true, ..EmbedderOptions::from_settings(&config.embed) };
+        let embedder = shared_embedder(&options)?;
         if embedder.fingerprint() != state.fingerprint {
             return Err(SemanticError::Config(format!(
                 "the vectors were computed by another model ({}); run `sextant index` to re-embed",
@@ -340,6 +343,12 @@ impl SemanticEngine {
     pub fn with_file_cards(mut self, store: Box<dyn VectorStore>) -> SemanticEngine {
         self.card_store = Some(store);
         self
+    }
+
+    /// Whether its model was loaded for queries ([`SemanticEngine::open_synced`]): a sync, which embeds in bulk,
+    /// is better served by a model loaded for throughput.
+    pub fn loaded_for_queries(&self) -> bool {
+        self.embedder.quick_start()
     }
 
     /// Whether this engine keeps file cards.
