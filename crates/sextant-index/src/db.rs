@@ -1253,7 +1253,7 @@ mod tests {
         assert_eq!(zstd::bulk::Decompressor::upper_bound(&streamed), None);
         let decoded: Vec<String> = decode_compressed(dir, "names", &streamed).unwrap();
         assert_eq!(decoded, small);
-        // Cut short, or damaged inside with the stated size intact: an error naming the record.
+        // Cut short: an error naming the record.
         let whole = encode_compressed(&large);
         let error = decode_compressed::<Vec<u64>>(dir, "keys", &whole[..whole.len() / 2]).unwrap_err();
         assert!(error.to_string().contains("keys"), "{error}");

@@ -365,12 +365,14 @@ impl<'a> SourceCache<'a> {
     pub(crate) fn text_lines(&mut self, file: u32) -> Option<TextLines<'_>> {
         self.text(file)?;
         let text = self.texts.get(&file)?.as_deref()?;
-        let starts = self
-            .line_starts
-            .entry(file)
-            .or_insert_with(|| std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect());
+        let starts = self.line_starts.entry(file).or_insert_with(|| line_starts(text));
         Some(TextLines { text, starts })
     }
+}
+
+/// The offset where each line of `text` starts: 0, then one past each line break.
+fn line_starts(text: &str) -> Vec<usize> {
+    std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect()
 }
 
 /// A file's text with the offset where each line starts (the first is 0).
@@ -402,7 +404,7 @@ mod tests {
     #[test]
     fn line_ranges_cut_at_line_starts() {
         let text = "one\ntwo\n\nfour\nfive";
-        let starts: Vec<usize> = std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();
+        let starts = super::line_starts(text);
         let lines = super::TextLines { text, starts: &starts };
         assert_eq!(lines.range(1, 1), "one\n");
         assert_eq!(lines.range(2, 4), "two\n\nfour\n");
