@@ -17,6 +17,8 @@ use sextant_pack::{build_pack, PackRequest};
 mod common;
 use common::percentile;
 
+const USAGE: &str = "usage: pack-bench PATH [--queries N] [--budgets 2000,8000,32000] [--weights name=value,…]";
+
 fn main() -> Result<()> {
     let mut args = std::env::args().skip(1);
     let mut path = None;
@@ -37,10 +39,15 @@ fn main() -> Result<()> {
                     .map(|b| b.trim().parse::<usize>())
                     .collect::<Result<_, _>>()?
             }
+            "-h" | "--help" => {
+                println!("{USAGE}");
+                return Ok(());
+            }
+            other if other.starts_with('-') => anyhow::bail!("unknown option `{other}`\n{USAGE}"),
             other => path = Some(PathBuf::from(other)),
         }
     }
-    let path = path.context("usage: pack-bench PATH [--queries N] [--budgets 2000,8000,32000] [--weights …]")?;
+    let path = path.context(USAGE)?;
     let root = path.canonicalize().with_context(|| format!("cannot open the repository {}", path.display()))?;
     let name = root.file_name().map_or("repo".into(), |n| n.to_string_lossy().into_owned());
     let index_dir = PathBuf::from("target/pack-bench").join(name);
