@@ -41,7 +41,7 @@ WEIGHTS = {
 }
 # The long-task profile's built-in values (sextant_pack::RankWeights::long_task).
 LONG = dict(WEIGHTS, lexical_task=0.5, lexical_identifiers=0.5, symbol_identifier=0.6, path=2.4, graph=0.6,
-            lexical_files=0.75, path_terms=0.5, file_bm25_by_score=0.25, segments=6.0, file_cards=2.0,
+            lexical_files=0.75, path_terms=0.5, file_bm25=4.0, file_bm25_by_score=0.25, segments=6.0, file_cards=2.0,
             file_prior=0.2, file_rank_offset=30.0, cochange_sources=2, qualified_symbol=0.0, merge_max_tokens=3000,
             neighbour_units=3, neighbour_reach=6, file_variants=0.0)
 PROFILE = None
