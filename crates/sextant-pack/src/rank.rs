@@ -1229,20 +1229,17 @@ fn feedback_query(
     let mut weight: HashMap<String, f32> = HashMap::new();
     for (rank, (file, chunks)) in passages.iter().enumerate() {
         // A file gone or changed since it was indexed lends nothing: its chunks' lines may hold other code now.
-        let (Some(indexed), Some(text)) = (index.file(*file), sources.text(*file)) else { continue };
-        let lines: Vec<&str> = text.lines().collect();
+        // The line starts are the ones packing cuts ranges of these files with.
+        let (Some(indexed), Some(text)) = (index.file(*file), sources.text_lines(*file)) else { continue };
         let mut counts: HashMap<String, u32> = HashMap::new();
         let mut total = 0u32;
         for chunk in chunks.iter().filter_map(|&c| indexed.chunks().get(c as usize)) {
-            let (first, last) = (chunk.span.start_line as usize, chunk.span.end_line as usize);
-            for line in lines.iter().take(last).skip(first.saturating_sub(1)) {
-                sextant_index::for_each_path_term(line, |term| {
-                    total += 1;
-                    if term.len() >= 3 && !term.bytes().all(|b| b.is_ascii_digit()) && !in_task.contains(&term) {
-                        *counts.entry(term).or_default() += 1;
-                    }
-                });
-            }
+            sextant_index::for_each_path_term(text.range(chunk.span.start_line, chunk.span.end_line), |term| {
+                total += 1;
+                if term.len() >= 3 && !term.bytes().all(|b| b.is_ascii_digit()) && !in_task.contains(&term) {
+                    *counts.entry(term).or_default() += 1;
+                }
+            });
         }
         let file_weight = 1.0 / (1.0 + rank as f32) / total.max(1) as f32;
         for (term, count) in counts {
