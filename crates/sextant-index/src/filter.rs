@@ -76,26 +76,70 @@ mod tests {
 
 /// Whether a repository-relative path is a test, a test fixture or test data (by the usual directory and file
 /// naming conventions of each language), which ranking treats as secondary and overviews list as tests.
+///
+/// A directory is a test directory when it is named like one (`tests`, `spec`, `testdata`, `fixtures`, …) or when
+/// one of the words of its name is `test` or `tests` (`UnitTests`, `Foo.Tests`, `jvmTest`, `integration-tests`);
+/// a file is a test when the first or last word of its name (before the extension) is `test` or `tests`
+/// (`test_x.py`, `x_test.go`, `db_test.cc`, `FooTest.java`, `FooTests.cs`, `x.test.ts`), or it is named like the
+/// tests of its language (`x.spec.ts`, `x_spec.rb`, `conftest.py`). Words split at `.`, `-`, `_` and lower-to-upper
+/// case changes, so `latest`, `contest` and `pytest` stay code.
 pub fn is_test_path(path: &str) -> bool {
-    let lower = path.to_ascii_lowercase();
-    let name = lower.rsplit('/').next().unwrap_or(&lower);
-    lower.split('/').any(|part| {
-        matches!(
-            part,
-            "test" | "tests" | "spec" | "specs" | "__tests__" | "testdata" | "testing" | "fixtures" | "__fixtures__"
-        )
-    }) || name.starts_with("test_")
-        || name.ends_with("_test.go")
-        || name.ends_with("_test.py")
-        || name.ends_with("_tests.rs")
-        || name.contains(".test.")
-        || name.contains(".spec.")
-        || name.ends_with("test.java")
-        || name.ends_with("tests.java")
-        || name.ends_with("test.kt")
-        || name.ends_with("test.scala")
-        || name.ends_with("tests.cs")
-        || name.ends_with("_spec.rb")
+    let mut parts: Vec<&str> = path.split('/').collect();
+    let name = parts.pop().unwrap_or_default();
+    parts.into_iter().any(is_test_directory) || is_test_file_name(name)
+}
+
+/// Whether a directory name says it holds tests (see [`is_test_path`]).
+fn is_test_directory(part: &str) -> bool {
+    let lower = part.to_ascii_lowercase();
+    matches!(
+        lower.as_str(),
+        "spec" | "specs" | "__tests__" | "testdata" | "testing" | "fixtures" | "__fixtures__" | "__mocks__" | "e2e"
+    ) || name_words(part).any(|word| word == "test" || word == "tests")
+}
+
+/// Whether a file name says it is a test (see [`is_test_path`]).
+fn is_test_file_name(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    if lower == "conftest.py" || lower.contains(".spec.") || lower.ends_with("_spec.rb") {
+        return true;
+    }
+    // The stem: the name before its last extension (`x.test` of `x.test.ts` keeps its `test` word).
+    let stem = name.rsplit_once('.').map_or(name, |(stem, _)| stem);
+    let mut words = name_words(stem);
+    let is_test_word = |word: &str| word == "test" || word == "tests";
+    let first = words.next();
+    let last = words.last().or(first.clone());
+    first.as_deref().is_some_and(is_test_word) || last.as_deref().is_some_and(is_test_word)
+}
+
+/// The lower-case words of a file or directory name, split at `.`, `-`, `_`, spaces, where a lower-case letter
+/// or digit meets an upper-case one (`UnitTests` → `unit`, `tests`) and before the last capital of a run that a
+/// lower-case letter follows (`UITests` → `ui`, `tests`).
+fn name_words(name: &str) -> impl Iterator<Item = String> {
+    let chars: Vec<char> = name.chars().collect();
+    let mut words = Vec::new();
+    let mut word = String::new();
+    for (i, &c) in chars.iter().enumerate() {
+        if !c.is_alphanumeric() {
+            if !word.is_empty() {
+                words.push(std::mem::take(&mut word));
+            }
+            continue;
+        }
+        let previous = i.checked_sub(1).map(|p| chars[p]);
+        let next_is_lower = chars.get(i + 1).is_some_and(|n| n.is_lowercase());
+        let starts_word = c.is_uppercase()
+            && previous.is_some_and(|p| p.is_lowercase() || p.is_ascii_digit() || (p.is_uppercase() && next_is_lower));
+        if starts_word && !word.is_empty() {
+            words.push(std::mem::take(&mut word));
+        }
+        word.extend(c.to_lowercase());
+    }
+    if !word.is_empty() {
+        words.push(word);
+    }
+    words.into_iter()
 }
 
 /// What kind of auxiliary code a repository-relative path is, by its directories or its extension: `examples`,
@@ -180,12 +224,35 @@ mod test_path_tests {
             "src/foo.spec.ts",
             "testdata/input.json",
             "tests/fixtures/x.py",
+            "src/UnitTests/MemberResolution.cs",
+            "Src/Newtonsoft.Json.Tests/JsonConvertTest.cs",
+            "okhttp/src/jvmTest/kotlin/okhttp3/CallTest.kt",
+            "integration-tests/run.js",
+            "db/db_test.cc",
+            "util/coding_test.c",
+            "src/FooTests.swift",
+            "App/AppUITests/LaunchTests.swift",
+            "tests/Unit/ClientTest.php",
+            "lib/parser/TestParser.java",
+            "src/foo/tests.rs",
+            "pkg/conftest.py",
+            "spec/models/user_spec.rb",
+            "src/__mocks__/fs.js",
         ] {
             assert!(is_test_path(path), "{path}");
         }
-        for path in
-            ["src/lib.rs", "src/testing_utils_are_not/../x.rs", "contest/main.go", "src/attest.py", "latest/x.go"]
-        {
+        for path in [
+            "src/lib.rs",
+            "src/testing_utils_are_not/../x.rs",
+            "contest/main.go",
+            "src/attest.py",
+            "latest/x.go",
+            "src/_pytest/python.py",
+            "okhttp/src/main/kotlin/okhttp3/ConnectionSpec.kt",
+            "src/Newtonsoft.Json/JsonConvert.cs",
+            "src/testimony.rs",
+            "lib/protest/x.rb",
+        ] {
             assert!(!is_test_path(path), "{path}");
         }
     }
