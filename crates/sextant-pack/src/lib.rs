@@ -9,6 +9,7 @@
 //! repeats a line, and counts the rendered Markdown exactly with the chosen BPE tokenizer.
 
 mod context;
+pub mod learned;
 mod rank;
 mod render;
 mod terms;

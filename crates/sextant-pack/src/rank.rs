@@ -161,6 +161,10 @@ pub struct RankWeights {
     pub neighbour_pull: f32,
     /// How many chunks on each side of a unit `neighbour_units` pulls forward.
     pub neighbour_reach: usize,
+    /// Reorder the best files (the first [`crate::learned::RERANKED_FILES`]) by the learned model of
+    /// [`crate::learned`] over their evidence by signal; 0 keeps the fused order. Their chunks then take their
+    /// share of the file score the new place carries.
+    pub learned_files: f32,
 }
 
 impl Default for RankWeights {
@@ -220,6 +224,7 @@ impl Default for RankWeights {
             neighbour_units: 0,
             neighbour_pull: 0.9,
             neighbour_reach: 1,
+            learned_files: 0.0,
         }
     }
 }
@@ -346,6 +351,7 @@ impl RankWeights {
                     "scope" => &mut self.scope,
                     "commit_messages" => &mut self.commit_messages,
                     "neighbour_pull" => &mut self.neighbour_pull,
+                    "learned_files" => &mut self.learned_files,
                     other => return Err(format!("unknown ranking weight `{other}`")),
                 };
                 *field = number;
@@ -459,8 +465,10 @@ pub struct Ranking {
 /// `fused`: its score before the test, scope and co-change adjustments, absent for a file only co-change found;
 /// `is_test`, `in_scope`, `churn` (commits in the mined history), `commits_since_change` (with `recency` on),
 /// `cochange` (its largest share of a best file's commits), `graph_partner` (its largest share of a best file's
-/// graph links, with `graph_partners` on), `chunks`, `final_rank`, `final_score`). A signal whose weight is 0 is
-/// not computed, so it is absent.
+/// graph links, with `graph_partners` on), `chunks`, `final_rank`, `final_score`; for the first
+/// [`crate::learned::RERANKED_FILES`] also `same_directory` (in the best file's directory), `auxiliary` (see
+/// `sextant_index::auxiliary_kind`) and `named_stem` (its name before the first dot is a word of the task)). A
+/// signal whose weight is 0 is not computed, so it is absent.
 pub type FileFeatures = HashMap<u32, BTreeMap<&'static str, f32>>;
 
 type Unit = (u32, u32);
@@ -577,7 +585,8 @@ pub(crate) fn rank_reading(
         file_scores: HashMap::new(),
         file_only: HashMap::new(),
         file_rank_offset: weights.file_rank_offset,
-        features: request.record_features.then(HashMap::new),
+        // The learned reranking reads the features too.
+        features: (request.record_features || weights.learned_files > 0.0).then(HashMap::new),
     };
     let search_options = SearchOptions {
         limit: LEXICAL_DEPTH,
@@ -1150,6 +1159,37 @@ pub(crate) fn rank_reading(
         boosts.apply(&mut files);
     }
 
+    if fusion.features.is_some() {
+        let directory = |file: u32| index.file(file).map(|f| f.path().rsplit_once('/').map_or("", |(d, _)| d));
+        let best_directory = files.first().and_then(|&(file, _)| directory(file));
+        let task_words: HashSet<String> =
+            terms.words.iter().chain(terms.identifiers.iter()).map(|w| w.to_lowercase()).collect();
+        for (rank, &(file, score)) in files.iter().enumerate() {
+            fusion.note_value(file, "final_rank", rank as f32 + 1.0);
+            fusion.note_value(file, "final_score", score);
+            if rank >= crate::learned::RERANKED_FILES {
+                continue;
+            }
+            if rank > 0 && directory(file).is_some() && directory(file) == best_directory {
+                fusion.note_value(file, "same_directory", 1.0);
+            }
+            let Some(path) = index.file(file).map(|f| f.path()) else { continue };
+            if sextant_index::auxiliary_kind(path).is_some() {
+                fusion.note_value(file, "auxiliary", 1.0);
+            }
+            let name = path.rsplit('/').next().unwrap_or(path);
+            let stem = name.split('.').next().unwrap_or(name).to_lowercase();
+            if stem.len() >= 3 && task_words.contains(&stem) {
+                fusion.note_value(file, "named_stem", 1.0);
+            }
+        }
+    }
+    if weights.learned_files > 0.0 {
+        if let Some(features) = &fusion.features {
+            rerank_files(&mut files, features, request.weights.is_long(&request.task));
+        }
+    }
+
     let mut by_unit: HashMap<Unit, usize> = units.iter().enumerate().map(|(i, u)| ((u.file, u.chunk), i)).collect();
     for (position, (file, file_score)) in files.iter().take(weights.expanded_files).enumerate() {
         let prior = file_score * weights.file_prior * chunk_share.get(file).copied().unwrap_or(1.0);
@@ -1170,11 +1210,30 @@ pub(crate) fn rank_reading(
         }
     }
     units.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.file.cmp(&b.file)).then(a.chunk.cmp(&b.chunk)));
-    for (rank, &(file, score)) in files.iter().enumerate() {
-        fusion.note_value(file, "final_rank", rank as f32 + 1.0);
-        fusion.note_value(file, "final_score", score);
-    }
     Ok(Ranking { units, files, graph_scores, file_features: fusion.features })
+}
+
+/// Reorders the best [`crate::learned::RERANKED_FILES`] of `files` (sorted by score) by the learned model over
+/// their recorded evidence. The scores stay where they were, each file taking the score of the place it moves to,
+/// so `files` stays sorted and a file's chunks get the share of the place the model gave it.
+fn rerank_files(files: &mut [(u32, f32)], features: &FileFeatures, long_task: bool) {
+    let count = files.len().min(crate::learned::RERANKED_FILES);
+    let empty = BTreeMap::new();
+    let evidence: Vec<&BTreeMap<&'static str, f32>> =
+        files[..count].iter().map(|(file, _)| features.get(file).unwrap_or(&empty)).collect();
+    let model = crate::learned::FileModel::shipped();
+    let mut scored: Vec<(f32, usize)> = crate::learned::feature_vectors(&evidence, long_task)
+        .iter()
+        .enumerate()
+        .map(|(place, vector)| (model.score(vector), place))
+        .collect();
+    // Ties keep the fused order.
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    let places: Vec<f32> = files[..count].iter().map(|(_, score)| *score).collect();
+    let reordered: Vec<u32> = scored.iter().map(|&(_, place)| files[place].0).collect();
+    for (slot, file) in reordered.into_iter().enumerate() {
+        files[slot] = (file, places[slot]);
+    }
 }
 
 /// Chunks of each best file whose words [`feedback_query`] reads: its best matches say what it is about, and

@@ -530,3 +530,33 @@ fn a_task_word_finds_the_file_that_writes_another_form_of_it() {
     // As written, nothing in the task leads to the client.
     assert_eq!(without, ["docs/tool.py"]);
 }
+
+#[test]
+fn the_learned_reranking_reorders_only_the_best_files_and_keeps_scores_in_order() {
+    let f = fixture();
+    let task = "session expire returns true too early";
+    let weights = |learned| RankWeights { learned_files: learned, ..Default::default() };
+    let request = |learned| PackRequest {
+        task: task.to_string(),
+        budget: 2000,
+        weights: weights(learned).into(),
+        ..Default::default()
+    };
+    let fused = sextant_pack::rank(&f.index, &request(0.0)).unwrap();
+    let learned = sextant_pack::rank(&f.index, &request(1.0)).unwrap();
+    let head = sextant_pack::learned::RERANKED_FILES.min(fused.files.len());
+    assert!(fused.files.len() > 3, "{:?}", fused.files);
+    // The same files, the same scores in the same places, the best ones possibly in another order.
+    let mut fused_head: Vec<u32> = fused.files[..head].iter().map(|(f, _)| *f).collect();
+    let mut learned_head: Vec<u32> = learned.files[..head].iter().map(|(f, _)| *f).collect();
+    fused_head.sort_unstable();
+    learned_head.sort_unstable();
+    assert_eq!(fused_head, learned_head);
+    assert_eq!(fused.files[head..], learned.files[head..]);
+    let scores = |r: &sextant_pack::Ranking| r.files.iter().map(|(_, s)| *s).collect::<Vec<f32>>();
+    assert_eq!(scores(&fused), scores(&learned));
+    // On this task the model agrees with the fusion about the file to change, and the test stays behind it.
+    let files = ranked(&f, task, weights(1.0));
+    assert_eq!(files[0], "shop/session.py", "{files:?}");
+    assert!(position(&files, "shop/session.py") < position(&files, "tests/test_session.py"), "{files:?}");
+}

@@ -1,0 +1,272 @@
+//! A learned reranking of a task's best candidate files: gradient-boosted trees (LambdaMART) over each file's
+//! evidence by signal, fitted offline on commit-message tasks of repositories the development set never saw.
+//!
+//! The fusion in [`crate::rank`] adds up reciprocal ranks with hand-tuned weights; the trees learn how the
+//! signals interact (a file first in whole-file BM25 but absent from the chunk lists, a test that only the title
+//! found, …). The model is `learned_files.model`, written by `benches/eval/learn_files.py` from the features
+//! `eval-runner --features ""` records; [`FEATURE_NAMES`] must list the features in the order that script does.
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+/// The features of a candidate file, in the model's order (see `benches/eval/learn_files.py`).
+pub const FEATURE_NAMES: &[&str] = &[
+    "lexical_task:log",
+    "lexical_identifiers:log",
+    "lexical_files:log",
+    "file_bm25:log",
+    "title:log",
+    "segments:log",
+    "feedback:log",
+    "path_terms:log",
+    "graph_units:log",
+    "graph:log",
+    "symbol_word:log",
+    "symbol_identifier:log",
+    "symbol_compound:log",
+    "path:log",
+    "path_units:log",
+    "qualified_files:log",
+    "qualified_symbol:log",
+    "module:log",
+    "module_units:log",
+    "mentioned:log",
+    "file_cards:log",
+    "semantic:log",
+    "semantic_files:log",
+    "file_bm25_share",
+    "in_scope",
+    "is_test",
+    "log_chunks",
+    "log_churn",
+    "cochange",
+    "since_change",
+    "unit_part/max",
+    "fused/max",
+    "final:log",
+    "final_score/max",
+    "long",
+    "n_cands_with_bm25",
+    "same_directory",
+    "auxiliary",
+    "named_stem",
+];
+
+/// Signals whose list places become the first features, in order (each `1 - ln(place) / ln(300)`, 0 if absent).
+const PLACES: usize = 23;
+
+/// How many of the best files the model reorders; the rest keep their places behind them.
+pub const RERANKED_FILES: usize = 60;
+
+/// The shipped model (text: one `tree` line per tree, then its nodes, `s FEATURE THRESHOLD LEFT RIGHT` or
+/// `l VALUE`, children by their index within the tree).
+const MODEL: &str = include_str!("learned_files.model");
+
+/// One node of a regression tree.
+#[derive(Debug, Clone, Copy)]
+enum Node {
+    /// Goes to `left` when the feature is at most `threshold`, else to `right`.
+    Split {
+        feature: usize,
+        threshold: f64,
+        left: usize,
+        right: usize,
+    },
+    Leaf(f32),
+}
+
+/// A sum of regression trees over [`FEATURE_NAMES`].
+#[derive(Debug)]
+pub struct FileModel {
+    trees: Vec<Vec<Node>>,
+}
+
+impl FileModel {
+    /// The shipped model, parsed once.
+    pub fn shipped() -> &'static FileModel {
+        static MODEL_CELL: OnceLock<FileModel> = OnceLock::new();
+        // The text is part of the build and checked by a test, so it cannot fail to parse here.
+        MODEL_CELL.get_or_init(|| FileModel::parse(MODEL).unwrap_or(FileModel { trees: Vec::new() }))
+    }
+
+    /// Parses the model's text; an error names the line.
+    pub fn parse(text: &str) -> Result<FileModel, String> {
+        let mut trees: Vec<Vec<Node>> = Vec::new();
+        for (number, line) in text.lines().enumerate() {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            let bad = || format!("line {}: `{line}`", number + 1);
+            let number_at = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok()).ok_or_else(bad);
+            let index_at = |i: usize| fields.get(i).and_then(|f| f.parse::<usize>().ok()).ok_or_else(bad);
+            match fields.first().copied() {
+                None => {}
+                Some("tree") => trees.push(Vec::new()),
+                Some("s") => {
+                    let node = Node::Split {
+                        feature: index_at(1)?,
+                        threshold: number_at(2)?,
+                        left: index_at(3)?,
+                        right: index_at(4)?,
+                    };
+                    trees.last_mut().ok_or_else(bad)?.push(node);
+                }
+                Some("l") => trees.last_mut().ok_or_else(bad)?.push(Node::Leaf(number_at(1)? as f32)),
+                Some(_) => return Err(bad()),
+            }
+        }
+        for (t, tree) in trees.iter().enumerate() {
+            for node in tree {
+                if let Node::Split { feature, left, right, .. } = node {
+                    if *feature >= FEATURE_NAMES.len() || *left >= tree.len() || *right >= tree.len() {
+                        return Err(format!("tree {t}: a split points outside the tree or the features"));
+                    }
+                }
+            }
+        }
+        Ok(FileModel { trees })
+    }
+
+    /// How many trees the model sums.
+    pub fn trees(&self) -> usize {
+        self.trees.len()
+    }
+
+    /// The model's score of one feature vector (higher is more likely a file the task changes).
+    pub fn score(&self, features: &[f32]) -> f32 {
+        let mut total = 0.0;
+        for tree in &self.trees {
+            let mut at = 0;
+            // A tree of n nodes reaches a leaf in fewer than n steps; the bound guards a malformed model.
+            for _ in 0..tree.len() {
+                match tree.get(at) {
+                    Some(Node::Split { feature, threshold, left, right }) => {
+                        let value = features.get(*feature).copied().unwrap_or(0.0);
+                        at = if f64::from(value) <= *threshold { *left } else { *right };
+                    }
+                    Some(Node::Leaf(value)) => {
+                        total += value;
+                        break;
+                    }
+                    None => break,
+                }
+            }
+        }
+        total
+    }
+}
+
+/// The feature vectors of the candidates (each file's evidence as `rank` records it), in [`FEATURE_NAMES`] order.
+pub fn feature_vectors(candidates: &[&BTreeMap<&'static str, f32>], long_task: bool) -> Vec<Vec<f32>> {
+    let largest = |name: &str| candidates.iter().filter_map(|f| f.get(name).copied()).fold(1e-9_f32, f32::max);
+    let (unit_part_max, fused_max, final_max) = (largest("unit_part"), largest("fused"), largest("final_score"));
+    let with_bm25 = candidates.iter().filter(|f| f.contains_key("file_bm25")).count() as f32 / RERANKED_FILES as f32;
+    let place = |place: Option<f32>| match place {
+        Some(p) if p.is_finite() && p >= 1.0 => (1.0 - p.ln() / 300f32.ln()).max(0.0),
+        _ => 0.0,
+    };
+    candidates
+        .iter()
+        .map(|f| {
+            let value = |name: &str| f.get(name).copied().unwrap_or(0.0);
+            let mut v: Vec<f32> = FEATURE_NAMES[..PLACES]
+                .iter()
+                .map(|name| place(f.get(name.trim_end_matches(":log")).copied()))
+                .collect();
+            let rank = f.get("final_rank").copied().unwrap_or(RERANKED_FILES as f32);
+            v.extend([
+                value("file_bm25_share"),
+                value("in_scope"),
+                value("is_test"),
+                value("chunks").ln_1p() / 6.0,
+                value("churn").ln_1p() / 6.0,
+                value("cochange"),
+                f.get("commits_since_change").map_or(-1.0, |n| 1.0 / (1.0 + n / 30.0)),
+                value("unit_part") / unit_part_max,
+                value("fused") / fused_max,
+                place(Some(rank)),
+                value("final_score") / final_max,
+                if long_task { 1.0 } else { 0.0 },
+                with_bm25,
+                value("same_directory"),
+                value("auxiliary"),
+                value("named_stem"),
+            ]);
+            v
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shipped_model_parses_and_uses_only_known_features() {
+        let model = FileModel::parse(MODEL).expect("the shipped model parses");
+        assert!(model.trees() >= 50, "{} trees", model.trees());
+    }
+
+    #[test]
+    fn trees_route_by_threshold_and_sum_their_leaves() {
+        let model = FileModel::parse("tree\ns 1 0.5 1 2\nl -1\nl 2\ntree\nl 0.25\n").unwrap();
+        let mut features = vec![0.0; FEATURE_NAMES.len()];
+        assert_eq!(model.score(&features), -0.75);
+        features[1] = 0.6;
+        assert_eq!(model.score(&features), 2.25);
+        assert!(FileModel::parse("tree\ns 999 0.5 1 2\nl 1\nl 2\n").is_err());
+        assert!(FileModel::parse("s 1 0.5 1 2\n").is_err());
+        assert!(FileModel::parse("tree\nl x\n").is_err());
+    }
+
+    /// Rows recorded by `eval-runner --features` with the scores `learn_files.py --parity-out` had LightGBM give
+    /// them under the shipped model: the features and the trees must agree with the offline definition.
+    #[test]
+    fn scores_match_the_offline_model() {
+        let cases: Vec<serde_json::Value> =
+            serde_json::from_str(include_str!("../tests/data/learned_parity.json")).expect("parity fixture");
+        let model = FileModel::shipped();
+        let (mut compared, mut agreed) = (0, 0);
+        for case in &cases {
+            let evidence: Vec<BTreeMap<&'static str, f32>> = case["features"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| {
+                    f.as_object()
+                        .unwrap()
+                        .iter()
+                        .filter_map(|(k, v)| Some((&*Box::leak(k.clone().into_boxed_str()), v.as_f64()? as f32)))
+                        .collect()
+                })
+                .collect();
+            let refs: Vec<&BTreeMap<&'static str, f32>> = evidence.iter().collect();
+            let vectors = feature_vectors(&refs, case["long"].as_bool().unwrap());
+            for (vector, expected) in vectors.iter().zip(case["scores"].as_array().unwrap()) {
+                compared += 1;
+                if (f64::from(model.score(vector)) - expected.as_f64().unwrap()).abs() < 1e-3 {
+                    agreed += 1;
+                }
+            }
+        }
+        assert!(compared >= 60, "{compared} candidates");
+        assert_eq!(agreed, compared, "scores that match LightGBM's");
+    }
+
+    #[test]
+    fn features_follow_the_offline_definition() {
+        let mut best = BTreeMap::new();
+        best.extend([("file_bm25", 1.0), ("final_rank", 1.0), ("final_score", 2.0), ("fused", 1.0), ("chunks", 4.0)]);
+        let mut other = BTreeMap::new();
+        other.extend([("lexical_task", 300.0), ("final_rank", 2.0), ("final_score", 1.0), ("is_test", 1.0)]);
+        let vectors = feature_vectors(&[&best, &other], true);
+        let at = |name: &str| FEATURE_NAMES.iter().position(|n| *n == name).unwrap();
+        assert_eq!(vectors[0][at("file_bm25:log")], 1.0);
+        assert_eq!(vectors[1][at("file_bm25:log")], 0.0);
+        assert!(vectors[1][at("lexical_task:log")].abs() < 1e-6);
+        assert_eq!(vectors[1][at("final_score/max")], 0.5);
+        assert_eq!(vectors[0][at("since_change")], -1.0);
+        assert_eq!(vectors[1][at("is_test")], 1.0);
+        assert_eq!(vectors[0][at("long")], 1.0);
+        assert_eq!(vectors[0][at("n_cands_with_bm25")], 1.0 / 60.0);
+        assert!((vectors[0][at("log_chunks")] - 5f32.ln() / 6.0).abs() < 1e-6);
+    }
+}
