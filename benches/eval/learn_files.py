@@ -27,10 +27,15 @@ VALUES = ['file_bm25_share', 'in_scope', 'is_test', 'log_chunks', 'log_churn', '
           'unit_part/max', 'fused/max', 'final:log', 'final_score/max', 'long', 'n_cands_with_bm25', 'same_directory',
           'auxiliary', 'named_stem']
 CANDIDATES = 60
+OBJECTIVE = 'lambdarank'
 
 
 def names():
     return [p + ':log' for p in PLACES] + VALUES
+
+
+# Indices of the features `--without` leaves out.
+LEFT_OUT = []
 
 
 def place(p):
@@ -39,13 +44,16 @@ def place(p):
 
 def vector(f, largest, long, with_bm25):
     since = f.get('commits_since_change')
-    return [place(f.get(p)) for p in PLACES] + [
+    v = [place(f.get(p)) for p in PLACES] + [
         f.get('file_bm25_share', 0.0), f.get('in_scope', 0.0), f.get('is_test', 0.0),
         math.log1p(f.get('chunks', 0.0)) / 6, math.log1p(f.get('churn', 0.0)) / 6, f.get('cochange', 0.0),
         -1.0 if since is None else 1.0 / (1.0 + since / 30.0),
         f.get('unit_part', 0.0) / largest[0], f.get('fused', 0.0) / largest[1],
         place(f.get('final_rank', float(CANDIDATES))), f.get('final_score', 0.0) / largest[2], float(long), with_bm25,
         f.get('same_directory', 0.0), f.get('auxiliary', 0.0), f.get('named_stem', 0.0)]
+    for i in LEFT_OUT:
+        v[i] = 0.0
+    return v
 
 
 def source_of(s):
@@ -129,15 +137,18 @@ def main():
     parser.add_argument('--rounds', type=int, default=300)
     parser.add_argument('--rate', type=float, default=0.03)
     parser.add_argument('--out', default='')
+    parser.add_argument('--without', default='', help='features to leave out (set to 0), comma-separated')
     parser.add_argument('--parity-out', default='',
                         help="write a few test rows' raw evidence and the model's scores of them, for the Rust test")
     args = parser.parse_args()
+    global LEFT_OUT
+    LEFT_OUT = [names().index(n) for n in args.without.split(',') if n]
     train = [r for rows, features in args.train for r in load(rows, features)]
     # Rows whose gold is not among the candidates teach nothing about their order.
     fit_rows = [r for r in train if any(r['y'])]
     X = np.array([x for r in fit_rows for x in r['X']], dtype=np.float32)
     y = np.array([v for r in fit_rows for v in r['y']])
-    params = dict(objective='lambdarank', learning_rate=args.rate, num_leaves=args.leaves, min_data_in_leaf=40,
+    params = dict(objective=OBJECTIVE, learning_rate=args.rate, num_leaves=args.leaves, min_data_in_leaf=40,
                   feature_fraction=0.8, bagging_fraction=0.8, bagging_freq=1, lambdarank_truncation_level=20,
                   verbose=-1, seed=7, num_threads=2, deterministic=True, force_row_wise=True)
     data = lgb.Dataset(X, y, group=[len(r['X']) for r in fit_rows],

@@ -77,12 +77,13 @@ mod tests {
 /// Whether a repository-relative path is a test, a test fixture or test data (by the usual directory and file
 /// naming conventions of each language), which ranking treats as secondary and overviews list as tests.
 ///
-/// A directory is a test directory when it is named like one (`tests`, `spec`, `testdata`, `fixtures`, …) or when
-/// one of the words of its name is `test` or `tests` (`UnitTests`, `Foo.Tests`, `jvmTest`, `integration-tests`);
-/// a file is a test when the first or last word of its name (before the extension) is `test` or `tests`
-/// (`test_x.py`, `x_test.go`, `db_test.cc`, `FooTest.java`, `FooTests.cs`, `x.test.ts`), or it is named like the
-/// tests of its language (`x.spec.ts`, `x_spec.rb`, `conftest.py`). Words split at `.`, `-`, `_` and lower-to-upper
-/// case changes, so `latest`, `contest` and `pytest` stay code.
+/// A directory is a test directory when it is named like one (`tests`, `spec`, `testdata`, `fixtures`, …) or
+/// when its name has more words and one is `tests` (`UnitTests`, `Foo.Tests`, `integration-tests`); a file is a
+/// test when it is named like the tests of its language (`test_x.py`, `x_test.go`, `x.test.ts`, `x.spec.ts`,
+/// `x_spec.rb`, `conftest.py`, and where the last word of the stem is `test` or `tests`: `FooTest.java`,
+/// `FooTests.cs`, `ClientTest.php`, `db_test.cc`; `unittest` too in C and C++). Words split at `.`, `-`, `_`
+/// and case changes, so `latest` and `Latest.java` stay code. Support code that only carries the word, such as
+/// `test_util/` or a crate called `tokio-test`, stays code: commits change it like any other code.
 pub fn is_test_path(path: &str) -> bool {
     let mut parts: Vec<&str> = path.split('/').collect();
     let name = parts.pop().unwrap_or_default();
@@ -92,25 +93,38 @@ pub fn is_test_path(path: &str) -> bool {
 /// Whether a directory name says it holds tests (see [`is_test_path`]).
 fn is_test_directory(part: &str) -> bool {
     let lower = part.to_ascii_lowercase();
-    matches!(
+    if matches!(
         lower.as_str(),
-        "spec" | "specs" | "__tests__" | "testdata" | "testing" | "fixtures" | "__fixtures__" | "__mocks__" | "e2e"
-    ) || name_words(part).any(|word| word == "test" || word == "tests")
+        "test" | "tests" | "spec" | "specs" | "__tests__" | "testdata" | "testing" | "fixtures" | "__fixtures__"
+            | "__mocks__"
+    ) {
+        return true;
+    }
+    let words: Vec<String> = name_words(part).collect();
+    words.len() > 1 && words.iter().any(|word| word == "tests")
 }
 
 /// Whether a file name says it is a test (see [`is_test_path`]).
 fn is_test_file_name(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
-    if lower == "conftest.py" || lower.contains(".spec.") || lower.ends_with("_spec.rb") {
+    if lower.starts_with("test_")
+        || lower == "conftest.py"
+        || lower.ends_with("_test.go")
+        || lower.ends_with("_test.py")
+        || lower.ends_with("_tests.rs")
+        || lower.contains(".test.")
+        || lower.contains(".spec.")
+        || lower.ends_with("_spec.rb")
+    {
         return true;
     }
-    // The stem: the name before its last extension (`x.test` of `x.test.ts` keeps its `test` word).
-    let stem = name.rsplit_once('.').map_or(name, |(stem, _)| stem);
-    let mut words = name_words(stem);
-    let is_test_word = |word: &str| word == "test" || word == "tests";
-    let first = words.next();
-    let last = words.last().or(first.clone());
-    first.as_deref().is_some_and(is_test_word) || last.as_deref().is_some_and(is_test_word)
+    let Some((stem, extension)) = name.rsplit_once('.') else { return false };
+    let last_word = name_words(stem).last().unwrap_or_default();
+    match extension.to_ascii_lowercase().as_str() {
+        "java" | "kt" | "scala" | "groovy" | "cs" | "swift" | "php" => last_word == "test" || last_word == "tests",
+        "c" | "cc" | "cpp" | "cxx" => matches!(last_word.as_str(), "test" | "tests" | "unittest"),
+        _ => false,
+    }
 }
 
 /// The lower-case words of a file or directory name, split at `.`, `-`, `_`, spaces, where a lower-case letter
@@ -226,15 +240,13 @@ mod test_path_tests {
             "tests/fixtures/x.py",
             "src/UnitTests/MemberResolution.cs",
             "Src/Newtonsoft.Json.Tests/JsonConvertTest.cs",
-            "okhttp/src/jvmTest/kotlin/okhttp3/CallTest.kt",
+            "App/AppUITests/Launch.swift",
             "integration-tests/run.js",
             "db/db_test.cc",
             "util/coding_test.c",
+            "base/strings_unittest.cpp",
             "src/FooTests.swift",
-            "App/AppUITests/LaunchTests.swift",
-            "tests/Unit/ClientTest.php",
-            "lib/parser/TestParser.java",
-            "src/foo/tests.rs",
+            "src/ClientTest.php",
             "pkg/conftest.py",
             "spec/models/user_spec.rb",
             "src/__mocks__/fs.js",
@@ -247,11 +259,15 @@ mod test_path_tests {
             "contest/main.go",
             "src/attest.py",
             "latest/x.go",
+            "src/Latest.java",
             "src/_pytest/python.py",
             "okhttp/src/main/kotlin/okhttp3/ConnectionSpec.kt",
             "src/Newtonsoft.Json/JsonConvert.cs",
             "src/testimony.rs",
-            "lib/protest/x.rb",
+            // Test support that commits change like code.
+            "test_util/src/lib.rs",
+            "tokio-test/src/io.rs",
+            "std/node/_fs/_fs_dir_test.ts",
         ] {
             assert!(!is_test_path(path), "{path}");
         }

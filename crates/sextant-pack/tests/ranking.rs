@@ -337,8 +337,8 @@ fn recorded_features_give_each_candidate_its_place_in_every_signal_that_found_it
     assert!(session.get("file_bm25").is_some_and(|&place| place >= 1.0), "{session:?}");
     assert_eq!(session.get("is_test"), Some(&0.0), "{session:?}");
     assert_eq!(of("tests/test_session.py").get("is_test"), Some(&1.0));
-    // Without git history (no co-change partners, which have no fused score), every ranked file has its final
-    // place and fused score recorded.
+    // Without git history (no co-change partners, which have no fused score), every ranked file (fewer than the
+    // 60 whose final place is recorded) has its final place and fused score recorded.
     for (id, _) in &ranking.files {
         let values = features.get(id).unwrap_or_else(|| panic!("file {id} ranked without features"));
         assert!(values.contains_key("final_rank") && values.contains_key("fused"), "{values:?}");
