@@ -92,12 +92,19 @@ pub fn is_test_path(path: &str) -> bool {
 
 /// Whether a directory name says it holds tests (see [`is_test_path`]).
 fn is_test_directory(part: &str) -> bool {
-    let lower = part.to_ascii_lowercase();
-    if matches!(
-        lower.as_str(),
-        "test" | "tests" | "spec" | "specs" | "__tests__" | "testdata" | "testing" | "fixtures" | "__fixtures__"
-            | "__mocks__"
-    ) {
+    const TEST_DIRECTORIES: &[&str] = &[
+        "test",
+        "tests",
+        "spec",
+        "specs",
+        "__tests__",
+        "testdata",
+        "testing",
+        "fixtures",
+        "__fixtures__",
+        "__mocks__",
+    ];
+    if TEST_DIRECTORIES.contains(&part.to_ascii_lowercase().as_str()) {
         return true;
     }
     let words: Vec<String> = name_words(part).collect();
