@@ -555,7 +555,8 @@ fn the_learned_reranking_reorders_only_the_best_files_and_keeps_scores_in_order(
     assert_eq!(fused.files[head..], learned.files[head..]);
     let scores = |r: &sextant_pack::Ranking| r.files.iter().map(|(_, s)| *s).collect::<Vec<f32>>();
     assert_eq!(scores(&fused), scores(&learned));
-    // On this task the model agrees with the fusion about the file to change, and the test stays behind it.
+    // The fused order's best file stays first, and the test stays behind it.
+    assert_eq!(learned.files[0], fused.files[0]);
     let files = ranked(&f, task, weights(1.0));
     assert_eq!(files[0], "shop/session.py", "{files:?}");
     assert!(position(&files, "shop/session.py") < position(&files, "tests/test_session.py"), "{files:?}");
