@@ -68,19 +68,24 @@ def lines(path):
             continue
 
 
+def candidates(record):
+    """A features line's candidate files and their feature vectors (relative to all the row's candidates)."""
+    files = [f for f in record['files'] if f['features']][:CANDIDATES]
+    largest = [max([f['features'].get(k, 0.0) for f in files] + [1e-9]) for k in ('unit_part', 'fused', 'final_score')]
+    with_bm25 = sum(1 for f in files if 'file_bm25' in f['features']) / CANDIDATES
+    return files, [vector(f['features'], largest, record['long'], with_bm25) for f in files]
+
+
 def load(rows_path, features_path):
     gold = {r['instance_id']: (set(r['gold_files']), source_of(r['source'])) for r in lines(rows_path)}
     out = []
     for r in lines(features_path):
         if r['instance_id'] not in gold:
             continue
-        files = [f for f in r['files'] if f['features']][:CANDIDATES]
-        largest = [max([f['features'].get(k, 0.0) for f in files] + [1e-9]) for k in ('unit_part', 'fused', 'final_score')]
-        with_bm25 = sum(1 for f in files if 'file_bm25' in f['features']) / CANDIDATES
+        files, X = candidates(r)
         g, source = gold[r['instance_id']]
         out.append({'id': r['instance_id'], 'source': source, 'gold': g, 'paths': [f['path'] for f in files],
-                    'X': [vector(f['features'], largest, r['long'], with_bm25) for f in files],
-                    'y': [int(f['path'] in g) for f in files]})
+                    'X': X, 'y': [int(f['path'] in g) for f in files]})
     return out
 
 
@@ -170,12 +175,9 @@ def write_parity(booster, features_path, path):
     """Three rows' candidates (raw evidence, as eval-runner records it) with the scores this model gives them."""
     cases = []
     for r in lines(features_path):
-        files = [f for f in r['files'] if f['features']][:CANDIDATES]
-        largest = [max([f['features'].get(k, 0.0) for f in files] + [1e-9]) for k in ('unit_part', 'fused', 'final_score')]
-        with_bm25 = sum(1 for f in files if 'file_bm25' in f['features']) / CANDIDATES
-        X = np.array([vector(f['features'], largest, r['long'], with_bm25) for f in files], dtype=np.float32)
+        files, X = candidates(r)
         cases.append({'long': r['long'], 'features': [f['features'] for f in files],
-                      'scores': [float(v) for v in booster.predict(X)]})
+                      'scores': [float(v) for v in booster.predict(np.array(X, dtype=np.float32))]})
         if len(cases) == 3:
             break
     json.dump(cases, open(path, 'w'))

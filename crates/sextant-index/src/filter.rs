@@ -104,11 +104,15 @@ fn is_test_directory(part: &str) -> bool {
         "__fixtures__",
         "__mocks__",
     ];
-    if TEST_DIRECTORIES.contains(&part.to_ascii_lowercase().as_str()) {
+    let lower = part.to_ascii_lowercase();
+    if TEST_DIRECTORIES.contains(&lower.as_str()) {
         return true;
     }
-    let words: Vec<String> = name_words(part).collect();
-    words.len() > 1 && words.iter().any(|word| word == "tests")
+    // Ranking asks this of every directory of every candidate: split only names that can hold the word.
+    lower.contains("tests") && {
+        let words: Vec<String> = name_words(part).collect();
+        words.len() > 1 && words.iter().any(|word| word == "tests")
+    }
 }
 
 /// Whether a file name says it is a test (see [`is_test_path`]).
@@ -126,6 +130,11 @@ fn is_test_file_name(name: &str) -> bool {
         return true;
     }
     let Some((stem, extension)) = name.rsplit_once('.') else { return false };
+    // Every last word below ends in `test` or `tests`: split only stems that do.
+    let lower_stem = stem.to_ascii_lowercase();
+    if !lower_stem.ends_with("test") && !lower_stem.ends_with("tests") {
+        return false;
+    }
     let last_word = name_words(stem).last().unwrap_or_default();
     match extension.to_ascii_lowercase().as_str() {
         "java" | "kt" | "scala" | "groovy" | "cs" | "swift" | "php" => last_word == "test" || last_word == "tests",

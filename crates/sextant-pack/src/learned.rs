@@ -47,6 +47,8 @@ pub const FEATURE_NAMES: &[&str] = &[
     "final_score/max",
     "long",
     "n_cands_with_bm25",
+    // Recorded for learning only (`PackRequest::record_features`): packs leave them at 0, so a shipped model must
+    // not split on them (a test checks).
     "same_directory",
     "auxiliary",
     "named_stem",
@@ -203,6 +205,22 @@ mod tests {
     fn the_shipped_model_parses_and_uses_only_known_features() {
         let model = FileModel::parse(MODEL).expect("the shipped model parses");
         assert!(model.trees() >= 50, "{} trees", model.trees());
+    }
+
+    /// How many of the last [`FEATURE_NAMES`] are recorded only for learning, not when a pack ranks.
+    const LEARNING_ONLY_FEATURES: usize = 3;
+
+    #[test]
+    fn the_shipped_model_reads_no_feature_packs_leave_unrecorded() {
+        let model = FileModel::parse(MODEL).unwrap();
+        let first_unrecorded = FEATURE_NAMES.len() - LEARNING_ONLY_FEATURES;
+        for tree in &model.trees {
+            for node in tree {
+                if let Node::Split { feature, .. } = node {
+                    assert!(*feature < first_unrecorded, "the model splits on {}", FEATURE_NAMES[*feature]);
+                }
+            }
+        }
     }
 
     #[test]

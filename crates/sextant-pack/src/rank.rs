@@ -471,9 +471,9 @@ pub struct Ranking {
 /// `is_test`, `in_scope`, `churn` (commits in the mined history), `commits_since_change` (with `recency` on),
 /// `cochange` (its largest share of a best file's commits), `graph_partner` (its largest share of a best file's
 /// graph links, with `graph_partners` on), `chunks`; for the first [`crate::learned::RERANKED_FILES`] also
-/// `final_rank`, `final_score`, `same_directory` (in the best file's directory), `auxiliary` (see
-/// `sextant_index::auxiliary_kind`) and `named_stem` (its name before the first dot is a word of the task)). A
-/// signal whose weight is 0 is not computed, so it is absent.
+/// `final_rank`, `final_score`, and, only where the request asks for features, `same_directory` (in the best
+/// file's directory), `auxiliary` (see `sextant_index::auxiliary_kind`) and `named_stem` (its name before the
+/// first dot is a word of the task)). A signal whose weight is 0 is not computed, so it is absent.
 pub type FileFeatures = HashMap<u32, BTreeMap<&'static str, f32>>;
 
 type Unit = (u32, u32);
@@ -1165,18 +1165,24 @@ pub(crate) fn rank_reading(
     }
 
     if fusion.features.is_some() {
-        let directory = |file: u32| index.file(file).map(|f| f.path().rsplit_once('/').map_or("", |(d, _)| d));
-        let best_directory = files.first().and_then(|&(file, _)| directory(file));
-        let task_words: HashSet<String> =
-            terms.words.iter().chain(terms.identifiers.iter()).map(|w| w.to_lowercase()).collect();
         // Only the files the learned order reads (and `eval-runner --features` writes) need them.
         for (rank, &(file, score)) in files.iter().take(crate::learned::RERANKED_FILES).enumerate() {
             fusion.note_value(file, "final_rank", rank as f32 + 1.0);
             fusion.note_value(file, "final_score", score);
-            if rank > 0 && directory(file).is_some() && directory(file) == best_directory {
+        }
+    }
+    if request.record_features {
+        // Evidence for learning only: the shipped model does not read these, so packs do not compute them.
+        let directory = |file: u32| index.file(file).map(|f| f.path().rsplit_once('/').map_or("", |(d, _)| d));
+        let best_directory = files.first().and_then(|&(file, _)| directory(file));
+        let task_words: HashSet<String> =
+            terms.words.iter().chain(terms.identifiers.iter()).map(|w| w.to_lowercase()).collect();
+        for (rank, &(file, _)) in files.iter().take(crate::learned::RERANKED_FILES).enumerate() {
+            let Some(path) = index.file(file).map(|f| f.path()) else { continue };
+            let file_directory = path.rsplit_once('/').map_or("", |(d, _)| d);
+            if rank > 0 && Some(file_directory) == best_directory {
                 fusion.note_value(file, "same_directory", 1.0);
             }
-            let Some(path) = index.file(file).map(|f| f.path()) else { continue };
             if sextant_index::auxiliary_kind(path).is_some() {
                 fusion.note_value(file, "auxiliary", 1.0);
             }
