@@ -2,11 +2,11 @@
 """Learns the file reranking packs use (`sextant_pack::learned`): LambdaMART over each candidate file's evidence.
 
     python3 benches/eval/learn_files.py --train ROWS.jsonl FEATURES.jsonl [--train …] [--test NAME ROWS FEATURES …]
-        [--leaves 15] [--rounds 300] [--rate 0.03] [--out crates/sextant-pack/src/learned_files.model]
+        [--leaves 15] [--rounds 300] [--rate 0.03] [--seeds 1,2,3,4,5] [--out crates/sextant-pack/src/learned_files.model]
 
 ROWS is an eval-runner `rows.jsonl` (the rows with their gold files) and FEATURES the `pred.features.jsonl` of an
-`eval-runner --features ""` run over them (each row's 60 best files with their evidence by signal, under the
-default weights, so `learned_files` must be 0 there, as it is by default). Train on rows of repositories the
+`eval-runner --features "learned_files=0"` run over them (each row's 60 best files with their evidence by signal,
+in the fused order: the default weights with the learned order off). Train on rows of repositories the
 test rows never saw (`benches/eval/mine_commits.py` writes such rows from any mirror); each `--test` set is
 reranked and scored per source against the fused order: file recall@1/5/10 and all-gold@5 (gold files outside the
 60 candidates count as missed in both orders). Needs `pip install lightgbm numpy`.
@@ -24,8 +24,8 @@ PLACES = ['lexical_task', 'lexical_identifiers', 'lexical_files', 'file_bm25', '
           'path_units', 'qualified_files', 'qualified_symbol', 'module', 'module_units', 'mentioned', 'file_cards',
           'semantic', 'semantic_files']
 VALUES = ['file_bm25_share', 'in_scope', 'is_test', 'log_chunks', 'log_churn', 'cochange', 'since_change',
-          'unit_part/max', 'fused/max', 'final:log', 'final_score/max', 'long', 'n_cands_with_bm25', 'same_directory',
-          'auxiliary', 'named_stem']
+          'unit_part/max', 'fused/max', 'final:log', 'final_score/max', 'long', 'n_cands_with_bm25', 'cochange_best',
+          'cochange_reverse', 'graph_best', 'graph_reverse', 'message:log', 'same_directory', 'auxiliary', 'named_stem']
 CANDIDATES = 60
 OBJECTIVE = 'lambdarank'
 
@@ -36,6 +36,10 @@ def names():
 
 # Indices of the features `--without` leaves out.
 LEFT_OUT = []
+# Whether scores are kept apart for short and long tasks (`--by-length`).
+SPLIT_BY_LENGTH = False
+# Whether the fused order's best file stays first, as packs keep it (`--all` reorders all the candidates).
+KEEP_FIRST = True
 
 
 def place(p):
@@ -50,6 +54,8 @@ def vector(f, largest, long, with_bm25):
         -1.0 if since is None else 1.0 / (1.0 + since / 30.0),
         f.get('unit_part', 0.0) / largest[0], f.get('fused', 0.0) / largest[1],
         place(f.get('final_rank', float(CANDIDATES))), f.get('final_score', 0.0) / largest[2], float(long), with_bm25,
+        f.get('cochange_best', 0.0), f.get('cochange_reverse', 0.0), f.get('graph_best', 0.0),
+        f.get('graph_reverse', 0.0), place(f.get('message_place')),
         f.get('same_directory', 0.0), f.get('auxiliary', 0.0), f.get('named_stem', 0.0)]
     for i in LEFT_OUT:
         v[i] = 0.0
@@ -84,6 +90,8 @@ def load(rows_path, features_path):
             continue
         files, X = candidates(r)
         g, source = gold[r['instance_id']]
+        if SPLIT_BY_LENGTH:
+            source += '-long' if r['long'] else '-short'
         out.append({'id': r['instance_id'], 'source': source, 'gold': g, 'paths': [f['path'] for f in files],
                     'X': X, 'y': [int(f['path'] in g) for f in files]})
     return out
@@ -104,22 +112,38 @@ def report(name, rows, booster):
     learned = []
     for r in rows:
         scores = booster.predict(np.array(r['X'], dtype=np.float32)) if r['X'] else []
-        learned.append([p for _, _, p in sorted(zip(-np.asarray(scores), range(len(r['paths'])), r['paths']))])
+        scores = np.asarray(scores, dtype=np.float64)
+        if KEEP_FIRST and len(scores):
+            scores[0] = np.inf
+        learned.append([p for _, _, p in sorted(zip(-scores, range(len(r['paths'])), r['paths']))])
     for label, orders in (('fused', [r['paths'] for r in rows]), ('learned', learned)):
         for s, m in sorted(metrics(rows, orders).items()):
             print(f"| {name} | {s} | {label} | {m['n']} | {m['R@1']:.3f} | {m['R@5']:.3f} | {m['R@10']:.3f} | {m['all@5']:.3f} |")
 
 
-def export(booster, path):
-    """The trees as text: `tree`, then nodes in pre-order, `s FEATURE THRESHOLD LEFT RIGHT` or `l VALUE`."""
+class Ensemble:
+    """The mean of boosters fitted with different seeds: one model's order of a task's files varies with its seed
+    (bagging, feature sampling) by several rows in a hundred; the mean varies less."""
+
+    def __init__(self, boosters):
+        self.boosters = boosters
+
+    def predict(self, X):
+        return sum(b.predict(X) for b in self.boosters) / len(self.boosters)
+
+
+def export(ensemble, path):
+    """The trees as text: `tree`, then nodes in pre-order, `s FEATURE THRESHOLD LEFT RIGHT` or `l VALUE`; each
+    leaf divided by the number of boosters, so the sum of all trees is their mean."""
     out = []
-    for info in booster.dump_model()['tree_info']:
+    share = 1.0 / len(ensemble.boosters)
+    for info in [t for b in ensemble.boosters for t in b.dump_model()['tree_info']]:
         nodes = []
 
         def walk(node):
             at = len(nodes)
             if 'leaf_value' in node:
-                nodes.append(f"l {node['leaf_value']!r}")
+                nodes.append(f"l {node['leaf_value'] * share:.9g}")
                 return at
             assert node['decision_type'] == '<=', node['decision_type']
             nodes.append(None)
@@ -145,8 +169,12 @@ def main():
     parser.add_argument('--without', default='', help='features to leave out (set to 0), comma-separated')
     parser.add_argument('--parity-out', default='',
                         help="write a few test rows' raw evidence and the model's scores of them, for the Rust test")
+    parser.add_argument('--seeds', default='1,2,3,4,5', help='one booster per seed; the model is their mean')
+    parser.add_argument('--by-length', action='store_true', help='score short and long tasks apart')
+    parser.add_argument('--all', action='store_true', help="reorder every candidate, the fused best file too")
     args = parser.parse_args()
-    global LEFT_OUT
+    global LEFT_OUT, SPLIT_BY_LENGTH, KEEP_FIRST
+    SPLIT_BY_LENGTH, KEEP_FIRST = args.by_length, not args.all
     LEFT_OUT = [names().index(n) for n in args.without.split(',') if n]
     train = [r for rows, features in args.train for r in load(rows, features)]
     # Rows whose gold is not among the candidates teach nothing about their order.
@@ -155,10 +183,10 @@ def main():
     y = np.array([v for r in fit_rows for v in r['y']])
     params = dict(objective=OBJECTIVE, learning_rate=args.rate, num_leaves=args.leaves, min_data_in_leaf=40,
                   feature_fraction=0.8, bagging_fraction=0.8, bagging_freq=1, lambdarank_truncation_level=20,
-                  verbose=-1, seed=7, num_threads=2, deterministic=True, force_row_wise=True)
+                  verbose=-1, num_threads=2, deterministic=True, force_row_wise=True)
     data = lgb.Dataset(X, y, group=[len(r['X']) for r in fit_rows],
                        feature_name=[n.replace(':', '_').replace('/', '_') for n in names()])
-    booster = lgb.train(params, data, args.rounds)
+    booster = Ensemble([lgb.train(dict(params, seed=int(seed)), data, args.rounds) for seed in args.seeds.split(',')])
     print(f'{len(fit_rows)} of {len(train)} train rows have a gold file among their candidates', file=sys.stderr)
     print('| set | source | order | n | R@1 | R@5 | R@10 | all-gold@5 |')
     print('|---|---|---|---|---|---|---|---|')

@@ -178,6 +178,8 @@ pub struct SymbolGraph {
     file_count: usize,
     /// The use edges (calls, references, imports) as flat arrays, built on first use by PageRank.
     use_edges: std::sync::OnceLock<UseEdges>,
+    /// Per file, the weight of its use edges to other files ([`SymbolGraph::file_link_weight`]), on first use.
+    link_weights: std::sync::OnceLock<Vec<f32>>,
 }
 
 /// Use edges in flat arrays, grouped by source (compressed sparse rows): the PageRank loops touch nothing else.
@@ -313,6 +315,7 @@ impl SymbolGraph {
                 graph,
                 file_count: files.len(),
                 use_edges: std::sync::OnceLock::new(),
+                link_weights: std::sync::OnceLock::new(),
             },
             stats,
         )
@@ -326,7 +329,13 @@ impl SymbolGraph {
     /// Wraps shared stored data (see [`SymbolGraph::from_data`]).
     pub fn from_shared(data: std::sync::Arc<GraphData>) -> SymbolGraph {
         let file_count = data.symbol_offsets.len().saturating_sub(1);
-        SymbolGraph { data, graph: std::sync::OnceLock::new(), file_count, use_edges: std::sync::OnceLock::new() }
+        SymbolGraph {
+            data,
+            graph: std::sync::OnceLock::new(),
+            file_count,
+            use_edges: std::sync::OnceLock::new(),
+            link_weights: std::sync::OnceLock::new(),
+        }
     }
 
     /// The queryable graph, built now if this is its first use.
@@ -414,6 +423,38 @@ impl SymbolGraph {
             .collect();
         out.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         out
+    }
+
+    /// The total weight of `file`'s links to other files: the weight [`SymbolGraph::linked_files`] divides by, for
+    /// any file in one pass over the edges (made on first use), so a caller can relate many files to a few without
+    /// walking each one's edges.
+    pub fn file_link_weight(&self, file: u32) -> f32 {
+        let weights = self.link_weights.get_or_init(|| {
+            let graph = self.petgraph_view();
+            let mut weights = vec![0.0f32; self.file_count];
+            let file_of = |node| match graph[node] {
+                Node::File(f) => Some(f),
+                Node::Symbol(id) => Some(id.file),
+                Node::Module(_) => None,
+            };
+            for edge in graph.edge_references() {
+                let (kind, weight) = *edge.weight();
+                if !matches!(kind, EdgeKind::Calls | EdgeKind::References | EdgeKind::Imports) {
+                    continue;
+                }
+                if let (Some(from), Some(to)) = (file_of(edge.source()), file_of(edge.target())) {
+                    if from != to {
+                        for f in [from, to] {
+                            if let Some(total) = weights.get_mut(f as usize) {
+                                *total += weight;
+                            }
+                        }
+                    }
+                }
+            }
+            weights
+        });
+        weights.get(file as usize).copied().unwrap_or(0.0)
     }
 
     /// The files linked to `file` by use edges (calls, references, imports) in either direction, from the file or

@@ -48,6 +48,10 @@ pub struct CoChange {
     /// [`CoChange::commits_since_change`], worked out on first use: every pack asks for it.
     #[serde(skip)]
     since_change: std::sync::OnceLock<HashMap<String, usize>>,
+    /// Per message term, the kept commits ([`CoChange::notes`] positions, newest first) whose message has it:
+    /// worked out on first use, so a query reads only the postings of its own terms.
+    #[serde(skip)]
+    term_notes: std::sync::OnceLock<HashMap<String, Vec<u32>>>,
 }
 
 /// What one commit said and changed.
@@ -111,25 +115,30 @@ impl CoChange {
     /// is among the kept messages), best first with their scores: the best `commits` messages each lend their
     /// score to their files, divided by the square root of how many files they changed.
     pub fn files_by_message(&self, terms: &std::collections::HashSet<String>, commits: usize) -> Vec<(&str, f32)> {
-        let has = |note: &CommitNote, term: &str| note.terms.binary_search_by(|t| t.as_str().cmp(term)).is_ok();
+        let term_notes = self.term_notes.get_or_init(|| {
+            let mut postings: HashMap<String, Vec<u32>> = HashMap::new();
+            for (i, note) in self.notes.iter().enumerate() {
+                for term in &note.terms {
+                    postings.entry(term.clone()).or_default().push(i as u32);
+                }
+            }
+            postings
+        });
         let total = self.notes.len() as f32;
-        let weights: Vec<(&str, f32)> = terms
-            .iter()
-            .filter_map(|term| {
-                let df = self.notes.iter().filter(|note| has(note, term)).count() as f32;
-                (df > 0.0).then(|| (term.as_str(), ((total - df + 0.5) / (df + 0.5) + 1.0).ln()))
-            })
-            .collect();
-        if weights.is_empty() {
-            return Vec::new();
+        // In a fixed order, so the sums (and the order of equal commits) do not depend on the set's.
+        let mut wanted: Vec<&String> = terms.iter().collect();
+        wanted.sort_unstable();
+        let mut score_of = vec![0.0f32; self.notes.len()];
+        for term in wanted {
+            let Some(notes) = term_notes.get(term.as_str()) else { continue };
+            let df = notes.len() as f32;
+            let weight = ((total - df + 0.5) / (df + 0.5) + 1.0).ln();
+            for &i in notes {
+                score_of[i as usize] += weight;
+            }
         }
-        let mut scored: Vec<(usize, f32)> = self
-            .notes
-            .iter()
-            .enumerate()
-            .map(|(i, note)| (i, weights.iter().filter(|(term, _)| has(note, term)).map(|(_, w)| w).sum::<f32>()))
-            .filter(|(_, score)| *score > 0.0)
-            .collect();
+        let mut scored: Vec<(usize, f32)> =
+            score_of.into_iter().enumerate().filter(|(_, score)| *score > 0.0).collect();
         // Newer first among equals.
         scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         let mut by_file: HashMap<&str, f32> = HashMap::new();
@@ -271,7 +280,14 @@ impl MiningState {
                 files: files.iter().map(|&f| self.paths[f as usize].clone()).collect(),
             })
             .collect();
-        CoChange { head: self.head.clone(), commits: self.commits, files, notes, since_change: Default::default() }
+        CoChange {
+            head: self.head.clone(),
+            commits: self.commits,
+            files,
+            notes,
+            since_change: Default::default(),
+            term_notes: Default::default(),
+        }
     }
 }
 

@@ -47,6 +47,12 @@ pub const FEATURE_NAMES: &[&str] = &[
     "final_score/max",
     "long",
     "n_cands_with_bm25",
+    // How the file relates to the best files (`rank::note_relations_to_best_files`).
+    "cochange_best",
+    "cochange_reverse",
+    "graph_best",
+    "graph_reverse",
+    "message:log",
     // Recorded for learning only (`PackRequest::record_features`): packs leave them at 0, so a shipped model must
     // not split on them (a test checks).
     "same_directory",
@@ -80,15 +86,33 @@ enum Node {
 /// A sum of regression trees over [`FEATURE_NAMES`].
 #[derive(Debug)]
 pub struct FileModel {
-    trees: Vec<Vec<Node>>,
+    /// Every tree's nodes, one tree after another, children by their index in this array.
+    nodes: Vec<FlatNode>,
+    /// Where each tree's root is in `nodes`.
+    roots: Vec<u32>,
 }
+
+/// A node of [`FileModel`]: 16 bytes, so the trees a pack walks (thousands of nodes) stay in the cache.
+#[derive(Debug, Clone, Copy)]
+struct FlatNode {
+    /// The feature a split reads, or [`LEAF`].
+    feature: u32,
+    /// A split's threshold, lowered to the largest `f32` not above the model's `f64` (so `value <= threshold`
+    /// decides as the model does for every `f32` value); a leaf's value.
+    value: f32,
+    left: u32,
+    right: u32,
+}
+
+/// The `feature` of a leaf.
+const LEAF: u32 = u32::MAX;
 
 impl FileModel {
     /// The shipped model, parsed once.
     pub fn shipped() -> &'static FileModel {
         static MODEL_CELL: OnceLock<FileModel> = OnceLock::new();
         // The text is part of the build and checked by a test, so it cannot fail to parse here.
-        MODEL_CELL.get_or_init(|| FileModel::parse(MODEL).unwrap_or(FileModel { trees: Vec::new() }))
+        MODEL_CELL.get_or_init(|| FileModel::parse(MODEL).unwrap_or(FileModel { nodes: Vec::new(), roots: Vec::new() }))
     }
 
     /// Parses the model's text; an error names the line.
@@ -115,44 +139,74 @@ impl FileModel {
                 Some(_) => return Err(bad()),
             }
         }
+        let (mut nodes, mut roots) = (Vec::new(), Vec::new());
         for (t, tree) in trees.iter().enumerate() {
-            for node in tree {
-                if let Node::Split { feature, left, right, .. } = node {
-                    if *feature >= FEATURE_NAMES.len() || *left >= tree.len() || *right >= tree.len() {
-                        return Err(format!("tree {t}: a split points outside the tree or the features"));
+            // Children must come after their parent, so every walk ends at a leaf.
+            let offset = nodes.len() as u32;
+            roots.push(offset);
+            for (at, node) in tree.iter().enumerate() {
+                nodes.push(match *node {
+                    Node::Split { feature, threshold, left, right } => {
+                        if feature >= FEATURE_NAMES.len() || left >= tree.len() || right >= tree.len() {
+                            return Err(format!("tree {t}: a split points outside the tree or the features"));
+                        }
+                        if left <= at || right <= at {
+                            return Err(format!("tree {t}: a split points back to an earlier node"));
+                        }
+                        FlatNode {
+                            feature: feature as u32,
+                            value: lower_to_f32(threshold),
+                            left: offset + left as u32,
+                            right: offset + right as u32,
+                        }
                     }
-                }
+                    Node::Leaf(value) => FlatNode { feature: LEAF, value, left: 0, right: 0 },
+                });
+            }
+            if tree.is_empty() {
+                return Err(format!("tree {t} has no node"));
             }
         }
-        Ok(FileModel { trees })
+        Ok(FileModel { nodes, roots })
     }
 
     /// How many trees the model sums.
     pub fn trees(&self) -> usize {
-        self.trees.len()
+        self.roots.len()
     }
 
     /// The model's score of one feature vector (higher is more likely a file the task changes).
     pub fn score(&self, features: &[f32]) -> f32 {
-        let mut total = 0.0;
-        for tree in &self.trees {
-            let mut at = 0;
-            // A tree of n nodes reaches a leaf in fewer than n steps; the bound guards a malformed model.
-            for _ in 0..tree.len() {
-                match tree.get(at) {
-                    Some(Node::Split { feature, threshold, left, right }) => {
-                        let value = features.get(*feature).copied().unwrap_or(0.0);
-                        at = if f64::from(value) <= *threshold { *left } else { *right };
-                    }
-                    Some(Node::Leaf(value)) => {
-                        total += value;
-                        break;
-                    }
-                    None => break,
+        self.score_all(std::slice::from_ref(&features))[0]
+    }
+
+    /// The model's scores of many feature vectors: each tree is walked for all of them before the next, so its
+    /// nodes are read from memory once.
+    pub fn score_all<V: AsRef<[f32]>>(&self, vectors: &[V]) -> Vec<f32> {
+        let mut totals = vec![0.0f32; vectors.len()];
+        for &root in &self.roots {
+            for (total, vector) in totals.iter_mut().zip(vectors) {
+                let vector = vector.as_ref();
+                let mut node = self.nodes[root as usize];
+                // Children come after their parents (checked when parsing), so this ends at a leaf.
+                while node.feature != LEAF {
+                    let value = vector.get(node.feature as usize).copied().unwrap_or(0.0);
+                    node = self.nodes[if value <= node.value { node.left } else { node.right } as usize];
                 }
+                *total += node.value;
             }
         }
-        total
+        totals
+    }
+}
+
+/// The largest `f32` not above `threshold`: for any `f32` value `x`, `x <= lower_to_f32(t)` exactly when `x <= t`.
+fn lower_to_f32(threshold: f64) -> f32 {
+    let nearest = threshold as f32;
+    if f64::from(nearest) > threshold {
+        nearest.next_down()
+    } else {
+        nearest
     }
 }
 
@@ -188,6 +242,11 @@ pub fn feature_vectors(candidates: &[&BTreeMap<&'static str, f32>], long_task: b
                 value("final_score") / final_max,
                 if long_task { 1.0 } else { 0.0 },
                 with_bm25,
+                value("cochange_best"),
+                value("cochange_reverse"),
+                value("graph_best"),
+                value("graph_reverse"),
+                place(f.get("message_place").copied()),
                 value("same_directory"),
                 value("auxiliary"),
                 value("named_stem"),
@@ -214,12 +273,9 @@ mod tests {
     fn the_shipped_model_reads_no_feature_packs_leave_unrecorded() {
         let model = FileModel::parse(MODEL).unwrap();
         let first_unrecorded = FEATURE_NAMES.len() - LEARNING_ONLY_FEATURES;
-        for tree in &model.trees {
-            for node in tree {
-                if let Node::Split { feature, .. } = node {
-                    assert!(*feature < first_unrecorded, "the model splits on {}", FEATURE_NAMES[*feature]);
-                }
-            }
+        for node in model.nodes.iter().filter(|node| node.feature != LEAF) {
+            let feature = node.feature as usize;
+            assert!(feature < first_unrecorded, "the model splits on {}", FEATURE_NAMES[feature]);
         }
     }
 
@@ -233,6 +289,21 @@ mod tests {
         assert!(FileModel::parse("tree\ns 999 0.5 1 2\nl 1\nl 2\n").is_err());
         assert!(FileModel::parse("s 1 0.5 1 2\n").is_err());
         assert!(FileModel::parse("tree\nl x\n").is_err());
+        // A split back to its own tree's root would never reach a leaf.
+        assert!(FileModel::parse("tree\ns 1 0.5 0 1\nl 1\n").is_err());
+        // Many vectors at once score as one at a time.
+        let vectors = [vec![0.0; FEATURE_NAMES.len()], features.clone()];
+        assert_eq!(model.score_all(&vectors), [-0.75, 2.25]);
+    }
+
+    #[test]
+    fn thresholds_lowered_to_f32_split_every_f32_value_as_the_f64_threshold_does() {
+        for threshold in [0.1f64, -0.1, 1.0, 0.0, 1e-40, 1e300, -1e300, 0.333_333_333_333] {
+            let lowered = lower_to_f32(threshold);
+            assert!(f64::from(lowered) <= threshold, "{threshold}");
+            let next = lowered.next_up();
+            assert!(!next.is_finite() || f64::from(next) > threshold, "{threshold}");
+        }
     }
 
     /// Rows recorded by `eval-runner --features` with the scores `learn_files.py --parity-out` had LightGBM give

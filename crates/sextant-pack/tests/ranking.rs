@@ -186,6 +186,57 @@ fn files_that_change_together_rise_with_the_file_the_task_is_about() {
 }
 
 #[test]
+fn recorded_features_relate_each_candidate_to_the_best_files() {
+    let repo_dir = tempfile::tempdir().unwrap();
+    let repo = git2::Repository::init(repo_dir.path()).unwrap();
+    for i in 0..20 {
+        let file = format!("pkg/other_{i}.py");
+        commit_saying(&repo, &[(&file, &format!("def other_{i}(x):\n    return x * {i}\n"))], "Tidy a helper");
+    }
+    // The migration calls the schema and only ever changes with it, in commits worded like the task.
+    for round in 0..4 {
+        commit_saying(
+            &repo,
+            &[
+                (
+                    "pkg/schema.py",
+                    &format!("COLUMNS = ['id', 'email', 'c{round}']\n\n\ndef invoice_schema():\n    return COLUMNS\n"),
+                ),
+                (
+                    "pkg/migrate.py",
+                    &format!(
+                        "from pkg.schema import invoice_schema\n\n\ndef upgrade(db):\n    db.run(invoice_schema(), {round})\n"
+                    ),
+                ),
+            ],
+            "Invoice schema: one more column",
+        );
+    }
+    let f = Fixture::index(repo_dir);
+    let request = PackRequest {
+        task: "add a currency column to the invoice schema".to_string(),
+        budget: 2000,
+        record_features: true,
+        ..Default::default()
+    };
+    let ranking = sextant_pack::rank(&f.index, &request).unwrap();
+    let features = ranking.file_features.expect("features asked for");
+    let schema = f.index.file_id("pkg/schema.py").unwrap();
+    assert_eq!(ranking.files[0].0, schema, "{:?}", ranking.files);
+    let migrate = &features[&f.index.file_id("pkg/migrate.py").unwrap()];
+    // Every one of the schema's commits changed the migration, and every one of the migration's the schema.
+    assert_eq!(migrate.get("cochange_best"), Some(&1.0), "{migrate:?}");
+    assert_eq!(migrate.get("cochange_reverse"), Some(&1.0), "{migrate:?}");
+    // The call and the import link the two both ways.
+    assert!(migrate.get("graph_best").is_some_and(|&share| share > 0.0), "{migrate:?}");
+    assert!(migrate.get("graph_reverse").is_some_and(|&share| share > 0.0), "{migrate:?}");
+    // The commits worded like the task changed both; the helpers' commits said nothing like it.
+    assert!(migrate.get("message_place").is_some_and(|&place| place <= 2.0), "{migrate:?}");
+    assert!(features[&schema].get("message_place").is_some_and(|&place| place <= 2.0));
+    assert!(features.values().all(|f| f.get("message_place").is_none_or(|&place| place <= 2.0)), "{features:?}");
+}
+
+#[test]
 fn files_that_commits_worded_like_the_task_changed_rank_without_a_shared_word() {
     let repo_dir = tempfile::tempdir().unwrap();
     let repo = git2::Repository::init(repo_dir.path()).unwrap();
@@ -374,7 +425,9 @@ fn files_that_share_the_best_files_vocabulary_rank_through_feedback() {
     // In a repository of fourteen chunks every word is in more than the default 2% of them, and the feedback
     // list's first places count for little against the views' matches of a common word: a quarter, twice the
     // default weight.
-    let weights = RankWeights { feedback: 4.0, feedback_max_share: 0.25, ..Default::default() };
+    // The fused order: the learned one may put a view second.
+    let fused = RankWeights { learned_files: 0.0, ..Default::default() };
+    let weights = RankWeights { feedback: 4.0, feedback_max_share: 0.25, ..fused };
     let with = ranked(&f, task, weights);
     assert_eq!(with[0], "syntax/lexer.py", "{with:?}");
     assert_eq!(with[1], "syntax/cursor.py", "{with:?}");
