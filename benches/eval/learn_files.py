@@ -8,7 +8,7 @@ ROWS is an eval-runner `rows.jsonl` (the rows with their gold files) and FEATURE
 `eval-runner --features "learned_files=0"` run over them (each row's 60 best files with their evidence by signal,
 in the fused order: the default weights with the learned order off). Train on rows of repositories the
 test rows never saw (`benches/eval/mine_commits.py` writes such rows from any mirror); each `--test` set is
-reranked and scored per source against the fused order: file recall@1/5/10 and all-gold@5 (gold files outside the
+reranked (all 60, as packs do) and scored per source against the fused order: file recall@1/5/10 and all-gold@5 (gold files outside the
 60 candidates count as missed in both orders). Needs `pip install lightgbm numpy`.
 
 `vector` below defines the features; `FEATURE_NAMES` and `feature_vectors` in crates/sextant-pack/src/learned.rs
@@ -38,8 +38,8 @@ def names():
 LEFT_OUT = []
 # Whether scores are kept apart for short and long tasks (`--by-length`).
 SPLIT_BY_LENGTH = False
-# Whether the fused order's best file stays first, as packs keep it (`--all` reorders all the candidates).
-KEEP_FIRST = True
+# Whether the fused order's best file stays first (`--keep-first`); packs reorder all the candidates.
+KEEP_FIRST = False
 
 
 def place(p):
@@ -171,10 +171,10 @@ def main():
                         help="write a few test rows' raw evidence and the model's scores of them, for the Rust test")
     parser.add_argument('--seeds', default='1,2,3,4,5', help='one booster per seed; the model is their mean')
     parser.add_argument('--by-length', action='store_true', help='score short and long tasks apart')
-    parser.add_argument('--all', action='store_true', help="reorder every candidate, the fused best file too")
+    parser.add_argument('--keep-first', action='store_true', help="keep the fused best file first, order the rest")
     args = parser.parse_args()
     global LEFT_OUT, SPLIT_BY_LENGTH, KEEP_FIRST
-    SPLIT_BY_LENGTH, KEEP_FIRST = args.by_length, not args.all
+    SPLIT_BY_LENGTH, KEEP_FIRST = args.by_length, args.keep_first
     LEFT_OUT = [names().index(n) for n in args.without.split(',') if n]
     train = [r for rows, features in args.train for r in load(rows, features)]
     # Rows whose gold is not among the candidates teach nothing about their order.
