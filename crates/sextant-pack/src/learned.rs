@@ -1,10 +1,13 @@
 //! A learned reranking of a task's best candidate files: gradient-boosted trees (LambdaMART) over each file's
-//! evidence by signal, fitted offline on commit-message tasks of repositories the development set never saw.
+//! evidence by signal and its relations to the best files, fitted offline on commit-message tasks of repositories
+//! the development set never saw.
 //!
 //! The fusion in [`crate::rank`] adds up reciprocal ranks with hand-tuned weights; the trees learn how the
 //! signals interact (a file first in whole-file BM25 but absent from the chunk lists, a test that only the title
-//! found, …). The model is `learned_files.model`, written by `benches/eval/learn_files.py` from the features
-//! `eval-runner --features ""` records; [`FEATURE_NAMES`] must list the features in the order that script does.
+//! found, a helper that always changes with the best file, …). The model is `learned_files.model` (the trees of
+//! five boosters, each leaf already divided by five, so their sum is the boosters' mean), written by
+//! `benches/eval/learn_files.py` from the features `eval-runner --features "learned_files=0"` records;
+//! [`FEATURE_NAMES`] must list the features in the order that script does.
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;

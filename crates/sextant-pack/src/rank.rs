@@ -161,9 +161,9 @@ pub struct RankWeights {
     pub neighbour_pull: f32,
     /// How many chunks on each side of a unit `neighbour_units` pulls forward.
     pub neighbour_reach: usize,
-    /// Reorder the best files (the first [`crate::learned::RERANKED_FILES`]) by the learned
-    /// model of [`crate::learned`] over their evidence by signal; 0 keeps the fused order. The files' order only:
-    /// their chunks keep the shares of the fused order.
+    /// Reorder the best files (the first [`crate::learned::RERANKED_FILES`]) by the learned model of
+    /// [`crate::learned`] over their evidence by signal and their relations to the best three; 0 keeps the fused
+    /// order. The files' order only: their chunks keep the shares of the fused order.
     pub learned_files: f32,
 }
 
@@ -473,9 +473,9 @@ pub struct Ranking {
 /// graph links, with `graph_partners` on), `chunks`; for the first [`crate::learned::RERANKED_FILES`] also
 /// `final_rank`, `final_score`, their relations to the best files (`cochange_best`, `cochange_reverse`,
 /// `graph_best`, `graph_reverse`, `message_place`: see `note_relations_to_best_files`), and, only where the
-/// request asks for features, `same_directory` (in the best
-/// file's directory), `auxiliary` (see `sextant_index::auxiliary_kind`) and `named_stem` (its name before the
-/// first dot is a word of the task)). A signal whose weight is 0 is not computed, so it is absent.
+/// request asks for features, `same_directory` (in the best file's directory), `auxiliary` (see
+/// `sextant_index::auxiliary_kind`) and `named_stem` (its name before the first dot is a word of the task)). A
+/// signal whose weight is 0 is not computed, so it is absent.
 pub type FileFeatures = HashMap<u32, BTreeMap<&'static str, f32>>;
 
 type Unit = (u32, u32);
