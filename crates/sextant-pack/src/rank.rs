@@ -486,32 +486,59 @@ struct Fusion {
     /// The part of each file's score that ranks the file but is not passed on to its chunks.
     file_only: HashMap<u32, f32>,
     file_rank_offset: f32,
-    /// Evidence by signal per file, when recorded.
-    features: Option<FileFeatures>,
+    /// Evidence by signal per file as noted, when recorded: a push per note, folded into [`FileFeatures`] only for
+    /// the files that need it ([`Fusion::features`]), since thousands of files are noted and sixty read.
+    notes: Option<Vec<FeatureNote>>,
+}
+
+/// One note of a file's evidence: the file, the feature, its value, and how notes of the same feature combine.
+type FeatureNote = (u32, &'static str, f32, Combine);
+
+/// How repeated notes of one feature of one file combine.
+#[derive(Debug, Clone, Copy)]
+enum Combine {
+    Least,
+    Largest,
+    Last,
 }
 
 impl Fusion {
     /// Records `file`'s place in `signal`'s list, keeping its best.
     fn note_place(&mut self, file: u32, signal: &'static str, place: usize) {
-        if let Some(features) = &mut self.features {
-            let entry = features.entry(file).or_default().entry(signal).or_insert(f32::INFINITY);
-            *entry = entry.min(place as f32);
+        if let Some(notes) = &mut self.notes {
+            notes.push((file, signal, place as f32, Combine::Least));
         }
     }
 
     /// Records a value of `file`, keeping the largest of those recorded under `name`.
     fn note_largest(&mut self, file: u32, name: &'static str, value: f32) {
-        if let Some(features) = &mut self.features {
-            let entry = features.entry(file).or_default().entry(name).or_insert(value);
-            *entry = entry.max(value);
+        if let Some(notes) = &mut self.notes {
+            notes.push((file, name, value, Combine::Largest));
         }
     }
 
     /// Records a value of `file`.
     fn note_value(&mut self, file: u32, name: &'static str, value: f32) {
-        if let Some(features) = &mut self.features {
-            features.entry(file).or_default().insert(name, value);
+        if let Some(notes) = &mut self.notes {
+            notes.push((file, name, value, Combine::Last));
         }
+    }
+
+    /// The evidence noted of the files `wanted` holds for, in noting order.
+    fn features(&self, wanted: impl Fn(u32) -> bool) -> Option<FileFeatures> {
+        let notes = self.notes.as_ref()?;
+        let mut features = FileFeatures::new();
+        for &(file, name, value, combine) in notes.iter().filter(|note| wanted(note.0)) {
+            let values = features.entry(file).or_default();
+            match (values.get_mut(name), combine) {
+                (Some(kept), Combine::Least) => *kept = kept.min(value),
+                (Some(kept), Combine::Largest) => *kept = kept.max(value),
+                _ => {
+                    values.insert(name, value);
+                }
+            }
+        }
+        Some(features)
     }
 
     /// Adds a ranked list of units; a weight of 0 turns the signal off (its units are not even listed).
@@ -593,7 +620,7 @@ pub(crate) fn rank_reading(
         file_only: HashMap::new(),
         file_rank_offset: weights.file_rank_offset,
         // The learned reranking reads the features too.
-        features: (request.record_features || weights.learned_files > 0.0).then(HashMap::new),
+        notes: (request.record_features || weights.learned_files > 0.0).then(Vec::new),
     };
     let search_options = SearchOptions {
         limit: LEXICAL_DEPTH,
@@ -1034,7 +1061,7 @@ pub(crate) fn rank_reading(
     let commits_of = |file: u32| {
         index.co_change().and_then(|history| history.files.get(index.file(file)?.path())).map_or(0, |entry| entry.0)
     };
-    if fusion.features.is_some() {
+    if fusion.notes.is_some() {
         for &(file, score) in &files {
             fusion.note_value(file, "fused", score);
             fusion.note_value(file, "is_test", if is_test(file) { 1.0 } else { 0.0 });
@@ -1167,7 +1194,7 @@ pub(crate) fn rank_reading(
         boosts.apply(&mut files);
     }
 
-    if fusion.features.is_some() {
+    if fusion.notes.is_some() {
         // Only the files the learned order reads (and `eval-runner --features` writes) need them.
         for (rank, &(file, score)) in files.iter().take(crate::learned::RERANKED_FILES).enumerate() {
             fusion.note_value(file, "final_rank", rank as f32 + 1.0);
@@ -1196,7 +1223,7 @@ pub(crate) fn rank_reading(
             }
         }
     }
-    if fusion.features.is_some() {
+    if fusion.notes.is_some() {
         note_relations_to_best_files(index, &files, &task_terms, &mut fusion);
     }
 
@@ -1225,8 +1252,15 @@ pub(crate) fn rank_reading(
     // It was fitted on changes to code, never to tests, examples or docs, and learned to put those last: where the
     // task is about tests or names a kind of auxiliary code, those files keep their places in the fused order (as
     // the test and auxiliary factors leave them) and the model orders the rest around them.
+    // All the candidates' evidence for learning; the best files' for the learned order.
+    let features = if request.record_features {
+        fusion.features(|_| true)
+    } else {
+        let best: HashSet<u32> = files.iter().take(crate::learned::RERANKED_FILES).map(|(f, _)| *f).collect();
+        fusion.features(|file| best.contains(&file))
+    };
     if weights.learned_files > 0.0 {
-        if let Some(features) = &fusion.features {
+        if let Some(features) = &features {
             let keeps_place = |file: u32| {
                 let Some(path) = index.file(file).map(|f| f.path()) else { return false };
                 (task_about_tests && sextant_index::is_test_path(path))
@@ -1236,7 +1270,7 @@ pub(crate) fn rank_reading(
         }
     }
     // The learned order reads the features on every request; the caller sees them only when it asked.
-    let file_features = fusion.features.filter(|_| request.record_features);
+    let file_features = features.filter(|_| request.record_features);
     Ok(Ranking { units, files, graph_scores, file_features })
 }
 
