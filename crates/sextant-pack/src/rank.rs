@@ -1296,12 +1296,10 @@ fn rerank_files(files: &mut [(u32, f32)], features: &FileFeatures, long_task: bo
     scored.retain(|&(_, place)| !kept[place]);
     // Ties keep the fused order.
     scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-    let mut moving = scored.iter().map(|&(_, place)| files[place].0);
-    let reordered: Vec<u32> = (0..count)
-        .map(|slot| if kept[slot] { Some(files[slot].0) } else { moving.next() })
-        .collect::<Option<_>>()
-        .unwrap_or_default();
-    for (slot, file) in reordered.into_iter().enumerate() {
+    // The moving files fill the slots not kept, in the model's order; each slot keeps its score.
+    let moving: Vec<u32> = scored.iter().map(|&(_, place)| files[place].0).collect();
+    let free_slots = (0..count).filter(|&slot| !kept[slot]);
+    for (slot, file) in free_slots.zip(moving) {
         files[slot].0 = file;
     }
 }
@@ -1327,13 +1325,13 @@ fn note_relations_to_best_files(
     if let Some(history) = index.co_change() {
         for (place, &source) in sources.iter().enumerate() {
             let Some(path) = index.file(source).map(|f| f.path()) else { continue };
+            let source_commits = history.files.get(path).map_or(0, |entry| entry.0) as f32;
             for (partner, share) in history.partners(path) {
                 let Some(partner_id) = index.file_id(partner).filter(|p| is_candidate.contains(p)) else { continue };
                 if place == 0 {
                     fusion.note_largest(partner_id, "cochange_best", share);
                 }
                 // The share of the partner's own commits: a helper that only ever changes with the best file.
-                let source_commits = history.files.get(path).map_or(0, |entry| entry.0) as f32;
                 let partner_commits = history.files.get(partner).map_or(0, |entry| entry.0).max(1) as f32;
                 fusion.note_largest(
                     partner_id,
