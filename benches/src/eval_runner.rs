@@ -22,6 +22,10 @@
 //! weights are written to `PRED.features.jsonl` with their evidence by signal (`sextant_pack::FileFeatures`), for
 //! learning the fusion offline (`benches/eval/learn_fusion.py`).
 //!
+//! With `--chunk-features SPEC`, each row's first code candidates under those weights, in the order the pack fill
+//! takes them, are written to `PRED.chunks.jsonl` with their exact tokens and features
+//! (`sextant_pack::chunk_candidates`), for learning the chunk order offline (`benches/eval/learn_chunks.py`).
+//!
 //! With `--dense`, packs also get the dense signals: each row's file cards and chunk vectors are brought up to date
 //! (through the vector cache) before its pack; `--dense-cards` embeds the file cards alone, a tenth of the model
 //! time, and packs get no chunk hits even where an earlier `--dense` run left chunk vectors in the work
@@ -82,6 +86,8 @@ struct Args {
     variants: Vec<(String, RankProfiles)>,
     /// Weights whose per-file evidence by signal is written to `PRED.features.jsonl` (`--features`).
     features: Option<RankProfiles>,
+    /// Weights whose code candidates are written to `PRED.chunks.jsonl` (`--chunk-features`).
+    chunk_features: Option<RankProfiles>,
     no_vectors: bool,
 }
 
@@ -106,6 +112,7 @@ fn parse_args() -> Result<Args> {
         hybrid_variants: Vec::new(),
         variants: Vec::new(),
         features: None,
+        chunk_features: None,
         no_vectors: false,
     };
     let mut it = std::env::args().skip(1);
@@ -147,6 +154,8 @@ fn parse_args() -> Result<Args> {
             }
             // `graph=0.5,…` (may be empty: the defaults): each row's candidate files with their evidence by signal.
             "--features" => args.features = Some(value()?.parse().map_err(anyhow::Error::msg)?),
+            // The same, may be empty: each row's code candidates in fill order with their features.
+            "--chunk-features" => args.chunk_features = Some(value()?.parse().map_err(anyhow::Error::msg)?),
             "--search-modes" => {
                 args.search_modes =
                     value()?.split(',').map(|m| m.parse().map_err(anyhow::Error::msg)).collect::<Result<_>>()?
@@ -225,6 +234,10 @@ fn main() -> Result<()> {
         Some(_) => Some(std::io::BufWriter::new(std::fs::File::create(args.out.with_extension("features.jsonl"))?)),
         None => None,
     };
+    let mut chunks_out = match &args.chunk_features {
+        Some(_) => Some(std::io::BufWriter::new(std::fs::File::create(args.out.with_extension("chunks.jsonl"))?)),
+        None => None,
+    };
     let mut timings: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
     let embedder = if args.dense {
         let config = Config::defaults()?;
@@ -300,6 +313,12 @@ fn main() -> Result<()> {
             let request = PackRequest { weights: *weights, record_features: true, ..request.clone() };
             write_features(features_out, id, &index, &request)?;
         }
+        if let (Some(weights), Some(chunks_out)) = (&args.chunk_features, &mut chunks_out) {
+            let request = PackRequest { weights: *weights, ..request.clone() };
+            let candidates = sextant_pack::chunk_candidates(&index, &request)?;
+            let long = request.weights.is_long(&request.task);
+            writeln!(chunks_out, "{}", json!({"instance_id": id, "long": long, "chunks": candidates}))?;
+        }
         let gold: Vec<&str> =
             row["gold_files"].as_array().map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
         let ranks: Vec<Option<usize>> =
@@ -313,8 +332,8 @@ fn main() -> Result<()> {
             ranks
         );
     }
-    if let Some(mut features_out) = features_out {
-        features_out.flush()?;
+    for out in [features_out, chunks_out].into_iter().flatten() {
+        out.into_inner().map_err(|e| e.into_error())?;
     }
     for (name, values) in &timings {
         let mut sorted = values.clone();

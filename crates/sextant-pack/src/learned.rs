@@ -8,6 +8,11 @@
 //! five boosters, each leaf already divided by five, so their sum is the boosters' mean), written by
 //! `benches/eval/learn_files.py` from the features `eval-runner --features "learned_files=0"` records;
 //! [`FEATURE_NAMES`] must list the features in the order that script does.
+//!
+//! A second model orders the code a pack fills in (`learned_chunks.model`, three boosters, binary log-odds that a
+//! code candidate touches the change, over [`CHUNK_FEATURE_NAMES`]): written by `benches/eval/learn_chunks.py` from
+//! the candidates `eval-runner --chunk-features "learned_chunks=0"` records; `render` fills by its score less the
+//! log of each candidate's size, so the first tokens of a pack hold the likeliest code per token.
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -63,15 +68,57 @@ pub const FEATURE_NAMES: &[&str] = &[
     "named_stem",
 ];
 
+/// The features of a code candidate the learned chunk order reads, in its model's order (computed by
+/// `render::chunk_features`): its place in each chunk list of [`crate::rank::UNIT_SIGNALS`] (as the file model's
+/// places), then the rest.
+pub const CHUNK_FEATURE_NAMES: &[&str] = &[
+    "lexical_task",
+    "lexical_identifiers",
+    "semantic",
+    "symbol_identifier",
+    "symbol_compound",
+    "symbol_word",
+    "qualified_symbol",
+    "path_units",
+    "module_units",
+    "mentioned",
+    "graph_units",
+    "score/best",
+    "own/best",
+    "prior_share",
+    "pulled",
+    "log_rank",
+    "log_file_place",
+    "file_score/best",
+    "log_rank_in_file",
+    "log_bytes",
+    "log_lines",
+    "position_in_file",
+    "log_file_chunks",
+    "named",
+    "is_test",
+    "auxiliary",
+    "long",
+    "signals",
+    "log_file_candidates",
+];
+
+/// Where [`CHUNK_FEATURE_NAMES`] holds `log_bytes`, the size the chunk order weighs against the model's score.
+pub(crate) const CHUNK_LOG_BYTES: usize = 19;
+
 /// Signals whose list places become the first features, in order (each `1 - ln(place) / ln(300)`, 0 if absent).
 const PLACES: usize = 23;
 
 /// How many of the best files the model reorders; the rest keep their places behind them.
 pub const RERANKED_FILES: usize = 60;
 
-/// The shipped model (text: one `tree` line per tree, then its nodes, `s FEATURE THRESHOLD LEFT RIGHT` or
+/// The shipped file model (text: one `tree` line per tree, then its nodes, `s FEATURE THRESHOLD LEFT RIGHT` or
 /// `l VALUE`, children by their index within the tree).
 const MODEL: &str = include_str!("learned_files.model");
+
+/// The shipped chunk model (the same text), written by `benches/eval/learn_chunks.py`: log-odds that a code
+/// candidate holds part of the change, over [`CHUNK_FEATURE_NAMES`].
+const CHUNK_MODEL: &str = include_str!("learned_chunks.model");
 
 /// One node of a regression tree.
 #[derive(Debug, Clone, Copy)]
@@ -86,16 +133,17 @@ enum Node {
     Leaf(f32),
 }
 
-/// A sum of regression trees over [`FEATURE_NAMES`].
+/// A sum of regression trees over a fixed list of features ([`FEATURE_NAMES`] for files, [`CHUNK_FEATURE_NAMES`]
+/// for chunks).
 #[derive(Debug)]
-pub struct FileModel {
+pub struct TreeModel {
     /// Every tree's nodes, one tree after another, children by their index in this array.
     nodes: Vec<FlatNode>,
     /// Where each tree's root is in `nodes`.
     roots: Vec<u32>,
 }
 
-/// A node of [`FileModel`]: 16 bytes, so the trees a pack walks (thousands of nodes) stay in the cache.
+/// A node of [`TreeModel`]: 16 bytes, so the trees a pack walks (thousands of nodes) stay in the cache.
 #[derive(Debug, Clone, Copy)]
 struct FlatNode {
     /// The feature a split reads, or [`LEAF`].
@@ -110,16 +158,26 @@ struct FlatNode {
 /// The `feature` of a leaf.
 const LEAF: u32 = u32::MAX;
 
-impl FileModel {
-    /// The shipped model, parsed once.
-    pub fn shipped() -> &'static FileModel {
-        static MODEL_CELL: OnceLock<FileModel> = OnceLock::new();
-        // The text is part of the build and checked by a test, so it cannot fail to parse here.
-        MODEL_CELL.get_or_init(|| FileModel::parse(MODEL).unwrap_or(FileModel { nodes: Vec::new(), roots: Vec::new() }))
+impl TreeModel {
+    /// The shipped file model, parsed once.
+    pub fn files() -> &'static TreeModel {
+        static MODEL_CELL: OnceLock<TreeModel> = OnceLock::new();
+        MODEL_CELL.get_or_init(|| TreeModel::parse_or_empty(MODEL, FEATURE_NAMES.len()))
     }
 
-    /// Parses the model's text; an error names the line.
-    pub fn parse(text: &str) -> Result<FileModel, String> {
+    /// The shipped chunk model, parsed once.
+    pub fn chunks() -> &'static TreeModel {
+        static MODEL_CELL: OnceLock<TreeModel> = OnceLock::new();
+        MODEL_CELL.get_or_init(|| TreeModel::parse_or_empty(CHUNK_MODEL, CHUNK_FEATURE_NAMES.len()))
+    }
+
+    /// A shipped model: its text is part of the build and checked by a test, so it cannot fail to parse here.
+    fn parse_or_empty(text: &str, features: usize) -> TreeModel {
+        TreeModel::parse(text, features).unwrap_or(TreeModel { nodes: Vec::new(), roots: Vec::new() })
+    }
+
+    /// Parses a model's text over `features` features; an error names the line.
+    pub fn parse(text: &str, features: usize) -> Result<TreeModel, String> {
         let mut trees: Vec<Vec<Node>> = Vec::new();
         for (number, line) in text.lines().enumerate() {
             let fields: Vec<&str> = line.split_whitespace().collect();
@@ -150,7 +208,7 @@ impl FileModel {
             for (at, node) in tree.iter().enumerate() {
                 nodes.push(match *node {
                     Node::Split { feature, threshold, left, right } => {
-                        if feature >= FEATURE_NAMES.len() || left >= tree.len() || right >= tree.len() {
+                        if feature >= features || left >= tree.len() || right >= tree.len() {
                             return Err(format!("tree {t}: a split points outside the tree or the features"));
                         }
                         if left <= at || right <= at {
@@ -170,7 +228,7 @@ impl FileModel {
                 return Err(format!("tree {t} has no node"));
             }
         }
-        Ok(FileModel { nodes, roots })
+        Ok(TreeModel { nodes, roots })
     }
 
     /// How many trees the model sums.
@@ -265,7 +323,7 @@ mod tests {
 
     #[test]
     fn the_shipped_model_parses_and_uses_only_known_features() {
-        let model = FileModel::parse(MODEL).expect("the shipped model parses");
+        let model = TreeModel::parse(MODEL, FEATURE_NAMES.len()).expect("the shipped model parses");
         assert!(model.trees() >= 50, "{} trees", model.trees());
     }
 
@@ -274,7 +332,7 @@ mod tests {
 
     #[test]
     fn the_shipped_model_reads_no_feature_packs_leave_unrecorded() {
-        let model = FileModel::parse(MODEL).unwrap();
+        let model = TreeModel::parse(MODEL, FEATURE_NAMES.len()).unwrap();
         let first_unrecorded = FEATURE_NAMES.len() - LEARNING_ONLY_FEATURES;
         for node in model.nodes.iter().filter(|node| node.feature != LEAF) {
             let feature = node.feature as usize;
@@ -284,16 +342,16 @@ mod tests {
 
     #[test]
     fn trees_route_by_threshold_and_sum_their_leaves() {
-        let model = FileModel::parse("tree\ns 1 0.5 1 2\nl -1\nl 2\ntree\nl 0.25\n").unwrap();
+        let model = TreeModel::parse("tree\ns 1 0.5 1 2\nl -1\nl 2\ntree\nl 0.25\n", FEATURE_NAMES.len()).unwrap();
         let mut features = vec![0.0; FEATURE_NAMES.len()];
         assert_eq!(model.score(&features), -0.75);
         features[1] = 0.6;
         assert_eq!(model.score(&features), 2.25);
-        assert!(FileModel::parse("tree\ns 999 0.5 1 2\nl 1\nl 2\n").is_err());
-        assert!(FileModel::parse("s 1 0.5 1 2\n").is_err());
-        assert!(FileModel::parse("tree\nl x\n").is_err());
+        assert!(TreeModel::parse("tree\ns 999 0.5 1 2\nl 1\nl 2\n", FEATURE_NAMES.len()).is_err());
+        assert!(TreeModel::parse("s 1 0.5 1 2\n", FEATURE_NAMES.len()).is_err());
+        assert!(TreeModel::parse("tree\nl x\n", FEATURE_NAMES.len()).is_err());
         // A split back to its own tree's root would never reach a leaf.
-        assert!(FileModel::parse("tree\ns 1 0.5 0 1\nl 1\n").is_err());
+        assert!(TreeModel::parse("tree\ns 1 0.5 0 1\nl 1\n", FEATURE_NAMES.len()).is_err());
         // Many vectors at once score as one at a time.
         let vectors = [vec![0.0; FEATURE_NAMES.len()], features.clone()];
         assert_eq!(model.score_all(&vectors), [-0.75, 2.25]);
@@ -315,7 +373,7 @@ mod tests {
     fn scores_match_the_offline_model() {
         let cases: Vec<serde_json::Value> =
             serde_json::from_str(include_str!("../tests/data/learned_parity.json")).expect("parity fixture");
-        let model = FileModel::shipped();
+        let model = TreeModel::files();
         let (mut compared, mut agreed) = (0, 0);
         for case in &cases {
             let evidence: Vec<BTreeMap<&'static str, f32>> = case["features"]
@@ -341,6 +399,32 @@ mod tests {
         }
         assert!(compared >= 60, "{compared} candidates");
         assert_eq!(agreed, compared, "scores that match LightGBM's");
+    }
+
+    #[test]
+    fn the_shipped_chunk_model_parses_over_the_chunk_features() {
+        let model = TreeModel::parse(CHUNK_MODEL, CHUNK_FEATURE_NAMES.len()).expect("the chunk model parses");
+        assert!(model.trees() >= 50, "{} trees", model.trees());
+        assert_eq!(CHUNK_FEATURE_NAMES[CHUNK_LOG_BYTES], "log_bytes");
+        assert_eq!(&CHUNK_FEATURE_NAMES[..crate::rank::UNIT_SIGNALS.len()], crate::rank::UNIT_SIGNALS);
+    }
+
+    /// Candidates recorded by `eval-runner --chunk-features` with the log-odds `learn_chunks.py --parity-out` had
+    /// LightGBM give them under the shipped chunk model.
+    #[test]
+    fn chunk_scores_match_the_offline_model() {
+        let cases: Vec<serde_json::Value> =
+            serde_json::from_str(include_str!("../tests/data/learned_chunks_parity.json")).expect("parity fixture");
+        let model = TreeModel::chunks();
+        assert!(cases.len() >= 100, "{} candidates", cases.len());
+        for case in &cases {
+            let features: Vec<f32> =
+                case["features"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap() as f32).collect();
+            assert_eq!(features.len(), CHUNK_FEATURE_NAMES.len());
+            let expected = case["score"].as_f64().unwrap();
+            let got = f64::from(model.score(&features));
+            assert!((got - expected).abs() < 1e-3, "{got} against LightGBM's {expected} for {features:?}");
+        }
     }
 
     #[test]

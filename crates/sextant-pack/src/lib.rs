@@ -21,7 +21,7 @@ use serde::Serialize;
 use sextant_index::{Index, IndexError, PathFilter};
 use sextant_overview::{rules, Overview};
 
-pub use rank::{rank, FileFeatures, RankProfiles, RankWeights, Ranking, UnitScore};
+pub use rank::{rank, FileFeatures, RankProfiles, RankWeights, Ranking, UnitScore, UNIT_SIGNALS};
 pub use terms::{retrieval_text, TaskTerms};
 
 /// The BPE vocabulary tokens are counted with.
@@ -300,7 +300,7 @@ pub fn build_pack_with(
     }
     let reserved: usize = leading.iter().map(|i| i.tokens as usize + 1).sum();
     let code_request = PackRequest { budget: request.budget.saturating_sub(reserved), ..request.clone() };
-    let candidates = render::candidates(index, &ranking, request);
+    let candidates = render::candidates(index, &ranking, request, false);
     let mut code =
         if code_request.budget > 0 { render::fill(index, &mut sources, candidates, &code_request) } else { Vec::new() };
     if let Some(overview) = overview {
@@ -316,6 +316,44 @@ pub fn build_pack_with(
     items.append(&mut code);
     let (items, text, tokens) = render::verify(items, request.budget, tokenizer);
     Ok(ContextPack { items, text, tokens, budget: request.budget, ranked_files, generation: index.generation() })
+}
+
+/// A code candidate of a pack with what the learned chunk order reads of it (for learning that order offline:
+/// `eval-runner --features`).
+#[derive(Debug, Clone, Serialize)]
+pub struct ChunkCandidate {
+    /// Repository-relative path.
+    pub path: String,
+    /// First line (1-based).
+    pub start_line: u32,
+    /// Last line (inclusive).
+    pub end_line: u32,
+    /// Exact tokens of the rendered code item.
+    pub tokens: u32,
+    /// The features, in the order of [`learned::CHUNK_FEATURE_NAMES`].
+    pub features: Vec<f32>,
+}
+
+/// The first code candidates of the pack for `request`, in the order the fill would take them, with their
+/// features (skeletons and code that cannot be read as indexed are left out).
+pub fn chunk_candidates(index: &Index, request: &PackRequest) -> Result<Vec<ChunkCandidate>, PackError> {
+    let mut sources = SourceCache::new(Path::new(index.root()), index);
+    let ranking = rank::rank_reading(index, request, &mut sources)?;
+    let mut out = Vec::new();
+    for mut candidate in render::candidates(index, &ranking, request, true) {
+        if candidate.features.is_empty() || !candidate.render(&mut sources) {
+            continue;
+        }
+        let item = candidate.item;
+        out.push(ChunkCandidate {
+            tokens: request.tokenizer.count(&item.content) as u32,
+            path: item.path,
+            start_line: item.start_line,
+            end_line: item.end_line,
+            features: candidate.features,
+        });
+    }
+    Ok(out)
 }
 
 /// Whether a file passes the request's language and path filters.

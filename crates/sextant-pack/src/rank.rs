@@ -165,6 +165,12 @@ pub struct RankWeights {
     /// [`crate::learned`] over their evidence by signal and their relations to the best three; 0 keeps the fused
     /// order. The files' order only: their chunks keep the shares of the fused order.
     pub learned_files: f32,
+    /// Packing, not ranking: fill the pack in the order of the learned chunk model of [`crate::learned`] (value
+    /// per token: its log-odds that a code candidate holds part of the change, less `chunk_size_power` times the
+    /// log of the candidate's size) instead of the fused scores' order; 0 keeps the fused order.
+    pub learned_chunks: f32,
+    /// How much a candidate's size (log of its bytes) counts against it in the learned chunk order.
+    pub chunk_size_power: f32,
 }
 
 impl Default for RankWeights {
@@ -230,6 +236,8 @@ impl Default for RankWeights {
             // weights were chosen, all-gold@5 fell 0.643 → 0.631 while R@10 rose 0.845 → 0.859 and R@1 0.417 →
             // 0.446.
             learned_files: 1.0,
+            learned_chunks: 0.0,
+            chunk_size_power: 0.3,
         }
     }
 }
@@ -357,6 +365,8 @@ impl RankWeights {
                     "commit_messages" => &mut self.commit_messages,
                     "neighbour_pull" => &mut self.neighbour_pull,
                     "learned_files" => &mut self.learned_files,
+                    "learned_chunks" => &mut self.learned_chunks,
+                    "chunk_size_power" => &mut self.chunk_size_power,
                     other => return Err(format!("unknown ranking weight `{other}`")),
                 };
                 *field = number;
@@ -449,6 +459,35 @@ pub struct UnitScore {
     pub score: f32,
     /// Signals that found it, strongest first.
     pub reasons: Vec<String>,
+    /// Its (1-based) place in each of the chunk lists of [`UNIT_SIGNALS`], 0 where a list does not hold it.
+    pub places: [u16; UNIT_SIGNALS.len()],
+    /// The part of `score` it has from its file's place in the file ranking (the fused file score times
+    /// `file_prior`), not from evidence of its own.
+    pub prior: f32,
+}
+
+/// The ranked lists of chunks fused into unit scores, in the order of [`UnitScore::places`].
+pub const UNIT_SIGNALS: [&str; 11] = [
+    "lexical_task",
+    "lexical_identifiers",
+    "semantic",
+    "symbol_identifier",
+    "symbol_compound",
+    "symbol_word",
+    "qualified_symbol",
+    "path_units",
+    "module_units",
+    "mentioned",
+    "graph_units",
+];
+
+/// A unit's fused evidence while lists are added: its score, the reasons with what each gave, and its place in
+/// each list of [`UNIT_SIGNALS`].
+#[derive(Default)]
+struct UnitEvidence {
+    score: f32,
+    reasons: Vec<(f32, String)>,
+    places: [u16; UNIT_SIGNALS.len()],
 }
 
 /// The ranking of one task.
@@ -481,7 +520,7 @@ pub type FileFeatures = HashMap<u32, BTreeMap<&'static str, f32>>;
 type Unit = (u32, u32);
 
 struct Fusion {
-    scores: HashMap<Unit, (f32, Vec<(f32, String)>)>,
+    scores: HashMap<Unit, UnitEvidence>,
     file_scores: HashMap<u32, f32>,
     /// The part of each file's score that ranks the file but is not passed on to its chunks.
     file_only: HashMap<u32, f32>,
@@ -546,6 +585,7 @@ impl Fusion {
         if weight == 0.0 {
             return;
         }
+        let slot = UNIT_SIGNALS.iter().position(|s| *s == signal);
         let mut seen = HashSet::new();
         for (unit, reason) in list {
             if !seen.insert(*unit) {
@@ -553,9 +593,12 @@ impl Fusion {
             }
             self.note_place(unit.0, signal, seen.len());
             let contribution = rrf(weight, seen.len());
-            let entry = self.scores.entry(*unit).or_insert((0.0, Vec::new()));
-            entry.0 += contribution;
-            entry.1.push((contribution, reason.clone()));
+            let entry = self.scores.entry(*unit).or_default();
+            entry.score += contribution;
+            entry.reasons.push((contribution, reason.clone()));
+            if let Some(slot) = slot {
+                entry.places[slot] = seen.len().min(usize::from(u16::MAX)) as u16;
+            }
         }
     }
 
@@ -1017,7 +1060,7 @@ pub(crate) fn rank_reading(
     let mut units: Vec<UnitScore> = std::mem::take(&mut fusion.scores)
         .into_iter()
         .filter(|((file, _), _)| allowed(*file))
-        .map(|((file, chunk), (score, mut reasons))| {
+        .map(|((file, chunk), UnitEvidence { score, mut reasons, places })| {
             reasons.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
             let mut names: Vec<String> = Vec::new();
             for (_, reason) in reasons {
@@ -1025,7 +1068,7 @@ pub(crate) fn rank_reading(
                     names.push(reason);
                 }
             }
-            UnitScore { file, chunk, score, reasons: names }
+            UnitScore { file, chunk, score, reasons: names, places, prior: 0.0 }
         })
         .collect();
     units.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.file.cmp(&b.file)).then(a.chunk.cmp(&b.chunk)));
@@ -1233,7 +1276,10 @@ pub(crate) fn rank_reading(
         let chunk_count = index.file(*file).map_or(0, |f| f.chunks().len() as u32);
         for chunk in 0..chunk_count {
             match by_unit.get(&(*file, chunk)) {
-                Some(&i) => units[i].score += prior,
+                Some(&i) => {
+                    units[i].score += prior;
+                    units[i].prior = prior;
+                }
                 None => {
                     by_unit.insert((*file, chunk), units.len());
                     units.push(UnitScore {
@@ -1241,6 +1287,8 @@ pub(crate) fn rank_reading(
                         chunk,
                         score: prior,
                         reasons: vec![format!("in the #{} ranked file", position + 1)],
+                        places: [0; UNIT_SIGNALS.len()],
+                        prior,
                     });
                 }
             }
@@ -1289,7 +1337,7 @@ fn rerank_files(files: &mut [(u32, f32)], features: &FileFeatures, long_task: bo
     // The model's features are relative to all the candidates, the first included.
     let evidence: Vec<&BTreeMap<&'static str, f32>> =
         files[..count].iter().map(|(file, _)| features.get(file).unwrap_or(&empty)).collect();
-    let model = crate::learned::FileModel::shipped();
+    let model = crate::learned::TreeModel::files();
     let vectors = crate::learned::feature_vectors(&evidence, long_task);
     let mut scored: Vec<(f32, usize)> = model.score_all(&vectors).into_iter().zip(0..).collect();
     let kept: Vec<bool> = files[..count].iter().map(|(file, _)| keeps_place(*file)).collect();

@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 use sextant_graph::{EdgeKind, Node, SymbolId};
 use sextant_index::{Index, PathFilter};
 
-use crate::rank::{RankWeights, Ranking};
+use crate::rank::{RankWeights, Ranking, UnitScore};
 use crate::{ItemKind, PackItem, PackRequest, SourceCache, TextLines, TokenizerChoice};
 
 /// Units considered for code items.
@@ -24,12 +24,16 @@ pub(crate) struct Candidate {
     pub fallback: Option<PackItem>,
     /// Where the code of `item` lives: file, byte range, language.
     source: Option<(u32, u32, u32, &'static str)>,
+    /// What the learned chunk order reads of a code candidate (see [`chunk_features`]); empty for skeletons.
+    pub features: Vec<f32>,
+    /// The candidate's chunk in the index (file, chunk), for code.
+    unit: Option<(u32, u32)>,
 }
 
 impl Candidate {
     /// Renders the code if still pending; `false` if it cannot be read as indexed. Counting waits until the
     /// fill knows how much room is left (see [`TokenizerChoice::count_within`]).
-    fn render(&mut self, sources: &mut SourceCache<'_>) -> bool {
+    pub(crate) fn render(&mut self, sources: &mut SourceCache<'_>) -> bool {
         if let Some((file, start, end, language)) = self.source.take() {
             let Some(body) = sources.text(file).and_then(|t| t.get(start as usize..end as usize)) else { return false };
             let item = &mut self.item;
@@ -73,9 +77,9 @@ fn skeleton_text(index: &Index, file: u32, start: u32, end: u32) -> Option<(Stri
 }
 
 /// The code of one chunk as a candidate, with its signatures as the stand-in; `None` when the chunk is gone.
-fn code_candidate(index: &Index, file_id: u32, chunk: u32, score: f32, reason: String) -> Option<Candidate> {
+fn code_candidate(index: &Index, file_id: u32, chunk_position: u32, score: f32, reason: String) -> Option<Candidate> {
     let file = index.file(file_id)?;
-    let chunk = file.chunks().get(chunk as usize)?;
+    let chunk = file.chunks().get(chunk_position as usize)?;
     let language = file.language().name();
     let symbol = chunk.display_symbol().to_string();
     let fallback =
@@ -102,7 +106,7 @@ fn code_candidate(index: &Index, file_id: u32, chunk: u32, score: f32, reason: S
         content: String::new(),
     };
     let source = Some((file_id, chunk.span.start_byte, chunk.span.end_byte, language));
-    Some(Candidate { item, fallback, source })
+    Some(Candidate { item, fallback, source, features: Vec::new(), unit: Some((file_id, chunk_position)) })
 }
 
 /// The chunks around each of the first `units` ranked units, up to `reach` on each side while each is within
@@ -140,7 +144,14 @@ fn pulled_neighbours(index: &Index, ranking: &Ranking, weights: &RankWeights) ->
     pulled
 }
 
-pub(crate) fn candidates(index: &Index, ranking: &Ranking, request: &PackRequest) -> Vec<Candidate> {
+/// The pack's candidate items in the order the fill takes them; `with_features` notes the learned chunk order's
+/// features in the code candidates even where that order is off (for learning it).
+pub(crate) fn candidates(
+    index: &Index,
+    ranking: &Ranking,
+    request: &PackRequest,
+    with_features: bool,
+) -> Vec<Candidate> {
     let paths = PathFilter::new(&request.path_filters);
     let weights = request.weights.for_task(&request.task);
     let mut pulled = pulled_neighbours(index, ranking, weights);
@@ -228,6 +239,8 @@ pub(crate) fn candidates(index: &Index, ranking: &Ranking, request: &PackRequest
                 },
                 fallback: None,
                 source: None,
+                features: Vec::new(),
+                unit: None,
             });
         }
     }
@@ -238,7 +251,103 @@ pub(crate) fn candidates(index: &Index, ranking: &Ranking, request: &PackRequest
             .then_with(|| a.item.path.cmp(&b.item.path))
             .then(a.item.start_line.cmp(&b.item.start_line))
     });
+    if with_features || weights.learned_chunks > 0.0 {
+        chunk_features(index, ranking, request.weights.is_long(&request.task), &mut out);
+    }
+    if weights.learned_chunks > 0.0 {
+        learned_chunk_order(&mut out, weights.chunk_size_power);
+    }
     out
+}
+
+/// Reorders the code candidates that have features (the first [`REORDERED_CHUNKS`]) by value per token: the
+/// chunk model's log-odds that a candidate holds part of the change, less `size_power` times the log of its size.
+/// A prefix of the pack then covers more of the change for its tokens than the fused scores' order (which knows
+/// neither the size nor how the signals combine at chunk level). Skeletons and later code keep their slots.
+fn learned_chunk_order(candidates: &mut Vec<Candidate>, size_power: f32) {
+    let slots: Vec<usize> = (0..candidates.len()).filter(|&i| !candidates[i].features.is_empty()).collect();
+    if slots.len() < 2 {
+        return;
+    }
+    let vectors: Vec<&[f32]> = slots.iter().map(|&i| candidates[i].features.as_slice()).collect();
+    let scores = crate::learned::TreeModel::chunks().score_all(&vectors);
+    let mut order: Vec<(f32, usize)> = scores
+        .iter()
+        .zip(&slots)
+        .map(|(score, &i)| (score - size_power * candidates[i].features[crate::learned::CHUNK_LOG_BYTES], i))
+        .collect();
+    // Ties keep the fused order.
+    order.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    let mut taken: Vec<Option<Candidate>> = candidates.drain(..).map(Some).collect();
+    let mut moving = order.into_iter().map(|(_, i)| i);
+    let mut next_slot = slots.iter().peekable();
+    for position in 0..taken.len() {
+        let from = if next_slot.next_if(|&&slot| slot == position).is_some() {
+            moving.next().unwrap_or(position)
+        } else {
+            position
+        };
+        candidates.extend(taken[from].take());
+    }
+}
+
+/// How many of the first code candidates the learned chunk order reads and reorders; the rest keep their places.
+pub(crate) const REORDERED_CHUNKS: usize = 300;
+
+/// Notes in each of the first [`REORDERED_CHUNKS`] code candidates (in score order) the features of
+/// [`crate::learned::CHUNK_FEATURE_NAMES`]: its place in each chunk list, its scores against the best, its file's
+/// place in the file ranking, its rank among its file's candidates, and its size and place in the file.
+fn chunk_features(index: &Index, ranking: &Ranking, long_task: bool, candidates: &mut [Candidate]) {
+    let units: HashMap<(u32, u32), &UnitScore> = ranking.units.iter().map(|u| ((u.file, u.chunk), u)).collect();
+    let file_places: HashMap<u32, usize> = ranking.files.iter().enumerate().map(|(i, (f, _))| (*f, i)).collect();
+    let best_file_score = ranking.files.first().map_or(1.0, |(_, s)| s.max(1e-9));
+    let code: Vec<usize> =
+        (0..candidates.len()).filter(|&i| candidates[i].unit.is_some()).take(REORDERED_CHUNKS).collect();
+    let best = code.first().map_or(1.0, |&i| candidates[i].item.score.max(1e-9));
+    let mut per_file: HashMap<u32, usize> = HashMap::new();
+    for &i in &code {
+        if let Some((file, _)) = candidates[i].unit {
+            *per_file.entry(file).or_default() += 1;
+        }
+    }
+    let mut seen_in_file: HashMap<u32, usize> = HashMap::new();
+    let place = |place: u16| if place == 0 { 0.0 } else { (1.0 - f32::from(place).ln() / 300f32.ln()).max(0.0) };
+    for (rank, &i) in code.iter().enumerate() {
+        let candidate = &mut candidates[i];
+        let Some((file_id, chunk_position)) = candidate.unit else { continue };
+        let Some(file) = index.file(file_id) else { continue };
+        let Some(chunk) = file.chunks().get(chunk_position as usize) else { continue };
+        let unit = units.get(&(file_id, chunk_position));
+        let own = unit.map_or(0.0, |u| u.score);
+        let prior = unit.map_or(0.0, |u| u.prior);
+        let in_file = seen_in_file.entry(file_id).or_default();
+        *in_file += 1;
+        let file_place = file_places.get(&file_id).copied();
+        let mut v: Vec<f32> = unit.map_or([0.0; crate::rank::UNIT_SIGNALS.len()], |u| u.places.map(place)).to_vec();
+        let signals = v.iter().filter(|p| **p > 0.0).count() as f32;
+        let chunk_count = file.chunks().len().max(1) as f32;
+        v.extend([
+            candidate.item.score / best,
+            own / best,
+            if own > 0.0 { prior / own } else { 0.0 },
+            if candidate.item.score > own { 1.0 } else { 0.0 },
+            (1.0 + rank as f32).ln(),
+            file_place.map_or(500f32, |p| p as f32 + 1.0).ln(),
+            file_place.and_then(|p| ranking.files.get(p)).map_or(0.0, |(_, s)| s / best_file_score),
+            (*in_file as f32).ln(),
+            (1.0 + chunk.span.end_byte.saturating_sub(chunk.span.start_byte) as f32).ln(),
+            (1.0 + chunk.span.end_line.saturating_sub(chunk.span.start_line) as f32).ln(),
+            chunk_position as f32 / chunk_count,
+            chunk_count.ln(),
+            if chunk.display_symbol().is_empty() { 0.0 } else { 1.0 },
+            if sextant_index::is_test_path(file.path()) { 1.0 } else { 0.0 },
+            if sextant_index::auxiliary_kind(file.path()).is_some() { 1.0 } else { 0.0 },
+            if long_task { 1.0 } else { 0.0 },
+            signals,
+            (per_file.get(&file_id).copied().unwrap_or(1) as f32).ln(),
+        ]);
+        candidate.features = v;
+    }
 }
 
 /// Code items separated by at most this many lines are merged into one item (the lines between come along),
