@@ -13,10 +13,10 @@ order packs use is the model's score minus `size_power` times the log of the can
 token: a prefix of the pack covers most change for its tokens when small likely candidates come first).
 
 Each `--test` set is scored against the fused order by a simulation of the fill: candidates in order while they
-fit, neighbours within four lines merged into the earlier item (the lines between come along), and hunk recall of
-the items whose running total stays within each budget, at 2k and 8k tokens of a 32k pack (as the harness scores
-eval-runner packs) and of a pack built for 8k. The simulation leaves out skeletons and the merge caps, so compare
-its figures order against order, and confirm a model with real packs. Needs `pip install lightgbm numpy`.
+fit, neighbours within four lines merged into the earlier item under the fill's size caps, and hunk recall of the
+items whose running total stays within each budget, at 2k and 8k tokens of a 32k pack (as the harness scores
+eval-runner packs) and of a pack built for 8k. The simulation leaves out skeletons and signature fallbacks, so
+compare its figures order against order, and confirm a model with real packs. Needs `pip install lightgbm numpy`.
 
 `CHUNK_FEATURE_NAMES` in crates/sextant-pack/src/learned.rs names the features (eval-runner writes them in order).
 """
@@ -32,6 +32,10 @@ MERGE_GAP = 4
 # The size the order weighs against the score: `log_bytes` (ln(1 + bytes) of the chunk), which packs know before
 # they render a candidate.
 LOG_BYTES = 19
+# `log_rank` (ln(1 + place in the fused order)), and how much it counts in the order (`--rank-power`).
+LOG_RANK, RANK_POWER = 15, 0.0
+# The merge caps of `render::fill` (`fine_grained_prefix`, `merge_max_tokens` short and long, the late cap).
+PREFIX, SHORT_PREFIX_CAP, LONG_PREFIX_CAP, LATE_CAP = 6000, 1500, 3000, 6000
 
 
 def hunk_lines(h):
@@ -57,21 +61,46 @@ def load(rows_path, chunks_path):
     return out
 
 
-def fill(chunks, order, budget):
-    """Items of a fill of `budget` tokens over the chunks taken in `order`: (file, start, end, tokens) in pack
-    order, a chunk within MERGE_GAP lines of an item of its file merged into it."""
+def fill(chunks, order, budget, long):
+    """Items of a fill of `budget` tokens over the chunks taken in `order`: [file, start, end, tokens] in pack
+    order. A chunk within MERGE_GAP lines of an item of its file grows that item, and the union takes in the
+    further items of the file it comes within reach of, while the merge caps of `render::fill` allow (in the first
+    PREFIX tokens up to `merge_max_tokens`, later up to the tokens before the item, at most LATE_CAP); otherwise it
+    is an item of its own."""
     items, used = [], 0
+    in_prefix = LONG_PREFIX_CAP if long else SHORT_PREFIX_CAP
+
+    def near(item, path, start, end):
+        return item[0] == path and item[1] <= end + MERGE_GAP and start <= item[2] + MERGE_GAP
+
     for i in order:
         c = chunks[i]
+        path = c['path']
         if used + c['tokens'] > budget:
             continue
-        for item in items:
-            if item[0] == c['path'] and item[1] <= c['end_line'] + MERGE_GAP and c['start_line'] <= item[2] + MERGE_GAP:
-                item[1], item[2], item[3] = min(item[1], c['start_line']), max(item[2], c['end_line']), item[3] + c['tokens']
-                break
-        else:
-            items.append([c['path'], c['start_line'], c['end_line'], c['tokens']])
-        used += c['tokens']
+        target = next((t for t, item in enumerate(items) if near(item, path, c['start_line'], c['end_line'])), None)
+        merged = False
+        if target is not None:
+            start, end = min(items[target][1], c['start_line']), max(items[target][2], c['end_line'])
+            absorbed = set()
+            while True:
+                grown = [t for t, item in enumerate(items) if t != target and t not in absorbed and near(item, path, start, end)]
+                if not grown:
+                    break
+                for t in grown:
+                    absorbed.add(t)
+                    start, end = min(start, items[t][1]), max(end, items[t][2])
+            tokens = items[target][3] + c['tokens'] + sum(items[t][3] for t in absorbed)
+            before = sum(item[3] for t, item in enumerate(items[:target]) if t not in absorbed)
+            cap = in_prefix if before < PREFIX else min(before, LATE_CAP)
+            if tokens <= cap:
+                items[target] = [path, start, end, tokens]
+                items = [item for t, item in enumerate(items) if t not in absorbed]
+                used += c['tokens']
+                merged = True
+        if not merged:
+            items.append([path, c['start_line'], c['end_line'], c['tokens']])
+            used += c['tokens']
     return items
 
 
@@ -94,14 +123,14 @@ def evaluate(rows, scores_of, size_power):
         orders = {'fused': fused}
         if scores_of is not None:
             s = scores_of(r) if r['X'] else []
-            keys = [s[i] - size_power * x[LOG_BYTES] for i, x in enumerate(r['X'])]
+            keys = [s[i] - size_power * x[LOG_BYTES] - RANK_POWER * x[LOG_RANK] for i, x in enumerate(r['X'])]
             orders['learned'] = sorted(fused, key=lambda i: (-keys[i], i))
         for name, order in orders.items():
-            big = fill(r['chunks'], order, 32000)
+            big = fill(r['chunks'], order, 32000, r['long'])
             m = by_source[r['source']]
             m[(name, '2k/32k')].append(recall(big, r['hunks'], 2000))
             m[(name, '8k/32k')].append(recall(big, r['hunks'], 8000))
-            m[(name, '8k')].append(recall(fill(r['chunks'], order, 8000), r['hunks'], 8000))
+            m[(name, '8k')].append(recall(fill(r['chunks'], order, 8000, r['long']), r['hunks'], 8000))
     return by_source
 
 
@@ -127,7 +156,10 @@ def main():
     parser.add_argument('--out', default='')
     parser.add_argument('--parity-out', default='',
                         help="write some test candidates' features and the model's scores of them, for the Rust test")
+    parser.add_argument('--rank-power', type=float, default=0.0, help='order by … - this * ln(1 + fused place)')
     args = parser.parse_args()
+    global RANK_POWER
+    RANK_POWER = args.rank_power
     left_out = [int(i) for i in args.without.split(',') if i]
 
     def matrix(r):

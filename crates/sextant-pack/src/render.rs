@@ -298,11 +298,21 @@ pub(crate) const REORDERED_CHUNKS: usize = 300;
 /// [`crate::learned::CHUNK_FEATURE_NAMES`]: its place in each chunk list, its scores against the best, its file's
 /// place in the file ranking, its rank among its file's candidates, and its size and place in the file.
 fn chunk_features(index: &Index, ranking: &Ranking, long_task: bool, candidates: &mut [Candidate]) {
-    let units: HashMap<(u32, u32), &UnitScore> = ranking.units.iter().map(|u| ((u.file, u.chunk), u)).collect();
-    let file_places: HashMap<u32, usize> = ranking.files.iter().enumerate().map(|(i, (f, _))| (*f, i)).collect();
-    let best_file_score = ranking.files.first().map_or(1.0, |(_, s)| s.max(1e-9));
     let code: Vec<usize> =
         (0..candidates.len()).filter(|&i| candidates[i].unit.is_some()).take(REORDERED_CHUNKS).collect();
+    // Only the evidence of these candidates and their files: a ranking holds thousands of each.
+    let wanted: HashSet<(u32, u32)> = code.iter().filter_map(|&i| candidates[i].unit).collect();
+    let wanted_files: HashSet<u32> = wanted.iter().map(|(file, _)| *file).collect();
+    let units: HashMap<(u32, u32), &UnitScore> =
+        ranking.units.iter().filter(|u| wanted.contains(&(u.file, u.chunk))).map(|u| ((u.file, u.chunk), u)).collect();
+    let file_places: HashMap<u32, usize> = ranking
+        .files
+        .iter()
+        .enumerate()
+        .filter(|(_, (f, _))| wanted_files.contains(f))
+        .map(|(i, (f, _))| (*f, i))
+        .collect();
+    let best_file_score = ranking.files.first().map_or(1.0, |(_, s)| s.max(1e-9));
     let best = code.first().map_or(1.0, |&i| candidates[i].item.score.max(1e-9));
     let mut per_file: HashMap<u32, usize> = HashMap::new();
     for &i in &code {
@@ -589,4 +599,68 @@ fn merged_range(
 
 fn render_text(items: &[PackItem]) -> String {
     items.iter().map(|i| i.content.as_str()).collect::<Vec<_>>().join(SEPARATOR)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::learned::{TreeModel, CHUNK_FEATURE_NAMES, CHUNK_LOG_BYTES};
+
+    fn candidate(name: &str, kind: ItemKind, features: Vec<f32>) -> Candidate {
+        let item = PackItem {
+            path: format!("{name}.rs"),
+            start_line: 1,
+            end_line: 1,
+            symbol: name.to_string(),
+            kind,
+            score: 1.0,
+            tokens: 0,
+            reason: String::new(),
+            content: String::new(),
+        };
+        let unit = (kind == ItemKind::Code).then_some((0, 0));
+        Candidate { item, fallback: None, source: None, features, unit }
+    }
+
+    /// A code candidate's features: found at `place` in the task's lexical list, the chunk of `bytes` bytes at
+    /// `rank` in the fused order.
+    fn features(place: f32, rank: usize, bytes: f32) -> Vec<f32> {
+        let mut v = vec![0.0; CHUNK_FEATURE_NAMES.len()];
+        v[0] = (1.0 - place.ln() / 300f32.ln()).max(0.0);
+        let at = |name: &str| CHUNK_FEATURE_NAMES.iter().position(|n| *n == name).unwrap();
+        v[at("score/best")] = 1.0 / (1.0 + rank as f32);
+        v[at("own/best")] = 1.0 / (1.0 + rank as f32);
+        v[at("log_rank")] = (1.0 + rank as f32).ln();
+        v[CHUNK_LOG_BYTES] = (1.0 + bytes).ln();
+        v[at("log_lines")] = (bytes / 40.0).ln_1p();
+        v
+    }
+
+    #[test]
+    fn the_learned_chunk_order_sorts_code_by_value_per_token_and_keeps_skeleton_slots() {
+        let mut candidates = vec![
+            candidate("big", ItemKind::Code, features(1.0, 0, 60_000.0)),
+            candidate("skeleton", ItemKind::Skeleton, Vec::new()),
+            candidate("weak", ItemKind::Code, features(250.0, 1, 400.0)),
+            candidate("small", ItemKind::Code, features(2.0, 2, 300.0)),
+            // Past the candidates the model reads: it keeps its place.
+            candidate("late", ItemKind::Code, Vec::new()),
+        ];
+        let size_power = 0.3;
+        let key = |c: &Candidate| TreeModel::chunks().score(&c.features) - size_power * c.features[CHUNK_LOG_BYTES];
+        let mut expected: Vec<(f32, String)> =
+            candidates.iter().filter(|c| !c.features.is_empty()).map(|c| (key(c), c.item.symbol.clone())).collect();
+        expected.sort_by(|a, b| b.0.total_cmp(&a.0));
+        learned_chunk_order(&mut candidates, size_power);
+        let order: Vec<&str> = candidates.iter().map(|c| c.item.symbol.as_str()).collect();
+        assert_eq!(order[1], "skeleton");
+        assert_eq!(order[4], "late");
+        let code: Vec<&str> = [order[0], order[2], order[3]].to_vec();
+        assert_eq!(code, expected.iter().map(|(_, s)| s.as_str()).collect::<Vec<_>>());
+        // The likely small chunk leads the equally likely chunk two hundred times its size.
+        assert!(
+            code.iter().position(|s| *s == "small") < code.iter().position(|s| *s == "big"),
+            "{code:?} by {expected:?}"
+        );
+    }
 }

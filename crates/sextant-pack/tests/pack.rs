@@ -340,3 +340,43 @@ fn the_code_around_the_best_unit_comes_right_behind_it_as_far_as_asked() {
     assert_eq!((far.items[0].path.as_str(), far.items[0].start_line), ("books/ledger.py", 1), "{:#?}", far.items);
     assert!(far.tokens <= 900);
 }
+
+#[test]
+fn chunk_candidates_come_in_fill_order_with_their_evidence() {
+    let f = fixture();
+    let task = "The invoice total is wrong: tax is applied twice in Invoice.total()";
+    let fused = PackRequest {
+        weights: sextant_pack::RankWeights { learned_chunks: 0.0, ..Default::default() }.into(),
+        ..request(task, 32_000)
+    };
+    let candidates = sextant_pack::chunk_candidates(&f.index, &fused).unwrap();
+    let pack = build_pack(&f.index, &fused).unwrap();
+    // The fill takes the candidates in this order: the pack's first item holds the first candidate (merged with
+    // the code next to it).
+    let (first, item) = (&candidates[0], &pack.items[0]);
+    assert_eq!(first.path, item.path);
+    assert!(item.start_line <= first.start_line && first.end_line <= item.end_line, "{first:?} in {item:?}");
+    let at = |name: &str| sextant_pack::learned::CHUNK_FEATURE_NAMES.iter().position(|n| *n == name).unwrap();
+    // `Invoice.total` is named in the task: the symbol list holds `total`, whose unit is the class's chunk.
+    let total = candidates.iter().find(|c| c.path == "billing/invoice.py" && c.start_line == 5).expect("Invoice");
+    assert!(total.features[at("symbol_identifier")] > 0.5, "{:?}", total.features);
+    assert_eq!(total.features[at("log_file_place")], 1f32.ln(), "in the best file");
+    assert_eq!(total.features[at("named")], 1.0);
+    assert!(total.tokens > 20 && total.end_line > total.start_line);
+    let report = candidates.iter().find(|c| c.path == "reports/builder.py").expect("a report builder");
+    assert!(report.features[at("log_file_place")] > 0.0);
+    for c in &candidates {
+        assert_eq!(c.features.len(), sextant_pack::learned::CHUNK_FEATURE_NAMES.len());
+        assert!(c.features.iter().all(|v| v.is_finite()), "{c:?}");
+    }
+    // The learned order packs the same budget exactly, from the same candidates.
+    let learned = PackRequest {
+        weights: sextant_pack::RankWeights { learned_chunks: 1.0, ..Default::default() }.into(),
+        ..request(task, 600)
+    };
+    let pack = build_pack(&f.index, &learned).unwrap();
+    assert!(pack.tokens <= 600 && !pack.items.is_empty());
+    assert_eq!(pack.tokens, TokenizerChoice::O200kBase.count(&pack.text));
+    assert!(pack.items.iter().all(|i| i.kind != ItemKind::Code
+        || candidates.iter().any(|c| c.path == i.path && c.start_line >= i.start_line && c.end_line <= i.end_line)));
+}
