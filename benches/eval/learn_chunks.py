@@ -61,12 +61,12 @@ def load(rows_path, chunks_path):
     return out
 
 
-def fill(chunks, order, budget, long):
+def fill(chunks, order, budget, long, window=None):
     """Items of a fill of `budget` tokens over the chunks taken in `order`: [file, start, end, tokens] in pack
     order. A chunk within MERGE_GAP lines of an item of its file grows that item, and the union takes in the
     further items of the file it comes within reach of, while the merge caps of `render::fill` allow (in the first
-    PREFIX tokens up to `merge_max_tokens`, later up to the tokens before the item, at most LATE_CAP); otherwise it
-    is an item of its own."""
+    PREFIX tokens up to `merge_max_tokens`, later up to the tokens before the item, at most LATE_CAP) and at most
+    `window` tokens (`merge_window`) of items follow it; otherwise it is an item of its own."""
     items, used = [], 0
     in_prefix = LONG_PREFIX_CAP if long else SHORT_PREFIX_CAP
 
@@ -80,7 +80,7 @@ def fill(chunks, order, budget, long):
             continue
         target = next((t for t, item in enumerate(items) if near(item, path, c['start_line'], c['end_line'])), None)
         merged = False
-        if target is not None:
+        if target is not None and (window is None or sum(item[3] for item in items[target + 1:]) <= window):
             start, end = min(items[target][1], c['start_line']), max(items[target][2], c['end_line'])
             absorbed = set()
             while True:
@@ -115,7 +115,7 @@ def recall(items, hunks, budget):
     return sum(any(f == i[0] and i[1] <= s and e <= i[2] for i in covered) for f, s, e in hunks) / len(hunks)
 
 
-def evaluate(rows, scores_of, size_power):
+def evaluate(rows, scores_of, size_power, window=None):
     """Hunk recall per source: 2k and 8k prefixes of a 32k fill, and an 8k fill, for the fused and learned orders."""
     by_source = collections.defaultdict(lambda: collections.defaultdict(list))
     for r in rows:
@@ -126,16 +126,17 @@ def evaluate(rows, scores_of, size_power):
             keys = [s[i] - size_power * x[LOG_BYTES] - RANK_POWER * x[LOG_RANK] for i, x in enumerate(r['X'])]
             orders['learned'] = sorted(fused, key=lambda i: (-keys[i], i))
         for name, order in orders.items():
-            big = fill(r['chunks'], order, 32000, r['long'])
+            big = fill(r['chunks'], order, 32000, r['long'], None if r['long'] else window)
             m = by_source[r['source']]
             m[(name, '2k/32k')].append(recall(big, r['hunks'], 2000))
             m[(name, '8k/32k')].append(recall(big, r['hunks'], 8000))
-            m[(name, '8k')].append(recall(fill(r['chunks'], order, 8000, r['long']), r['hunks'], 8000))
+            small = fill(r['chunks'], order, 8000, r['long'], None if r['long'] else window)
+            m[(name, '8k')].append(recall(small, r['hunks'], 8000))
     return by_source
 
 
-def report(name, rows, scores_of, size_power):
-    for source, m in sorted(evaluate(rows, scores_of, size_power).items()):
+def report(name, rows, scores_of, size_power, window):
+    for source, m in sorted(evaluate(rows, scores_of, size_power, window).items()):
         for order in ('fused', 'learned'):
             if (order, '8k') not in m:
                 continue
@@ -156,6 +157,8 @@ def main():
     parser.add_argument('--out', default='')
     parser.add_argument('--parity-out', default='',
                         help="write some test candidates' features and the model's scores of them, for the Rust test")
+    parser.add_argument('--merge-window', type=int, default=-1,
+                        help='short tasks: merge into an item only with at most this many tokens behind it (-1: any)')
     parser.add_argument('--rank-power', type=float, default=0.0, help='order by … - this * ln(1 + fused place)')
     args = parser.parse_args()
     global RANK_POWER
@@ -183,9 +186,10 @@ def main():
     scores_of = lambda r: sum(b.predict(matrix(r), raw_score=True) for b in model.boosters) / len(model.boosters)
     print('| set | source | order | n | hunk@2k of 32k | hunk@8k of 32k | hunk@8k |')
     print('|---|---|---|---|---|---|---|')
-    report('train', train, scores_of, args.size_power)
+    window = None if args.merge_window < 0 else args.merge_window
+    report('train', train, scores_of, args.size_power, window)
     for name, rows, chunks in args.test:
-        report(name, load(rows, chunks), scores_of, args.size_power)
+        report(name, load(rows, chunks), scores_of, args.size_power, window)
     if args.out:
         export(model, args.out)
     if args.parity_out and args.test:

@@ -151,6 +151,11 @@ pub struct RankWeights {
     pub fine_grained_prefix: u32,
     /// Largest item merging builds in the fine-grained prefix.
     pub merge_max_tokens: u32,
+    /// Packing, not ranking: code joins an item of the pack next to it only while at most this many tokens of
+    /// items follow that item; further back it becomes an item of its own. Growing an early item with code that
+    /// ranked much later moves every item behind it back, and the front of the pack is what a reader (or a small
+    /// budget) gets.
+    pub merge_window: u32,
     /// Packing, not ranking: how many of the best units bring the code around them (up to `neighbour_reach` chunks
     /// each side, while each is within merging distance of the last) forward in the pack. A small pack otherwise
     /// fills before those neighbours arrive in score order, and the change is often in the lines around the best
@@ -227,6 +232,7 @@ impl Default for RankWeights {
             file_hits: 200,
             fine_grained_prefix: 6_000,
             merge_max_tokens: 1_500,
+            merge_window: u32::MAX,
             neighbour_units: 0,
             neighbour_pull: 0.9,
             neighbour_reach: 1,
@@ -321,6 +327,7 @@ impl RankWeights {
             "file_hits" => self.file_hits = count(1.0),
             "fine_grained_prefix" => self.fine_grained_prefix = count(0.0) as u32,
             "merge_max_tokens" => self.merge_max_tokens = count(0.0) as u32,
+            "merge_window" => self.merge_window = count(0.0).min(u32::MAX as usize) as u32,
             "neighbour_units" => self.neighbour_units = count(0.0),
             "neighbour_reach" => self.neighbour_reach = count(0.0),
             _ => {

@@ -391,7 +391,11 @@ pub(crate) fn fill(
         }
         for mut item in std::iter::once(candidate.item).chain(candidate.fallback) {
             if item.kind == ItemKind::Code {
-                if let Some(merged) = merge_into(index, sources, &items, &item, tokenizer, caps) {
+                let merge = merge_into(index, sources, &items, &item, tokenizer, caps).filter(|merged| {
+                    let behind: u32 = items[merged.target + 1..].iter().map(|i| i.tokens).sum();
+                    behind <= weights.merge_window
+                });
+                if let Some(merged) = merge {
                     let freed: usize =
                         merged.absorbed.iter().map(|&i| items[i].tokens as usize + separator_tokens).sum();
                     let new_used = used + merged.item.tokens as usize - items[merged.target].tokens as usize - freed;
