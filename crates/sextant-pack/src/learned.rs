@@ -11,8 +11,9 @@
 //!
 //! A second model orders the code a pack fills in (`learned_chunks.model`, three boosters, binary log-odds that a
 //! code candidate touches the change, over [`CHUNK_FEATURE_NAMES`]): written by `benches/eval/learn_chunks.py` from
-//! the candidates `eval-runner --chunk-features "learned_chunks=0"` records; `render` fills by its score less the
-//! log of each candidate's size, so the first tokens of a pack hold the likeliest code per token.
+//! the candidates `eval-runner --chunk-features "learned_chunks=0"` records. With `RankWeights::learned_chunks`
+//! on (it is off by default: on the development set it lost where the fused order was tuned; see the README),
+//! `render` fills by its score less the log of each candidate's size, the likeliest code per token first.
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;

@@ -319,7 +319,7 @@ pub fn build_pack_with(
 }
 
 /// A code candidate of a pack with what the learned chunk order reads of it (for learning that order offline:
-/// `eval-runner --features`).
+/// `eval-runner --chunk-features`).
 #[derive(Debug, Clone, Serialize)]
 pub struct ChunkCandidate {
     /// Repository-relative path.

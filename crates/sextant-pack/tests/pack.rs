@@ -263,27 +263,40 @@ fn merging_stops_at_its_cap_but_still_joins_the_unit_it_sits_next_to() {
 }
 
 #[test]
-fn merged_items_at_the_front_of_a_pack_stay_within_its_cap() {
-    let f = fixture();
-    // Far below the 2,000-odd tokens of the report builder, which would otherwise merge whole.
-    let cap = 600;
-    let mut weights = sextant_pack::RankProfiles::default();
-    for w in [&mut weights.short, &mut weights.long] {
-        w.merge_max_tokens = cap;
-    }
-    for task in ["build report rows and format each row", "report_7 and format_row_7 disagree", "invoice total tax"] {
-        let pack = build_pack(&f.index, &PackRequest { weights, ..request(task, 32_000) }).unwrap();
-        let mut before = 0u32;
-        for item in &pack.items {
-            // Merged items are counted exactly at the end; a few tokens over the piecewise count are expected.
-            if item.reason.ends_with("with adjacent code") && before < 6_000 {
-                let at = format!("{}:{}-{}", item.path, item.start_line, item.end_line);
-                assert!(item.tokens <= cap + cap / 50, "{task}: {at} has {} tokens after {before}", item.tokens);
-            }
-            before += item.tokens;
+fn code_joins_only_items_with_at_most_the_merge_window_behind_them() {
+    let repo = tempfile::tempdir().unwrap();
+    let mut text = String::new();
+    for name in ["ledger_open", "ledger_post", "ledger_audit", "ledger_close"] {
+        text.push_str(&format!("def {name}(amount, fee, discount):\n"));
+        for step in 0..10 {
+            text.push_str(&format!("    total_{step} = amount * {step} + fee - discount  # rounding step {step}\n"));
         }
-        assert!(pack.items.iter().any(|i| i.reason.ends_with("with adjacent code")), "{task}: nothing merged");
+        text.push_str("    return amount\n\n");
     }
+    write(repo.path(), "books/ledger.py", &text);
+    let f = Fixture::index(repo);
+    let items_with = |window: u32| {
+        let mut weights = sextant_pack::RankProfiles::default();
+        for w in [&mut weights.short, &mut weights.long] {
+            (w.fine_grained_prefix, w.merge_max_tokens, w.merge_window) = (100_000, 100_000, window);
+        }
+        let request = PackRequest { weights, ..request("ledger_open ledger_close ledger_post", 4000) };
+        let pack = build_pack(&f.index, &request).unwrap();
+        pack.items.into_iter().filter(|i| i.kind == ItemKind::Code).collect::<Vec<_>>()
+    };
+    let spans = |items: &[sextant_pack::PackItem]| items.iter().map(|i| (i.start_line, i.end_line)).collect::<Vec<_>>();
+    let whole = spans(&items_with(u32::MAX));
+    assert_eq!(whole.len(), 1, "{whole:?}");
+    // The fill takes `ledger_open`, `ledger_post` (which joins it: nothing is behind it yet), `ledger_close`, and
+    // last `ledger_audit`, which would join the first item with `ledger_close` behind it: it stands apart.
+    let apart = items_with(0);
+    let (open, close, audit) = (&apart[0], &apart[1], &apart[2]);
+    assert_eq!(apart.len(), 3, "{:?}", spans(&apart));
+    assert_eq!((open.start_line, close.end_line), whole[0]);
+    assert!(open.end_line < audit.start_line && audit.end_line < close.start_line, "{:?}", spans(&apart));
+    // A window as large as `ledger_close`'s item lets `ledger_audit` join, and the union takes that item in.
+    assert_eq!(spans(&items_with(close.tokens)), whole);
+    assert_eq!(spans(&items_with(close.tokens - 1)), spans(&apart));
 }
 
 #[test]
