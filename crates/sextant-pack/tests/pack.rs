@@ -215,11 +215,10 @@ thread_local! {
     static FIXTURE: Fixture = fixture();
 }
 
-#[test]
-fn merging_stops_at_its_cap_but_still_joins_the_unit_it_sits_next_to() {
+/// Four neighbouring functions of equal size in `books/ledger.py`: `ledger_open`, `ledger_post`, `ledger_audit`,
+/// `ledger_close`, with the line each starts on.
+fn ledger_fixture() -> (Fixture, Vec<u32>) {
     let repo = tempfile::tempdir().unwrap();
-    // Four neighbouring functions of equal size; the task names all but `ledger_audit` (third in the file), which
-    // the fill takes last, by its file's share alone.
     let mut text = String::new();
     let mut starts = Vec::new();
     for name in ["ledger_open", "ledger_post", "ledger_audit", "ledger_close"] {
@@ -231,7 +230,14 @@ fn merging_stops_at_its_cap_but_still_joins_the_unit_it_sits_next_to() {
         text.push_str("    return amount\n\n");
     }
     write(repo.path(), "books/ledger.py", &text);
-    let f = Fixture::index(repo);
+    (Fixture::index(repo), starts)
+}
+
+#[test]
+fn merging_stops_at_its_cap_but_still_joins_the_unit_it_sits_next_to() {
+    // The task names all but `ledger_audit` (third in the file), which the fill takes last, by its file's share
+    // alone.
+    let (f, starts) = ledger_fixture();
     let pack_with = |prefix_cap: u32| {
         let mut weights = sextant_pack::RankProfiles::default();
         for w in [&mut weights.short, &mut weights.long] {
@@ -264,17 +270,7 @@ fn merging_stops_at_its_cap_but_still_joins_the_unit_it_sits_next_to() {
 
 #[test]
 fn code_joins_only_items_with_at_most_the_merge_window_behind_them() {
-    let repo = tempfile::tempdir().unwrap();
-    let mut text = String::new();
-    for name in ["ledger_open", "ledger_post", "ledger_audit", "ledger_close"] {
-        text.push_str(&format!("def {name}(amount, fee, discount):\n"));
-        for step in 0..10 {
-            text.push_str(&format!("    total_{step} = amount * {step} + fee - discount  # rounding step {step}\n"));
-        }
-        text.push_str("    return amount\n\n");
-    }
-    write(repo.path(), "books/ledger.py", &text);
-    let f = Fixture::index(repo);
+    let (f, _) = ledger_fixture();
     let items_with = |window: u32| {
         let mut weights = sextant_pack::RankProfiles::default();
         for w in [&mut weights.short, &mut weights.long] {
