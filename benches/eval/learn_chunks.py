@@ -3,8 +3,11 @@
 code candidate's features, predicting whether it holds part of the change.
 
     python3 benches/eval/learn_chunks.py --train ROWS.jsonl CHUNKS.jsonl [--train …] [--test NAME ROWS CHUNKS …]
-        [--leaves 15] [--rounds 300] [--rate 0.05] [--seeds 1,2,3] [--size-power 0.5]
-        [--out crates/sextant-pack/src/learned_chunks.model]
+        [--leaves 15] [--rounds 200] [--rate 0.05] [--seeds 1,2,3] [--size-power 0.3] [--merge-window N]
+        [--out crates/sextant-pack/src/learned_chunks.model --parity-out crates/sextant-pack/tests/data/learned_chunks_parity.json]
+
+The shipped model: `--rounds 200 --seeds 1,2,3`, trained on the tr, tr2 and nr2 rows of the README's commands (the
+parity fixture with `--test nr2 …`).
 
 ROWS is an eval-runner `rows.jsonl` (rows with their gold hunks) and CHUNKS the `pred.chunks.jsonl` of an
 `eval-runner --chunk-features "learned_chunks=0"` run over them (each row's first code candidates in the order the
@@ -149,10 +152,10 @@ def main():
     parser.add_argument('--train', nargs=2, action='append', required=True, metavar=('ROWS', 'CHUNKS'))
     parser.add_argument('--test', nargs=3, action='append', default=[], metavar=('NAME', 'ROWS', 'CHUNKS'))
     parser.add_argument('--leaves', type=int, default=15)
-    parser.add_argument('--rounds', type=int, default=300)
+    parser.add_argument('--rounds', type=int, default=200)
     parser.add_argument('--rate', type=float, default=0.05)
     parser.add_argument('--seeds', default='1,2,3', help='one booster per seed; the model is their mean')
-    parser.add_argument('--size-power', type=float, default=0.5, help='order by score - this * ln(1 + bytes)')
+    parser.add_argument('--size-power', type=float, default=0.3, help='order by score - this * ln(1 + bytes)')
     parser.add_argument('--without', default='', help='feature positions to leave out (set to 0), comma-separated')
     parser.add_argument('--out', default='')
     parser.add_argument('--parity-out', default='',
