@@ -70,7 +70,7 @@ pub const FEATURE_NAMES: &[&str] = &[
 ];
 
 /// The features of a code candidate the learned chunk order reads, in its model's order (computed by
-/// `render::chunk_features`): its place in each chunk list of [`crate::rank::UNIT_SIGNALS`] (as the file model's
+/// `render::chunk_features`): its place in each chunk list of [`crate::UNIT_SIGNALS`] (as the file model's
 /// places), then the rest.
 pub const CHUNK_FEATURE_NAMES: &[&str] = &[
     "lexical_task",
