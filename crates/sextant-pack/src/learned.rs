@@ -71,19 +71,12 @@ pub const FEATURE_NAMES: &[&str] = &[
 
 /// The features of a code candidate the learned chunk order reads, in its model's order (computed by
 /// `render::chunk_features`): its place in each chunk list of [`crate::UNIT_SIGNALS`] (as the file model's
-/// places), then the rest.
-pub const CHUNK_FEATURE_NAMES: &[&str] = &[
-    "lexical_task",
-    "lexical_identifiers",
-    "semantic",
-    "symbol_identifier",
-    "symbol_compound",
-    "symbol_word",
-    "qualified_symbol",
-    "path_units",
-    "module_units",
-    "mentioned",
-    "graph_units",
+/// places), then [`CHUNK_VALUES`].
+pub const CHUNK_FEATURE_NAMES: [&str; crate::rank::UNIT_SIGNALS.len() + CHUNK_VALUES.len()] =
+    concat(crate::rank::UNIT_SIGNALS, CHUNK_VALUES);
+
+/// The chunk features after the list places.
+const CHUNK_VALUES: [&str; 18] = [
     "score/best",
     "own/best",
     "prior_share",
@@ -103,6 +96,20 @@ pub const CHUNK_FEATURE_NAMES: &[&str] = &[
     "signals",
     "log_file_candidates",
 ];
+
+/// `first` followed by `second`, at compile time.
+const fn concat<const A: usize, const B: usize, const C: usize>(
+    first: [&'static str; A],
+    second: [&'static str; B],
+) -> [&'static str; C] {
+    let mut out = [""; C];
+    let mut i = 0;
+    while i < C {
+        out[i] = if i < A { first[i] } else { second[i - A] };
+        i += 1;
+    }
+    out
+}
 
 /// Where [`CHUNK_FEATURE_NAMES`] holds `log_bytes`, the size the chunk order weighs against the model's score.
 pub(crate) const CHUNK_LOG_BYTES: usize = 19;
@@ -407,7 +414,7 @@ mod tests {
         let model = TreeModel::parse(CHUNK_MODEL, CHUNK_FEATURE_NAMES.len()).expect("the chunk model parses");
         assert!(model.trees() >= 50, "{} trees", model.trees());
         assert_eq!(CHUNK_FEATURE_NAMES[CHUNK_LOG_BYTES], "log_bytes");
-        assert_eq!(&CHUNK_FEATURE_NAMES[..crate::rank::UNIT_SIGNALS.len()], crate::rank::UNIT_SIGNALS);
+        assert_eq!(CHUNK_FEATURE_NAMES[..crate::rank::UNIT_SIGNALS.len()], crate::rank::UNIT_SIGNALS);
     }
 
     /// Candidates recorded by `eval-runner --chunk-features` with the log-odds `learn_chunks.py --parity-out` had

@@ -392,8 +392,9 @@ pub(crate) fn fill(
         for mut item in std::iter::once(candidate.item).chain(candidate.fallback) {
             if item.kind == ItemKind::Code {
                 let merge = merge_into(index, sources, &items, &item, tokenizer, caps).filter(|merged| {
-                    let behind: u32 = items[merged.target + 1..].iter().map(|i| i.tokens).sum();
-                    behind <= weights.merge_window
+                    // Unlimited (the default): no sum to take.
+                    weights.merge_window == u32::MAX
+                        || items[merged.target + 1..].iter().map(|i| i.tokens).sum::<u32>() <= weights.merge_window
                 });
                 if let Some(merged) = merge {
                     let freed: usize =
