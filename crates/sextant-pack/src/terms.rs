@@ -230,9 +230,9 @@ impl TaskTerms {
             if has_extension || pathy {
                 let path = token.trim_start_matches("./").trim_end_matches(':');
                 push(&mut terms.paths, path);
-                // Python tracebacks: `File "app.py", line 42`.
-                if line.is_none() && tokens.get(position + 1) == Some(&"line") {
-                    line = tokens.get(position + 2).and_then(|n| n.trim_end_matches(':').parse().ok());
+                // Python tracebacks (`File "app.py", line 42`) and prose (`app.py at line 42`, `format.h - line 7`).
+                if line.is_none() {
+                    line = line_named_after(&tokens[position + 1..]);
                 }
                 if let Some(line) = line.filter(|_| has_extension) {
                     if terms.locations.len() < 50 && !terms.locations.iter().any(|(p, l)| p == path && *l == line) {
@@ -435,6 +435,19 @@ fn is_email(word: &str) -> bool {
         && !domain.starts_with('.')
         && domain.chars().all(|c| c.is_alphanumeric() || matches!(c, '.' | '-'));
     local_ok && domain_ok
+}
+
+/// The line the tokens after a path name: `line 42` (tracebacks, `file x.c, line 42`), after at most one
+/// connecting word (`at line 42`, `- line 42`, `on line 42`), so prose that points at a line counts as well.
+fn line_named_after(following: &[&str]) -> Option<u32> {
+    const CONNECTORS: &[&str] = &["-", "\u{2013}", "\u{2014}", "at", "on", "near", "around", "in"];
+    let skip = usize::from(following.first().is_some_and(|t| CONNECTORS.contains(&t.to_ascii_lowercase().as_str())));
+    let word = following.get(skip)?.to_ascii_lowercase();
+    if word != "line" {
+        return None;
+    }
+    let number = following.get(skip + 1)?.trim_end_matches(|c: char| matches!(c, '.' | ':' | ',' | '!' | '?'));
+    number.parse().ok()
 }
 
 /// Splits `path:42`, `path:42:7` and `path#L42` into the path and its line.
@@ -669,6 +682,27 @@ mod tests {
         );
         assert!(terms.paths.contains(&"NetworkClient.java".to_string()));
         assert_eq!(terms.modules, ["org/apache/kafka/clients/NetworkClient/poll"]);
+    }
+
+    #[test]
+    fn finds_lines_that_prose_points_at() {
+        let terms = TaskTerms::extract(
+            "The problem is in `jsonrep.py` at line 227. It is private (fmt/format.h - line 4055.\n\
+             Assertion failed in jv_dump_term, file jv_print.c, line 221. See main.c on line 3, util.c line 9: ok",
+        );
+        assert_eq!(
+            terms.locations,
+            [
+                ("jsonrep.py".to_string(), 227),
+                ("fmt/format.h".to_string(), 4055),
+                ("jv_print.c".to_string(), 221),
+                ("main.c".to_string(), 3),
+                ("util.c".to_string(), 9)
+            ]
+        );
+        // A line that is not next to the path, or a path followed by other words, names no location.
+        let loose = TaskTerms::extract("in fmt/std.h it calls set_debug_format on line 170; app.py has many lines 3");
+        assert!(loose.locations.is_empty(), "{:?}", loose.locations);
     }
 
     #[test]

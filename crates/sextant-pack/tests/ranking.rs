@@ -103,6 +103,18 @@ fn a_stack_trace_from_another_machine_leads_to_the_line_it_names() {
 }
 
 #[test]
+fn prose_that_points_at_a_line_leads_to_it() {
+    let f = fixture();
+    let task = "Checkout fails for some carts. The problem is in `shop/cart.py` at line 7, I think.";
+    let request = PackRequest { task: task.to_string(), budget: 2000, ..Default::default() };
+    let pack = build_pack(&f.index, &request).unwrap();
+    let first = &pack.items[0];
+    assert_eq!(first.path, "shop/cart.py", "{:?}", pack.items);
+    assert!(first.start_line <= 7 && 7 <= first.end_line, "{first:?}");
+    assert!(first.reason.contains("line 7 named in the task"), "{first:?}");
+}
+
+#[test]
 fn a_dotted_name_finds_the_module_that_defines_it() {
     let f = fixture();
     // The module signal alone: `payments.Gateway` would also be found as an owner and its member.
