@@ -446,7 +446,7 @@ fn line_named_after(following: &[&str]) -> Option<u32> {
     if word != "line" {
         return None;
     }
-    let number = following.get(skip + 1)?.trim_end_matches(|c: char| matches!(c, '.' | ':' | ',' | '!' | '?'));
+    let number = following.get(skip + 1)?.trim_end_matches(['.', ':', ',', '!', '?']);
     number.parse().ok()
 }
 
