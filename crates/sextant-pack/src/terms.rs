@@ -437,17 +437,19 @@ fn is_email(word: &str) -> bool {
     local_ok && domain_ok
 }
 
-/// The line the tokens after a path name: `line 42` (tracebacks, `file x.c, line 42`), after at most one
-/// connecting word (`at line 42`, `- line 42`, `on line 42`), so prose that points at a line counts as well.
+/// The line named by the tokens right after a path: `line 42` (tracebacks, `file x.c, line 42`) or `lines 42-50`
+/// (the first), after at most one connecting word (`at line 42`, `- line 42`, `on line 42`), so prose that
+/// points at a line counts as well.
 fn line_named_after(following: &[&str]) -> Option<u32> {
     const CONNECTORS: &[&str] = &["-", "\u{2013}", "\u{2014}", "at", "on", "near", "around", "in"];
     let skip = usize::from(following.first().is_some_and(|t| CONNECTORS.contains(&t.to_ascii_lowercase().as_str())));
     let word = following.get(skip)?.to_ascii_lowercase();
-    if word != "line" {
+    if word != "line" && word != "lines" {
         return None;
     }
-    let number = following.get(skip + 1)?.trim_end_matches(['.', ':', ',', '!', '?']);
-    number.parse().ok()
+    let number = following.get(skip + 1)?;
+    let digits = &number[..number.find(|c: char| !c.is_ascii_digit()).unwrap_or(number.len())];
+    digits.parse().ok()
 }
 
 /// Splits `path:42`, `path:42:7` and `path#L42` into the path and its line.
@@ -688,7 +690,8 @@ mod tests {
     fn finds_lines_that_prose_points_at() {
         let terms = TaskTerms::extract(
             "The problem is in `jsonrep.py` at line 227. It is private (fmt/format.h - line 4055.\n\
-             Assertion failed in jv_dump_term, file jv_print.c, line 221. See main.c on line 3, util.c line 9: ok",
+             Assertion failed in jv_dump_term, file jv_print.c, line 221. See main.c on line 3, util.c line 9: ok\n\
+             and parse.c lines 40-52.",
         );
         assert_eq!(
             terms.locations,
@@ -697,11 +700,14 @@ mod tests {
                 ("fmt/format.h".to_string(), 4055),
                 ("jv_print.c".to_string(), 221),
                 ("main.c".to_string(), 3),
-                ("util.c".to_string(), 9)
+                ("util.c".to_string(), 9),
+                ("parse.c".to_string(), 40)
             ]
         );
         // A line that is not next to the path, or a path followed by other words, names no location.
-        let loose = TaskTerms::extract("in fmt/std.h it calls set_debug_format on line 170; app.py has many lines 3");
+        let loose = TaskTerms::extract(
+            "in fmt/std.h it calls set_debug_format on line 170; app.py has many lines 3; a.c line x",
+        );
         assert!(loose.locations.is_empty(), "{:?}", loose.locations);
     }
 
