@@ -91,23 +91,23 @@ fn code_outranks_its_tests_unless_the_task_is_about_tests() {
 
 #[test]
 fn a_stack_trace_from_another_machine_leads_to_the_line_it_names() {
-    let f = fixture();
     let task = "Crash on checkout:\nTraceback (most recent call last):\n  File \"/home/ci/venv/lib/python3.11/site-packages/shop/cart.py\", line 7, in total\nIndexError: list index out of range";
-    let request = PackRequest { task: task.to_string(), budget: 2000, ..Default::default() };
-    let pack = build_pack(&f.index, &request).unwrap();
-    assert_eq!(pack.ranked_files[0], "shop/cart.py", "{:?}", pack.ranked_files);
-    let first = &pack.items[0];
-    assert_eq!(first.path, "shop/cart.py");
-    assert!(first.start_line <= 7 && 7 <= first.end_line, "{first:?}");
-    assert!(first.reason.contains("line 7 named in the task"), "{first:?}");
+    assert_pack_opens_at_cart_line_7(task);
 }
 
 #[test]
 fn prose_that_points_at_a_line_leads_to_it() {
+    assert_pack_opens_at_cart_line_7(
+        "Checkout fails for some carts. The problem is in `shop/cart.py` at line 7, I think.",
+    );
+}
+
+/// The pack for `task` ranks `shop/cart.py` first and opens with the unit holding its line 7, chosen for the line.
+fn assert_pack_opens_at_cart_line_7(task: &str) {
     let f = fixture();
-    let task = "Checkout fails for some carts. The problem is in `shop/cart.py` at line 7, I think.";
     let request = PackRequest { task: task.to_string(), budget: 2000, ..Default::default() };
     let pack = build_pack(&f.index, &request).unwrap();
+    assert_eq!(pack.ranked_files[0], "shop/cart.py", "{:?}", pack.ranked_files);
     let first = &pack.items[0];
     assert_eq!(first.path, "shop/cart.py", "{:?}", pack.items);
     assert!(first.start_line <= 7 && 7 <= first.end_line, "{first:?}");
