@@ -301,7 +301,7 @@ pub fn build_pack_with(
     let reserved: usize = leading.iter().map(|i| i.tokens as usize + 1).sum();
     let code_request = PackRequest { budget: request.budget.saturating_sub(reserved), ..request.clone() };
     let candidates = render::candidates(index, &ranking, request, false);
-    let mut code =
+    let code =
         if code_request.budget > 0 { render::fill(index, &mut sources, candidates, &code_request) } else { Vec::new() };
     if let Some(overview) = overview {
         // Keep only rules that govern something the pack actually contains.
@@ -312,6 +312,9 @@ pub fn build_pack_with(
                     .any(|c| rules::applicable(&overview.rules, &c.path).iter().any(|r| r.source == item.path))
         });
     }
+    let leading_tokens = leading.iter().map(|i| i.tokens as usize + 1).sum();
+    let nested = request.weights.for_task(&request.task).nested_prefixes;
+    let mut code = render::nest(code, request.budget, leading_tokens, nested, tokenizer);
     let mut items = leading;
     items.append(&mut code);
     let (items, text, tokens) = render::verify(items, request.budget, tokenizer);

@@ -166,6 +166,12 @@ pub struct RankWeights {
     pub neighbour_pull: f32,
     /// How many chunks on each side of a unit `neighbour_units` pulls forward.
     pub neighbour_reach: usize,
+    /// Packing, not ranking: how many nested prefixes of the pack are laid out as packs of their own size, each a
+    /// quarter of the one before (a quarter and a sixteenth of the budget at 2; none under 1,000 tokens). An item
+    /// that would cross such a prefix's end moves behind the later, smaller items that still fit, so a reader
+    /// who stops there (or a client that cuts a large pack) has that prefix full instead of ending early at the
+    /// first large item. 0 keeps the fill order.
+    pub nested_prefixes: usize,
     /// Reorder the best files (the first [`crate::learned::RERANKED_FILES`]) by the learned model of
     /// [`crate::learned`] over their evidence by signal and their relations to the best three; 0 keeps the fused
     /// order. The files' order only: their chunks keep the shares of the fused order.
@@ -238,6 +244,7 @@ impl Default for RankWeights {
             neighbour_units: 0,
             neighbour_pull: 0.9,
             neighbour_reach: 1,
+            nested_prefixes: 2,
             // The learned order of the best files (`crate::learned`, fitted on commits of 57 repositories the
             // development set does not hold; see the README). On dev rows 13-24, which chose no weight, commit
             // messages rose from all-gold@5 0.607 to 0.649 and R@10 0.812 to 0.843; on rows 1-12, where the short
@@ -332,6 +339,7 @@ impl RankWeights {
             "merge_window" => self.merge_window = count(0.0).min(u32::MAX as usize) as u32,
             "neighbour_units" => self.neighbour_units = count(0.0),
             "neighbour_reach" => self.neighbour_reach = count(0.0),
+            "nested_prefixes" => self.nested_prefixes = count(0.0),
             _ => {
                 let field = match name {
                     "lexical_task" => &mut self.lexical_task,

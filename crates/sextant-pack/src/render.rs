@@ -456,6 +456,50 @@ pub(crate) fn fill(
     items
 }
 
+/// Smallest nested prefix laid out (`RankWeights::nested_prefixes`): below it only the tiniest items would fit.
+const MIN_NESTED_PREFIX: usize = 1_000;
+
+/// Lays out `code` (the items behind `leading_tokens` of overview and rules) so that each of `prefixes` nested
+/// prefixes of the pack, a quarter of the budget and then a quarter of that, holds what a pack of that size would:
+/// within the items the larger prefix holds, those that fit the smaller one in order come first, and an item that
+/// would cross its end moves behind them. The items and their total do not change, only their order; each prefix
+/// keeps the fill order among the items it holds.
+pub(crate) fn nest(
+    mut code: Vec<PackItem>,
+    budget: usize,
+    leading_tokens: usize,
+    prefixes: usize,
+    tokenizer: TokenizerChoice,
+) -> Vec<PackItem> {
+    let separator_tokens = tokenizer.count(SEPARATOR);
+    // Every code item after the first item of the pack is preceded by a separator.
+    let cost = |item: &PackItem, used: usize| item.tokens as usize + if used == 0 { 0 } else { separator_tokens };
+    let mut region = code.len();
+    let mut prefix = budget;
+    for _ in 0..prefixes {
+        prefix /= 4;
+        if prefix < MIN_NESTED_PREFIX {
+            break;
+        }
+        let mut used = leading_tokens;
+        let (mut held, mut moved) = (Vec::new(), Vec::new());
+        for item in code.drain(..region) {
+            let needed = cost(&item, used);
+            if used + needed <= prefix {
+                used += needed;
+                held.push(item);
+            } else {
+                moved.push(item);
+            }
+        }
+        region = held.len();
+        held.append(&mut moved);
+        held.append(&mut code);
+        code = held;
+    }
+    code
+}
+
 /// Renders the items and drops trailing ones until the exact count fits: BPE counts of parts need not add up.
 pub(crate) fn verify(
     mut items: Vec<PackItem>,
@@ -667,5 +711,57 @@ mod tests {
             code.iter().position(|s| *s == "small") < code.iter().position(|s| *s == "big"),
             "{code:?} by {expected:?}"
         );
+    }
+
+    /// A code item of `tokens` tokens named `name`.
+    fn sized(name: &str, tokens: u32) -> PackItem {
+        PackItem {
+            path: format!("{name}.rs"),
+            start_line: 1,
+            end_line: 1,
+            symbol: name.to_string(),
+            kind: ItemKind::Code,
+            score: 1.0,
+            tokens,
+            reason: String::new(),
+            content: String::new(),
+        }
+    }
+
+    fn names(items: &[PackItem]) -> Vec<&str> {
+        items.iter().map(|i| i.symbol.as_str()).collect()
+    }
+
+    #[test]
+    fn nested_prefixes_are_filled_like_packs_of_their_size() {
+        let tokenizer = TokenizerChoice::default();
+        assert_eq!(tokenizer.count(SEPARATOR), 1, "the sizes below count one token per separator");
+        // A 32k pack: prefixes of 8,000 and 2,000 tokens.
+        let fill = [("a", 1_200), ("big", 1_500), ("b", 700), ("huge", 5_000), ("c", 90), ("d", 4_700), ("e", 400)];
+        let code: Vec<PackItem> = fill.iter().map(|(name, tokens)| sized(name, *tokens)).collect();
+        let nested = nest(code.clone(), 32_000, 0, 2, tokenizer);
+        // 8,000: a, big, b, c and e fit (huge would end at 8,403 and d at 8,194, so both move behind e); within
+        // those, 2,000: a, b (1,901 with its separator) and c (1,992); big would end at 2,701.
+        assert_eq!(names(&nested), ["a", "b", "c", "big", "e", "huge", "d"]);
+        let prefix_of = |items: &[PackItem], limit: usize| {
+            let mut used = 0;
+            items
+                .iter()
+                .take_while(|i| {
+                    used += i.tokens as usize + usize::from(used > 0);
+                    used <= limit
+                })
+                .count()
+        };
+        // The fill order's prefixes end at the first large item; the nested ones hold every item that fits.
+        assert_eq!((prefix_of(&code, 2_000), prefix_of(&code, 8_000)), (1, 3));
+        assert_eq!((prefix_of(&nested, 2_000), prefix_of(&nested, 8_000)), (3, 5));
+        // One prefix: only the quarter; none, or a budget whose quarter is too small to lay out: the fill order.
+        assert_eq!(names(&nest(code.clone(), 32_000, 0, 1, tokenizer)), ["a", "big", "b", "c", "e", "huge", "d"]);
+        assert_eq!(names(&nest(code.clone(), 32_000, 0, 0, tokenizer)), names(&code));
+        assert_eq!(names(&nest(code.clone(), 3_000, 0, 2, tokenizer)), names(&code));
+        // Overview and rules ahead of the code take their share of each prefix.
+        // With 4,200 tokens ahead, e would end at 8,095: it moves too.
+        assert_eq!(names(&nest(code, 32_000, 4_200, 1, tokenizer)), ["a", "big", "b", "c", "huge", "d", "e"]);
     }
 }

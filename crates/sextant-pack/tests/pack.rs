@@ -389,3 +389,54 @@ fn chunk_candidates_come_in_fill_order_with_their_evidence() {
     assert!(pack.items.iter().all(|i| i.kind != ItemKind::Code
         || candidates.iter().any(|c| c.path == i.path && c.start_line >= i.start_line && c.end_line <= i.end_line)));
 }
+
+#[test]
+fn the_first_quarter_of_a_pack_holds_what_a_pack_of_that_size_would() {
+    let repo = tempfile::tempdir().unwrap();
+    // `ship_order` is the unit the task names, and too big for the first quarter of a 4,000-token pack; small
+    // functions about orders rank after it.
+    let mut big = String::from("def ship_order(order):\n");
+    for step in 0..90 {
+        big.push_str(&format!("    weight_{step} = order.weight * {step} + order.fee  # shipping step {step}\n"));
+    }
+    big.push_str("    return order\n");
+    write(repo.path(), "orders/ship.py", &big);
+    let mut small = String::new();
+    for name in ["order_fee", "order_label", "order_weight", "order_total"] {
+        small.push_str(&format!("def {name}(order):\n    return order.{name}  # large orders\n\n\n"));
+    }
+    write(repo.path(), "orders/parts.py", &small);
+    let f = Fixture::index(repo);
+    let pack_with = |nested: usize| {
+        let mut weights = sextant_pack::RankProfiles::default();
+        for w in [&mut weights.short, &mut weights.long] {
+            w.nested_prefixes = nested;
+        }
+        let request = PackRequest { weights, ..request("ship_order fails for large orders", 4_000) };
+        build_pack(&f.index, &request).unwrap()
+    };
+    let spans = |pack: &sextant_pack::ContextPack| {
+        let mut spans: Vec<_> = pack.items.iter().map(|i| (i.path.clone(), i.start_line, i.end_line)).collect();
+        spans.sort();
+        spans
+    };
+    let (fill_order, nested) = (pack_with(0), pack_with(2));
+    assert_eq!(fill_order.items[0].symbol, "ship_order", "{:#?}", fill_order.items);
+    assert!(fill_order.items[0].tokens > 1_000 && fill_order.items.len() > 2, "{:#?}", fill_order.items);
+    // The same items, in another order.
+    assert_eq!(spans(&nested), spans(&fill_order));
+    assert_eq!(nested.tokens, fill_order.tokens);
+    // The first 1,000 tokens: every item that fits, in the fill order; `ship_order` right behind them.
+    let mut used = 0;
+    let held = nested.items.iter().take_while(|i| {
+        used += i.tokens as usize + usize::from(used > 0);
+        used <= 1_000
+    });
+    let held: Vec<&str> = held.map(|i| i.symbol.as_str()).collect();
+    let fill_symbols: Vec<&str> = fill_order.items.iter().map(|i| i.symbol.as_str()).collect();
+    assert!(!held.is_empty(), "{:#?}", nested.items);
+    assert_eq!(held, fill_symbols[1..=held.len()], "{:#?}", nested.items);
+    assert_eq!(nested.items[held.len()].symbol, "ship_order", "{:#?}", nested.items);
+    let room = 1_000 - nested.items[..held.len()].iter().map(|i| i.tokens as usize + 1).sum::<usize>();
+    assert!(nested.items[held.len()..].iter().all(|i| i.tokens as usize >= room), "{:#?}", nested.items);
+}
