@@ -9,9 +9,6 @@
 //! The terms of the newest commits' messages are kept with their files too ([`CoChange::files_by_message`]): a
 //! task worded like past commits ("automated protocol for alterReplicaLogDirs") points at the files those commits
 //! changed.
-//!
-//! And the lines the newest commits changed ([`CoChange::recent_lines`]): work in progress continues where it
-//! left off, so the code a change touches is often code a recent commit touched.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -28,15 +25,13 @@ const PARTNERS_PER_FILE: usize = 12;
 const MAX_NOTES: usize = 1_000;
 /// Characters of a commit message read for its terms.
 const NOTE_CHARS: usize = 2_000;
-/// Newest first-parent commits whose changed lines are kept ([`CoChange::recent_lines`]).
-pub const RECENT_LINE_COMMITS: usize = 20;
-/// File name of the co-change table queries read, in the index directory. (Version 2 added the commit notes,
-/// version 3 the recent lines; the files of earlier versions are removed when a table is saved.)
-pub(crate) const COCHANGE_FILE: &str = "cochange-3";
+/// File name of the co-change table queries read, in the index directory. (Version 2 added the commit notes;
+/// the files of version 1 are removed when a table is saved.)
+pub(crate) const COCHANGE_FILE: &str = "cochange-2";
 /// File name of the miner's counts, read only to add new commits.
-pub(crate) const MINING_STATE_FILE: &str = "cochange-state-3";
+pub(crate) const MINING_STATE_FILE: &str = "cochange-state-2";
 /// Names of earlier versions' files, removed when the current ones are written.
-pub(crate) const OLD_FILES: &[&str] = &["cochange", "cochange-state", "cochange-2", "cochange-state-2"];
+pub(crate) const OLD_FILES: &[&str] = &["cochange", "cochange-state"];
 
 /// Per file, the files that changed in the same commits.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -50,9 +45,6 @@ pub struct CoChange {
     pub files: HashMap<String, (u32, Vec<(String, u32)>)>,
     /// The newest commits (at most [`MAX_NOTES`]), newest first: the terms of each message and the files it changed.
     pub notes: Vec<CommitNote>,
-    /// Per repository-relative path: the line ranges (1-based, inclusive, sorted, disjoint) of its text at HEAD
-    /// that the newest [`RECENT_LINE_COMMITS`] first-parent commits changed or added.
-    pub recent_lines: HashMap<String, Vec<(u32, u32)>>,
     /// [`CoChange::commits_since_change`], worked out on first use: every pack asks for it.
     #[serde(skip)]
     since_change: std::sync::OnceLock<HashMap<String, usize>>,
@@ -84,8 +76,6 @@ pub(crate) struct MiningState {
     paths: Vec<String>,
     /// The newest commits' message terms and changed files (path indices), newest first.
     notes: Vec<(Vec<String>, Vec<u32>)>,
-    /// [`CoChange::recent_lines`], worked out again from HEAD whenever it moves.
-    recent_lines: HashMap<String, Vec<(u32, u32)>>,
 }
 
 impl PartialEq for CoChange {
@@ -95,7 +85,6 @@ impl PartialEq for CoChange {
             && self.commits == other.commits
             && self.files == other.files
             && self.notes == other.notes
-            && self.recent_lines == other.recent_lines
     }
 }
 
@@ -261,7 +250,6 @@ impl MiningState {
         new_notes.extend(std::mem::take(&mut state.notes));
         new_notes.truncate(MAX_NOTES);
         state.notes = new_notes;
-        state.recent_lines = recent_lines(&repo, &head, &prefix, RECENT_LINE_COMMITS);
         state.head = head_id;
         Some(state)
     }
@@ -297,7 +285,6 @@ impl MiningState {
             commits: self.commits,
             files,
             notes,
-            recent_lines: self.recent_lines.clone(),
             since_change: Default::default(),
             term_notes: Default::default(),
         }
@@ -330,109 +317,4 @@ fn changed_paths(repo: &git2::Repository, commit: &git2::Commit<'_>, prefix: &st
         }
     }
     Some(paths)
-}
-
-/// Per file (relative to the indexed root), the line ranges of its text at `head` that the newest `commits`
-/// first-parent commits changed or added: each commit's new lines, carried through the later commits' diffs to
-/// where they are now. A commit that changes more than [`MAX_FILES_PER_COMMIT`] files (a reformatting, a vendoring)
-/// adds nothing of its own but still moves the lines of the others; a root commit adds nothing (every line would
-/// be new). Files whose diff cannot be read are left out.
-fn recent_lines(
-    repo: &git2::Repository,
-    head: &git2::Commit<'_>,
-    prefix: &str,
-    commits: usize,
-) -> HashMap<String, Vec<(u32, u32)>> {
-    let mut chain = vec![head.clone()];
-    while chain.len() < commits {
-        let Some(parent) = chain.last().and_then(|c| c.parent(0).ok()) else { break };
-        chain.push(parent);
-    }
-    let relative = |file: git2::DiffFile<'_>| -> Option<String> {
-        file.path().and_then(Path::to_str).and_then(|p| p.strip_prefix(prefix)).map(str::to_string)
-    };
-    let mut recent: HashMap<String, Vec<(u32, u32)>> = HashMap::new();
-    for commit in chain.iter().rev() {
-        let (Ok(tree), Some(parent_tree)) = (commit.tree(), commit.parent(0).ok().and_then(|p| p.tree().ok())) else {
-            continue;
-        };
-        let mut options = git2::DiffOptions::new();
-        options.context_lines(0);
-        let Ok(diff) = repo.diff_tree_to_tree(Some(&parent_tree), Some(&tree), Some(&mut options)) else { continue };
-        let sweeping = diff.deltas().len() > MAX_FILES_PER_COMMIT;
-        for (position, delta) in diff.deltas().enumerate() {
-            let carried = relative(delta.old_file()).and_then(|old| recent.remove(&old));
-            if (sweeping && carried.is_none()) || delta.status() == git2::Delta::Deleted {
-                continue;
-            }
-            let Some(new) = relative(delta.new_file()) else { continue };
-            // Computed for this file only; `None` for a binary file.
-            let Ok(Some(patch)) = git2::Patch::from_diff(&diff, position) else { continue };
-            let hunks: Vec<Hunk> = (0..patch.num_hunks())
-                .filter_map(|i| patch.hunk(i).ok())
-                .map(|(h, _)| Hunk {
-                    old_start: h.old_start(),
-                    old_lines: h.old_lines(),
-                    new_start: h.new_start(),
-                    new_lines: h.new_lines(),
-                })
-                .collect();
-            let mut ranges: Vec<(u32, u32)> = carried
-                .unwrap_or_default()
-                .into_iter()
-                .map(|(start, end)| (carry_line(start, &hunks, false), carry_line(end, &hunks, true)))
-                .filter(|(start, end)| start <= end)
-                .collect();
-            if !sweeping {
-                // A deletion leaves no line: the line before it stands for it.
-                ranges
-                    .extend(hunks.iter().map(|h| (h.new_start.max(1), (h.new_start + h.new_lines.max(1) - 1).max(1))));
-            }
-            ranges.sort_unstable();
-            let mut merged: Vec<(u32, u32)> = Vec::with_capacity(ranges.len());
-            for (start, end) in ranges {
-                match merged.last_mut() {
-                    Some(last) if start <= last.1.saturating_add(1) => last.1 = last.1.max(end),
-                    _ => merged.push((start, end)),
-                }
-            }
-            if !merged.is_empty() {
-                recent.insert(new, merged);
-            }
-        }
-    }
-    recent
-}
-
-/// One hunk of a diff without context lines, as git numbers it: a pure insertion (`old_lines` 0) goes after line
-/// `old_start`, a pure deletion (`new_lines` 0) after line `new_start`.
-#[derive(Debug, Clone, Copy)]
-struct Hunk {
-    old_start: u32,
-    old_lines: u32,
-    new_start: u32,
-    new_lines: u32,
-}
-
-/// Where line `line` of a diff's old text is in its new text. A line the diff replaced goes to the first line
-/// (`towards_end` false) or the last line of what replaced it.
-fn carry_line(line: u32, hunks: &[Hunk], towards_end: bool) -> u32 {
-    let mut shift: i64 = 0;
-    for hunk in hunks {
-        if hunk.old_lines == 0 {
-            if line <= hunk.old_start {
-                break;
-            }
-        } else {
-            if line < hunk.old_start {
-                break;
-            }
-            if line < hunk.old_start + hunk.old_lines {
-                let end = hunk.new_start + hunk.new_lines.saturating_sub(1);
-                return (if towards_end { end } else { hunk.new_start }).max(1);
-            }
-        }
-        shift += i64::from(hunk.new_lines) - i64::from(hunk.old_lines);
-    }
-    (i64::from(line) + shift).max(1) as u32
 }

@@ -35,7 +35,7 @@ pub use filter::{
     add_auxiliary_kinds_named_in, auxiliary_kind, auxiliary_kind_named_by, is_test_path, is_test_word, PathFilter,
 };
 pub use fusion::{Signal, SignalHit};
-pub use history::{CoChange, CommitNote, RECENT_LINE_COMMITS};
+pub use history::{CoChange, CommitNote};
 pub use keyword::{IndexedParts, KeywordSignals, NamedDefinition, MAX_DEFINITIONS_PER_NAME};
 pub use lock::{WriterLock, WRITER_LOCK_FILE};
 pub use query::{

@@ -63,7 +63,7 @@ fn files_committed_together_are_partners_and_new_commits_are_added() {
     assert!(partners(&index, "gen/f1.rs").is_empty());
 
     // Two more commits of a with c: only they are walked, and c overtakes b.
-    let mining_state = std::fs::metadata(index_dir.path().join("cochange-state-3")).unwrap().modified().unwrap();
+    let mining_state = std::fs::metadata(index_dir.path().join("cochange-state-2")).unwrap().modified().unwrap();
     for round in 0..3 {
         let text = format!("fn c() {{ /* {round} */ }}\n");
         commit(
@@ -75,13 +75,13 @@ fn files_committed_together_are_partners_and_new_commits_are_added() {
     }
     let index = run(dir.path(), index_dir.path());
     assert_eq!(partners(&index, "src/a.rs")[0], ("src/c.rs".to_string(), 4.0 / 7.0));
-    assert_ne!(std::fs::metadata(index_dir.path().join("cochange-state-3")).unwrap().modified().unwrap(), mining_state);
+    assert_ne!(std::fs::metadata(index_dir.path().join("cochange-state-2")).unwrap().modified().unwrap(), mining_state);
     assert_eq!(index.co_change().unwrap().commits, 8);
 
     // Unchanged HEAD and tree: nothing is mined again.
-    let before = std::fs::read(index_dir.path().join("cochange-3")).unwrap();
+    let before = std::fs::read(index_dir.path().join("cochange-2")).unwrap();
     let again = run(dir.path(), index_dir.path());
-    assert_eq!(std::fs::read(index_dir.path().join("cochange-3")).unwrap(), before);
+    assert_eq!(std::fs::read(index_dir.path().join("cochange-2")).unwrap(), before);
     assert_eq!(again.co_change().unwrap().commits, 8);
 }
 
@@ -187,48 +187,5 @@ fn a_tree_without_git_has_no_co_change() {
     std::fs::write(dir.path().join("a.rs"), "fn a() {}\n").unwrap();
     let index = run(dir.path(), index_dir.path());
     assert!(index.co_change().is_none());
-    assert!(!index_dir.path().join("cochange-3").exists());
-}
-
-#[test]
-fn the_lines_recent_commits_changed_are_kept_where_they_are_now() {
-    let dir = tempfile::tempdir().unwrap();
-    let index_dir = tempfile::tempdir().unwrap();
-    let repo = git2::Repository::init(dir.path()).unwrap();
-    let lines = |lines: &[&str]| lines.iter().map(|l| format!("{l}\n")).collect::<String>();
-    let original: Vec<String> = (1..=10).map(|i| format!("line{i}")).collect();
-    let mut text: Vec<&str> = original.iter().map(String::as_str).collect();
-    // The first commit adds every line: none of them counts as recent.
-    commit(&repo, &[("src/a.rs", &lines(&text))], "start", None);
-    let recent = |index: &Index| index.co_change().unwrap().recent_lines.get("src/a.rs").cloned();
-    assert_eq!(recent(&run(dir.path(), index_dir.path())), None);
-    text[4] = "line5 changed";
-    commit(&repo, &[("src/a.rs", &lines(&text))], "change line 5", None);
-    assert_eq!(recent(&run(dir.path(), index_dir.path())), Some(vec![(5, 5)]));
-    // Three lines on top move it to 8.
-    text.splice(0..0, ["new1", "new2", "new3"]);
-    commit(&repo, &[("src/a.rs", &lines(&text))], "add a header", None);
-    assert_eq!(recent(&run(dir.path(), index_dir.path())), Some(vec![(1, 3), (8, 8)]));
-    // Deleting `new2` moves it to 7; the deletion leaves its place (line 1) and `new3` (now line 2) recent.
-    text.remove(1);
-    commit(&repo, &[("src/a.rs", &lines(&text))], "drop new2", None);
-    assert_eq!(recent(&run(dir.path(), index_dir.path())), Some(vec![(1, 2), (7, 7)]));
-    // A sweeping commit (40 files) adds no recent lines of its own but still moves the others.
-    text.splice(0..0, ["// generated", "// do not edit"]);
-    let sweep: Vec<(String, String)> = (0..40).map(|i| (format!("gen/f{i}.rs"), format!("fn f{i}() {{}}\n"))).collect();
-    let mut files: Vec<(&str, &str)> = sweep.iter().map(|(p, t)| (p.as_str(), t.as_str())).collect();
-    let swept = lines(&text);
-    files.push(("src/a.rs", &swept));
-    commit(&repo, &files, "regenerate", None);
-    let index = run(dir.path(), index_dir.path());
-    assert_eq!(recent(&index), Some(vec![(3, 4), (9, 9)]));
-    assert_eq!(std::fs::read_to_string(dir.path().join("src/a.rs")).unwrap().lines().nth(8), Some("line5 changed"));
-    assert!(index.co_change().unwrap().recent_lines.keys().all(|p| !p.starts_with("gen/")));
-    // Once as many newer commits changed other files, a.rs's lines are no longer recent.
-    for round in 0..sextant_index::RECENT_LINE_COMMITS {
-        commit(&repo, &[("src/b.rs", &format!("fn b() -> u32 {{ {round} }}\n"))], "b", None);
-    }
-    let index = run(dir.path(), index_dir.path());
-    assert_eq!(recent(&index), None);
-    assert_eq!(index.co_change().unwrap().recent_lines.get("src/b.rs"), Some(&vec![(1, 1)]));
+    assert!(!index_dir.path().join("cochange-2").exists());
 }

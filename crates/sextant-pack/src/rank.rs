@@ -123,10 +123,6 @@ pub struct RankWeights {
     pub recency: f32,
     /// How many commits back a change still counts half of `recency`.
     pub recency_commits: usize,
-    /// Packing, not ranking: lift of units whose lines one of the newest commits changed
-    /// ([`sextant_index::CoChange::recent_lines`]): their score is multiplied by `1 + recent_lines`, after the files
-    /// are ranked, so it orders the code inside the pack and leaves the file ranking alone.
-    pub recent_lines: f32,
     /// Pseudo-relevance feedback: whole-file BM25 over the words the best files use most and the task does not
     /// (weighted by how rare each is in the repository), as one more file list. Files about the same thing as the
     /// best ones share their vocabulary even where they share no words with the task.
@@ -233,7 +229,6 @@ impl Default for RankWeights {
             churn: 0.0,
             recency: 0.2,
             recency_commits: 30,
-            recent_lines: 0.0,
             feedback: 2.0,
             feedback_files: 3,
             feedback_terms: 20,
@@ -381,7 +376,6 @@ impl RankWeights {
                     "graph_partners" => &mut self.graph_partners,
                     "churn" => &mut self.churn,
                     "recency" => &mut self.recency,
-                    "recent_lines" => &mut self.recent_lines,
                     "feedback" => &mut self.feedback,
                     "feedback_max_share" => &mut self.feedback_max_share,
                     "scope" => &mut self.scope,
@@ -1317,9 +1311,6 @@ pub(crate) fn rank_reading(
             }
         }
     }
-    if let Some(history) = index.co_change().filter(|_| weights.recent_lines > 0.0) {
-        lift_recent_units(index, history, weights.recent_lines, &mut units);
-    }
     units.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.file.cmp(&b.file)).then(a.chunk.cmp(&b.chunk)));
     // The learned order ranks the files only: the chunks keep the priors of the fused order, which packs fill
     // better (on the development set, chunk priors that followed the learned order cost 0.04 of hunk recall@8k).
@@ -1346,23 +1337,6 @@ pub(crate) fn rank_reading(
     // The learned order reads the features on every request; the caller sees them only when it asked.
     let file_features = features.filter(|_| request.record_features);
     Ok(Ranking { units, files, graph_scores, file_features })
-}
-
-/// Multiplies by `1 + lift` the score of each unit whose lines one of the newest commits changed, and says so in
-/// its reasons.
-fn lift_recent_units(index: &Index, history: &sextant_index::CoChange, lift: f32, units: &mut [UnitScore]) {
-    for unit in units {
-        let Some(file) = index.file(unit.file) else { continue };
-        let Some(ranges) = history.recent_lines.get(file.path()) else { continue };
-        let Some(chunk) = file.chunks().get(unit.chunk as usize) else { continue };
-        let (start, end) = (chunk.span.start_line, chunk.span.end_line);
-        // Sorted and disjoint: the first range that does not end before the unit decides.
-        let next = ranges.partition_point(|&(_, range_end)| range_end < start);
-        if ranges.get(next).is_some_and(|&(range_start, _)| range_start <= end) {
-            unit.score *= 1.0 + lift;
-            unit.reasons.push(format!("changed by one of the last {} commits", sextant_index::RECENT_LINE_COMMITS));
-        }
-    }
 }
 
 /// Reorders the best [`crate::learned::RERANKED_FILES`] of `files` (sorted by score) by the learned model over

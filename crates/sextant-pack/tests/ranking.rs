@@ -632,37 +632,3 @@ fn the_learned_reranking_reorders_only_the_best_files_and_keeps_scores_in_order(
     assert_eq!(files[0], "shop/session.py", "{files:?}");
     assert!(position(&files, "shop/session.py") < position(&files, "tests/test_session.py"), "{files:?}");
 }
-
-#[test]
-fn units_a_recent_commit_changed_come_first_in_the_pack_when_asked() {
-    let repo_dir = tempfile::tempdir().unwrap();
-    let repo = git2::Repository::init(repo_dir.path()).unwrap();
-    // `convert_rate` matches the task best; `parse_rate` nearly as well, and the newest commit changed it.
-    let rates = |parse_body: &str| {
-        format!(
-            "def convert_rate(amount, rate):\n    \"\"\"Applies the exchange rate, rounded.\"\"\"\n    return round(amount * rate, 2)\n\n\n\
-             def parse_rate(text):\n    \"\"\"Reads an exchange rate.\"\"\"\n    {parse_body}\n\n\n\
-             def describe(amount):\n    return str(amount)\n"
-        )
-    };
-    commit(&repo, &[("money/rates.py", &rates("return float(text)"))]);
-    for i in 0..3 {
-        commit(&repo, &[(&format!("pkg/other_{i}.py"), &format!("def other_{i}(x):\n    return x * {i}\n"))]);
-    }
-    commit(&repo, &[("money/rates.py", &rates("return float(text.strip())"))]);
-    let f = Fixture::index(repo_dir);
-    let first_item = |lift: f32| {
-        let weights = RankWeights { recent_lines: lift, ..Default::default() };
-        let request = PackRequest {
-            task: "round the exchange rate".to_string(),
-            budget: 1_000,
-            weights: weights.into(),
-            ..Default::default()
-        };
-        build_pack(&f.index, &request).unwrap().items.remove(0)
-    };
-    assert_eq!(first_item(0.0).symbol, "convert_rate");
-    let lifted = first_item(1.0);
-    assert_eq!(lifted.symbol, "parse_rate");
-    assert!(lifted.reason.contains("changed by one of the last 20 commits"), "{}", lifted.reason);
-}
