@@ -298,7 +298,7 @@ pub fn build_pack_with(
             leading.extend(context::rule_items(overview, &ranked_files, allowance, tokenizer));
         }
     }
-    let reserved: usize = leading.iter().map(|i| i.tokens as usize + 1).sum();
+    let reserved = tokens_with_separators(&leading);
     let code_request = PackRequest { budget: request.budget.saturating_sub(reserved), ..request.clone() };
     let candidates = render::candidates(index, &ranking, request, false);
     let code =
@@ -312,13 +312,18 @@ pub fn build_pack_with(
                     .any(|c| rules::applicable(&overview.rules, &c.path).iter().any(|r| r.source == item.path))
         });
     }
-    let leading_tokens = leading.iter().map(|i| i.tokens as usize + 1).sum();
+    let leading_tokens = tokens_with_separators(&leading);
     let nested = request.weights.for_task(&request.task).nested_prefixes;
     let mut code = render::nest(code, request.budget, leading_tokens, nested, tokenizer);
     let mut items = leading;
     items.append(&mut code);
     let (items, text, tokens) = render::verify(items, request.budget, tokenizer);
     Ok(ContextPack { items, text, tokens, budget: request.budget, ranked_files, generation: index.generation() })
+}
+
+/// Tokens `items` take in the rendered pack, one separator token each: what overview and rules leave to the code.
+fn tokens_with_separators(items: &[PackItem]) -> usize {
+    items.iter().map(|i| i.tokens as usize + 1).sum()
 }
 
 /// A code candidate of a pack with what the learned chunk order reads of it (for learning that order offline:
