@@ -313,8 +313,9 @@ pub fn build_pack_with(
         });
     }
     let leading_tokens = tokens_with_separators(&leading);
-    let nested = request.weights.for_task(&request.task).nested_prefixes;
-    let mut code = render::nest(code, request.budget, leading_tokens, nested, tokenizer);
+    let weights = request.weights.for_task(&request.task);
+    let mut code =
+        render::nest(code, request.budget, leading_tokens, weights.nested_prefixes, weights.cut_prefix, tokenizer);
     let mut items = leading;
     items.append(&mut code);
     let (items, text, tokens) = render::verify(items, request.budget, tokenizer);

@@ -459,16 +459,24 @@ pub(crate) fn fill(
 /// Smallest nested prefix laid out (`RankWeights::nested_prefixes`): below it only the tiniest items would fit.
 const MIN_NESTED_PREFIX: usize = 1_000;
 
+/// Least room, in tokens, worth cutting an item for at the end of a cut prefix (`RankWeights::cut_prefix`).
+const MIN_CUT_ROOM: usize = 150;
+/// Fewest lines either part of a cut item keeps.
+const MIN_CUT_LINES: usize = 3;
+
 /// Lays out `code` (the items behind `leading_tokens` of overview and rules) so that each of `prefixes` nested
 /// prefixes of the pack, a quarter of the budget and then a quarter of that, holds what a pack of that size would:
 /// within the items the larger prefix holds, those that fit the smaller one in order come first, and an item that
-/// would cross its end moves behind them. The items and their total do not change, only their order; each prefix
-/// keeps the fill order among the items it holds.
+/// would cross its end moves behind them. A prefix of at most `cut_prefix` tokens is read in the fill order
+/// instead: the code item that crosses its end is cut at the last line that fits (with at least
+/// [`MIN_CUT_ROOM`] tokens left for it) and its other lines follow right behind. Otherwise the items and their
+/// total do not change, only their order; each prefix keeps the fill order among the items it holds.
 pub(crate) fn nest(
     mut code: Vec<PackItem>,
     budget: usize,
     leading_tokens: usize,
     prefixes: usize,
+    cut_prefix: usize,
     tokenizer: TokenizerChoice,
 ) -> Vec<PackItem> {
     let separator_tokens = tokenizer.count(SEPARATOR);
@@ -481,15 +489,31 @@ pub(crate) fn nest(
         if prefix < MIN_NESTED_PREFIX {
             break;
         }
+        let mut cut = prefix <= cut_prefix;
         let mut used = leading_tokens;
         let (mut held, mut moved) = (Vec::new(), Vec::new());
         for item in code.drain(..region) {
             let needed = cost(&item, used);
-            if used + needed <= prefix {
+            if !moved.is_empty() && cut {
+                // After a cut, the rest keeps the fill order behind it.
+                moved.push(item);
+            } else if used + needed <= prefix {
                 used += needed;
                 held.push(item);
             } else {
-                moved.push(item);
+                let room = prefix.saturating_sub(used + needed - item.tokens as usize);
+                match cut.then(|| cut_item(&item, room, prefix, tokenizer)).flatten() {
+                    Some((head, rest)) => {
+                        used += head.tokens as usize;
+                        held.push(head);
+                        moved.push(rest);
+                    }
+                    None => {
+                        // Too little room or nothing to cut: the prefix is nested as a larger one is.
+                        cut = false;
+                        moved.push(item);
+                    }
+                }
             }
         }
         region = held.len();
@@ -498,6 +522,52 @@ pub(crate) fn nest(
         code = held;
     }
     code
+}
+
+/// `item` cut in two at a line: its first lines, within `room` tokens as rendered, and the rest; `None` for a
+/// skeleton, too little room, or an item too short for both parts to keep [`MIN_CUT_LINES`].
+fn cut_item(
+    item: &PackItem,
+    room: usize,
+    prefix: usize,
+    tokenizer: TokenizerChoice,
+) -> Option<(PackItem, PackItem)> {
+    if item.kind != ItemKind::Code || room < MIN_CUT_ROOM {
+        return None;
+    }
+    // The rendering of `code_block`: a heading, the opening fence with its language, the body, the closing fence.
+    let lines: Vec<&str> = item.content.lines().collect();
+    let (heading, rest) = lines.split_first()?;
+    let (opening, rest) = rest.split_first()?;
+    let (closing, body) = rest.split_last()?;
+    let language = opening.strip_prefix("```")?;
+    if !heading.starts_with("## ") || *closing != "```" || body.len() < 2 * MIN_CUT_LINES {
+        return None;
+    }
+    let part = |from: usize, to: usize, reason: String| {
+        let start = item.start_line + from as u32;
+        let end = if to == body.len() { item.end_line } else { item.start_line + to as u32 - 1 };
+        let content = code_block(&item.path, start, end, &item.symbol, language, &body[from..to].join("\n"));
+        PackItem { start_line: start, end_line: end, reason, content, tokens: 0, ..item.clone() }
+    };
+    // The most lines whose rendered head fits: the count grows with the lines, so a binary search finds them.
+    let head_reason = format!("{}; its first lines, cut where the pack's first {prefix} tokens end", item.reason);
+    let fits = |lines_in: usize| {
+        let head = part(0, lines_in, head_reason.clone());
+        tokenizer.count_within(&head.content, room).map(|tokens| PackItem { tokens: tokens as u32, ..head })
+    };
+    let (mut low, mut high) = (MIN_CUT_LINES, body.len() - MIN_CUT_LINES);
+    let mut head = fits(low)?;
+    while low < high {
+        let middle = (low + high).div_ceil(2);
+        match fits(middle) {
+            Some(longer) => (low, head) = (middle, longer),
+            None => high = middle - 1,
+        }
+    }
+    let mut rest = part(low, body.len(), format!("{}; the lines after the cut above", item.reason));
+    rest.tokens = tokenizer.count(&rest.content) as u32;
+    Some((head, rest))
 }
 
 /// Renders the items and drops trailing ones until the exact count fits: BPE counts of parts need not add up.
@@ -739,7 +809,7 @@ mod tests {
         // A 32k pack: prefixes of 8,000 and 2,000 tokens.
         let fill = [("a", 1_200), ("big", 1_500), ("b", 700), ("huge", 5_000), ("c", 90), ("d", 4_700), ("e", 400)];
         let code: Vec<PackItem> = fill.iter().map(|(name, tokens)| sized(name, *tokens)).collect();
-        let nested = nest(code.clone(), 32_000, 0, 2, tokenizer);
+        let nested = nest(code.clone(), 32_000, 0, 2, 0, tokenizer);
         // 8,000: a, big, b, c and e fit (huge would end at 8,403 and d at 8,194, so both move behind e); within
         // those, 2,000: a, b (1,901 with its separator) and c (1,992); big would end at 2,701.
         assert_eq!(names(&nested), ["a", "b", "c", "big", "e", "huge", "d"]);
@@ -757,11 +827,80 @@ mod tests {
         assert_eq!((prefix_of(&code, 2_000), prefix_of(&code, 8_000)), (1, 3));
         assert_eq!((prefix_of(&nested, 2_000), prefix_of(&nested, 8_000)), (3, 5));
         // One prefix: only the quarter; none, or a budget whose quarter is too small to lay out: the fill order.
-        assert_eq!(names(&nest(code.clone(), 32_000, 0, 1, tokenizer)), ["a", "big", "b", "c", "e", "huge", "d"]);
-        assert_eq!(names(&nest(code.clone(), 32_000, 0, 0, tokenizer)), names(&code));
-        assert_eq!(names(&nest(code.clone(), 3_000, 0, 2, tokenizer)), names(&code));
+        assert_eq!(names(&nest(code.clone(), 32_000, 0, 1, 0, tokenizer)), ["a", "big", "b", "c", "e", "huge", "d"]);
+        assert_eq!(names(&nest(code.clone(), 32_000, 0, 0, 0, tokenizer)), names(&code));
+        assert_eq!(names(&nest(code.clone(), 3_000, 0, 2, 0, tokenizer)), names(&code));
         // Overview and rules ahead of the code take their share of each prefix.
         // With 4,200 tokens ahead, e would end at 8,095: it moves too.
-        assert_eq!(names(&nest(code, 32_000, 4_200, 1, tokenizer)), ["a", "big", "b", "c", "huge", "d", "e"]);
+        assert_eq!(names(&nest(code, 32_000, 4_200, 1, 0, tokenizer)), ["a", "big", "b", "c", "huge", "d", "e"]);
+    }
+
+    /// A code item of `path` over lines `start..` holding `body`, counted as rendered.
+    fn code_item(path: &str, start: u32, body: &str, tokenizer: TokenizerChoice) -> PackItem {
+        let end = start + body.lines().count() as u32 - 1;
+        let content = code_block(path, start, end, "f", "rust", body);
+        PackItem {
+            path: path.to_string(),
+            start_line: start,
+            end_line: end,
+            symbol: "f".to_string(),
+            kind: ItemKind::Code,
+            score: 1.0,
+            tokens: tokenizer.count(&content) as u32,
+            reason: "lexical match".to_string(),
+            content,
+        }
+    }
+
+    #[test]
+    fn a_small_prefix_is_read_in_fill_order_and_cut_at_a_line() {
+        let tokenizer = TokenizerChoice::default();
+        let body: String = (0..400).map(|i| format!("    let step_{i} = input.len() * {i} + offset;\n")).collect();
+        let best = code_item("src/best.rs", 10, &body, tokenizer);
+        let small = code_item("src/small.rs", 1, "fn small() -> u32 {\n    7\n}\n", tokenizer);
+        let later = code_item("src/later.rs", 5, &body[..2_000], tokenizer);
+        assert!(best.tokens > 2_000 && small.tokens < 100, "{} {}", best.tokens, small.tokens);
+        let code = vec![best.clone(), small.clone(), later.clone()];
+        let total: u32 = code.iter().map(|i| i.tokens).sum();
+        // A 32k pack: the quarter (8,000) nests, the sixteenth (2,000) is cut; the best unit is first in both.
+        let laid_out = nest(code.clone(), 32_000, 0, 2, 2_000, tokenizer);
+        let spans: Vec<(&str, u32, u32)> =
+            laid_out.iter().map(|i| (i.path.as_str(), i.start_line, i.end_line)).collect();
+        let cut_line = laid_out[0].end_line;
+        assert_eq!(
+            spans,
+            [("src/best.rs", 10, cut_line), ("src/best.rs", cut_line + 1, best.end_line), ("src/small.rs", 1, 3),
+             ("src/later.rs", later.start_line, later.end_line)]
+        );
+        // The head fills the sixteenth to within a line, counted as rendered, and says where it was cut.
+        let head = &laid_out[0];
+        assert_eq!(head.tokens as usize, tokenizer.count(&head.content));
+        assert!(head.tokens <= 2_000 && head.tokens > 1_950, "{}", head.tokens);
+        assert!(head.content.starts_with(&format!("## src/best.rs:10-{cut_line} (f)\n```rust\n    let step_0 ")));
+        assert!(head.reason.contains("cut where the pack's first 2000 tokens end"), "{}", head.reason);
+        // The two parts hold every line once, and cost a heading and fences more than the whole.
+        let rest = &laid_out[1];
+        let rejoined = format!("{}\n{}", code_body(&head.content), code_body(&rest.content));
+        assert_eq!(rejoined, body.trim_end());
+        let now: u32 = laid_out.iter().map(|i| i.tokens).sum();
+        assert!(now > total && now < total + 40, "{total} → {now}");
+        // Without cutting, the sixteenth nests: the small unit leads, the best unit behind it.
+        let nested = nest(code.clone(), 32_000, 0, 2, 0, tokenizer);
+        let paths: Vec<&str> = nested.iter().map(|i| i.path.as_str()).collect();
+        assert_eq!(paths, ["src/small.rs", "src/later.rs", "src/best.rs"]);
+        // Too little room left at the end of the prefix: nothing is cut and the prefix nests.
+        let filler = PackItem { tokens: 1_900, ..small.clone() };
+        let crowded = nest(vec![filler, best.clone(), small.clone()], 32_000, 0, 2, 2_000, tokenizer);
+        assert_eq!(crowded.len(), 3);
+        assert_eq!(crowded[2].path, "src/best.rs");
+        // A skeleton is never cut.
+        let skeleton = PackItem { kind: ItemKind::Skeleton, ..best.clone() };
+        assert!(cut_item(&skeleton, 1_000, 2_000, tokenizer).is_none());
+    }
+
+    /// The code between the fences of a rendered item.
+    fn code_body(content: &str) -> String {
+        let lines: Vec<&str> = content.lines().collect();
+        lines[2..lines.len() - 1].join("\n")
     }
 }

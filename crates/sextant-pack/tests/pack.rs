@@ -390,11 +390,10 @@ fn chunk_candidates_come_in_fill_order_with_their_evidence() {
         || candidates.iter().any(|c| c.path == i.path && c.start_line >= i.start_line && c.end_line <= i.end_line)));
 }
 
-#[test]
-fn the_first_quarter_of_a_pack_holds_what_a_pack_of_that_size_would() {
+/// `ship_order` is the unit the task names, and too big for the first quarter of a 4,000-token pack; small
+/// functions about orders rank after it.
+fn orders_fixture() -> Fixture {
     let repo = tempfile::tempdir().unwrap();
-    // `ship_order` is the unit the task names, and too big for the first quarter of a 4,000-token pack; small
-    // functions about orders rank after it.
     let mut big = String::from("def ship_order(order):\n");
     for step in 0..90 {
         big.push_str(&format!("    weight_{step} = order.weight * {step} + order.fee  # shipping step {step}\n"));
@@ -406,11 +405,18 @@ fn the_first_quarter_of_a_pack_holds_what_a_pack_of_that_size_would() {
         small.push_str(&format!("def {name}(order):\n    return order.{name}  # large orders\n\n\n"));
     }
     write(repo.path(), "orders/parts.py", &small);
-    let f = Fixture::index(repo);
+    Fixture::index(repo)
+}
+
+#[test]
+fn the_first_quarter_of_a_pack_holds_what_a_pack_of_that_size_would() {
+    let f = orders_fixture();
     let pack_with = |nested: usize| {
         let mut weights = sextant_pack::RankProfiles::default();
         for w in [&mut weights.short, &mut weights.long] {
             w.nested_prefixes = nested;
+            // Nested, not cut (cutting has its own test below).
+            w.cut_prefix = 0;
         }
         let request = PackRequest { weights, ..request("ship_order fails for large orders", 4_000) };
         build_pack(&f.index, &request).unwrap()
@@ -439,4 +445,38 @@ fn the_first_quarter_of_a_pack_holds_what_a_pack_of_that_size_would() {
     assert_eq!(nested.items[held.len()].symbol, "ship_order", "{:#?}", nested.items);
     let room = 1_000 - nested.items[..held.len()].iter().map(|i| i.tokens as usize + 1).sum::<usize>();
     assert!(nested.items[held.len()..].iter().all(|i| i.tokens as usize >= room), "{:#?}", nested.items);
+}
+
+#[test]
+fn a_small_first_quarter_ends_with_the_first_lines_of_the_best_unit() {
+    let f = orders_fixture();
+    let pack = build_pack(&f.index, &request("ship_order fails for large orders", 4_000)).unwrap();
+    let fill_order = {
+        let mut weights = sextant_pack::RankProfiles::default();
+        for w in [&mut weights.short, &mut weights.long] {
+            w.nested_prefixes = 0;
+        }
+        build_pack(&f.index, &PackRequest { weights, ..request("ship_order fails for large orders", 4_000) }).unwrap()
+    };
+    // The quarter (1,000 tokens) is read in the fill order: the first part of `ship_order` leads it and is cut
+    // at the last line that fits.
+    let best = &fill_order.items[0];
+    assert_eq!(best.symbol, "ship_order", "{:#?}", fill_order.items);
+    assert!(best.tokens > 1_000, "{:#?}", fill_order.items);
+    let (head, rest) = (&pack.items[0], &pack.items[1]);
+    assert_eq!((head.path.as_str(), head.symbol.as_str()), ("orders/ship.py", "ship_order"), "{:#?}", pack.items);
+    assert!(head.tokens <= 1_000 && head.tokens > 950, "{:#?}", pack.items);
+    assert!(head.reason.contains("cut where the pack's first 1000 tokens end"), "{}", head.reason);
+    assert!(head.content.contains("weight_0 = "));
+    // Its other lines follow at once: together the two cover the unit, each line once.
+    assert_eq!((head.start_line, rest.start_line, rest.end_line), (best.start_line, head.end_line + 1, best.end_line));
+    assert!(rest.content.contains(&format!("weight_{} = ", head.end_line - 1)), "{}", rest.content);
+    // Behind them, the other items keep the fill order; the pack stays within its budget.
+    let spans = |items: &[sextant_pack::PackItem]| {
+        items.iter().map(|i| (i.path.clone(), i.start_line, i.end_line)).collect::<Vec<_>>()
+    };
+    let behind = spans(&pack.items[2..]);
+    assert!(!behind.is_empty());
+    assert_eq!(behind, spans(&fill_order.items[1..=behind.len()]));
+    assert!(pack.tokens <= 4_000, "{}", pack.tokens);
 }
