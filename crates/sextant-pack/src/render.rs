@@ -463,14 +463,16 @@ const MIN_NESTED_PREFIX: usize = 1_000;
 const MIN_CUT_ROOM: usize = 150;
 /// Fewest lines either part of a cut item keeps.
 const MIN_CUT_LINES: usize = 3;
+/// How far back from the last line that fits a cut looks for a blank line or a less indented one.
+const MAX_CUT_SEARCH_LINES: usize = 24;
 
 /// Lays out `code` (the items behind `leading_tokens` of overview and rules) so that each of `prefixes` nested
 /// prefixes of the pack, a quarter of the budget and then a quarter of that, holds what a pack of that size would:
 /// within the items the larger prefix holds, those that fit the smaller one in order come first, and an item that
-/// would cross its end moves behind them. A prefix of at most `cut_prefix` tokens is read in the fill order
-/// instead: the code item that crosses its end is cut at the last line that fits (with at least
-/// [`MIN_CUT_ROOM`] tokens left for it) and its other lines follow right behind. Otherwise the items and their
-/// total do not change, only their order; each prefix keeps the fill order among the items it holds.
+/// would cross its end moves behind them. The smallest prefix, when it has at most `cut_prefix` tokens, is read in
+/// the fill order instead: the code item that crosses its end is cut at a line (with at least [`MIN_CUT_ROOM`]
+/// tokens left for it) and its other lines follow. Otherwise the items and their total do not change, only their
+/// order; each prefix keeps the fill order among the items it holds.
 pub(crate) fn nest(
     mut code: Vec<PackItem>,
     budget: usize,
@@ -479,41 +481,49 @@ pub(crate) fn nest(
     cut_prefix: usize,
     tokenizer: TokenizerChoice,
 ) -> Vec<PackItem> {
+    let sizes: Vec<usize> = std::iter::successors(Some(budget / 4), |size| Some(size / 4))
+        .take(prefixes)
+        .take_while(|&size| size >= MIN_NESTED_PREFIX)
+        .collect();
+    if let Some((&smallest, larger)) = sizes.split_last().filter(|(&smallest, _)| smallest <= cut_prefix) {
+        // The smallest prefix reads the layout of the larger ones in order. Its crossing item is cut in the fill
+        // order, and the larger prefixes are laid out again, counting the two parts as they are.
+        let laid = nest_prefixes(code.clone(), larger, leading_tokens, tokenizer);
+        if let Some((crossing, head, rest)) = cut_at(&laid, smallest, leading_tokens, tokenizer) {
+            let at = code.iter().position(|item| {
+                (&item.path, item.start_line, item.end_line)
+                    == (&crossing.path, crossing.start_line, crossing.end_line)
+            });
+            if let Some(at) = at {
+                code.splice(at..=at, [head, rest]);
+                return nest_prefixes(code, larger, leading_tokens, tokenizer);
+            }
+        }
+    }
+    nest_prefixes(code, &sizes, leading_tokens, tokenizer)
+}
+
+/// The nested layout of [`nest`] for prefixes of `sizes` tokens (largest first), without cutting.
+fn nest_prefixes(
+    mut code: Vec<PackItem>,
+    sizes: &[usize],
+    leading_tokens: usize,
+    tokenizer: TokenizerChoice,
+) -> Vec<PackItem> {
     let separator_tokens = tokenizer.count(SEPARATOR);
     // Every code item after the first item of the pack is preceded by a separator.
     let cost = |item: &PackItem, used: usize| item.tokens as usize + if used == 0 { 0 } else { separator_tokens };
     let mut region = code.len();
-    let mut prefix = budget;
-    for _ in 0..prefixes {
-        prefix /= 4;
-        if prefix < MIN_NESTED_PREFIX {
-            break;
-        }
-        let mut cut = prefix <= cut_prefix;
+    for &prefix in sizes {
         let mut used = leading_tokens;
         let (mut held, mut moved) = (Vec::new(), Vec::new());
         for item in code.drain(..region) {
             let needed = cost(&item, used);
-            if !moved.is_empty() && cut {
-                // After a cut, the rest keeps the fill order behind it.
-                moved.push(item);
-            } else if used + needed <= prefix {
+            if used + needed <= prefix {
                 used += needed;
                 held.push(item);
             } else {
-                let room = prefix.saturating_sub(used + needed - item.tokens as usize);
-                match cut.then(|| cut_item(&item, room, prefix, tokenizer)).flatten() {
-                    Some((head, rest)) => {
-                        used += head.tokens as usize;
-                        held.push(head);
-                        moved.push(rest);
-                    }
-                    None => {
-                        // Too little room or nothing to cut: the prefix is nested as a larger one is.
-                        cut = false;
-                        moved.push(item);
-                    }
-                }
+                moved.push(item);
             }
         }
         region = held.len();
@@ -522,6 +532,28 @@ pub(crate) fn nest(
         code = held;
     }
     code
+}
+
+/// The first item of `items` (read in order, behind `leading_tokens`) that crosses the end of the first `prefix`
+/// tokens, with its two parts when it can be cut there.
+fn cut_at<'a>(
+    items: &'a [PackItem],
+    prefix: usize,
+    leading_tokens: usize,
+    tokenizer: TokenizerChoice,
+) -> Option<(&'a PackItem, PackItem, PackItem)> {
+    let separator_tokens = tokenizer.count(SEPARATOR);
+    let mut used = leading_tokens;
+    for item in items {
+        let separator = if used == 0 { 0 } else { separator_tokens };
+        if used + separator + item.tokens as usize <= prefix {
+            used += separator + item.tokens as usize;
+            continue;
+        }
+        let room = prefix.saturating_sub(used + separator);
+        return cut_item(item, room, prefix, tokenizer).map(|(head, rest)| (item, head, rest));
+    }
+    None
 }
 
 /// `item` cut in two at a line: its first lines, within `room` tokens as rendered, and the rest; `None` for a
@@ -564,6 +596,23 @@ fn cut_item(
             Some(longer) => (low, head) = (middle, longer),
             None => high = middle - 1,
         }
+    }
+    // A cut inside a change hides it from a reader of either part: among the last lines that fit, cut after a
+    // blank line, else before the least indented line (the start of a statement or definition), latest first.
+    let window = (low / 4).min(MAX_CUT_SEARCH_LINES);
+    let indent = |line: &str| line.len() - line.trim_start().len();
+    let natural = (low.saturating_sub(window).max(MIN_CUT_LINES)..=low)
+        .rev()
+        .find(|&lines_in| body[lines_in - 1].trim().is_empty())
+        .or_else(|| {
+            (low.saturating_sub(window).max(MIN_CUT_LINES)..=low)
+                .rev()
+                .filter(|&lines_in| !body[lines_in].trim().is_empty())
+                .min_by_key(|&lines_in| indent(body[lines_in]))
+        });
+    if let Some(better) = natural.filter(|&lines_in| lines_in != low) {
+        low = better;
+        head = fits(low)?;
     }
     let mut rest = part(low, body.len(), format!("{}; the lines after the cut above", item.reason));
     rest.tokens = tokenizer.count(&rest.content) as u32;
@@ -893,9 +942,45 @@ mod tests {
         let crowded = nest(vec![filler, best.clone(), small.clone()], 32_000, 0, 2, 2_000, tokenizer);
         assert_eq!(crowded.len(), 3);
         assert_eq!(crowded[2].path, "src/best.rs");
+        // The quarter counts the two parts as they are: an item that filled it exactly before the cut moves
+        // behind, and a smaller one takes its place.
+        let exact = sized("exact", 8_000 - best.tokens - 1);
+        let laid_out = nest(vec![best.clone(), exact, small.clone()], 32_000, 0, 2, 2_000, tokenizer);
+        let reading: Vec<&str> = laid_out.iter().map(|i| i.path.as_str()).collect();
+        assert_eq!(reading, ["src/best.rs", "src/best.rs", "src/small.rs", "exact.rs"]);
+        let quarter: usize = laid_out[..3].iter().map(|i| i.tokens as usize + 1).sum::<usize>() - 1;
+        assert!(quarter <= 8_000, "{quarter}");
         // A skeleton is never cut.
         let skeleton = PackItem { kind: ItemKind::Skeleton, ..best.clone() };
         assert!(cut_item(&skeleton, 1_000, 2_000, tokenizer).is_none());
+    }
+
+    #[test]
+    fn a_cut_falls_after_a_blank_line_or_before_the_least_indented_line_near_the_end_of_the_room() {
+        let tokenizer = TokenizerChoice::default();
+        let statement = |i: usize| format!("        let step_{i} = input.len() * {i} + offset;");
+        let body_with = |special: &dyn Fn(usize) -> Option<String>| -> String {
+            (0..200).map(|i| special(i).unwrap_or_else(|| statement(i)) + "\n").collect()
+        };
+        let last_fitting = |body: &str| {
+            let item = code_item("src/a.rs", 1, body, tokenizer);
+            let (head, _) = cut_item(&item, 1_000, 2_000, tokenizer).unwrap();
+            head.end_line as usize
+        };
+        // Plain statements: the cut takes every line that fits.
+        let plain = last_fitting(&body_with(&|_| None));
+        // A blank line a few lines before that: the cut falls right after it.
+        let blank = plain - 6;
+        let after_blank = body_with(&|i| (i + 1 == blank).then(String::new));
+        assert_eq!(last_fitting(&after_blank), blank);
+        // No blank line, but a block that closes: the next part starts at the least indented line.
+        let outdented = plain - 4;
+        let closing = body_with(&|i| (i + 1 == outdented).then(|| "    }".to_string()));
+        assert_eq!(last_fitting(&closing), outdented - 1);
+        // A blank line far above the end of the room is not worth the lines it would leave out (the blank line
+        // itself being shorter, one more line may fit).
+        let far = body_with(&|i| (i + 1 == plain / 2).then(String::new));
+        assert!((plain..=plain + 1).contains(&last_fitting(&far)), "{plain}");
     }
 
     /// The code between the fences of a rendered item.
