@@ -4,7 +4,10 @@
 //! Indexes PATH (incrementally, into `target/pack-bench/<name>`), derives deterministic tasks from the indexed
 //! symbols (a doc-comment sentence or a name spelled out in words, as issue text would), and times context packs
 //! at several budgets. The baseline, measured in the same run on the same tasks, is a plain top-10 lexical search.
+//! A digest of all packs per budget follows the table, so a change meant only to be faster can show it changed
+//! no pack.
 
+use std::hash::{Hash, Hasher};
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -104,16 +107,21 @@ fn main() -> Result<()> {
     println!("| operation | p50 ms | p99 ms | p50 × baseline | budget used |");
     println!("|---|---|---|---|---|");
     println!("| baseline: lexical top-10 search | {base_p50:.1} | {base_p99:.1} | 1.0 | |");
+    // One digest of every pack's text and file ranking per budget: a change meant only to be faster must leave it.
+    let mut digests = Vec::new();
     for &budget in &budgets {
         let mut times = Vec::new();
         let mut used = 0usize;
+        let mut digest = std::hash::DefaultHasher::new();
         for task in &tasks {
             let started = Instant::now();
             let pack = build_pack(&index, &PackRequest { task: task.clone(), budget, weights, ..Default::default() })?;
             times.push(started.elapsed().as_secs_f64() * 1000.0);
             assert!(pack.tokens <= budget);
             used += pack.tokens;
+            (&pack.text, &pack.ranked_files).hash(&mut digest);
         }
+        digests.push((budget, digest.finish()));
         times.sort_by(f64::total_cmp);
         let (p50, p99) = (percentile(&times, 0.5), percentile(&times, 0.99));
         let fill = used as f64 / (budget * tasks.len().max(1)) as f64;
@@ -122,6 +130,11 @@ fn main() -> Result<()> {
             p50 / base_p50.max(1e-9),
             fill * 100.0
         );
+    }
+
+    println!();
+    for (budget, digest) in digests {
+        println!("packs at budget {budget}: digest {digest:016x}");
     }
 
     // What a server does after each reindex: open the new generation and warm it, then answer. The first pack

@@ -673,6 +673,16 @@ pub fn rank(index: &Index, request: &PackRequest) -> Result<Ranking, IndexError>
 
 /// [`rank`] reading file texts through `sources`, so the pack that renders the best files after it reads and
 /// verifies each of them once.
+/// The whole-file BM25 lists of a task, each filtered to the allowed files.
+struct WholeFileLists {
+    /// The whole task (empty when `file_bm25` is 0).
+    task: Vec<(u32, f32)>,
+    /// The title alone, when the task has more than its title and `title` is on.
+    title: Option<Vec<(u32, f32)>>,
+    /// Each part of a long task (none when `segments` is 0).
+    segments: Vec<Vec<(u32, f32)>>,
+}
+
 pub(crate) fn rank_reading(
     index: &Index,
     request: &PackRequest,
@@ -715,7 +725,39 @@ pub(crate) fn rank_reading(
             })
             .collect()
     };
-    let task_hits = lexical(&task)?;
+    // Whole-file BM25: files as documents, so length normalisation works per file rather than per chunk.
+    let file_bm25 = sextant_index::FileBm25 {
+        k1: weights.file_bm25_k1,
+        b: weights.file_bm25_b,
+        path_weight: weights.file_path_weight,
+        symbol_weight: weights.file_symbol_weight,
+        variants: weights.file_variants,
+    };
+    // The title (an issue's, a commit's subject), searched alone so the body's logs and prose cannot drown it.
+    let title = task.lines().map(str::trim).find(|line| !line.is_empty()).unwrap_or_default();
+    let title = (weights.title > 0.0 && title.len() < task.trim().len() && !title.is_empty()).then_some(title);
+    let segments = if weights.segments > 0.0 { crate::terms::segments(&task) } else { Vec::new() };
+    // The whole-file searches (the task, its title, its parts) run on a second thread while this one searches
+    // the chunks: independent reads of one index, and together most of a pack's time.
+    let (task_hits, identifier_hits, whole_file) = std::thread::scope(|scope| {
+        let whole_file = scope.spawn(|| -> Result<WholeFileLists, IndexError> {
+            let search = |query: &str, depth: usize| -> Result<Vec<(u32, f32)>, IndexError> {
+                let mut by_file = index.search_files_with(query, file_bm25, depth)?;
+                by_file.retain(|(f, _)| allowed(*f));
+                Ok(by_file)
+            };
+            Ok(WholeFileLists {
+                task: if weights.file_bm25 > 0.0 { search(&task, LEXICAL_DEPTH)? } else { Vec::new() },
+                title: title.map(|title| search(title, SEGMENT_DEPTH)).transpose()?,
+                segments: segments.iter().map(|segment| search(segment, SEGMENT_DEPTH)).collect::<Result<_, _>>()?,
+            })
+        });
+        let task_hits = lexical(&task);
+        let identifier_hits = lexical(&terms.identifiers.join(" "));
+        let whole_file = whole_file.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (task_hits, identifier_hits, whole_file)
+    });
+    let (task_hits, whole_file) = (task_hits?, whole_file?);
     let lexical_task = to_units(&task_hits);
     fusion.add_list("lexical_task", weights.lexical_task, &lexical_task);
     // Whole-file lexical evidence: the sum of a file's chunk scores, so files that match throughout rank high.
@@ -734,41 +776,21 @@ pub(crate) fn rank_reading(
         weights.lexical_files,
         &lexical_files.iter().map(|(f, _)| *f).collect::<Vec<_>>(),
     );
-    // Whole-file BM25: files as documents, so length normalisation works per file rather than per chunk.
-    let file_bm25 = sextant_index::FileBm25 {
-        k1: weights.file_bm25_k1,
-        b: weights.file_bm25_b,
-        path_weight: weights.file_path_weight,
-        symbol_weight: weights.file_symbol_weight,
-        variants: weights.file_variants,
-    };
-    if weights.file_bm25 > 0.0 {
-        let mut by_file = index.search_files_with(&task, file_bm25, LEXICAL_DEPTH)?;
-        by_file.retain(|(f, _)| allowed(*f));
-        let best = by_file.first().map_or(1.0, |(_, score)| score.max(f32::EPSILON));
-        for (rank, (file, score)) in by_file.iter().enumerate() {
-            fusion.note_place(*file, "file_bm25", rank + 1);
-            fusion.note_value(*file, "file_bm25_share", score / best);
-            let share = 1.0 - weights.file_bm25_by_score * (1.0 - score / best);
-            *fusion.file_scores.entry(*file).or_insert(0.0) +=
-                share * weights.file_bm25 / (weights.file_rank_offset + rank as f32 + 1.0);
-        }
+    let best = whole_file.task.first().map_or(1.0, |(_, score)| score.max(f32::EPSILON));
+    for (rank, (file, score)) in whole_file.task.iter().enumerate() {
+        fusion.note_place(*file, "file_bm25", rank + 1);
+        fusion.note_value(*file, "file_bm25_share", score / best);
+        let share = 1.0 - weights.file_bm25_by_score * (1.0 - score / best);
+        *fusion.file_scores.entry(*file).or_insert(0.0) +=
+            share * weights.file_bm25 / (weights.file_rank_offset + rank as f32 + 1.0);
     }
-    // The title (an issue's, a commit's subject) searched alone: the body's logs and prose cannot drown it.
-    if weights.title > 0.0 {
-        let title = task.lines().map(str::trim).find(|line| !line.is_empty()).unwrap_or_default();
-        if title.len() < task.trim().len() && !title.is_empty() {
-            let mut by_file = index.search_files_with(title, file_bm25, SEGMENT_DEPTH)?;
-            by_file.retain(|(f, _)| allowed(*f));
-            fusion.add_file_list("title", weights.title, &by_file.iter().map(|(f, _)| *f).collect::<Vec<_>>());
-        }
+    if let Some(by_file) = &whole_file.title {
+        fusion.add_file_list("title", weights.title, &by_file.iter().map(|(f, _)| *f).collect::<Vec<_>>());
     }
     // The parts of a long task, each searched on its own: a file takes its best place in any part's list.
-    if weights.segments > 0.0 {
+    if !whole_file.segments.is_empty() {
         let mut best_place: HashMap<u32, f32> = HashMap::new();
-        for segment in crate::terms::segments(&task) {
-            let mut by_file = index.search_files_with(&segment, file_bm25, SEGMENT_DEPTH)?;
-            by_file.retain(|(f, _)| allowed(*f));
+        for by_file in &whole_file.segments {
             for (rank, (file, _)) in by_file.iter().enumerate() {
                 fusion.note_place(*file, "segments", rank + 1);
                 let place = weights.segments / (weights.file_rank_offset + rank as f32 + 1.0);
@@ -827,7 +849,7 @@ pub(crate) fn rank_reading(
             .collect();
         fusion.add_file_list("commit_messages", weights.commit_messages, &by_message);
     }
-    let lexical_identifiers = to_units(&lexical(&terms.identifiers.join(" "))?);
+    let lexical_identifiers = to_units(&identifier_hits?);
     fusion.add_list("lexical_identifiers", weights.lexical_identifiers, &lexical_identifiers);
 
     // Dense: chunks whose embedding is nearest the task's, and their files in order of first appearance.

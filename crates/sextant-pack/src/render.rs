@@ -491,8 +491,7 @@ pub(crate) fn nest(
         let laid = nest_prefixes(code.clone(), larger, leading_tokens, tokenizer);
         if let Some((crossing, head, rest)) = cut_at(&laid, smallest, leading_tokens, tokenizer) {
             let at = code.iter().position(|item| {
-                (&item.path, item.start_line, item.end_line)
-                    == (&crossing.path, crossing.start_line, crossing.end_line)
+                (&item.path, item.start_line, item.end_line) == (&crossing.path, crossing.start_line, crossing.end_line)
             });
             if let Some(at) = at {
                 code.splice(at..=at, [head, rest]);
@@ -536,12 +535,12 @@ fn nest_prefixes(
 
 /// The first item of `items` (read in order, behind `leading_tokens`) that crosses the end of the first `prefix`
 /// tokens, with its two parts when it can be cut there.
-fn cut_at<'a>(
-    items: &'a [PackItem],
+fn cut_at(
+    items: &[PackItem],
     prefix: usize,
     leading_tokens: usize,
     tokenizer: TokenizerChoice,
-) -> Option<(&'a PackItem, PackItem, PackItem)> {
+) -> Option<(&PackItem, PackItem, PackItem)> {
     let separator_tokens = tokenizer.count(SEPARATOR);
     let mut used = leading_tokens;
     for item in items {
@@ -558,12 +557,7 @@ fn cut_at<'a>(
 
 /// `item` cut in two at a line: its first lines, within `room` tokens as rendered, and the rest; `None` for a
 /// skeleton, too little room, or an item too short for both parts to keep [`MIN_CUT_LINES`].
-fn cut_item(
-    item: &PackItem,
-    room: usize,
-    prefix: usize,
-    tokenizer: TokenizerChoice,
-) -> Option<(PackItem, PackItem)> {
+fn cut_item(item: &PackItem, room: usize, prefix: usize, tokenizer: TokenizerChoice) -> Option<(PackItem, PackItem)> {
     if item.kind != ItemKind::Code || room < MIN_CUT_ROOM {
         return None;
     }
@@ -918,8 +912,12 @@ mod tests {
         let cut_line = laid_out[0].end_line;
         assert_eq!(
             spans,
-            [("src/best.rs", 10, cut_line), ("src/best.rs", cut_line + 1, best.end_line), ("src/small.rs", 1, 3),
-             ("src/later.rs", later.start_line, later.end_line)]
+            [
+                ("src/best.rs", 10, cut_line),
+                ("src/best.rs", cut_line + 1, best.end_line),
+                ("src/small.rs", 1, 3),
+                ("src/later.rs", later.start_line, later.end_line)
+            ]
         );
         // The head fills the sixteenth to within a line, counted as rendered, and says where it was cut.
         let head = &laid_out[0];
