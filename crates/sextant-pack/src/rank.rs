@@ -671,8 +671,6 @@ pub fn rank(index: &Index, request: &PackRequest) -> Result<Ranking, IndexError>
     rank_reading(index, request, &mut sources)
 }
 
-/// [`rank`] reading file texts through `sources`, so the pack that renders the best files after it reads and
-/// verifies each of them once.
 /// The whole-file BM25 lists of a task, each filtered to the allowed files.
 struct WholeFileLists {
     /// The whole task (empty when `file_bm25` is 0).
@@ -683,6 +681,8 @@ struct WholeFileLists {
     segments: Vec<Vec<(u32, f32)>>,
 }
 
+/// [`rank`] reading file texts through `sources`, so the pack that renders the best files after it reads and
+/// verifies each of them once.
 pub(crate) fn rank_reading(
     index: &Index,
     request: &PackRequest,
