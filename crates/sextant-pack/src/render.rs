@@ -463,8 +463,6 @@ const MIN_NESTED_PREFIX: usize = 1_000;
 const MIN_CUT_ROOM: usize = 150;
 /// Fewest lines either part of a cut item keeps.
 const MIN_CUT_LINES: usize = 3;
-/// How far back from the last line that fits a cut looks for a blank line or a less indented one.
-const MAX_CUT_SEARCH_LINES: usize = 24;
 
 /// Lays out `code` (the items behind `leading_tokens` of overview and rules) so that each of `prefixes` nested
 /// prefixes of the pack, a quarter of the budget and then a quarter of that, holds what a pack of that size would:
@@ -590,23 +588,6 @@ fn cut_item(item: &PackItem, room: usize, prefix: usize, tokenizer: TokenizerCho
             Some(longer) => (low, head) = (middle, longer),
             None => high = middle - 1,
         }
-    }
-    // A cut inside a change hides it from a reader of either part: among the last lines that fit, cut after a
-    // blank line, else before the least indented line (the start of a statement or definition), latest first.
-    let window = (low / 4).min(MAX_CUT_SEARCH_LINES);
-    let indent = |line: &str| line.len() - line.trim_start().len();
-    let natural = (low.saturating_sub(window).max(MIN_CUT_LINES)..=low)
-        .rev()
-        .find(|&lines_in| body[lines_in - 1].trim().is_empty())
-        .or_else(|| {
-            (low.saturating_sub(window).max(MIN_CUT_LINES)..=low)
-                .rev()
-                .filter(|&lines_in| !body[lines_in].trim().is_empty())
-                .min_by_key(|&lines_in| indent(body[lines_in]))
-        });
-    if let Some(better) = natural.filter(|&lines_in| lines_in != low) {
-        low = better;
-        head = fits(low)?;
     }
     let mut rest = part(low, body.len(), format!("{}; the lines after the cut above", item.reason));
     rest.tokens = tokenizer.count(&rest.content) as u32;
@@ -951,34 +932,6 @@ mod tests {
         // A skeleton is never cut.
         let skeleton = PackItem { kind: ItemKind::Skeleton, ..best.clone() };
         assert!(cut_item(&skeleton, 1_000, 2_000, tokenizer).is_none());
-    }
-
-    #[test]
-    fn a_cut_falls_after_a_blank_line_or_before_the_least_indented_line_near_the_end_of_the_room() {
-        let tokenizer = TokenizerChoice::default();
-        let statement = |i: usize| format!("        let step_{i} = input.len() * {i} + offset;");
-        let body_with = |special: &dyn Fn(usize) -> Option<String>| -> String {
-            (0..200).map(|i| special(i).unwrap_or_else(|| statement(i)) + "\n").collect()
-        };
-        let last_fitting = |body: &str| {
-            let item = code_item("src/a.rs", 1, body, tokenizer);
-            let (head, _) = cut_item(&item, 1_000, 2_000, tokenizer).unwrap();
-            head.end_line as usize
-        };
-        // Plain statements: the cut takes every line that fits.
-        let plain = last_fitting(&body_with(&|_| None));
-        // A blank line a few lines before that: the cut falls right after it.
-        let blank = plain - 6;
-        let after_blank = body_with(&|i| (i + 1 == blank).then(String::new));
-        assert_eq!(last_fitting(&after_blank), blank);
-        // No blank line, but a block that closes: the next part starts at the least indented line.
-        let outdented = plain - 4;
-        let closing = body_with(&|i| (i + 1 == outdented).then(|| "    }".to_string()));
-        assert_eq!(last_fitting(&closing), outdented - 1);
-        // A blank line far above the end of the room is not worth the lines it would leave out (the blank line
-        // itself being shorter, one more line may fit).
-        let far = body_with(&|i| (i + 1 == plain / 2).then(String::new));
-        assert!((plain..=plain + 1).contains(&last_fitting(&far)), "{plain}");
     }
 
     /// The code between the fences of a rendered item.
