@@ -479,6 +479,7 @@ pub(crate) fn nest(
     cut_prefix: usize,
     tokenizer: TokenizerChoice,
 ) -> Vec<PackItem> {
+    let reading = Reading { leading_tokens, separator_tokens: tokenizer.count(SEPARATOR) };
     let sizes: Vec<usize> = std::iter::successors(Some(budget / 4), |size| Some(size / 4))
         .take(prefixes)
         .take_while(|&size| size >= MIN_NESTED_PREFIX)
@@ -486,71 +487,77 @@ pub(crate) fn nest(
     if let Some((&smallest, larger)) = sizes.split_last().filter(|(&smallest, _)| smallest <= cut_prefix) {
         // The smallest prefix reads the layout of the larger ones in order. Its crossing item is cut in the fill
         // order, and the larger prefixes are laid out again, counting the two parts as they are.
-        let laid = nest_prefixes(code.clone(), larger, leading_tokens, tokenizer);
-        if let Some((crossing, head, rest)) = cut_at(&laid, smallest, leading_tokens, tokenizer) {
-            let at = code.iter().position(|item| {
-                (&item.path, item.start_line, item.end_line) == (&crossing.path, crossing.start_line, crossing.end_line)
-            });
-            if let Some(at) = at {
+        let order = reading.nested_order(&code, larger);
+        if let Some((at, room)) = reading.crossing(&code, &order, smallest) {
+            if let Some((head, rest)) = cut_item(&code[at], room, smallest, tokenizer) {
                 code.splice(at..=at, [head, rest]);
-                return nest_prefixes(code, larger, leading_tokens, tokenizer);
+                let order = reading.nested_order(&code, larger);
+                return in_order(code, &order);
             }
         }
     }
-    nest_prefixes(code, &sizes, leading_tokens, tokenizer)
+    let order = reading.nested_order(&code, &sizes);
+    in_order(code, &order)
 }
 
-/// The nested layout of [`nest`] for prefixes of `sizes` tokens (largest first), without cutting.
-fn nest_prefixes(
-    mut code: Vec<PackItem>,
-    sizes: &[usize],
+/// How a reader of the pack counts the code behind the overview and rules.
+struct Reading {
+    /// Tokens of the overview and rules ahead of the code, separators included.
     leading_tokens: usize,
-    tokenizer: TokenizerChoice,
-) -> Vec<PackItem> {
-    let separator_tokens = tokenizer.count(SEPARATOR);
-    // Every code item after the first item of the pack is preceded by a separator.
-    let cost = |item: &PackItem, used: usize| item.tokens as usize + if used == 0 { 0 } else { separator_tokens };
-    let mut region = code.len();
-    for &prefix in sizes {
-        let mut used = leading_tokens;
-        let (mut held, mut moved) = (Vec::new(), Vec::new());
-        for item in code.drain(..region) {
-            let needed = cost(&item, used);
-            if used + needed <= prefix {
-                used += needed;
-                held.push(item);
-            } else {
-                moved.push(item);
+    /// Tokens of the separator ahead of every item but the pack's first.
+    separator_tokens: usize,
+}
+
+impl Reading {
+    /// Tokens `item` adds to a reading that has `used` so far.
+    fn cost(&self, item: &PackItem, used: usize) -> usize {
+        item.tokens as usize + if used == 0 { 0 } else { self.separator_tokens }
+    }
+
+    /// The positions of `code` in the reading order of the nested layout of [`nest`] for prefixes of `sizes`
+    /// tokens (largest first), without cutting.
+    fn nested_order(&self, code: &[PackItem], sizes: &[usize]) -> Vec<usize> {
+        let mut order: Vec<usize> = (0..code.len()).collect();
+        let mut region = order.len();
+        for &prefix in sizes {
+            let mut used = self.leading_tokens;
+            let (mut held, mut moved) = (Vec::new(), Vec::new());
+            for at in order.drain(..region) {
+                let needed = self.cost(&code[at], used);
+                if used + needed <= prefix {
+                    used += needed;
+                    held.push(at);
+                } else {
+                    moved.push(at);
+                }
             }
+            region = held.len();
+            held.append(&mut moved);
+            held.append(&mut order);
+            order = held;
         }
-        region = held.len();
-        held.append(&mut moved);
-        held.append(&mut code);
-        code = held;
+        order
     }
-    code
+
+    /// The position in `code` of the first item that crosses the end of the first `prefix` tokens, read in
+    /// `order`, with the room left for it there.
+    fn crossing(&self, code: &[PackItem], order: &[usize], prefix: usize) -> Option<(usize, usize)> {
+        let mut used = self.leading_tokens;
+        for &at in order {
+            let needed = self.cost(&code[at], used);
+            if used + needed > prefix {
+                return Some((at, prefix.saturating_sub(used + needed - code[at].tokens as usize)));
+            }
+            used += needed;
+        }
+        None
+    }
 }
 
-/// The first item of `items` (read in order, behind `leading_tokens`) that crosses the end of the first `prefix`
-/// tokens, with its two parts when it can be cut there.
-fn cut_at(
-    items: &[PackItem],
-    prefix: usize,
-    leading_tokens: usize,
-    tokenizer: TokenizerChoice,
-) -> Option<(&PackItem, PackItem, PackItem)> {
-    let separator_tokens = tokenizer.count(SEPARATOR);
-    let mut used = leading_tokens;
-    for item in items {
-        let separator = if used == 0 { 0 } else { separator_tokens };
-        if used + separator + item.tokens as usize <= prefix {
-            used += separator + item.tokens as usize;
-            continue;
-        }
-        let room = prefix.saturating_sub(used + separator);
-        return cut_item(item, room, prefix, tokenizer).map(|(head, rest)| (item, head, rest));
-    }
-    None
+/// `code` rearranged into `order` (a permutation of its positions).
+fn in_order(code: Vec<PackItem>, order: &[usize]) -> Vec<PackItem> {
+    let mut slots: Vec<Option<PackItem>> = code.into_iter().map(Some).collect();
+    order.iter().filter_map(|&at| slots[at].take()).collect()
 }
 
 /// `item` cut in two at a line: its first lines, within `room` tokens as rendered, and the rest; `None` for a
